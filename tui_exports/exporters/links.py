@@ -1,0 +1,150 @@
+"""Finding and rewriting the Canvas URLs inside course HTML.
+
+Course bodies hold links the way Canvas stores them (``/courses/1/files/7/download``,
+``/courses/1/pages/welcome``…).  Every format needs to know what such a link points
+at: the Common Cartridge writer turns them into ``$IMS-CC-FILEBASE$``-style tokens,
+the ePub writer into chapter anchors, and the engine follows them to pull linked files
+into a selective export.  This module is that one parser.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterator
+from urllib.parse import unquote, urlsplit
+
+import lxml.html
+from lxml import etree
+
+#: Attributes that can hold a link.
+LINK_ATTRS = ("href", "src", "data", "poster")
+
+_COURSE_PATH = re.compile(r"^/courses/(\d+)(?:/(.*))?$")
+_FILES_PATH = re.compile(r"^/files/(\d+)(?:/(.*))?$")
+
+#: Path segment → link kind for objects addressed as ``/courses/C/<segment>/<id>``.
+OBJECT_SEGMENTS = {
+    "assignments": "assignment",
+    "quizzes": "quiz",
+    "discussion_topics": "discussion_topic",
+    "announcements": "discussion_topic",
+    "calendar_events": "calendar_event",
+    "rubrics": "rubric",
+    "modules": "module",
+    "folders": "folder",
+}
+
+
+@dataclass(frozen=True)
+class CanvasLink:
+    """What one ``href``/``src`` points at.
+
+    kind: ``file``, ``page``, ``assignment``, ``quiz``, ``discussion_topic``,
+    ``calendar_event``, ``rubric``, ``module``, ``module_item``, ``folder``,
+    ``course`` (another place in this course), ``other_course``, ``site`` (an
+    absolute path outside any course), ``external`` (another host, ``mailto:``…),
+    ``fragment`` (``#anchor``) or ``empty``.
+    """
+
+    kind: str
+    raw: str
+    course_id: int | None = None
+    target: str | None = None  # the id (as text) or the page slug
+    subpath: str = ""  # what follows the target, e.g. "download", "preview"
+    query: str = ""
+    fragment: str = ""
+
+    @property
+    def target_id(self) -> int | None:
+        return int(self.target) if self.target and self.target.isdigit() else None
+
+
+def classify(href: str | None, course_id: int, host: str | None = None) -> CanvasLink:
+    """Classify a link found in the HTML of course ``course_id`` (served at ``host``)."""
+    raw = href or ""
+    value = raw.strip()
+    if not value:
+        return CanvasLink("empty", raw)
+    if value.startswith("#"):
+        return CanvasLink("fragment", raw, fragment=value[1:])
+    parts = urlsplit(value)
+    if parts.scheme and parts.scheme not in ("http", "https"):
+        return CanvasLink("external", raw)
+    if parts.netloc and (host is None or parts.netloc.lower() != host.lower()):
+        return CanvasLink("external", raw)
+    path = parts.path
+    if not path.startswith("/"):
+        return CanvasLink("external", raw)  # relative links have no Canvas meaning
+    extra = {"query": parts.query, "fragment": parts.fragment}
+    m = _FILES_PATH.match(path)
+    if m:
+        return CanvasLink("file", raw, course_id, m.group(1), m.group(2) or "", **extra)
+    m = _COURSE_PATH.match(path)
+    if not m:
+        return CanvasLink("site", raw, **extra)
+    cid = int(m.group(1))
+    if cid != course_id:
+        return CanvasLink("other_course", raw, cid, **extra)
+    segs = [unquote(s) for s in (m.group(2) or "").split("/") if s]
+    if not segs:
+        return CanvasLink("course", raw, cid, **extra)
+    head, rest = segs[0], segs[1:]
+    if head == "files" and rest and rest[0].isdigit():
+        return CanvasLink("file", raw, cid, rest[0], "/".join(rest[1:]), **extra)
+    if head in ("pages", "wiki") and rest:
+        return CanvasLink("page", raw, cid, rest[0], "/".join(rest[1:]), **extra)
+    if head == "modules" and len(rest) >= 2 and rest[0] == "items" and rest[1].isdigit():
+        return CanvasLink("module_item", raw, cid, rest[1], "/".join(rest[2:]), **extra)
+    if head in OBJECT_SEGMENTS and rest and rest[0].isdigit():
+        return CanvasLink(OBJECT_SEGMENTS[head], raw, cid, rest[0], "/".join(rest[1:]), **extra)
+    return CanvasLink("course", raw, cid, None, "/".join(segs), **extra)
+
+
+def parse_fragment(html: str) -> etree._Element:
+    """Parse an HTML body fragment into a ``<div>`` wrapper (lenient, like a browser)."""
+    return lxml.html.fragment_fromstring(html or "", create_parent="div")
+
+
+def serialize_fragment(root: etree._Element) -> str:
+    """The inner HTML of a wrapper made by :func:`parse_fragment`."""
+    out = [root.text or ""]
+    for child in root:
+        out.append(lxml.html.tostring(child, encoding="unicode"))
+    return "".join(out)
+
+
+def iter_links(html: str, course_id: int, host: str | None = None) -> Iterator[CanvasLink]:
+    """Every link in an HTML body, classified (cheap pre-check skips link-free bodies)."""
+    if not html or ("href" not in html and "src" not in html and "data" not in html):
+        return
+    root = parse_fragment(html)
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        for attr in LINK_ATTRS:
+            value = el.get(attr)
+            if value is not None:
+                yield classify(value, course_id, host)
+
+
+#: ``rewrite(element, attribute, link)`` returns the new value, or None to keep the old one.
+Rewriter = Callable[[etree._Element, str, CanvasLink], "str | None"]
+
+
+def rewrite_links(html: str, course_id: int, rewrite: Rewriter, host: str | None = None) -> str:
+    """Apply ``rewrite`` to every link of an HTML body and return the new HTML."""
+    if not html:
+        return html or ""
+    root = parse_fragment(html)
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str):
+            continue
+        for attr in LINK_ATTRS:
+            value = el.get(attr)
+            if value is None:
+                continue
+            new = rewrite(el, attr, classify(value, course_id, host))
+            if new is not None:
+                el.set(attr, new)
+    return serialize_fragment(root)

@@ -1,0 +1,704 @@
+"""Dataclasses and enums shared by every layer.
+
+The course-content classes form the *course snapshot*: the read-only view of one
+course that the exporters receive.  The engine builds it from the library for one
+user (only what that user may see) and attaches the resolved selection, so an
+exporter never decides visibility or selection rules itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+
+# --------------------------------------------------------------------------- enums
+
+
+class Role(StrEnum):
+    TEACHER = "teacher"
+    TA = "ta"
+    DESIGNER = "designer"
+    STUDENT = "student"
+    OBSERVER = "observer"
+
+    @property
+    def is_admin(self) -> bool:
+        """Canvas's ``read_as_admin``: teachers, TAs and designers."""
+        return self in (Role.TEACHER, Role.TA, Role.DESIGNER)
+
+
+class ContextType(StrEnum):
+    COURSE = "Course"
+    GROUP = "Group"
+    USER = "User"
+
+
+class ExportType(StrEnum):
+    COMMON_CARTRIDGE = "common_cartridge"
+    QTI = "qti"
+    ZIP = "zip"
+
+
+class ContentExportState(StrEnum):
+    CREATED = "created"
+    WAITING_FOR_EXTERNAL_TOOL = "waiting_for_external_tool"
+    EXPORTING = "exporting"
+    EXPORTED = "exported"
+    EXPORTED_FOR_COURSE_COPY = "exported_for_course_copy"
+    FAILED = "failed"
+    DELETED = "deleted"
+
+
+class EpubExportState(StrEnum):
+    CREATED = "created"
+    EXPORTING = "exporting"
+    EXPORTED = "exported"
+    GENERATING = "generating"
+    GENERATED = "generated"
+    FAILED = "failed"
+    DELETED = "deleted"
+
+
+class ProgressState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    WAITING_FOR_EXTERNAL_TOOL = "waiting_for_external_tool"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+class QuestionType(StrEnum):
+    """Canvas question types (spec §5.3)."""
+
+    MULTIPLE_CHOICE = "multiple_choice_question"
+    TRUE_FALSE = "true_false_question"
+    MULTIPLE_ANSWERS = "multiple_answers_question"
+    SHORT_ANSWER = "short_answer_question"
+    FILL_IN_MULTIPLE_BLANKS = "fill_in_multiple_blanks_question"
+    MULTIPLE_DROPDOWNS = "multiple_dropdowns_question"
+    MATCHING = "matching_question"
+    NUMERICAL = "numerical_question"
+    CALCULATED = "calculated_question"
+    ESSAY = "essay_question"
+    FILE_UPLOAD = "file_upload_question"
+    TEXT_ONLY = "text_only_question"
+    MISSING_WORD = "missing_word_question"
+
+
+class ModuleItemType(StrEnum):
+    """``content_type`` values of Canvas module items (module_meta.xml)."""
+
+    PAGE = "WikiPage"
+    ASSIGNMENT = "Assignment"
+    QUIZ = "Quizzes::Quiz"
+    DISCUSSION = "DiscussionTopic"
+    FILE = "Attachment"
+    EXTERNAL_URL = "ExternalUrl"
+    SUB_HEADER = "ContextModuleSubHeader"
+
+
+# ----------------------------------------------------------------- people & places
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    name: str
+    sortable_name: str = ""
+    short_name: str = ""
+    login_id: str = ""
+    email: str = ""
+    time_zone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class Course:
+    id: int
+    name: str
+    course_code: str
+    uuid: str
+    workflow_state: str = "available"  # available | completed (concluded)
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    time_zone: str = "UTC"
+    term: str = ""
+    syllabus_body: str = ""
+    organize_epub_by_content_type: bool = False
+    license: str = "private"
+    locale: str = "en"
+    default_view: str = "modules"
+    host: str = "canvas.local"  # used to absolutise links leaving the course
+
+    @property
+    def concluded(self) -> bool:
+        return self.workflow_state == "completed"
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    user_id: int
+    course_id: int
+    role: Role
+    state: str = "active"  # active | completed
+
+
+@dataclass(frozen=True)
+class Group:
+    id: int
+    course_id: int
+    name: str
+    member_ids: tuple[int, ...] = ()
+
+
+# ------------------------------------------------------------------ course content
+
+
+@dataclass(frozen=True)
+class Folder:
+    id: int
+    parent_id: int | None
+    name: str
+    full_name: str  # "course files/docs/week 1" (Canvas's full_name)
+    position: int = 0
+    hidden: bool = False
+    locked: bool = False
+    lock_at: datetime | None = None
+    unlock_at: datetime | None = None
+
+    @property
+    def path_below_root(self) -> str:
+        """Path under the root folder ("" for the root itself)."""
+        _, _, rest = self.full_name.partition("/")
+        return rest
+
+
+@dataclass(frozen=True)
+class File:
+    id: int
+    folder_id: int
+    display_name: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uuid: str
+    blob_path: Path | None  # bytes on disk; None when the blob is missing
+    hidden: bool = False
+    locked: bool = False
+    lock_at: datetime | None = None
+    unlock_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    id: int
+    url: str  # slug
+    title: str
+    body: str
+    published: bool = True
+    front_page: bool = False
+    editing_roles: str = "teachers"
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    todo_date: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AssignmentGroup:
+    id: int
+    name: str
+    position: int = 0
+    group_weight: float = 0.0
+    drop_lowest: int = 0
+    drop_highest: int = 0
+
+
+@dataclass(frozen=True)
+class RubricRating:
+    id: str
+    description: str
+    points: float
+    long_description: str = ""
+
+
+@dataclass(frozen=True)
+class RubricCriterion:
+    id: str
+    description: str
+    points: float
+    ratings: tuple[RubricRating, ...] = ()
+    long_description: str = ""
+
+
+@dataclass(frozen=True)
+class Rubric:
+    id: int
+    title: str
+    points_possible: float
+    criteria: tuple[RubricCriterion, ...] = ()
+    free_form_criterion_comments: bool = False
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: int
+    title: str
+    description: str = ""
+    assignment_group_id: int | None = None
+    points_possible: float | None = None
+    grading_type: str = "points"  # points|percent|pass_fail|letter_grade|gpa_scale|not_graded
+    submission_types: tuple[str, ...] = ("online_text_entry",)
+    due_at: datetime | None = None
+    unlock_at: datetime | None = None
+    lock_at: datetime | None = None
+    published: bool = True
+    position: int = 0
+    rubric_id: int | None = None
+    allowed_extensions: tuple[str, ...] = ()
+    peer_reviews: bool = False
+    # An assignment that belongs to a graded quiz or discussion (Canvas's "submittable").
+    quiz_id: int | None = None
+    discussion_topic_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer of a quiz question, in Canvas's ``question_data`` shape.
+
+    Which fields matter depends on the question type: ``weight`` 100 marks a
+    correct choice; ``blank_id`` names the blank of fill-in-multiple-blanks and
+    dropdowns; ``left``/``right``/``match_id`` are a matching pair; the numerical
+    fields follow ``numerical_answer_type`` (exact_answer, range_answer,
+    precision_answer).
+    """
+
+    id: int
+    text: str = ""
+    html: str = ""
+    weight: float = 0.0
+    comments: str = ""
+    comments_html: str = ""
+    blank_id: str | None = None
+    left: str | None = None
+    right: str | None = None
+    match_id: int | None = None
+    numerical_answer_type: str | None = None
+    exact: float | None = None
+    margin: float | None = None
+    start: float | None = None
+    end: float | None = None
+    approximate: float | None = None
+    precision: int | None = None
+
+
+@dataclass(frozen=True)
+class QuizGroup:
+    id: int
+    name: str
+    pick_count: int = 1
+    question_points: float = 1.0
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class QuizQuestion:
+    id: int
+    question_type: QuestionType
+    name: str
+    question_text: str
+    points_possible: float = 1.0
+    position: int = 0
+    group_id: int | None = None
+    answers: tuple[Answer, ...] = ()
+    correct_comments: str = ""
+    incorrect_comments: str = ""
+    neutral_comments: str = ""
+    # matching: extra distractor choices on the right side, as (match_id, text)
+    matching_distractors: tuple[tuple[int, str], ...] = ()
+    # calculated: {"formulas": [...], "variables": [{"name","min","max","scale"}],
+    #              "answer_tolerance": x, "formula_decimal_places": n,
+    #              "var_sets": [{"variables": {...}, "answer": x}]}
+    calculated: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Quiz:
+    id: int
+    title: str
+    description: str = ""
+    quiz_type: str = "assignment"  # assignment|practice_quiz|graded_survey|survey
+    points_possible: float | None = None
+    time_limit: int | None = None  # minutes
+    allowed_attempts: int = 1  # -1 = unlimited
+    shuffle_answers: bool = False
+    scoring_policy: str = "keep_highest"
+    show_correct_answers: bool = True
+    one_question_at_a_time: bool = False
+    cant_go_back: bool = False
+    hide_results: str | None = None
+    access_code: str = ""
+    due_at: datetime | None = None
+    unlock_at: datetime | None = None
+    lock_at: datetime | None = None
+    published: bool = True
+    assignment_group_id: int | None = None
+    assignment_id: int | None = None
+    groups: tuple[QuizGroup, ...] = ()
+    questions: tuple[QuizQuestion, ...] = ()
+
+
+@dataclass(frozen=True)
+class DiscussionTopic:
+    id: int
+    title: str
+    message: str = ""
+    is_announcement: bool = False
+    published: bool = True
+    posted_at: datetime | None = None
+    delayed_post_at: datetime | None = None
+    lock_at: datetime | None = None
+    pinned: bool = False
+    discussion_type: str = "threaded"
+    require_initial_post: bool = False
+    position: int = 0
+    assignment_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    id: int
+    title: str
+    description: str = ""
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    all_day: bool = False
+    location_name: str = ""
+
+
+@dataclass(frozen=True)
+class ModuleItem:
+    id: int
+    module_id: int
+    content_type: ModuleItemType
+    title: str
+    content_id: int | None = None  # None for sub-headers and external URLs
+    url: str = ""  # external URLs
+    position: int = 0
+    indent: int = 0
+    published: bool = True
+    new_tab: bool = False
+
+
+@dataclass(frozen=True)
+class Module:
+    id: int
+    name: str
+    position: int = 0
+    published: bool = True
+    unlock_at: datetime | None = None
+    require_sequential_progress: bool = False
+    prerequisite_ids: tuple[int, ...] = ()
+    items: tuple[ModuleItem, ...] = ()
+
+
+# ------------------------------------------------------------------- selection
+
+
+#: The ``select`` types after aliasing, in the order Canvas's content_list shows them.
+SELECT_TYPES: tuple[str, ...] = (
+    "context_modules",
+    "content_tags",
+    "assignments",
+    "quizzes",
+    "discussion_topics",
+    "wiki_pages",
+    "announcements",
+    "calendar_events",
+    "rubrics",
+    "folders",
+    "attachments",
+)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A resolved ``select``: concrete ids per type, after aliases and closure.
+
+    ``everything`` is kept so exporters can tell a full export from a selective
+    one (Canvas writes a few course-level files only for full exports), but the
+    id sets are always filled: exporters only ever test membership.
+    """
+
+    everything: bool = False
+    syllabus_body: bool = False
+    course_settings: bool = False
+    ids: dict[str, frozenset[int]] = field(default_factory=dict)
+
+    def of(self, select_type: str) -> frozenset[int]:
+        return self.ids.get(select_type, frozenset())
+
+    def has(self, select_type: str, item_id: int | None) -> bool:
+        return item_id is not None and item_id in self.ids.get(select_type, ())
+
+    def is_empty(self) -> bool:
+        return not any(self.ids.values()) and not self.syllabus_body
+
+
+# --------------------------------------------------------------------- snapshot
+
+
+@dataclass
+class CourseSnapshot:
+    """Everything an exporter may read about one course, as one user sees it.
+
+    Lists hold only what the viewer may see (for a student: published, not
+    locked, not hidden).  ``selection`` says which of those go into the export.
+    """
+
+    course: Course
+    viewer: User
+    viewer_role: Role | None
+    exported_at: datetime
+    folders: list[Folder] = field(default_factory=list)
+    files: list[File] = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)
+    assignment_groups: list[AssignmentGroup] = field(default_factory=list)
+    assignments: list[Assignment] = field(default_factory=list)
+    rubrics: list[Rubric] = field(default_factory=list)
+    quizzes: list[Quiz] = field(default_factory=list)
+    discussion_topics: list[DiscussionTopic] = field(default_factory=list)  # incl. announcements
+    calendar_events: list[CalendarEvent] = field(default_factory=list)
+    modules: list[Module] = field(default_factory=list)
+    selection: Selection = field(default_factory=Selection)
+
+    # -- lookups
+    def folder(self, folder_id: int) -> Folder | None:
+        return self._index("folders").get(folder_id)
+
+    def file(self, file_id: int) -> File | None:
+        return self._index("files").get(file_id)
+
+    def page(self, page_id: int) -> Page | None:
+        return self._index("pages").get(page_id)
+
+    def page_by_url(self, url: str) -> Page | None:
+        return {p.url: p for p in self.pages}.get(url)
+
+    def assignment(self, assignment_id: int) -> Assignment | None:
+        return self._index("assignments").get(assignment_id)
+
+    def quiz(self, quiz_id: int) -> Quiz | None:
+        return self._index("quizzes").get(quiz_id)
+
+    def topic(self, topic_id: int) -> DiscussionTopic | None:
+        return self._index("discussion_topics").get(topic_id)
+
+    def root_folder(self) -> Folder | None:
+        return next((f for f in self.folders if f.parent_id is None), None)
+
+    def file_path(self, file: File) -> str:
+        """The file's path below the root folder, e.g. ``docs/week 1/notes.pdf``."""
+        folder = self.folder(file.folder_id)
+        below = folder.path_below_root if folder else ""
+        return f"{below}/{file.display_name}" if below else file.display_name
+
+    # -- selected content, in export order
+    def selected_pages(self) -> list[Page]:
+        return [p for p in self.pages if self.selection.has("wiki_pages", p.id)]
+
+    def selected_assignments(self) -> list[Assignment]:
+        return [a for a in self.assignments if self.selection.has("assignments", a.id)]
+
+    def selected_quizzes(self) -> list[Quiz]:
+        return [q for q in self.quizzes if self.selection.has("quizzes", q.id)]
+
+    def selected_topics(self) -> list[DiscussionTopic]:
+        """Discussion topics and announcements (each checked under its own type)."""
+        out = []
+        for t in self.discussion_topics:
+            kind = "announcements" if t.is_announcement else "discussion_topics"
+            if self.selection.has(kind, t.id) or self.selection.has("discussion_topics", t.id):
+                out.append(t)
+        return out
+
+    def selected_events(self) -> list[CalendarEvent]:
+        return [e for e in self.calendar_events if self.selection.has("calendar_events", e.id)]
+
+    def selected_rubrics(self) -> list[Rubric]:
+        return [r for r in self.rubrics if self.selection.has("rubrics", r.id)]
+
+    def selected_modules(self) -> list[Module]:
+        return [m for m in self.modules if self.selection.has("context_modules", m.id)]
+
+    def selected_files(self) -> list[File]:
+        return [f for f in self.files if self.selection.has("attachments", f.id)]
+
+    def selected_folders(self) -> list[Folder]:
+        return [f for f in self.folders if self.selection.has("folders", f.id)]
+
+    def _index(self, name: str) -> dict[int, Any]:
+        cache = self.__dict__.setdefault("_indexes", {})
+        if name not in cache:
+            cache[name] = {obj.id: obj for obj in getattr(self, name)}
+        return cache[name]
+
+
+# ------------------------------------------------------------------ export output
+
+
+class ExportCanceled(Exception):
+    """Raised from a progress callback when the user canceled the job."""
+
+
+#: ``progress(percent, message)`` — percent 0..100 of *this* exporter's work.
+#: It may raise :class:`ExportCanceled`; exporters let that propagate.
+ProgressFn = Callable[[float, "str | None"], None]
+
+
+@dataclass
+class OutputFile:
+    """One finished file an exporter wrote into its work directory."""
+
+    path: Path
+    content_type: str
+
+
+@dataclass
+class ExportResult:
+    """What an exporter returns: its files and the per-item problems it met.
+
+    Warnings never abort an export (Canvas piles them into ``settings[:errors]``);
+    the engine records them on the export's ``errors`` list.
+    """
+
+    files: list[OutputFile]
+    warnings: list[str] = field(default_factory=list)
+
+
+def no_progress(percent: float, message: str | None = None) -> None:
+    """A progress callback that ignores everything (tests, previews)."""
+
+
+def ids_of(objs: Iterable[Any]) -> frozenset[int]:
+    return frozenset(o.id for o in objs)
+
+
+# ------------------------------------------------------------------ export records
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A finished export file (Canvas's Attachment whose context is the export)."""
+
+    id: int
+    context_type: str  # ContentExport | EpubExport
+    context_id: int
+    uuid: str
+    display_name: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    path: Path
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Progress:
+    id: int
+    context_type: str
+    context_id: int | None
+    user_id: int | None
+    tag: str
+    completion: float
+    workflow_state: ProgressState
+    message: str | None
+    created_at: datetime
+    updated_at: datetime
+    results: dict[str, Any] | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.workflow_state in (
+            ProgressState.QUEUED,
+            ProgressState.RUNNING,
+            ProgressState.WAITING_FOR_EXTERNAL_TOOL,
+        )
+
+
+@dataclass(frozen=True)
+class ContentExport:
+    id: int
+    context_type: ContextType
+    context_id: int
+    user_id: int
+    export_type: str
+    workflow_state: ContentExportState
+    created_at: datetime
+    updated_at: datetime
+    progress: float = 0.0
+    settings: dict[str, Any] = field(default_factory=dict)
+    attachment_id: int | None = None
+    progress_id: int | None = None
+    epub_export_id: int | None = None
+    runner_pid: int | None = None
+    heartbeat_at: datetime | None = None
+
+    @property
+    def errors(self) -> list[str]:
+        return list(self.settings.get("errors", []))
+
+    @property
+    def running(self) -> bool:
+        return self.workflow_state in (ContentExportState.CREATED, ContentExportState.EXPORTING)
+
+
+@dataclass(frozen=True)
+class EpubExport:
+    id: int
+    course_id: int
+    user_id: int
+    workflow_state: EpubExportState
+    created_at: datetime
+    updated_at: datetime
+    content_export_id: int | None = None
+    progress_id: int | None = None
+    epub_attachment_id: int | None = None
+    zip_attachment_id: int | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    runner_pid: int | None = None
+    heartbeat_at: datetime | None = None
+
+    @property
+    def errors(self) -> list[str]:
+        return list(self.settings.get("errors", []))
+
+    @property
+    def running(self) -> bool:
+        return self.workflow_state in (
+            EpubExportState.CREATED,
+            EpubExportState.EXPORTING,
+            EpubExportState.EXPORTED,
+            EpubExportState.GENERATING,
+        )
+
+
+@dataclass(frozen=True)
+class Notification:
+    id: int
+    user_id: int
+    name: str  # content_export_finished | content_export_failed
+    context_type: str
+    context_id: int
+    subject: str
+    body: str
+    created_at: datetime
+    read: bool = False

@@ -1,0 +1,41 @@
+"""The library: SQLite (through sqlite-utils) plus content-addressed blobs on disk.
+
+This package is the only place with SQL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..paths import Home
+from .blobs import BlobStore
+from .content import ContentStore, ContextFiles, CourseBundle, role_of
+from .db import Database, LibraryTooNew, iso, parse_iso, utcnow
+from .exports import ExportStore
+
+
+class Library:
+    """One library on disk: ``library.db``, ``blobs/`` and ``exports/`` under a home folder."""
+
+    def __init__(self, home: Home):
+        self.home = home.ensure()
+        self.database = Database(home.db_path)
+        self.blobs = BlobStore(home.blobs)
+        self.content = ContentStore(self.database, self.blobs)
+        self.exports = ExportStore(self.database)
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.home.exports
+
+    def transaction(self):
+        return self.database.transaction()
+
+    def close(self) -> None:
+        self.database.close()
+
+
+__all__ = [
+    "Library", "BlobStore", "ContentStore", "ContextFiles", "CourseBundle", "Database",
+    "ExportStore", "LibraryTooNew", "iso", "parse_iso", "role_of", "utcnow",
+]  # fmt: skip

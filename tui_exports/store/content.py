@@ -1,0 +1,304 @@
+"""Course content in the library: users, courses, enrollments, groups and what ``select`` names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from ..model import (
+    Assignment,
+    AssignmentGroup,
+    CalendarEvent,
+    ContextType,
+    Course,
+    DiscussionTopic,
+    Enrollment,
+    File,
+    Folder,
+    Group,
+    Module,
+    ModuleItem,
+    Page,
+    Quiz,
+    QuizGroup,
+    QuizQuestion,
+    Role,
+    Rubric,
+    User,
+)
+from .blobs import BlobStore
+from .db import Database
+from .rows import from_row, to_row
+
+
+@dataclass
+class ContextFiles:
+    """The folders and files of one context (a course, a group or a user)."""
+
+    context_type: ContextType
+    context_id: int
+    folders: list[Folder] = field(default_factory=list)
+    files: list[File] = field(default_factory=list)
+
+
+@dataclass
+class CourseBundle:
+    """Everything of one course, with final ids, ready to insert in one transaction."""
+
+    course: Course
+    enrollments: list[Enrollment] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+    file_trees: list[ContextFiles] = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)
+    assignment_groups: list[AssignmentGroup] = field(default_factory=list)
+    rubrics: list[Rubric] = field(default_factory=list)
+    assignments: list[Assignment] = field(default_factory=list)
+    quizzes: list[Quiz] = field(default_factory=list)
+    discussion_topics: list[DiscussionTopic] = field(default_factory=list)
+    calendar_events: list[CalendarEvent] = field(default_factory=list)
+    modules: list[Module] = field(default_factory=list)
+    source: str = ""
+
+
+#: Tables whose ids an importer allocates before inserting a bundle.
+ID_TABLES = (
+    "courses", "users", "enrollments", "groups", "folders", "files", "pages",
+    "assignment_groups", "rubrics", "assignments", "quizzes", "quiz_groups",
+    "quiz_questions", "discussion_topics", "calendar_events", "modules", "module_items",
+)  # fmt: skip
+
+
+class ContentStore:
+    def __init__(self, database: Database, blobs: BlobStore):
+        self._database = database
+        self.blobs = blobs
+
+    @property
+    def db(self):
+        return self._database.db
+
+    # ------------------------------------------------------------------ writes
+    def next_ids(self) -> dict[str, int]:
+        """The next free id of every content table (call inside a transaction)."""
+        return {
+            t: (self.db.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {t}").fetchone()[0])
+            for t in ID_TABLES
+        }
+
+    def insert_user(self, user: User, key: str | None = None) -> None:
+        self.db["users"].insert(to_row(user, key=key))
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value])
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def insert_course(self, bundle: CourseBundle) -> int:
+        db = self.db
+        c = bundle.course
+        db["courses"].insert(to_row(c, source=bundle.source))
+        if bundle.enrollments:
+            db["enrollments"].insert_all(to_row(e) for e in bundle.enrollments)
+        for g in bundle.groups:
+            db["groups"].insert({"id": g.id, "course_id": c.id, "name": g.name})
+            for uid in g.member_ids:
+                db["group_memberships"].insert({"group_id": g.id, "user_id": uid})
+        for tree in bundle.file_trees:
+            ctx = {"context_type": tree.context_type.value, "context_id": tree.context_id}
+            for f in tree.folders:
+                db["folders"].insert(to_row(f, **ctx))
+            for f in tree.files:
+                row = to_row(f, **ctx)
+                row.pop("blob_path", None)
+                db["files"].insert(row)
+        course_fk = {"course_id": c.id}
+        for table, objs in (
+            ("pages", bundle.pages),
+            ("assignment_groups", bundle.assignment_groups),
+            ("assignments", bundle.assignments),
+            ("discussion_topics", bundle.discussion_topics),
+            ("calendar_events", bundle.calendar_events),
+        ):
+            if objs:
+                db[table].insert_all(to_row(o, **course_fk) for o in objs)
+        for r in bundle.rubrics:
+            row = to_row(r, **course_fk)
+            db["rubrics"].insert(row)
+        for q in bundle.quizzes:
+            row = to_row(q, **course_fk)
+            row.pop("groups"), row.pop("questions")
+            db["quizzes"].insert(row)
+            for grp in q.groups:
+                db["quiz_groups"].insert(to_row(grp, quiz_id=q.id))
+            for qq in q.questions:
+                db["quiz_questions"].insert(to_row(qq, quiz_id=q.id))
+        for m in bundle.modules:
+            row = to_row(m, **course_fk)
+            row.pop("items")
+            db["modules"].insert(row)
+            for it in m.items:
+                db["module_items"].insert(to_row(it))
+        return c.id
+
+    def delete_course(self, course_id: int) -> None:
+        db = self.db
+        db.execute(
+            "DELETE FROM files WHERE context_type = 'Course' AND context_id = ?", [course_id]
+        )
+        db.execute(
+            "DELETE FROM folders WHERE context_type = 'Course' AND context_id = ?", [course_id]
+        )
+        db.execute("DELETE FROM courses WHERE id = ?", [course_id])
+
+    # ------------------------------------------------------------------ people
+    def user(self, user_id: int) -> User | None:
+        row = self._one("SELECT * FROM users WHERE id = ?", user_id)
+        return from_row(User, row) if row else None
+
+    def user_by_key(self, key: str) -> User | None:
+        row = self._one("SELECT * FROM users WHERE key = ? OR login_id = ?", key, key)
+        return from_row(User, row) if row else None
+
+    def users(self) -> list[User]:
+        return [from_row(User, r) for r in self.db.query("SELECT * FROM users ORDER BY id")]
+
+    def user_key(self, user_id: int) -> str | None:
+        row = self._one("SELECT key FROM users WHERE id = ?", user_id)
+        return row["key"] if row else None
+
+    # ------------------------------------------------------------------ courses
+    def course(self, course_id: int) -> Course | None:
+        row = self._one("SELECT * FROM courses WHERE id = ?", course_id)
+        return from_row(Course, row) if row else None
+
+    def courses(self, ids: Iterable[int] | None = None) -> list[Course]:
+        if ids is None:
+            rows = self.db.query("SELECT * FROM courses ORDER BY id")
+        else:
+            ids = list(ids)
+            marks = ",".join("?" * len(ids))
+            rows = self.db.query(f"SELECT * FROM courses WHERE id IN ({marks}) ORDER BY id", ids)
+        return [from_row(Course, r) for r in rows]
+
+    def course_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM courses").fetchone()[0]
+
+    def enrollments_of_user(self, user_id: int) -> list[Enrollment]:
+        rows = self.db.query("SELECT * FROM enrollments WHERE user_id = ? ORDER BY id", [user_id])
+        return [from_row(Enrollment, r) for r in rows]
+
+    def enrollments_in_course(self, course_id: int) -> list[Enrollment]:
+        rows = self.db.query(
+            "SELECT * FROM enrollments WHERE course_id = ? ORDER BY id", [course_id]
+        )
+        return [from_row(Enrollment, r) for r in rows]
+
+    def course_enrollments(self, user_id: int, course_id: int) -> list[Enrollment]:
+        rows = self.db.query(
+            "SELECT * FROM enrollments WHERE user_id = ? AND course_id = ?", [user_id, course_id]
+        )
+        return [from_row(Enrollment, r) for r in rows]
+
+    # ------------------------------------------------------------------ groups
+    def group(self, group_id: int) -> Group | None:
+        row = self._one("SELECT * FROM groups WHERE id = ?", group_id)
+        if not row:
+            return None
+        members = tuple(
+            r[0]
+            for r in self.db.execute(
+                "SELECT user_id FROM group_memberships WHERE group_id = ? ORDER BY user_id",
+                [group_id],
+            )
+        )
+        return from_row(Group, row, member_ids=members)
+
+    def groups_of_course(self, course_id: int) -> list[Group]:
+        ids = [r[0] for r in self.db.execute("SELECT id FROM groups WHERE course_id = ?", [course_id])]
+        return [g for g in (self.group(i) for i in ids) if g]
+
+    # ------------------------------------------------------------------ content
+    def context_files(self, context_type: ContextType, context_id: int) -> ContextFiles:
+        params = [context_type.value, context_id]
+        folders = [
+            from_row(Folder, r)
+            for r in self.db.query(
+                "SELECT * FROM folders WHERE context_type = ? AND context_id = ? "
+                "ORDER BY full_name, id",
+                params,
+            )
+        ]
+        files = []
+        for r in self.db.query(
+            "SELECT * FROM files WHERE context_type = ? AND context_id = ? ORDER BY id", params
+        ):
+            path = self.blobs.path_for(r["sha256"])
+            files.append(from_row(File, r, blob_path=path if path.is_file() else None))
+        return ContextFiles(context_type, context_id, folders, files)
+
+    def course_content(self, course_id: int) -> dict[str, list[Any]]:
+        """Every content list of a course, unfiltered, keyed like CourseSnapshot's fields."""
+        q = self.db.query
+        cid = [course_id]
+        tree = self.context_files(ContextType.COURSE, course_id)
+        quizzes = []
+        for r in q("SELECT * FROM quizzes WHERE course_id = ? ORDER BY id", cid):
+            groups = tuple(
+                from_row(QuizGroup, g)
+                for g in q("SELECT * FROM quiz_groups WHERE quiz_id = ? ORDER BY position, id", [r["id"]])
+            )
+            questions = tuple(
+                from_row(QuizQuestion, qq)
+                for qq in q(
+                    "SELECT * FROM quiz_questions WHERE quiz_id = ? ORDER BY position, id", [r["id"]]
+                )
+            )
+            quizzes.append(from_row(Quiz, r, groups=groups, questions=questions))
+        modules = []
+        for r in q("SELECT * FROM modules WHERE course_id = ? ORDER BY position, id", cid):
+            items = tuple(
+                from_row(ModuleItem, it)
+                for it in q(
+                    "SELECT * FROM module_items WHERE module_id = ? ORDER BY position, id", [r["id"]]
+                )
+            )
+            modules.append(from_row(Module, r, items=items))
+        rubrics = [
+            from_row(Rubric, r) for r in q("SELECT * FROM rubrics WHERE course_id = ? ORDER BY id", cid)
+        ]
+        return {
+            "folders": tree.folders,
+            "files": tree.files,
+            "pages": [from_row(Page, r) for r in q("SELECT * FROM pages WHERE course_id = ? ORDER BY id", cid)],
+            "assignment_groups": [
+                from_row(AssignmentGroup, r)
+                for r in q("SELECT * FROM assignment_groups WHERE course_id = ? ORDER BY position, id", cid)
+            ],
+            "assignments": [
+                from_row(Assignment, r)
+                for r in q("SELECT * FROM assignments WHERE course_id = ? ORDER BY position, id", cid)
+            ],
+            "rubrics": rubrics,
+            "quizzes": quizzes,
+            "discussion_topics": [
+                from_row(DiscussionTopic, r)
+                for r in q("SELECT * FROM discussion_topics WHERE course_id = ? ORDER BY position, id", cid)
+            ],
+            "calendar_events": [
+                from_row(CalendarEvent, r)
+                for r in q("SELECT * FROM calendar_events WHERE course_id = ? ORDER BY start_at, id", cid)
+            ],
+            "modules": modules,
+        }
+
+    def _one(self, sql: str, *params: Any) -> dict[str, Any] | None:
+        return next(iter(self.db.query(sql, list(params))), None)
+
+
+def role_of(enrollments: Iterable[Enrollment]) -> Role | None:
+    """The strongest role among a user's enrollments in one course."""
+    order = [Role.TEACHER, Role.TA, Role.DESIGNER, Role.STUDENT, Role.OBSERVER]
+    roles = {e.role for e in enrollments}
+    return next((r for r in order if r in roles), None)

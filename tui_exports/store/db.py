@@ -1,0 +1,131 @@
+"""Opening the library database: WAL, busy timeout, migrations, one connection per thread."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import sqlite_utils
+
+from .schema import LATEST_VERSION, MIGRATIONS
+
+
+class LibraryTooNew(RuntimeError):
+    """The library was written by a newer release than this one."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def iso(dt: datetime | None) -> str | None:
+    """Canvas's timestamp form: ISO 8601 in UTC with a ``Z``."""
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def connect(path: Path) -> sqlite_utils.Database:
+    conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return sqlite_utils.Database(conn)
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    if "schema_migrations" not in db.table_names():
+        return 0
+    row = db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    return row[0] or 0
+
+
+def migrate(db: sqlite_utils.Database, upto: int = LATEST_VERSION) -> list[int]:
+    """Apply every migration newer than the library's version; returns those applied."""
+    applied: list[int] = []
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)"
+    )
+    current = schema_version(db)
+    if current > LATEST_VERSION:
+        raise LibraryTooNew(
+            f"this library has schema version {current}, newer than this release "
+            f"understands ({LATEST_VERSION}); upgrade tui-exports"
+        )
+    for version, name, statements in MIGRATIONS:
+        if version <= current or version > upto:
+            continue
+        with transaction(db):
+            for sql in statements:
+                db.execute(sql)
+            db.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                [version, name, iso(utcnow())],
+            )
+        applied.append(version)
+    return applied
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """A write transaction that takes the write lock up front (no upgrade deadlocks)."""
+    conn = db.conn
+    if conn.in_transaction:  # nested: join the outer one
+        yield db
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")
+
+
+class Database:
+    """The library's SQLite file, with one connection per thread (WAL lets them overlap)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._local = threading.local()
+        self._all: list[sqlite_utils.Database] = []
+        self._lock = threading.Lock()
+        migrate(self.db)
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = connect(self.path)
+            self._local.db = db
+            with self._lock:
+                self._all.append(db)
+        return db
+
+    def transaction(self):
+        return transaction(self.db)
+
+    def close(self) -> None:
+        with self._lock:
+            for db in self._all:
+                try:
+                    db.conn.close()
+                except sqlite3.ProgrammingError:
+                    pass
+            self._all.clear()
+        self._local = threading.local()

@@ -1,0 +1,233 @@
+"""The export side of the library: content and ePub exports, Progress, files, notifications."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Iterable
+
+from ..model import (
+    Attachment,
+    ContentExport,
+    ContextType,
+    EpubExport,
+    Notification,
+    Progress,
+    ProgressState,
+)
+from .db import Database, iso, utcnow
+from .rows import from_row
+
+_TABLE_OF = {ContentExport: "content_exports", EpubExport: "epub_exports"}
+
+
+class ExportStore:
+    def __init__(self, database: Database):
+        self._database = database
+
+    @property
+    def db(self):
+        return self._database.db
+
+    def transaction(self):
+        return self._database.transaction()
+
+    # ---------------------------------------------------------------- progress
+    def create_progress(self, *, context_type: str, context_id: int | None, user_id: int, tag: str) -> Progress:
+        now = iso(utcnow())
+        pid = self.db["progress"].insert(
+            {
+                "context_type": context_type,
+                "context_id": context_id,
+                "user_id": user_id,
+                "tag": tag,
+                "completion": 0,
+                "workflow_state": ProgressState.QUEUED.value,
+                "created_at": now,
+                "updated_at": now,
+            }
+        ).last_pk
+        return self.progress(pid)  # type: ignore[return-value]
+
+    def progress(self, progress_id: int) -> Progress | None:
+        row = self._one("SELECT * FROM progress WHERE id = ?", progress_id)
+        return from_row(Progress, row) if row else None
+
+    def update_progress(self, progress_id: int, **fields: Any) -> None:
+        if "results" in fields and fields["results"] is not None:
+            fields["results"] = json.dumps(fields["results"])
+        if "workflow_state" in fields:
+            fields["workflow_state"] = str(fields["workflow_state"])
+        fields["updated_at"] = iso(utcnow())
+        self._update("progress", progress_id, fields)
+
+    # ------------------------------------------------------------ content exports
+    def insert_content_export(
+        self, *, context_type: ContextType, context_id: int, user_id: int, export_type: str,
+        settings: dict[str, Any], created_at: datetime | None = None,
+    ) -> int:
+        now = iso(created_at or utcnow())
+        return self.db["content_exports"].insert(
+            {
+                "context_type": context_type.value,
+                "context_id": context_id,
+                "user_id": user_id,
+                "export_type": export_type,
+                "workflow_state": "created",
+                "created_at": now,
+                "updated_at": now,
+                "settings": json.dumps(settings),
+            }
+        ).last_pk
+
+    def content_export(self, export_id: int) -> ContentExport | None:
+        row = self._one("SELECT * FROM content_exports WHERE id = ?", export_id)
+        return from_row(ContentExport, row) if row else None
+
+    def content_exports(
+        self, context_type: ContextType, context_id: int, *, where: str = "", params: Iterable[Any] = (),
+        limit: int | None = None, offset: int = 0,
+    ) -> list[ContentExport]:
+        """Newest first (``id DESC``, as Canvas's index); ``where`` narrows by visibility."""
+        sql, args = self._exports_sql("SELECT *", context_type, context_id, where, params)
+        sql += " ORDER BY id DESC"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            args += [limit, offset]
+        return [from_row(ContentExport, r) for r in self.db.query(sql, args)]
+
+    def count_content_exports(
+        self, context_type: ContextType, context_id: int, *, where: str = "", params: Iterable[Any] = ()
+    ) -> int:
+        sql, args = self._exports_sql("SELECT COUNT(*)", context_type, context_id, where, params)
+        return self.db.execute(sql, args).fetchone()[0]
+
+    @staticmethod
+    def _exports_sql(select: str, context_type, context_id, where, params) -> tuple[str, list[Any]]:
+        sql = (
+            f"{select} FROM content_exports WHERE context_type = ? AND context_id = ? "
+            "AND workflow_state != 'deleted' AND epub_export_id IS NULL"
+        )
+        args = [context_type.value, context_id, *params]
+        if where:
+            sql += f" AND ({where})"
+        return sql, args
+
+    def update_content_export(self, export_id: int, **fields: Any) -> None:
+        self._update_record("content_exports", export_id, fields)
+
+    # --------------------------------------------------------------- ePub exports
+    def insert_epub_export(self, *, course_id: int, user_id: int, settings: dict[str, Any]) -> int:
+        now = iso(utcnow())
+        return self.db["epub_exports"].insert(
+            {
+                "course_id": course_id,
+                "user_id": user_id,
+                "workflow_state": "created",
+                "created_at": now,
+                "updated_at": now,
+                "settings": json.dumps(settings),
+            }
+        ).last_pk
+
+    def epub_export(self, epub_id: int) -> EpubExport | None:
+        row = self._one("SELECT * FROM epub_exports WHERE id = ?", epub_id)
+        return from_row(EpubExport, row) if row else None
+
+    def epub_exports_of(self, course_id: int, user_id: int) -> list[EpubExport]:
+        rows = self.db.query(
+            "SELECT * FROM epub_exports WHERE course_id = ? AND user_id = ? "
+            "AND workflow_state != 'deleted' ORDER BY created_at DESC, id DESC",
+            [course_id, user_id],
+        )
+        return [from_row(EpubExport, r) for r in rows]
+
+    def update_epub_export(self, epub_id: int, **fields: Any) -> None:
+        self._update_record("epub_exports", epub_id, fields)
+
+    # ---------------------------------------------------------------- job queue
+    def unfinished(self, table: str) -> list[dict[str, Any]]:
+        """Jobs not in a final state, for the runner and for crash recovery."""
+        states = (
+            ("created", "exporting")
+            if table == "content_exports"
+            else ("created", "exporting", "exported", "generating")
+        )
+        marks = ",".join("?" * len(states))
+        return list(
+            self.db.query(f"SELECT * FROM {table} WHERE workflow_state IN ({marks}) ORDER BY id", states)
+        )
+
+    def claim(self, table: str, job_id: int, pid: int) -> bool:
+        """Atomically take an unclaimed job; False when another runner was faster."""
+        assert table in ("content_exports", "epub_exports")
+        cur = self.db.execute(
+            f"UPDATE {table} SET runner_pid = ?, heartbeat_at = ? "
+            "WHERE id = ? AND runner_pid IS NULL AND workflow_state = 'created'",
+            [pid, iso(utcnow()), job_id],
+        )
+        return cur.rowcount == 1
+
+    def heartbeat(self, table: str, ids: Iterable[int]) -> None:
+        ids = list(ids)
+        if not ids:
+            return
+        marks = ",".join("?" * len(ids))
+        self.db.execute(
+            f"UPDATE {table} SET heartbeat_at = ? WHERE id IN ({marks})", [iso(utcnow()), *ids]
+        )
+
+    # ---------------------------------------------------------------- attachments
+    def insert_attachment(self, **fields: Any) -> Attachment:
+        now = iso(utcnow())
+        fields = {**fields, "path": str(fields["path"]), "created_at": now, "updated_at": now}
+        aid = self.db["attachments"].insert(fields).last_pk
+        return self.attachment(aid)  # type: ignore[return-value]
+
+    def attachment(self, attachment_id: int | None) -> Attachment | None:
+        if attachment_id is None:
+            return None
+        row = self._one("SELECT * FROM attachments WHERE id = ?", attachment_id)
+        return from_row(Attachment, row) if row else None
+
+    # ---------------------------------------------------------------- notifications
+    def notify(self, *, user_id: int, name: str, context_type: str, context_id: int, subject: str, body: str) -> None:
+        self.db["notifications"].insert(
+            {
+                "user_id": user_id,
+                "name": name,
+                "context_type": context_type,
+                "context_id": context_id,
+                "subject": subject,
+                "body": body,
+                "created_at": iso(utcnow()),
+            }
+        )
+
+    def notifications(self, user_id: int, *, unread_only: bool = False) -> list[Notification]:
+        sql = "SELECT * FROM notifications WHERE user_id = ?"
+        if unread_only:
+            sql += " AND read = 0"
+        return [from_row(Notification, r) for r in self.db.query(sql + " ORDER BY id DESC", [user_id])]
+
+    def mark_notifications_read(self, user_id: int) -> None:
+        self.db.execute("UPDATE notifications SET read = 1 WHERE user_id = ?", [user_id])
+
+    # ---------------------------------------------------------------- helpers
+    def _update_record(self, table: str, record_id: int, fields: dict[str, Any]) -> None:
+        if "settings" in fields:
+            fields["settings"] = json.dumps(fields["settings"])
+        for k in ("workflow_state",):
+            if k in fields:
+                fields[k] = str(fields[k])
+        if "heartbeat_at" in fields and isinstance(fields["heartbeat_at"], datetime):
+            fields["heartbeat_at"] = iso(fields["heartbeat_at"])
+        fields["updated_at"] = iso(utcnow())
+        self._update(table, record_id, fields)
+
+    def _update(self, table: str, record_id: int, fields: dict[str, Any]) -> None:
+        cols = ", ".join(f"{k} = ?" for k in fields)
+        self.db.execute(f"UPDATE {table} SET {cols} WHERE id = ?", [*fields.values(), record_id])
+
+    def _one(self, sql: str, *params: Any) -> dict[str, Any] | None:
+        return next(iter(self.db.query(sql, list(params))), None)

@@ -1,0 +1,171 @@
+"""Schema migrations of the library.
+
+Each migration is a list of SQL statements applied once, in order, inside one
+transaction; ``schema_migrations`` records which ran.  Opening an older library
+applies the missing ones, so a library made by an older release upgrades itself.
+Never edit a released migration: append a new one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "course content and exports",
+        [
+            """CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)""",
+            """CREATE TABLE users (
+                id INTEGER PRIMARY KEY, name TEXT NOT NULL, sortable_name TEXT DEFAULT '',
+                short_name TEXT DEFAULT '', login_id TEXT DEFAULT '', email TEXT DEFAULT '',
+                time_zone TEXT DEFAULT 'UTC', key TEXT UNIQUE)""",
+            """CREATE TABLE courses (
+                id INTEGER PRIMARY KEY, name TEXT NOT NULL, course_code TEXT NOT NULL,
+                uuid TEXT NOT NULL, workflow_state TEXT NOT NULL DEFAULT 'available',
+                start_at TEXT, end_at TEXT, time_zone TEXT DEFAULT 'UTC', term TEXT DEFAULT '',
+                syllabus_body TEXT DEFAULT '', organize_epub_by_content_type INTEGER DEFAULT 0,
+                license TEXT DEFAULT 'private', locale TEXT DEFAULT 'en',
+                default_view TEXT DEFAULT 'modules', host TEXT DEFAULT 'canvas.local',
+                source TEXT DEFAULT '')""",
+            """CREATE TABLE enrollments (
+                id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),
+                course_id INTEGER NOT NULL REFERENCES courses(id) ON DELETE CASCADE,
+                role TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'active')""",
+            """CREATE INDEX enrollments_user ON enrollments(user_id)""",
+            """CREATE TABLE groups (
+                id INTEGER PRIMARY KEY,
+                course_id INTEGER NOT NULL REFERENCES courses(id) ON DELETE CASCADE,
+                name TEXT NOT NULL)""",
+            """CREATE TABLE group_memberships (
+                group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+                user_id INTEGER NOT NULL REFERENCES users(id), PRIMARY KEY (group_id, user_id))""",
+            """CREATE TABLE folders (
+                id INTEGER PRIMARY KEY, context_type TEXT NOT NULL, context_id INTEGER NOT NULL,
+                parent_id INTEGER REFERENCES folders(id), name TEXT NOT NULL,
+                full_name TEXT NOT NULL, position INTEGER DEFAULT 0, hidden INTEGER DEFAULT 0,
+                locked INTEGER DEFAULT 0, lock_at TEXT, unlock_at TEXT)""",
+            """CREATE INDEX folders_context ON folders(context_type, context_id)""",
+            """CREATE TABLE files (
+                id INTEGER PRIMARY KEY, context_type TEXT NOT NULL, context_id INTEGER NOT NULL,
+                folder_id INTEGER NOT NULL REFERENCES folders(id), display_name TEXT NOT NULL,
+                filename TEXT NOT NULL, content_type TEXT NOT NULL, size INTEGER NOT NULL,
+                sha256 TEXT NOT NULL, uuid TEXT NOT NULL, hidden INTEGER DEFAULT 0,
+                locked INTEGER DEFAULT 0, lock_at TEXT, unlock_at TEXT,
+                created_at TEXT, updated_at TEXT)""",
+            """CREATE INDEX files_context ON files(context_type, context_id)""",
+            """CREATE TABLE pages (
+                id INTEGER PRIMARY KEY,
+                course_id INTEGER NOT NULL REFERENCES courses(id) ON DELETE CASCADE,
+                url TEXT NOT NULL, title TEXT NOT NULL, body TEXT DEFAULT '',
+                published INTEGER DEFAULT 1, front_page INTEGER DEFAULT 0,
+                editing_roles TEXT DEFAULT 'teachers', created_at TEXT, updated_at TEXT,
+                todo_date TEXT, UNIQUE (course_id, url))""",
+            """CREATE TABLE assignment_groups (
+                id INTEGER PRIMARY KEY,
+                course_id INTEGER NOT NULL REFERENCES courses(id) ON DELETE CASCADE,
+                name TEXT NOT NULL, position INTEGER DEFAULT 0, group_weight REAL DEFAULT 0,
+                drop_lowest INTEGER DEFAULT 0, drop_highest INTEGER DEFAULT 0)""",
+            """CREATE TABLE rubrics (
+                id INTEGER PRIMARY KEY,
+                course_id INTEGER NOT NULL REFERENCES courses(id) ON DELETE CASCADE,
+                title TEXT NOT NULL, points_possible REAL DEFAULT 0,
+                free_form_criterion_comments INTEGER DEFAULT 0, criteria TEXT DEFAULT '[]')""",
+            """CREATE TABLE assignments (
+                id INTEGER PRIMARY KEY,
+                course_id INTEGER NOT NULL REFERENCES courses(id) ON DELETE CASCADE,
+                title TEXT NOT NULL, description TEXT DEFAULT '', assignment_group_id INTEGER,
+                points_possible REAL, grading_type TEXT DEFAULT 'points',
+                submission_types TEXT DEFAULT '[]', due_at TEXT, unlock_at TEXT, lock_at TEXT,
+                published INTEGER DEFAULT 1, position INTEGER DEFAULT 0, rubric_id INTEGER,
+                allowed_extensions TEXT DEFAULT '[]', peer_reviews INTEGER DEFAULT 0,
+                quiz_id INTEGER, discussion_topic_id INTEGER)""",
+            """CREATE TABLE quizzes (
+                id INTEGER PRIMARY KEY,
+                course_id INTEGER NOT NULL REFERENCES courses(id) ON DELETE CASCADE,
+                title TEXT NOT NULL, description TEXT DEFAULT '', quiz_type TEXT DEFAULT 'assignment',
+                points_possible REAL, time_limit INTEGER, allowed_attempts INTEGER DEFAULT 1,
+                shuffle_answers INTEGER DEFAULT 0, scoring_policy TEXT DEFAULT 'keep_highest',
+                show_correct_answers INTEGER DEFAULT 1, one_question_at_a_time INTEGER DEFAULT 0,
+                cant_go_back INTEGER DEFAULT 0, hide_results TEXT, access_code TEXT DEFAULT '',
+                due_at TEXT, unlock_at TEXT, lock_at TEXT, published INTEGER DEFAULT 1,
+                assignment_group_id INTEGER, assignment_id INTEGER)""",
+            """CREATE TABLE quiz_groups (
+                id INTEGER PRIMARY KEY,
+                quiz_id INTEGER NOT NULL REFERENCES quizzes(id) ON DELETE CASCADE,
+                name TEXT DEFAULT '', pick_count INTEGER DEFAULT 1,
+                question_points REAL DEFAULT 1, position INTEGER DEFAULT 0)""",
+            """CREATE TABLE quiz_questions (
+                id INTEGER PRIMARY KEY,
+                quiz_id INTEGER NOT NULL REFERENCES quizzes(id) ON DELETE CASCADE,
+                group_id INTEGER, position INTEGER DEFAULT 0, question_type TEXT NOT NULL,
+                name TEXT DEFAULT '', question_text TEXT DEFAULT '', points_possible REAL DEFAULT 1,
+                answers TEXT DEFAULT '[]', correct_comments TEXT DEFAULT '',
+                incorrect_comments TEXT DEFAULT '', neutral_comments TEXT DEFAULT '',
+                matching_distractors TEXT DEFAULT '[]', calculated TEXT)""",
+            """CREATE INDEX quiz_questions_quiz ON quiz_questions(quiz_id)""",
+            """CREATE TABLE discussion_topics (
+                id INTEGER PRIMARY KEY,
+                course_id INTEGER NOT NULL REFERENCES courses(id) ON DELETE CASCADE,
+                title TEXT NOT NULL, message TEXT DEFAULT '', is_announcement INTEGER DEFAULT 0,
+                published INTEGER DEFAULT 1, posted_at TEXT, delayed_post_at TEXT, lock_at TEXT,
+                pinned INTEGER DEFAULT 0, discussion_type TEXT DEFAULT 'threaded',
+                require_initial_post INTEGER DEFAULT 0, position INTEGER DEFAULT 0,
+                assignment_id INTEGER)""",
+            """CREATE TABLE calendar_events (
+                id INTEGER PRIMARY KEY,
+                course_id INTEGER NOT NULL REFERENCES courses(id) ON DELETE CASCADE,
+                title TEXT NOT NULL, description TEXT DEFAULT '', start_at TEXT, end_at TEXT,
+                all_day INTEGER DEFAULT 0, location_name TEXT DEFAULT '')""",
+            """CREATE TABLE modules (
+                id INTEGER PRIMARY KEY,
+                course_id INTEGER NOT NULL REFERENCES courses(id) ON DELETE CASCADE,
+                name TEXT NOT NULL, position INTEGER DEFAULT 0, published INTEGER DEFAULT 1,
+                unlock_at TEXT, require_sequential_progress INTEGER DEFAULT 0,
+                prerequisite_ids TEXT DEFAULT '[]')""",
+            """CREATE TABLE module_items (
+                id INTEGER PRIMARY KEY,
+                module_id INTEGER NOT NULL REFERENCES modules(id) ON DELETE CASCADE,
+                content_type TEXT NOT NULL, content_id INTEGER, title TEXT DEFAULT '',
+                url TEXT DEFAULT '', position INTEGER DEFAULT 0, indent INTEGER DEFAULT 0,
+                published INTEGER DEFAULT 1, new_tab INTEGER DEFAULT 0)""",
+            """CREATE TABLE progress (
+                id INTEGER PRIMARY KEY, context_type TEXT NOT NULL, context_id INTEGER,
+                user_id INTEGER, tag TEXT NOT NULL, completion REAL DEFAULT 0,
+                workflow_state TEXT NOT NULL, message TEXT, results TEXT,
+                created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+            """CREATE TABLE attachments (
+                id INTEGER PRIMARY KEY, context_type TEXT NOT NULL, context_id INTEGER NOT NULL,
+                uuid TEXT NOT NULL, display_name TEXT NOT NULL, filename TEXT NOT NULL,
+                content_type TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL,
+                path TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+            """CREATE TABLE content_exports (
+                id INTEGER PRIMARY KEY, context_type TEXT NOT NULL, context_id INTEGER NOT NULL,
+                user_id INTEGER NOT NULL, export_type TEXT NOT NULL, workflow_state TEXT NOT NULL,
+                created_at TEXT NOT NULL, updated_at TEXT NOT NULL, progress REAL DEFAULT 0,
+                settings TEXT DEFAULT '{}', attachment_id INTEGER, progress_id INTEGER,
+                epub_export_id INTEGER, runner_pid INTEGER, heartbeat_at TEXT)""",
+            """CREATE INDEX content_exports_context ON content_exports(context_type, context_id)""",
+            """CREATE TABLE epub_exports (
+                id INTEGER PRIMARY KEY, course_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
+                content_export_id INTEGER, workflow_state TEXT NOT NULL,
+                created_at TEXT NOT NULL, updated_at TEXT NOT NULL, progress_id INTEGER,
+                epub_attachment_id INTEGER, zip_attachment_id INTEGER,
+                settings TEXT DEFAULT '{}', runner_pid INTEGER, heartbeat_at TEXT)""",
+            """CREATE TABLE notifications (
+                id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, name TEXT NOT NULL,
+                context_type TEXT NOT NULL, context_id INTEGER NOT NULL, subject TEXT NOT NULL,
+                body TEXT DEFAULT '', created_at TEXT NOT NULL, read INTEGER DEFAULT 0)""",
+        ],
+    ),
+    (
+        2,
+        "API access tokens",
+        [
+            """CREATE TABLE access_tokens (
+                id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),
+                token_hash TEXT NOT NULL UNIQUE, hint TEXT NOT NULL, purpose TEXT DEFAULT '',
+                created_at TEXT NOT NULL, last_used_at TEXT)""",
+        ],
+    ),
+]
+
+LATEST_VERSION = MIGRATIONS[-1][0]
