@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 from urllib.parse import unquote, urlsplit
 
-import lxml.html
 from lxml import etree
+
+from ..html_fragments import parse_fragment, serialize_fragment
 
 #: Attributes that can hold a link.
 LINK_ATTRS = ("href", "src", "data", "poster")
@@ -99,19 +100,6 @@ def classify(href: str | None, course_id: int, host: str | None = None) -> Canva
     if head in OBJECT_SEGMENTS and rest and rest[0].isdigit():
         return CanvasLink(OBJECT_SEGMENTS[head], raw, cid, rest[0], "/".join(rest[1:]), **extra)
     return CanvasLink("course", raw, cid, None, "/".join(segs), **extra)
-
-
-def parse_fragment(html: str) -> etree._Element:
-    """Parse an HTML body fragment into a ``<div>`` wrapper (lenient, like a browser)."""
-    return lxml.html.fragment_fromstring(html or "", create_parent="div")
-
-
-def serialize_fragment(root: etree._Element) -> str:
-    """The inner HTML of a wrapper made by :func:`parse_fragment`."""
-    out = [root.text or ""]
-    for child in root:
-        out.append(lxml.html.tostring(child, encoding="unicode"))
-    return "".join(out)
 
 
 def iter_links(html: str, course_id: int, host: str | None = None) -> Iterator[CanvasLink]:
