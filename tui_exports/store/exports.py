@@ -85,32 +85,34 @@ class ExportStore:
         return from_row(ContentExport, row) if row else None
 
     def content_exports(
-        self, context_type: ContextType, context_id: int, *, where: str = "", params: Iterable[Any] = (),
+        self, context_type: ContextType, context_id: int, *, viewer: int, admin: bool,
         limit: int | None = None, offset: int = 0,
     ) -> list[ContentExport]:
-        """Newest first (``id DESC``, as Canvas's index); ``where`` narrows by visibility."""
-        sql, args = self._exports_sql("SELECT *", context_type, context_id, where, params)
+        """Newest first (``id DESC``, as Canvas's index), only what ``viewer`` may see."""
+        sql, args = self._exports_sql("SELECT *", context_type, context_id, viewer, admin)
         sql += " ORDER BY id DESC"
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             args += [limit, offset]
         return [from_row(ContentExport, r) for r in self.db.query(sql, args)]
 
-    def count_content_exports(
-        self, context_type: ContextType, context_id: int, *, where: str = "", params: Iterable[Any] = ()
-    ) -> int:
-        sql, args = self._exports_sql("SELECT COUNT(*)", context_type, context_id, where, params)
+    def count_content_exports(self, context_type: ContextType, context_id: int, *, viewer: int, admin: bool) -> int:
+        sql, args = self._exports_sql("SELECT COUNT(*)", context_type, context_id, viewer, admin)
         return self.db.execute(sql, args).fetchone()[0]
 
     @staticmethod
-    def _exports_sql(select: str, context_type, context_id, where, params) -> tuple[str, list[Any]]:
+    def _exports_sql(select: str, context_type: ContextType, context_id: int, viewer: int, admin: bool):
+        """Canvas's index scopes (spec §1.7): admins see every course export but others'
+        zip/user_data; everyone else (and every group/user context) sees only their own."""
         sql = (
             f"{select} FROM content_exports WHERE context_type = ? AND context_id = ? "
             "AND workflow_state != 'deleted' AND epub_export_id IS NULL"
         )
-        args = [context_type.value, context_id, *params]
-        if where:
-            sql += f" AND ({where})"
+        args: list[Any] = [context_type.value, context_id, viewer]
+        if admin and context_type is ContextType.COURSE:
+            sql += " AND (export_type NOT IN ('zip', 'user_data') OR user_id = ?)"
+        else:
+            sql += " AND user_id = ?"
         return sql, args
 
     def update_content_export(self, export_id: int, **fields: Any) -> None:

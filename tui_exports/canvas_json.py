@@ -1,0 +1,145 @@
+"""The one serializer per API object (ContentExport, EpubExport, CourseEpubExport, Progress, File).
+
+The CLI's ``--json``, the HTTP server and the TUI all print these dicts.  Field names
+and states are Canvas's; our additions are additive: ``errors`` (per-item problems
+Canvas swallows) and, for local use, ``path`` on a file (where it is on disk).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from typing import Any
+
+from .model import Attachment, ContentExport, ContextType, Course, EpubExport, Progress
+
+
+def iso(dt) -> str | None:
+    if dt is None:
+        return None
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+MIME_CLASSES = {
+    "application/zip": "zip",
+    "application/epub+zip": "file",
+    "application/pdf": "pdf",
+}
+
+
+def progress_url(base_url: str, progress_id: int) -> str:
+    return f"{base_url.rstrip('/')}/api/v1/progress/{progress_id}"
+
+
+def file_download_url(base_url: str, att: Attachment) -> str:
+    """Canvas's session-less download link: the verifier is the file's uuid."""
+    return f"{base_url.rstrip('/')}/files/{att.id}/download?download_frd=1&verifier={att.uuid}"
+
+
+def attachment_json(att: Attachment, base_url: str, *, local: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": att.id,
+        "uuid": att.uuid,
+        "folder_id": None,
+        "display_name": att.display_name,
+        "filename": att.filename,
+        "upload_status": "success",
+        "content-type": att.content_type,
+        "url": file_download_url(base_url, att),
+        "size": att.size,
+        "created_at": iso(att.created_at),
+        "updated_at": iso(att.updated_at),
+        "unlock_at": None,
+        "locked": False,
+        "hidden": False,
+        "lock_at": None,
+        "hidden_for_user": False,
+        "thumbnail_url": None,
+        "modified_at": iso(att.updated_at),
+        "mime_class": MIME_CLASSES.get(att.content_type, "file"),
+        "media_entry_id": None,
+        "category": "uncategorized",
+        "locked_for_user": False,
+    }
+    if local:
+        data["path"] = str(att.path)
+    return data
+
+
+def progress_json(p: Progress, base_url: str) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": p.id,
+        "context_id": p.context_id,
+        "context_type": p.context_type,
+        "user_id": p.user_id,
+        "tag": p.tag,
+        "completion": round(p.completion, 1),
+        "workflow_state": p.workflow_state.value,
+        "message": p.message,
+        "created_at": iso(p.created_at),
+        "updated_at": iso(p.updated_at),
+        "url": progress_url(base_url, p.id),
+    }
+    if p.results is not None:
+        data["results"] = p.results
+    return data
+
+
+def content_export_json(
+    ce: ContentExport, base_url: str, *, attachment: Attachment | None, expired: bool, local: bool
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": ce.id,
+        "user_id": ce.user_id,
+        "created_at": iso(ce.created_at),
+        "workflow_state": ce.workflow_state.value,
+        "export_type": ce.export_type,
+    }
+    if ce.context_type is ContextType.COURSE:
+        data["course_id"] = ce.context_id
+    if ce.progress_id is not None:
+        data["progress_url"] = progress_url(base_url, ce.progress_id)
+    if attachment is not None and not expired:
+        data["attachment"] = attachment_json(attachment, base_url, local=local)
+    data["errors"] = ce.errors
+    return data
+
+
+def epub_export_json(
+    ep: EpubExport,
+    base_url: str,
+    *,
+    permissions: dict[str, bool],
+    epub: Attachment | None,
+    zip_file: Attachment | None,
+    local: bool,
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": ep.id,
+        "created_at": iso(ep.created_at),
+        "updated_at": iso(ep.updated_at),
+        "user_id": ep.user_id,
+        "course_id": ep.course_id,
+        "content_export_id": ep.content_export_id,
+        "workflow_state": ep.workflow_state.value,
+        "permissions": permissions,
+        "progress_id": ep.progress_id,
+        "progress_url": progress_url(base_url, ep.progress_id) if ep.progress_id else None,
+    }
+    if epub is not None:
+        data["epub_attachment"] = attachment_json(epub, base_url, local=local)
+    if zip_file is not None:
+        data["zip_attachment"] = attachment_json(zip_file, base_url, local=local)
+    data["errors"] = ep.errors
+    return data
+
+
+def course_epub_export_json(course: Course, epub_export: dict[str, Any] | None) -> dict[str, Any]:
+    return {"id": course.id, "name": course.name, "epub_export": epub_export}
+
+
+def guess_content_type(filename: str) -> str:
+    if filename.endswith(".epub"):
+        return "application/epub+zip"
+    if filename.endswith(".imscc"):
+        return "application/zip"
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"

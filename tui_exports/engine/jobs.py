@@ -1,0 +1,182 @@
+"""Running exports: a bounded pool of worker threads fed from the library's job queue.
+
+The queue is the database itself: a job is a ``created`` row nobody has claimed.
+Any process may run a :class:`JobRunner` (the HTTP server, ``export --wait``, the
+background worker the TUI and CLI start); claiming is one atomic UPDATE, so two
+runners never take the same job.  A monitor thread writes heartbeats (crash
+recovery tells a live runner from a dead one by them) and fails ePub jobs that run
+past the configured limit — the runner does it itself, not lazily.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from .service import ExportService
+
+log = logging.getLogger(__name__)
+
+TABLES = ("content_exports", "epub_exports")
+
+
+class CancelEvent(threading.Event):
+    reason: str = ""
+
+
+@dataclass
+class _Job:
+    table: str
+    job_id: int
+    started: float = field(default_factory=time.monotonic)
+    cancel: CancelEvent = field(default_factory=CancelEvent)
+    future: Future | None = None
+
+
+class JobRunner:
+    def __init__(self, service: ExportService, workers: int | None = None, poll_seconds: float = 0.25):
+        self.service = service
+        self.workers = max(1, workers or service.settings.workers)
+        self.poll_seconds = poll_seconds
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="export")
+        self._active: dict[tuple[str, int], _Job] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.last_busy = time.monotonic()
+
+    # -- queue
+    def claim_pending(self) -> int:
+        """Claim queued jobs while a worker thread is free; returns how many were started."""
+        started = 0
+        store = self.service.store
+        for table in TABLES:
+            for row in store.unfinished(table):
+                if row["runner_pid"] is not None or row["workflow_state"] != "created":
+                    continue
+                with self._lock:
+                    if len(self._active) >= self.workers:
+                        return started
+                if self.run(table, row["id"]):
+                    started += 1
+        return started
+
+    def run(self, table: str, job_id: int) -> bool:
+        """Claim one job and start it on the pool; False if another runner has it."""
+        if not self.service.store.claim(table, job_id, os.getpid()):
+            return False
+        job = _Job(table, job_id)
+        with self._lock:
+            self._active[(table, job_id)] = job
+            self.last_busy = time.monotonic()
+        job.future = self._pool.submit(self._execute, job)
+        return True
+
+    def _execute(self, job: _Job) -> None:
+        try:
+            if job.table == "content_exports":
+                self.service.run_content_export(job.job_id, job.cancel)
+            else:
+                self.service.run_epub_export(job.job_id, job.cancel)
+        except Exception:  # noqa: BLE001 - a job must never take the runner down
+            log.exception("export job %s %s crashed", job.table, job.job_id)
+        finally:
+            with self._lock:
+                self._active.pop((job.table, job.job_id), None)
+                self.last_busy = time.monotonic()
+
+    # -- background loop
+    def start(self) -> "JobRunner":
+        for target, name in ((self._poll_loop, "export-queue"), (self._monitor_loop, "export-monitor")):
+            t = threading.Thread(target=target, name=name, daemon=True)
+            t.start()
+            self._threads.append(t)
+        return self
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _poll_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.claim_pending()
+            except Exception:  # noqa: BLE001
+                log.exception("claiming jobs failed")
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+
+    def _monitor_loop(self) -> None:
+        settings = self.service.settings
+        limit = settings.epub_timeout_minutes * 60
+        while not self._stop.wait(settings.heartbeat_seconds):
+            self.heartbeat()
+            with self._lock:
+                jobs = list(self._active.values())
+            for job in jobs:
+                if job.table == "epub_exports" and time.monotonic() - job.started > limit:
+                    self.expire(job, f"took longer than {settings.epub_timeout_minutes} minutes and was stopped")
+
+    def heartbeat(self) -> None:
+        with self._lock:
+            keys = list(self._active)
+        for table in TABLES:
+            self.service.store.heartbeat(table, [i for t, i in keys if t == table])
+
+    def expire(self, job: _Job, reason: str) -> None:
+        """Stop a job that ran too long: its thread stops at the next progress call,
+        and the record is failed now even if the thread never calls again."""
+        job.cancel.reason = reason
+        job.cancel.set()
+        load = self.service.store.content_export if job.table == "content_exports" else self.service.store.epub_export
+        record = load(job.job_id)
+        if record is not None and record.running:
+            self.service._fail_record(record, reason)
+
+    # -- introspection and shutdown
+    @property
+    def active_count(self) -> int:
+        with self._lock:
+            return len(self._active)
+
+    def idle_seconds(self) -> float:
+        with self._lock:
+            if self._active:
+                return 0.0
+            return time.monotonic() - self.last_busy
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Run until nothing is queued or running (tests, ``--wait``)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.claim_pending()
+            with self._lock:
+                futures = [j.future for j in self._active.values() if j.future]
+            if not futures and not self._has_pending():
+                return True
+            for f in futures:
+                try:
+                    f.result(timeout=max(0.01, deadline - time.monotonic()))
+                except Exception:  # noqa: BLE001
+                    pass
+        return False
+
+    def _has_pending(self) -> bool:
+        return any(
+            r["runner_pid"] is None and r["workflow_state"] == "created"
+            for t in TABLES
+            for r in self.service.store.unfinished(t)
+        )
+
+    def stop(self, wait: bool = False) -> None:
+        self._stop.set()
+        self._wake.set()
+        with self._lock:
+            for job in self._active.values():
+                job.cancel.reason = "the program running it was shut down"
+                job.cancel.set()
+        self._pool.shutdown(wait=wait, cancel_futures=True)

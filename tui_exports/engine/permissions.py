@@ -1,0 +1,128 @@
+"""Who may do what (spec §1.7 and §3.2), as pure functions of a user's standing.
+
+Canvas answers 401 with one fixed message; we keep that body and add a
+``reason`` in plain words, so nobody has to guess (Canvas issue #1458).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model import ContentExport, ContextType, Course, Enrollment, EpubExport, EpubExportState, ExportType, Role
+from .errors import BadRequest, Unauthorized
+
+#: export types allowed per context (spec §1.6): groups and users only zip.
+TYPES_FOR_CONTEXT = {
+    ContextType.COURSE: (ExportType.COMMON_CARTRIDGE, ExportType.QTI, ExportType.ZIP),
+    ContextType.GROUP: (ExportType.ZIP,),
+    ContextType.USER: (ExportType.ZIP,),
+}
+
+#: Exports everyone may make of what they can read; the rest need read_as_admin.
+NON_ADMIN_TYPES = ("zip", "user_data")
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A user's place in one course: strongest role, and whether it is still current."""
+
+    user_id: int
+    role: Role | None
+    current: bool  # an active enrollment in a course that has not concluded
+
+    @classmethod
+    def of(cls, user_id: int, course: Course, enrollments: list[Enrollment]) -> "Standing":
+        order = [Role.TEACHER, Role.TA, Role.DESIGNER, Role.STUDENT, Role.OBSERVER]
+        roles = {e.role for e in enrollments}
+        role = next((r for r in order if r in roles), None)
+        current = not course.concluded and any(e.state == "active" and e.role == role for e in enrollments)
+        return cls(user_id, role, current)
+
+    @property
+    def can_read(self) -> bool:
+        return self.role is not None
+
+    @property
+    def is_admin(self) -> bool:
+        """Canvas's read_as_admin (teachers, TAs, designers; concluded ones keep it)."""
+        return self.role is not None and self.role.is_admin
+
+
+def check_export_type(context: ContextType, export_type: str | None) -> ExportType:
+    allowed = TYPES_FOR_CONTEXT[context]
+    if export_type not in [t.value for t in allowed]:
+        what = ", ".join(t.value for t in allowed)
+        raise BadRequest(
+            "invalid export_type",
+            [{"field": "export_type", "message": f"'{export_type}' is not one of: {what} (for a {context.value.lower()})"}],
+        )
+    return ExportType(export_type)
+
+
+def check_course_create(standing: Standing, export_type: ExportType) -> None:
+    if not standing.can_read:
+        raise Unauthorized("you are not enrolled in this course")
+    if export_type.value not in NON_ADMIN_TYPES and not standing.is_admin:
+        raise Unauthorized(
+            f"a {standing.role.value} may only export files (export_type=zip); "
+            f"{export_type.value} needs a teacher, TA or designer"
+        )
+
+
+def can_read_export(user_id: int, standing: Standing | None, export: ContentExport) -> bool:
+    """Show: your own exports; for course admins also every non-zip course export."""
+    if export.user_id == user_id:
+        return standing is None or standing.can_read
+    return (
+        export.context_type is ContextType.COURSE
+        and standing is not None
+        and standing.is_admin
+        and export.export_type not in NON_ADMIN_TYPES
+    )
+
+
+def check_read_export(user_id: int, standing: Standing | None, export: ContentExport) -> None:
+    if not can_read_export(user_id, standing, export):
+        if export.export_type in NON_ADMIN_TYPES:
+            raise Unauthorized("a files (zip) export can only be read by the person who made it")
+        raise Unauthorized("only the person who made this export, or a teacher of the course, may read it")
+
+
+# ---------------------------------------------------------------- ePub (spec §3.2)
+
+
+def check_epub_create(standing: Standing) -> None:
+    if standing.is_admin:
+        return
+    if standing.role is Role.STUDENT and standing.current:
+        return
+    if standing.role is Role.STUDENT:
+        raise Unauthorized(
+            "this course has concluded for you, so you can no longer create an ePub of it; "
+            "ePubs made before it concluded are still listed"
+        )
+    if standing.role is None:
+        raise Unauthorized("you are not enrolled in this course")
+    raise Unauthorized(f"a {standing.role.value} cannot create ePub exports")
+
+
+def can_create_epub(standing: Standing) -> bool:
+    try:
+        check_epub_create(standing)
+    except Unauthorized:
+        return False
+    return True
+
+
+def check_epub_read(user_id: int, standing: Standing, epub: EpubExport) -> None:
+    if epub.user_id != user_id and not standing.is_admin:
+        raise Unauthorized("only the person who made this ePub, or a teacher of the course, may read it")
+
+
+def epub_permissions(user_id: int, standing: Standing, epub: EpubExport) -> dict[str, bool]:
+    readable = epub.user_id == user_id or standing.is_admin
+    return {
+        "download": readable and epub.workflow_state is EpubExportState.GENERATED,
+        "regenerate": epub.workflow_state in (EpubExportState.GENERATED, EpubExportState.FAILED)
+        and can_create_epub(standing),
+    }

@@ -1,0 +1,383 @@
+"""The ``select`` hash of a content export: normalise, validate, then close over dependencies.
+
+Canvas (spec §1.5) aliases a few keys, accepts ids as arrays or as hashes keyed by
+asset string, and silently exports nothing for keys or ids it does not know.  We
+accept the same shapes but are strict: every problem is collected and reported as
+one 400 naming each offending key or id, before anything is queued.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from ..exporters.ids import ASSET_PREFIX, mig_id
+from ..exporters.links import iter_links
+from ..model import SELECT_TYPES, CourseSnapshot, ExportType, ModuleItemType, Selection
+from .errors import BadRequest
+
+#: Canvas's collection-name aliases.
+ALIASES = {
+    "modules": "context_modules",
+    "module_items": "content_tags",
+    "pages": "wiki_pages",
+    "files": "attachments",
+}
+
+#: Keys Canvas knows for content this library never holds: ``all_<x>`` is accepted and
+#: selects nothing; a list of ids for them is an error (no such ids can exist here).
+CANVAS_ONLY_TYPES = (
+    "assessment_question_banks", "learning_outcomes", "context_external_tools",
+    "tool_profiles", "course_paces", "blueprint_settings", "assignment_groups",
+)  # fmt: skip
+
+#: What each export type can carry (None: everything).
+TYPES_FOR_EXPORT: dict[ExportType, tuple[str, ...] | None] = {
+    ExportType.ZIP: ("folders", "attachments"),
+    ExportType.QTI: ("quizzes",),
+    ExportType.COMMON_CARTRIDGE: None,
+}
+
+EXPORT_WORDS = {
+    ExportType.ZIP: "zip exports only folders and files",
+    ExportType.QTI: "qti exports only quizzes",
+}
+
+TYPE_WORDS = {
+    "context_modules": "module",
+    "content_tags": "module item",
+    "assignments": "assignment",
+    "quizzes": "quiz",
+    "discussion_topics": "discussion topic",
+    "wiki_pages": "page",
+    "announcements": "announcement",
+    "calendar_events": "calendar event",
+    "rubrics": "rubric",
+    "folders": "folder",
+    "attachments": "file",
+}
+
+TRUE_WORDS = {"1", "true", "t", "yes", "y", "on"}
+FALSE_WORDS = {"0", "false", "f", "no", "n", "off", ""}
+_MIG = re.compile(r"^[ig][0-9a-f]{32}$")
+
+
+def truthy(value: Any) -> bool | None:
+    """Canvas's value_to_boolean; None when the value is neither true nor false."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value != 0
+    if isinstance(value, str):
+        v = value.strip().lower()
+        if v in TRUE_WORDS:
+            return True
+        if v in FALSE_WORDS:
+            return False
+    return None
+
+
+@dataclass(frozen=True)
+class SelectRequest:
+    """A ``select`` after normalisation: ids per type, ``all_<type>`` flags, and switches.
+
+    Ids are ints, or migration ids (``i<md5>``) still to be matched against the course.
+    """
+
+    ids: dict[str, tuple[int | str, ...]] = field(default_factory=dict)
+    all_types: frozenset[str] = frozenset()
+    everything: bool = False
+    syllabus_body: bool = False
+    course_settings: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The canonical form stored with the export and shown as the API would take it."""
+        out: dict[str, Any] = {}
+        if self.everything:
+            out["everything"] = True
+        for t in sorted(self.all_types):
+            out[f"all_{t}"] = True
+        if self.syllabus_body:
+            out["all_syllabus_body"] = True
+        if self.course_settings:
+            out["all_course_settings"] = True
+        for t, ids in self.ids.items():
+            if ids:
+                out[t] = list(ids)
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "SelectRequest":
+        return parse_select(data, ExportType.COMMON_CARTRIDGE, check_types=False)
+
+    @property
+    def is_selective(self) -> bool:
+        return not self.everything
+
+
+def default_select(export_type: ExportType) -> SelectRequest:
+    """Canvas's defaults when no ``select`` is given (spec §1.5 step 3)."""
+    if export_type is ExportType.QTI:
+        return SelectRequest(all_types=frozenset({"quizzes"}))
+    if export_type is ExportType.ZIP:
+        return SelectRequest(all_types=frozenset({"attachments"}))
+    return SelectRequest(everything=True)
+
+
+def _canonical_type(key: str) -> str:
+    return ALIASES.get(key, key)
+
+
+def _parse_id(value: Any, select_type: str) -> int | str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    if isinstance(value, float) and value.is_integer() and value > 0:
+        return int(value)
+    if not isinstance(value, str):
+        return None
+    v = value.strip()
+    if v.isdigit() and int(v) > 0:
+        return int(v)
+    prefix = ASSET_PREFIX.get(select_type)
+    if prefix and v.startswith(prefix + "_") and v[len(prefix) + 1 :].isdigit():
+        return int(v[len(prefix) + 1 :])
+    if _MIG.match(v):
+        return v
+    return None
+
+
+def parse_select(raw: Any, export_type: ExportType, *, check_types: bool = True) -> SelectRequest:
+    """Normalise a ``select`` hash; raise one BadRequest listing every problem."""
+    if raw is None:
+        return default_select(export_type)
+    if not isinstance(raw, Mapping):
+        raise BadRequest(
+            "invalid select", [{"field": "select", "message": "must be a hash such as select[pages][]=1"}]
+        )
+    if not raw:
+        return default_select(export_type)
+    errors: list[dict[str, str]] = []
+    ids: dict[str, list[int | str]] = {}
+    all_types: set[str] = set()
+    flags = {"everything": False, "syllabus_body": False, "course_settings": False}
+    allowed = TYPES_FOR_EXPORT[export_type] if check_types else None
+
+    def type_allowed(t: str, fieldname: str) -> bool:
+        if allowed is not None and t not in allowed:
+            errors.append({"field": fieldname, "message": f"{EXPORT_WORDS[export_type]}; remove {fieldname}"})
+            return False
+        return True
+
+    for key, value in raw.items():
+        fieldname = f"select[{key}]"
+        if key in ("everything",) or key in ("syllabus_body", "all_syllabus_body", "course_settings", "all_course_settings"):
+            flag = truthy(value)
+            if flag is None:
+                errors.append({"field": fieldname, "message": f"expected true or false, got {value!r}"})
+                continue
+            name = "everything" if key == "everything" else key.removeprefix("all_")
+            if flag and name != "everything" and allowed is not None:
+                type_allowed(name, fieldname)
+                continue
+            flags[name] = flags[name] or flag
+            continue
+        if key.startswith("all_"):
+            t = _canonical_type(key[4:])
+            if t not in SELECT_TYPES and t not in CANVAS_ONLY_TYPES:
+                errors.append({"field": fieldname, "message": f"unknown select type '{key[4:]}'"})
+                continue
+            flag = truthy(value)
+            if flag is None:
+                errors.append({"field": fieldname, "message": f"expected true or false, got {value!r}"})
+                continue
+            if flag and t in SELECT_TYPES and type_allowed(t, fieldname):
+                all_types.add(t)
+            continue
+        t = _canonical_type(key)
+        if t in CANVAS_ONLY_TYPES:
+            errors.append({"field": fieldname, "message": f"this library has no {t.replace('_', ' ')}; nothing to select"})
+            continue
+        if t not in SELECT_TYPES:
+            known = ", ".join(sorted(set(SELECT_TYPES) | set(ALIASES)))
+            errors.append({"field": fieldname, "message": f"unknown select key '{key}' (known: {known}, all_<type>, everything)"})
+            continue
+        if isinstance(value, Mapping):
+            candidates = [k for k, v in value.items() if truthy(v)]
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            candidates = list(value)
+        elif isinstance(value, (str, int)) and not isinstance(value, bool) and _parse_id(value, t) is not None:
+            candidates = [value]
+        else:
+            errors.append({"field": fieldname, "message": f"expected a list of ids, got {value!r}"})
+            continue
+        if not type_allowed(t, fieldname):
+            continue
+        bucket = ids.setdefault(t, [])
+        for c in candidates:
+            parsed = _parse_id(c, t)
+            if parsed is None:
+                errors.append({"field": f"{fieldname}[]", "message": f"{c!r} is not a {TYPE_WORDS[t]} id"})
+            elif parsed not in bucket:
+                bucket.append(parsed)
+    if errors:
+        raise BadRequest("invalid select", errors)
+    return SelectRequest(
+        ids={t: tuple(v) for t, v in ids.items()},
+        all_types=frozenset(all_types),
+        everything=flags["everything"],
+        syllabus_body=flags["syllabus_body"],
+        course_settings=flags["course_settings"],
+    )
+
+
+# ------------------------------------------------------------------ the catalogue
+
+
+def catalogue(snapshot: CourseSnapshot) -> dict[str, list[int]]:
+    """Every selectable id per type that the snapshot's user can see, in course order."""
+    topics = [t for t in snapshot.discussion_topics if not t.is_announcement]
+    news = [t for t in snapshot.discussion_topics if t.is_announcement]
+    return {
+        "context_modules": [m.id for m in snapshot.modules],
+        "content_tags": [i.id for m in snapshot.modules for i in m.items],
+        "assignments": [a.id for a in snapshot.assignments],
+        "quizzes": [q.id for q in snapshot.quizzes],
+        "discussion_topics": [t.id for t in topics],
+        "wiki_pages": [p.id for p in snapshot.pages],
+        "announcements": [t.id for t in news],
+        "calendar_events": [e.id for e in snapshot.calendar_events],
+        "rubrics": [r.id for r in snapshot.rubrics],
+        "folders": [f.id for f in snapshot.folders],
+        "attachments": [f.id for f in snapshot.files],
+    }
+
+
+def check_ids(request: SelectRequest, snapshot: CourseSnapshot, where: str = "this course") -> SelectRequest:
+    """Match every id against what the user can see; migration ids become numbers."""
+    cat = catalogue(snapshot)
+    errors = []
+    resolved: dict[str, tuple[int, ...]] = {}
+    for t, wanted in request.ids.items():
+        have = set(cat[t])
+        migs: dict[str, int] | None = None
+        out: list[int] = []
+        for w in wanted:
+            if isinstance(w, str):
+                if migs is None:
+                    migs = {mig_id(t, i): i for i in have}
+                    if t == "discussion_topics":  # announcements are discussion topics too
+                        migs.update({mig_id(t, i): i for i in cat["announcements"]})
+                if w in migs:
+                    out.append(migs[w])
+                    continue
+            elif w in have or (t == "discussion_topics" and w in cat["announcements"]):
+                out.append(w)
+                continue
+            errors.append(
+                {"field": f"select[{t}][]", "message": f"no {TYPE_WORDS[t]} {w} in {where} (or not visible to you)"}
+            )
+        resolved[t] = tuple(dict.fromkeys(out))
+    if errors:
+        raise BadRequest("invalid select", errors)
+    return SelectRequest(resolved, request.all_types, request.everything, request.syllabus_body, request.course_settings)
+
+
+# ------------------------------------------------------------------ closure
+
+
+def _linked_file_ids(html: str, course_id: int, host: str) -> Iterable[int]:
+    for link in iter_links(html, course_id, host):
+        if link.kind == "file" and link.target_id is not None:
+            yield link.target_id
+
+
+def resolve(request: SelectRequest, snapshot: CourseSnapshot) -> Selection:
+    """The concrete ids an export carries, after ``all_*``, ``everything`` and closure.
+
+    Closure, in Canvas's order (spec §1.5): a module brings its items, an item its
+    content, an assignment its rubric, a folder everything below it, and selected
+    HTML the files it links to.  Only what the snapshot's user can see is ever added.
+    """
+    cat = catalogue(snapshot)
+    sel: dict[str, set[int]] = {t: set() for t in SELECT_TYPES}
+    if request.everything:
+        for t in SELECT_TYPES:
+            sel[t] |= set(cat[t])
+    for t in request.all_types:
+        sel[t] |= set(cat[t])
+    if "attachments" in request.all_types:  # "all files" means every folder too, empty ones included
+        sel["folders"] |= set(cat["folders"])
+    for t, ids in request.ids.items():
+        sel[t] |= {i for i in ids if isinstance(i, int)}
+    # a selected id of an announcement under discussion_topics counts as an announcement too
+    news = set(cat["announcements"])
+    sel["announcements"] |= sel["discussion_topics"] & news
+
+    # modules → items → content
+    item_kind = {
+        ModuleItemType.PAGE: "wiki_pages",
+        ModuleItemType.ASSIGNMENT: "assignments",
+        ModuleItemType.QUIZ: "quizzes",
+        ModuleItemType.DISCUSSION: "discussion_topics",
+        ModuleItemType.FILE: "attachments",
+    }
+    visible = {t: set(v) for t, v in cat.items()}
+    visible["discussion_topics"] |= news
+    for m in snapshot.modules:
+        for item in m.items:
+            if m.id in sel["context_modules"]:
+                sel["content_tags"].add(item.id)
+            if item.id in sel["content_tags"]:
+                kind = item_kind.get(item.content_type)
+                if kind and item.content_id in visible[kind]:
+                    sel[kind].add(item.content_id)
+    sel["announcements"] |= sel["discussion_topics"] & news
+    sel["discussion_topics"] -= news
+
+    # assignments → rubrics; graded quizzes/topics keep their assignment implicitly
+    for a in snapshot.assignments:
+        if a.id in sel["assignments"] and a.rubric_id in visible["rubrics"]:
+            sel["rubrics"].add(a.rubric_id)
+
+    # folders → everything below them
+    children: dict[int | None, list[int]] = {}
+    for f in snapshot.folders:
+        children.setdefault(f.parent_id, []).append(f.id)
+    stack = list(sel["folders"])
+    while stack:
+        fid = stack.pop()
+        for child in children.get(fid, []):
+            if child not in sel["folders"]:
+                sel["folders"].add(child)
+                stack.append(child)
+    for f in snapshot.files:
+        if f.folder_id in sel["folders"]:
+            sel["attachments"].add(f.id)
+
+    syllabus = request.everything or request.syllabus_body
+    # selected HTML → the files it links to
+    course = snapshot.course
+    bodies: list[str] = [course.syllabus_body] if syllabus else []
+    bodies += [p.body for p in snapshot.pages if p.id in sel["wiki_pages"]]
+    bodies += [a.description for a in snapshot.assignments if a.id in sel["assignments"]]
+    bodies += [t.message for t in snapshot.discussion_topics if t.id in sel["discussion_topics"] | sel["announcements"]]
+    bodies += [e.description for e in snapshot.calendar_events if e.id in sel["calendar_events"]]
+    for q in snapshot.quizzes:
+        if q.id in sel["quizzes"]:
+            bodies.append(q.description)
+            bodies += [qq.question_text for qq in q.questions]
+            bodies += [a.html for qq in q.questions for a in qq.answers if a.html]
+    for html in bodies:
+        for fid in _linked_file_ids(html, course.id, course.host):
+            if fid in visible["attachments"]:
+                sel["attachments"].add(fid)
+
+    return Selection(
+        everything=request.everything,
+        syllabus_body=syllabus,
+        course_settings=request.everything or request.course_settings,
+        ids={t: frozenset(v) for t, v in sel.items()},
+    )

@@ -1,0 +1,728 @@
+"""The export service: the operations of Canvas's Content Exports, ePub Exports and Progress APIs.
+
+It owns every rule (scopes, permissions, ``select``, state machines, expiry,
+notifications) and is the only code that moves a workflow state or writes Progress.
+Fronts (CLI, TUI, HTTP server) call it through the local backend or directly.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Callable
+
+from .. import canvas_json
+from ..model import (
+    Attachment,
+    ContentExport,
+    ContentExportState,
+    ContextType,
+    Course,
+    EpubExport,
+    EpubExportState,
+    ExportCanceled,
+    ExportResult,
+    ExportType,
+    Notification,
+    OutputFile,
+    Progress,
+    ProgressState,
+    Role,
+    User,
+)
+from ..paths import Home, bundled_data_dir
+from ..store import Library, utcnow
+from . import permissions as perms
+from . import states
+from .errors import BadRequest, IllegalTransition, NotFound, Unauthorized, Unprocessable
+from .permissions import Standing
+from .select import SelectRequest, catalogue, check_ids, parse_select, resolve
+from .settings import Settings
+from .snapshot import build_files_snapshot, build_snapshot
+
+MAX_PER_PAGE = 100
+PER_PAGE = 10
+CC_VERSIONS = {"1.1": "1.1.0", "1.1.0": "1.1.0", "1.3": "1.3.0", "1.3.0": "1.3.0"}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a paginated index (Canvas's ``Api.paginate``)."""
+
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def last_page(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def page_params(page: Any = 1, per_page: Any = PER_PAGE) -> tuple[int, int]:
+    """Canvas clamps ``per_page`` to 1..100 (default 10); a bad page number is page 1."""
+    try:
+        pp = int(per_page) if per_page not in (None, "") else PER_PAGE
+    except (TypeError, ValueError):
+        pp = PER_PAGE
+    try:
+        pg = int(page) if page not in (None, "") else 1
+    except (TypeError, ValueError):
+        pg = 1
+    return max(1, pg), min(MAX_PER_PAGE, max(1, pp))
+
+
+class ExportService:
+    def __init__(self, library: Library, settings: Settings | None = None):
+        self.library = library
+        self.settings = settings or Settings()
+        self.store = library.exports
+        self.content = library.content
+        #: called after a job is queued; fronts point it at a runner or the worker process
+        self.on_queued: Callable[[], None] = lambda: None
+
+    @classmethod
+    def open(cls, home: Home | None = None, *, seed: bool = True, recover: bool = True) -> "ExportService":
+        home = home or Home.from_env()
+        library = Library(home)
+        service = cls(library, Settings.load(home.config_file))
+        if seed:
+            service.seed_demo_library()
+        if recover:
+            service.recover()
+        return service
+
+    def close(self) -> None:
+        self.library.close()
+
+    # ------------------------------------------------------------------ library
+    def seed_demo_library(self) -> bool:
+        """First start: load the demo courses from ``data/`` (once per library)."""
+        if self.content.meta("seeded_at") is not None:
+            return False
+        from ..importers.course_folder import load_library_folder
+
+        data = bundled_data_dir()
+        if (data / "library.toml").is_file() and self.content.course_count() == 0:
+            load_library_folder(self.library, data)
+        self.content.set_meta("seeded_at", canvas_json.iso(utcnow()))
+        return True
+
+    def owner_id(self) -> int:
+        value = self.content.meta("owner_user_id")
+        if value:
+            return int(value)
+        users = self.content.users()
+        if not users:
+            raise NotFound("this library has no users yet: load a course with `tui-exports library add PATH`")
+        return users[0].id
+
+    def user(self, user_id: int) -> User:
+        user = self.content.user(user_id)
+        if user is None:
+            raise NotFound(f"no user {user_id}")
+        return user
+
+    def find_user(self, ref: str | int) -> User:
+        """A user by id, key or login (for ``--as``)."""
+        if isinstance(ref, int) or str(ref).isdigit():
+            return self.user(int(ref))
+        user = self.content.user_by_key(str(ref))
+        if user is None:
+            known = ", ".join(self.content.user_key(u.id) or str(u.id) for u in self.content.users())
+            raise NotFound(f"no user '{ref}' (known: {known})")
+        return user
+
+    # ------------------------------------------------------------------ courses
+    def standing(self, user_id: int, course: Course) -> Standing:
+        return Standing.of(user_id, course, self.content.course_enrollments(user_id, course.id))
+
+    def course(self, user_id: int, course_id: int) -> tuple[Course, Standing]:
+        course = self.content.course(course_id)
+        if course is None:
+            raise NotFound(f"no course {course_id}")
+        standing = self.standing(user_id, course)
+        if not standing.can_read:
+            raise Unauthorized("you are not enrolled in this course")
+        return course, standing
+
+    def courses(self, user_id: int) -> list[tuple[Course, Standing]]:
+        """The courses a user is enrolled in (current or concluded), in id order."""
+        ids = sorted({e.course_id for e in self.content.enrollments_of_user(user_id)})
+        return [(c, self.standing(user_id, c)) for c in self.content.courses(ids)]
+
+    def groups(self, user_id: int, course_id: int):
+        course, standing = self.course(user_id, course_id)
+        groups = self.content.groups_of_course(course.id)
+        if standing.is_admin:
+            return groups
+        return [g for g in groups if user_id in g.member_ids]
+
+    def content_list(self, user_id: int, course_id: int) -> dict[str, list[dict[str, Any]]]:
+        """The selectable items per ``select`` type, as this user sees them (picker, ``content``)."""
+        course, standing = self.course(user_id, course_id)
+        snap = build_snapshot(self.library, course.id, self.user(user_id), standing.role)
+        cat = catalogue(snap)
+        titles: dict[str, dict[int, dict[str, Any]]] = {
+            "context_modules": {m.id: {"title": m.name} for m in snap.modules},
+            "content_tags": {
+                i.id: {"title": i.title, "module_id": m.id, "content_type": i.content_type.value, "indent": i.indent}
+                for m in snap.modules
+                for i in m.items
+            },
+            "assignments": {a.id: {"title": a.title} for a in snap.assignments},
+            "quizzes": {q.id: {"title": q.title} for q in snap.quizzes},
+            "discussion_topics": {t.id: {"title": t.title} for t in snap.discussion_topics},
+            "announcements": {t.id: {"title": t.title} for t in snap.discussion_topics},
+            "wiki_pages": {p.id: {"title": p.title} for p in snap.pages},
+            "calendar_events": {e.id: {"title": e.title} for e in snap.calendar_events},
+            "rubrics": {r.id: {"title": r.title} for r in snap.rubrics},
+            "folders": {f.id: {"title": f.name, "path": f.full_name, "parent_id": f.parent_id} for f in snap.folders},
+            "attachments": {
+                f.id: {"title": f.display_name, "folder_id": f.folder_id, "size": f.size, "path": snap.file_path(f)}
+                for f in snap.files
+            },
+        }
+        return {t: [{"id": i, **titles[t][i]} for i in ids] for t, ids in cat.items()}
+
+    # ------------------------------------------------------------------ content exports
+    def _context(self, user_id: int, context_type: ContextType, context_id: int) -> tuple[Course | None, Standing | None]:
+        """Check ``:read`` on the context; returns the course (and standing) it belongs to."""
+        if context_type is ContextType.COURSE:
+            return self.course(user_id, context_id)
+        if context_type is ContextType.GROUP:
+            group = self.content.group(context_id)
+            if group is None:
+                raise NotFound(f"no group {context_id}")
+            course = self.content.course(group.course_id)
+            standing = self.standing(user_id, course) if course else None
+            if user_id not in group.member_ids and not (standing and standing.is_admin):
+                raise Unauthorized("you are not a member of this group")
+            return course, standing
+        if self.content.user(context_id) is None:
+            raise NotFound(f"no user {context_id}")
+        if context_id != user_id:
+            raise Unauthorized("you can only export your own user files")
+        return None, None
+
+    def create_content_export(
+        self,
+        user_id: int,
+        context_type: ContextType,
+        context_id: int,
+        export_type: str | None,
+        select: Any = None,
+        *,
+        skip_notifications: bool = False,
+        version: str | None = None,
+    ) -> ContentExport:
+        """Validate everything, then queue; on any problem nothing is written."""
+        course, standing = self._context(user_id, context_type, context_id)
+        etype = perms.check_export_type(context_type, export_type)
+        if context_type is ContextType.COURSE:
+            perms.check_course_create(standing, etype)
+        cc_version = None
+        if etype is ExportType.COMMON_CARTRIDGE:
+            cc_version = CC_VERSIONS.get(str(version or "1.1.0"))
+            if cc_version is None:
+                raise BadRequest("invalid version", [{"field": "version", "message": f"'{version}' is not 1.1 or 1.3"}])
+        request = parse_select(select, etype)
+        user = self.user(user_id)
+        snap = self._snapshot(context_type, context_id, user, course, standing)
+        where = {"Course": "this course", "Group": "this group", "User": "your files"}[context_type.value]
+        request = check_ids(request, snap, where)
+        settings: dict[str, Any] = {
+            "select": request.to_json(),
+            "skip_notifications": bool(skip_notifications),
+            "user_time_zone": user.time_zone,
+            "errors": [],
+        }
+        if cc_version:
+            settings["version"] = cc_version
+        with self.library.transaction():
+            export_id = self.store.insert_content_export(
+                context_type=context_type, context_id=context_id, user_id=user_id,
+                export_type=etype.value, settings=settings,
+            )  # fmt: skip
+            progress = self.store.create_progress(
+                context_type="ContentExport", context_id=export_id, user_id=user_id, tag="content_export"
+            )
+            self.store.update_content_export(export_id, progress_id=progress.id)
+        self.on_queued()
+        return self.store.content_export(export_id)  # type: ignore[return-value]
+
+    def list_content_exports(
+        self, user_id: int, context_type: ContextType, context_id: int, page: Any = 1, per_page: Any = PER_PAGE
+    ) -> Page:
+        _, standing = self._context(user_id, context_type, context_id)
+        admin = bool(standing and standing.is_admin and context_type is ContextType.COURSE)
+        pg, pp = page_params(page, per_page)
+        total = self.store.count_content_exports(context_type, context_id, viewer=user_id, admin=admin)
+        items = self.store.content_exports(
+            context_type, context_id, viewer=user_id, admin=admin, limit=pp, offset=(pg - 1) * pp
+        )
+        return Page(items, pg, pp, total)
+
+    def show_content_export(
+        self, user_id: int, context_type: ContextType, context_id: int, export_id: int
+    ) -> ContentExport:
+        _, standing = self._context(user_id, context_type, context_id)
+        ce = self.store.content_export(export_id)
+        if ce is None or ce.context_type is not context_type or ce.context_id != context_id or ce.epub_export_id:
+            raise NotFound(f"no content export {export_id} here")
+        if ce.workflow_state is ContentExportState.DELETED:
+            raise NotFound(f"content export {export_id} was deleted")
+        perms.check_read_export(user_id, standing, ce)
+        return ce
+
+    def expired(self, created_at: datetime) -> bool:
+        days = self.settings.expire_days
+        return days > 0 and created_at < utcnow() - timedelta(days=days)
+
+    def content_export_json(self, ce: ContentExport, *, local: bool = True, base_url: str | None = None) -> dict[str, Any]:
+        return canvas_json.content_export_json(
+            ce,
+            base_url or self.settings.base_url,
+            attachment=self.store.attachment(ce.attachment_id),
+            expired=self.expired(ce.created_at),
+            local=local,
+        )
+
+    def attachment(self, attachment_id: int) -> Attachment | None:
+        return self.store.attachment(attachment_id)
+
+    def _snapshot(self, context_type, context_id, user, course, standing, now=None):
+        if context_type is ContextType.COURSE:
+            return build_snapshot(self.library, context_id, user, standing.role, now=now)
+        admin = bool(standing and standing.is_admin)
+        return build_files_snapshot(self.library, context_type, context_id, user, course, admin=admin, now=now)
+
+    # ------------------------------------------------------------------ ePub exports
+    def create_epub_export(self, user_id: int, course_id: int, *, skip_notifications: bool = False) -> EpubExport:
+        course, standing = self.course(user_id, course_id)
+        perms.check_epub_create(standing)
+        for running in self.store.epub_exports_of(course_id, user_id):
+            if running.running:
+                raise Unprocessable(
+                    f"an ePub export of this course is already running (id {running.id})",
+                    canvas_json.course_epub_export_json(course, self.epub_export_json(running, user_id)),
+                )
+        with self.library.transaction():
+            epub_id = self.store.insert_epub_export(
+                course_id=course_id, user_id=user_id, settings={"skip_notifications": skip_notifications, "errors": []}
+            )
+            progress = self.store.create_progress(
+                context_type="EpubExport", context_id=epub_id, user_id=user_id, tag="epub_export"
+            )
+            self.store.update_epub_export(epub_id, progress_id=progress.id)
+        self.on_queued()
+        return self.store.epub_export(epub_id)  # type: ignore[return-value]
+
+    def show_epub_export(self, user_id: int, course_id: int, epub_id: int) -> EpubExport:
+        course, standing = self.course(user_id, course_id)
+        ep = self.store.epub_export(epub_id)
+        if ep is None or ep.course_id != course_id or ep.workflow_state is EpubExportState.DELETED:
+            raise NotFound(f"no ePub export {epub_id} in course {course_id}")
+        perms.check_epub_read(user_id, standing, ep)
+        return ep
+
+    def epub_export_json(self, ep: EpubExport, user_id: int, *, local: bool = True, base_url: str | None = None) -> dict[str, Any]:
+        course = self.content.course(ep.course_id)
+        standing = self.standing(user_id, course) if course else Standing(user_id, None, False)
+        return canvas_json.epub_export_json(
+            ep,
+            base_url or self.settings.base_url,
+            permissions=perms.epub_permissions(user_id, standing, ep),
+            epub=self.store.attachment(ep.epub_attachment_id),
+            zip_file=self.store.attachment(ep.zip_attachment_id),
+            local=local,
+        )
+
+    def course_epub_exports(self, user_id: int, *, local: bool = True, base_url: str | None = None) -> list[dict[str, Any]]:
+        """CourseEpubExport for every course with a student, teacher or TA enrollment (spec §3.6)."""
+        out = []
+        for course, standing in self.courses(user_id):
+            if standing.role not in (Role.STUDENT, Role.TEACHER, Role.TA):
+                continue
+            latest = next(iter(self.store.epub_exports_of(course.id, user_id)), None)
+            data = self.epub_export_json(latest, user_id, local=local, base_url=base_url) if latest else None
+            out.append(canvas_json.course_epub_export_json(course, data))
+        return out
+
+    # ------------------------------------------------------------------ progress
+    def progress(self, user_id: int, progress_id: int) -> Progress:
+        p = self.store.progress(progress_id)
+        if p is None:
+            raise NotFound(f"no progress {progress_id}")
+        self._check_progress_read(user_id, p)
+        return p
+
+    def _check_progress_read(self, user_id: int, p: Progress) -> None:
+        if p.context_type == "ContentExport":
+            ce = self.store.content_export(p.context_id)
+            if ce is None:
+                raise NotFound(f"no progress {p.id}")
+            standing = None
+            if ce.context_type is ContextType.COURSE:
+                course = self.content.course(ce.context_id)
+                standing = self.standing(user_id, course) if course else None
+            perms.check_read_export(user_id, standing, ce)
+        elif p.context_type == "EpubExport":
+            ep = self.store.epub_export(p.context_id)
+            course = self.content.course(ep.course_id) if ep else None
+            if ep is None or course is None:
+                raise NotFound(f"no progress {p.id}")
+            perms.check_epub_read(user_id, self.standing(user_id, course), ep)
+        elif p.user_id != user_id:
+            raise Unauthorized("this progress belongs to someone else")
+
+    def progress_json(self, p: Progress, base_url: str | None = None) -> dict[str, Any]:
+        return canvas_json.progress_json(p, base_url or self.settings.base_url)
+
+    def cancel(self, user_id: int, progress_id: int, message: str | None = None) -> Progress:
+        """Only the Progress's own user may cancel (Canvas's ``:cancel`` right)."""
+        p = self.store.progress(progress_id)
+        if p is None:
+            raise NotFound(f"no progress {progress_id}")
+        if p.user_id != user_id:
+            raise Unauthorized("only the person who started this job can cancel it")
+        if not p.pending:
+            raise BadRequest(f"progress {progress_id} has already ended ({p.workflow_state.value})")
+        self._move_progress(p, ProgressState.CANCELED, message=message or "canceled by the user")
+        # a job nobody has picked up yet ends now; a running one notices at its next progress write
+        if p.context_type == "ContentExport":
+            ce = self.store.content_export(p.context_id)
+            if ce and ce.workflow_state is ContentExportState.CREATED and ce.runner_pid is None:
+                self._fail_record(ce, "canceled before it started", notify=False)
+        elif p.context_type == "EpubExport":
+            ep = self.store.epub_export(p.context_id)
+            if ep and ep.workflow_state is EpubExportState.CREATED and ep.runner_pid is None:
+                self._fail_record(ep, "canceled before it started", notify=False)
+        return self.store.progress(progress_id)  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ notifications
+    def notifications(self, user_id: int, *, unread_only: bool = False) -> list[Notification]:
+        return self.store.notifications(user_id, unread_only=unread_only)
+
+    def _send_notification(self, record: ContentExport | EpubExport, ok: bool) -> None:
+        """Spec §1.4: course, not zip, not skipped, not part of an ePub (which notifies itself)."""
+        if record.settings.get("skip_notifications"):
+            return
+        if isinstance(record, ContentExport):
+            if record.context_type is not ContextType.COURSE or record.export_type == "zip" or record.epub_export_id:
+                return
+            course = self.content.course(record.context_id)
+            ctx, what = "ContentExport", f"{record.export_type} export"
+        else:
+            course = self.content.course(record.course_id)
+            ctx, what = "EpubExport", "ePub export"
+        name = course.name if course else "a course"
+        if ok:
+            subject = f"Course Export Finished: {name}"
+            body = f"Your {what} of {name} is ready."
+        else:
+            subject = f"Course Export Failed: {name}"
+            body = f"Your {what} of {name} failed: {'; '.join(record.errors[-1:]) or 'unknown error'}"
+        self.store.notify(
+            user_id=record.user_id,
+            name="content_export_finished" if ok else "content_export_failed",
+            context_type=ctx,
+            context_id=record.id,
+            subject=subject,
+            body=body,
+        )
+
+    # ------------------------------------------------------------------ state moves
+    def _move_progress(self, p: Progress, target: ProgressState, **fields: Any) -> None:
+        states.check(p.workflow_state, target)
+        if target is ProgressState.COMPLETED:
+            fields["completion"] = 100
+        self.store.update_progress(p.id, workflow_state=target, **fields)
+
+    def _move(self, record: ContentExport | EpubExport, target: StrEnum, **fields: Any) -> Any:
+        """Move a record's state after checking the machine; re-reads to catch races."""
+        fresh = self._reload(record)
+        states.check(fresh.workflow_state, target)
+        update = self.store.update_content_export if isinstance(fresh, ContentExport) else self.store.update_epub_export
+        update(fresh.id, workflow_state=target, **fields)
+        return self._reload(fresh)
+
+    def _reload(self, record: ContentExport | EpubExport) -> Any:
+        if isinstance(record, ContentExport):
+            return self.store.content_export(record.id)
+        return self.store.epub_export(record.id)
+
+    def _fail_record(self, record: ContentExport | EpubExport, message: str, *, notify: bool = True) -> None:
+        record = self._reload(record)
+        if record.workflow_state in (ContentExportState.FAILED, EpubExportState.FAILED):
+            return
+        settings = dict(record.settings)
+        settings["errors"] = [*settings.get("errors", []), message]
+        target = ContentExportState.FAILED if isinstance(record, ContentExport) else EpubExportState.FAILED
+        with self.library.transaction():
+            record = self._move(record, target, settings=settings)
+            p = self.store.progress(record.progress_id) if record.progress_id else None
+            if p and p.pending:
+                self._move_progress(p, ProgressState.FAILED, message=message)
+        if notify:
+            self._send_notification(record, ok=False)
+
+    # ------------------------------------------------------------------ running jobs
+    def run_content_export(self, export_id: int, cancel: threading.Event | None = None) -> None:
+        """Run one claimed content export to its end (called on a worker thread)."""
+        ce = self.store.content_export(export_id)
+        workdir = self.library.exports_dir / f".work-content-{export_id}"
+        try:
+            with self.library.transaction():
+                ce = self._move(ce, ContentExportState.EXPORTING)
+                self._start_progress(ce.progress_id)
+            reporter = ProgressReporter(self, ce, 0, 100, cancel)
+            snap = self._export_snapshot(ce)
+            _fresh_dir(workdir)
+            result = self._exporter(ce)(snap, workdir, reporter)
+            reporter.check()
+            final = self.library.exports_dir / f"content-{export_id}"
+            att = self._publish(result.files[0], final, "ContentExport", export_id)
+            settings = {**ce.settings, "errors": [*ce.errors, *result.warnings]}
+            with self.library.transaction():
+                ce = self._move(ce, ContentExportState.EXPORTED, attachment_id=att.id, progress=100, settings=settings)
+                self._complete_progress(ce.progress_id)
+            self._send_notification(ce, ok=True)
+        except ExportCanceled as e:
+            self._fail_record(ce, f"canceled: {e}" if str(e) else "canceled", notify=False)
+        except IllegalTransition:
+            raise
+        except Exception as e:  # noqa: BLE001 - every failure must end the job as failed, with its reason
+            self._fail_record(ce, _describe(e))
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def run_epub_export(self, epub_id: int, cancel: threading.Event | None = None) -> None:
+        """created → exporting (0–80) → exported (80) → generating (90–100) → generated."""
+        ep = self.store.epub_export(epub_id)
+        workdir = self.library.exports_dir / f".work-epub-{epub_id}"
+        try:
+            from ..exporters import epub as epub_builder
+        except ImportError:
+            self._fail_record(ep, "ePub export is not implemented yet in this release")
+            return
+        try:
+            with self.library.transaction():
+                ep = self._move(ep, EpubExportState.EXPORTING)
+                self._start_progress(ep.progress_id)
+            course = self.content.course(ep.course_id)
+            user = self.user(ep.user_id)
+            standing = self.standing(user.id, course)
+            snap = build_snapshot(self.library, course.id, user, standing.role)
+            snap.selection = resolve(SelectRequest(everything=True), snap)
+            _fresh_dir(workdir)
+            rendered = epub_builder.render_book(
+                snap, workdir, ProgressReporter(self, ep, 0, 80, cancel),
+                max_embed_bytes=self.settings.epub_max_embed_mb * 1024 * 1024,
+            )  # fmt: skip
+            with self.library.transaction():
+                ep = self._move(ep, EpubExportState.EXPORTED)
+                self.store.update_progress(ep.progress_id, completion=states.EPUB_PERCENT[EpubExportState.EXPORTED])
+                ep = self._move(ep, EpubExportState.GENERATING)
+                self.store.update_progress(ep.progress_id, completion=states.EPUB_PERCENT[EpubExportState.GENERATING])
+            reporter = ProgressReporter(self, ep, 90, 100, cancel)
+            result: ExportResult = epub_builder.package_book(rendered, workdir, reporter)
+            reporter.check()
+            final = self.library.exports_dir / f"epub-{epub_id}"
+            ids: dict[str, int] = {}
+            for out in result.files:
+                att = self._publish(out, final, "EpubExport", epub_id)
+                key = "epub_attachment_id" if out.content_type == "application/epub+zip" else "zip_attachment_id"
+                ids[key] = att.id
+            settings = {**ep.settings, "errors": [*ep.errors, *result.warnings]}
+            with self.library.transaction():
+                ep = self._move(ep, EpubExportState.GENERATED, settings=settings, **ids)
+                self._complete_progress(ep.progress_id)
+            self._send_notification(ep, ok=True)
+        except ExportCanceled as e:
+            self._fail_record(ep, f"canceled: {e}" if str(e) else "canceled", notify=False)
+        except IllegalTransition:
+            raise
+        except Exception as e:  # noqa: BLE001
+            self._fail_record(ep, _describe(e))
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _start_progress(self, progress_id: int) -> None:
+        p = self.store.progress(progress_id)
+        if p.workflow_state is ProgressState.CANCELED:
+            raise ExportCanceled(p.message or "")
+        self._move_progress(p, ProgressState.RUNNING)
+
+    def _complete_progress(self, progress_id: int) -> None:
+        p = self.store.progress(progress_id)
+        if p.workflow_state is ProgressState.CANCELED:
+            raise ExportCanceled(p.message or "")
+        self._move_progress(p, ProgressState.COMPLETED)
+
+    def _export_snapshot(self, ce: ContentExport):
+        user = self.user(ce.user_id)
+        course, standing = None, None
+        if ce.context_type is ContextType.COURSE:
+            course = self.content.course(ce.context_id)
+            standing = self.standing(user.id, course)
+        elif ce.context_type is ContextType.GROUP:
+            group = self.content.group(ce.context_id)
+            course = self.content.course(group.course_id) if group else None
+            standing = self.standing(user.id, course) if course else None
+        snap = self._snapshot(ce.context_type, ce.context_id, user, course, standing, now=utcnow())
+        request = SelectRequest.from_json(ce.settings.get("select") or {"everything": True})
+        # content may have changed since the export was queued: drop what vanished, quietly
+        cat = catalogue(snap)
+        kept = {t: tuple(i for i in ids if i in set(cat[t]) | set(cat["announcements"])) for t, ids in request.ids.items()}
+        request = SelectRequest(kept, request.all_types, request.everything, request.syllabus_body, request.course_settings)
+        snap.selection = resolve(request, snap)
+        return snap
+
+    def _exporter(self, ce: ContentExport):
+        if ce.export_type == "zip":
+            from ..exporters.zipfiles import export_zip
+
+            return export_zip
+        try:
+            if ce.export_type == "qti":
+                from ..exporters.qti import export_qti
+
+                return export_qti
+            from ..exporters.cc import export_common_cartridge
+        except ImportError:
+            raise NotImplementedError(f"{ce.export_type} export is not implemented yet in this release") from None
+        version = ce.settings.get("version", "1.1.0")
+        return lambda snap, workdir, progress: export_common_cartridge(snap, workdir, progress, version=version)
+
+    def _publish(self, out: OutputFile, final_dir: Path, context_type: str, context_id: int) -> Attachment:
+        """fsync, then atomically rename into place; only then does the file row exist."""
+        with open(out.path, "rb") as f:
+            os.fsync(f.fileno())
+        final_dir.mkdir(parents=True, exist_ok=True)
+        target = final_dir / out.path.name
+        os.replace(out.path, target)
+        _fsync_dir(final_dir)
+        return self.store.insert_attachment(
+            context_type=context_type,
+            context_id=context_id,
+            uuid=uuid.uuid4().hex,
+            display_name=target.name,
+            filename=target.name,
+            content_type=out.content_type,
+            size=target.stat().st_size,
+            sha256="",
+            path=target,
+        )
+
+    # ------------------------------------------------------------------ recovery
+    def recover(self, now: datetime | None = None) -> list[str]:
+        """Fail jobs whose process died (or that ran past the ePub limit); returns what it did."""
+        now = now or utcnow()
+        done = []
+        stale = timedelta(seconds=self.settings.stale_after_seconds)
+        limit = timedelta(minutes=self.settings.epub_timeout_minutes)
+        for table, load in (("content_exports", self.store.content_export), ("epub_exports", self.store.epub_export)):
+            for row in self.store.unfinished(table):
+                record = load(row["id"])
+                pid = record.runner_pid
+                if table == "epub_exports" and record.workflow_state is not EpubExportState.CREATED:
+                    if record.created_at < now - limit:
+                        self._fail_record(record, f"took longer than {self.settings.epub_timeout_minutes} minutes and was stopped")
+                        done.append(f"{table} {record.id}: timed out")
+                        continue
+                if pid is None:
+                    continue  # still queued: a runner will pick it up
+                beat = record.heartbeat_at
+                alive = _pid_alive(pid) and beat is not None and beat > now - stale
+                if pid == os.getpid():
+                    alive = True
+                if not alive:
+                    kind = "content" if table == "content_exports" else "epub"
+                    shutil.rmtree(self.library.exports_dir / f".work-{kind}-{record.id}", ignore_errors=True)
+                    self._fail_record(
+                        record,
+                        f"interrupted: the process running this export (pid {pid}) stopped before it finished; "
+                        "start the export again",
+                    )
+                    done.append(f"{table} {record.id}: interrupted")
+        return done
+
+
+class ProgressReporter:
+    """The progress callback given to exporters: maps 0–100 onto [lo, hi] of the job,
+    writes at most a few times a second, and raises ExportCanceled once the user canceled."""
+
+    def __init__(self, service: ExportService, record: ContentExport | EpubExport, lo: float, hi: float,
+                 cancel: threading.Event | None):  # fmt: skip
+        self.service = service
+        self.record = record
+        self.lo, self.hi = lo, hi
+        self.cancel_event = cancel
+        self.interval = 1.0 / max(0.1, service.settings.progress_writes_per_second)
+        self._last = 0.0
+        self._message: str | None = None
+
+    def check(self) -> None:
+        if self.cancel_event is not None and self.cancel_event.is_set():
+            raise ExportCanceled(getattr(self.cancel_event, "reason", "") or "")
+        p = self.service.store.progress(self.record.progress_id)
+        if p is not None and p.workflow_state is ProgressState.CANCELED:
+            raise ExportCanceled(p.message or "")
+
+    def __call__(self, percent: float, message: str | None = None) -> None:
+        if self.cancel_event is not None and self.cancel_event.is_set():
+            raise ExportCanceled(getattr(self.cancel_event, "reason", "") or "")
+        if message:
+            self._message = message
+        now = time.monotonic()
+        if now - self._last < self.interval:
+            return
+        self._last = now
+        self.check()
+        overall = self.lo + (self.hi - self.lo) * max(0.0, min(100.0, percent)) / 100
+        store = self.service.store
+        store.update_progress(self.record.progress_id, completion=overall, message=self._message)
+        if isinstance(self.record, ContentExport):
+            store.update_content_export(self.record.id, progress=overall)
+
+
+def _describe(e: BaseException) -> str:
+    if isinstance(e, NotImplementedError):
+        return str(e)
+    return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+
+
+def _fresh_dir(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,31 @@
+"""Engine settings: read from the ``[engine]`` table of the config file, with Canvas's defaults."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    workers: int = 2  # size of the job thread pool
+    expire_days: int = 30  # Canvas's content_exports_expire_after_days; 0 disables expiry
+    epub_timeout_minutes: int = 120  # Canvas's epub_generation_expiration_minutes
+    epub_max_embed_mb: int = 25  # larger media go to the companion zip
+    base_url: str = "http://127.0.0.1:8080"  # where `tui-exports serve` answers by default
+    heartbeat_seconds: float = 2.0
+    stale_after_seconds: float = 60.0  # a runner silent this long is considered dead
+    progress_writes_per_second: float = 4.0
+
+    @classmethod
+    def load(cls, config_file: Path | None) -> "Settings":
+        if not config_file or not config_file.is_file():
+            return cls()
+        with open(config_file, "rb") as f:
+            table = tomllib.load(f).get("engine", {})
+        known = {f.name: f.type for f in fields(cls)}
+        unknown = sorted(set(table) - set(known))
+        if unknown:
+            raise ValueError(f"{config_file}: unknown [engine] settings {unknown}; known: {sorted(known)}")
+        return cls(**table)

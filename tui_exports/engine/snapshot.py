@@ -1,0 +1,130 @@
+"""Building the course snapshot an exporter receives: what one user may see, plus the selection.
+
+Visibility follows Canvas's ``ScopedToUser`` and ``locked_for?`` (spec §1.7, §4.7):
+course admins see everything; everyone else sees published content that is not
+locked for them — no hidden or locked files or folders, no unpublished items, no
+announcement before its delayed post date, nothing that only a locked module holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from ..model import (
+    ContextType,
+    Course,
+    CourseSnapshot,
+    File,
+    Folder,
+    ModuleItemType,
+    Role,
+    Selection,
+    User,
+)
+from ..store import Library
+from ..store.db import utcnow
+
+
+def locked(unlock_at: datetime | None, lock_at: datetime | None, now: datetime) -> bool:
+    return bool((unlock_at and unlock_at > now) or (lock_at and lock_at < now))
+
+
+def visible_files(folders: list[Folder], files: list[File], now: datetime) -> tuple[list[Folder], list[File]]:
+    """Folders and files a non-admin may read and download (hidden/locked ones and their contents go)."""
+    by_id = {f.id: f for f in folders}
+    ok: dict[int, bool] = {}
+
+    def folder_ok(fid: int | None) -> bool:
+        if fid is None:
+            return True
+        if fid not in ok:
+            f = by_id.get(fid)
+            ok[fid] = bool(
+                f and not f.hidden and not f.locked and not locked(f.unlock_at, f.lock_at, now) and folder_ok(f.parent_id)
+            )
+        return ok[fid]
+
+    keep_folders = [f for f in folders if folder_ok(f.id)]
+    keep_files = [
+        f
+        for f in files
+        if folder_ok(f.folder_id) and not f.hidden and not f.locked and not locked(f.unlock_at, f.lock_at, now)
+    ]
+    return keep_folders, keep_files
+
+
+def build_snapshot(
+    library: Library,
+    course_id: int,
+    user: User,
+    role: Role | None,
+    *,
+    selection: Selection | None = None,
+    now: datetime | None = None,
+) -> CourseSnapshot:
+    course = library.content.course(course_id)
+    if course is None:
+        raise LookupError(f"no course {course_id}")
+    now = now or utcnow()
+    content = library.content.course_content(course_id)
+    snap = CourseSnapshot(course=course, viewer=user, viewer_role=role, exported_at=now, **content)
+    if role is None or not role.is_admin:
+        _restrict_to_student_view(snap, now)
+    if selection is not None:
+        snap.selection = selection
+    return snap
+
+
+def build_files_snapshot(
+    library: Library, context: ContextType, context_id: int, user: User, owner_course: Course | None,
+    *, admin: bool, now: datetime | None = None,
+) -> CourseSnapshot:
+    """A snapshot holding only the files of a group or a user (for their zip exports)."""
+    now = now or utcnow()
+    tree = library.content.context_files(context, context_id)
+    course = owner_course or Course(
+        id=0, name=user.name, course_code="", uuid="", time_zone=user.time_zone or "UTC"
+    )
+    folders, files = (tree.folders, tree.files) if admin else visible_files(tree.folders, tree.files, now)
+    return CourseSnapshot(course=course, viewer=user, viewer_role=None, exported_at=now, folders=folders, files=files)
+
+
+def _restrict_to_student_view(snap: CourseSnapshot, now: datetime) -> None:
+    snap.folders, snap.files = visible_files(snap.folders, snap.files, now)
+    snap.pages = [p for p in snap.pages if p.published]
+    snap.assignments = [
+        a for a in snap.assignments if a.published and not locked(a.unlock_at, a.lock_at, now)
+    ]
+    snap.quizzes = [q for q in snap.quizzes if q.published and not locked(q.unlock_at, q.lock_at, now)]
+    snap.discussion_topics = [
+        t
+        for t in snap.discussion_topics
+        if t.published and not (t.delayed_post_at and t.delayed_post_at > now)
+    ]
+    modules = []
+    for m in snap.modules:
+        if not m.published:
+            continue
+        modules.append(replace(m, items=tuple(i for i in m.items if i.published)))
+    snap.modules = modules
+    # content held only by modules that are still locked is locked for the student
+    kinds = {
+        ModuleItemType.PAGE: "pages",
+        ModuleItemType.ASSIGNMENT: "assignments",
+        ModuleItemType.QUIZ: "quizzes",
+        ModuleItemType.DISCUSSION: "discussion_topics",
+        ModuleItemType.FILE: "files",
+    }
+    in_locked: dict[str, set[int]] = {k: set() for k in kinds.values()}
+    in_open: dict[str, set[int]] = {k: set() for k in kinds.values()}
+    for m in snap.modules:
+        bucket = in_locked if (m.unlock_at and m.unlock_at > now) else in_open
+        for i in m.items:
+            if i.content_type in kinds and i.content_id is not None:
+                bucket[kinds[i.content_type]].add(i.content_id)
+    for attr, ids in in_locked.items():
+        hidden = ids - in_open[attr]
+        if hidden:
+            setattr(snap, attr, [o for o in getattr(snap, attr) if o.id not in hidden])
+    snap.__dict__.pop("_indexes", None)
