@@ -68,12 +68,17 @@ class JobRunner:
 
     def run(self, table: str, job_id: int) -> bool:
         """Claim one job and start it on the pool; False if another runner has it."""
-        if not self.service.store.claim(table, job_id, os.getpid()):
-            return False
+        key = (table, job_id)
         job = _Job(table, job_id)
-        with self._lock:
-            self._active[(table, job_id)] = job
+        with self._lock:  # registered before the claim, so waiters never see a gap
+            if key in self._active:
+                return False
+            self._active[key] = job
             self.last_busy = time.monotonic()
+        if not self.service.store.claim(table, job_id, os.getpid()):
+            with self._lock:
+                self._active.pop(key, None)
+            return False
         job.future = self._pool.submit(self._execute, job)
         return True
 
@@ -155,10 +160,13 @@ class JobRunner:
         while time.monotonic() < deadline:
             self.claim_pending()
             with self._lock:
-                futures = [j.future for j in self._active.values() if j.future]
-            if not futures and not self._has_pending():
+                jobs = list(self._active.values())
+            if not jobs and not self._has_pending():
                 return True
-            for f in futures:
+            if any(j.future is None for j in jobs):
+                time.sleep(0.01)
+                continue
+            for f in (j.future for j in jobs):
                 try:
                     f.result(timeout=max(0.01, deadline - time.monotonic()))
                 except Exception:  # noqa: BLE001

@@ -1,0 +1,162 @@
+"""LocalBackend: the local library, through the engine in this process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from ..engine import ApiError, ExportService, JobRunner
+from ..engine.permissions import can_create_epub
+from ..engine.select import check_ids, parse_select
+from ..engine.snapshot import build_snapshot
+from ..engine.worker import ensure_worker
+from ..model import ContextType, ExportType
+from ..paths import Home
+from .base import BackendError, CourseSummary, FetchProgress, UserSummary
+
+T = TypeVar("T")
+
+
+class LocalBackend:
+    """Jobs run either in a background worker process (``jobs="worker"``: they outlive the
+    TUI) or on a runner inside this process (``jobs="inprocess"``: tests, the server)."""
+
+    label = "local library"
+
+    def __init__(self, service: ExportService, *, jobs: str = "worker", user_id: int | None = None):
+        self.service = service
+        self.user_id = user_id or service.owner_id()
+        self.runner: JobRunner | None = None
+        if jobs == "inprocess":
+            self.runner = JobRunner(service).start()
+            service.on_queued = self.runner.wake
+        elif jobs == "worker":
+            home = service.library.home
+            service.on_queued = lambda: ensure_worker(home)
+
+    @classmethod
+    def open(cls, home: Home | None = None, **kwargs: Any) -> "LocalBackend":
+        return cls(ExportService.open(home), **kwargs)
+
+    def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except ApiError as e:
+            raise BackendError(e.describe(), e.status, e.body) from e
+
+    # -- people
+    def current_user(self) -> UserSummary:
+        u = self._call(self.service.user, self.user_id)
+        return UserSummary(u.id, u.name, self.service.content.user_key(u.id) or "")
+
+    def users(self) -> list[UserSummary]:
+        return [UserSummary(u.id, u.name, self.service.content.user_key(u.id) or "") for u in self.service.content.users()]
+
+    def act_as(self, user_id: int) -> UserSummary:
+        self._call(self.service.user, user_id)
+        self.user_id = user_id
+        return self.current_user()
+
+    # -- courses
+    def courses(self) -> list[CourseSummary]:
+        out = []
+        for c, st in self._call(self.service.courses, self.user_id):
+            out.append(
+                CourseSummary(
+                    id=c.id, name=c.name, course_code=c.course_code, term=c.term,
+                    start_at=c.start_at.isoformat() if c.start_at else None,
+                    end_at=c.end_at.isoformat() if c.end_at else None,
+                    role=st.role.value if st.role else None, concluded=c.concluded,
+                    can_export_all_types=st.is_admin, can_create_epub=can_create_epub(st),
+                )  # fmt: skip
+            )
+        return out
+
+    def groups(self, course_id: int) -> list[dict[str, Any]]:
+        return [{"id": g.id, "name": g.name} for g in self._call(self.service.groups, self.user_id, course_id)]
+
+    def content_list(self, course_id: int) -> dict[str, list[dict[str, Any]]]:
+        return self._call(self.service.content_list, self.user_id, course_id)
+
+    def validate_select(self, context_type: ContextType, context_id: int, export_type: str,
+                        select: dict[str, Any] | None) -> list[str]:  # fmt: skip
+        """What the engine would answer to this request, without queuing anything."""
+        svc = self.service
+        try:
+            course, standing = svc._context(self.user_id, context_type, context_id)
+            from ..engine.permissions import check_course_create, check_export_type
+
+            etype = check_export_type(context_type, export_type)
+            if context_type is ContextType.COURSE:
+                check_course_create(standing, etype)
+            request = parse_select(select, etype)
+            user = svc.user(self.user_id)
+            if context_type is ContextType.COURSE:
+                snap = build_snapshot(svc.library, context_id, user, standing.role)
+            else:
+                snap = svc._snapshot(context_type, context_id, user, course, standing)
+            check_ids(request, snap)
+        except ApiError as e:
+            return [f"{x['field']}: {x['message']}" if "field" in x else x["message"] for x in e.errors] or [e.describe()]
+        return []
+
+    # -- content exports
+    def create_content_export(self, context_type: ContextType, context_id: int, export_type: str,
+                              select: dict[str, Any] | None = None, *, skip_notifications: bool = False,
+                              version: str | None = None) -> dict[str, Any]:  # fmt: skip
+        ce = self._call(
+            self.service.create_content_export, self.user_id, context_type, context_id, export_type, select,
+            skip_notifications=skip_notifications, version=version,
+        )  # fmt: skip
+        return self.service.content_export_json(ce)
+
+    def content_exports(self, context_type: ContextType, context_id: int, page: int = 1,
+                        per_page: int = 10) -> tuple[list[dict[str, Any]], int | None]:  # fmt: skip
+        pg = self._call(self.service.list_content_exports, self.user_id, context_type, context_id, page, per_page)
+        return [self.service.content_export_json(ce) for ce in pg.items], pg.total
+
+    def content_export(self, context_type: ContextType, context_id: int, export_id: int) -> dict[str, Any]:
+        ce = self._call(self.service.show_content_export, self.user_id, context_type, context_id, export_id)
+        return self.service.content_export_json(ce)
+
+    def progress(self, progress_id: int) -> dict[str, Any]:
+        return self.service.progress_json(self._call(self.service.progress, self.user_id, progress_id))
+
+    def cancel(self, progress_id: int) -> dict[str, Any]:
+        return self.service.progress_json(self._call(self.service.cancel, self.user_id, progress_id))
+
+    # -- ePub
+    def create_epub_export(self, course_id: int) -> dict[str, Any]:
+        ep = self._call(self.service.create_epub_export, self.user_id, course_id)
+        course = self.service.content.course(course_id)
+        from ..canvas_json import course_epub_export_json
+
+        return course_epub_export_json(course, self.service.epub_export_json(ep, self.user_id))
+
+    def epub_exports(self) -> list[dict[str, Any]]:
+        return self._call(self.service.course_epub_exports, self.user_id)
+
+    def epub_export(self, course_id: int, epub_id: int) -> dict[str, Any]:
+        ep = self._call(self.service.show_epub_export, self.user_id, course_id, epub_id)
+        from ..canvas_json import course_epub_export_json
+
+        return course_epub_export_json(self.service.content.course(course_id), self.service.epub_export_json(ep, self.user_id))
+
+    def fetch_file(self, attachment: dict[str, Any], dest_dir: Path | None = None,
+                   progress: FetchProgress | None = None) -> Path:  # fmt: skip
+        """Local exports are already on disk: the path is the answer."""
+        path = Path(attachment.get("path") or "")
+        if not path.is_file():
+            raise BackendError(f"the file of this export is missing from disk: {path}")
+        if progress:
+            size = path.stat().st_size
+            progress(size, size)
+        return path
+
+    def close(self) -> None:
+        if self.runner is not None:
+            self.runner.stop(wait=False)
+        self.service.close()
+
+
+__all__ = ["LocalBackend", "ExportType"]
