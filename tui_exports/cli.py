@@ -1,0 +1,451 @@
+"""``tui-exports``: no arguments opens the terminal app; sub-commands run the same operations headless.
+
+Every command prints readable text, or with ``--json`` the Canvas-shaped objects.
+A bad request prints its message (no traceback) and exits 2; a failed export exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from .backends.base import Backend, BackendError, progress_id_of
+from .model import ContextType
+from .paths import Home
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_REQUEST = 0, 1, 2
+FINAL_STATES = {"exported", "generated", "failed", "deleted"}
+POLL_SECONDS = 0.2
+
+
+# ------------------------------------------------------------------ argument parsing
+
+
+def _select_arg(values: Sequence[str] | None) -> dict[str, Any] | None:
+    """``pages=1,2 files=7 all_quizzes everything`` → a select hash."""
+    if not values:
+        return None
+    select: dict[str, Any] = {}
+    for value in values:
+        for part in value.split():
+            key, eq, ids = part.partition("=")
+            if not eq:
+                select[key] = True
+                continue
+            if key.startswith("all_") or key in ("everything", "syllabus_body"):
+                select[key] = ids
+                continue
+            items = [i.strip() for i in ids.split(",") if i.strip()]
+            select.setdefault(key, []).extend(int(i) if i.isdigit() else i for i in items)
+    return select
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="tui-exports",
+        description="Export courses (Common Cartridge, QTI, zip of files, ePub) the way Canvas LMS does. "
+        "With no command, opens the terminal app.",
+    )
+    p.add_argument("--as", dest="as_user", metavar="USER", help="act as this user (id or key) in the local library")
+    p.add_argument("--home", metavar="DIR", help="library folder (default: $TUI_EXPORTS_HOME or the user data dir)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def cmd(name: str, help: str, json_flag: bool = True) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        if json_flag:
+            sp.add_argument("--json", action="store_true", help="print Canvas-shaped JSON on stdout")
+        return sp
+
+    def context(sp: argparse.ArgumentParser, course_optional: bool = True) -> None:
+        sp.add_argument("course_id", type=int, nargs="?" if course_optional else None, metavar="COURSE_ID")
+        sp.add_argument("--group", type=int, metavar="ID", help="a group's files instead of a course")
+        sp.add_argument("--user", type=int, metavar="ID", help="a user's files instead of a course")
+
+    cmd("courses", "list your courses")
+    sp = cmd("content", "list the selectable items of a course, grouped by select type")
+    sp.add_argument("course_id", type=int, metavar="COURSE_ID")
+
+    sp = cmd("export", "start a content export (common_cartridge, qti or zip)")
+    context(sp)
+    sp.add_argument("--type", required=True, dest="export_type", metavar="TYPE",
+                    help="common_cartridge, qti or zip (groups and users: zip)")  # fmt: skip
+    sp.add_argument("--select", nargs="+", action="extend", metavar="KEY=ID,ID",
+                    help="what to export, e.g. pages=1,2 files=7 all_quizzes (default: Canvas's per type)")  # fmt: skip
+    sp.add_argument("--skip-notifications", action="store_true")
+    sp.add_argument("--cc-version", choices=["1.1", "1.3"], help="Common Cartridge version (default 1.1)")
+    sp.add_argument("--wait", action="store_true", help="run it here with a progress bar, then print the result")
+
+    sp = cmd("exports", "list the exports of a course (newest first)")
+    context(sp)
+    sp.add_argument("--page", type=int, default=1)
+    sp.add_argument("--per-page", type=int, default=10)
+
+    sp = cmd("show", "show one content export")
+    context(sp)
+    sp.add_argument("export_id", type=int, metavar="EXPORT_ID")
+
+    sp = cmd("epub", "start an ePub export of a course")
+    sp.add_argument("course_id", type=int, metavar="COURSE_ID")
+    sp.add_argument("--wait", action="store_true", help="run it here with a progress bar, then print the result")
+    cmd("epubs", "list the latest ePub export of each of your courses")
+
+    sp = cmd("progress", "show a job's progress")
+    sp.add_argument("progress_id", type=int, metavar="PROGRESS_ID")
+    sp = cmd("cancel", "cancel a running job")
+    sp.add_argument("progress_id", type=int, metavar="PROGRESS_ID")
+    cmd("notifications", "list your notifications (export finished / failed)")
+
+    lib = sub.add_parser("library", help="manage the local library", description="manage the local library")
+    lsub = lib.add_subparsers(dest="library_command", metavar="ACTION", required=True)
+    sp = lsub.add_parser("add", help="load a course folder (the data/ format) into the library")
+    sp.add_argument("path", type=Path)
+    lsub.add_parser("users", help="list the users of the library")
+    lsub.add_parser("path", help="print where the library is on disk")
+
+    sp = sub.add_parser("serve", help="serve the library over Canvas's REST API")
+    sp.add_argument("--host", default="127.0.0.1")
+    sp.add_argument("--port", type=int, default=8080)
+    tok = sub.add_parser("token", help="API tokens for `serve`")
+    tsub = tok.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    sp = tsub.add_parser("create", help="create a token (printed once, alone on the last line)")
+    sp.add_argument("--user", metavar="USER", help="id or key (default: the library owner)")
+    sp.add_argument("--purpose", default="")
+    return p
+
+
+# ------------------------------------------------------------------ output
+
+
+def _print_json(obj: Any) -> None:
+    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return ""
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return ""
+
+
+def _describe_export(ce: dict[str, Any]) -> str:
+    lines = [f"export {ce['id']}  {ce['export_type']}  {ce['workflow_state']}  created {ce['created_at']}"]
+    att = ce.get("attachment") or ce.get("epub_attachment")
+    if att:
+        lines.append(f"  file: {att.get('path') or att.get('url')}  ({_size(att.get('size'))})")
+    if ce.get("zip_attachment"):
+        z = ce["zip_attachment"]
+        lines.append(f"  companion zip: {z.get('path') or z.get('url')}  ({_size(z.get('size'))})")
+    if ce.get("progress_url"):
+        lines.append(f"  progress: {ce['progress_url']}")
+    for err in ce.get("errors") or []:
+        lines.append(f"  ! {err}")
+    return "\n".join(lines)
+
+
+class ProgressBar:
+    """A progress bar on stderr: redrawn in place on a terminal, a line per 10 % otherwise."""
+
+    WIDTH = 30
+
+    def __init__(self, label: str, stream=None):
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self._last_step = -1
+        self._last_text = ""
+
+    def update(self, percent: float, state: str, message: str | None = None) -> None:
+        percent = max(0.0, min(100.0, percent))
+        if self.tty:
+            filled = int(self.WIDTH * percent / 100)
+            bar = "█" * filled + "░" * (self.WIDTH - filled)
+            text = f"\r{self.label} [{bar}] {percent:5.1f}% {state:<10} {(message or '')[:40]:<40}"
+            if text != self._last_text:
+                self.stream.write(text)
+                self.stream.flush()
+                self._last_text = text
+        else:
+            step = int(percent // 10)
+            if step != self._last_step:
+                self._last_step = step
+                self.stream.write(f"{self.label}: {percent:.0f}% {state}\n")
+                self.stream.flush()
+
+    def done(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+# ------------------------------------------------------------------ commands
+
+
+def _context(args) -> tuple[ContextType, int]:
+    chosen = [x for x in (args.group, args.user) if x is not None]
+    if len(chosen) > 1 or (chosen and args.course_id is not None):
+        raise BackendError("give one of COURSE_ID, --group ID or --user ID", 400)
+    if args.group is not None:
+        return ContextType.GROUP, args.group
+    if args.user is not None:
+        return ContextType.USER, args.user
+    if args.course_id is None:
+        raise BackendError("give a COURSE_ID, --group ID or --user ID", 400)
+    return ContextType.COURSE, args.course_id
+
+
+def _follow(backend: Backend, obj: dict[str, Any], label: str, reload) -> dict[str, Any]:
+    """Poll Progress with a bar until the job ends; returns the final object."""
+    bar = ProgressBar(label)
+    pid = progress_id_of(obj.get("progress_url"))
+    try:
+        while True:
+            obj = reload()
+            if pid is not None:
+                p = backend.progress(pid)
+                bar.update(float(p.get("completion") or 0), obj.get("workflow_state", ""), p.get("message"))
+            if obj.get("workflow_state") in FINAL_STATES:
+                if obj["workflow_state"] != "failed":
+                    bar.update(100, obj["workflow_state"])
+                break
+            time.sleep(POLL_SECONDS)
+    finally:
+        bar.done()
+    return obj
+
+
+def run_command(args, backend: Backend) -> int:
+    c = args.command
+    if c == "courses":
+        courses = backend.courses()
+        if args.json:
+            _print_json([_course_json(x) for x in courses])
+        else:
+            for x in courses:
+                mark = "  (concluded)" if x.concluded else ""
+                print(f"{x.id:>5}  {x.course_code:<12} {x.name}  [{x.role}]{mark}")
+        return EXIT_OK
+    if c == "content":
+        content = backend.content_list(args.course_id)
+        if args.json:
+            _print_json(content)
+        else:
+            for t, items in content.items():
+                print(f"{t} ({len(items)})")
+                for it in items:
+                    print(f"  {it['id']:>6}  {it.get('path') or it['title']}")
+        return EXIT_OK
+    if c == "export":
+        ctx, cid = _context(args)
+        select = _select_arg(args.select)
+        ce = backend.create_content_export(
+            ctx, cid, args.export_type, select, skip_notifications=args.skip_notifications, version=args.cc_version
+        )
+        if args.wait:
+            ce = _follow(backend, ce, f"export {ce['id']}", lambda: backend.content_export(ctx, cid, ce["id"]))
+        _print_json(ce) if args.json else print(_describe_export(ce))
+        return EXIT_FAILED if ce["workflow_state"] == "failed" else EXIT_OK
+    if c == "exports":
+        ctx, cid = _context(args)
+        items, total = backend.content_exports(ctx, cid, args.page, args.per_page)
+        if args.json:
+            _print_json(items)
+        else:
+            if not items:
+                print("no exports")
+            for ce in items:
+                print(_describe_export(ce))
+            if total is not None and total > len(items):
+                print(f"({len(items)} of {total}; --page N for more)")
+        return EXIT_OK
+    if c == "show":
+        ctx, cid = _context(args)
+        ce = backend.content_export(ctx, cid, args.export_id)
+        _print_json(ce) if args.json else print(_describe_export(ce))
+        return EXIT_OK
+    if c == "epub":
+        cee = backend.create_epub_export(args.course_id)
+        ep = cee["epub_export"]
+        if args.wait:
+            ep = _follow(
+                backend, ep, f"epub {ep['id']}",
+                lambda: backend.epub_export(args.course_id, ep["id"])["epub_export"],
+            )  # fmt: skip
+            cee = {**cee, "epub_export": ep}
+        _print_json(cee) if args.json else print(f"{cee['name']}\n" + _describe_export({**ep, "export_type": "epub"}))
+        return EXIT_FAILED if ep["workflow_state"] == "failed" else EXIT_OK
+    if c == "epubs":
+        listing = backend.epub_exports()
+        if args.json:
+            _print_json({"courses": listing})
+        else:
+            for entry in listing:
+                ep = entry.get("epub_export")
+                state = f"{ep['workflow_state']} (export {ep['id']})" if ep else "no ePub yet"
+                print(f"{entry['id']:>5}  {entry['name']}: {state}")
+                if ep:
+                    for key in ("epub_attachment", "zip_attachment"):
+                        if ep.get(key):
+                            print(f"         {ep[key].get('path') or ep[key].get('url')}")
+        return EXIT_OK
+    if c in ("progress", "cancel"):
+        p = backend.progress(args.progress_id) if c == "progress" else backend.cancel(args.progress_id)
+        if getattr(args, "json", False):
+            _print_json(p)
+        else:
+            print(f"progress {p['id']}  {p['workflow_state']}  {p['completion']}%  {p.get('message') or ''}".rstrip())
+        return EXIT_OK
+    raise AssertionError(c)
+
+
+def _course_json(x) -> dict[str, Any]:
+    return {
+        "id": x.id,
+        "name": x.name,
+        "course_code": x.course_code,
+        "workflow_state": "completed" if x.concluded else "available",
+        "start_at": x.start_at,
+        "end_at": x.end_at,
+        "term": {"name": x.term} if x.term else None,
+        "enrollments": [{"type": x.role, "role": x.role}] if x.role else [],
+    }
+
+
+def _library_command(args, home: Home) -> int:
+    from .engine import ExportService
+
+    service = ExportService.open(home)
+    try:
+        if args.library_command == "add":
+            from .importers.course_folder import add_course_folder
+
+            report = add_course_folder(service.library, args.path)
+            for w in report.warnings:
+                print(f"warning: {w}", file=sys.stderr)
+            print(f"added course {report.course_id}: {report.name}")
+            print(report.course_id)
+        elif args.library_command == "users":
+            owner = service.owner_id()
+            for u in service.content.users():
+                key = service.content.user_key(u.id) or ""
+                print(f"{u.id:>5}  {key:<12} {u.name}{'  (owner)' if u.id == owner else ''}")
+        elif args.library_command == "path":
+            print(home.data)
+    finally:
+        service.close()
+    return EXIT_OK
+
+
+def _open_local(args, home: Home, jobs: str):
+    from .backends.local import LocalBackend
+    from .engine import ExportService
+
+    service = ExportService.open(home)
+    user_id = None
+    if args.as_user:
+        try:
+            user_id = service.find_user(args.as_user).id
+        except Exception:
+            service.close()
+            raise
+    return LocalBackend(service, jobs=jobs, user_id=user_id)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    home = Home.from_env(args.home)
+    if args.home:
+        os.environ["TUI_EXPORTS_HOME"] = str(home.data)
+    try:
+        if args.command is None:
+            return _run_app(args, home)
+        if args.command == "library":
+            return _library_command(args, home)
+        if args.command == "serve":
+            from .server import serve
+
+            serve(home, args.host, args.port)
+            return EXIT_OK
+        if args.command == "token":
+            return _token_command(args, home)
+        waits = getattr(args, "wait", False)
+        backend = _open_local(args, home, "inprocess" if waits else ("worker" if args.command in ("export", "epub") else "none"))
+        try:
+            if args.command == "notifications":
+                return _notifications(backend)
+            return run_command(args, backend)
+        finally:
+            backend.close()
+    except BackendError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_REQUEST
+    except Exception as e:
+        from .engine import ApiError
+        from .importers.course_folder import CourseFolderError
+
+        if isinstance(e, ApiError):
+            print(f"error: {e.describe()}", file=sys.stderr)
+            return EXIT_BAD_REQUEST
+        if isinstance(e, (CourseFolderError, FileNotFoundError, PermissionError)):
+            print(f"error: {e}", file=sys.stderr)
+            return EXIT_BAD_REQUEST
+        raise
+    except BrokenPipeError:  # `tui-exports exports 1 | head`: the reader left, not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("\ninterrupted: a job this command was running is marked failed on the next start", file=sys.stderr)
+        return 130
+
+
+def _notifications(backend) -> int:
+    service = backend.service
+    for n in service.notifications(backend.user_id):
+        print(f"{n.created_at:%Y-%m-%d %H:%M}  {n.subject}\n    {n.body}")
+    service.store.mark_notifications_read(backend.user_id)
+    return EXIT_OK
+
+
+def _token_command(args, home: Home) -> int:
+    from .engine import ExportService
+    from .server.tokens import create_token
+
+    service = ExportService.open(home)
+    try:
+        user = service.find_user(args.user) if args.user else service.user(service.owner_id())
+        token = create_token(service, user.id, purpose=args.purpose)
+        print(f"token for {user.name} (user {user.id}); it is shown only once:", file=sys.stderr)
+        print(token)
+    finally:
+        service.close()
+    return EXIT_OK
+
+
+def _run_app(args, home: Home) -> int:
+    backend = _open_local(args, home, "worker")
+    try:
+        from .tui.app import run_tui
+    except ImportError:
+        # the terminal app is not part of this build: show what it would list
+        try:
+            for x in backend.courses():
+                print(f"{x.id:>5}  {x.course_code:<12} {x.name}  [{x.role}]")
+        finally:
+            backend.close()
+        return EXIT_OK
+    run_tui(backend)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
