@@ -388,6 +388,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BackendError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_REQUEST
+    except BrokenPipeError:  # `tui-exports exports 1 | head`: the reader left, not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except Exception as e:
         from .engine import ApiError
         from .importers.course_folder import CourseFolderError
@@ -399,10 +403,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {e}", file=sys.stderr)
             return EXIT_BAD_REQUEST
         raise
-    except BrokenPipeError:  # `tui-exports exports 1 | head`: the reader left, not an error
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK
     except KeyboardInterrupt:
         print("\ninterrupted: a job this command was running is marked failed on the next start", file=sys.stderr)
         return 130
