@@ -1,0 +1,56 @@
+"""``tui-exports serve``: the Canvas-compatible REST API, with the job runner in-process."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from typing import Iterator
+
+import uvicorn
+
+from ..engine import ExportService, JobRunner
+from ..paths import Home
+from .app import create_app
+from .tokens import create_token, verify_token
+
+
+def serve(home: Home, host: str = "127.0.0.1", port: int = 8080) -> None:
+    """Run the API until interrupted (Ctrl-C); exports run on an in-process JobRunner."""
+    service = ExportService.open(home)
+    runner = JobRunner(service).start()
+    try:
+        config = uvicorn.Config(create_app(service, runner), host=host, port=port, log_level="info")
+        uvicorn.Server(config).run()
+    finally:
+        runner.stop(wait=False)
+        service.close()
+
+
+@contextmanager
+def running_server(service: ExportService, runner: JobRunner | None = None, host: str = "127.0.0.1",
+                   port: int = 0) -> Iterator[str]:  # fmt: skip
+    """Serve ``service`` on a thread (port 0: a free one); yields the base URL, stops on exit."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    config = uvicorn.Config(create_app(service, runner), log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="api-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            sock.close()
+            raise RuntimeError("the API server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://{host}:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+__all__ = ["create_app", "create_token", "running_server", "serve", "verify_token"]

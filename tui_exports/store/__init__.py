@@ -12,6 +12,8 @@ from .blobs import BlobStore
 from .content import ContentStore, ContextFiles, CourseBundle, role_of
 from .db import Database, LibraryTooNew, iso, parse_iso, utcnow
 from .exports import ExportStore
+from .remote import RemoteExportStore
+from .tokens import TokenStore
 
 
 class Library:
@@ -23,6 +25,8 @@ class Library:
         self.blobs = BlobStore(home.blobs)
         self.content = ContentStore(self.database, self.blobs)
         self.exports = ExportStore(self.database)
+        self.tokens = TokenStore(self.database)
+        self.remote = RemoteExportStore(self.database)
 
     @property
     def exports_dir(self) -> Path:
@@ -37,5 +41,5 @@ class Library:
 
 __all__ = [
     "Library", "BlobStore", "ContentStore", "ContextFiles", "CourseBundle", "Database",
-    "ExportStore", "LibraryTooNew", "iso", "parse_iso", "role_of", "utcnow",
+    "ExportStore", "LibraryTooNew", "RemoteExportStore", "TokenStore", "iso", "parse_iso", "role_of", "utcnow",
 ]  # fmt: skip

@@ -166,6 +166,17 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 created_at TEXT NOT NULL, last_used_at TEXT)""",
         ],
     ),
+    (
+        3,
+        "exports made on remote Canvas instances",
+        [
+            """CREATE TABLE remote_exports (
+                id INTEGER PRIMARY KEY, base_url TEXT NOT NULL, kind TEXT NOT NULL,
+                remote_id INTEGER NOT NULL, course_id INTEGER, export_type TEXT NOT NULL,
+                workflow_state TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+                download_path TEXT, UNIQUE (base_url, kind, remote_id))""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

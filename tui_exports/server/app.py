@@ -1,0 +1,406 @@
+"""The Canvas-compatible REST API (``/api/v1``) over the export engine.
+
+Every handler authenticates the caller (``Authorization: Bearer`` or ``access_token``),
+reads Rails-style parameters from the query string and the body (form or JSON), calls
+the engine, and answers with the engine's Canvas serializers (``local=False``: no disk
+paths; URLs point back at this server, built from the request's own scheme and Host).
+Engine refusals (``ApiError``) become their Canvas status and body.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from .. import canvas_json
+from ..engine import ApiError, ExportService, JobRunner, NotFound, Page
+from ..engine.service import page_params
+from ..engine.select import ASSET_PREFIX, truthy
+from ..model import ContextType, Course, Role
+from .params import ParamError, nest
+from .tokens import verify_token
+
+INVALID_TOKEN = {"errors": [{"message": "Invalid access token."}]}
+NOT_FOUND = {"errors": [{"message": "The specified resource does not exist."}]}
+UNAUTHORIZED = {"status": "unauthorized", "errors": [{"message": "user not authorized to perform that action"}]}
+CONTEXTS = {"courses": ContextType.COURSE, "groups": ContextType.GROUP, "users": ContextType.USER}
+ENROLLMENT_ROLE = {
+    Role.TEACHER: "TeacherEnrollment", Role.TA: "TaEnrollment", Role.DESIGNER: "DesignerEnrollment",
+    Role.STUDENT: "StudentEnrollment", Role.OBSERVER: "ObserverEnrollment",
+}  # fmt: skip
+#: the top of ``content_list``: (type, title); item types come from the engine
+CONTENT_TYPES = [
+    ("course_settings", "Course Settings"), ("syllabus_body", "Syllabus Body"), ("context_modules", "Modules"),
+    ("assignments", "Assignments"), ("quizzes", "Quizzes"), ("discussion_topics", "Discussion Topics"),
+    ("wiki_pages", "Pages"), ("announcements", "Announcements"), ("calendar_events", "Events"),
+    ("rubrics", "Rubrics"), ("attachments", "Files"),
+]  # fmt: skip
+LINK_DROPPED = {"page", "per_page", "access_token", "api_key"}
+
+
+class AuthFailed(Exception):
+    pass
+
+
+@dataclass
+class Call:
+    """One authenticated request, as the handlers see it."""
+
+    request: Request
+    user_id: int
+    params: dict[str, Any]
+    base_url: str
+
+    def path_int(self, name: str) -> int:
+        return int(self.request.path_params[name])
+
+    def flag(self, name: str) -> bool:
+        return bool(truthy(self.params.get(name)))
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(data, status_code=status, headers=headers)
+
+
+def invalid_token() -> JSONResponse:
+    return json_response(INVALID_TOKEN, 401, {"WWW-Authenticate": 'Bearer realm="canvas-lms"'})
+
+
+def request_base_url(request: Request) -> str:
+    """The scheme and host the client used (Canvas builds URLs from them; canvasapi needs it)."""
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def bearer_token(request: Request, params: dict[str, Any]) -> str | None:
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    token = params.get("access_token")
+    return token if isinstance(token, str) and token else None
+
+
+async def read_params(request: Request) -> dict[str, Any]:
+    """Query string, then the body (form-encoded or JSON) over it, as one nested dict."""
+    params = nest(request.query_params.multi_items())
+    if request.method in ("GET", "HEAD"):
+        return params
+    body = await request.body()
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not body.strip():
+        return params
+    if ctype == "application/json" or ctype.endswith("+json"):
+        try:
+            data = json.loads(body)
+        except ValueError as e:
+            raise ParamError(f"the JSON body is not valid JSON: {e}") from None
+        if not isinstance(data, dict):
+            raise ParamError("the JSON body must be an object")
+        return {**params, **data}
+    if ctype.startswith("multipart/"):
+        form = await request.form()
+        pairs = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    else:  # form-encoded, or no content type at all
+        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return {**params, **nest(pairs)}
+
+
+def bad_request(message: str) -> JSONResponse:
+    return json_response({"errors": [{"message": message}], "message": message}, 400)
+
+
+class Api:
+    def __init__(self, service: ExportService):
+        self.service = service
+
+    # ------------------------------------------------------------------ plumbing
+    def endpoint(self, handler: Callable[[Call], Response]) -> Callable[[Request], Any]:
+        service = self.service
+
+        async def run(request: Request) -> Response:
+            try:
+                params = await read_params(request)
+            except ParamError as e:
+                return bad_request(str(e))
+            token = bearer_token(request, params)
+            user_id = await run_in_threadpool(verify_token, service, token)
+            if user_id is None:
+                return invalid_token()
+            call = Call(request, user_id, params, request_base_url(request))
+            try:
+                return await run_in_threadpool(handler, call)
+            except ApiError as e:
+                return json_response(e.body, e.status)
+
+        run.__name__ = handler.__name__
+        return run
+
+    def paginate(self, call: Call, page: Page, items: list[Any]) -> JSONResponse:
+        """Canvas's ``Api.paginate``: the items plus an absolute ``Link`` header."""
+        url = call.request.url
+        kept = [(k, v) for k, v in call.request.query_params.multi_items() if k not in LINK_DROPPED]
+        base = f"{call.base_url}{url.path}"
+
+        def link(n: int, rel: str) -> str:
+            query = urlencode([*kept, ("page", str(n)), ("per_page", str(page.per_page))])
+            return f'<{base}?{query}>; rel="{rel}"'
+
+        rels = [link(page.page, "current")]
+        if page.page < page.last_page:
+            rels.append(link(page.page + 1, "next"))
+        if page.page > 1:
+            rels.append(link(min(page.page - 1, page.last_page), "prev"))
+        rels += [link(1, "first"), link(page.last_page, "last")]
+        return json_response(items, headers={"Link": ",".join(rels)})
+
+    def page_args(self, call: Call) -> tuple[Any, Any]:
+        return call.params.get("page", 1), call.params.get("per_page", 10)
+
+    def context(self, call: Call) -> tuple[ContextType, int]:
+        raw = call.request.path_params["context_id"]
+        kind = CONTEXTS.get(call.request.path_params["context"])
+        if kind is None:
+            raise NotFound(f"no such context: {call.request.path_params['context']}")
+        if kind is ContextType.USER and raw == "self":
+            return kind, call.user_id
+        if not str(raw).isdigit():
+            raise NotFound(f"no {kind.value.lower()} {raw}")
+        return kind, int(raw)
+
+    # ------------------------------------------------------------------ users and courses
+    def user_self(self, call: Call) -> Response:
+        u = self.service.user(call.user_id)
+        return json_response(
+            {"id": u.id, "name": u.name, "sortable_name": u.sortable_name or u.name,
+             "short_name": u.short_name or u.name, "login_id": u.login_id, "primary_email": u.email,
+             "time_zone": u.time_zone}  # fmt: skip
+        )
+
+    def course_json(self, course: Course, standing: Any, user_id: int) -> dict[str, Any]:
+        enrollments = []
+        if standing.role is not None:
+            enrollments.append(
+                {"type": standing.role.value, "role": ENROLLMENT_ROLE[standing.role], "user_id": user_id,
+                 "enrollment_state": "active" if standing.current else "completed"}  # fmt: skip
+            )
+        return {
+            "id": course.id, "name": course.name, "course_code": course.course_code, "uuid": course.uuid,
+            "workflow_state": course.workflow_state, "start_at": canvas_json.iso(course.start_at),
+            "end_at": canvas_json.iso(course.end_at), "time_zone": course.time_zone,
+            "default_view": course.default_view, "locale": course.locale, "license": course.license,
+            "term": {"name": course.term}, "concluded": course.concluded, "enrollments": enrollments,
+        }  # fmt: skip
+
+    def courses(self, call: Call) -> Response:
+        wanted = call.params.get("enrollment_type")
+        rows = [
+            self.course_json(c, st, call.user_id)
+            for c, st in self.service.courses(call.user_id)
+            if not wanted or (st.role is not None and st.role.value == wanted)
+        ]
+        pg, pp = page_params(*self.page_args(call))
+        items = rows[(pg - 1) * pp : pg * pp]
+        return self.paginate(call, Page(items, pg, pp, len(rows)), items)
+
+    def course(self, call: Call) -> Response:
+        course, standing = self.service.course(call.user_id, call.path_int("course_id"))
+        return json_response(self.course_json(course, standing, call.user_id))
+
+    def content_list(self, call: Call) -> Response:
+        course_id = call.path_int("course_id")
+        tree = self.service.content_list(call.user_id, course_id)
+        wanted = call.params.get("type")
+        if not wanted:
+            out = []
+            for t, title in CONTENT_TYPES:
+                entry: dict[str, Any] = {"type": t, "property": f"select[all_{t}]", "title": title}
+                if t in tree:
+                    entry["count"] = len(tree[t])
+                    entry["sub_items_url"] = f"{call.base_url}/api/v1/courses/{course_id}/content_list?type={t}"
+                out.append(entry)
+            return json_response(out)
+        if wanted == "attachments":
+            return json_response(_folder_items(tree))
+        if wanted not in tree or wanted == "content_tags":
+            raise ApiError(f"unknown content type '{wanted}'", [{"field": "type", "message": f"one of {sorted(tree)}"}])
+        items = []
+        for raw in tree[wanted]:
+            item = _item(wanted, raw)
+            if wanted == "context_modules":
+                tags = [t for t in tree.get("content_tags", []) if t["module_id"] == raw["id"]]
+                item["sub_items"] = [_item("content_tags", t) for t in tags]
+            items.append(item)
+        return json_response(items)
+
+    # ------------------------------------------------------------------ content exports
+    def content_exports(self, call: Call) -> Response:
+        kind, cid = self.context(call)
+        page, per_page = self.page_args(call)
+        pg = self.service.list_content_exports(call.user_id, kind, cid, page, per_page)
+        return self.paginate(call, pg, [self.export_json(call, ce) for ce in pg.items])
+
+    def create_content_export(self, call: Call) -> Response:
+        kind, cid = self.context(call)
+        p = call.params
+        version = p.get("version")
+        ce = self.service.create_content_export(
+            call.user_id, kind, cid, p.get("export_type"), p.get("select"),
+            skip_notifications=call.flag("skip_notifications"), version=version if version else None,
+        )  # fmt: skip
+        return json_response(self.export_json(call, ce))
+
+    def content_export(self, call: Call) -> Response:
+        kind, cid = self.context(call)
+        ce = self.service.show_content_export(call.user_id, kind, cid, call.path_int("export_id"))
+        return json_response(self.export_json(call, ce))
+
+    def export_json(self, call: Call, ce: Any) -> dict[str, Any]:
+        return self.service.content_export_json(ce, local=False, base_url=call.base_url)
+
+    # ------------------------------------------------------------------ ePub
+    def epub_exports(self, call: Call) -> Response:
+        return json_response({"courses": self.service.course_epub_exports(call.user_id, local=False, base_url=call.base_url)})
+
+    def course_epub(self, call: Call, ep: Any) -> dict[str, Any]:
+        course, _ = self.service.course(call.user_id, ep.course_id)
+        data = self.service.epub_export_json(ep, call.user_id, local=False, base_url=call.base_url)
+        return canvas_json.course_epub_export_json(course, data)
+
+    def create_epub_export(self, call: Call) -> Response:
+        course_id = call.path_int("course_id")
+        try:
+            ep = self.service.create_epub_export(
+                call.user_id, course_id, skip_notifications=call.flag("skip_notifications")
+            )
+        except ApiError as e:
+            if e.status == 422:  # the running one, with URLs for this server
+                running = self.service.store.epub_export(e.body["epub_export"]["id"])
+                return json_response(self.course_epub(call, running), 422)
+            raise
+        return json_response(self.course_epub(call, ep), 201)
+
+    def epub_export(self, call: Call) -> Response:
+        ep = self.service.show_epub_export(call.user_id, call.path_int("course_id"), call.path_int("epub_id"))
+        return json_response(self.course_epub(call, ep))
+
+    # ------------------------------------------------------------------ progress
+    def progress(self, call: Call) -> Response:
+        p = self.service.progress(call.user_id, call.path_int("progress_id"))
+        return json_response(self.service.progress_json(p, call.base_url))
+
+    def cancel(self, call: Call) -> Response:
+        message = call.params.get("message")
+        p = self.service.cancel(call.user_id, call.path_int("progress_id"), message if isinstance(message, str) else None)
+        return json_response(self.service.progress_json(p, call.base_url))
+
+    # ------------------------------------------------------------------ files
+    async def download(self, request: Request) -> Response:
+        """``/files/:id/download?verifier=<uuid>`` needs no token; without a verifier, a token
+        whose user may read the export the file belongs to."""
+        service = self.service
+        try:
+            params = nest(request.query_params.multi_items())
+        except ParamError as e:
+            return bad_request(str(e))
+        raw_id = request.path_params["file_id"]
+        att = await run_in_threadpool(service.attachment, int(raw_id)) if raw_id.isdigit() else None
+        verifier = params.get("verifier")
+        if att is not None and isinstance(verifier, str) and secrets.compare_digest(verifier, att.uuid):
+            return _file_response(att)
+        user_id = await run_in_threadpool(verify_token, service, bearer_token(request, params))
+        if user_id is None:
+            return invalid_token() if not verifier else json_response(UNAUTHORIZED, 401)
+        if att is None:
+            return json_response(NOT_FOUND, 404)
+        try:
+            await run_in_threadpool(self._check_file_read, user_id, att)
+        except ApiError as e:
+            return json_response(e.body, e.status)
+        return _file_response(att)
+
+    def _check_file_read(self, user_id: int, att: Any) -> None:
+        svc = self.service
+        if att.context_type == "ContentExport":
+            ce = svc.store.content_export(att.context_id)
+            if ce is None:
+                raise NotFound(f"no file {att.id}")
+            svc.show_content_export(user_id, ce.context_type, ce.context_id, ce.id)
+        else:
+            ep = svc.store.epub_export(att.context_id)
+            if ep is None:
+                raise NotFound(f"no file {att.id}")
+            svc.show_epub_export(user_id, ep.course_id, ep.id)
+
+
+def _file_response(att: Any) -> Response:
+    if not att.path.is_file():
+        return json_response(NOT_FOUND, 404)
+    return FileResponse(att.path, media_type=att.content_type, filename=att.display_name)
+
+
+def _asset(select_type: str, item_id: Any) -> str:
+    return f"{ASSET_PREFIX[select_type]}_{item_id}"
+
+
+def _item(select_type: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """One selectable item as Canvas's content_list shows it (``id`` = asset string)."""
+    asset = _asset(select_type, raw["id"])
+    extra = {k: v for k, v in raw.items() if k not in ("id", "title")}
+    return {"type": select_type, "property": f"select[{select_type}][{asset}]", "title": raw["title"],
+            "id": asset, **extra}  # fmt: skip
+
+
+def _folder_items(tree: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Files grouped under their folders (Canvas nests ``attachments`` this way)."""
+    folders = []
+    for f in tree.get("folders", []):
+        entry = _item("folders", f)
+        entry["sub_items"] = [_item("attachments", a) for a in tree.get("attachments", []) if a["folder_id"] == f["id"]]
+        folders.append(entry)
+    return folders
+
+
+def _not_found(request: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", 404)
+    if status == 404:
+        return json_response(NOT_FOUND, 404)
+    return json_response({"errors": [{"message": str(getattr(exc, "detail", exc))}]}, status)
+
+
+def create_app(service: ExportService, runner: JobRunner | None = None) -> Starlette:
+    """The API app; with a runner, new jobs wake it (start and stop it yourself, or use ``serve``)."""
+    if runner is not None:
+        service.on_queued = runner.wake
+    api = Api(service)
+    ep = api.endpoint
+    ctx = "/api/v1/{context:str}/{context_id:str}/content_exports"
+    routes = [
+        Route("/api/v1/users/self", ep(api.user_self)),
+        Route("/api/v1/courses", ep(api.courses)),
+        Route("/api/v1/courses/{course_id:int}", ep(api.course)),
+        Route("/api/v1/courses/{course_id:int}/content_list", ep(api.content_list)),
+        Route(ctx, ep(api.content_exports), methods=["GET"]),
+        Route(ctx, ep(api.create_content_export), methods=["POST"]),
+        Route(ctx + "/{export_id:int}", ep(api.content_export)),
+        Route("/api/v1/epub_exports", ep(api.epub_exports)),
+        Route("/api/v1/epub_exports/", ep(api.epub_exports)),
+        Route("/api/v1/courses/{course_id:int}/epub_exports", ep(api.create_epub_export), methods=["POST"]),
+        Route("/api/v1/courses/{course_id:int}/epub_exports/", ep(api.create_epub_export), methods=["POST"]),
+        Route("/api/v1/courses/{course_id:int}/epub_exports/{epub_id:int}", ep(api.epub_export)),
+        Route("/api/v1/progress/{progress_id:int}", ep(api.progress)),
+        Route("/api/v1/progress/{progress_id:int}/cancel", ep(api.cancel), methods=["POST"]),
+        Route("/files/{file_id:str}/download", api.download),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _not_found})
+    app.state.service = service
+    return app

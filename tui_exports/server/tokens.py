@@ -1,0 +1,43 @@
+"""API access tokens for ``tui-exports serve`` (``tui-exports token create``).
+
+A token is shown once, when it is made; the library keeps only its SHA-256.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from ..store import Library, parse_iso, utcnow
+
+TOKEN_BYTES = 32
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def _library(library_or_service: Any) -> Library:
+    return library_or_service if isinstance(library_or_service, Library) else library_or_service.library
+
+
+def create_token(library_or_service: Any, user_id: int, purpose: str = "") -> str:
+    """Make a new token for ``user_id``; returns it (prints nothing, stores only the hash)."""
+    library = _library(library_or_service)
+    if library.content.user(user_id) is None:
+        raise ValueError(f"no user {user_id}")
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    library.tokens.insert(user_id=user_id, token=token, purpose=purpose)
+    return token
+
+
+def verify_token(library_or_service: Any, token: str | None) -> int | None:
+    """The user id a token belongs to (and marks it used), or None for a missing/unknown token."""
+    if not token:
+        return None
+    library = _library(library_or_service)
+    row = library.tokens.lookup(token)
+    if row is None:
+        return None
+    last = parse_iso(row["last_used_at"])
+    if last is None or utcnow() - last > TOUCH_EVERY:  # not a write on every poll
+        library.tokens.touch(row["id"])
+    return int(row["user_id"])
