@@ -222,6 +222,8 @@ def parse_select(raw: Any, export_type: ExportType, *, check_types: bool = True)
                 errors.append({"field": f"{fieldname}[]", "message": f"{c!r} is not a {TYPE_WORDS[t]} id"})
             elif parsed not in bucket:
                 bucket.append(parsed)
+    if not errors and not any(ids.values()) and not all_types and not any(flags.values()):
+        errors.append({"field": "select", "message": "names nothing to export; pick at least one item, or leave select out"})
     if errors:
         raise BadRequest("invalid select", errors)
     return SelectRequest(
