@@ -1,0 +1,55 @@
+"""Fixtures for the API server: a seeded library, one token per demo user, a TestClient."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+with warnings.catch_warnings():  # starlette prefers httpx2; httpx is what we have
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+from tui_exports.engine import ExportService, JobRunner
+from tui_exports.paths import Home
+from tui_exports.server import create_app, create_token
+
+USERS = {"teacher": 1, "ta": 2, "student1": 3, "student2": 4}
+
+
+@pytest.fixture
+def service(home):
+    svc = ExportService.open(Home.from_env(home))
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def tokens(service) -> dict[str, str]:
+    return {key: create_token(service, uid, purpose="tests") for key, uid in USERS.items()}
+
+
+@pytest.fixture
+def client(service):
+    """No runner: jobs stay queued unless a test runs them (``run_jobs``)."""
+    with TestClient(create_app(service), base_url="http://testserver.local:8123") as c:
+        yield c
+
+
+@pytest.fixture
+def run_jobs(service):
+    runner = JobRunner(service)
+
+    def run() -> None:
+        assert runner.wait_idle(30)
+
+    yield run
+    runner.stop(wait=True)
+
+
+@pytest.fixture
+def auth(tokens):
+    def headers(user: str = "teacher") -> dict[str, str]:
+        return {"Authorization": f"Bearer {tokens[user]}"}
+
+    return headers
