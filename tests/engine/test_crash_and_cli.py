@@ -1,0 +1,211 @@
+"""A process killed mid-export, the library's migrations and loader, and the CLI end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from tui_exports.cli import main
+from tui_exports.engine import ExportService
+from tui_exports.importers.course_folder import CourseFolderError, add_course_folder
+from tui_exports.paths import Home, bundled_data_dir
+from tui_exports.store import Library
+from tui_exports.store.db import connect, migrate, schema_version
+from tui_exports.store.schema import LATEST_VERSION
+
+SLOW_EXPORT = textwrap.dedent(
+    """
+    import sys, time
+    from tui_exports.engine import ExportService
+    from tui_exports.model import ContextType, ExportResult, OutputFile
+    svc = ExportService.open()
+    def slow(snap, workdir, progress):
+        out = workdir / "never.zip"
+        with open(out, "wb") as f:
+            for i in range(10_000):
+                f.write(b"x" * 1024); f.flush()
+                progress(i / 100, None)
+                if i == 5:
+                    print("WRITING", flush=True)
+                time.sleep(0.01)
+        return ExportResult([OutputFile(out, "application/zip")])
+    svc._exporter = lambda ce: slow
+    ce = svc.create_content_export(svc.owner_id(), ContextType.COURSE, 1, "zip")
+    svc.store.claim("content_exports", ce.id, __import__("os").getpid())
+    svc.run_content_export(ce.id)
+    """
+)
+
+
+@pytest.mark.slow
+def test_killed_process_leaves_no_file_and_reads_failed(home):
+    ExportService.open(Home.from_env(home)).close()  # seed first, outside the victim
+    victim = subprocess.Popen([sys.executable, "-c", SLOW_EXPORT], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "TUI_EXPORTS_HOME": str(home)})  # fmt: skip
+    try:
+        assert victim.stdout.readline().strip() == "WRITING"
+        os.kill(victim.pid, signal.SIGKILL)
+    finally:
+        victim.wait(10)
+    exports = home / "exports"
+    assert list(exports.glob(".work-content-*/never.zip"))  # the half file is only in the work dir
+    svc = ExportService.open(Home.from_env(home))
+    try:
+        ce = svc.store.content_export(1)
+        assert ce.workflow_state.value == "failed"
+        assert ce.errors and ce.errors[-1].startswith(f"interrupted: the process running this export (pid {victim.pid})")
+        assert svc.store.progress(ce.progress_id).workflow_state.value == "failed"
+        assert not (exports / "content-1").exists() and not list(exports.glob(".work-*"))
+        assert ce.attachment_id is None
+    finally:
+        svc.close()
+
+
+def test_an_older_library_is_upgraded(tmp_path):
+    db = connect(tmp_path / "library.db")
+    migrate(db, upto=1)
+    db["users"].insert({"id": 1, "name": "Old Owner", "key": "old"})
+    assert schema_version(db) == 1 and "access_tokens" not in db.table_names()
+    db.conn.close()
+    lib = Library(Home(tmp_path, tmp_path))
+    assert schema_version(lib.database.db) == LATEST_VERSION
+    assert "access_tokens" in lib.database.db.table_names()
+    assert lib.content.user(1).name == "Old Owner"
+    lib.close()
+
+
+def test_a_newer_library_is_refused(tmp_path):
+    from tui_exports.store import LibraryTooNew
+
+    db = connect(tmp_path / "library.db")
+    migrate(db)
+    db.execute("INSERT INTO schema_migrations (version, name) VALUES (999, 'future')")
+    db.conn.close()
+    with pytest.raises(LibraryTooNew, match="upgrade tui-exports"):
+        Library(Home(tmp_path, tmp_path))
+
+
+def test_demo_library_loads_with_canvas_links(service):
+    assert [c.course_code for c in service.content.courses()] == ["ASTR 101", "HIST 390", "CS 110"]
+    content = service.content.course_content(1)
+    bodies = " ".join(p.body for p in content["pages"])
+    assert "/courses/1/files/" in bodies and "/courses/1/pages/" in bodies and "/courses/1/assignments/" in bodies
+    assert "../files/" not in bodies
+    types = {q.question_type.value for quiz in (service.content.course_content(c)["quizzes"] for c in (1, 2, 3)) for qz in quiz for q in qz.questions}
+    assert len(types) == 13  # every Canvas question type
+
+
+def _folder(tmp_path, course_toml: str, files: dict[str, str] | None = None) -> Path:
+    folder = tmp_path / "course"
+    (folder / "pages").mkdir(parents=True)
+    (folder / "course.toml").write_text(textwrap.dedent(course_toml))
+    for rel, text in (files or {}).items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text(text)
+    return folder
+
+
+@pytest.mark.parametrize(
+    "course_toml,message",
+    [
+        ("[course]\nname = 'X'\n", "missing required key 'course_code'"),
+        ("[course\nname=", "not valid TOML"),
+        ("[course]\nname='X'\ncourse_code='X'\n[[enrollments]]\nuser='nobody'\nrole='teacher'\n", "unknown user 'nobody'"),
+        ("[course]\nname='X'\ncourse_code='X'\n[[modules]]\nkey='m'\nname='M'\nitems=[{type='page', ref='ghost'}]\n", "no page 'ghost'"),
+        ("[course]\nname='X'\ncourse_code='X'\ntime_zone='Mars/Olympus'\n", "unknown time zone"),
+        ("[course]\nname='X'\ncourse_code='X'\n[[pages]]\nslug='a'\ntitle='A'\n", "pages/a.html: file not found"),
+    ],
+)
+def test_bad_course_folders_write_nothing(service, tmp_path, course_toml, message):
+    before = service.content.course_count()
+    with pytest.raises(CourseFolderError, match=message):
+        add_course_folder(service.library, _folder(tmp_path, course_toml))
+    assert service.content.course_count() == before
+
+
+def run_cli(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_end_to_end(home, capsys):
+    code, out, _ = run_cli(capsys, "courses", "--json")
+    assert code == 0 and [c["course_code"] for c in json.loads(out)] == ["ASTR 101", "HIST 390", "CS 110"]
+    code, out, err = run_cli(capsys, "export", "1", "--type", "zip", "--select", "files=6,7", "--wait", "--json")
+    ce = json.loads(out)
+    assert code == 0 and ce["workflow_state"] == "exported" and Path(ce["attachment"]["path"]).is_file()
+    assert "100%" in err  # the progress bar on stderr
+    code, out, err = run_cli(capsys, "export", "1", "--type", "zip", "--select", "pages=1")
+    assert code == 2 and "zip exports only folders and files" in err and "Traceback" not in err
+    code, _, err = run_cli(capsys, "--as", "student1", "export", "1", "--type", "qti")
+    assert code == 2 and "not authorized" in err
+    code, out, _ = run_cli(capsys, "show", "1", str(ce["id"]), "--json")
+    assert json.loads(out)["id"] == ce["id"]
+    code, out, _ = run_cli(capsys, "exports", "1", "--json")
+    assert [e["id"] for e in json.loads(out)] == [ce["id"]]
+    code, out, _ = run_cli(capsys, "progress", ce["progress_url"].rsplit("/", 1)[1], "--json")
+    assert json.loads(out)["workflow_state"] == "completed"
+    code, _, err = run_cli(capsys, "show", "1", "999")
+    assert code == 2 and "no content export 999" in err
+    code, out, _ = run_cli(capsys, "epubs", "--json")
+    assert {c["id"] for c in json.loads(out)["courses"]} == {1, 2, 3}
+
+
+def test_cli_failed_export_exits_1(home, capsys, monkeypatch):
+    def broken(self, ce):
+        def fail(snap, workdir, progress):
+            raise OSError("no space left on device")
+        return fail
+
+    monkeypatch.setattr(ExportService, "_exporter", broken)
+    code, out, err = run_cli(capsys, "export", "1", "--type", "zip", "--wait")
+    assert code == 1 and "failed" in out and "no space left on device" in out
+
+
+def test_cli_library_add(home, capsys, tmp_path):
+    folder = _folder(tmp_path, """
+        [course]
+        name = "My Own Course"
+        course_code = "OWN 1"
+        [[enrollments]]
+        user = "teacher"
+        role = "teacher"
+        [[pages]]
+        slug = "hello"
+        title = "Hello"
+        """, {"pages/hello.html": '<p>See <a href="missing.html">this</a></p>', "files/a.txt": "hi"})  # fmt: skip
+    code, out, err = run_cli(capsys, "library", "add", str(folder))
+    assert code == 0 and out.strip().splitlines()[-1] == "4"
+    assert "points at nothing" in err
+    code, out, _ = run_cli(capsys, "courses")
+    assert "OWN 1" in out
+
+
+@pytest.mark.slow
+def test_console_script_without_wait_runs_in_the_background_worker(home):
+    exe = Path(sys.executable).with_name("tui-exports")
+    if not exe.exists():
+        pytest.skip("the tui-exports console script is not installed in this environment")
+    env = {**os.environ, "TUI_EXPORTS_HOME": str(home)}
+    out = subprocess.run([str(exe), "export", "1", "--type", "zip", "--json"], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    ce = json.loads(out.stdout)
+    assert ce["workflow_state"] == "created"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        shown = json.loads(subprocess.run([str(exe), "show", "1", str(ce["id"]), "--json"], capture_output=True,
+                                          text=True, env=env, timeout=60).stdout)  # fmt: skip
+        if shown["workflow_state"] == "exported":
+            break
+        time.sleep(0.3)
+    assert shown["workflow_state"] == "exported" and Path(shown["attachment"]["path"]).is_file()
+    assert bundled_data_dir().is_dir()
