@@ -1,0 +1,186 @@
+"""Packaging: the ``.epub`` (OCF zip) and the companion ``.zip`` (spec §3.5).
+
+Why not ``ebooklib.write_epub``: ebooklib keeps every item's bytes in the ``EpubBook``
+object and writes each with ``ZipFile.writestr(item.get_content())``, so a course with
+hundreds of MB of media would sit in memory whole; it also re-parses every chapter with
+its HTML parser (undoing our XHTML serialisation), deflates already-compressed media and
+swallows ``OSError`` unless told otherwise.  The container format is small, so we write it
+with :mod:`zipfile` directly: ``mimetype`` first and stored with no extra field, then
+``META-INF/container.xml``, the package document, navigation, chapters (already on disk
+from phase 1) and media streamed from their blobs in 1 MiB chunks — memory stays flat
+whatever the course size, and a cancel is noticed between chunks.  (ebooklib is still
+useful as an independent reader: the tests open our books with ``ebooklib.epub.read_epub``.)
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import unicodedata
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from lxml import etree
+
+from tui_exports.model import ExportResult, OutputFile, ProgressFn
+
+from .media import MediaFile, is_compressed
+from .sanitize import book_href
+from .xhtml import clean_text, file_timestamp, title_text
+
+OPF_NS = "http://www.idpf.org/2007/opf"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+CONTAINER_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
+<container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">
+  <rootfiles>
+    <rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/>
+  </rootfiles>
+</container>
+"""
+CHUNK = 1 << 20
+CREATOR = "tui-exports"
+
+
+@dataclass
+class RenderedBook:
+    """Phase 1's result: everything phase 2 needs, with no file contents in memory."""
+
+    title: str
+    course_code: str
+    language: str
+    identifier: str  # urn:uuid:…
+    modified: str  # dcterms:modified
+    exported_at: datetime
+    stem: str  # output file name without extension
+    staging: Path  # directory holding the rendered documents
+    documents: list[tuple[str, str]]  # (file, chapter title), spine order
+    media: list[MediaFile] = field(default_factory=list)  # embedded
+    companion: list[MediaFile] = field(default_factory=list)  # for the companion zip
+    warnings: list[str] = field(default_factory=list)
+
+
+def path_safe(name: str, limit: int = 200) -> str:
+    """A course name usable as a file name: no separators or reserved characters, ≤ ``limit``
+    characters and ≤ ``limit`` UTF-8 bytes (file systems count bytes)."""
+    name = unicodedata.normalize("NFC", clean_text(name))
+    name = re.sub(r'[\\/:*?"<>|]', "_", name)
+    name = " ".join(name.split()).strip(". ")[:limit]
+    while len(name.encode("utf-8")) > limit:
+        name = name[:-1]
+    return name.rstrip(". ") or "course"
+
+
+def output_stem(course_name: str, exported_at: datetime) -> str:
+    return f"{path_safe(course_name)}-{file_timestamp(exported_at)}"
+
+
+def package_document(book: RenderedBook) -> bytes:
+    """``content.opf`` (EPUB 3.3 package document)."""
+
+    def opf(tag: str, parent=None, text: str | None = None, **attrs) -> etree._Element:
+        el = etree.SubElement(parent, f"{{{OPF_NS}}}{tag}", attrs)
+        if text is not None:
+            el.text = text
+        return el
+
+    package = etree.Element(f"{{{OPF_NS}}}package", nsmap={None: OPF_NS}, version="3.0")
+    package.set("unique-identifier", "book-id")
+    package.set("{http://www.w3.org/XML/1998/namespace}lang", book.language)
+    metadata = etree.SubElement(package, f"{{{OPF_NS}}}metadata", nsmap={"dc": DC_NS})
+    for tag, text, attrs in (
+        ("identifier", book.identifier, {"id": "book-id"}),
+        ("title", title_text(book.title, "Course"), {}),
+        ("language", book.language, {}),
+        ("creator", CREATOR, {}),
+    ):
+        etree.SubElement(metadata, f"{{{DC_NS}}}{tag}", attrs).text = text
+    if book.course_code.strip():
+        etree.SubElement(metadata, f"{{{DC_NS}}}subject").text = title_text(book.course_code)
+    opf("meta", metadata, book.modified, property="dcterms:modified")
+
+    manifest = opf("manifest", package)
+    opf("item", manifest, id="nav", href="nav.xhtml", properties="nav", **{"media-type": "application/xhtml+xml"})
+    opf("item", manifest, id="ncx", href="toc.ncx", **{"media-type": "application/x-dtbncx+xml"})
+    opf("item", manifest, id="css", href="style.css", **{"media-type": "text/css"})
+    for n, (file, _) in enumerate(book.documents, 1):
+        opf("item", manifest, id=f"c{n}", href=file, **{"media-type": "application/xhtml+xml"})
+    for n, media in enumerate(book.media, 1):
+        opf("item", manifest, id=f"m{n}", href=book_href(media.book_path or ""), **{"media-type": media.media_type})
+    spine = opf("spine", package, toc="ncx")
+    for n in range(1, len(book.documents) + 1):
+        opf("itemref", spine, idref=f"c{n}")
+    return etree.tostring(package, xml_declaration=True, encoding="utf-8", pretty_print=True)
+
+
+class _Writer:
+    """Streams files into a zip, reporting progress by bytes."""
+
+    def __init__(self, zf: zipfile.ZipFile, when: datetime, report: Callable[[int], None]):
+        self.zf, self.report = zf, report
+        self.date_time = max((when.year, when.month, when.day, when.hour, when.minute, when.second),
+                             (1980, 1, 1, 0, 0, 0))  # fmt: skip
+
+    def info(self, name: str, compress: int) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, self.date_time)
+        info.compress_type = compress
+        info.external_attr = 0o644 << 16
+        return info
+
+    def bytes(self, name: str, data: bytes, compress: int = zipfile.ZIP_DEFLATED) -> None:
+        self.zf.writestr(self.info(name, compress), data)
+        self.report(len(data))
+
+    def file(self, name: str, source: Path, compress: int) -> None:
+        info = self.info(name, compress)
+        info.file_size = source.stat().st_size
+        with source.open("rb") as src, self.zf.open(info, "w", force_zip64=info.file_size > (1 << 31)) as dst:
+            while chunk := src.read(CHUNK):
+                dst.write(chunk)
+                self.report(len(chunk))
+
+
+def _compression(path: str) -> int:
+    return zipfile.ZIP_STORED if is_compressed(path) else zipfile.ZIP_DEFLATED
+
+
+def package(book: RenderedBook, workdir: Path, progress: ProgressFn) -> ExportResult:
+    epub_path = workdir / f"{book.stem}.epub"
+    zip_path = workdir / f"{book.stem}.zip"
+    docs = [name for name, _ in book.documents] + ["nav.xhtml", "toc.ncx", "style.css"]
+    total = sum((book.staging / d).stat().st_size for d in docs)
+    total += sum(m.size for m in book.media) + sum(m.size for m in book.companion)
+    done = 0
+    last = -1.0
+
+    def report(n: int, message: str = "Writing the ePub") -> None:
+        nonlocal done, last
+        done += n
+        percent = round(min(99.0, 100.0 * done / max(total, 1)), 1)
+        if percent >= last + 1 or n == 0:
+            last = percent
+            progress(percent, message)
+
+    progress(0, "Writing the ePub")
+    with zipfile.ZipFile(epub_path, "w", zipfile.ZIP_DEFLATED) as zf:
+        out = _Writer(zf, book.exported_at, report)
+        out.bytes("mimetype", b"application/epub+zip", zipfile.ZIP_STORED)
+        out.bytes("META-INF/container.xml", CONTAINER_XML)
+        out.bytes("OEBPS/content.opf", package_document(book))
+        for name in docs:
+            out.file(f"OEBPS/{name}", book.staging / name, zipfile.ZIP_DEFLATED)
+        for media in book.media:
+            out.file(f"OEBPS/{media.book_path}", media.source, _compression(media.book_path))
+    files = [OutputFile(epub_path, "application/epub+zip")]
+    if book.companion:
+        report(0, "Writing the companion zip")
+        with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
+            out = _Writer(zf, book.exported_at, report)
+            for media in book.companion:
+                out.file(media.zip_path, media.source, _compression(media.zip_path))
+        files.append(OutputFile(zip_path, "application/zip"))
+    shutil.rmtree(book.staging, ignore_errors=True)
+    progress(100, "ePub written")
+    return ExportResult(files=files, warnings=list(book.warnings))
