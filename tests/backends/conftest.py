@@ -1,0 +1,38 @@
+"""A live ``tui-exports serve`` on loopback for CanvasBackend, and a client-side library."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui_exports.backends.canvas import CanvasBackend
+from tui_exports.engine import ExportService, JobRunner
+from tui_exports.paths import Home
+from tui_exports.server import create_token, running_server
+from tui_exports.store import Library
+
+
+@pytest.fixture
+def server(tmp_path):
+    """(base_url, service, tokens by user key) of a seeded library served on 127.0.0.1."""
+    service = ExportService.open(Home.from_env(tmp_path / "server-home"))
+    runner = JobRunner(service, poll_seconds=0.05).start()
+    tokens = {key: create_token(service, uid) for key, uid in {"teacher": 1, "student1": 3}.items()}
+    with running_server(service, runner) as base_url:
+        yield base_url, service, tokens
+    runner.stop(wait=True)
+    service.close()
+
+
+@pytest.fixture
+def client_library(tmp_path):
+    lib = Library(Home.from_env(tmp_path / "client-home"))
+    yield lib
+    lib.close()
+
+
+@pytest.fixture
+def backend(server, client_library):
+    base_url, _, tokens = server
+    b = CanvasBackend(base_url, tokens["teacher"], library=client_library, timeout=5, backoff=0.01)
+    yield b
+    b.close()

@@ -1,0 +1,120 @@
+"""CanvasBackend against our own server over real HTTP on loopback: the whole flow."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tui_exports.backends.base import BackendError
+from tui_exports.backends.canvas import CanvasBackend
+from tui_exports.backends.local import LocalBackend
+from tui_exports.model import ContextType
+
+C = ContextType.COURSE
+
+
+def test_user_and_courses(backend):
+    assert backend.current_user().id == 1
+    courses = backend.courses()
+    assert [c.id for c in courses] == [1, 2, 3]
+    assert all(c.role == "teacher" and c.can_export_all_types for c in courses)
+    assert [c.concluded for c in courses] == [False, True, False]
+    with pytest.raises(BackendError):
+        backend.act_as(3)
+
+
+def test_content_list_matches_local_shape(backend, server):
+    _, service, _ = server
+    remote = backend.content_list(1)
+    local = LocalBackend(service, jobs="none", user_id=1).content_list(1)
+    for kind in ("wiki_pages", "assignments", "quizzes", "context_modules", "content_tags", "attachments", "folders"):
+        assert [i["id"] for i in remote[kind]] == [i["id"] for i in local[kind]], kind
+        assert [i["title"] for i in remote[kind]] == [i["title"] for i in local[kind]], kind
+    assert [t["module_id"] for t in remote["content_tags"]] == [t["module_id"] for t in local["content_tags"]]
+    assert sorted(a["folder_id"] for a in remote["attachments"]) == sorted(a["folder_id"] for a in local["attachments"])
+
+
+def test_zip_export_follow_and_fetch(backend, server, tmp_path, client_library):
+    _, service, _ = server
+    ce = backend.create_content_export(C, 1, "zip", {"files": [2, 3]}, skip_notifications=True)
+    assert ce["workflow_state"] == "created"
+    seen = []
+    ce = backend.wait_content_export(C, 1, ce, interval=0.05, timeout=20, on_update=seen.append)
+    assert ce["workflow_state"] == "exported" and seen[-1]["workflow_state"] == "completed"
+    ticks = []
+    path = backend.fetch_file(ce["attachment"], tmp_path / "dl", progress=lambda done, total: ticks.append((done, total)))
+    assert path.read_bytes() == service.attachment(ce["attachment"]["id"]).path.read_bytes()
+    assert ticks[-1] == (path.stat().st_size, path.stat().st_size)
+    assert not list((tmp_path / "dl").glob("*.part"))
+    row = backend.history()[0]
+    assert row["remote_id"] == ce["id"] and row["download_path"] == str(path) and row["kind"] == "content"
+    items, total = backend.content_exports(C, 1, page=1, per_page=5)
+    assert items[0]["id"] == ce["id"] and total is None
+
+
+def test_download_resumes_with_range_on_real_server(server, client_library, tmp_path):
+    """The first response is cut after 100 bytes; the second attempt asks for the rest."""
+    base_url, service, tokens = server
+    ranges = []
+    cut_next_download = [True]
+
+    class Dropping(httpx.HTTPTransport):
+        def handle_request(self, request):
+            response = super().handle_request(request)
+            ranges.append(request.headers.get("range"))
+            if "/files/" in request.url.path and cut_next_download:
+                cut_next_download.clear()
+                inner = response.stream
+
+                class Cut(httpx.SyncByteStream):
+                    def __iter__(self):
+                        sent = 0
+                        for chunk in inner:
+                            yield chunk[: 100 - sent]
+                            sent += len(chunk[: 100 - sent])
+                            if sent >= 100:
+                                raise httpx.RemoteProtocolError("peer closed connection")
+
+                    def close(self):
+                        inner.close()
+
+                return httpx.Response(response.status_code, headers=response.headers, stream=Cut(), request=request)
+            return response
+
+    b = CanvasBackend(base_url, tokens["teacher"], library=client_library, backoff=0.01, transport=Dropping())
+    ce = b.wait_content_export(C, 1, b.create_content_export(C, 1, "zip"), interval=0.05, timeout=20)
+    ranges.clear()
+    path = b.fetch_file(ce["attachment"], tmp_path)
+    assert path.read_bytes() == service.attachment(ce["attachment"]["id"]).path.read_bytes()
+    assert ranges == [None, "bytes=100-"]
+    b.close()
+
+
+def test_epub_exports(backend):
+    created = backend.create_epub_export(1)
+    assert created["id"] == 1 and created["epub_export"]["id"]
+    listed = backend.epub_exports()
+    assert {c["id"] for c in listed} == {1, 2, 3}
+    assert backend.epub_export(1, created["epub_export"]["id"])["epub_export"]["id"] == created["epub_export"]["id"]
+    assert any(r["kind"] == "epub" for r in backend.history())
+
+
+def test_bad_token_and_someone_elses_export(server, client_library):
+    base_url, _, tokens = server
+    bad = CanvasBackend(base_url, "wrong", backoff=0.01)
+    with pytest.raises(BackendError, match="rejected the access token") as e:
+        bad.courses()
+    assert e.value.status == 401 and "wrong" not in str(e.value)
+    student = CanvasBackend(base_url, tokens["student1"])
+    theirs = student.create_content_export(C, 1, "zip")
+    teacher = CanvasBackend(base_url, tokens["teacher"])
+    with pytest.raises(BackendError, match="not allowed") as e:
+        teacher.content_export(C, 1, theirs["id"])
+    assert e.value.status == 401
+    with pytest.raises(BackendError, match="not allowed"):
+        student.create_content_export(C, 1, "common_cartridge")
+    with pytest.raises(BackendError, match="invalid export_type") as e:
+        teacher.create_content_export(C, 1, "pdf")
+    assert e.value.status == 400
+    for b in (bad, student, teacher):
+        b.close()

@@ -1,0 +1,502 @@
+"""CanvasBackend: a real Canvas instance through its REST API (httpx).
+
+Every call has a timeout; lists follow ``Link: rel="next"``; 429, 5xx and dropped
+connections are retried with bounded back-off (``Retry-After`` is honoured) and the
+client slows down when ``X-Rate-Limit-Remaining`` runs low.  Downloads stream to
+``<name>.part``, resume with ``Range`` after a dropped connection when the server
+allows it, and are renamed to the final name only once complete.
+
+The token lives only in the HTTP client's headers: it is never logged, printed or stored.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+
+from ..engine import ApiError
+from ..engine.permissions import check_export_type
+from ..engine.select import parse_select
+from ..model import ContextType, ExportType
+from ..store import Library
+from .base import BackendError, CourseSummary, FetchProgress, UserSummary, progress_id_of
+
+log = logging.getLogger(__name__)
+
+CONTEXT_PATH = {ContextType.COURSE: "courses", ContextType.GROUP: "groups", ContextType.USER: "users"}
+ADMIN_ROLES = {"teacher", "ta", "designer"}
+EPUB_DISABLED = "ePub export is not enabled on this Canvas instance"
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+_ASSET_ID = re.compile(r"(\d+)$")
+
+
+def form_pairs(key: str, value: Any) -> list[tuple[str, str]]:
+    """canvasapi's ``combine_kwargs``: lists → ``k[]=v``, dicts → ``k[sub]=v``, bools → true/false."""
+    if isinstance(value, dict):
+        return [pair for sub, v in value.items() for pair in form_pairs(f"{key}[{sub}]", v)]
+    if isinstance(value, (list, tuple, set)):
+        return [pair for v in value for pair in form_pairs(f"{key}[]", v)]
+    if isinstance(value, bool):
+        return [(key, "true" if value else "false")]
+    return [(key, str(value))]
+
+
+def canvas_message(body: Any, fallback: str) -> str:
+    """The human part of a Canvas error body: ``message`` and/or ``errors[].message``."""
+    if not isinstance(body, dict):
+        return fallback
+    errors = body.get("errors")
+    if isinstance(errors, dict):  # {"errors": {"field": [{"message": …}]}}
+        errors = [e for items in errors.values() if isinstance(items, list) for e in items]
+    said = [str(e["message"]) for e in errors or [] if isinstance(e, dict) and e.get("message")]
+    top = body.get("message")
+    if top and said:
+        return f"{top} ({'; '.join(said)})"
+    return str(top) if top else "; ".join(said) or fallback
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(value)
+        return max(0.0, when.timestamp() - time.time()) if when else None
+
+
+def _numeric_id(asset: Any) -> int | str:
+    """``wiki_page_12`` → 12; an id that is not an asset string stays as given."""
+    if isinstance(asset, int):
+        return asset
+    m = _ASSET_ID.search(str(asset))
+    return int(m.group(1)) if m else str(asset)
+
+
+class CanvasBackend:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        library: Library | None = None,
+        downloads: Path | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retries: int = 4,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        rate_limit_low: float = 100.0,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        close_library: bool = False,
+    ):
+        base_url = base_url.strip().rstrip("/")
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise BackendError(f"not a Canvas address: {base_url!r} (expected https://canvas.example.edu)")
+        if "/api/v1" in base_url:
+            raise BackendError("give the Canvas address without /api/v1 (e.g. https://canvas.example.edu)")
+        if not token:
+            raise BackendError("no access token for this Canvas profile")
+        self.base_url = base_url
+        self.label = parts.netloc
+        self.library = library
+        self._close_library = close_library
+        self.downloads = downloads or (library.home.downloads if library else Path.cwd())
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.rate_limit_low = rate_limit_low
+        self._sleep = sleep
+        self._client = httpx.Client(
+            base_url=f"{base_url}/api/v1/",
+            headers={"Authorization": f"Bearer {token}", "User-Agent": "tui-exports", "Accept": "application/json"},
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=True,  # file downloads redirect to storage; httpx drops the token off-origin
+        )
+        self._user: UserSummary | None = None
+        self._attachment_owner: dict[int, tuple[str, int, int | None, str]] = {}
+
+    def __repr__(self) -> str:  # never shows the token
+        return f"CanvasBackend({self.base_url!r})"
+
+    # ------------------------------------------------------------------ HTTP
+    def _send(self, method: str, url: str, *, stream: bool = False, **kwargs: Any) -> httpx.Response:
+        """One request with bounded retries; returns a 2xx response or raises BackendError."""
+        idempotent = method in ("GET", "HEAD")
+        attempt = 0
+        while True:
+            try:
+                request = self._client.build_request(method, url, **kwargs)
+                response = self._client.send(request, stream=stream)
+            except httpx.TimeoutException as e:
+                if not idempotent and not isinstance(e, httpx.ConnectTimeout):
+                    raise BackendError(f"Canvas did not answer {method} {self._path(url)} in time ({e.__class__.__name__})") from None
+                error: Exception = e
+            except httpx.TransportError as e:
+                if not idempotent and not isinstance(e, httpx.ConnectError):
+                    raise BackendError(f"the connection to {self.label} failed during {method} {self._path(url)}: {e}") from None
+                error = e
+            else:
+                self._pace(response)
+                retryable = response.status_code == 429 or (response.status_code >= 500 and (idempotent or response.status_code == 503))
+                if not retryable or attempt >= self.retries:
+                    if response.is_success:
+                        return response
+                    if stream:
+                        response.read()
+                    raise self._error(response)
+                delay = _retry_after(response)
+                error = BackendError(f"{response.status_code} from {self.label}")
+                response.close()
+                self._wait(attempt, delay, error)
+                attempt += 1
+                continue
+            if attempt >= self.retries:
+                what = "did not answer in time" if isinstance(error, httpx.TimeoutException) else f"could not be reached ({error})"
+                raise BackendError(f"{self.label} {what}: {method} {self._path(url)} failed {attempt + 1} times") from None
+            self._wait(attempt, None, error)
+            attempt += 1
+
+    def _wait(self, attempt: int, delay: float | None, error: Exception) -> None:
+        delay = min(self.max_backoff, delay if delay is not None else self.backoff * 2**attempt)
+        log.info("retrying in %.1fs after %s", delay, error.__class__.__name__)
+        self._sleep(delay)
+
+    def _pace(self, response: httpx.Response) -> None:
+        """Canvas's leaky bucket: slow down (up to 2 s a call) as the remaining quota runs low."""
+        raw = response.headers.get("x-rate-limit-remaining")
+        try:
+            remaining = float(raw) if raw is not None else None
+        except ValueError:
+            remaining = None
+        if remaining is not None and remaining < self.rate_limit_low:
+            self._sleep(2.0 * (self.rate_limit_low - max(0.0, remaining)) / self.rate_limit_low)
+
+    def _path(self, url: str) -> str:
+        return urlsplit(str(url)).path or str(url)
+
+    def _error(self, response: httpx.Response) -> BackendError:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        status = response.status_code
+        path = response.request.url.path
+        said = canvas_message(body, response.reason_phrase or str(status))
+        if status == 401 and "www-authenticate" in response.headers:
+            msg = f"{self.label} rejected the access token (401: {said}); check or renew the profile's token"
+        elif status in (401, 403):
+            msg = f"not allowed on {self.label}: {said} ({status} for {path}); you may not export this course or item"
+        elif status == 404 and "/epub_exports" in path:
+            msg = EPUB_DISABLED
+        elif status == 404:
+            msg = f"not found on {self.label}: {path}"
+        elif status == 429:
+            msg = f"{self.label} is rate limiting us and kept saying so after {self.retries + 1} tries; try again later"
+        elif status >= 500:
+            msg = f"{self.label} had a server error ({status}) for {path}"
+        else:
+            msg = f"{self.label} refused the request ({status}): {said}"
+        return BackendError(msg, status, body if isinstance(body, dict) else {"body": body})
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._send(method, path, **kwargs).json()
+
+    def _pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
+        """Every item of a paginated list, following ``rel="next"``."""
+        url: str | None = path
+        query: Any = {"per_page": 100, **(params or {})}
+        while url:
+            response = self._send("GET", url, params=query)
+            yield from response.json()
+            url = response.links.get("next", {}).get("url")
+            query = None  # the next URL carries everything
+
+    # ------------------------------------------------------------------ people
+    def current_user(self) -> UserSummary:
+        if self._user is None:
+            u = self._json("GET", "users/self")
+            self._user = UserSummary(int(u["id"]), u.get("name", ""), u.get("login_id") or "")
+        return self._user
+
+    def users(self) -> list[UserSummary]:
+        return [self.current_user()]
+
+    def act_as(self, user_id: int) -> UserSummary:
+        me = self.current_user()
+        if user_id != me.id:
+            raise BackendError("on Canvas you act as the token's owner; acting as someone else is not possible")
+        return me
+
+    # ------------------------------------------------------------------ courses
+    def courses(self) -> list[CourseSummary]:
+        out = []
+        for c in self._pages("courses", {"include[]": ["term", "concluded"]}):
+            if "name" not in c:  # access-restricted course stubs
+                continue
+            roles = [e.get("type", "").lower().removesuffix("enrollment") for e in c.get("enrollments") or []]
+            role = next((r for r in ("teacher", "ta", "designer", "student", "observer") if r in roles), None)
+            concluded = bool(c.get("concluded")) or c.get("workflow_state") == "completed"
+            out.append(
+                CourseSummary(
+                    id=int(c["id"]), name=c["name"], course_code=c.get("course_code", ""),
+                    term=(c.get("term") or {}).get("name", "") or "", start_at=c.get("start_at"), end_at=c.get("end_at"),
+                    role=role, concluded=concluded, can_export_all_types=role in ADMIN_ROLES,
+                    can_create_epub=role in ADMIN_ROLES or (role == "student" and not concluded),
+                )  # fmt: skip
+            )
+        return out
+
+    def groups(self, course_id: int) -> list[dict[str, Any]]:
+        return [{"id": g["id"], "name": g.get("name", "")} for g in self._pages(f"courses/{course_id}/groups")]
+
+    def content_list(self, course_id: int) -> dict[str, list[dict[str, Any]]]:
+        """Canvas's selectable-content tree, flattened to ``{type: [{id, title, …}]}`` like the local one."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for entry in self._json("GET", f"courses/{course_id}/content_list"):
+            if not entry.get("sub_items_url") and not entry.get("sub_items"):
+                continue
+            items = entry.get("sub_items") or self._json("GET", f"courses/{course_id}/content_list", params={"type": entry["type"]})
+            self._flatten(items, out, None)
+        return out
+
+    def _flatten(self, items: list[dict[str, Any]], out: dict[str, list[dict[str, Any]]], parent: dict[str, Any] | None) -> None:
+        for item in items:
+            kind = item.get("type", "")
+            row: dict[str, Any] = {"id": _numeric_id(item.get("id", "")), "title": item.get("title", "")}
+            if parent is not None and kind == "content_tags" and parent["type"] == "context_modules":
+                row["module_id"] = parent["id"]
+            if parent is not None and kind == "attachments" and parent["type"] == "folders":
+                row["folder_id"] = parent["id"]
+            for key in ("size", "path", "indent", "content_type", "linked_resource"):
+                if key in item:
+                    row[key] = item[key]
+            out.setdefault(kind, []).append(row)
+            if item.get("sub_items"):
+                self._flatten(item["sub_items"], out, {"type": kind, "id": row["id"]})
+
+    def validate_select(self, context_type: ContextType, context_id: int, export_type: str,
+                        select: dict[str, Any] | None) -> list[str]:  # fmt: skip
+        """Shape checks only (Canvas itself accepts any ``select`` and exports what matches)."""
+        try:
+            parse_select(select, check_export_type(context_type, export_type))
+        except ApiError as e:
+            return [f"{x['field']}: {x['message']}" if "field" in x else x["message"] for x in e.errors] or [e.describe()]
+        return []
+
+    # ------------------------------------------------------------------ content exports
+    def _exports_path(self, context_type: ContextType, context_id: int) -> str:
+        return f"{CONTEXT_PATH[context_type]}/{context_id}/content_exports"
+
+    def create_content_export(self, context_type: ContextType, context_id: int, export_type: str,
+                              select: dict[str, Any] | None = None, *, skip_notifications: bool = False,
+                              version: str | None = None) -> dict[str, Any]:  # fmt: skip
+        pairs = form_pairs("select", select) if select else []
+        if skip_notifications:
+            pairs.append(("skip_notifications", "true"))
+        if version:
+            pairs.append(("version", version))
+        pairs.append(("export_type", export_type))
+        ce = self._json("POST", self._exports_path(context_type, context_id), content=urlencode(pairs), headers=FORM)
+        return self._remember(ce, "content", context_type, context_id)
+
+    def content_exports(self, context_type: ContextType, context_id: int, page: int = 1,
+                        per_page: int = 10) -> tuple[list[dict[str, Any]], int | None]:  # fmt: skip
+        items = self._json("GET", self._exports_path(context_type, context_id), params={"page": page, "per_page": per_page})
+        return [self._remember(ce, "content", context_type, context_id) for ce in items], None
+
+    def content_export(self, context_type: ContextType, context_id: int, export_id: int) -> dict[str, Any]:
+        ce = self._json("GET", f"{self._exports_path(context_type, context_id)}/{export_id}")
+        return self._remember(ce, "content", context_type, context_id)
+
+    def progress(self, progress_id: int) -> dict[str, Any]:
+        return self._json("GET", f"progress/{progress_id}")
+
+    def cancel(self, progress_id: int) -> dict[str, Any]:
+        return self._json("POST", f"progress/{progress_id}/cancel")
+
+    def follow_progress(self, progress_url: str, *, interval: float = 1.0, timeout: float | None = None,
+                        on_update: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:  # fmt: skip
+        """Poll a ``progress_url`` until it ends; a failed or canceled job is a BackendError."""
+        pid = progress_id_of(progress_url)
+        if pid is None:
+            raise BackendError(f"not a progress URL: {progress_url!r}")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            p = self.progress(pid)
+            if on_update:
+                on_update(p)
+            state = p.get("workflow_state")
+            if state == "completed":
+                return p
+            if state in ("failed", "canceled"):
+                raise BackendError(f"the export failed on {self.label}: {p.get('message') or state}", body=p)
+            if deadline is not None and time.monotonic() > deadline:
+                raise BackendError(f"the export on {self.label} did not finish within {timeout:.0f} s (still {state})")
+            self._sleep(interval)
+
+    def wait_content_export(self, context_type: ContextType, context_id: int, export: dict[str, Any],
+                            **follow: Any) -> dict[str, Any]:  # fmt: skip
+        """Follow an export's Progress, then re-read it; Canvas marking it failed is a BackendError."""
+        self._follow_to_end(export.get("progress_url"), follow)
+        ce = self.content_export(context_type, context_id, int(export["id"]))
+        if ce.get("workflow_state") == "failed":
+            raise BackendError(f"Canvas marked content export {ce['id']} as failed{_reasons(ce)}", body=ce)
+        return ce
+
+    def _follow_to_end(self, progress_url: str | None, follow: dict[str, Any]) -> None:
+        """Follow until the job ends; a failed job is reported from its record (it says why)."""
+        if not progress_url:
+            return
+        try:
+            self.follow_progress(progress_url, **follow)
+        except BackendError as e:
+            if e.body.get("workflow_state") not in ("failed", "canceled"):
+                raise
+
+    # ------------------------------------------------------------------ ePub
+    def create_epub_export(self, course_id: int) -> dict[str, Any]:
+        try:
+            data = self._json("POST", f"courses/{course_id}/epub_exports")
+        except BackendError as e:
+            if e.status == 422 and isinstance(e.body.get("epub_export"), dict):
+                running = e.body["epub_export"]
+                raise BackendError(f"an ePub export of this course is already running (id {running.get('id')})", 422, e.body) from None
+            raise
+        return self._remember_epub(data)
+
+    def epub_exports(self) -> list[dict[str, Any]]:
+        return [self._remember_epub(c) for c in self._json("GET", "epub_exports").get("courses", [])]
+
+    def epub_export(self, course_id: int, epub_id: int) -> dict[str, Any]:
+        return self._remember_epub(self._json("GET", f"courses/{course_id}/epub_exports/{epub_id}"))
+
+    def wait_epub_export(self, course_id: int, data: dict[str, Any], **follow: Any) -> dict[str, Any]:
+        """Follow a CourseEpubExport's Progress, then re-read it; failed is a BackendError."""
+        ep = data.get("epub_export") or {}
+        self._follow_to_end(ep.get("progress_url"), follow)
+        data = self.epub_export(course_id, int(ep["id"]))
+        if (data.get("epub_export") or {}).get("workflow_state") == "failed":
+            raise BackendError(f"Canvas marked ePub export {ep['id']} as failed{_reasons(data['epub_export'])}", body=data)
+        return data
+
+    # ------------------------------------------------------------------ local history
+    def _remember(self, ce: dict[str, Any], kind: str, context_type: ContextType, context_id: int) -> dict[str, Any]:
+        course_id = context_id if context_type is ContextType.COURSE else None
+        att = ce.get("attachment") or {}
+        if att.get("id") is not None:
+            self._attachment_owner[int(att["id"])] = (kind, int(ce["id"]), course_id, ce.get("export_type", ""))
+        self._record(kind, int(ce["id"]), ce.get("export_type", ""), ce.get("workflow_state", ""), course_id)
+        return ce
+
+    def _remember_epub(self, data: dict[str, Any]) -> dict[str, Any]:
+        ep = data.get("epub_export")
+        if ep:
+            for key in ("epub_attachment", "zip_attachment"):
+                if (ep.get(key) or {}).get("id") is not None:
+                    self._attachment_owner[int(ep[key]["id"])] = ("epub", int(ep["id"]), data.get("id"), "epub")
+            self._record("epub", int(ep["id"]), "epub", ep.get("workflow_state", ""), data.get("id"))
+        return data
+
+    def _record(self, kind: str, remote_id: int, export_type: str, state: str, course_id: int | None,
+                download_path: str | None = None) -> None:  # fmt: skip
+        if self.library is not None:
+            self.library.remote.record(
+                base_url=self.base_url, kind=kind, remote_id=remote_id, export_type=export_type,
+                workflow_state=state, course_id=course_id, download_path=download_path,
+            )  # fmt: skip
+
+    def history(self) -> list[dict[str, Any]]:
+        return self.library.remote.all(self.base_url) if self.library is not None else []
+
+    # ------------------------------------------------------------------ files
+    def fetch_file(self, attachment: dict[str, Any], dest_dir: Path | None = None,
+                   progress: FetchProgress | None = None) -> Path:  # fmt: skip
+        """Stream the file to ``dest_dir`` (default: the downloads folder) through ``<name>.part``."""
+        url = attachment.get("url")
+        if not url:
+            raise BackendError("this file has no download URL (it may be locked or expired)")
+        name = _safe_name(attachment.get("filename") or attachment.get("display_name") or f"file-{attachment.get('id')}")
+        folder = Path(dest_dir or self.downloads)
+        folder.mkdir(parents=True, exist_ok=True)
+        final, part = folder / name, folder / f"{name}.part"
+        expected = attachment.get("size")
+        part.unlink(missing_ok=True)  # a .part from another run may be of another file
+        failures = 0
+        while True:
+            try:
+                if self._download_into(url, part, expected, progress):
+                    break
+                error: Exception = BackendError("the connection closed before the whole file arrived")
+            except (httpx.TransportError, httpx.StreamError) as e:
+                error = e
+            failures += 1
+            if failures > self.retries:
+                raise BackendError(f"downloading {name} from {self.label} failed {failures} times ({error}); "
+                                   f"{part.name} was kept incomplete") from None  # fmt: skip
+            self._wait(failures - 1, None, error)
+        with open(part, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(part, final)
+        owner = self._attachment_owner.get(int(attachment["id"])) if attachment.get("id") is not None else None
+        if owner:
+            kind, remote_id, course_id, export_type = owner
+            self._record(kind, remote_id, export_type, "downloaded", course_id, str(final))
+        return final
+
+    def _download_into(self, url: str, part: Path, expected: int | None, progress: FetchProgress | None) -> bool:
+        """One attempt; resumes from the ``.part`` when the server honours ``Range``. True when complete."""
+        have = part.stat().st_size if part.exists() else 0
+        headers = {"Range": f"bytes={have}-"} if have else {}
+        response = self._send("GET", url, stream=True, headers=headers)
+        try:
+            if response.status_code == 206 and _range_start(response) == have:
+                mode = "ab"
+            else:  # no resume support (or a fresh start): begin again from byte 0
+                have, mode = 0, "wb"
+            length = response.headers.get("content-length")
+            total = have + int(length) if length and length.isdigit() else expected
+            with open(part, mode) as f:
+                for chunk in response.iter_bytes():  # as they arrive: a drop loses nothing buffered
+                    f.write(chunk)
+                    have += len(chunk)
+                    if progress:
+                        progress(have, total)
+        finally:
+            response.close()
+        return total is None or have >= total
+
+    def close(self) -> None:
+        self._client.close()
+        if self._close_library and self.library is not None:
+            self.library.close()
+
+
+def _reasons(record: dict[str, Any]) -> str:
+    errors = [str(e) for e in record.get("errors") or []]
+    return f": {'; '.join(errors)}" if errors else ""
+
+
+def _range_start(response: httpx.Response) -> int | None:
+    m = re.match(r"bytes (\d+)-", response.headers.get("content-range", ""))
+    return int(m.group(1)) if m else None
+
+
+def _safe_name(name: str) -> str:
+    name = Path(str(name).replace("\\", "/")).name.strip() or "download"
+    return re.sub(r'[\x00-\x1f<>:"|?*]', "_", name)
+
+
+__all__ = ["CanvasBackend", "EPUB_DISABLED", "ExportType", "canvas_message", "form_pairs"]
