@@ -1,0 +1,131 @@
+"""Documents for pages, assignments, discussion topics and web links (spec §4.3).
+
+Each function returns the bytes or element of one file and raises on bad input;
+the exporter decides what a failure means (skip the item, add a warning).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import lxml.html
+from lxml import etree
+from lxml.html import builder as E
+
+from ...model import Assignment, CourseSnapshot, DiscussionTopic, ModuleItem, Page
+from ..canvas_xml import embedded_assignment, fill_assignment
+from ..ids import mig_id
+from ..links import parse_fragment
+from ..xmlutil import Builder, canvas, canvas_root, clean, ims_datetime
+from .profile import ASSIGNMENT_LOCATION, ASSIGNMENT_NS, Profile
+
+# ----------------------------------------------------------------------------- HTML pages
+
+
+def html_page(body_html: str, title: str, meta: list[tuple[str, object]] = ()) -> bytes:
+    """Canvas's ``html_page``: a full document with ``<title>`` and ``<meta name content>`` fields.
+
+    ``body_html`` is already rewritten; blank meta values are left out, as Canvas does.
+    """
+    # libxml2's HTML serializer drops <meta http-equiv=Content-Type>; the HTML5 form survives
+    head = E.HEAD(E.META(charset="utf-8"), E.TITLE(clean(title)))
+    for name, value in meta:
+        if value not in (None, "", False):
+            text = ims_datetime(value) if isinstance(value, datetime) else clean(value)
+            head.append(E.META(name=name, content=text))
+    body = E.BODY()
+    wrapper = parse_fragment(body_html)
+    body.text = wrapper.text
+    body.extend(list(wrapper))
+    doc = E.HTML(head, body)
+    return lxml.html.tostring(doc, encoding="utf-8", method="html", doctype="<!DOCTYPE html>")
+
+
+def page_document(page: Page, body_html: str) -> bytes:
+    return html_page(body_html, page.title, [
+        ("identifier", mig_id("wiki_pages", page.id)),
+        ("editing_roles", page.editing_roles),
+        ("workflow_state", "active" if page.published else "unpublished"),
+        ("front_page", "true" if page.front_page else None),
+        ("todo_date", page.todo_date),
+    ])
+
+
+# ----------------------------------------------------------------------------- assignments
+
+SUBMISSION_FORMATS = {"online_text_entry": "html", "online_url": "url", "online_upload": "file"}
+
+
+def assignment_settings(snapshot: CourseSnapshot, a: Assignment) -> etree._Element:
+    """``<mig>/assignment_settings.xml``: Canvas's full assignment metadata."""
+    return fill_assignment(canvas_root("assignment", identifier=mig_id("assignments", a.id)), snapshot, a)
+
+
+def assignment_extension(a: Assignment, description_html: str) -> etree._Element:
+    """``<mig>/assignment.xml``: the CC 1.3 assignment resource.
+
+    Only what the IMS assignment schema allows: its ``extensions`` wildcard is strict
+    and Canvas's own namespace has no published schema, so Canvas's settings stay in
+    ``assignment_settings.xml`` beside it instead of being embedded here.
+    """
+    b = Builder(ASSIGNMENT_NS)
+    root = b.root("assignment", schema_location=ASSIGNMENT_LOCATION, identifier=mig_id("assignments", a.id))
+    b.sub(root, "title", a.title)
+    b.sub(root, "text", description_html, texttype="text/html")
+    b.sub(root, "gradable", a.grading_type != "not_graded" and a.points_possible is not None)
+    formats = [SUBMISSION_FORMATS[t] for t in a.submission_types if t in SUBMISSION_FORMATS]
+    if formats:
+        node = b.sub(root, "submission_formats")
+        for f in dict.fromkeys(formats):
+            b.sub(node, "format", type=f)
+    return root
+
+
+# ----------------------------------------------------------------------------- discussions
+
+
+def topic_document(profile: Profile, topic: DiscussionTopic, message_html: str) -> etree._Element:
+    """``<mig>.xml``: the IMS discussion topic of the cartridge's version."""
+    b = Builder(profile.discussion_ns)
+    root = b.root("topic", schema_location=f"{profile.discussion_ns} {profile.discussion_location}")
+    b.sub(root, "title", topic.title)
+    b.sub(root, "text", message_html, texttype="text/html")
+    return root
+
+
+def topic_meta(snapshot: CourseSnapshot, topic: DiscussionTopic) -> etree._Element:
+    """``<meta_mig>.xml``: Canvas's ``topicMeta`` (type, dates, flags, graded assignment)."""
+    b = canvas
+    root = canvas_root("topicMeta", identifier=mig_id("discussion_topics", topic.id, "meta"))
+    b.sub(root, "topic_id", mig_id("discussion_topics", topic.id))
+    b.sub(root, "title", topic.title)
+    for name in ("posted_at", "delayed_post_at", "lock_at"):
+        if getattr(topic, name):
+            b.sub(root, name, getattr(topic, name))
+    b.fields(root, [("position", topic.position),
+                    ("type", "announcement" if topic.is_announcement else "topic"),
+                    ("discussion_type", topic.discussion_type)])
+    if topic.pinned:
+        b.sub(root, "pinned", True)
+    if topic.require_initial_post:
+        b.sub(root, "require_initial_post", True)
+    b.fields(root, [("has_group_category", False),
+                    ("workflow_state", "active" if topic.published else "unpublished"),
+                    ("module_locked", False), ("allow_rating", False), ("only_graders_can_rate", False),
+                    ("sort_by_rating", False), ("todo_date", None)])
+    assignment = snapshot.assignment(topic.assignment_id) if topic.assignment_id is not None else None
+    if assignment is not None:
+        embedded_assignment(root, snapshot, assignment)
+    return root
+
+
+# ----------------------------------------------------------------------------- web links
+
+
+def weblink_document(profile: Profile, item: ModuleItem) -> etree._Element:
+    """``<weblink_mig>.xml`` for a module's external URL."""
+    b = Builder(profile.weblink_ns)
+    root = b.root("webLink", schema_location=f"{profile.weblink_ns} {profile.weblink_location}")
+    b.sub(root, "title", item.title)
+    b.sub(root, "url", href=clean(item.url), target="_blank" if item.new_tab else None)
+    return root

@@ -1,0 +1,118 @@
+"""Rewriting course HTML for a Common Cartridge (spec §4.6, Canvas's ``HtmlContentExporter``).
+
+A package must not point back at the live course: links to its files become
+``$IMS-CC-FILEBASE$`` paths inside the package, links to pages and other objects
+become the ``$WIKI_REFERENCE$`` / ``$CANVAS_OBJECT_REFERENCE$`` tokens that importers
+resolve against the migration ids, and remaining host-less paths get the course's
+host so they still work from elsewhere.  The QTI writer uses the same rewriter.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+
+from ..model import CourseSnapshot
+from .ids import mig_id
+from .links import CanvasLink, rewrite_links
+from .xmlutil import clean
+
+FILEBASE = "$IMS-CC-FILEBASE$"
+WIKI_TOKEN = "$WIKI_REFERENCE$"
+COURSE_TOKEN = "$CANVAS_COURSE_REFERENCE$"
+OBJECT_TOKEN = "$CANVAS_OBJECT_REFERENCE$"
+
+#: link kind → the select type whose migration id names the object
+KIND_TYPES = {
+    "assignment": "assignments",
+    "quiz": "quizzes",
+    "discussion_topic": "discussion_topics",
+    "calendar_event": "calendar_events",
+    "rubric": "rubrics",
+    "module": "context_modules",
+    "folder": "folders",
+}
+
+
+def _segment_after_course(raw: str) -> str:
+    """``/courses/1/announcements/5`` → ``announcements`` (the URL's own word for the type)."""
+    parts = urlsplit(raw.strip()).path.split("/")
+    return parts[3] if len(parts) > 3 else ""
+
+
+def _suffix(query: str, fragment: str) -> str:
+    return (f"?{query}" if query else "") + (f"#{fragment}" if fragment else "")
+
+
+class CCLinkRewriter:
+    """Rewrites the links of one course's HTML; ``file_paths`` maps file id → path under web_resources."""
+
+    def __init__(self, snapshot: CourseSnapshot, file_paths: dict[int, str]):
+        self.snapshot = snapshot
+        self.course_id = snapshot.course.id
+        self.host = snapshot.course.host
+        self.file_paths = file_paths
+        self._pages = {p.url: p for p in snapshot.pages}
+        self._pages_by_title = {p.title.lower(): p for p in snapshot.pages}
+
+    def html(self, html: str) -> str:
+        """The HTML with every Canvas link rewritten (raises if the HTML cannot be parsed)."""
+        if not html:
+            return ""
+        return rewrite_links(clean(html), self.course_id, self._rewrite, self.host)
+
+    # -- one link
+    def _rewrite(self, _el, _attr, link: CanvasLink) -> str | None:
+        kind = link.kind
+        if kind == "file":
+            return self._file(link)
+        if kind == "page":
+            return self._page(link)
+        if kind == "module_item" and link.target_id is not None:
+            return f"{COURSE_TOKEN}/modules/items/{mig_id('content_tags', link.target_id)}" + \
+                _suffix(link.query, link.fragment)
+        if kind in KIND_TYPES and link.target_id is not None:
+            rest = f"/{link.subpath}" if link.subpath else ""
+            segment = _segment_after_course(link.raw) or f"{kind}s"
+            return f"{OBJECT_TOKEN}/{segment}/{mig_id(KIND_TYPES[kind], link.target_id)}{rest}" + \
+                _suffix(self._module_item_query(link.query), link.fragment)
+        if kind == "course":
+            rest = link.subpath
+            return f"{COURSE_TOKEN}/{rest}" + _suffix(link.query, link.fragment) if rest else COURSE_TOKEN
+        if kind in ("site", "other_course"):
+            return self._absolute(link)
+        return None  # external, fragment, empty: untouched
+
+    def _absolute(self, link: CanvasLink) -> str | None:
+        raw = link.raw.strip()
+        if raw.startswith("/") and not raw.startswith("//"):
+            return f"https://{self.host}{raw}"
+        return None
+
+    def _file(self, link: CanvasLink) -> str | None:
+        path = self.file_paths.get(link.target_id) if link.target_id is not None else None
+        if path is None:
+            return self._absolute(link)  # a file that is not in the package: keep it reachable
+        url = f"{FILEBASE}/" + "/".join(quote(seg, safe="") for seg in path.split("/"))
+        params: list[tuple[str, str]] = []
+        sub = link.subpath.strip("/")
+        if sub and sub != "preview":
+            params.append((f"canvas_{sub}", "1"))
+        params += [(f"canvas_qs_{k}", v) for k, v in parse_qsl(link.query, keep_blank_values=True)
+                   if k != "verifier"]
+        return url + _suffix(urlencode(params), link.fragment)
+
+    def _page(self, link: CanvasLink) -> str:
+        slug = link.target or ""
+        page = self._pages.get(slug) or self._pages_by_title.get(slug.replace("-", " ").lower())
+        kind = "wiki" if _segment_after_course(link.raw) == "wiki" else "pages"
+        target = mig_id("wiki_pages", page.id) if page else quote(slug, safe="")
+        return f"{WIKI_TOKEN}/{kind}/{target}" + _suffix(link.query, link.fragment)
+
+    @staticmethod
+    def _module_item_query(query: str) -> str:
+        """``module_item_id=7`` names a module item: turn it into its migration id."""
+        if "module_item_id=" not in query:
+            return query
+        pairs = [(k, mig_id("content_tags", int(v)) if k == "module_item_id" and v.isdigit() else v)
+                 for k, v in parse_qsl(query, keep_blank_values=True)]
+        return urlencode(pairs)

@@ -1,0 +1,256 @@
+"""QTI 1.2 for quizzes: the QTI-only export (spec §5.4) and the three quiz documents of a CC.
+
+Per quiz Canvas writes ``assessment_meta.xml`` (its settings, Canvas namespace), the
+Canvas-flavour QTI with every question type and question groups as sections, and
+for a cartridge also a CC-profile ``assessment_qti.xml`` that holds only the five
+types the CC profile knows, with groups flattened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from lxml import etree
+
+from ..model import CourseSnapshot, ExportResult, OutputFile, ProgressFn, Quiz, QuizGroup, QuizQuestion
+from .canvas_xml import assignment_for_quiz, embedded_assignment, group_ref
+from .cc_links import CCLinkRewriter
+from .ids import create_key, mig_id
+from .links import iter_links
+from .manifest import Manifest
+from .package import PackageWriter, Stepper, slugify
+from .qti_items import CC_PROFILES, QTI_NS, ItemWriter, meta_field, q
+from .web_resources import copy_files, plan_files
+from .xmlutil import Builder, canvas, canvas_root, clean
+
+FULL_QTI_LOCATION = f"{QTI_NS} http://www.imsglobal.org/xsd/ims_qtiasiv1p2p1.xsd"
+CC_QTI_LOCATION = {
+    "1.1.0": f"{QTI_NS} http://www.imsglobal.org/profile/cc/ccv1p1/ccv1p1_qtiasiv1p2p1_v1p0.xsd",
+    "1.3.0": f"{QTI_NS} http://www.imsglobal.org/profile/cc/ccv1p3/ccv1p3_qtiasiv1p2p1_v1p0.xsd",
+}
+LOR = "associatedcontent/imscc_xmlv1p1/learning-application-resource"
+
+
+def quiz_meta_id(quiz: Quiz) -> str:
+    """The Canvas settings resource of a quiz: ``create_key(quiz, "canvas_")``."""
+    return mig_id("quizzes", quiz.id, "canvas_")
+
+
+def root_entries(quiz: Quiz) -> list[QuizQuestion | tuple[QuizGroup, list[QuizQuestion]]]:
+    """Loose questions and groups (with their questions) in quiz order, as Canvas's root_entries."""
+    groups = {g.id: g for g in quiz.groups}
+    questions = sorted(quiz.questions, key=lambda x: (x.position, x.id))
+    keyed: list[tuple[tuple[int, int, int], object]] = []
+    for g in quiz.groups:
+        keyed.append(((g.position, 1, g.id), (g, [x for x in questions if x.group_id == g.id])))
+    for x in questions:
+        if x.group_id not in groups:
+            keyed.append(((x.position, 0, x.id), x))
+    return [entry for _, entry in sorted(keyed, key=lambda kv: kv[0])]
+
+
+def answers_allowed(snapshot: CourseSnapshot) -> bool:
+    """Answer keys go only into packages built by course admins (or the system)."""
+    return snapshot.viewer_role is None or snapshot.viewer_role.is_admin
+
+
+class QuizDocuments:
+    """Builds the documents of each quiz; questions whose HTML fails are skipped with a warning."""
+
+    def __init__(self, snapshot: CourseSnapshot, html: Callable[[str], str], warnings: list[str]):
+        self.snapshot = snapshot
+        self.html = html
+        self.warnings = warnings
+        answers = answers_allowed(snapshot)
+        self.canvas_items = ItemWriter(html, for_cc=False, with_answers=answers)
+        self.cc_items = ItemWriter(html, for_cc=True, with_answers=answers)
+        self._failed: set[int] = set()
+
+    # -- shared
+    def _item(self, writer: ItemWriter, parent: etree._Element, quiz: Quiz, question: QuizQuestion) -> None:
+        if question.id in self._failed:
+            return
+        try:
+            parent.append(writer.build(question))
+        except Exception as e:  # noqa: BLE001 — one bad question must not sink the quiz
+            self._failed.add(question.id)
+            self.warnings.append(f'Skipped question "{question.name}" (id {question.id}) of quiz '
+                                 f'"{quiz.title}": {e}')
+
+    def _assessment(self, quiz: Quiz, schema_location: str, cc: bool) -> tuple[etree._Element, etree._Element]:
+        root = q.root("questestinterop", schema_location=schema_location)
+        assessment = q.sub(root, "assessment", ident=mig_id("quizzes", quiz.id), title=clean(quiz.title))
+        meta = q.sub(assessment, "qtimetadata")
+        if cc:
+            meta_field(meta, "cc_profile", "cc.exam.v0p1")
+            meta_field(meta, "qmd_assessmenttype", "Examination")
+            meta_field(meta, "qmd_scoretype", "Percentage")
+        if quiz.time_limit:
+            meta_field(meta, "qmd_timelimit", quiz.time_limit)
+        meta_field(meta, "cc_maxattempts", "unlimited" if quiz.allowed_attempts == -1 else quiz.allowed_attempts)
+        return root, q.sub(assessment, "section", ident="root_section")
+
+    # -- Canvas flavour
+    def canvas_qti(self, quiz: Quiz) -> etree._Element:
+        root, section = self._assessment(quiz, FULL_QTI_LOCATION, cc=False)
+        for entry in root_entries(quiz):
+            if isinstance(entry, tuple):
+                group, questions = entry
+                sub = q.sub(section, "section", ident=mig_id("quiz_groups", group.id), title=clean(group.name))
+                selection = q.sub(q.sub(sub, "selection_ordering"), "selection")
+                q.sub(selection, "selection_number", group.pick_count)
+                ext = q.sub(selection, "selection_extension")
+                q.sub(ext, "points_per_item", float(group.question_points))
+                for question in questions:
+                    self._item(self.canvas_items, sub, quiz, question)
+            else:
+                self._item(self.canvas_items, section, quiz, entry)
+        return root
+
+    # -- CC profile
+    def cc_qti(self, quiz: Quiz, version: str) -> etree._Element:
+        root, section = self._assessment(quiz, CC_QTI_LOCATION[version], cc=True)
+        for question in self.cc_questions(quiz):
+            self._item(self.cc_items, section, quiz, question)
+        return root
+
+    @staticmethod
+    def cc_questions(quiz: Quiz) -> list[QuizQuestion]:
+        """The questions a CC assessment holds: supported types only, each group cut to its pick count."""
+        out: list[QuizQuestion] = []
+        for entry in root_entries(quiz):
+            if isinstance(entry, tuple):
+                group, questions = entry
+                out += [x for x in questions if x.question_type in CC_PROFILES][: max(group.pick_count, 0)]
+            elif entry.question_type in CC_PROFILES:
+                out.append(entry)
+        return out
+
+    # -- settings
+    def meta(self, quiz: Quiz) -> etree._Element:
+        """``assessment_meta.xml``: the quiz settings in Canvas's order."""
+        snapshot, b = self.snapshot, canvas
+        root = canvas_root("quiz", identifier=mig_id("quizzes", quiz.id))
+        b.sub(root, "title", quiz.title)
+        b.sub(root, "description", self.html(quiz.description))
+        for name in ("lock_at", "unlock_at", "due_at"):
+            if getattr(quiz, name):
+                b.sub(root, name, getattr(quiz, name))
+        b.fields(root, [
+            ("shuffle_answers", quiz.shuffle_answers), ("scoring_policy", quiz.scoring_policy),
+            ("hide_results", quiz.hide_results or ""), ("quiz_type", quiz.quiz_type),
+            ("points_possible", float(quiz.points_possible) if quiz.points_possible is not None else None),
+            ("require_lockdown_browser", False), ("require_lockdown_browser_for_results", False),
+            ("require_lockdown_browser_monitor", False), ("lockdown_browser_monitor_data", None),
+        ])
+        if quiz.access_code and answers_allowed(snapshot):
+            b.sub(root, "access_code", quiz.access_code)
+        b.fields(root, [("show_correct_answers", quiz.show_correct_answers), ("anonymous_submissions", False),
+                        ("could_be_locked", True)])
+        if quiz.time_limit:
+            b.sub(root, "time_limit", quiz.time_limit)
+        b.fields(root, [
+            ("allowed_attempts", quiz.allowed_attempts), ("one_question_at_a_time", quiz.one_question_at_a_time),
+            ("cant_go_back", quiz.cant_go_back), ("available", quiz.published), ("one_time_results", False),
+            ("show_correct_answers_last_attempt", False), ("only_visible_to_overrides", False),
+            ("module_locked", False),
+        ])
+        assignment = assignment_for_quiz(snapshot, quiz)
+        if assignment is not None:
+            embedded_assignment(root, snapshot, assignment)
+        ref = group_ref(snapshot, quiz.assignment_group_id if assignment is None else assignment.assignment_group_id)
+        if ref:
+            b.sub(root, "assignment_group_identifierref", ref)
+        b.sub(root, "assignment_overrides")
+        return root
+
+
+def quiz_html(quiz: Quiz) -> list[str]:
+    """Every HTML string of a quiz (to find the files it links to)."""
+    out = [quiz.description]
+    for x in quiz.questions:
+        out += [x.question_text, x.correct_comments, x.incorrect_comments, x.neutral_comments]
+        out += [s for a in x.answers for s in (a.html, a.comments_html)]
+    return [h for h in out if h]
+
+
+def linked_file_ids(snapshot: CourseSnapshot, htmls: list[str]) -> set[int]:
+    ids = set()
+    for html in htmls:
+        try:
+            links = list(iter_links(clean(html), snapshot.course.id, snapshot.course.host))
+        except Exception:  # noqa: BLE001 — unparsable HTML is reported when it is written
+            continue
+        ids.update(link.target_id for link in links if link.kind == "file" and link.target_id is not None)
+    return ids
+
+
+# --------------------------------------------------------------------------- QTI-only export
+
+CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
+IMSMD_NS = "http://www.imsglobal.org/xsd/imsmd_v1p2"
+
+
+def _qti_manifest(snapshot: CourseSnapshot) -> Manifest:
+    """A plain IMS CP 1.1 manifest with IMS MD 1.2 metadata.
+
+    Canvas labels this manifest with the CC 1.1 namespace yet fills it with plain
+    content-packaging metadata, so it validates against neither; the plain CP
+    namespace is what QTI 1.2 packages from other tools use and what validates.
+    """
+    course = snapshot.course
+    m = Manifest(CP_NS, create_key(f"course_{course.id}", "qti_export_"), {None: CP_NS, "imsmd": IMSMD_NS},
+                 f"{CP_NS} http://www.imsglobal.org/xsd/imscp_v1p1.xsd "
+                 f"{IMSMD_NS} http://www.imsglobal.org/xsd/imsmd_v1p2p2.xsd")
+    m.b.sub(m.metadata, "schema", "IMS Content")
+    m.b.sub(m.metadata, "schemaversion", "1.1.3")
+    md = Builder(IMSMD_NS)
+    lom = md.sub(m.metadata, "lom")
+
+    def langstring(parent: etree._Element, text: str, lang: str = "en") -> None:
+        md.sub(parent, "langstring", text).set("{http://www.w3.org/XML/1998/namespace}lang", lang)
+
+    langstring(md.sub(md.sub(lom, "general"), "title"), f'QTI Quiz Export for course "{clean(course.name)}"')
+    contribute = md.sub(md.sub(lom, "lifecycle"), "contribute")
+    role = md.sub(contribute, "role")
+    langstring(md.sub(role, "source"), "LOMv1.0", "x-none")
+    langstring(md.sub(role, "value"), "Publisher", "x-none")
+    md.sub(md.sub(contribute, "date"), "datetime", snapshot.exported_at.date().isoformat())
+    return m
+
+
+def export_qti(snapshot: CourseSnapshot, workdir: Path, progress: ProgressFn) -> ExportResult:
+    """Write ``<course-slug>-quiz-export.zip``: Canvas QTI + settings per quiz, and the files they link to."""
+    steps = Stepper(progress)
+    warnings: list[str] = []
+    out = Path(workdir) / f"{slugify(snapshot.course.name, 200, 'course')}-quiz-export.zip"
+    quizzes = snapshot.selected_quizzes()
+    wanted = linked_file_ids(snapshot, [h for quiz in quizzes for h in quiz_html(quiz)])
+    with PackageWriter(out, snapshot.exported_at) as pkg:
+        planned = plan_files(pkg, snapshot, [f for f in snapshot.files if f.id in wanted], warnings)
+        rewriter = CCLinkRewriter(snapshot, {p.file.id: p.below_root for p in planned})
+        manifest = _qti_manifest(snapshot)
+        steps.report(5, "Exporting quizzes")
+        docs = QuizDocuments(snapshot, rewriter.html, warnings)
+        steps.step(60, len(quizzes))
+        for quiz in quizzes:
+            mig = mig_id("quizzes", quiz.id)
+            try:
+                qti_doc, meta_doc = docs.canvas_qti(quiz), docs.meta(quiz)
+            except Exception as e:  # noqa: BLE001
+                warnings.append(f'Skipped quiz "{quiz.title}" (id {quiz.id}): {e}')
+                steps.advance()
+                continue
+            qti_path = pkg.write_xml(pkg.unique(f"{mig}/{mig}.xml"), qti_doc)
+            meta_path = pkg.write_xml(pkg.unique(f"{mig}/assessment_meta.xml"), meta_doc)
+            manifest.resource(mig, "imsqti_xmlv1p2", files=[qti_path], dependencies=[quiz_meta_id(quiz)])
+            manifest.resource(quiz_meta_id(quiz), LOR, href=meta_path)
+            steps.advance()
+        for p in copy_files(pkg, planned, steps, 95, warnings):
+            manifest.resource(mig_id("attachments", p.file.id), "webcontent", href=p.path)
+        manifest.add_comments(warnings)
+        pkg.write_xml(pkg.unique("imsmanifest.xml"), manifest.root)
+    steps.report(100, None)
+    return ExportResult(files=[OutputFile(out, "application/zip")], warnings=warnings)
+
