@@ -1,0 +1,457 @@
+"""The terminal app: courses on the left, their export history on the right, live."""
+
+from __future__ import annotations
+
+import threading
+import tomllib
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Provider
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Label, OptionList, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from ..backends.base import Backend, BackendError, CourseSummary, UserSummary, progress_id_of
+from ..model import ContextType
+from ..paths import Home
+from .format import DONE_STATES, is_running, path_of
+from .screens import EpubScreen, ExportRequest, HelpScreen, NewExportScreen, PickerScreen
+from .widgets import ContentTree, CourseList, DetailPanel, HistoryTable
+from .work import EpubsLoaded, ExportFinished, ExportProgress, HistoryLoaded, in_thread, nap
+
+STYLES = Path(__file__).resolve().parent.parent.parent / "styles"
+FINISHED = {"completed", "failed", "canceled"}
+
+
+class MainScreen(Screen):
+    BINDINGS = [
+        Binding("n", "new_export", "New export", id="new_export", tooltip="Start an export of this course"),
+        Binding("e", "epub", "ePub", id="epub_screen", tooltip="ePub exports of all your courses"),
+        Binding("slash", "filter", "Filter", id="filter", tooltip="Filter courses as you type"),
+        Binding("c", "copy_path", "Copy", id="copy_path", tooltip="Copy the file path (OSC 52)"),
+        Binding("x", "cancel_export", "Cancel export", id="cancel_export", show=False),
+        Binding("r", "refresh", "Refresh", id="refresh", show=False),
+        Binding("s", "toggle_side", "Pane", id="toggle_side", show=False, tooltip="Hide or show the course list"),
+        Binding("escape", "back", "Back", id="back", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            with Vertical(id="side"):
+                yield Input(placeholder="filter courses", id="course-filter", compact=True)
+                yield CourseList(id="courses")
+            with Vertical(id="right"):
+                yield Label("", id="history-title")
+                yield HistoryTable(id="history")
+                yield DetailPanel(id="detail")
+        yield Static(id="status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#course-filter").display = False
+        self.query_one("#courses", CourseList).border_title = "Courses"
+        self.query_one("#history", HistoryTable).border_title = "Exports"
+        self.query_one("#detail", DetailPanel).border_title = "Detail"
+        self.query_one("#courses").focus()
+
+    @property
+    def courses(self) -> CourseList:
+        return self.query_one("#courses", CourseList)
+
+    @property
+    def history(self) -> HistoryTable:
+        return self.query_one("#history", HistoryTable)
+
+    @property
+    def course(self) -> CourseSummary | None:
+        return self.courses.highlighted_course
+
+    def set_courses(self, courses: list[CourseSummary]) -> None:
+        self.courses.set_courses(courses, self.query_one("#course-filter", Input).value)
+        self.course_changed()
+
+    @on(OptionList.OptionHighlighted, "#courses")
+    def course_changed(self) -> None:
+        course = self.course
+        title = f"{course.course_code} — {course.name}" if course else "no course"
+        self.query_one("#history-title", Label).update(Text(title, style="bold"))
+        if course is None or course.id != self.history.course_id:
+            self.history.show(course.id if course else None, [], {})
+            self.show_detail()
+        self.app.watch_course(course.id if course else None)
+
+    def apply_history(self, msg: HistoryLoaded) -> None:
+        course = self.course
+        if course is None or course.id != msg.course_id:
+            return
+        self.history.show(msg.course_id, msg.exports, msg.progress)
+        self.show_detail()
+
+    @on(DataTable.RowHighlighted, "#history")
+    def show_detail(self) -> None:
+        key = self.history.selected_key
+        self.query_one(DetailPanel).show(self.history.selected, self.history.progress.get(key) if key else None)
+
+    # -- actions
+    def action_new_export(self) -> None:
+        course = self.course
+        if course is None:
+            self.notify("No course highlighted", severity="warning")
+            return
+
+        def ask(groups: list[dict[str, Any]]) -> None:
+            user = self.app.user
+            screen = NewExportScreen(self.app.backend, course, groups, user.id if user else 0)
+            self.app.push_screen(screen, self.app.start_export)
+
+        in_thread(self, "groups", self.app.backend.groups, course.id, then=ask, on_error=lambda _: ask([]))
+
+    def action_epub(self) -> None:
+        self.app.push_screen(EpubScreen(self.app.backend, self.courses.courses))
+
+    def action_filter(self) -> None:
+        box = self.query_one("#course-filter", Input)
+        self.query_one("#side").display = True
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#course-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self.courses.set_courses(self.courses.courses, event.value)
+        self.course_changed()
+
+    @on(Input.Submitted, "#course-filter")
+    def _filter_done(self) -> None:
+        self.courses.focus()
+
+    def action_back(self) -> None:
+        box = self.query_one("#course-filter", Input)
+        if box.has_focus or (box.display and not box.value):
+            box.value = ""
+            box.display = False
+            self.courses.focus()
+        elif self.query_one(DetailPanel).has_focus_within or self.query_one(DetailPanel).has_focus:
+            self.history.focus()
+        elif self.history.has_focus:
+            self.courses.focus()
+
+    def action_copy_path(self) -> None:
+        self.app.copy_path(path_of(self.history.selected))
+
+    def action_cancel_export(self) -> None:
+        export = self.history.selected
+        pid = progress_id_of((export or {}).get("progress_url"))
+        if export is None or pid is None or not is_running(export.get("workflow_state")):
+            self.notify("Highlight a running export to cancel it", severity="warning")
+            return
+        in_thread(self, "cancel", self.app.backend.cancel, pid, then=lambda _: self.app.wake_poller())
+
+    def action_refresh(self) -> None:
+        self.app.load_courses()
+
+    def action_toggle_side(self) -> None:
+        side = self.query_one("#side")
+        side.display = not side.display
+        if not side.display and side.has_focus_within:
+            self.history.focus()
+
+    def set_status(self, text: str) -> None:
+        self.query_one("#status", Static).update(Text(text))
+
+
+class ExportsCommands(Provider):
+    """Every action of the app, and "act as" for each user of the local library."""
+
+    def commands(self) -> list[tuple[str, Any, str]]:
+        app: ExportsApp = self.app  # type: ignore[assignment]
+        main = app.main
+        out = [
+            ("New export", partial(main.run_action, "new_export"), "Export the highlighted course"),
+            ("ePub exports", partial(main.run_action, "epub"), "The ePub of each of your courses"),
+            ("Refresh", app.load_courses, "Reload courses and exports"),
+            ("Copy path", partial(main.run_action, "copy_path"), "Copy the highlighted export's file path"),
+            ("Cancel export", partial(main.run_action, "cancel_export"), "Cancel the highlighted running export"),
+            ("Toggle course pane", partial(main.run_action, "toggle_side"), "Hide or show the course list"),
+            ("Filter courses", partial(main.run_action, "filter"), "Filter the course list as you type"),
+            ("Keys", app.action_help, "Every key binding"),
+            ("Quit", app.exit, "Leave; running exports go on in the background worker"),
+        ]
+        for user in app.users:
+            out.append((f"Act as {user.name} ({user.key})", partial(app.act_as, user.id), "Switch the current user"))
+        return out
+
+    async def discover(self):
+        for name, callback, help_text in self.commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str):
+        matcher = self.matcher(query)
+        for name, callback, help_text in self.commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+
+
+def load_config(path: Path) -> tuple[dict[str, str], str | None, str | None]:
+    """``[keys]`` (binding id → keys) and ``theme`` from config.toml; a problem is returned, not raised."""
+    if not path.is_file():
+        return {}, None, None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        return {}, None, f"{path}: {e}"
+    keys = data.get("keys", {})
+    if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
+        return {}, data.get("theme"), f"{path}: [keys] must map binding ids to key strings"
+    theme = data.get("theme") if isinstance(data.get("theme"), str) else None
+    return dict(keys), theme, None
+
+
+class ExportsApp(App[None]):
+    CSS_PATH = STYLES / "app.tcss"
+    TITLE = "tui-exports"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    COMMANDS = App.COMMANDS | {ExportsCommands}
+    BINDINGS = [
+        Binding("question_mark,f1", "help", "Help", id="help", tooltip="Every key"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Leave (running exports go on)"),
+        Binding("ctrl+q", "quit", "Quit", id="quit_ctrl", show=False, priority=True),
+    ]
+
+    def __init__(self, backend: Backend, *, config_file: Path | None = None, watch_css: bool = False):
+        super().__init__(watch_css=watch_css)
+        self.backend = backend
+        self.config_file = config_file if config_file is not None else Home.from_env().config_file
+        self.keymap, theme, problem = load_config(self.config_file)
+        self.config_problem = problem
+        self.wanted_theme = theme
+        self.main = MainScreen()
+        self.user: UserSummary | None = None
+        self.users: list[UserSummary] = []
+        self.watched_course: int | None = None
+        self.watch_epubs = False
+        self._wake = threading.Event()
+
+    def on_mount(self) -> None:
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        if self.wanted_theme:
+            if self.wanted_theme in self.available_themes:
+                self.theme = self.wanted_theme
+            else:
+                self.notify(f"unknown theme {self.wanted_theme!r}", severity="warning")
+        if self.config_problem:
+            self.notify(self.config_problem, title="Config ignored", severity="warning")
+        self.push_screen(self.main)
+        self.load_courses()
+        self.poll()
+
+    # -- errors are messages, never tracebacks
+    def show_error(self, message: str) -> None:
+        self.notify(message, title="Error", severity="error", timeout=10)
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.show_error(f"{type(error).__name__}: {error}" if not isinstance(error, BackendError) else str(error))
+
+    # -- loading
+    def load_courses(self) -> None:
+        def fetch() -> tuple[UserSummary, list[UserSummary], list[CourseSummary]]:
+            return self.backend.current_user(), self.backend.users(), self.backend.courses()
+
+        in_thread(self, "courses", fetch, then=self._courses_loaded)
+
+    def _courses_loaded(self, result: tuple[UserSummary, list[UserSummary], list[CourseSummary]]) -> None:
+        self.user, self.users, courses = result
+        self.main.set_courses(courses)
+        self.update_status()
+        self.wake_poller()
+
+    def act_as(self, user_id: int) -> None:
+        def switched(user: UserSummary) -> None:
+            self.notify(f"Now acting as {user.name} ({user.key})")
+            self.load_courses()
+
+        in_thread(self, "act_as", self.backend.act_as, user_id, then=switched)
+
+    def update_status(self) -> None:
+        who = f"{self.user.name} ({self.user.key})" if self.user else "…"
+        running = sum(is_running(e.get("workflow_state")) for e in self.main.history.exports.values())
+        busy = f" · {running} running" if running else ""
+        self.main.set_status(f"{self.backend.label} · acting as {who}{busy} · ? keys · ctrl+p commands")
+
+    # -- the poller: one thread worker reading the Backend, faster while something runs
+    def watch_course(self, course_id: int | None) -> None:
+        if course_id != self.watched_course:
+            self.watched_course = course_id
+            self.wake_poller()
+
+    def wake_poller(self) -> None:
+        self._wake.set()
+
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    def poll(self) -> None:
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            self._wake.clear()
+            busy = False
+            try:
+                busy = self._poll_once()
+            except BackendError as e:
+                self.call_from_thread(self.main.set_status, f"⚠ {e}")
+            if not nap(0.5 if busy else 2.0, self._wake.is_set):
+                return
+
+    def _poll_once(self) -> bool:
+        busy = False
+        course_id = self.watched_course
+        if course_id is not None:
+            exports, _ = self.backend.content_exports(ContextType.COURSE, course_id, 1, 50)
+            progress = self._progress_of(exports)
+            busy = bool(progress)
+            self.post_message(HistoryLoaded(course_id, exports, progress))
+        if self.watch_epubs:
+            items = self.backend.epub_exports()
+            progress = self._progress_of([i["epub_export"] for i in items if i.get("epub_export")])
+            busy = busy or bool(progress)
+            self.post_message(EpubsLoaded(items, progress))
+        return busy
+
+    def _progress_of(self, exports: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+        out = {}
+        for e in exports:
+            pid = progress_id_of(e.get("progress_url"))
+            if is_running(e.get("workflow_state")) and pid is not None:
+                out[int(e["id"])] = self.backend.progress(pid)
+        return out
+
+    def on_history_loaded(self, msg: HistoryLoaded) -> None:
+        self.main.apply_history(msg)
+        self.update_status()
+
+    def on_epubs_loaded(self, msg: EpubsLoaded) -> None:
+        if isinstance(self.screen, EpubScreen):
+            self.screen.show(msg.items, msg.progress)
+
+    # -- starting and following exports
+    def start_export(self, request: ExportRequest | None) -> None:
+        if request is None:
+            return
+        if request.kind == "epub":
+            self.start_epub(request.course.id, request.skip_notifications)
+            return
+        self._run_export(request)
+
+    @work(thread=True, group="start", exit_on_error=False)
+    def _run_export(self, request: ExportRequest) -> None:
+        backend = self.backend
+        try:
+            export = backend.create_content_export(
+                request.context_type, request.context_id, request.kind, request.select,
+                skip_notifications=request.skip_notifications,
+            )  # fmt: skip
+        except BackendError as e:
+            self.call_from_thread(self.show_error, f"Could not start the export: {e}")
+            return
+        self.wake_poller()
+        self._follow(request.kind, export, lambda: backend.content_export(request.context_type, request.context_id,
+                                                                          export["id"]),
+                     not request.skip_notifications)  # fmt: skip
+
+    def start_epub(self, course_id: int, skip_notifications: bool) -> None:
+        self._run_epub(course_id, skip_notifications)
+
+    @work(thread=True, group="start", exit_on_error=False)
+    def _run_epub(self, course_id: int, skip_notifications: bool) -> None:
+        try:
+            created = self.backend.create_epub_export(course_id)["epub_export"]
+        except BackendError as e:
+            self.call_from_thread(self.show_error, f"Could not start the ePub: {e}")
+            return
+        self.wake_poller()
+        self._follow("epub", created, lambda: self.backend.epub_export(course_id, created["id"])["epub_export"],
+                     not skip_notifications)  # fmt: skip
+
+    def _follow(self, kind: str, export: dict[str, Any], reload, notify: bool) -> None:
+        """Follow the export's Progress until it ends (on the calling thread worker)."""
+        pid = progress_id_of(export.get("progress_url"))
+        progress: dict[str, Any] = {}
+        while pid is not None:
+            try:
+                progress = self.backend.progress(pid)
+            except BackendError as e:
+                self.call_from_thread(self.show_error, str(e))
+                return
+            self.post_message(ExportProgress(kind, int(export["id"]), progress))
+            if progress.get("workflow_state") in FINISHED or not nap(0.25):
+                break
+        if get_current_worker().is_cancelled:
+            return
+        try:
+            final = reload()
+        except BackendError as e:
+            self.call_from_thread(self.show_error, str(e))
+            return
+        self.post_message(ExportFinished(kind, final, progress, notify))
+
+    def on_export_progress(self, msg: ExportProgress) -> None:
+        if msg.kind != "epub":
+            self.main.history.update_progress(msg.export_id, msg.progress)
+            if self.main.history.selected_key == str(msg.export_id):
+                self.main.show_detail()
+
+    def on_export_finished(self, msg: ExportFinished) -> None:
+        self.wake_poller()
+        export, state = msg.export, msg.export.get("workflow_state")
+        what = f"{'ePub' if msg.kind == 'epub' else 'Export'} {export.get('id')}"
+        if state in DONE_STATES:
+            if msg.notify:
+                self.notify(f"{what} is ready:\n{path_of(export) or '(no file)'}", title="✓ Export done", timeout=8)
+        else:
+            errors = export.get("errors") or [msg.progress.get("message") or state or "unknown error"]
+            self.notify(f"{what} failed: " + "; ".join(map(str, errors)), title="✗ Export failed",
+                        severity="error", timeout=12)  # fmt: skip
+
+    # -- small shared actions
+    def copy_path(self, path: str | None) -> None:
+        if not path:
+            self.notify("This export has no file (yet)", severity="warning")
+            return
+        self.copy_to_clipboard(path)
+        self.notify(f"Copied {path}", title="Path copied")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.key_rows()))
+
+    def key_rows(self) -> list[tuple[str, str, str, str]]:
+        from .widgets import DetailPanel as _Detail
+
+        areas = [("everywhere", ExportsApp), ("main screen", MainScreen), ("course list", CourseList),
+                 ("export history", HistoryTable), ("detail panel", _Detail), ("new export", NewExportScreen),
+                 ("content picker", PickerScreen), ("content tree", ContentTree), ("ePub screen", EpubScreen)]  # fmt: skip
+        rows = [("everywhere", "ctrl+p", "Command palette", "-"), ("everywhere", "tab / shift+tab", "Next / previous pane", "-")]
+        for area, cls in areas:
+            for b in cls.BINDINGS:
+                if isinstance(b, Binding):
+                    rows.append((area, self.keymap.get(b.id or "", b.key), b.description or b.action, b.id or ""))
+        return rows
+
+    def action_quit(self) -> None:
+        self.exit()
+
+
+def run_tui(backend: Backend) -> None:
+    """Open the terminal app on this backend (``tui-exports`` with no arguments)."""
+    try:
+        ExportsApp(backend).run()
+    finally:
+        backend.close()

@@ -1,0 +1,122 @@
+"""Plain formatting for the screens: words, glyphs, sizes, times (no Textual here)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+#: Every state as a glyph *and* a word: colour is never the only signal.
+STATE_GLYPHS = {
+    "created": "○",
+    "queued": "○",
+    "waiting_for_external_tool": "…",
+    "exporting": "◔",
+    "generating": "◑",
+    "running": "◔",
+    "exported": "✓",
+    "exported_for_course_copy": "✓",
+    "generated": "✓",
+    "completed": "✓",
+    "failed": "✗",
+    "canceled": "⊘",
+    "deleted": "–",
+}
+RUNNING_STATES = {"created", "queued", "waiting_for_external_tool", "exporting", "generating", "running"}
+DONE_STATES = {"exported", "exported_for_course_copy", "generated", "completed"}
+
+#: Export types the new-export dialog offers, in order: value → label.
+EXPORT_TYPES = {
+    "common_cartridge": "Common Cartridge",
+    "qti": "QTI",
+    "zip": "zip of files",
+    "epub": "ePub",
+}
+SHORT_TYPES = {"common_cartridge": "cartridge", "qti": "QTI", "zip": "zip", "epub": "ePub"}
+
+#: The picker's branches: ``select`` key as the API takes it → heading.
+SELECT_BRANCHES = {
+    "modules": "Modules",
+    "pages": "Pages",
+    "assignments": "Assignments",
+    "quizzes": "Quizzes",
+    "discussion_topics": "Discussion topics",
+    "announcements": "Announcements",
+    "calendar_events": "Calendar events",
+    "rubrics": "Rubrics",
+    "folders": "Files",
+}
+#: ``content_list`` keys (the engine's canonical names) → the API aliases we send.
+API_KEYS = {"context_modules": "modules", "content_tags": "module_items", "wiki_pages": "pages", "attachments": "files"}
+
+
+def state_text(state: str | None) -> str:
+    state = state or "unknown"
+    return f"{STATE_GLYPHS.get(state, '?')} {state.replace('_', ' ')}"
+
+
+def is_running(state: str | None) -> bool:
+    return state in RUNNING_STATES
+
+
+def bar(completion: float | None, width: int = 10) -> str:
+    """``▰▰▰▱▱▱▱▱▱▱  30%``: a text progress bar for a table cell."""
+    pct = max(0.0, min(100.0, completion or 0.0))
+    full = round(pct / 100 * width)
+    return "▰" * full + "▱" * (width - full) + f" {pct:3.0f}%"
+
+
+def human_size(size: int | None) -> str:
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return ""  # pragma: no cover
+
+
+def parse_time(stamp: str | None) -> datetime | None:
+    if not stamp:
+        return None
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def short_time(stamp: str | None) -> str:
+    """Canvas's UTC stamp shown as ``2026-11-23 04:48`` (UTC, so it reads the same everywhere)."""
+    dt = parse_time(stamp)
+    return dt.strftime("%Y-%m-%d %H:%M") if dt else ""
+
+
+def course_dates(start: str | None, end: str | None) -> str:
+    a, b = parse_time(start), parse_time(end)
+    if not a and not b:
+        return ""
+    return f"{a.strftime('%b %Y') if a else '…'}–{b.strftime('%b %Y') if b else '…'}"
+
+
+def attachment_of(export: dict[str, Any]) -> dict[str, Any] | None:
+    """The finished file of a ContentExport or the ``.epub`` of an EpubExport."""
+    return export.get("attachment") or export.get("epub_attachment")
+
+
+def path_of(export: dict[str, Any] | None) -> str | None:
+    att = attachment_of(export or {})
+    return att.get("path") if att else None
+
+
+def short_reason(message: str) -> str:
+    """``select[all_pages]: zip exports only folders and files; remove …`` → the middle part."""
+    text = message.split(": ", 1)[-1]
+    return text.split("; ", 1)[0]
+
+
+def select_preview(select: dict[str, Any] | None) -> str:
+    """The select hash on one line per key, as the API receives it."""
+    if not select:
+        return "{}  (nothing ticked: the default, everything this export type carries)"
+    parts = [f'  "{k}": {v if not isinstance(v, bool) else str(v).lower()}' for k, v in select.items()]
+    return "{\n" + ",\n".join(parts) + "\n}"

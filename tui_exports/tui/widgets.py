@@ -1,0 +1,276 @@
+"""Widgets of the main screen and the picker: course list, export history, detail, content tree."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, OptionList, ProgressBar, Static, Tree
+from textual.widgets.option_list import Option
+from textual.widgets.tree import TreeNode
+
+from ..backends.base import CourseSummary
+from .format import SELECT_BRANCHES, SHORT_TYPES, bar, course_dates, human_size, is_running, path_of, short_time, state_text
+from .selection import BRANCH_OF, Key, TickModel
+
+TICKS = {"all": "☑", "none": "☐", "some": "◐"}
+
+
+def course_prompt(c: CourseSummary) -> Text:
+    text = Text()
+    text.append(c.course_code, style="bold")
+    text.append(f" · {c.role or 'no role'}", style="dim")
+    text.append(" · ■ concluded\n" if c.concluded else "\n", style="italic")
+    text.append(c.name + "\n")
+    text.append(c.term or course_dates(c.start_at, c.end_at), style="italic dim")
+    return text
+
+
+class CourseList(OptionList):
+    """The courses, filtered as you type in ``#course-filter``."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="open_history", tooltip="Move to the export history"),
+        Binding("j", "cursor_down", "Down", show=False, id="course_down"),
+        Binding("k", "cursor_up", "Up", show=False, id="course_up"),
+    ]
+
+    courses: list[CourseSummary] = []
+
+    def set_courses(self, courses: list[CourseSummary], query: str = "") -> None:
+        current = self.highlighted_course
+        self.courses = courses
+        q = query.casefold().strip()
+        shown = [c for c in courses if not q or q in f"{c.course_code} {c.name} {c.term} {c.role}".casefold()]
+        self.clear_options()
+        self.add_options([Option(course_prompt(c), id=str(c.id)) for c in shown])
+        ids = [c.id for c in shown]
+        if shown:
+            self.highlighted = ids.index(current.id) if current and current.id in ids else 0
+
+    @property
+    def highlighted_course(self) -> CourseSummary | None:
+        if self.highlighted is None or not self.option_count:
+            return None
+        option_id = self.get_option_at_index(self.highlighted).id
+        return next((c for c in self.courses if str(c.id) == option_id), None)
+
+    def action_open(self) -> None:
+        self.screen.query_one("#history").focus()
+
+
+#: The size column shows a progress bar while the export runs (it has no size yet).
+HISTORY_COLUMNS = [("id", "#", 4), ("type", "Type", 9), ("state", "State", 11), ("created", "Created (UTC)", 16),
+                   ("size", "Size/progress", 13), ("path", "File", None)]  # fmt: skip
+
+
+def history_cells(export: dict[str, Any], progress: dict[str, Any] | None) -> list[Any]:
+    state = export.get("workflow_state")
+    completion = (progress or {}).get("completion") or 0.0
+    att = export.get("attachment") or {}
+    return [
+        int(export["id"]),
+        SHORT_TYPES.get(export.get("export_type", ""), export.get("export_type", "")),
+        state_text(state),
+        short_time(export.get("created_at")),
+        bar(completion, 7) if is_running(state) else human_size(att.get("size")) if att else "",
+        path_of(export) or "",
+    ]
+
+
+class HistoryTable(DataTable):
+    """The export history of one course, newest first: a keyed table refreshed by diff."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Details", id="open_detail", tooltip="Move to the detail panel"),
+        Binding("j", "cursor_down", "Down", show=False, id="history_down"),
+        Binding("k", "cursor_up", "Up", show=False, id="history_up"),
+    ]
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.exports: dict[str, dict[str, Any]] = {}
+        self.progress: dict[str, dict[str, Any]] = {}
+        self.course_id: int | None = None
+
+    def on_mount(self) -> None:
+        for key, label, width in HISTORY_COLUMNS:
+            self.add_column(label, key=key, width=width)
+
+    def show(self, course_id: int | None, exports: list[dict[str, Any]], progress: dict[int, dict[str, Any]]) -> None:
+        if course_id != self.course_id:
+            self.clear()
+            self.exports, self.progress = {}, {}
+            self.course_id = course_id
+        selected = self.selected_key
+        fresh = {str(e["id"]): e for e in exports}
+        added = False
+        for key in [k for k in self.exports if k not in fresh]:
+            self.remove_row(key)
+            self.exports.pop(key)
+        for key, export in fresh.items():
+            prog = progress.get(int(key)) or self.progress.get(key)
+            self.set_row(key, export, prog)
+            added = added or key not in self.exports
+            self.exports[key] = export
+        if added:
+            self.sort("id", reverse=True)
+        if selected in self.exports:
+            self.move_cursor(row=self.get_row_index(selected), animate=False)
+
+    def set_row(self, key: str, export: dict[str, Any], progress: dict[str, Any] | None) -> None:
+        cells = history_cells(export, progress)
+        if progress is not None:
+            self.progress[key] = progress
+        if key not in self.rows:
+            self.add_row(*cells, key=key)
+            return
+        for (column, _, _), value in zip(HISTORY_COLUMNS, cells):
+            if self.get_cell(key, column) != value:
+                self.update_cell(key, column, value, update_width=column == "path")
+
+    def update_progress(self, export_id: int, progress: dict[str, Any]) -> None:
+        key = str(export_id)
+        if key in self.exports:
+            self.set_row(key, self.exports[key], progress)
+
+    @property
+    def selected_key(self) -> str | None:
+        if not self.row_count:
+            return None
+        return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+
+    @property
+    def selected(self) -> dict[str, Any] | None:
+        key = self.selected_key
+        return self.exports.get(key) if key else None
+
+    @property
+    def any_running(self) -> bool:
+        return any(is_running(e.get("workflow_state")) for e in self.exports.values())
+
+    def action_open(self) -> None:
+        self.screen.query_one("#detail").focus()
+
+
+class DetailPanel(VerticalScroll):
+    """Every field of the highlighted export, its progress message, errors and file."""
+
+    BINDINGS = [Binding("escape", "back", "Back to history", id="detail_back")]
+
+    def compose(self):
+        yield Static(id="detail-summary")
+        yield ProgressBar(total=100, show_eta=False, id="detail-bar")
+        yield Static(id="detail-json")
+
+    def show(self, export: dict[str, Any] | None, progress: dict[str, Any] | None) -> None:
+        summary, raw = self.query_one("#detail-summary", Static), self.query_one("#detail-json", Static)
+        pbar = self.query_one("#detail-bar", ProgressBar)
+        if export is None:
+            summary.update(Text("No export highlighted. Press n to start one.", style="dim"))
+            raw.update("")
+            pbar.display = False
+            return
+        state = export.get("workflow_state")
+        text = Text()
+        kind = SHORT_TYPES.get(export.get("export_type", ""), export.get("export_type") or "ePub")
+        text.append(f"Export {export['id']} · {kind} · {state_text(state)}\n", style="bold")
+        path = path_of(export)
+        text.append(f"file: {path}\n" if path else "file: (none yet)\n")
+        if progress:
+            message = progress.get("message") or ""
+            text.append(f"progress: {progress.get('completion', 0):.0f}% {progress.get('workflow_state', '')}"
+                        f"{' — ' + message if message else ''}\n")  # fmt: skip
+        for error in export.get("errors") or []:
+            text.append(f"✗ {error}\n", style="bold red")
+        for warning in export.get("warnings") or []:
+            text.append(f"⚠ {warning}\n", style="yellow")
+        summary.update(text)
+        pbar.display = is_running(state)
+        pbar.update(progress=(progress or {}).get("completion") or 0)
+        raw.update(Text(json.dumps(export, indent=2, ensure_ascii=False), style="dim"))
+
+
+class ContentTree(Tree[Key | str]):
+    """The picker's tree: one branch per ``select`` type, ticks drawn in the labels."""
+
+    BINDINGS = [
+        Binding("space", "tick", "Tick", id="tick", tooltip="Tick or untick the item or the whole branch"),
+        Binding("a", "tick_all", "Tick all", id="tick_all"),
+        Binding("j", "cursor_down", "Down", show=False, id="tree_down"),
+        Binding("k", "cursor_up", "Up", show=False, id="tree_up"),
+    ]
+
+    def __init__(self, model: TickModel, **kwargs: Any):
+        super().__init__("content", **kwargs)
+        self.show_root = False
+        self.model = model
+        self.disabled_types: dict[str, str] = {}  # branch → reason
+        self.query_text = ""
+
+    def rebuild(self, query: str = "") -> None:
+        self.query_text = q = query.casefold().strip()
+        self.clear()
+        for branch, heading in SELECT_BRANCHES.items():
+            node = self.root.add(heading, data=branch, expand=bool(q))
+            for key in self.model.roots[branch]:
+                self._add(node, key, q)
+            if q and not node.children:
+                node.remove()
+        self.root.expand()
+
+    def _add(self, parent: TreeNode, key: Key, q: str) -> bool:
+        item = self.model.items[key]
+        if q and not any(q in self.model.items[k].title.casefold() for k in self.model.subtree(key)):
+            return False
+        if item.children:
+            node = parent.add(item.title, data=key, expand=bool(q))
+            for child in item.children:
+                self._add(node, child, q)
+        else:
+            parent.add_leaf(item.title, data=key)
+        return True
+
+    def render_label(self, node: TreeNode, base_style: Style, style: Style) -> Text:
+        data = node.data
+        label = Text(style=base_style)
+        if node.allow_expand:
+            label.append(self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE, style="bold")
+        title = node._label.plain
+        if isinstance(data, str):  # a branch heading: the ticks and counts of the whole type
+            done, total = self.model.count(data)
+            label.append(f"{TICKS[self.model.branch_state(data)]} {title} ({done}/{total})", style=style)
+            if data in self.disabled_types:
+                label.append(f" — {self.disabled_types[data]}", style="italic")
+                label.stylize("dim")
+        elif data is not None:
+            label.append(f"{TICKS[self.model.item_state(data)]} {title}", style=style)
+            if BRANCH_OF.get(data[0], data[0]) in self.disabled_types:
+                label.stylize("dim")
+        return label
+
+    def action_tick(self) -> None:
+        node = self.cursor_node
+        if node is None or node.data is None:
+            return
+        if isinstance(node.data, str):
+            self.model.toggle(self.model.branch_keys(node.data))
+        else:
+            self.model.toggle_item(node.data)
+        self._refresh_ticks()
+
+    def action_tick_all(self) -> None:
+        self.model.toggle_all()
+        self._refresh_ticks()
+
+    def _refresh_ticks(self) -> None:
+        self._invalidate()
+        self.post_message(self.Ticked())
+
+    class Ticked(Message):
+        """The ticked set changed."""
