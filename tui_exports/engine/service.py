@@ -686,10 +686,11 @@ class ProgressReporter:
         if now - self._last < self.interval:
             return
         self._last = now
-        self.check()
         overall = self.lo + (self.hi - self.lo) * max(0.0, min(100.0, percent)) / 100
         store = self.service.store
-        store.update_progress(self.record.progress_id, completion=overall, message=self._message)
+        if not store.report_progress(self.record.progress_id, overall, self._message):
+            self.check()  # no longer pending: canceled (raises) or ended by someone else
+            return
         if isinstance(self.record, ContentExport):
             store.update_content_export(self.record.id, progress=overall)
 

@@ -61,6 +61,16 @@ class ExportStore:
         fields["updated_at"] = iso(utcnow())
         self._update("progress", progress_id, fields)
 
+    def report_progress(self, progress_id: int, completion: float, message: str | None) -> bool:
+        """A running job's progress write: applies only while the Progress is still pending,
+        so it can never overwrite a cancel (or its message) that landed just before it."""
+        cur = self.db.execute(
+            "UPDATE progress SET completion = ?, message = ?, updated_at = ? "
+            "WHERE id = ? AND workflow_state IN ('queued', 'running', 'waiting_for_external_tool')",
+            [completion, message, iso(utcnow()), progress_id],
+        )
+        return cur.rowcount == 1
+
     # ------------------------------------------------------------ content exports
     def insert_content_export(
         self, *, context_type: ContextType, context_id: int, user_id: int, export_type: str,
