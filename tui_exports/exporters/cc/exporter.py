@@ -171,6 +171,7 @@ class CCExporter:
         self.settings_resource = self.manifest.resource(self.course_mig, self.profile.lor, href=flag, files=files)
         if sel.everything or sel.syllabus_body:
             self._syllabus()
+        self.steps.report(15)
         self.steps.report(20)  # grading standards: none in this product
         events = snap.selected_events()
         if events:
