@@ -211,7 +211,9 @@ def rich_snapshot(blobs: Path, role: Role | None = Role.TEACHER, name: str = f"R
         all_question_types_quiz(),
         Quiz(301, "Practice (no questions)", "<p>practice</p>", quiz_type="practice_quiz"),
         Quiz(302, "Survey", quiz_type="survey", questions=(
-            QuizQuestion(30201, QT.ESSAY, "Opinion", "<p>What do you think?</p>"),)),
+            QuizQuestion(30201, QT.ESSAY, "Opinion", "<p>What do you think?</p>"),
+            QuizQuestion(30202, QT.MULTIPLE_CHOICE, "Workload", "<p>How was it?</p>", 0.0, 2,
+                         answers=(Answer(30203, "light"), Answer(30204, "heavy"))))),
     ]
     topics = [
         DiscussionTopic(800, f"Discuss {HOSTILE}", links, position=1, require_initial_post=True),

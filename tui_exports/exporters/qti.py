@@ -51,8 +51,8 @@ def root_entries(quiz: Quiz) -> list[QuizQuestion | tuple[QuizGroup, list[QuizQu
 
 
 def answers_allowed(snapshot: CourseSnapshot) -> bool:
-    """Answer keys go only into packages built by course admins (or the system)."""
-    return snapshot.viewer_role is None or snapshot.viewer_role.is_admin
+    """Answer keys go only into packages built by course admins (the engine's admin view too)."""
+    return snapshot.viewer_role is not None and snapshot.viewer_role.is_admin
 
 
 class QuizDocuments:

@@ -128,6 +128,8 @@ class ItemWriter:
             outcomes = q.sub(res, "outcomes")
             q.sub(outcomes, "decvar", maxvalue="100", minvalue="0", varname="SCORE", vartype="Decimal")
             self._resprocessing(res, question)
+            if res.find(q.tag("respcondition")) is None:  # e.g. a survey question: nothing is right
+                item.remove(res)
         if self.with_answers:
             self._itemproc_extension(item, question)
             self._feedback(item, question)
