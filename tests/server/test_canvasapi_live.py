@@ -99,3 +99,14 @@ def test_canvasapi_errors(live, tokens):
     theirs = student.export_content("zip")
     with pytest.raises(Unauthorized):
         connect(live, tokens["teacher"]).get_course(1).get_content_export(theirs.id)
+
+
+def test_polling_is_not_throttled_by_nagle(live, tokens):
+    """The loopback server must set TCP_NODELAY: without it every request waits ~45 ms."""
+    canvas = connect(live, tokens["teacher"])
+    exp = canvas.get_course(1).export_content("zip")
+    prog = canvas.get_progress(int(exp.progress_url.rsplit("/", 1)[1]))
+    start = time.perf_counter()
+    for _ in range(40):
+        prog.query()
+    assert time.perf_counter() - start < 1.0  # ~0.1 s with NODELAY, ~1.8 s without

@@ -32,7 +32,8 @@ def serve(home: Home, host: str = "127.0.0.1", port: int = 8080) -> None:
 def running_server(service: ExportService, runner: JobRunner | None = None, host: str = "127.0.0.1",
                    port: int = 0) -> Iterator[str]:  # fmt: skip
     """Serve ``service`` on a thread (port 0: a free one); yields the base URL, stops on exit."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto must say TCP: asyncio only sets TCP_NODELAY on such sockets (else ~45 ms per request)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     config = uvicorn.Config(create_app(service, runner), log_level="warning", lifespan="off")
