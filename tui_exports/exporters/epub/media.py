@@ -27,6 +27,8 @@ from lxml import etree
 
 from tui_exports.model import CourseSnapshot, File
 
+from .xhtml import clean_text
+
 MEDIA_DIR = "media"
 
 #: Core media types (EPUB 3.3 §3.2) → the extensions that name them.
@@ -215,7 +217,7 @@ def plan_media(
     for file in sorted(files, key=lambda f: (snapshot.file_path(f).casefold(), f.id)):
         tick()
         segments = [s for s in snapshot.file_path(file).split("/") if s] or [file.display_name or "file"]
-        label = file.display_name or file.filename or f"file {file.id}"
+        label = " ".join(clean_text(file.display_name or file.filename).split()) or f"file {file.id}"
         source = file.blob_path
         try:
             size = source.stat().st_size if source else -1

@@ -66,11 +66,13 @@ _BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "bl
 _CHILD_MODE = {"div": FLOW, "blockquote": FLOW, "li": FLOW, "dd": FLOW, "td": FLOW, "th": FLOW}
 _DROP = {
     "script", "style", "template", "head", "title", "meta", "link", "base", "select", "option",
-    "optgroup", "datalist", "textarea", "input", "canvas", "map", "area", "track", "param", "source",
-    "col", "colgroup", "frame", "frameset", "noframes", "applet", "dialog", "slot", "keygen",
-    "basefont", "bgsound", "isindex",
+    "optgroup", "datalist", "textarea", "input", "canvas", "map", "area", "param", "col", "colgroup",
+    "frame", "frameset", "noframes", "applet", "dialog", "slot", "basefont", "bgsound", "isindex",
 }  # fmt: skip
-_NOT_TEXT = _DROP | {"svg", "math"}
+#: HTML5 void elements that libxml2's HTML 4 parser does not know as void: it nests whatever
+#: follows them inside, so after handling one its "children" are put back as siblings.
+_VOID_UNKNOWN_TO_LIBXML = {"embed", "source", "track", "wbr", "keygen"}
+_NOT_TEXT = {"script", "style", "template"}
 #: Elements with a method ``_<tag>`` of :class:`_Body`.
 _HANDLED = {"a", "img", "audio", "video", "iframe", "embed", "object", "svg", "math", "form", "br", "wbr",
             "hr", "dl", "table"}  # fmt: skip
@@ -158,8 +160,10 @@ class Sanitizer:
         out = etree.Element(xhtml("div"), nsmap={None: XHTML_NS})
         out.set("class", "user-content")
         try:
-            source = parse_fragment(clean_text(html))
-        except (etree.ParserError, ValueError):
+            # the empty comment keeps lxml from taking a body that starts with <html> for a
+            # whole document (it then finds no <body> and fails)
+            source = parse_fragment("<!---->" + clean_text(html))
+        except (etree.ParserError, ValueError, AssertionError):
             append_text(out, html)  # could not even be parsed: keep it as plain text
             return out
         _Body(self, id_prefix, source).children(source, out, FLOW, False, 0)
@@ -196,6 +200,11 @@ class _Body:
 
     def element(self, src, dst, mode: str, in_a: bool, depth: int) -> None:
         tag = src.tag.lower()
+        if tag in _VOID_UNKNOWN_TO_LIBXML:
+            if tag in _HANDLED:
+                getattr(self, f"_{tag}")(src, dst, mode, in_a, depth)
+            self.children(src, dst, mode, in_a, depth)
+            return
         if tag in _DROP:
             return
         if depth > MAX_DEPTH:
