@@ -25,7 +25,7 @@ import httpx
 from ..engine import ApiError
 from ..engine.permissions import check_export_type
 from ..engine.select import parse_select
-from ..model import ContextType, ExportType
+from ..model import ContextType
 from ..store import Library
 from .base import BackendError, CourseSummary, FetchProgress, UserSummary, progress_id_of
 
@@ -71,8 +71,11 @@ def _retry_after(response: httpx.Response) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        when = email.utils.parsedate_to_datetime(value)
-        return max(0.0, when.timestamp() - time.time()) if when else None
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, when.timestamp() - time.time())
 
 
 def _numeric_id(asset: Any) -> int | str:
@@ -142,7 +145,7 @@ class CanvasBackend:
                 response = self._client.send(request, stream=stream)
             except httpx.TimeoutException as e:
                 if not idempotent and not isinstance(e, httpx.ConnectTimeout):
-                    raise BackendError(f"Canvas did not answer {method} {self._path(url)} in time ({e.__class__.__name__})") from None
+                    raise BackendError(f"{self.label} did not answer {method} {self._path(url)} in time") from None
                 error: Exception = e
             except httpx.TransportError as e:
                 if not idempotent and not isinstance(e, httpx.ConnectError):
@@ -499,4 +502,4 @@ def _safe_name(name: str) -> str:
     return re.sub(r'[\x00-\x1f<>:"|?*]', "_", name)
 
 
-__all__ = ["CanvasBackend", "EPUB_DISABLED", "ExportType", "canvas_message", "form_pairs"]
+__all__ = ["CanvasBackend", "EPUB_DISABLED", "canvas_message", "form_pairs"]
