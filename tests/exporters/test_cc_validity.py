@@ -14,6 +14,7 @@ from snapshots import CID, TEACHER, WHEN, make_file, module_selection, rich_snap
 from validation import check_cc, check_qti_zip, run_cli_validators
 
 from tui_exports.model import (
+    Answer,
     Course,
     CourseSnapshot,
     DiscussionTopic,
@@ -22,6 +23,10 @@ from tui_exports.model import (
     ModuleItem,
     ModuleItemType,
     Page,
+    QuestionType,
+    Quiz,
+    QuizGroup,
+    QuizQuestion,
     Role,
 )
 
@@ -118,10 +123,40 @@ def generated_courses(draw, blobs: Path) -> CourseSnapshot:
             items.append(ModuleItem(1000 * (m + 1) + k, 900 + m, kind, draw(titles), content_id,
                                     url=draw(titles) if kind == ModuleItemType.EXTERNAL_URL else ""))
         modules.append(Module(900 + m, draw(titles), m, items=tuple(items)))
+    quizzes = [draw(generated_quizzes(400 + i)) for i in range(draw(st.integers(0, 2)))]
     course = Course(CID, draw(titles), draw(titles), "uuid", syllabus_body=draw(titles))
-    snap = CourseSnapshot(course, TEACHER, Role.TEACHER, WHEN, folders, files, pages, [], [], [], [], topics, [],
-                          modules)
+    snap = CourseSnapshot(course, TEACHER, draw(st.sampled_from([Role.TEACHER, Role.STUDENT])), WHEN, folders,
+                          files, pages, [], [], [], quizzes, topics, [], modules)
     return with_everything(snap)
+
+
+@st.composite
+def generated_quizzes(draw, qid: int) -> Quiz:
+    """A quiz of random questions of every type, with hostile text everywhere text can go."""
+    groups = [QuizGroup(qid * 10 + g, draw(titles), draw(st.integers(0, 3)), position=draw(st.integers(0, 5)))
+              for g in range(draw(st.integers(0, 2)))]
+    questions = []
+    for n in range(draw(st.integers(0, 6))):
+        kind = draw(st.sampled_from(list(QuestionType)))
+        answers = []
+        for k in range(draw(st.integers(0, 4))):
+            answers.append(Answer(
+                id=qid * 1000 + n * 10 + k, text=draw(titles), weight=draw(st.sampled_from([0.0, 100.0])),
+                comments=draw(st.sampled_from(["", "ok", "<b>html</b> & more"])),
+                blank_id=draw(st.sampled_from(["a", "b b", "x&y", "<z>"])), left=draw(titles), right=draw(titles),
+                match_id=draw(st.integers(1, 3)),
+                numerical_answer_type=draw(st.sampled_from(["exact_answer", "range_answer", "precision_answer"])),
+                exact=draw(st.floats(-1e6, 1e6)), margin=draw(st.floats(0, 10)), start=0.0, end=1.0,
+                approximate=draw(st.floats(-1e6, 1e6)), precision=draw(st.integers(1, 8))))
+        calculated = {"formulas": [draw(titles)], "variables": [{"name": draw(titles), "min": 0, "max": 1}],
+                      "var_sets": [{"variables": {"x": 1.5}, "answer": draw(st.floats(-10, 10))}]}
+        questions.append(QuizQuestion(
+            qid * 100 + n, kind, draw(titles), f"<p>{draw(titles)}</p>", draw(st.floats(0, 100)), n,
+            group_id=draw(st.sampled_from([None] + [g.id for g in groups])), answers=tuple(answers),
+            correct_comments=draw(titles), incorrect_comments=draw(titles), neutral_comments=draw(titles),
+            calculated=calculated if kind == QuestionType.CALCULATED else None))
+    return Quiz(qid, draw(titles), f"<p>{draw(titles)}</p>", time_limit=draw(st.sampled_from([None, 5])),
+                allowed_attempts=draw(st.sampled_from([-1, 1, 3])), groups=tuple(groups), questions=tuple(questions))
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -135,4 +170,9 @@ def test_generated_courses_validate(shared_dir, version, data):
         out.mkdir()
         path, result = export_cc(snap, out, version)
         assert check_cc(path, shared_dir, version) == []
+        assert result.warnings == []
+        qti_out = Path(tmp) / "qti"
+        qti_out.mkdir()
+        path, result = export_quiz_zip(snap, qti_out)
+        assert check_qti_zip(path, shared_dir) == []
         assert result.warnings == []

@@ -214,7 +214,7 @@ class ItemWriter:
         if kind in CHOICE_TYPES:
             self._answer_feedback(res, question, lambda a: str(a.id))
             self._choice_scoring(res, question)
-        elif kind == QT.SHORT_ANSWER:
+        elif kind == QT.SHORT_ANSWER and question.answers:
             self._answer_feedback(res, question, lambda a: a.text)
             cond, var = self._condition(res, "No")
             for a in question.answers:
@@ -255,6 +255,8 @@ class ItemWriter:
 
     def _choice_scoring(self, res, question) -> None:
         if question.question_type == QT.MULTIPLE_ANSWERS:
+            if not question.answers:
+                return
             cond, var = self._condition(res, "No")
             both = q.sub(var, "and")
             for a in question.answers:

@@ -17,6 +17,7 @@ from lxml import etree
 from ...model import (
     Assignment,
     CourseSnapshot,
+    ExportCanceled,
     ExportResult,
     ModuleItem,
     ModuleItemType,
@@ -104,6 +105,8 @@ class CCExporter:
         """Run ``build(*args)``; on any error record ``what`` as skipped and return None."""
         try:
             return build(*args)
+        except ExportCanceled:
+            raise
         except Exception as e:  # noqa: BLE001 — one bad item must not abort the export
             self.warnings.append(f"Skipped {what}: {type(e).__name__}: {e}")
             return None
