@@ -231,3 +231,29 @@ def test_no_modules_gives_empty_organizations(blobs, out_dir):
     path, _ = export_cc(selective(rich_snapshot(blobs), wiki_pages={100}), out_dir)
     manifest, _ = manifest_of(path)
     assert len(manifest.find("{*}organizations")) == 0
+
+
+def test_cc13_assignment_resource_keeps_to_the_ims_assignment_schema(blobs, out_dir):
+    """No XSD for it here: check the shape its schema (cc_extresource_assignmentv1p0) allows.
+
+    ``gradable`` is a plain boolean (Canvas's ``points_possible`` attribute is not allowed) and
+    ``extensions`` is left out, because its strict wildcard would need a Canvas schema.
+    """
+    path, _ = export_cc(rich_snapshot(blobs), out_dir, "1.3.0")
+    allowed = {"title", "text", "instructor_text", "attachments", "gradable", "submission_formats", "extensions"}
+    with zipfile.ZipFile(path) as z:
+        docs = {n: etree.fromstring(z.read(n)) for n in z.namelist() if n.endswith("/assignment.xml")}
+    assert len(docs) == 3
+    for name, root in docs.items():
+        assert etree.QName(root).namespace == "http://www.imsglobal.org/xsd/imscc_extensions/assignment"
+        assert root.get("identifier") == name.split("/")[0]
+        tags = [etree.QName(c).localname for c in root]
+        assert set(tags) <= allowed and len(tags) == len(set(tags)) and "title" in tags and "extensions" not in tags
+        gradable = root.find("{*}gradable")
+        assert gradable.text in ("true", "false") and not gradable.attrib
+        assert root.find("{*}text").get("texttype") == "text/html"
+        assert {f.get("type") for f in root.iterfind("{*}submission_formats/{*}format")} <= {"text", "html", "url", "file"}
+    essay = docs[f"{mig_id('assignments', 600)}/assignment.xml"]
+    assert essay.findtext("{*}gradable") == "true"
+    assert [f.get("type") for f in essay.iterfind("{*}submission_formats/{*}format")] == ["file", "html"]
+    assert docs[f"{mig_id('assignments', 601)}/assignment.xml"].findtext("{*}gradable") == "false"

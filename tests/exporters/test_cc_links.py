@@ -56,6 +56,8 @@ def rewrite(blobs):
     ("mailto:a@b.c", "mailto:a@b.c"),
     ("#top", "#top"),
     ("relative/path.html", "relative/path.html"),
+    ("http://[::1", "http://[::1"),  # not a URL: kept, and the page is not lost
+    ("/courses/42/pages/%ZZ", "$WIKI_REFERENCE$/pages/%25ZZ"),
 ])
 def test_links(rewrite, href, expected):
     assert rewrite(href) == expected

@@ -55,10 +55,10 @@ class CCLinkRewriter:
         self._pages_by_title = {p.title.lower(): p for p in snapshot.pages}
 
     def html(self, html: str) -> str:
-        """The HTML with every Canvas link rewritten (raises if the HTML cannot be parsed)."""
+        """The HTML with every Canvas link rewritten; unparsable URLs are left as they are."""
         if not html:
             return ""
-        return rewrite_links(clean(html), self.course_id, self._rewrite, self.host)
+        return rewrite_links(clean(html), self.course_id, self._rewrite, self.host, keep_invalid=True)
 
     # -- one link
     def _rewrite(self, _el, _attr, link: CanvasLink) -> str | None:

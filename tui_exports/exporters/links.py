@@ -120,8 +120,13 @@ def iter_links(html: str, course_id: int, host: str | None = None) -> Iterator[C
 Rewriter = Callable[[etree._Element, str, CanvasLink], "str | None"]
 
 
-def rewrite_links(html: str, course_id: int, rewrite: Rewriter, host: str | None = None) -> str:
-    """Apply ``rewrite`` to every link of an HTML body and return the new HTML."""
+def rewrite_links(html: str, course_id: int, rewrite: Rewriter, host: str | None = None, *,
+                  keep_invalid: bool = False) -> str:
+    """Apply ``rewrite`` to every link of an HTML body and return the new HTML.
+
+    ``keep_invalid``: leave a URL that cannot be parsed (``http://[::1``) as it is
+    instead of raising ``ValueError``.
+    """
     if not html:
         return html or ""
     root = parse_fragment(html)
@@ -132,7 +137,13 @@ def rewrite_links(html: str, course_id: int, rewrite: Rewriter, host: str | None
             value = el.get(attr)
             if value is None:
                 continue
-            new = rewrite(el, attr, classify(value, course_id, host))
+            try:
+                link = classify(value, course_id, host)
+            except ValueError:
+                if keep_invalid:
+                    continue
+                raise
+            new = rewrite(el, attr, link)
             if new is not None:
                 el.set(attr, new)
     return serialize_fragment(root)
