@@ -38,8 +38,9 @@ def big_course(blob_dir: Path, pages: int, media_files: int, mb_each: float) -> 
                 fh.write(chunk)
                 remaining -= len(chunk)
         files.append(c.file(f"images/picture {n}.png", b""))
-        c.files[-1] = files[-1] = type(files[-1])(**{**files[-1].__dict__, "blob_path": blob,
-                                                       "size": blob.stat().st_size})  # fmt: skip
+        c.files[-1] = files[-1] = type(files[-1])(
+            **{**files[-1].__dict__, "blob_path": blob, "size": blob.stat().st_size}
+        )
     body = "<p>" + "Lorem ipsum dolor sit amet. " * 80 + "</p>"
     page_objs = []
     for n in range(pages):
@@ -53,19 +54,35 @@ def big_course(blob_dir: Path, pages: int, media_files: int, mb_each: float) -> 
 
 
 def main() -> None:
-    out, pages, media_files, mb_each = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+    out, pages, media_files, mb_each = (
+        Path(sys.argv[1]),
+        int(sys.argv[2]),
+        int(sys.argv[3]),
+        float(sys.argv[4]),
+    )
     snapshot = big_course(out / "blobs", pages, media_files, mb_each).snapshot()
     before = peak_rss_mb()
     t0 = time.perf_counter()
-    book = render_book(snapshot, out / "work", lambda p, m: None, max_embed_bytes=int((mb_each + 1) * 1048576))
+    book = render_book(
+        snapshot, out / "work", lambda p, m: None, max_embed_bytes=int((mb_each + 1) * 1048576)
+    )
     t1 = time.perf_counter()
     result = package_book(book, out / "work", lambda p, m: None)
     t2 = time.perf_counter()
-    print(json.dumps({
-        "pages": pages, "media_mb": round(media_files * mb_each, 1), "render_s": round(t1 - t0, 2),
-        "package_s": round(t2 - t1, 2), "rss_before_mb": round(before, 1), "rss_peak_mb": round(peak_rss_mb(), 1),
-        "epub": str(result.files[0].path), "epub_mb": round(result.files[0].path.stat().st_size / 1048576, 1),
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "pages": pages,
+                "media_mb": round(media_files * mb_each, 1),
+                "render_s": round(t1 - t0, 2),
+                "package_s": round(t2 - t1, 2),
+                "rss_before_mb": round(before, 1),
+                "rss_peak_mb": round(peak_rss_mb(), 1),
+                "epub": str(result.files[0].path),
+                "epub_mb": round(result.files[0].path.stat().st_size / 1048576, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -52,8 +52,10 @@ def epubcheck(java, tmp_path):
         out.mkdir(exist_ok=True)
         done = subprocess.run(
             [java, "-cp", str(jar), str(HERE / "EpubCheckBatch.java"), str(out), *map(str, books)],
-            capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         results = {}
         for n, book in enumerate(books, 1):
@@ -66,6 +68,6 @@ def epubcheck(java, tmp_path):
 
 def describe(messages: list[dict]) -> str:
     return "\n".join(
-        f"{m['severity']} {m['ID']}: {m['message']} @ {[l.get('path') for l in m.get('locations', [])][:3]}"
+        f"{m['severity']} {m['ID']}: {m['message']} @ {[loc.get('path') for loc in m.get('locations', [])][:3]}"
         for m in messages
     )

@@ -28,9 +28,32 @@ ATTRS = (
 TEXT = st.lists(
     st.one_of(
         st.sampled_from(list("abc XYZ<>&\"'=/;:#%?\n\t")),
-        st.sampled_from(["שלום", "مرحبا", "\u202e", "\u200f", "😀", "👩\u200d🚀", "&amp;", "&bogus;", "&#0;", "&#x110000;",
-                         "&nbsp;", "&#128512;", "]]>", "<!--", "-->", "\x00", "\x07", "\x1b", "\ufeff", "\uffff",
-                         "\U0010fffd", "\ue000"]),  # fmt: skip
+        st.sampled_from(
+            [
+                "שלום",
+                "مرحبا",
+                "\u202e",
+                "\u200f",
+                "😀",
+                "👩\u200d🚀",
+                "&amp;",
+                "&bogus;",
+                "&#0;",
+                "&#x110000;",
+                "&nbsp;",
+                "&#128512;",
+                "]]>",
+                "<!--",
+                "-->",
+                "\x00",
+                "\x07",
+                "\x1b",
+                "\ufeff",
+                "\uffff",
+                "\U0010fffd",
+                "\ue000",
+            ]
+        ),
         st.characters(codec="utf-8", exclude_categories=("Cs",)),
     ),
     max_size=30,
@@ -41,36 +64,99 @@ def urls(course: CourseBuilder, ids: list[int]) -> st.SearchStrategy[str]:
     cid = course.course.id
     some_id = st.sampled_from(ids + [999999])
     return st.one_of(
-        st.sampled_from([
-            "javascript:alert(1)", " JaVaScRiPt:alert(1)", "data:text/html,<script>x</script>", "vbscript:x",
-            "file:///etc/passwd", "//evil.example/x", "http://exa mple.com/", "https://ok.example/a b?c=<d>&e=\"f\"#g h",
-            "mailto:", "mailto:someone@example.com?subject=hi there", "#", "#top", "#missing", "foo.html",
-            "../files/handout.pdf", "http://[::1]/", "http://%zz/", "https://ünïcode.example/päth?q=ü",
-            "ftp://example.com/x", "tel:+123", "  https://padded.example/  ", "http://example.com:99999/",
-            "https://user:pass@example.com/", "https://example.com/%", "/courses/999/pages/elsewhere",
-            f"/courses/{cid}/grades", f"/courses/{cid}/pages/", f"/courses/{cid}/pages/missing-page",
-            f"/courses/{cid}/modules", "/about", "https://canvas.local/courses/999", "",
-        ]),  # fmt: skip
+        st.sampled_from(
+            [
+                "javascript:alert(1)",
+                " JaVaScRiPt:alert(1)",
+                "data:text/html,<script>x</script>",
+                "vbscript:x",
+                "file:///etc/passwd",
+                "//evil.example/x",
+                "http://exa mple.com/",
+                'https://ok.example/a b?c=<d>&e="f"#g h',
+                "mailto:",
+                "mailto:someone@example.com?subject=hi there",
+                "#",
+                "#top",
+                "#missing",
+                "foo.html",
+                "../files/handout.pdf",
+                "http://[::1]/",
+                "http://%zz/",
+                "https://ünïcode.example/päth?q=ü",
+                "ftp://example.com/x",
+                "tel:+123",
+                "  https://padded.example/  ",
+                "http://example.com:99999/",
+                "https://user:pass@example.com/",
+                "https://example.com/%",
+                "/courses/999/pages/elsewhere",
+                f"/courses/{cid}/grades",
+                f"/courses/{cid}/pages/",
+                f"/courses/{cid}/pages/missing-page",
+                f"/courses/{cid}/modules",
+                "/about",
+                "https://canvas.local/courses/999",
+                "",
+            ]
+        ),
         some_id.map(lambda i: f"/courses/{cid}/files/{i}/download?wrap=1"),
         some_id.map(lambda i: f"/courses/{cid}/files/{i}/preview"),
         some_id.map(lambda i: f"/files/{i}/download"),
         st.integers(0, 8).map(lambda n: f"/courses/{cid}/pages/page-{n}#frag"),
-        st.tuples(st.sampled_from(["assignments", "quizzes", "discussion_topics", "announcements", "modules",
-                                   "modules/items", "calendar_events", "rubrics", "folders"]), some_id)  # fmt: skip
-        .map(lambda t: f"/courses/{cid}/{t[0]}/{t[1]}"),
+        st.tuples(
+            st.sampled_from(
+                [
+                    "assignments",
+                    "quizzes",
+                    "discussion_topics",
+                    "announcements",
+                    "modules",
+                    "modules/items",
+                    "calendar_events",
+                    "rubrics",
+                    "folders",
+                ]
+            ),
+            some_id,
+        ).map(lambda t: f"/courses/{cid}/{t[0]}/{t[1]}"),
         TEXT,
     )
 
 
 def html(course: CourseBuilder, ids: list[int]) -> st.SearchStrategy[str]:
-    attr_value = st.one_of(TEXT, urls(course, ids), st.sampled_from(["-1", "0", "3", "99999999999", "rtl", "x"]))
-    attrs = st.lists(st.tuples(st.sampled_from(ATTRS), attr_value), max_size=4).map(
-        lambda pairs: "".join(f' {k}="{v.replace(chr(34), "&quot;")}"' if i % 3 else f" {k}='{v}'"
-                              for i, (k, v) in enumerate(pairs))  # fmt: skip
+    attr_value = st.one_of(
+        TEXT, urls(course, ids), st.sampled_from(["-1", "0", "3", "99999999999", "rtl", "x"])
     )
-    leaf = st.one_of(TEXT, st.sampled_from(["<br>", "<hr>", "<img>", "</p>", "</div>", "<li>", "<td>", "<tr>",
-                                            "<a href='#top' name='top'>", "<![CDATA[x]]>", "<?php x ?>",
-                                            "<!DOCTYPE html>", "<!-- c -->", "&", "<", "<b><i>"]))  # fmt: skip
+    attrs = st.lists(st.tuples(st.sampled_from(ATTRS), attr_value), max_size=4).map(
+        lambda pairs: "".join(
+            f' {k}="{v.replace(chr(34), "&quot;")}"' if i % 3 else f" {k}='{v}'"
+            for i, (k, v) in enumerate(pairs)
+        )
+    )
+    leaf = st.one_of(
+        TEXT,
+        st.sampled_from(
+            [
+                "<br>",
+                "<hr>",
+                "<img>",
+                "</p>",
+                "</div>",
+                "<li>",
+                "<td>",
+                "<tr>",
+                "<a href='#top' name='top'>",
+                "<![CDATA[x]]>",
+                "<?php x ?>",
+                "<!DOCTYPE html>",
+                "<!-- c -->",
+                "&",
+                "<",
+                "<b><i>",
+            ]
+        ),
+    )
 
     def element(children):
         return st.tuples(st.sampled_from(TAGS), attrs, st.lists(children, max_size=4), st.booleans()).map(
@@ -94,9 +180,27 @@ def html(course: CourseBuilder, ids: list[int]) -> st.SearchStrategy[str]:
 
 TITLES = st.one_of(TEXT, st.just("Same title"), st.just("x" * 5000), st.just(""), st.just("   "))
 FILE_NAMES = st.one_of(
-    st.sampled_from(["a b.png", 'bad"*:<>?|.jpg', "trailing.", "..", "ÜBER.PNG", "über.png", "x" * 300 + ".gif",
-                     "نجمة.webp", "😀.mp3", "no-extension", "report.pdf", "clip.mp4", "REPORT.PDF", "draw.svg",
-                     "evil.svg", "sound.m4a", "voice.opus"]),  # fmt: skip
+    st.sampled_from(
+        [
+            "a b.png",
+            'bad"*:<>?|.jpg',
+            "trailing.",
+            "..",
+            "ÜBER.PNG",
+            "über.png",
+            "x" * 300 + ".gif",
+            "نجمة.webp",
+            "😀.mp3",
+            "no-extension",
+            "report.pdf",
+            "clip.mp4",
+            "REPORT.PDF",
+            "draw.svg",
+            "evil.svg",
+            "sound.m4a",
+            "voice.opus",
+        ]
+    ),
     TEXT.map(lambda t: (t.replace("/", "_") or "empty") + ".png"),
 )
 
@@ -105,14 +209,22 @@ FILE_NAMES = st.one_of(
 def hostile_course(draw, blob_dir):
     name = draw(st.one_of(TITLES, st.just("Course/With\\Slashes: <and> *stars*?"), st.just("ا" * 300)))
     course = CourseBuilder(
-        blob_dir, name=name, course_code=draw(TITLES),
-        locale=draw(st.sampled_from(["en", "ar", "he-IL", "zh_Hans", "en-AU-x-unimelb", "bogus locale", "", "x"])),
+        blob_dir,
+        name=name,
+        course_code=draw(TITLES),
+        locale=draw(
+            st.sampled_from(["en", "ar", "he-IL", "zh_Hans", "en-AU-x-unimelb", "bogus locale", "", "x"])
+        ),
         time_zone=draw(st.sampled_from(["UTC", "Asia/Tehran", "Not/AZone", ""])),
-        syllabus_body="", organize_epub_by_content_type=draw(st.booleans()),
-    )  # fmt: skip
+        syllabus_body="",
+        organize_epub_by_content_type=draw(st.booleans()),
+    )
     ids: list[int] = []
-    for folder in draw(st.lists(st.sampled_from(["", "images/", "Images/", "a b/c d/", "x" * 150 + "/"]),
-                                min_size=1, max_size=6)):  # fmt: skip
+    for folder in draw(
+        st.lists(
+            st.sampled_from(["", "images/", "Images/", "a b/c d/", "x" * 150 + "/"]), min_size=1, max_size=6
+        )
+    ):
         file_name = draw(FILE_NAMES)
         ext = file_name.rpartition(".")[2].lower()
         data = {"svg": SVG if file_name == "draw.svg" else UNSAFE_SVG}.get(ext, SAMPLES.get(ext, b"bytes"))
@@ -128,9 +240,17 @@ def hostile_course(draw, blob_dir):
     course.course = replace(course.course, syllabus_body=draw(body))
     due = st.one_of(st.none(), st.integers(-400, 400).map(lambda h: EXPORTED_AT + timedelta(hours=h)))
     for _ in range(draw(st.integers(0, 4))):
-        course.assignment(draw(TITLES), draw(body), due_at=draw(due), points_possible=draw(st.sampled_from([None, 0.0, 2.5])),
-                          submission_types=tuple(draw(st.lists(st.sampled_from(
-                              ["online_upload", "on_paper", "weird_type", "none"]), max_size=3))))  # fmt: skip
+        course.assignment(
+            draw(TITLES),
+            draw(body),
+            due_at=draw(due),
+            points_possible=draw(st.sampled_from([None, 0.0, 2.5])),
+            submission_types=tuple(
+                draw(
+                    st.lists(st.sampled_from(["online_upload", "on_paper", "weird_type", "none"]), max_size=3)
+                )
+            ),
+        )
     for _ in range(draw(st.integers(0, 2))):
         course.quiz(draw(TITLES), description=draw(body), due_at=draw(due), graded=draw(st.booleans()))
     for _ in range(draw(st.integers(0, 2))):
@@ -139,8 +259,19 @@ def hostile_course(draw, blob_dir):
     contents = course.pages + course.assignments + course.quizzes + course.topics + course.files
     for _ in range(draw(st.integers(0, 3))):
         chosen = draw(st.lists(st.sampled_from(contents), max_size=6))
-        extras = draw(st.lists(st.one_of(st.tuples(st.just("subheader"), TITLES),
-                                         st.tuples(st.just("url"), TITLES, urls(course, ids))), max_size=2))  # fmt: skip
-        course.module(draw(TITLES), *chosen, *extras,
-                      unlock_at=draw(st.sampled_from([None, EXPORTED_AT + timedelta(days=1)])))  # fmt: skip
+        extras = draw(
+            st.lists(
+                st.one_of(
+                    st.tuples(st.just("subheader"), TITLES),
+                    st.tuples(st.just("url"), TITLES, urls(course, ids)),
+                ),
+                max_size=2,
+            )
+        )
+        course.module(
+            draw(TITLES),
+            *chosen,
+            *extras,
+            unlock_at=draw(st.sampled_from([None, EXPORTED_AT + timedelta(days=1)])),
+        )
     return course

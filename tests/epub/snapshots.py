@@ -19,9 +19,9 @@ from tui_exports.model import (
     ModuleItem,
     ModuleItemType,
     Page,
+    QuestionType,
     Quiz,
     QuizQuestion,
-    QuestionType,
     Role,
     Selection,
     User,
@@ -34,11 +34,20 @@ TEACHER = User(1, "Ada Lovelace")
 STUDENT = User(2, "Grace Hopper")
 
 CONTENT_TYPES = {
-    "jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp", "svg": "image/svg+xml",
-    "mp3": "audio/mpeg", "m4a": "audio/mp4", "opus": "audio/ogg", "pdf": "application/pdf",
-    "zip": "application/zip", "mp4": "video/mp4", "txt": "text/plain",
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "svg": "image/svg+xml",
+    "mp3": "audio/mpeg",
+    "m4a": "audio/mp4",
+    "opus": "audio/ogg",
+    "pdf": "application/pdf",
+    "zip": "application/zip",
+    "mp4": "video/mp4",
+    "txt": "text/plain",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}  # fmt: skip
+}
 
 
 class CourseBuilder:
@@ -96,9 +105,17 @@ class CourseBuilder:
         else:
             blob.write_bytes(data)
         file = File(
-            next(self.ids), folder.id, name, name, content_type or CONTENT_TYPES.get(ext, "application/octet-stream"),
-            len(data), digest, f"file-uuid-{len(self.files)}", blob, **kw,
-        )  # fmt: skip
+            next(self.ids),
+            folder.id,
+            name,
+            name,
+            content_type or CONTENT_TYPES.get(ext, "application/octet-stream"),
+            len(data),
+            digest,
+            f"file-uuid-{len(self.files)}",
+            blob,
+            **kw,
+        )
         self.files.append(file)
         return file
 
@@ -116,22 +133,43 @@ class CourseBuilder:
         quiz_id = next(self.ids)
         assignment = None
         if graded and kw.get("quiz_type", "assignment") in ("assignment", "graded_survey"):
-            assignment = self.assignment(title, "", quiz_id=quiz_id, points_possible=kw.get("points_possible"),
-                                         submission_types=("online_quiz",), published=kw.get("published", True))  # fmt: skip
+            assignment = self.assignment(
+                title,
+                "",
+                quiz_id=quiz_id,
+                points_possible=kw.get("points_possible"),
+                submission_types=("online_quiz",),
+                published=kw.get("published", True),
+            )
         kw.setdefault("quiz_type", "assignment" if graded else "practice_quiz")
         question = QuizQuestion(1, QuestionType.MULTIPLE_CHOICE, "Q1", "<p>SECRET-QUESTION-TEXT</p>")
-        quiz = Quiz(quiz_id, title, assignment_id=assignment.id if assignment else None, questions=(question,), **kw)
+        quiz = Quiz(
+            quiz_id, title, assignment_id=assignment.id if assignment else None, questions=(question,), **kw
+        )
         self.quizzes.append(quiz)
         return quiz
 
-    def topic(self, title: str, message: str = "", points: float | None = None, due_at=None, **kw) -> DiscussionTopic:
+    def topic(
+        self, title: str, message: str = "", points: float | None = None, due_at=None, **kw
+    ) -> DiscussionTopic:
         topic_id = next(self.ids)
         assignment = None
         if points is not None:
-            assignment = self.assignment(title, "", discussion_topic_id=topic_id, points_possible=points, due_at=due_at,
-                                         submission_types=("discussion_topic",))  # fmt: skip
-        topic = DiscussionTopic(topic_id, title, message or f"<p>{title}</p>",
-                                assignment_id=assignment.id if assignment else None, **kw)  # fmt: skip
+            assignment = self.assignment(
+                title,
+                "",
+                discussion_topic_id=topic_id,
+                points_possible=points,
+                due_at=due_at,
+                submission_types=("discussion_topic",),
+            )
+        topic = DiscussionTopic(
+            topic_id,
+            title,
+            message or f"<p>{title}</p>",
+            assignment_id=assignment.id if assignment else None,
+            **kw,
+        )
         self.topics.append(topic)
         return topic
 
@@ -151,16 +189,32 @@ class CourseBuilder:
         item_id = next(self.ids)
         if isinstance(content, tuple):  # ("url", title, url) or ("subheader", title)
             if content[0] == "url":
-                return ModuleItem(item_id, module_id, ModuleItemType.EXTERNAL_URL, content[1], url=content[2],
-                                  position=position)  # fmt: skip
+                return ModuleItem(
+                    item_id,
+                    module_id,
+                    ModuleItemType.EXTERNAL_URL,
+                    content[1],
+                    url=content[2],
+                    position=position,
+                )
             return ModuleItem(item_id, module_id, ModuleItemType.SUB_HEADER, content[1], position=position)
         kind = {
-            Page: ModuleItemType.PAGE, Assignment: ModuleItemType.ASSIGNMENT, Quiz: ModuleItemType.QUIZ,
-            DiscussionTopic: ModuleItemType.DISCUSSION, File: ModuleItemType.FILE,
-        }[type(content)]  # fmt: skip
+            Page: ModuleItemType.PAGE,
+            Assignment: ModuleItemType.ASSIGNMENT,
+            Quiz: ModuleItemType.QUIZ,
+            DiscussionTopic: ModuleItemType.DISCUSSION,
+            File: ModuleItemType.FILE,
+        }[type(content)]
         title = getattr(content, "title", None) or getattr(content, "display_name", "")
-        return ModuleItem(item_id, module_id, kind, title, content_id=content.id, position=position,
-                          published=getattr(content, "published", True))  # fmt: skip
+        return ModuleItem(
+            item_id,
+            module_id,
+            kind,
+            title,
+            content_id=content.id,
+            position=position,
+            published=getattr(content, "published", True),
+        )
 
     # -- the snapshot
     def snapshot(self, student: bool = False, by_content_type: bool | None = None) -> CourseSnapshot:
@@ -170,17 +224,29 @@ class CourseBuilder:
             course = dataclasses.replace(course, organize_epub_by_content_type=by_content_type)
 
         def seen(objs):
-            return [o for o in objs if not student or (getattr(o, "published", True) and not getattr(o, "hidden", False))]
+            return [
+                o
+                for o in objs
+                if not student or (getattr(o, "published", True) and not getattr(o, "hidden", False))
+            ]
 
         modules = [
-            dataclasses.replace(m, items=tuple(i for i in m.items if not student or i.published)) for m in seen(self.modules)
+            dataclasses.replace(m, items=tuple(i for i in m.items if not student or i.published))
+            for m in seen(self.modules)
         ]
         snap = CourseSnapshot(
-            course=course, viewer=STUDENT if student else TEACHER, viewer_role=Role.STUDENT if student else Role.TEACHER,
-            exported_at=EXPORTED_AT, folders=list(self.folders), files=seen(self.files), pages=seen(self.pages),
-            assignments=seen(self.assignments), quizzes=seen(self.quizzes), discussion_topics=seen(self.topics),
+            course=course,
+            viewer=STUDENT if student else TEACHER,
+            viewer_role=Role.STUDENT if student else Role.TEACHER,
+            exported_at=EXPORTED_AT,
+            folders=list(self.folders),
+            files=seen(self.files),
+            pages=seen(self.pages),
+            assignments=seen(self.assignments),
+            quizzes=seen(self.quizzes),
+            discussion_topics=seen(self.topics),
             modules=modules,
-        )  # fmt: skip
+        )
         snap.selection = everything(snap)
         return snap
 
@@ -203,7 +269,9 @@ def everything(snap: CourseSnapshot) -> Selection:
 
 def astronomy(blob_dir: Path, **course: object) -> CourseBuilder:
     """A course using every feature the ePub shows: modules (one locked), every item and file kind."""
-    c = CourseBuilder(blob_dir, syllabus_body="<p>Welcome to <b>Astronomy</b>. See the schedule below.</p>", **course)
+    c = CourseBuilder(
+        blob_dir, syllabus_body="<p>Welcome to <b>Astronomy</b>. See the schedule below.</p>", **course
+    )
     moon = c.file("images/moon-phases.png")
     orion = c.file("images/sky/winter/orion photo.jpg")
     c.file("images/dup.gif")
@@ -223,8 +291,11 @@ def astronomy(blob_dir: Path, **course: object) -> CourseBuilder:
     gone = c.file("handouts/lost.pdf", missing=True)
     c.file("images/hidden.png", hidden=True)
 
-    welcome = c.page("welcome", "Welcome", f"""
-        <h2>Start here</h2><p>Read <a href="{c.page_link('telescopes')}">Telescopes</a> first,
+    welcome = c.page(
+        "welcome",
+        "Welcome",
+        f"""
+        <h2>Start here</h2><p>Read <a href="{c.page_link("telescopes")}">Telescopes</a> first,
         then look at <img src="{c.image_link(moon)}" alt="Moon phases">.
         <a href="{c.file_link(orion)}"><img src="{c.image_link(orion)}" alt=""></a></p>
         <p>Listen: <a href="{c.file_link(clicks)}">pulsar clicks</a>,
@@ -236,30 +307,62 @@ def astronomy(blob_dir: Path, **course: object) -> CourseBuilder:
         <img src="{c.image_link(webp)}" alt="nebula"> <img src="{c.image_link(svg)}" alt="star">
         <img src="{c.image_link(bad_svg)}" alt="evil"> <img src="{c.image_link(dup2)}" alt="dup"></p>
         <p><a href="https://en.wikipedia.org/wiki/Moon">Wikipedia</a>,
-        <a href="{c.page_link('not-a-page')}">a missing page</a>,
-        <a href="/courses/{c.course.id}/grades">grades</a>.</p>""")
-    telescopes = c.page("telescopes", "Telescopes", f'<p>Back to <a href="{c.page_link(welcome)}">Welcome</a>.</p>')
+        <a href="{c.page_link("not-a-page")}">a missing page</a>,
+        <a href="/courses/{c.course.id}/grades">grades</a>.</p>""",
+    )
+    telescopes = c.page(
+        "telescopes", "Telescopes", f'<p>Back to <a href="{c.page_link(welcome)}">Welcome</a>.</p>'
+    )
     orphan = c.page("orphan", "Page in no module", "<p>Only in the by-type book.</p>")
     c.page("draft", "Draft page", "<p>unpublished</p>", published=False)
     essay = c.assignment(
-        "Moon journal", f'<p>Keep a journal. See <a href="{c.page_link(orphan)}">the orphan page</a>.</p>',
-        points_possible=10.0, due_at=datetime(2026, 10, 1, 23, 59, tzinfo=UTC),
-        submission_types=("online_upload", "online_text_entry"), grading_type="points", allowed_extensions=("pdf",),
-    )  # fmt: skip
-    late = c.assignment("Sky map", points_possible=5.0, due_at=datetime(2026, 9, 20, 12, tzinfo=UTC),
-                        grading_type="pass_fail", submission_types=("on_paper",))  # fmt: skip
+        "Moon journal",
+        f'<p>Keep a journal. See <a href="{c.page_link(orphan)}">the orphan page</a>.</p>',
+        points_possible=10.0,
+        due_at=datetime(2026, 10, 1, 23, 59, tzinfo=UTC),
+        submission_types=("online_upload", "online_text_entry"),
+        grading_type="points",
+        allowed_extensions=("pdf",),
+    )
+    late = c.assignment(
+        "Sky map",
+        points_possible=5.0,
+        due_at=datetime(2026, 9, 20, 12, tzinfo=UTC),
+        grading_type="pass_fail",
+        submission_types=("on_paper",),
+    )
     undated = c.assignment("Reflection", points_possible=2.5, submission_types=("online_url",))
     c.assignment("Hidden draft", published=False, due_at=datetime(2026, 9, 16, tzinfo=UTC))
-    quiz = c.quiz("Planets quiz", points_possible=20.0, due_at=datetime(2026, 9, 25, 9, tzinfo=UTC),
-                  allowed_attempts=-1, time_limit=30, description="<p>About the planets.</p>")  # fmt: skip
+    quiz = c.quiz(
+        "Planets quiz",
+        points_possible=20.0,
+        due_at=datetime(2026, 9, 25, 9, tzinfo=UTC),
+        allowed_attempts=-1,
+        time_limit=30,
+        description="<p>About the planets.</p>",
+    )
     practice = c.quiz("Practice quiz", graded=False)
-    topic = c.topic("Favourite star", "<p>Which star do you like?</p>", points=3.0,
-                    due_at=datetime(2026, 9, 22, tzinfo=UTC))  # fmt: skip
+    topic = c.topic(
+        "Favourite star",
+        "<p>Which star do you like?</p>",
+        points=3.0,
+        due_at=datetime(2026, 9, 22, tzinfo=UTC),
+    )
     c.announcement("Welcome to the course", "<p>Hello!</p>", posted_at=datetime(2026, 9, 1, tzinfo=UTC))
     c.announcement("Observatory night", "<p>Friday.</p>", posted_at=datetime(2026, 9, 10, tzinfo=UTC))
     c.announcement("Future news", "<p>later</p>", delayed_post_at=EXPORTED_AT + timedelta(days=3))
-    c.module("Week 1: The Moon", ("subheader", "Read"), welcome, telescopes, essay, late, quiz, moon, pdf,
-             ("url", "NASA", "https://www.nasa.gov/moon"))  # fmt: skip
+    c.module(
+        "Week 1: The Moon",
+        ("subheader", "Read"),
+        welcome,
+        telescopes,
+        essay,
+        late,
+        quiz,
+        moon,
+        pdf,
+        ("url", "NASA", "https://www.nasa.gov/moon"),
+    )
     c.module("Week 2: Stars", topic, practice, undated, clicks, prerequisite_ids=(c.modules[0].id,))
     c.module("Week 3: Locked", c.page("galaxies", "Galaxies"), unlock_at=EXPORTED_AT + timedelta(days=7))
     c.module("Draft module", c.page("drafty", "In a draft module"), published=False)

@@ -22,7 +22,9 @@ BAD = ("FATAL", "ERROR", "WARNING")
 def fixed_books(tmp_path):
     """The books every run checks: by module (teacher, student), by type (setting), no modules, empty."""
     course = astronomy(tmp_path / "blobs")
-    plain = CourseBuilder(tmp_path / "blobs", course_id=7, name="History: 1600/1700 <Seminar>", locale="fr_CA")
+    plain = CourseBuilder(
+        tmp_path / "blobs", course_id=7, name="History: 1600/1700 <Seminar>", locale="fr_CA"
+    )
     plain.page("intro", "Introduction", "<p>Bonjour</p>")
     plain.assignment("Essay", due_at=EXPORTED_AT + timedelta(days=2))
     empty = CourseBuilder(tmp_path / "blobs", course_id=8, name="Empty", locale="not a locale")
@@ -121,7 +123,9 @@ def test_container_layout(tmp_path):
     epub_path = epub_of(build(astronomy(tmp_path / "blobs").snapshot(), tmp_path / "out"))
     with zipfile.ZipFile(epub_path) as zf:
         first = zf.infolist()[0]
-        assert first.filename == "mimetype" and first.compress_type == zipfile.ZIP_STORED and first.extra == b""
+        assert (
+            first.filename == "mimetype" and first.compress_type == zipfile.ZIP_STORED and first.extra == b""
+        )
         assert zf.read("mimetype") == b"application/epub+zip"
         assert zf.getinfo("OEBPS/media/images/moon-phases.png").compress_type == zipfile.ZIP_STORED
         assert zf.getinfo("OEBPS/toc.xhtml").compress_type == zipfile.ZIP_DEFLATED

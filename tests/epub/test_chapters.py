@@ -20,13 +20,26 @@ def test_module_organisation(tmp_path):
     plan = build_plan(c.snapshot())
     assert not plan.by_content_type
     assert [ch.title for ch in plan.chapters] == [
-        "Title Page", "Table of Contents", "Syllabus", "Announcements",
-        "Week 1: The Moon", "Week 2: Stars", "Week 3: Locked",
-    ]  # fmt: skip
+        "Title Page",
+        "Table of Contents",
+        "Syllabus",
+        "Announcements",
+        "Week 1: The Moon",
+        "Week 2: Stars",
+        "Week 3: Locked",
+    ]
     week1 = plan.chapters[4]
     assert [e.kind for e in week1.entries] == [
-        "subheader", "page", "page", "assignment", "assignment", "quiz", "file", "file", "external_url",
-    ]  # fmt: skip
+        "subheader",
+        "page",
+        "page",
+        "assignment",
+        "assignment",
+        "quiz",
+        "file",
+        "file",
+        "external_url",
+    ]
     locked = plan.chapters[6]
     assert locked.locked_until == EXPORTED_AT + timedelta(days=7)
     assert [(e.kind, e.anchor) for e in locked.entries] == [("title", None)]
@@ -39,10 +52,22 @@ def test_by_content_type_when_set_or_without_modules(tmp_path):
     plan = build_plan(c.snapshot(by_content_type=True))
     assert plan.by_content_type
     assert [ch.key for ch in plan.chapters] == [
-        "title", "toc", "syllabus", "announcements", "assignments", "topics", "quizzes", "pages",
-    ]  # fmt: skip
-    assert [e.title for e in plan.chapters[7].entries] == ["Galaxies", "In a draft module", "Page in no module",
-                                                           "Telescopes", "Welcome"]  # fmt: skip
+        "title",
+        "toc",
+        "syllabus",
+        "announcements",
+        "assignments",
+        "topics",
+        "quizzes",
+        "pages",
+    ]
+    assert [e.title for e in plan.chapters[7].entries] == [
+        "Galaxies",
+        "In a draft module",
+        "Page in no module",
+        "Telescopes",
+        "Welcome",
+    ]
     plain = CourseBuilder(tmp_path / "b", course_id=5)
     plain.page("p", "P")
     assert build_plan(plain.snapshot()).by_content_type
@@ -61,9 +86,14 @@ def test_syllabus_sorted_by_due_date_undated_last(tmp_path):
     c.assignment("Unpublished", published=False, due_at=datetime(2026, 9, 20, tzinfo=UTC))
     plan = build_plan(c.snapshot())
     assert [(s.title, s.kind) for s in plan.syllabus] == [
-        ("Early", "assignment"), ("Graded talk", "discussion_topic"), ("Graded quiz", "quiz"),
-        ("Late", "assignment"), ("No date A", "assignment"), ("No date B", "assignment"), ("Survey", "quiz"),
-    ]  # fmt: skip
+        ("Early", "assignment"),
+        ("Graded talk", "discussion_topic"),
+        ("Graded quiz", "quiz"),
+        ("Late", "assignment"),
+        ("No date A", "assignment"),
+        ("No date B", "assignment"),
+        ("Survey", "quiz"),
+    ]
     assert all(s.href for s in plan.syllabus)
 
 
@@ -100,7 +130,9 @@ def test_links_land_on_the_right_anchor(tmp_path):
     assert href(plan, f"/courses/101/modules/{week1.module.id}") == f"{week1.file}#{week1.key}"
     quiz_entry = next(e for e in week1.entries if e.obj is quiz)
     assert href(plan, f"/courses/101/quizzes/{quiz.id}") == quiz_entry.href
-    assert href(plan, f"/courses/101/assignments/{quiz.assignment_id}") == quiz_entry.href  # the quiz's assignment
+    assert (
+        href(plan, f"/courses/101/assignments/{quiz.assignment_id}") == quiz_entry.href
+    )  # the quiz's assignment
     by_type = build_plan(c.snapshot(by_content_type=True))
     assert href(by_type, f"/courses/101/modules/items/{entry.item.id}") == href(by_type, c.page_link(welcome))
     assert href(by_type, f"/courses/101/modules/{week1.module.id}") is None  # no module chapters
@@ -112,7 +144,12 @@ def test_long_chapters_are_split_into_parts(tmp_path):
     plan = build_plan(c.snapshot())
     chapter = plan.chapters[-1]
     # ~5,400 characters an item, 200,000 a part: 36 items a part
-    assert [p.file for p in chapter.parts] == ["pages.xhtml", "pages-2.xhtml", "pages-3.xhtml", "pages-4.xhtml"]
+    assert [p.file for p in chapter.parts] == [
+        "pages.xhtml",
+        "pages-2.xhtml",
+        "pages-3.xhtml",
+        "pages-4.xhtml",
+    ]
     assert [len(p.entries) for p in chapter.parts] == [36, 36, 36, 12]
     assert href(plan, c.page_link(pages[-1])).startswith("pages-4.xhtml#")
     many = CourseBuilder(tmp_path / "many")

@@ -44,6 +44,9 @@ def test_demo_courses_make_valid_books(home, tmp_path, epubcheck):
         if (bad := [m for m in reports[book] if m["severity"] in ("FATAL", "ERROR", "WARNING")])
     ]
     assert not failures, "\n\n".join(failures)
-    for book, (name, who, result) in books.items():
+    for book, (name, who, _) in books.items():
         with zipfile.ZipFile(book) as zf:
-            assert any(n.startswith("OEBPS/media/") for n in zf.namelist()), (name, who)  # demo images embedded
+            assert any(n.startswith("OEBPS/media/") for n in zf.namelist()), (
+                name,
+                who,
+            )  # demo images embedded

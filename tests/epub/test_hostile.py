@@ -19,7 +19,20 @@ from .conftest import build, describe, epub_of
 from .hostile import hostile_course
 
 EXPLORE = int(os.environ.get("TUI_EXPORTS_HOSTILE", "0"))
-ACTIVE = {"script", "iframe", "object", "embed", "form", "input", "button", "style", "frame", "applet", "svg", "math"}
+ACTIVE = {
+    "script",
+    "iframe",
+    "object",
+    "embed",
+    "form",
+    "input",
+    "button",
+    "style",
+    "frame",
+    "applet",
+    "svg",
+    "math",
+}
 
 
 def assert_inert_and_well_formed(epub_path) -> None:
@@ -35,15 +48,26 @@ def assert_inert_and_well_formed(epub_path) -> None:
                 for attr, value in el.attrib.items():
                     assert not etree.QName(attr).localname.lower().startswith("on"), (name, attr)
                     if attr in ("href", "src"):
-                        assert value.split(":")[0].lower() not in ("javascript", "data", "vbscript", "file"), value
+                        assert value.split(":")[0].lower() not in (
+                            "javascript",
+                            "data",
+                            "vbscript",
+                            "file",
+                        ), value
 
 
 @pytest.mark.slow
 def test_hostile_courses_make_valid_books(tmp_path, epubcheck):
     books = {}
 
-    @settings(max_examples=EXPLORE or 12, derandomize=not EXPLORE, deadline=None, database=None,
-              phases=[Phase.generate], suppress_health_check=list(HealthCheck))  # fmt: skip
+    @settings(
+        max_examples=EXPLORE or 12,
+        derandomize=not EXPLORE,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(st.data())
     def make(data):
         n = len(books)

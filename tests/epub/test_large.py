@@ -17,9 +17,12 @@ TESTS = Path(__file__).resolve().parent.parent
 def test_big_course_memory_stays_flat(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "epub.big_course", str(tmp_path), "2000", "60", "2"],
-        cwd=TESTS, capture_output=True, text=True, timeout=300,
+        cwd=TESTS,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS.parent), str(TESTS)])},
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     stats = json.loads(done.stdout.strip().splitlines()[-1])
     assert stats["epub_mb"] > 120  # the media really are inside

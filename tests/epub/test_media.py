@@ -30,9 +30,13 @@ def test_sniff_core_media_types():
 def test_svg_safety(tmp_path):
     (tmp_path / "ok.svg").write_bytes(SVG)
     (tmp_path / "script.svg").write_bytes(UNSAFE_SVG)
-    (tmp_path / "ref.svg").write_bytes(b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink">'
-                                       b'<image x:href="other.png"/></svg>')  # fmt: skip
-    (tmp_path / "dtd.svg").write_bytes(b'<!DOCTYPE svg [<!ENTITY x "y">]><svg xmlns="http://www.w3.org/2000/svg"/>')
+    (tmp_path / "ref.svg").write_bytes(
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink">'
+        b'<image x:href="other.png"/></svg>'
+    )
+    (tmp_path / "dtd.svg").write_bytes(
+        b'<!DOCTYPE svg [<!ENTITY x "y">]><svg xmlns="http://www.w3.org/2000/svg"/>'
+    )
     (tmp_path / "broken.svg").write_bytes(b"<svg")
     assert svg_is_safe(tmp_path / "ok.svg")
     for name in ("script", "ref", "dtd", "broken"):
@@ -78,10 +82,13 @@ def test_companion_zip_holds_the_unsupported_files(tmp_path):
     companion = next(f.path for f in result.files if f.content_type == "application/zip")
     with zipfile.ZipFile(companion) as zf:
         assert sorted(zf.namelist()) == [
-            "media/handouts/Star-Chart-Guide (1).pdf", "media/handouts/star-chart-guide.pdf",
-            "media/handouts/starter.zip", "media/images/evil.svg", "media/images/not-really.png",
+            "media/handouts/Star-Chart-Guide (1).pdf",
+            "media/handouts/star-chart-guide.pdf",
+            "media/handouts/starter.zip",
+            "media/images/evil.svg",
+            "media/images/not-really.png",
             "media/video/launch.mp4",
-        ]  # fmt: skip
+        ]
         assert zf.read("media/images/evil.svg") == UNSAFE_SVG
         assert zf.getinfo("media/handouts/star-chart-guide.pdf").compress_type == zipfile.ZIP_STORED
     with zipfile.ZipFile(epub_of(result)) as zf:

@@ -59,7 +59,10 @@ def test_iframes_objects_and_forms_become_links_or_notes():
 def test_unclosed_and_misnested_markup_is_rebuilt():
     assert clean("<p>one <b>two <i>three") == "<p>one <b>two <i>three</i></b></p>"
     assert clean("<span>a<div>b</div>c</span>") == "<span>a b c</span>"
-    assert clean("<ul>stray<li>one<p>x</p><li>two</ul>") == "<ul><li>stray</li><li>one<p>x</p></li><li>two</li></ul>"
+    assert (
+        clean("<ul>stray<li>one<p>x</p><li>two</ul>")
+        == "<ul><li>stray</li><li>one<p>x</p></li><li>two</li></ul>"
+    )
     assert clean("<li>loose</li>") == "<div>loose</div>"
     assert clean("<table><td>a<tr><th scope=col colspan=2 rowspan=x>b</table>") == (
         '<table><tbody><tr><td>a</td></tr><tr><th colspan="2" scope="col">b</th></tr></tbody></table>'
@@ -81,7 +84,10 @@ def test_obsolete_and_unknown_elements():
     assert clean("<center><font color=red>Hi</font></center>") == "<div><span>Hi</span></div>"
     assert clean("<x-widget><o:p>kept</o:p></x-widget>") == "kept"
     assert clean("<bdo dir=rtl>abc</bdo><bdo>def</bdo>") == '<bdo dir="rtl">abc</bdo><span>def</span>'
-    assert clean("<svg><title>chart</title><script>x</script></svg>") == '<span class="note">[drawing: chart]</span>'
+    assert (
+        clean("<svg><title>chart</title><script>x</script></svg>")
+        == '<span class="note">[drawing: chart]</span>'
+    )
 
 
 def test_text_entities_controls_rtl_and_emoji():
@@ -91,8 +97,10 @@ def test_text_entities_controls_rtl_and_emoji():
 
 
 def test_ids_are_prefixed_and_fragments_follow():
-    out = clean('<a href="#sec">go</a> <h2 id="sec">S</h2><a href="#nowhere">dead</a><a name="top"></a>'
-                '<h3 id="sec">dup</h3><a href="#top">up</a>')  # fmt: skip
+    out = clean(
+        '<a href="#sec">go</a> <h2 id="sec">S</h2><a href="#nowhere">dead</a><a name="top"></a>'
+        '<h3 id="sec">dup</h3><a href="#top">up</a>'
+    )
     assert '<a href="#ix-sec">go</a>' in out and '<h2 id="ix-sec">S</h2>' in out
     assert "dead" in out and "#nowhere" not in out  # a dangling fragment loses its link
     assert out.count('id="ix-sec"') == 1  # duplicate ids are dropped
@@ -100,11 +108,15 @@ def test_ids_are_prefixed_and_fragments_follow():
 
 
 def test_canvas_links_to_content():
-    out = clean('<a href="/courses/1/pages/welcome#part">w</a> <a href="/courses/1/assignments/9">e</a> '
-                '<a href="/courses/1/pages/gone">g</a> <a href="/courses/1/grades">grades</a> '
-                '<a href="/courses/2/pages/x">other</a> <a href="notes.html">rel</a>')  # fmt: skip
+    out = clean(
+        '<a href="/courses/1/pages/welcome#part">w</a> <a href="/courses/1/assignments/9">e</a> '
+        '<a href="/courses/1/pages/gone">g</a> <a href="/courses/1/grades">grades</a> '
+        '<a href="/courses/2/pages/x">other</a> <a href="notes.html">rel</a>'
+    )
     assert '<a href="i1.xhtml#iwelcome">w</a>' in out and '<a href="i1.xhtml#iessay">e</a>' in out
-    assert "g<span class=\"note\"> (link removed: the linked content is not included in this book)</span>" in out
+    assert (
+        'g<span class="note"> (link removed: the linked content is not included in this book)</span>' in out
+    )
     assert '<a href="https://canvas.example.edu/courses/1/grades">grades</a>' in out
     assert '<a href="https://canvas.example.edu/courses/2/pages/x">other</a>' in out
     assert "rel<span" in out  # a relative link has no target in the book
@@ -141,8 +153,17 @@ def test_safe_url():
     assert safe_url("https://example.com/100%") == "https://example.com/100%25"
     assert safe_url("https://user:pw@example.com/") == "https://example.com/"
     assert safe_url("mailto:a@example.com") == "mailto:a@example.com"
-    for bad in ("http://exa mple.com/", "http://%zz/", "http://[::1]/", "ftp://x", "mailto:", "//x.example/",
-                "http://example.com:99999/", "javascript:alert(1)", "data:x"):  # fmt: skip
+    for bad in (
+        "http://exa mple.com/",
+        "http://%zz/",
+        "http://[::1]/",
+        "ftp://x",
+        "mailto:",
+        "//x.example/",
+        "http://example.com:99999/",
+        "javascript:alert(1)",
+        "data:x",
+    ):
         assert safe_url(bad) is None, bad
 
 

@@ -64,12 +64,16 @@ def render_book(
             last = percent
             progress(percent, message)
 
-    media = plan_media(snapshot, files, max_embed_bytes, warnings.append, tick=lambda: tick(1, "Sorting files"))
+    media = plan_media(
+        snapshot, files, max_embed_bytes, warnings.append, tick=lambda: tick(1, "Sorting files")
+    )
     lang = language_tag(course.locale)
     documents = Renderer(snapshot, plan, media, lang, staging, tick).write_chapters()
     identifier = "urn:uuid:" + str(
-        uuid.uuid5(uuid.NAMESPACE_URL, f"tui-exports:epub:{course.uuid}:{snapshot.viewer.id}:"
-                   f"{snapshot.exported_at.isoformat()}")  # fmt: skip
+        uuid.uuid5(
+            uuid.NAMESPACE_URL,
+            f"tui-exports:epub:{course.uuid}:{snapshot.viewer.id}:{snapshot.exported_at.isoformat()}",
+        )
     )
     title = title_text(course.name, "Course")
     write_nav(plan, title, lang, staging / "nav.xhtml")

@@ -102,13 +102,26 @@ def package_document(book: RenderedBook) -> bytes:
     opf("meta", metadata, book.modified, property="dcterms:modified")
 
     manifest = opf("manifest", package)
-    opf("item", manifest, id="nav", href="nav.xhtml", properties="nav", **{"media-type": "application/xhtml+xml"})
+    opf(
+        "item",
+        manifest,
+        id="nav",
+        href="nav.xhtml",
+        properties="nav",
+        **{"media-type": "application/xhtml+xml"},
+    )
     opf("item", manifest, id="ncx", href="toc.ncx", **{"media-type": "application/x-dtbncx+xml"})
     opf("item", manifest, id="css", href="style.css", **{"media-type": "text/css"})
     for n, (file, _) in enumerate(book.documents, 1):
         opf("item", manifest, id=f"c{n}", href=file, **{"media-type": "application/xhtml+xml"})
     for n, media in enumerate(book.media, 1):
-        opf("item", manifest, id=f"m{n}", href=book_href(media.book_path or ""), **{"media-type": media.media_type})
+        opf(
+            "item",
+            manifest,
+            id=f"m{n}",
+            href=book_href(media.book_path or ""),
+            **{"media-type": media.media_type},
+        )
     spine = opf("spine", package, toc="ncx")
     for n in range(1, len(book.documents) + 1):
         opf("itemref", spine, idref=f"c{n}")
@@ -120,8 +133,9 @@ class _Writer:
 
     def __init__(self, zf: zipfile.ZipFile, when: datetime, report: Callable[[int], None]):
         self.zf, self.report = zf, report
-        self.date_time = max((when.year, when.month, when.day, when.hour, when.minute, when.second),
-                             (1980, 1, 1, 0, 0, 0))  # fmt: skip
+        self.date_time = max(
+            (when.year, when.month, when.day, when.hour, when.minute, when.second), (1980, 1, 1, 0, 0, 0)
+        )
 
     def info(self, name: str, compress: int) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(name, self.date_time)

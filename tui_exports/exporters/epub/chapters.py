@@ -130,7 +130,9 @@ class Content:
         }
         #: assignment id → the (kind, id) of the quiz or topic it belongs to
         self.assignment_owner = {a.id: ("quiz", q) for q, a in self.quiz_assignment.items()}
-        self.assignment_owner.update({a.id: ("discussion_topic", t) for t, a in self.topic_assignment.items()})
+        self.assignment_owner.update(
+            {a.id: ("discussion_topic", t) for t, a in self.topic_assignment.items()}
+        )
 
     def lookup(self, kind: str | None, obj_id: int | None) -> Any:
         return self._by_id.get(kind or "", {}).get(obj_id)
@@ -164,7 +166,12 @@ def visible_content(snapshot: CourseSnapshot) -> Content:
         ),
         assignments=sorted(
             (a for a in all_assignments if a.id not in owned),
-            key=lambda a: (group_position.get(a.assignment_group_id, 0), a.position, a.title.casefold(), a.id),
+            key=lambda a: (
+                group_position.get(a.assignment_group_id, 0),
+                a.position,
+                a.title.casefold(),
+                a.id,
+            ),
         ),
         quizzes=quizzes,
         topics=sorted(
@@ -213,10 +220,7 @@ class Plan:
     @property
     def outline(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
         """(chapter title, chapter href, [(item title, item href)]) in reading order."""
-        return [
-            (c.title, c.file, [(e.title, e.href) for e in c.entries if e.anchor])
-            for c in self.chapters
-        ]
+        return [(c.title, c.file, [(e.title, e.href) for e in c.entries if e.anchor]) for c in self.chapters]
 
 
 def build_plan(snapshot: CourseSnapshot) -> Plan:
@@ -329,7 +333,9 @@ def _syllabus(content: Content, anchors, in_modules) -> list[SyllabusEntry]:
         rows.append(("assignment", a.id, a.title, a.due_at))
     for topic in content.topics:
         if topic.id in content.topic_assignment:
-            rows.append(("discussion_topic", topic.id, topic.title, content.topic_assignment[topic.id].due_at))
+            rows.append(
+                ("discussion_topic", topic.id, topic.title, content.topic_assignment[topic.id].due_at)
+            )
     for quiz in content.quizzes:
         if quiz.quiz_type in GRADED_QUIZ_TYPES:
             linked = content.quiz_assignment.get(quiz.id)

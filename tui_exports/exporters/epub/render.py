@@ -156,7 +156,9 @@ class Renderer:
         page.append(E.p(f"Exported {friendly_date(self.snapshot.exported_at, self.tz)}"))
 
     def toc(self, body) -> None:
-        body.append(E.h2("Course Content" if self.plan.by_content_type else "Course Modules", {"class": "note"}))
+        body.append(
+            E.h2("Course Content" if self.plan.by_content_type else "Course Modules", {"class": "note"})
+        )
         for title, href, items in self.plan.outline[2:]:
             body.append(E.h2(E.a(title_text(title), href=href)))
             if items:
@@ -175,18 +177,25 @@ class Renderer:
         listing = etree.SubElement(body, xhtml("ul"), {"class": "syllabus"})
         for row in self.plan.syllabus:
             li = etree.SubElement(listing, xhtml("li"))
-            li.append(E.a(title_text(row.title), href=row.href) if row.href else E.span(title_text(row.title)))
+            li.append(
+                E.a(title_text(row.title), href=row.href) if row.href else E.span(title_text(row.title))
+            )
             append_text(li, f": Due {friendly_date(row.due_at, self.tz)}" if row.due_at else ": No due date")
 
     def chapter_intro(self, chapter: Chapter, body) -> None:
         entries = chapter.entries
         if chapter.locked_until:
             body.append(
-                E.p(f"This module is locked until {friendly_date(chapter.locked_until, self.tz)}.", {"class": "locked"})
+                E.p(
+                    f"This module is locked until {friendly_date(chapter.locked_until, self.tz)}.",
+                    {"class": "locked"},
+                )
             )
         if chapter.module is not None and chapter.module.prerequisite_ids:
             names = {m.id: m.name for m in self.snapshot.modules}
-            required = ", ".join(title_text(names.get(i, f"module {i}")) for i in chapter.module.prerequisite_ids)
+            required = ", ".join(
+                title_text(names.get(i, f"module {i}")) for i in chapter.module.prerequisite_ids
+            )
             body.append(E.p(f"Prerequisites: {required}", {"class": "note"}))
         if not entries:
             body.append(E.p(EMPTY.get(chapter.key, "This module has no items.")))
@@ -283,7 +292,13 @@ class Renderer:
             section.append(E.p(E.img(src=book_href(media.book_path), alt=title_text(media.name))))
         elif media is not None and media.book_path and media.kind == "audio":
             section.append(
-                E.p(E.audio(f"Audio: {title_text(media.name)}", controls="controls", src=book_href(media.book_path)))
+                E.p(
+                    E.audio(
+                        f"Audio: {title_text(media.name)}",
+                        controls="controls",
+                        src=book_href(media.book_path),
+                    )
+                )
             )
         else:
             p = etree.SubElement(section, xhtml("p"))
@@ -323,14 +338,22 @@ def write_ncx(plan: Plan, title: str, identifier: str, lang: str, path: Path) ->
 
     def n(tag: str, parent=None, **attrs) -> etree._Element:
         name = f"{{{NCX_NS}}}{tag}"
-        return etree.SubElement(parent, name, attrs) if parent is not None else etree.Element(name, attrs, nsmap={None: NCX_NS})
+        return (
+            etree.SubElement(parent, name, attrs)
+            if parent is not None
+            else etree.Element(name, attrs, nsmap={None: NCX_NS})
+        )
 
     ncx = n("ncx", version="2005-1")
     ncx.set("{http://www.w3.org/XML/1998/namespace}lang", lang)
     head = n("head", ncx)
     depth = "2" if any(items for _, _, items in plan.outline) else "1"
-    for name, content in (("dtb:uid", identifier), ("dtb:depth", depth), ("dtb:totalPageCount", "0"),
-                          ("dtb:maxPageNumber", "0")):  # fmt: skip
+    for name, content in (
+        ("dtb:uid", identifier),
+        ("dtb:depth", depth),
+        ("dtb:totalPageCount", "0"),
+        ("dtb:maxPageNumber", "0"),
+    ):
         n("meta", head, name=name, content=content)
     n("text", n("docTitle", ncx)).text = title_text(title)
     nav_map = n("navMap", ncx)

@@ -45,37 +45,148 @@ FORM_REMOVED = "(An interactive form was removed from this copy.)"
 EMBED_REMOVED = "(Embedded content was removed from this copy.)"
 
 _PHRASING = {
-    "abbr", "b", "bdi", "cite", "code", "dfn", "em", "i", "kbd", "mark", "q", "s", "samp",
-    "small", "span", "strong", "sub", "sup", "u", "var",
-}  # fmt: skip
+    "abbr",
+    "b",
+    "bdi",
+    "cite",
+    "code",
+    "dfn",
+    "em",
+    "i",
+    "kbd",
+    "mark",
+    "q",
+    "s",
+    "samp",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "u",
+    "var",
+}
 _RENAMED = {
-    "font": "span", "big": "span", "nobr": "span", "blink": "span", "marquee": "span",
-    "label": "span", "output": "span", "time": "span", "data": "span", "meter": "span",
-    "progress": "span", "tt": "code", "strike": "s", "acronym": "abbr",
-    "center": "div", "address": "div", "header": "div", "footer": "div", "nav": "div",
-    "main": "div", "section": "div", "article": "div", "aside": "div", "hgroup": "div",
-    "search": "div", "figure": "div", "figcaption": "div", "details": "div", "summary": "div",
-    "fieldset": "div", "legend": "div", "listing": "pre", "xmp": "pre", "plaintext": "pre",
-    "menu": "ul", "dir": "ul",
+    "font": "span",
+    "big": "span",
+    "nobr": "span",
+    "blink": "span",
+    "marquee": "span",
+    "label": "span",
+    "output": "span",
+    "time": "span",
+    "data": "span",
+    "meter": "span",
+    "progress": "span",
+    "tt": "code",
+    "strike": "s",
+    "acronym": "abbr",
+    "center": "div",
+    "address": "div",
+    "header": "div",
+    "footer": "div",
+    "nav": "div",
+    "main": "div",
+    "section": "div",
+    "article": "div",
+    "aside": "div",
+    "hgroup": "div",
+    "search": "div",
+    "figure": "div",
+    "figcaption": "div",
+    "details": "div",
+    "summary": "div",
+    "fieldset": "div",
+    "legend": "div",
+    "listing": "pre",
+    "xmp": "pre",
+    "plaintext": "pre",
+    "menu": "ul",
+    "dir": "ul",
     # structural elements met outside their structure
-    "li": "div", "dt": "div", "dd": "div", "tr": "div", "td": "div", "th": "div",
-    "thead": "div", "tbody": "div", "tfoot": "div", "caption": "div",
-}  # fmt: skip
-_BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "blockquote", "pre", "table", "hr"}
+    "li": "div",
+    "dt": "div",
+    "dd": "div",
+    "tr": "div",
+    "td": "div",
+    "th": "div",
+    "thead": "div",
+    "tbody": "div",
+    "tfoot": "div",
+    "caption": "div",
+}
+_BLOCKS = {
+    "p",
+    "div",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "dl",
+    "blockquote",
+    "pre",
+    "table",
+    "hr",
+}
 #: Element → content model of its children.
 _CHILD_MODE = {"div": FLOW, "blockquote": FLOW, "li": FLOW, "dd": FLOW, "td": FLOW, "th": FLOW}
 _DROP = {
-    "script", "style", "template", "head", "title", "meta", "link", "base", "select", "option",
-    "optgroup", "datalist", "textarea", "input", "canvas", "map", "area", "param", "col", "colgroup",
-    "frame", "frameset", "noframes", "applet", "dialog", "slot", "basefont", "bgsound", "isindex",
-}  # fmt: skip
+    "script",
+    "style",
+    "template",
+    "head",
+    "title",
+    "meta",
+    "link",
+    "base",
+    "select",
+    "option",
+    "optgroup",
+    "datalist",
+    "textarea",
+    "input",
+    "canvas",
+    "map",
+    "area",
+    "param",
+    "col",
+    "colgroup",
+    "frame",
+    "frameset",
+    "noframes",
+    "applet",
+    "dialog",
+    "slot",
+    "basefont",
+    "bgsound",
+    "isindex",
+}
 #: HTML5 void elements that libxml2's HTML 4 parser does not know as void: it nests whatever
 #: follows them inside, so after handling one its "children" are put back as siblings.
 _VOID_UNKNOWN_TO_LIBXML = {"embed", "source", "track", "wbr", "keygen"}
 _NOT_TEXT = {"script", "style", "template"}
 #: Elements with a method ``_<tag>`` of :class:`_Body`.
-_HANDLED = {"a", "img", "audio", "video", "iframe", "embed", "object", "svg", "math", "form", "br", "wbr",
-            "hr", "dl", "table"}  # fmt: skip
+_HANDLED = {
+    "a",
+    "img",
+    "audio",
+    "video",
+    "iframe",
+    "embed",
+    "object",
+    "svg",
+    "math",
+    "form",
+    "br",
+    "wbr",
+    "hr",
+    "dl",
+    "table",
+}
 
 
 class Resolver(Protocol):
@@ -284,7 +395,9 @@ class _Body:
             url = safe_url(link.raw)
             if url:
                 return "href", url
-            return ("drop", None) if re.match(r"^\s*[A-Za-z][A-Za-z0-9+.-]*:", link.raw) else ("missing", None)
+            return (
+                ("drop", None) if re.match(r"^\s*[A-Za-z][A-Za-z0-9+.-]*:", link.raw) else ("missing", None)
+            )
         if link.kind in ("site", "other_course", "course"):
             url = safe_url(urljoin(f"https://{self.s.host or 'canvas.local'}/", link.raw.strip()))
             return ("href", url) if url else ("drop", None)
@@ -333,7 +446,9 @@ class _Body:
                 img.set(attr, value)
 
     def audio(self, dst, media: MediaFile) -> None:
-        audio = etree.SubElement(dst, xhtml("audio"), controls="controls", src=book_href(media.book_path or ""))
+        audio = etree.SubElement(
+            dst, xhtml("audio"), controls="controls", src=book_href(media.book_path or "")
+        )
         audio.text = clean_text(f"Audio: {media.name}")
 
     def _img(self, src, dst, mode, in_a, depth):
@@ -438,7 +553,9 @@ class _Body:
                 pending.append(etree.SubElement(new, xhtml("li")))
             return pending[0]
 
-        self.structure(src, stray, depth, in_a, lambda child: self.list_item(child, new, tag, in_a, depth, pending))
+        self.structure(
+            src, stray, depth, in_a, lambda child: self.list_item(child, new, tag, in_a, depth, pending)
+        )
         if len(new):
             dst.append(new)
 
@@ -505,8 +622,11 @@ class _Body:
         table = etree.Element(xhtml("table"))
         self.common_attrs(src, table)
         caption: list[etree._Element] = []
-        sections = {"thead": etree.Element(xhtml("thead")), "tbody": etree.Element(xhtml("tbody")),
-                    "tfoot": etree.Element(xhtml("tfoot"))}  # fmt: skip
+        sections = {
+            "thead": etree.Element(xhtml("thead")),
+            "tbody": etree.Element(xhtml("tbody")),
+            "tfoot": etree.Element(xhtml("tfoot")),
+        }
         before = etree.Element(xhtml("div"))  # stray content goes before the table, as browsers do
 
         def row(tr, section: str) -> None:
@@ -549,7 +669,9 @@ class _Body:
             elif tag in sections and section == "tbody":
                 self.structure(child, lambda: before, depth + 1, in_a, lambda c: handle(c, tag))
             elif tag == "caption" and not caption and section == "tbody":
-                caption.append(self.make(child, etree.Element(xhtml("div")), "caption", PHRASING, in_a, depth))
+                caption.append(
+                    self.make(child, etree.Element(xhtml("div")), "caption", PHRASING, in_a, depth)
+                )
             else:
                 return False
             return True
@@ -594,7 +716,7 @@ def unwrap_element(el: etree._Element) -> None:
     parent = el.getparent()
     index = parent.index(el)
     previous = parent[index - 1] if index else None
-    text = (el.text or "")
+    text = el.text or ""
     if previous is not None:
         previous.tail = (previous.tail or "") + text
     else:
