@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tui_exports.model import (
@@ -40,7 +40,7 @@ from tui_exports.model import (
 
 CID = 42
 HOSTILE = 'A & <B> "C"'
-WHEN = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+WHEN = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 TEACHER = User(1, "Ada Lovelace")
 STUDENT = User(2, "Brook Student")

@@ -10,7 +10,16 @@ import pytest
 from conftest import export_cc, export_quiz_zip
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from snapshots import CID, TEACHER, WHEN, make_file, module_selection, rich_snapshot, selective, with_everything
+from snapshots import (
+    CID,
+    TEACHER,
+    WHEN,
+    make_file,
+    module_selection,
+    rich_snapshot,
+    selective,
+    with_everything,
+)
 from validation import check_cc, check_qti_zip, run_cli_validators
 
 from tui_exports.model import (

@@ -30,7 +30,7 @@ FULL_QTI_XSD = "cc_v1p0_moodle/domainProfile_4/ims_qtiasiv1p2.xsd"
 CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def tools(schemas_dir: str):
     """The vendored ``validate_cc``, ``load_schemas`` and ``cc_schematron`` modules."""
     if schemas_dir not in sys.path:
@@ -39,13 +39,13 @@ def tools(schemas_dir: str):
             importlib.import_module("cc_schematron"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def xsd(schemas_dir: str, rel: str) -> etree.XMLSchema:
     _, load_schemas, _ = tools(schemas_dir)
     return load_schemas.load(str(Path(schemas_dir) / rel))[0]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def schematron(schemas_dir: str, version: str):
     _, _, cc_schematron = tools(schemas_dir)
     return cc_schematron.schematron_from_xsd(str(Path(schemas_dir) / MANIFEST_XSD[version]))
@@ -105,8 +105,7 @@ def check_cc(path: Path, shared: Path, version: str) -> list[str]:
     validate_cc, _, _ = tools(schemas)
     errors = zip_errors(path)
     with zipfile.ZipFile(path) as z:
-        names = z.namelist()
-        manifest_doc = etree.parse(io.BytesIO(z.read("imsmanifest.xml")), PARSER)
+        names, manifest_doc = z.namelist(), etree.parse(io.BytesIO(z.read("imsmanifest.xml")), PARSER)
         manifest = manifest_doc.getroot()
         if etree.QName(manifest).namespace != CC_NS[version]:
             errors.append(f"manifest namespace {etree.QName(manifest).namespace} is not CC {version}")
@@ -170,8 +169,7 @@ def check_qti_zip(path: Path, shared: Path) -> list[str]:
     validate_cc, _, _ = tools(schemas)
     errors = zip_errors(path)
     with zipfile.ZipFile(path) as z:
-        names = z.namelist()
-        manifest_doc = etree.parse(io.BytesIO(z.read("imsmanifest.xml")), PARSER)
+        names, manifest_doc = z.namelist(), etree.parse(io.BytesIO(z.read("imsmanifest.xml")), PARSER)
         errors += _schema_errors(validate_cc.schema_for(CP_NS), manifest_doc, "imsmanifest.xml")
         errors += reference_errors(manifest_doc.getroot(), names)
         for name in names:

@@ -88,12 +88,14 @@ class CCExporter:
             self._organization()
             self.steps.report(10, "Exporting course settings")
             self._course_settings()  # → 25
-            self._pages()  # → 30
+            self._each(30, None, "page", snap.selected_pages(), self._page)
             self.steps.report(32)  # LTI resource links: none in this product
-            self._assignments()  # → 35
-            self._topics()  # → 37
-            self._web_links()  # → 40
-            self._quizzes()  # → 60
+            self._each(35, "Exporting assignments", "assignment", self._exported_assignments(), self._assignment)
+            self._each(37, "Exporting discussions", "discussion topic", snap.selected_topics(), self._topic)
+            links = [i for m in self.modules for i in m.items if i.content_type == ModuleItemType.EXTERNAL_URL]
+            self._each(40, "Exporting web links", "web link", links, self._web_link)
+            self.quiz_docs = QuizDocuments(snap, self.rewriter.html, self.warnings)
+            self._each(60, "Exporting quizzes", "quiz", snap.selected_quizzes(), self._quiz)
             written = copy_files(pkg, self.files, self.steps, 70, self.warnings)
             self._file_resources(written)
             self.steps.report(89, "Finishing the package")
@@ -213,12 +215,12 @@ class CCExporter:
         wanted |= {a.rubric_id for a in self.snapshot.selected_assignments() if a.rubric_id is not None}
         return [r for r in self.snapshot.rubrics if r.id in wanted]
 
-    # ------------------------------------------------------------------ pages (25–30)
-    def _pages(self) -> None:
-        pages = self.snapshot.selected_pages()
-        self.steps.step(30, len(pages))
-        for page in pages:
-            self._guard(f'page "{page.title}" (id {page.id})', self._page, page)
+    # ------------------------------------------------------------------ content (25–60)
+    def _each(self, end: float, message: str | None, kind: str, items: list, write: Callable) -> None:
+        """Write each item with ``write``, skipping failures, moving progress on towards ``end``."""
+        self.steps.step(end, len(items), message)
+        for obj in items:
+            self._guard(f'{kind} "{obj.title}" (id {obj.id})', write, obj)
             self.steps.advance()
         self.steps.finish()
 
@@ -226,15 +228,6 @@ class CCExporter:
         doc = content.page_document(page, self.rewriter.html(page.body))
         path = self.pkg.write_bytes(self.pkg.unique(f"wiki_content/{page.url}.html"), doc)
         self.manifest.resource(mig_id("wiki_pages", page.id), "webcontent", href=path)
-
-    # ------------------------------------------------------------------ assignments (32–35)
-    def _assignments(self) -> None:
-        assignments = self._exported_assignments()
-        self.steps.step(35, len(assignments), "Exporting assignments")
-        for a in assignments:
-            self._guard(f'assignment "{a.title}" (id {a.id})', self._assignment, a)
-            self.steps.advance()
-        self.steps.finish()
 
     def _assignment(self, a: Assignment) -> None:
         mig = mig_id("assignments", a.id)
@@ -250,15 +243,6 @@ class CCExporter:
             ext_path = self._write_xml(f"{mig}/assignment.xml", ext)
             self.manifest.resource(mig, "assignment_xmlv1p0", href=ext_path, files=[html_path, meta_path])
 
-    # ------------------------------------------------------------------ topics (35–37)
-    def _topics(self) -> None:
-        topics = self.snapshot.selected_topics()
-        self.steps.step(37, len(topics), "Exporting discussions")
-        for t in topics:
-            self._guard(f'discussion topic "{t.title}" (id {t.id})', self._topic, t)
-            self.steps.advance()
-        self.steps.finish()
-
     def _topic(self, topic) -> None:
         mig, meta_mig = mig_id("discussion_topics", topic.id), mig_id("discussion_topics", topic.id, "meta")
         doc = content.topic_document(self.profile, topic, self.rewriter.html(topic.message))
@@ -268,37 +252,19 @@ class CCExporter:
         self.manifest.resource(mig, self.profile.discussion, files=[topic_path], dependencies=[meta_mig])
         self.manifest.resource(meta_mig, self.profile.lor, href=meta_path)
 
-    # ------------------------------------------------------------------ web links (37–40)
-    def _web_links(self) -> None:
-        links = [i for m in self.modules for i in m.items if i.content_type == ModuleItemType.EXTERNAL_URL]
-        self.steps.step(40, len(links), "Exporting web links")
-        for item in links:
-            self._guard(f'web link "{item.title}" (id {item.id})', self._web_link, item)
-            self.steps.advance()
-        self.steps.finish()
-
     def _web_link(self, item: ModuleItem) -> None:
         mig = mig_id("content_tags", item.id, "weblink")
         doc = content.weblink_document(self.profile, item)
         self.manifest.resource(mig, self.profile.weblink, files=[self._write_xml(f"{mig}.xml", doc)])
 
-    # ------------------------------------------------------------------ quizzes (40–60)
-    def _quizzes(self) -> None:
-        quizzes = self.snapshot.selected_quizzes()
-        self.steps.step(60, len(quizzes), "Exporting quizzes")
-        docs = QuizDocuments(self.snapshot, self.rewriter.html, self.warnings)
-        for quiz in quizzes:
-            self._guard(f'quiz "{quiz.title}" (id {quiz.id})', self._quiz, docs, quiz)
-            self.steps.advance()
-        self.steps.finish("Copying files")
-
-    def _quiz(self, docs: QuizDocuments, quiz) -> None:
+    def _quiz(self, quiz) -> None:
         """The CC assessment plus its Canvas settings and full QTI.
 
         A CC assessment needs at least one item, so a quiz with no question the CC
         profile can express is written as the Canvas resource alone, under the quiz's
         own id (module items still point at it); Canvas wrote an invalid empty section.
         """
+        docs = self.quiz_docs
         cc_doc = docs.cc_qti(quiz, self.profile.version)
         meta_doc, canvas_doc = docs.meta(quiz), docs.canvas_qti(quiz)
         mig, meta_id = mig_id("quizzes", quiz.id), quiz_meta_id(quiz)
