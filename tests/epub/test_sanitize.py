@@ -153,6 +153,7 @@ def test_safe_url():
     assert safe_url("https://example.com/100%") == "https://example.com/100%25"
     assert safe_url("https://user:pw@example.com/") == "https://example.com/"
     assert safe_url("mailto:a@example.com") == "mailto:a@example.com"
+    assert safe_url("mailto:2020@example.com") == "mailto:2020@example.com"
     for bad in (
         "http://exa mple.com/",
         "http://%zz/",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from lxml import etree
@@ -372,7 +371,3 @@ def write_ncx(plan: Plan, title: str, identifier: str, lang: str, path: Path) ->
         for item_title, item_href in items:
             point(parent, item_title, item_href)
     path.write_bytes(etree.tostring(ncx, xml_declaration=True, encoding="utf-8"))
-
-
-def exported_label(value: datetime, tz: str) -> str:
-    return friendly_date(value, tz)

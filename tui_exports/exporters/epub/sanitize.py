@@ -28,7 +28,7 @@ from __future__ import annotations
 import copy
 import re
 from typing import Protocol
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
@@ -215,7 +215,7 @@ def safe_url(raw: str) -> str | None:
         scheme = parts.scheme.lower()
         if scheme == "mailto":
             address = _quote(value[7:], "@!$&'()*+,;=:~-._?")
-            return f"mailto:{address}" if address.strip("%20") else None
+            return f"mailto:{address}" if unquote(address).strip() else None
         if scheme not in ("http", "https"):
             return None
         host = (parts.hostname or "").encode("idna").decode("ascii").lower()
