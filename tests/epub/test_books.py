@@ -26,6 +26,10 @@ def fixed_books(tmp_path):
         tmp_path / "blobs", course_id=7, name="History: 1600/1700 <Seminar>", locale="fr_CA"
     )
     plain.page("intro", "Introduction", "<p>Bonjour</p>")
+    for n in range(120):  # enough text for several parts, each page linking to the last one
+        plain.page(
+            f"p{n}", f"Chapitre {n}", f'<p>{"texte " * 900}<a href="{plain.page_link("p119")}">fin</a></p>'
+        )
     plain.assignment("Essay", due_at=EXPORTED_AT + timedelta(days=2))
     empty = CourseBuilder(tmp_path / "blobs", course_id=8, name="Empty", locale="not a locale")
     snapshots = {
