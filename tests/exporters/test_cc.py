@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import zipfile
 from dataclasses import replace
+from datetime import datetime
 
 import pytest
 from conftest import export_cc
@@ -257,3 +258,18 @@ def test_cc13_assignment_resource_keeps_to_the_ims_assignment_schema(blobs, out_
     assert essay.findtext("{*}gradable") == "true"
     assert [f.get("type") for f in essay.iterfind("{*}submission_formats/{*}format")] == ["file", "html"]
     assert docs[f"{mig_id('assignments', 601)}/assignment.xml"].findtext("{*}gradable") == "false"
+
+
+
+def test_package_paths_never_clash(tmp_path):
+    """Case-insensitive, file-versus-folder safe, URI-safe names: a zip that unpacks anywhere."""
+    with PackageWriter(tmp_path / "x.zip", datetime(2026, 1, 1)) as pkg:
+        got = [pkg.unique(p) for p in (
+            "web_resources/docs", "web_resources/docs/a.txt", "web_resources/Docs/b.txt", "web_resources/a.txt",
+            "web_resources/A.TXT", "web_resources/docs-2", "web_resources/../etc/passwd", "/abs/x",
+            "web_resources/50% [off] #1?.pdf", "web_resources/.hidden", "web_resources/.hidden", "web_resources/")]
+    assert got == [
+        "web_resources/docs", "web_resources/docs-2/a.txt", "web_resources/docs-2/b.txt", "web_resources/a.txt",
+        "web_resources/A-2.TXT", "web_resources/docs-2-2", "web_resources/_/etc/passwd", "abs/x",
+        "web_resources/50_ _off_ _1_.pdf", "web_resources/.hidden", "web_resources/.hidden-2", "web_resources-2",
+    ]

@@ -67,8 +67,13 @@ def zip_errors(path: Path) -> list[str]:
         names = z.namelist()
     if len(names) != len(set(names)):
         errors.append("duplicate entry names")
-    if len({n.lower() for n in names}) != len(names):
+    lowered = {n.lower() for n in names}
+    if len(lowered) != len(names):
         errors.append("entry names differ only by case")
+    for n in names:  # a file named like a folder cannot be unpacked beside it
+        parts = n.lower().split("/")
+        errors += [f"{n!r} is inside {'/'.join(parts[:i])!r}, which is a file"
+                   for i in range(1, len(parts)) if "/".join(parts[:i]) in lowered]
     for n in names:
         parts = PurePosixPath(n).parts
         if n.startswith("/") or "\\" in n or ".." in parts or "." in parts or re.match(r"^[A-Za-z]:", n):

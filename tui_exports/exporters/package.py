@@ -68,7 +68,9 @@ class PackageWriter:
     def __init__(self, path: Path, when: datetime):
         self.path = path
         self.names: list[str] = []
-        self._taken: set[str] = set()
+        self._files: set[str] = set()  # lower-cased entry names
+        self._dirs: set[str] = set()  # lower-cased folder paths in use
+        self._dir_names: dict[str, str] = {}  # requested folder path (lower) → folder path used
         year = max(1980, min(when.year, 2107))
         self._date_time = (year, when.month, when.day, when.hour, when.minute, when.second)
         self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
@@ -80,20 +82,37 @@ class PackageWriter:
         self.zip.close()
 
     def unique(self, path: str) -> str:
-        """``path`` made safe and not yet used (``name-2.ext`` when it is)."""
-        path = safe_path(path)
-        if path.lower() not in self._taken:
-            self._taken.add(path.lower())
-            return path
-        stem, dot, ext = path.rpartition(".")
-        if not dot or "/" in ext:
-            stem, ext = path, ""
-        n = 2
+        """``path`` made safe and not yet used (``name-2.ext`` when it is).
+
+        Names are compared case-insensitively, and a file never takes the name of a
+        folder or the other way round (``docs`` the file beside ``docs/`` the folder
+        cannot both be unpacked): a clashing folder is renamed the same way for every
+        file in it.
+        """
+        *dirs, name = safe_path(path).split("/")
+        parent = ""
+        for seg in dirs:
+            requested = f"{parent}/{seg}".lower()
+            if requested not in self._dir_names:
+                self._dir_names[requested] = self._free(parent, seg, self._files)
+                self._dirs.add(self._dir_names[requested].lower())
+            parent = self._dir_names[requested]
+        full = self._free(parent, name, self._files, self._dirs)
+        self._files.add(full.lower())
+        return full
+
+    @staticmethod
+    def _free(parent: str, name: str, *taken: set[str]) -> str:
+        """``parent/name``, or ``parent/name-N.ext``, whose lower-cased form is in none of ``taken``."""
+        stem, dot, ext = name.rpartition(".")
+        if not dot or not stem:
+            stem, ext = name, ""
+        n = 1
         while True:
-            candidate = f"{stem}-{n}.{ext}" if ext else f"{stem}-{n}"
-            if candidate.lower() not in self._taken:
-                self._taken.add(candidate.lower())
-                return candidate
+            candidate = name if n == 1 else (f"{stem}-{n}.{ext}" if ext else f"{stem}-{n}")
+            full = f"{parent}/{candidate}" if parent else candidate
+            if not any(full.lower() in t for t in taken):
+                return full
             n += 1
 
     def _info(self, name: str, stored: bool) -> zipfile.ZipInfo:
