@@ -363,6 +363,11 @@ def astronomy(blob_dir: Path, **course: object) -> CourseBuilder:
         pdf,
         ("url", "NASA", "https://www.nasa.gov/moon"),
     )
+    week1 = c.modules[0]
+    c.modules[0] = dataclasses.replace(
+        week1,
+        items=tuple(dataclasses.replace(i, indent=1) if i.title == "Telescopes" else i for i in week1.items),
+    )
     c.module("Week 2: Stars", topic, practice, undated, clicks, prerequisite_ids=(c.modules[0].id,))
     c.module("Week 3: Locked", c.page("galaxies", "Galaxies"), unlock_at=EXPORTED_AT + timedelta(days=7))
     c.module("Draft module", c.page("drafty", "In a draft module"), published=False)

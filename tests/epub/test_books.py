@@ -76,6 +76,7 @@ def test_module_book_content_and_order(tmp_path):
     assert "Submitting: Online Upload, Online Text Entry" in week1 and "Grading: Points" in week1
     assert "Allowed attempts: Unlimited" in week1 and "Time limit: 30 minutes" in week1
     assert "Grading: Pass/Fail" in week1
+    assert '<li class="indent-1"><a href=' in week1 and ">Telescopes</a>" in week1
     ann = texts["OEBPS/announcements.xhtml"]
     assert ann.index("Observatory night") < ann.index("Welcome to the course")  # newest first
     assert book.get_metadata("DC", "language")[0][0] == "en"
@@ -113,6 +114,13 @@ def test_file_names_and_outputs(tmp_path):
     assert [f.content_type for f in result.files] == ["application/epub+zip", "application/zip"]
     assert any("lost.pdf" in w for w in result.warnings)
     assert not (tmp_path / "out" / "epub-build").exists()  # staging removed
+
+
+def test_same_snapshot_same_bytes(tmp_path):
+    snap = astronomy(tmp_path / "blobs").snapshot()
+    first, second = build(snap, tmp_path / "a"), build(snap, tmp_path / "b")
+    for one, two in zip(first.files, second.files, strict=True):
+        assert one.path.read_bytes() == two.path.read_bytes()
 
 
 def test_no_companion_zip_without_unsupported_files(tmp_path):

@@ -73,6 +73,8 @@ td, th { border: 1px solid #ccc; padding: 0.2em 0.4em; vertical-align: top; }
 .note { font-style: italic; color: #555; }
 .locked { font-weight: bold; }
 .subheader { font-size: 1.1em; font-weight: bold; }
+.indent-1 { margin-left: 1.5em; } .indent-2 { margin-left: 3em; } .indent-3 { margin-left: 4.5em; }
+.indent-4 { margin-left: 6em; } .indent-5 { margin-left: 7.5em; }
 .back { font-size: 0.9em; margin-top: 2em; }
 """
 
@@ -205,6 +207,8 @@ class Renderer:
         for entry in entries:
             label = title_text(entry.title)
             li = etree.SubElement(listing, xhtml("li"))
+            if entry.item is not None and entry.item.indent > 0:
+                li.set("class", f"indent-{min(entry.item.indent, 5)}")
             if entry.href:
                 li.append(E.a(label, href=entry.href))
             else:
