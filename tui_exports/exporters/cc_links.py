@@ -62,6 +62,12 @@ class CCLinkRewriter:
 
     # -- one link
     def _rewrite(self, _el, _attr, link: CanvasLink) -> str | None:
+        try:
+            return self._rewrite_link(link)
+        except ValueError:  # e.g. an "id" of digits int() refuses ("¹"): not a Canvas link
+            return None
+
+    def _rewrite_link(self, link: CanvasLink) -> str | None:
         kind = link.kind
         if kind == "file":
             return self._file(link)
