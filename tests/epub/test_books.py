@@ -168,3 +168,13 @@ def test_progress_runs_up_and_cancel_propagates(tmp_path):
     book = render_book(snap, tmp_path / "c2", lambda p, m: None)
     with pytest.raises(ExportCanceled):
         package_book(book, tmp_path / "c2", cancel)
+    assert not list((tmp_path / "c2").glob("*.epub"))  # no half-written book left behind
+
+
+def test_a_blob_gone_before_packaging_fails_clearly(tmp_path):
+    c = astronomy(tmp_path / "blobs")
+    book = render_book(c.snapshot(), tmp_path / "w", lambda p, m: None)
+    book.media[0].source.unlink()
+    with pytest.raises(FileNotFoundError, match="left the library during the export"):
+        package_book(book, tmp_path / "w", lambda p, m: None)
+    assert not list((tmp_path / "w").glob("*.epub"))

@@ -155,9 +155,13 @@ class _Writer:
                 dst.write(chunk)
                 self.report(len(chunk))
 
-
-def _compression(path: str) -> int:
-    return zipfile.ZIP_STORED if is_compressed(path) else zipfile.ZIP_DEFLATED
+    def media(self, name: str, media: MediaFile) -> None:
+        """A course file, stored when its bytes are already compressed."""
+        if media.source is None or not media.source.exists():
+            raise FileNotFoundError(
+                f'course file "{media.name}" (id {media.file_id}) left the library during the export'
+            )
+        self.file(name, media.source, zipfile.ZIP_STORED if is_compressed(name) else zipfile.ZIP_DEFLATED)
 
 
 def package(book: RenderedBook, workdir: Path, progress: ProgressFn) -> ExportResult:
@@ -178,23 +182,28 @@ def package(book: RenderedBook, workdir: Path, progress: ProgressFn) -> ExportRe
             progress(percent, message)
 
     progress(0, "Writing the ePub")
-    with zipfile.ZipFile(epub_path, "w", zipfile.ZIP_DEFLATED) as zf:
-        out = _Writer(zf, book.exported_at, report)
-        out.bytes("mimetype", b"application/epub+zip", zipfile.ZIP_STORED)
-        out.bytes("META-INF/container.xml", CONTAINER_XML)
-        out.bytes("OEBPS/content.opf", package_document(book))
-        for name in docs:
-            out.file(f"OEBPS/{name}", book.staging / name, zipfile.ZIP_DEFLATED)
-        for media in book.media:
-            out.file(f"OEBPS/{media.book_path}", media.source, _compression(media.book_path))
     files = [OutputFile(epub_path, "application/epub+zip")]
-    if book.companion:
-        report(0, "Writing the companion zip")
-        with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
+    try:
+        with zipfile.ZipFile(epub_path, "w", zipfile.ZIP_DEFLATED) as zf:
             out = _Writer(zf, book.exported_at, report)
-            for media in book.companion:
-                out.file(media.zip_path, media.source, _compression(media.zip_path))
-        files.append(OutputFile(zip_path, "application/zip"))
+            out.bytes("mimetype", b"application/epub+zip", zipfile.ZIP_STORED)
+            out.bytes("META-INF/container.xml", CONTAINER_XML)
+            out.bytes("OEBPS/content.opf", package_document(book))
+            for name in docs:
+                out.file(f"OEBPS/{name}", book.staging / name, zipfile.ZIP_DEFLATED)
+            for media in book.media:
+                out.media(f"OEBPS/{media.book_path}", media)
+        if book.companion:
+            report(0, "Writing the companion zip")
+            files.append(OutputFile(zip_path, "application/zip"))
+            with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as zf:
+                out = _Writer(zf, book.exported_at, report)
+                for media in book.companion:
+                    out.media(media.zip_path or "", media)
+    except BaseException:  # canceled or failed: leave no half-written archive behind
+        for f in files:
+            f.path.unlink(missing_ok=True)
+        raise
     shutil.rmtree(book.staging, ignore_errors=True)
     progress(100, "ePub written")
     return ExportResult(files=files, warnings=list(book.warnings))
