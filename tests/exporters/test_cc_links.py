@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from snapshots import rich_snapshot
 
-from tui_exports.exporters.cc_links import CCLinkRewriter
+from tui_exports.exporters.cc_links import CCLinkRewriter, file_ids
 from tui_exports.exporters.ids import mig_id
 
 PAGE = mig_id("wiki_pages", 101)
@@ -75,3 +75,9 @@ def test_text_and_markup_survive(blobs):
     assert rewriter.html("<p>a &amp; b <b>ünï</b></p>tail") == "<p>a &amp; b <b>ünï</b></p>tail"
     assert rewriter.html("") == ""
     assert rewriter.html("plain \x00 text\x0b") == "plain  text"
+
+
+def test_file_ids_skip_malformed_links():
+    html = ('<a href="http://[::1">bad</a><a href="/courses/42/files/7/download">ok</a>'
+            '<img src="/courses/42/files/¹/preview"><a href="/courses/42/files/8">ok too</a>')
+    assert file_ids(html, 42) == {7, 8}

@@ -122,3 +122,18 @@ class CCLinkRewriter:
         pairs = [(k, mig_id("content_tags", int(v)) if k == "module_item_id" and v.isdigit() else v)
                  for k, v in parse_qsl(query, keep_blank_values=True)]
         return urlencode(pairs)
+
+
+def file_ids(html: str, course_id: int, host: str | None = None) -> set[int]:
+    """The ids of the course files an HTML body links to (malformed links are passed over)."""
+    found: set[int] = set()
+
+    def collect(_el, _attr, link: CanvasLink) -> None:
+        try:
+            if link.kind == "file" and link.target_id is not None:
+                found.add(link.target_id)
+        except ValueError:
+            pass
+
+    rewrite_links(clean(html), course_id, collect, host, keep_invalid=True)
+    return found

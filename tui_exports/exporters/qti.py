@@ -15,9 +15,8 @@ from lxml import etree
 
 from ..model import CourseSnapshot, ExportResult, OutputFile, ProgressFn, Quiz, QuizGroup, QuizQuestion
 from .canvas_xml import assignment_for_quiz, embedded_assignment, group_ref
-from .cc_links import CCLinkRewriter
+from .cc_links import CCLinkRewriter, file_ids
 from .ids import create_key, mig_id
-from .links import iter_links
 from .manifest import Manifest
 from .package import PackageWriter, Stepper, slugify
 from .qti_items import CC_PROFILES, QTI_NS, ItemWriter, meta_field, q
@@ -176,13 +175,12 @@ def quiz_html(quiz: Quiz) -> list[str]:
 
 
 def linked_file_ids(snapshot: CourseSnapshot, htmls: list[str]) -> set[int]:
-    ids = set()
+    ids: set[int] = set()
     for html in htmls:
         try:
-            links = list(iter_links(clean(html), snapshot.course.id, snapshot.course.host))
+            ids |= file_ids(html, snapshot.course.id, snapshot.course.host)
         except Exception:  # noqa: BLE001 — unparsable HTML is reported when it is written
             continue
-        ids.update(link.target_id for link in links if link.kind == "file" and link.target_id is not None)
     return ids
 
 
