@@ -194,6 +194,8 @@ def test_file_name_and_versions(blobs, out_dir):
     assert path.name == "rich-a-b-c-unicode-course-export.imscc" and path.parent == out_dir
     snap.course = replace(snap.course, name="x" * 500)
     assert export_cc(snap, out_dir, "1.3")[0].name == "x" * 200 + "-export.imscc"
+    snap.course = replace(snap.course, name="Coffeehouses, Print & the Public Sphere, 1650–1800")
+    assert export_cc(snap, out_dir)[0].name == "coffeehouses-print-the-public-sphere-1650-1800-export.imscc"
     snap.course = replace(snap.course, name="日本語")
     assert export_cc(snap, out_dir)[0].name == "course-export.imscc"
     with pytest.raises(ValueError, match="1.2.0"):

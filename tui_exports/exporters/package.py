@@ -34,7 +34,8 @@ STORED_TYPES = ("image/jpeg", "image/png", "image/gif", "audio/mpeg", "video/mp4
 
 def slugify(text: str, max_length: int = 200, fallback: str = "untitled") -> str:
     """Ruby ``to_url`` in spirit: ASCII, lower case, words joined by ``-``."""
-    ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode("ascii")
+    words = re.split(r"[\W_]+", text or "")  # any non-word character separates, "1650–1800" too
+    ascii_text = " ".join(unicodedata.normalize("NFKD", w).encode("ascii", "ignore").decode("ascii") for w in words)
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:max_length].strip("-") or fallback
 
