@@ -275,3 +275,16 @@ def test_package_paths_never_clash(tmp_path):
         "web_resources/A-2.TXT", "web_resources/docs-2-2", "web_resources/_/etc/passwd", "abs/x",
         "web_resources/50_ _off_ _1_.pdf", "web_resources/.hidden", "web_resources/.hidden-2", "web_resources-2",
     ]
+
+
+def test_stepper_is_smooth_but_throttled():
+    from tui_exports.exporters.package import Stepper
+
+    calls = []
+    steps = Stepper(lambda p, m: calls.append(p))
+    steps.step(60, 10_000, "many items")
+    for _ in range(10_000):
+        steps.advance()
+    steps.finish()
+    assert calls[0] == 0 and calls[-1] == 60 and calls == sorted(calls)
+    assert len(calls) < 50  # ~20 a second at most, plus the checkpoints
