@@ -46,10 +46,6 @@ class Manifest:
         res.insert(0, md)
         return md
 
-    def hrefs(self) -> list[str]:
-        """Every file the manifest names (resource hrefs are also files)."""
-        return [f.get("href") for f in self.resources.iter(self.b.tag("file"))]
-
     def add_comments(self, messages: Iterable[str]) -> None:
         for message in messages:
             # "--" may not appear inside an XML comment

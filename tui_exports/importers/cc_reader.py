@@ -535,15 +535,4 @@ def _quiz(z: _Zip, res: Resource, resources: dict[str, Resource]) -> Quiz:
     return Quiz(res.identifier, title, settings, cc, canvas)
 
 
-def manifest_hrefs(source: Path | str | bytes) -> list[str]:
-    """Every ``href`` a manifest names (resource hrefs and files), for reference checks."""
-    manifest = parse_xml(_Zip(source).read("imsmanifest.xml") or b"")
-    out = []
-    for res in descendants(manifest, "resource"):
-        if res.get("href"):
-            out.append(res.get("href"))
-        out += [f.get("href", "") for f in children(res, "file")]
-    return out
-
-
-__all__ = ["read_package", "parse_assessment", "parse_item", "link_references", "manifest_hrefs", "Package"]
+__all__ = ["read_package", "parse_assessment", "parse_item", "link_references", "Package"]
