@@ -41,7 +41,7 @@ def _select_arg(values: Sequence[str] | None) -> dict[str, Any] | None:
                 select[key] = ids
                 continue
             items = [i.strip() for i in ids.split(",") if i.strip()]
-            select.setdefault(key, []).extend(int(i) if i.isdigit() else i for i in items)
+            select.setdefault(key, []).extend(int(i) if i.isdecimal() else i for i in items)
     return select
 
 

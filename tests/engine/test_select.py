@@ -212,3 +212,9 @@ def test_random_select_hashes(raw, export_type, teacher_snap):
     for t in SELECT_TYPES:
         assert sel.of(t) <= everything.of(t) | everything.of("announcements"), t
     assert SelectRequest.from_json(request.to_json()).to_json() == request.to_json()
+
+
+def test_unicode_digits_that_int_refuses_are_not_ids():
+    """'¹'.isdigit() is true but int('¹') raises: it must be a 400, not a crash."""
+    with pytest.raises(BadRequest, match="invalid select"):
+        parse_select({"pages": ["¹", "wiki_page_²"]}, CC)

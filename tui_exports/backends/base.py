@@ -84,4 +84,4 @@ def progress_id_of(url: str | None) -> int | None:
     if not url:
         return None
     tail = url.rstrip("/").rsplit("/", 1)[-1]
-    return int(tail) if tail.isdigit() else None
+    return int(tail) if tail.isdecimal() else None

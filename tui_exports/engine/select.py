@@ -139,10 +139,10 @@ def _parse_id(value: Any, select_type: str) -> int | str | None:
     if not isinstance(value, str):
         return None
     v = value.strip()
-    if v.isdigit() and int(v) > 0:
+    if v.isascii() and v.isdigit() and int(v) > 0:
         return int(v)
     prefix = ASSET_PREFIX.get(select_type)
-    if prefix and v.startswith(prefix + "_") and v[len(prefix) + 1 :].isdigit():
+    if prefix and v.startswith(prefix + "_") and v[len(prefix) + 1 :].isascii() and v[len(prefix) + 1 :].isdigit():
         return int(v[len(prefix) + 1 :])
     if _MIG.match(v):
         return v

@@ -132,7 +132,7 @@ class ExportService:
 
     def find_user(self, ref: str | int) -> User:
         """A user by id, key or login (for ``--as``)."""
-        if isinstance(ref, int) or str(ref).isdigit():
+        if isinstance(ref, int) or str(ref).isdecimal():
             return self.user(int(ref))
         user = self.content.user_by_key(str(ref))
         if user is None:
