@@ -1,0 +1,110 @@
+"""Fixtures for the terminal app: a fresh demo library, jobs on an in-process runner."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from tui_exports.backends.local import LocalBackend
+from tui_exports.model import ContextType
+from tui_exports.tui.app import ExportsApp
+
+FROZEN_TIME = "2026-01-15T09:30:00Z"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on anyio's pytest plugin (installed with httpx), on asyncio."""
+    return "asyncio"
+
+
+@pytest.fixture
+def backend(home: Path):
+    b = LocalBackend.open(jobs="inprocess")
+    yield b
+    b.close()
+
+
+def make_app(backend: Any, home: Path) -> ExportsApp:
+    """The app with no user config (the config file is looked up in the temp home)."""
+    return ExportsApp(backend, config_file=home / "config.toml")
+
+
+async def wait_for(pilot, condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+async def settle(pilot, app, timeout: float = 10.0) -> None:
+    """Wait until every worker but the history poller has finished."""
+    from textual.worker import WorkerState
+
+    busy = (WorkerState.PENDING, WorkerState.RUNNING)
+    await wait_for(pilot, lambda: not [w for w in app.workers if w.group != "poll" and w.state in busy],
+                   timeout, what="workers to finish")  # fmt: skip
+
+
+def wait_done(backend: LocalBackend, course_id: int, timeout: float = 20.0) -> list[dict[str, Any]]:
+    """Block until no export of the course is still running (fixtures, before an app starts)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        exports, _ = backend.content_exports(ContextType.COURSE, course_id, 1, 50)
+        if all(e["workflow_state"] in ("exported", "failed") for e in exports):
+            return exports
+        time.sleep(0.05)
+    raise AssertionError("exports did not finish")
+
+
+class FrozenBackend:
+    """The real backend, with every timestamp fixed and paths shown relative to the home.
+
+    Snapshots then read the same on every run, whatever the clock and the temp dir.
+    """
+
+    def __init__(self, inner: LocalBackend, home: Path, fake_running: dict[int, float] | None = None):
+        self.inner, self.home = inner, str(home)
+        self.fake_running = fake_running or {}  # export id → completion, to picture a running export
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.inner, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self.freeze(attr(*args, **kwargs), name)
+
+        return call
+
+    def freeze(self, value: Any, name: str = "") -> Any:
+        if isinstance(value, tuple):
+            return tuple(self.freeze(v, name) for v in value)
+        if isinstance(value, list):
+            return [self.freeze(v, name) for v in value]
+        if not isinstance(value, dict):
+            return value
+        out = {}
+        for k, v in value.items():
+            if k.endswith("_at") and isinstance(v, str):
+                v = FROZEN_TIME
+            elif k in ("path",) and isinstance(v, str):
+                v = v.replace(self.home, "~/tui-exports")
+            elif k == "uuid":
+                v = "0" * 32
+            elif k == "url" and isinstance(v, str) and "verifier=" in v:
+                v = v.split("verifier=")[0] + "verifier=" + "0" * 32
+            out[k] = self.freeze(v, name)
+        if name == "content_exports" and out.get("id") in self.fake_running:
+            out["workflow_state"] = "exporting"
+            out.pop("attachment", None)
+        if name == "progress" and out.get("context_id") in self.fake_running:
+            out.update(workflow_state="running", completion=self.fake_running[out["context_id"]],
+                       message="Copying files into the archive")  # fmt: skip
+        return out
