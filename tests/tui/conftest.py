@@ -43,6 +43,18 @@ async def wait_for(pilot, condition: Callable[[], Any], timeout: float = 10.0, w
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+async def tick(pilot, tree: ContentTree, key) -> None:
+    """Put the cursor on the item (opening its branch) and press space, as a person would."""
+    node = next(n for n in tree._tree_nodes.values() if n.data == key)
+    parent = node.parent
+    while parent is not None:
+        parent.expand()
+        parent = parent.parent
+    await pilot.pause()
+    tree.move_cursor(node)
+    await pilot.press("space")
+
+
 async def settle(pilot, app, timeout: float = 10.0) -> None:
     """Wait until every worker but the history poller has finished."""
     from textual.worker import WorkerState

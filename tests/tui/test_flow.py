@@ -11,7 +11,7 @@ from tui_exports.tui.app import ExportsApp
 from tui_exports.tui.screens import NewExportScreen, PickerScreen
 from tui_exports.tui.widgets import ContentTree
 
-from .conftest import make_app, settle, wait_for
+from .conftest import make_app, settle, tick, wait_for
 
 pytestmark = pytest.mark.anyio
 SIZE = (100, 30)
@@ -38,18 +38,6 @@ async def open_picker(pilot, app: ExportsApp) -> tuple[PickerScreen, ContentTree
     picker = await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen) and app.screen, what="picker")
     tree = await wait_for(pilot, lambda: picker.query(ContentTree) and picker.query_one(ContentTree), what="tree")
     return picker, tree
-
-
-async def tick(pilot, tree: ContentTree, key) -> None:
-    """Put the cursor on the item (opening its branch) and press space, as a person would."""
-    node = next(n for n in tree._tree_nodes.values() if n.data == key)
-    parent = node.parent
-    while parent is not None:
-        parent.expand()
-        parent = parent.parent
-    await pilot.pause()
-    tree.move_cursor(node)
-    await pilot.press("space")
 
 
 def text_of(screen, selector: str) -> str:

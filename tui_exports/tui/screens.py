@@ -305,7 +305,7 @@ class PickerScreen(ModalScreen[tuple[dict[str, Any] | None, set[Key]] | None]):
 
 
 EPUB_COLUMNS = [("course", "Course", 10), ("state", "State", 12), ("progress", "Progress", 15),
-                ("updated", "Updated (UTC)", 16), ("file", "ePub file", None)]  # fmt: skip
+                ("updated", "Updated (UTC)", 16), ("file", "ePub file", 72)]  # fmt: skip
 
 
 class EpubScreen(Screen):
@@ -363,7 +363,7 @@ class EpubScreen(Screen):
             else:
                 for (column, _, _), value in zip(EPUB_COLUMNS, cells):
                     if table.get_cell(key, column) != value:
-                        table.update_cell(key, column, value, update_width=column == "file")
+                        table.update_cell(key, column, value)
         self.show_detail()
 
     @property

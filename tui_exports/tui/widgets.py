@@ -66,7 +66,7 @@ class CourseList(OptionList):
 
 #: The size column shows a progress bar while the export runs (it has no size yet).
 HISTORY_COLUMNS = [("id", "#", 4), ("type", "Type", 9), ("state", "State", 11), ("created", "Created (UTC)", 16),
-                   ("size", "Size/progress", 13), ("path", "File", None)]  # fmt: skip
+                   ("size", "Size/progress", 13), ("path", "File", 72)]  # fmt: skip
 
 
 def history_cells(export: dict[str, Any], progress: dict[str, Any] | None) -> list[Any]:
@@ -132,7 +132,7 @@ class HistoryTable(DataTable):
             return
         for (column, _, _), value in zip(HISTORY_COLUMNS, cells):
             if self.get_cell(key, column) != value:
-                self.update_cell(key, column, value, update_width=column == "path")
+                self.update_cell(key, column, value)
 
     def update_progress(self, export_id: int, progress: dict[str, Any]) -> None:
         key = str(export_id)
@@ -168,7 +168,16 @@ class DetailPanel(VerticalScroll):
         yield ProgressBar(total=100, show_eta=False, id="detail-bar")
         yield Static(id="detail-json")
 
+    _pending: tuple[dict[str, Any] | None, dict[str, Any] | None] | None = None
+
+    def on_mount(self) -> None:
+        if self._pending is not None:
+            self.show(*self._pending)
+
     def show(self, export: dict[str, Any] | None, progress: dict[str, Any] | None) -> None:
+        if not self.query("#detail-json"):  # not composed yet: show it once mounted
+            self._pending = (export, progress)
+            return
         summary, raw = self.query_one("#detail-summary", Static), self.query_one("#detail-json", Static)
         pbar = self.query_one("#detail-bar", ProgressBar)
         if export is None:

@@ -1,0 +1,82 @@
+"""Snapshots of each screen at 80×24 and 120×40, on a fresh library with frozen times and paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tui_exports.model import ContextType
+from tui_exports.tui.screens import EpubScreen, NewExportScreen, PickerScreen
+from tui_exports.tui.widgets import ContentTree
+
+from .conftest import FrozenBackend, make_app, tick, wait_done, wait_for
+
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.fixture
+def frozen(home: Path, backend) -> FrozenBackend:
+    """Two finished zips of ASTR 101; times, uuids and paths frozen for stable pictures."""
+    content = backend.content_list(1)
+    backend.create_content_export(ContextType.COURSE, 1, "zip", {"files": [content["attachments"][0]["id"]]})
+    wait_done(backend, 1)
+    backend.create_content_export(ContextType.COURSE, 1, "zip")
+    wait_done(backend, 1)
+    return FrozenBackend(backend, home)
+
+
+async def loaded(pilot) -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: app.main.history.row_count == 2, what="history rows")
+    await pilot.pause(0.2)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_main_screen(snap_compare, frozen, home, size) -> None:
+    assert snap_compare(make_app(frozen, home), terminal_size=size, run_before=loaded)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_new_export_dialog(snap_compare, frozen, home, size) -> None:
+    async def run_before(pilot) -> None:
+        await loaded(pilot)
+        await pilot.press("n")
+        dialog = await wait_for(pilot, lambda: isinstance(pilot.app.screen, NewExportScreen) and pilot.app.screen)
+        await wait_for(pilot, lambda: dialog.errors == [] and "accepts" in str(dialog.query_one("#validation").render()))
+        await pilot.pause(0.2)
+
+    assert snap_compare(make_app(frozen, home), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_content_picker(snap_compare, frozen, home, size) -> None:
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await loaded(pilot)
+        await pilot.press("n")
+        dialog = await wait_for(pilot, lambda: isinstance(app.screen, NewExportScreen) and app.screen)
+        await pilot.press("down", "down", "space", "p")  # zip of files, then the picker
+        picker = await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen) and app.screen)
+        tree = await wait_for(pilot, lambda: picker.query(ContentTree) and picker.query_one(ContentTree))
+        content = frozen.content_list(1)
+        for key in [("folders", content["folders"][1]["id"]), ("files", content["attachments"][-1]["id"])]:
+            await tick(pilot, tree, key)
+        await wait_for(pilot, lambda: "accepts" in str(picker.query_one("#select-validation").render()))
+        assert dialog.kind == "zip" and tree.model.ticked
+        await pilot.pause(0.2)
+
+    assert snap_compare(make_app(frozen, home), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_epub_screen(snap_compare, frozen, home, size) -> None:
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await loaded(pilot)
+        await pilot.press("e")
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, EpubScreen) and app.screen)
+        await wait_for(pilot, lambda: screen.query_one("#epubs").row_count == 3)
+        await pilot.pause(0.2)
+
+    assert snap_compare(make_app(frozen, home), terminal_size=size, run_before=run_before)
