@@ -10,7 +10,7 @@ from __future__ import annotations
 import zipfile
 
 import pytest
-from conftest import export_cc
+from exporter_runs import export_cc
 from lxml import etree
 from snapshots import rich_snapshot
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 
 import pytest
-from conftest import export_cc
+from exporter_runs import export_cc
 from lxml import etree
 from snapshots import module_selection, rich_snapshot, selective
 from validation import check_cc

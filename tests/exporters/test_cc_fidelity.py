@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 
 import pytest
-from conftest import export_cc, export_quiz_zip
+from exporter_runs import export_cc, export_quiz_zip
 from snapshots import module_selection, rich_snapshot
 
 from tui_exports.exporters.ids import mig_id

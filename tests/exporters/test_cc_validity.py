@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import export_cc, export_quiz_zip
+from exporter_runs import export_cc, export_quiz_zip
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from snapshots import (

@@ -8,7 +8,7 @@ turn into valid packages.
 from __future__ import annotations
 
 import pytest
-from conftest import export_cc, export_quiz_zip
+from exporter_runs import export_cc, export_quiz_zip
 from validation import check_cc, check_qti_zip
 
 from tui_exports.exporters.ids import mig_id

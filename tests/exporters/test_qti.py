@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 
 import pytest
-from conftest import export_quiz_zip
+from exporter_runs import export_quiz_zip
 from lxml import etree
 from snapshots import all_question_types_quiz, rich_snapshot, selective
 

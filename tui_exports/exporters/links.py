@@ -91,13 +91,13 @@ def classify(href: str | None, course_id: int, host: str | None = None) -> Canva
     if not segs:
         return CanvasLink("course", raw, cid, **extra)
     head, rest = segs[0], segs[1:]
-    if head == "files" and rest and rest[0].isdecimal():
+    if head == "files" and rest and rest[0].isdigit():
         return CanvasLink("file", raw, cid, rest[0], "/".join(rest[1:]), **extra)
     if head in ("pages", "wiki") and rest:
         return CanvasLink("page", raw, cid, rest[0], "/".join(rest[1:]), **extra)
-    if head == "modules" and len(rest) >= 2 and rest[0] == "items" and rest[1].isdecimal():
+    if head == "modules" and len(rest) >= 2 and rest[0] == "items" and rest[1].isdigit():
         return CanvasLink("module_item", raw, cid, rest[1], "/".join(rest[2:]), **extra)
-    if head in OBJECT_SEGMENTS and rest and rest[0].isdecimal():
+    if head in OBJECT_SEGMENTS and rest and rest[0].isdigit():
         return CanvasLink(OBJECT_SEGMENTS[head], raw, cid, rest[0], "/".join(rest[1:]), **extra)
     return CanvasLink("course", raw, cid, None, "/".join(segs), **extra)
 
