@@ -255,8 +255,9 @@ class ExportService:
                 context_type="ContentExport", context_id=export_id, user_id=user_id, tag="content_export"
             )
             self.store.update_content_export(export_id, progress_id=progress.id)
+        created = self.store.content_export(export_id)  # read before a runner can move it
         self.on_queued()
-        return self.store.content_export(export_id)  # type: ignore[return-value]
+        return created  # type: ignore[return-value]
 
     def list_content_exports(
         self, user_id: int, context_type: ContextType, context_id: int, page: Any = 1, per_page: Any = PER_PAGE
@@ -322,8 +323,9 @@ class ExportService:
                 context_type="EpubExport", context_id=epub_id, user_id=user_id, tag="epub_export"
             )
             self.store.update_epub_export(epub_id, progress_id=progress.id)
+        created = self.store.epub_export(epub_id)  # read before a runner can move it
         self.on_queued()
-        return self.store.epub_export(epub_id)  # type: ignore[return-value]
+        return created  # type: ignore[return-value]
 
     def show_epub_export(self, user_id: int, course_id: int, epub_id: int) -> EpubExport:
         course, standing = self.course(user_id, course_id)
