@@ -238,6 +238,7 @@ class ExportsApp(App[None]):
         self.watched_course: int | None = None
         self.watch_epubs = False
         self._wake = threading.Event()
+        self._poll_error: str | None = None
 
     def on_mount(self) -> None:
         if self.keymap:
@@ -272,6 +273,8 @@ class ExportsApp(App[None]):
 
     def _courses_loaded(self, result: tuple[UserSummary, list[UserSummary], list[CourseSummary]]) -> None:
         self.user, self.users, courses = result
+        if not self.main_ready:
+            return
         self.main.set_courses(courses)
         self.update_status()
         self.wake_poller()
@@ -306,8 +309,11 @@ class ExportsApp(App[None]):
             busy = False
             try:
                 busy = self._poll_once()
+                self._poll_error = None
             except BackendError as e:
-                self.call_from_thread(self.main.set_status, f"⚠ {e}")
+                if str(e) != self._poll_error:  # say it once, not every poll
+                    self._poll_error = str(e)
+                    self.call_from_thread(self.notify, str(e), title="Could not refresh", severity="warning")
             if not nap(0.5 if busy else 2.0, self._wake.is_set):
                 return
 
@@ -334,7 +340,14 @@ class ExportsApp(App[None]):
                 out[int(e["id"])] = self.backend.progress(pid)
         return out
 
+    @property
+    def main_ready(self) -> bool:
+        """The main screen is up (messages can still arrive while it is being built or torn down)."""
+        return self.main.is_attached and bool(self.main.query("#history")) and not self._exit
+
     def on_history_loaded(self, msg: HistoryLoaded) -> None:
+        if not self.main_ready:
+            return
         self.main.apply_history(msg)
         self.update_status()
 
@@ -404,7 +417,7 @@ class ExportsApp(App[None]):
         self.post_message(ExportFinished(kind, final, progress, notify))
 
     def on_export_progress(self, msg: ExportProgress) -> None:
-        if msg.kind != "epub":
+        if msg.kind != "epub" and self.main_ready:
             self.main.history.update_progress(msg.export_id, msg.progress)
             if self.main.history.selected_key == str(msg.export_id):
                 self.main.show_detail()
