@@ -32,6 +32,13 @@ async def loaded(pilot) -> None:
     await pilot.pause(0.2)
 
 
+async def press_for(pilot, key: str, screen_type: type):
+    """From the loaded main screen, press ``key`` and return the screen it opens."""
+    await loaded(pilot)
+    await pilot.press(key)
+    return await wait_for(pilot, lambda: isinstance(pilot.app.screen, screen_type) and pilot.app.screen)
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_main_screen(snap_compare, frozen, home, size) -> None:
     assert snap_compare(make_app(frozen, home), terminal_size=size, run_before=loaded)
@@ -40,9 +47,7 @@ def test_main_screen(snap_compare, frozen, home, size) -> None:
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_new_export_dialog(snap_compare, frozen, home, size) -> None:
     async def run_before(pilot) -> None:
-        await loaded(pilot)
-        await pilot.press("n")
-        dialog = await wait_for(pilot, lambda: isinstance(pilot.app.screen, NewExportScreen) and pilot.app.screen)
+        dialog = await press_for(pilot, "n", NewExportScreen)
         await wait_for(pilot, lambda: dialog.errors == [] and "accepts" in str(dialog.query_one("#validation").render()))
         await pilot.pause(0.2)
 
@@ -52,12 +57,9 @@ def test_new_export_dialog(snap_compare, frozen, home, size) -> None:
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_content_picker(snap_compare, frozen, home, size) -> None:
     async def run_before(pilot) -> None:
-        app = pilot.app
-        await loaded(pilot)
-        await pilot.press("n")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, NewExportScreen) and app.screen)
+        dialog = await press_for(pilot, "n", NewExportScreen)
         await pilot.press("down", "down", "space", "p")  # zip of files, then the picker
-        picker = await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen) and app.screen)
+        picker = await wait_for(pilot, lambda: isinstance(pilot.app.screen, PickerScreen) and pilot.app.screen)
         tree = await wait_for(pilot, lambda: picker.query(ContentTree) and picker.query_one(ContentTree))
         content = frozen.content_list(1)
         for key in [("folders", content["folders"][1]["id"]), ("files", content["attachments"][-1]["id"])]:
@@ -72,10 +74,7 @@ def test_content_picker(snap_compare, frozen, home, size) -> None:
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_epub_screen(snap_compare, frozen, home, size) -> None:
     async def run_before(pilot) -> None:
-        app = pilot.app
-        await loaded(pilot)
-        await pilot.press("e")
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, EpubScreen) and app.screen)
+        screen = await press_for(pilot, "e", EpubScreen)
         await wait_for(pilot, lambda: screen.query_one("#epubs").row_count == 3)
         await pilot.pause(0.2)
 

@@ -446,10 +446,8 @@ class ExportsApp(App[None]):
         self.push_screen(HelpScreen(self.key_rows()))
 
     def key_rows(self) -> list[tuple[str, str, str, str]]:
-        from .widgets import DetailPanel as _Detail
-
         areas = [("everywhere", ExportsApp), ("main screen", MainScreen), ("course list", CourseList),
-                 ("export history", HistoryTable), ("detail panel", _Detail), ("new export", NewExportScreen),
+                 ("export history", HistoryTable), ("detail panel", DetailPanel), ("new export", NewExportScreen),
                  ("content picker", PickerScreen), ("content tree", ContentTree), ("ePub screen", EpubScreen)]  # fmt: skip
         rows = [("everywhere", "ctrl+p", "Command palette", "-"), ("everywhere", "tab / shift+tab", "Next / previous pane", "-")]
         for area, cls in areas:
