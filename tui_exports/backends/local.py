@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
+from ..canvas_json import course_epub_export_json
 from ..engine import ApiError, ExportService, JobRunner
 from ..engine.permissions import can_create_epub
-from ..engine.select import check_ids, parse_select
-from ..engine.snapshot import build_snapshot
 from ..engine.worker import ensure_worker
-from ..model import ContextType, ExportType
+from ..model import ContextType
 from ..paths import Home
 from .base import BackendError, CourseSummary, FetchProgress, UserSummary
 
@@ -81,21 +80,8 @@ class LocalBackend:
     def validate_select(self, context_type: ContextType, context_id: int, export_type: str,
                         select: dict[str, Any] | None) -> list[str]:  # fmt: skip
         """What the engine would answer to this request, without queuing anything."""
-        svc = self.service
         try:
-            course, standing = svc._context(self.user_id, context_type, context_id)
-            from ..engine.permissions import check_course_create, check_export_type
-
-            etype = check_export_type(context_type, export_type)
-            if context_type is ContextType.COURSE:
-                check_course_create(standing, etype)
-            request = parse_select(select, etype)
-            user = svc.user(self.user_id)
-            if context_type is ContextType.COURSE:
-                snap = build_snapshot(svc.library, context_id, user, standing.role)
-            else:
-                snap = svc._snapshot(context_type, context_id, user, course, standing)
-            check_ids(request, snap)
+            self.service.check_content_export(self.user_id, context_type, context_id, export_type, select)
         except ApiError as e:
             return [f"{x['field']}: {x['message']}" if "field" in x else x["message"] for x in e.errors] or [e.describe()]
         return []
@@ -129,8 +115,6 @@ class LocalBackend:
     def create_epub_export(self, course_id: int) -> dict[str, Any]:
         ep = self._call(self.service.create_epub_export, self.user_id, course_id)
         course = self.service.content.course(course_id)
-        from ..canvas_json import course_epub_export_json
-
         return course_epub_export_json(course, self.service.epub_export_json(ep, self.user_id))
 
     def epub_exports(self) -> list[dict[str, Any]]:
@@ -138,8 +122,6 @@ class LocalBackend:
 
     def epub_export(self, course_id: int, epub_id: int) -> dict[str, Any]:
         ep = self._call(self.service.show_epub_export, self.user_id, course_id, epub_id)
-        from ..canvas_json import course_epub_export_json
-
         return course_epub_export_json(self.service.content.course(course_id), self.service.epub_export_json(ep, self.user_id))
 
     def fetch_file(self, attachment: dict[str, Any], dest_dir: Path | None = None,
@@ -158,5 +140,3 @@ class LocalBackend:
             self.runner.stop(wait=False)
         self.service.close()
 
-
-__all__ = ["LocalBackend", "ExportType"]

@@ -212,6 +212,28 @@ class ExportService:
             raise Unauthorized("you can only export your own user files")
         return None, None
 
+    def check_content_export(
+        self, user_id: int, context_type: ContextType, context_id: int, export_type: str | None,
+        select: Any = None, *, version: str | None = None,
+    ) -> tuple[ExportType, SelectRequest, str | None]:
+        """Every check a create makes, writing nothing: (type, checked select, CC version).
+
+        The picker calls it on each tick, so a person sees the engine's answer before starting.
+        """  # fmt: skip
+        course, standing = self._context(user_id, context_type, context_id)
+        etype = perms.check_export_type(context_type, export_type)
+        if context_type is ContextType.COURSE:
+            perms.check_course_create(standing, etype)
+        cc_version = None
+        if etype is ExportType.COMMON_CARTRIDGE:
+            cc_version = CC_VERSIONS.get(str(version or "1.1.0"))
+            if cc_version is None:
+                raise BadRequest("invalid version", [{"field": "version", "message": f"'{version}' is not 1.1 or 1.3"}])
+        request = parse_select(select, etype)
+        snap = self._snapshot(context_type, context_id, self.user(user_id), course, standing)
+        where = {"Course": "this course", "Group": "this group", "User": "your files"}[context_type.value]
+        return etype, check_ids(request, snap, where), cc_version
+
     def create_content_export(
         self,
         user_id: int,
@@ -224,20 +246,10 @@ class ExportService:
         version: str | None = None,
     ) -> ContentExport:
         """Validate everything, then queue; on any problem nothing is written."""
-        course, standing = self._context(user_id, context_type, context_id)
-        etype = perms.check_export_type(context_type, export_type)
-        if context_type is ContextType.COURSE:
-            perms.check_course_create(standing, etype)
-        cc_version = None
-        if etype is ExportType.COMMON_CARTRIDGE:
-            cc_version = CC_VERSIONS.get(str(version or "1.1.0"))
-            if cc_version is None:
-                raise BadRequest("invalid version", [{"field": "version", "message": f"'{version}' is not 1.1 or 1.3"}])
-        request = parse_select(select, etype)
+        etype, request, cc_version = self.check_content_export(
+            user_id, context_type, context_id, export_type, select, version=version
+        )
         user = self.user(user_id)
-        snap = self._snapshot(context_type, context_id, user, course, standing)
-        where = {"Course": "this course", "Group": "this group", "User": "your files"}[context_type.value]
-        request = check_ids(request, snap, where)
         settings: dict[str, Any] = {
             "select": request.to_json(),
             "skip_notifications": bool(skip_notifications),
