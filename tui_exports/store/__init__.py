@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..paths import Home
 from .blobs import BlobStore
-from .content import ContentStore, ContextFiles, CourseBundle, role_of
+from .content import ContentStore, ContextFiles, CourseBundle
 from .db import Database, LibraryTooNew, iso, parse_iso, utcnow
 from .exports import ExportStore
 from .remote import RemoteExportStore
@@ -41,5 +41,5 @@ class Library:
 
 __all__ = [
     "Library", "BlobStore", "ContentStore", "ContextFiles", "CourseBundle", "Database",
-    "ExportStore", "LibraryTooNew", "RemoteExportStore", "TokenStore", "iso", "parse_iso", "role_of", "utcnow",
+    "ExportStore", "LibraryTooNew", "RemoteExportStore", "TokenStore", "iso", "parse_iso", "utcnow",
 ]  # fmt: skip

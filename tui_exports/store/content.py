@@ -22,7 +22,6 @@ from ..model import (
     Quiz,
     QuizGroup,
     QuizQuestion,
-    Role,
     Rubric,
     User,
 )
@@ -295,10 +294,3 @@ class ContentStore:
 
     def _one(self, sql: str, *params: Any) -> dict[str, Any] | None:
         return next(iter(self.db.query(sql, list(params))), None)
-
-
-def role_of(enrollments: Iterable[Enrollment]) -> Role | None:
-    """The strongest role among a user's enrollments in one course."""
-    order = [Role.TEACHER, Role.TA, Role.DESIGNER, Role.STUDENT, Role.OBSERVER]
-    roles = {e.role for e in enrollments}
-    return next((r for r in order if r in roles), None)
