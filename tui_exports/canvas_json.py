@@ -8,15 +8,19 @@ Canvas swallows) and, for local use, ``path`` on a file (where it is on disk).
 from __future__ import annotations
 
 import mimetypes
+from datetime import datetime, timezone
 from typing import Any
 
 from .model import Attachment, ContentExport, ContextType, Course, EpubExport, Progress
 
 
-def iso(dt) -> str | None:
+def iso(dt: datetime | None) -> str | None:
+    """Canvas's timestamp form: ISO 8601 in UTC with a ``Z`` (a naive time is taken as UTC)."""
     if dt is None:
         return None
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 MIME_CLASSES = {

@@ -11,6 +11,7 @@ from typing import Iterator
 
 import sqlite_utils
 
+from ..canvas_json import iso
 from .schema import LATEST_VERSION, MIGRATIONS
 
 
@@ -20,15 +21,6 @@ class LibraryTooNew(RuntimeError):
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
-
-
-def iso(dt: datetime | None) -> str | None:
-    """Canvas's timestamp form: ISO 8601 in UTC with a ``Z``."""
-    if dt is None:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_iso(value: str | None) -> datetime | None:
