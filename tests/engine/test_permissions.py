@@ -14,7 +14,7 @@ ASTR, HIST, CS = 1, 2, 3
 
 
 def _enroll_observer(service, course_id, key="observer1"):
-    from tui_exports.model import Enrollment, Role, User
+    from tui_exports.model import Role, User
 
     with service.library.transaction():
         uid = service.content.next_ids()["users"]

@@ -9,7 +9,6 @@ import time
 import zipfile
 from pathlib import Path
 
-import pytest
 
 from tui_exports.model import ContextType as C
 from tui_exports.model import ExportResult, OutputFile
