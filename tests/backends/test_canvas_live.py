@@ -118,3 +118,88 @@ def test_bad_token_and_someone_elses_export(server, client_library):
     assert e.value.status == 400
     for b in (bad, student, teacher):
         b.close()
+
+
+class CutEveryDownload(httpx.HTTPTransport):
+    """Real HTTP, but every file body stops after ``at`` bytes, as a dropped connection does."""
+
+    def __init__(self, at: int):
+        super().__init__()
+        self.at = at
+        self.seen: list[tuple[str | None, str | None, int]] = []  # (Range, If-Range, status) of downloads
+
+    def handle_request(self, request):
+        response = super().handle_request(request)
+        if "/files/" not in request.url.path:
+            return response
+        self.seen.append((request.headers.get("range"), request.headers.get("if-range"), response.status_code))
+        if self.at is None:
+            return response
+        inner, at = response.stream, self.at
+
+        class Cut(httpx.SyncByteStream):
+            def __iter__(self):
+                sent = 0
+                for chunk in inner:
+                    yield chunk[: at - sent]
+                    sent += len(chunk[: at - sent])
+                    if sent >= at:
+                        raise httpx.RemoteProtocolError("peer closed connection")
+
+            def close(self):
+                inner.close()
+
+        return httpx.Response(response.status_code, headers=response.headers, stream=Cut(), request=request)
+
+
+def _exported_zip(server, client_library):
+    base_url, _, tokens = server
+    b = CanvasBackend(base_url, tokens["teacher"], library=client_library, backoff=0.01)
+    ce = b.wait_content_export(C, 1, b.create_content_export(C, 1, "zip"), interval=0.05, timeout=20)
+    b.close()
+    return ce["attachment"]
+
+
+def _run(server, client_library, att, folder, transport=None, retries=4):
+    """One run of the program: a new backend over the same download folder."""
+    base_url, _, tokens = server
+    b = CanvasBackend(base_url, tokens["teacher"], library=client_library, backoff=0.01, retries=retries,
+                      transport=transport)  # fmt: skip
+    try:
+        return b.fetch_file(att, folder)
+    finally:
+        b.close()
+
+
+def test_download_resumes_in_a_later_run_on_real_server(server, client_library, tmp_path):
+    """Run 1 is cut every time and gives up; run 2 asks the server for the rest (Range + If-Range → 206)."""
+    _, service, _ = server
+    att = _exported_zip(server, client_library)
+    on_disk = service.attachment(att["id"]).path.read_bytes()
+    folder = tmp_path / "dl"
+    first = CutEveryDownload(100)
+    with pytest.raises(BackendError, match="was kept"):
+        _run(server, client_library, att, folder, first, retries=1)
+    assert first.seen == [(None, None, 200), ("bytes=100-", first.seen[1][1], 206)]
+    assert (folder / f"{att['filename']}.part").stat().st_size == 200
+    assert not (folder / att["filename"]).exists()
+    second = CutEveryDownload(None)
+    path = _run(server, client_library, att, folder, second)
+    assert path.read_bytes() == on_disk
+    (rng, if_range, status), = second.seen
+    assert rng == "bytes=200-" and if_range.startswith('"') and status == 206
+    assert sorted(p.name for p in folder.iterdir()) == [att["filename"]]
+
+
+def test_download_of_a_file_changed_between_runs_on_real_server(server, client_library, tmp_path):
+    """The served file changes after run 1: its ETag no longer matches, the server sends it whole."""
+    _, service, _ = server
+    att = _exported_zip(server, client_library)
+    with pytest.raises(BackendError):
+        _run(server, client_library, att, tmp_path, CutEveryDownload(100), retries=0)
+    blob = service.attachment(att["id"]).path
+    blob.write_bytes(b"another file entirely" * 500)
+    second = CutEveryDownload(None)
+    path = _run(server, client_library, {**att, "size": None}, tmp_path, second)
+    assert path.read_bytes() == blob.read_bytes()
+    assert [(r, s) for r, _, s in second.seen] == [("bytes=100-", 200)]

@@ -249,3 +249,25 @@ def test_download_with_verifier_and_token(client, auth, run_jobs, service):
     assert client.get("/files/999/download", headers=auth()).status_code == 404
     other = service.attachment(att["id"])
     assert client.get(f"/files/999/download?verifier={other.uuid}").status_code == 401
+
+
+def test_download_ranges_for_resuming_clients(client, auth, run_jobs, service):
+    """Starlette's FileResponse answers Range and If-Range itself: what CanvasBackend resumes with."""
+    ce = create_zip(client, auth)
+    run_jobs()
+    att = client.get(f"{CE}/{ce['id']}", headers=auth()).json()["attachment"]
+    on_disk = service.attachment(att["id"]).path.read_bytes()
+    whole = client.get(att["url"])
+    assert whole.headers["accept-ranges"] == "bytes" and whole.headers["etag"] and whole.headers["last-modified"]
+    size = len(on_disk)
+    r = client.get(att["url"], headers={"Range": "bytes=100-", "If-Range": whole.headers["etag"]})
+    assert r.status_code == 206 and r.content == on_disk[100:]
+    assert r.headers["content-range"] == f"bytes 100-{size - 1}/{size}"
+    r = client.get(att["url"], headers={"Range": "bytes=100-", "If-Range": whole.headers["last-modified"]})
+    assert r.status_code == 206 and r.content == on_disk[100:]
+    r = client.get(att["url"], headers={"Range": "bytes=100-", "If-Range": '"another-version"'})
+    assert r.status_code == 200 and r.content == on_disk  # changed since: the whole file
+    r = client.get(att["url"], headers={"Range": f"bytes={size}-"})
+    assert r.status_code == 416 and r.headers["content-range"] == f"bytes */{size}"
+    r = client.get(f"/files/{att['id']}/download", headers={**auth(), "Range": "bytes=0-9"})  # with a token too
+    assert r.status_code == 206 and r.content == on_disk[:10]

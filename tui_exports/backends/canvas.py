@@ -3,8 +3,9 @@
 Every call has a timeout; lists follow ``Link: rel="next"``; 429, 5xx and dropped
 connections are retried with bounded back-off (``Retry-After`` is honoured) and the
 client slows down when ``X-Rate-Limit-Remaining`` runs low.  Downloads stream to
-``<name>.part``, resume with ``Range`` after a dropped connection when the server
-allows it, and are renamed to the final name only once complete.
+``<name>.part`` and resume with ``Range`` (and ``If-Range``) after a dropped connection,
+in this run or a later one (``partial.py``: the sidecar that says what a ``.part`` holds);
+only a complete file is renamed to the final name.
 
 The token lives only in the HTTP client's headers: it is never logged, printed or stored.
 """
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import email.utils
 import logging
-import os
 import re
 import time
 from pathlib import Path
@@ -28,6 +28,7 @@ from ..engine.select import parse_select
 from ..model import ContextType
 from ..store import Library
 from .base import BackendError, CourseSummary, FetchProgress, UserSummary, progress_id_of
+from .partial import PartialDownload, file_id_of
 
 log = logging.getLogger(__name__)
 
@@ -427,51 +428,81 @@ class CanvasBackend:
     # ------------------------------------------------------------------ files
     def fetch_file(self, attachment: dict[str, Any], dest_dir: Path | None = None,
                    progress: FetchProgress | None = None) -> Path:  # fmt: skip
-        """Stream the file to ``dest_dir`` (default: the downloads folder) through ``<name>.part``."""
+        """Stream the file to ``dest_dir`` (default: the downloads folder) through ``<name>.part``.
+
+        A ``.part`` left by an earlier attempt or run is continued with ``Range`` when its
+        sidecar (``<name>.part.json``) says it holds the beginning of this same file, with
+        ``If-Range`` so a changed file comes back whole; otherwise it starts over. Only the
+        final atomic rename makes ``<name>``."""
         url = attachment.get("url")
         if not url:
             raise BackendError("this file has no download URL (it may be locked or expired)")
         name = _safe_name(attachment.get("filename") or attachment.get("display_name") or f"file-{attachment.get('id')}")
         folder = Path(dest_dir or self.downloads)
         folder.mkdir(parents=True, exist_ok=True)
-        final, part = folder / name, folder / f"{name}.part"
-        expected = attachment.get("size")
-        part.unlink(missing_ok=True)  # a .part from another run may be of another file
-        failures = 0
+        final = folder / name
+        size = attachment.get("size")
+        dl = PartialDownload.open(folder / f"{name}.part", self.base_url, file_id_of(attachment, url),
+                                  int(size) if isinstance(size, int) else None)  # fmt: skip
+        failures = restarts = 0
         while True:
             try:
-                if self._download_into(url, part, expected, progress):
+                if restarts > self.retries:
+                    raise BackendError(f"{self.label} kept answering the download of {name} with parts of another file")
+                if self._download_into(url, dl, progress):
                     break
                 error: Exception = BackendError("the connection closed before the whole file arrived")
             except (httpx.TransportError, httpx.StreamError) as e:
                 error = e
+            except _StartOver as e:  # the .part does not fit the file the server has now
+                log.info("download of %s starts over: %s", name, e)
+                dl.discard()
+                restarts += 1
+                continue
+            except BackendError as e:
+                if e.status == 416 and dl.have():  # our .part is not a prefix of the file (or is all of it)
+                    dl.discard()
+                    restarts += 1
+                    continue
+                raise
             failures += 1
             if failures > self.retries:
                 raise BackendError(f"downloading {name} from {self.label} failed {failures} times ({error}); "
-                                   f"{part.name} was kept incomplete") from None  # fmt: skip
+                                   f"{dl.part.name} was kept and the next download of this file continues it") from None  # fmt: skip
             self._wait(failures - 1, None, error)
-        with open(part, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(part, final)
+        dl.finish(final)
         owner = self._attachment_owner.get(int(attachment["id"])) if attachment.get("id") is not None else None
         if owner:
             kind, remote_id, course_id, export_type = owner
             self._record(kind, remote_id, export_type, "downloaded", course_id, str(final))
         return final
 
-    def _download_into(self, url: str, part: Path, expected: int | None, progress: FetchProgress | None) -> bool:
-        """One attempt; resumes from the ``.part`` when the server honours ``Range``. True when complete."""
-        have = part.stat().st_size if part.exists() else 0
-        headers = {"Range": f"bytes={have}-"} if have else {}
-        response = self._send("GET", url, stream=True, headers=headers)
+    def _download_into(self, url: str, dl: PartialDownload, progress: FetchProgress | None) -> bool:
+        """One attempt: continue the ``.part`` on a matching 206, start it over on a 200.
+        True when the whole file is there."""
+        have = dl.have()
+        response = self._send("GET", url, stream=True, headers=dl.resume_headers())
         try:
-            if response.status_code == 206 and _range_start(response) == have:
-                mode = "ab"
-            else:  # no resume support (or a fresh start): begin again from byte 0
-                have, mode = 0, "wb"
-            length = response.headers.get("content-length")
-            total = have + int(length) if length and length.isdigit() else expected
-            with open(part, mode) as f:
+            etag, modified = response.headers.get("etag"), response.headers.get("last-modified")
+            if have and response.status_code == 206:
+                start, total = _content_range(response)
+                if start != have:
+                    raise _StartOver(f"asked for bytes {have}- and got {response.headers.get('content-range')!r}")
+                if not dl.matches(size=total, etag=etag, last_modified=modified):
+                    raise _StartOver("the file changed on the server since the .part was begun")
+                if dl.size is None:
+                    dl.size = total
+                f = open(dl.part, "ab")
+                if progress:
+                    progress(have, total if total is not None else dl.size)
+            else:  # a fresh start, or the server sent the whole file (no Range support, or If-Range said changed)
+                if response.status_code == 206:
+                    raise _StartOver("a partial answer to a request for the whole file")
+                length = response.headers.get("content-length")
+                have = 0
+                f = dl.start_over(size=int(length) if length and length.isdigit() else None, etag=etag, last_modified=modified)
+            total = dl.size
+            with f:
                 for chunk in response.iter_bytes():  # as they arrive: a drop loses nothing buffered
                     f.write(chunk)
                     have += len(chunk)
@@ -479,7 +510,9 @@ class CanvasBackend:
                         progress(have, total)
         finally:
             response.close()
-        return total is None or have >= total
+        if total is not None and have > total:
+            raise BackendError(f"{self.label} sent {have} bytes of a {total}-byte file")
+        return total is None or have == total
 
     def close(self) -> None:
         self._client.close()
@@ -492,9 +525,16 @@ def _reasons(record: dict[str, Any]) -> str:
     return f": {'; '.join(errors)}" if errors else ""
 
 
-def _range_start(response: httpx.Response) -> int | None:
-    m = re.match(r"bytes (\d+)-", response.headers.get("content-range", ""))
-    return int(m.group(1)) if m else None
+class _StartOver(Exception):
+    """The ``.part`` cannot be continued with what the server sent; drop it and ask again."""
+
+
+def _content_range(response: httpx.Response) -> tuple[int | None, int | None]:
+    """``Content-Range: bytes 100-999/1000`` → (100, 1000); unknown parts are None."""
+    m = re.fullmatch(r"\s*bytes\s+(\d+)-\d+/(\d+|\*)\s*", response.headers.get("content-range", ""))
+    if not m:
+        return None, None
+    return int(m.group(1)), (int(m.group(2)) if m.group(2) != "*" else None)
 
 
 def _safe_name(name: str) -> str:

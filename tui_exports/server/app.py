@@ -343,6 +343,8 @@ class Api:
 
 
 def _file_response(att: Any) -> Response:
+    """The file, streamed. Starlette's FileResponse answers ``Range`` (206, 416) and ``If-Range``
+    against the ETag / Last-Modified it sends, which is what resuming clients need."""
     if not att.path.is_file():
         return json_response(NOT_FOUND, 404)
     return FileResponse(att.path, media_type=att.content_type, filename=att.display_name)
