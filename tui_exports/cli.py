@@ -106,6 +106,19 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("path", type=Path)
     lsub.add_parser("users", help="list the users of the library")
     lsub.add_parser("path", help="print where the library is on disk")
+    sp = lsub.add_parser("generate", help="add a synthetic course of a chosen size (benchmarks, tests)",
+                         description="Generate a synthetic course: pages of linked HTML, quizzes of mixed question "
+                         "types, files mixing incompressible media and compressible text/PDF, modules. It is "
+                         "added to the library (its id is printed), or written as a course folder with --out.")
+    for flag, default, what in (("--pages", 20, "pages"), ("--quizzes", 2, "quizzes"),
+                                ("--questions-per-quiz", 10, "questions in each quiz"), ("--files", 10, "files"),
+                                ("--modules", 4, "modules")):  # fmt: skip
+        sp.add_argument(flag, type=int, default=default, metavar="N", help=f"{what} (default {default})")
+    sp.add_argument("--file-mb", type=float, default=5.0, metavar="N",
+                    help="total size of all the files, in MiB (default 5)")  # fmt: skip
+    sp.add_argument("--seed", type=int, default=1, metavar="S", help="same seed, same course, byte for byte (default 1)")
+    sp.add_argument("--out", type=Path, metavar="DIR",
+                    help="write a course folder (the data/ format) here instead of adding it to the library")
 
     sp = sub.add_parser("serve", help="serve the library over Canvas's REST API")
     sp.add_argument("--host", default="127.0.0.1")
@@ -322,6 +335,8 @@ def _course_json(x) -> dict[str, Any]:
 def _library_command(args, home: Home) -> int:
     from .engine import ExportService
 
+    if args.library_command == "generate":
+        return _generate(args, home)
     service = ExportService.open(home)
     try:
         if args.library_command == "add":
@@ -341,6 +356,41 @@ def _library_command(args, home: Home) -> int:
             print(home.data)
     finally:
         service.close()
+    return EXIT_OK
+
+
+def _generate(args, home: Home) -> int:
+    """``library generate``: a synthetic course into the library (prints its id) or a folder (--out)."""
+    from .importers.synthetic import CourseSpec, generate_course, write_course_folder
+
+    try:
+        spec = CourseSpec(pages=args.pages, quizzes=args.quizzes, questions_per_quiz=args.questions_per_quiz,
+                          files=args.files, file_mb=args.file_mb, modules=args.modules, seed=args.seed)  # fmt: skip
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_REQUEST
+    say = lambda message: print(f"generate: {message}", file=sys.stderr)  # noqa: E731
+    if args.out is not None:
+        try:
+            folder = write_course_folder(spec, args.out, progress=say)
+        except FileExistsError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return EXIT_BAD_REQUEST
+        print(f"wrote course folder {folder} (load it with: tui-exports library add DIR)", file=sys.stderr)
+        print(folder)
+        return EXIT_OK
+    from .engine import ExportService
+
+    service = ExportService.open(home)
+    try:
+        owner = service.content.user_key(service.owner_id()) or "teacher"
+        report = generate_course(service.library, spec, teacher_key=owner, progress=say)
+    finally:
+        service.close()
+    for w in report.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    print(f"added course {report.course_id}: {report.name}", file=sys.stderr)
+    print(report.course_id)
     return EXIT_OK
 
 
