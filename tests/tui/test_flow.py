@@ -9,7 +9,8 @@ import pytest
 from tui_exports.model import ContextType
 from tui_exports.tui.app import ExportsApp
 from tui_exports.tui.screens import NewExportScreen, PickerScreen
-from tui_exports.tui.widgets import ContentTree
+from tui_exports.tui.format import path_of
+from tui_exports.tui.widgets import MY_FILES, ContentTree
 
 from .conftest import make_app, settle, tick, wait_for
 
@@ -28,7 +29,7 @@ async def open_dialog(pilot, app: ExportsApp, kind: str) -> NewExportScreen:
     await pilot.pause()
     kinds = list(screen.query_one("#type").query("RadioButton"))
     index = [b.id for b in kinds].index(f"type-{kind}")
-    await pilot.press(*["down"] * index, "space")
+    await pilot.press(*["down"] * index)  # the arrows choose: no space needed
     assert screen.kind == kind
     return screen
 
@@ -70,8 +71,9 @@ async def test_zip_of_two_files_and_a_folder(home: Path, backend) -> None:
                        timeout=20, what="an exported row")  # fmt: skip
         row = table.get_row_at(0)
         assert "✓ exported" in str(row[2]) and row[1] == "zip"
-        path = Path(row[5])
-        assert path.is_file() and path.suffix == ".zip"
+        path = Path(path_of(table.exports[str(row[0])]))
+        assert path.is_file() and path.suffix == ".zip" and row[5] == path.name
+        assert f"file: {path}" in text_of(app.main, "#detail-summary")
         await pilot.press("tab", "c")  # copy from the history
         await settle(pilot, app)
         assert any("Copied" in str(n.message) for n in app._notifications)
@@ -94,6 +96,9 @@ async def test_rejected_selection_starts_nothing(home: Path, backend) -> None:
         await pilot.press("enter")
         await pilot.pause(0.3)
         assert app.screen is picker  # refused: still picking
+        refusal = await wait_for(pilot, lambda: [n for n in app._notifications if "select[pages]" in n.message],
+                                 what="the refusal's toast")  # fmt: skip
+        assert not refusal[0].markup  # shown as written: "[pages]" is not eaten as a markup tag
         await pilot.press("escape", "escape")
         await wait_for(pilot, lambda: app.screen is app.main, what="main screen")
     assert backend.content_exports(ContextType.COURSE, 1)[1] == 0
@@ -151,7 +156,7 @@ async def test_filter_act_as_and_epub_screen(home: Path, backend) -> None:
         await wait_for(pilot, lambda: app.main.courses.option_count == 1, what="filtered list")
         assert app.main.course.course_code == "HIST 390"
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.main.courses.option_count == 3, what="list back")
+        await wait_for(pilot, lambda: app.main.courses.option_count == 4, what="list back (3 courses, My files)")
         ta = next(u for u in app.users if u.key == "ta")
         app.act_as(ta.id)
         await wait_for(pilot, lambda: app.user and app.user.key == "ta", what="act as")
@@ -171,3 +176,55 @@ async def test_themes_render(home: Path, backend, theme: str) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot, app)
         assert app.theme == theme
+
+
+async def test_arrows_choose_what_enter_starts_and_the_choice_is_a_glyph(home: Path, backend) -> None:
+    app = make_app(backend, home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot, app)
+        await pilot.press("n")
+        dialog = await wait_for(pilot, lambda: isinstance(app.screen, NewExportScreen) and app.screen, what="dialog")
+        await pilot.pause()
+        await pilot.press("down", "down")
+        buttons = {b.id: str(b.render()) for b in dialog.query("RadioButton")}
+        assert "●" in buttons["type-zip"] and "●" not in buttons["type-common_cartridge"]
+        assert "✓" not in str(dialog.query_one("#skip").render())
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is app.main, what="main screen")
+        await settle(pilot, app)
+    exports, _ = backend.content_exports(ContextType.COURSE, 1)
+    assert [e["export_type"] for e in exports] == ["zip"]
+
+
+async def test_group_exports_in_the_course_history_and_user_exports_under_my_files(home: Path, backend) -> None:
+    course = next(c for c in backend.courses() if c.course_code == "CS 110")
+    group = backend.groups(course.id)[0]
+    app = make_app(backend, home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot, app)
+        courses = app.main.courses
+        courses.highlighted = next(i for i in range(courses.option_count)
+                                   if courses.get_option_at_index(i).id == str(course.id))  # fmt: skip
+        await pilot.press("n")
+        dialog = await wait_for(pilot, lambda: isinstance(app.screen, NewExportScreen) and app.screen, what="dialog")
+        await pilot.pause()
+        await pilot.press("down", "down", "tab", "down")  # zip of files, then the first group
+        assert dialog.context == (ContextType.GROUP, group["id"])
+        await pilot.press("enter")
+        table = app.main.history
+        await wait_for(pilot, lambda: table.row_count and "exported" in str(table.get_row_at(0)[2]), what="group row")
+        assert table.get_row_at(0)[1] == "zip·group"
+        assert f"group: {group['name']}" in text_of(app.main, "#detail-summary")
+
+        courses.highlighted = courses.option_count - 1
+        await wait_for(pilot, lambda: app.main.course is MY_FILES, what="My files")
+        await pilot.press("n")
+        dialog = await wait_for(pilot, lambda: isinstance(app.screen, NewExportScreen) and app.screen, what="dialog")
+        await pilot.pause()
+        assert dialog.kind == "zip" and dialog.context[0] is ContextType.USER
+        assert dialog.query_one("#type-common_cartridge").disabled
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: table.course_id == MY_FILES.id and table.row_count
+                       and "exported" in str(table.get_row_at(0)[2]), what="user export row")  # fmt: skip
+    user_exports, _ = backend.content_exports(ContextType.USER, backend.current_user().id)
+    assert len(user_exports) == 1

@@ -58,7 +58,7 @@ def test_new_export_dialog(snap_compare, frozen, home, size) -> None:
 def test_content_picker(snap_compare, frozen, home, size) -> None:
     async def run_before(pilot) -> None:
         dialog = await press_for(pilot, "n", NewExportScreen)
-        await pilot.press("down", "down", "space", "p")  # zip of files, then the picker
+        await pilot.press("down", "down", "p")  # zip of files (the arrows choose), then the picker
         picker = await wait_for(pilot, lambda: isinstance(pilot.app.screen, PickerScreen) and pilot.app.screen)
         tree = await wait_for(pilot, lambda: picker.query(ContentTree) and picker.query_one(ContentTree))
         content = frozen.content_list(1)

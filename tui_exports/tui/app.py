@@ -23,11 +23,12 @@ from ..model import ContextType
 from ..paths import Home
 from .format import DONE_STATES, is_running, path_of
 from .screens import EpubScreen, ExportRequest, HelpScreen, NewExportScreen, PickerScreen
-from .widgets import ContentTree, CourseList, DetailPanel, HistoryTable
+from .widgets import MY_FILES, ContentTree, CourseList, DetailPanel, HistoryTable
 from .work import EpubsLoaded, ExportFinished, ExportProgress, HistoryLoaded, in_thread, nap
 
 STYLES = Path(__file__).resolve().parent.parent.parent / "styles"
 FINISHED = {"completed", "failed", "canceled"}
+NARROW = 100  # below this width the course list stacks above the history (see HORIZONTAL_BREAKPOINTS)
 
 
 class MainScreen(Screen):
@@ -74,8 +75,13 @@ class MainScreen(Screen):
         return self.courses.highlighted_course
 
     def set_courses(self, courses: list[CourseSummary]) -> None:
+        self.courses.one_line = self.app.size.width < NARROW
         self.courses.set_courses(courses, self.query_one("#course-filter", Input).value)
         self.course_changed()
+
+    def on_resize(self) -> None:
+        if self.courses.option_count and self.courses.one_line != (self.app.size.width < NARROW):
+            self.set_courses(self.courses.courses)
 
     @on(OptionList.OptionHighlighted, "#courses")
     def course_changed(self) -> None:
@@ -111,6 +117,9 @@ class MainScreen(Screen):
             screen = NewExportScreen(self.app.backend, course, groups, user.id if user else 0)
             self.app.push_screen(screen, self.app.start_export)
 
+        if course is MY_FILES:
+            ask([])
+            return
         in_thread(self, "groups", self.app.backend.groups, course.id, then=ask, on_error=lambda _: ask([]))
 
     def action_epub(self) -> None:
@@ -217,7 +226,7 @@ def load_config(path: Path) -> tuple[dict[str, str], str | None, str | None]:
 class ExportsApp(App[None]):
     CSS_PATH = STYLES / "app.tcss"
     TITLE = "tui-exports"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
     COMMANDS = App.COMMANDS | {ExportsCommands}
     BINDINGS = [
         Binding("question_mark,f1", "help", "Help", id="help", tooltip="Every key"),
@@ -236,6 +245,8 @@ class ExportsApp(App[None]):
         self.user: UserSummary | None = None
         self.users: list[UserSummary] = []
         self.watched_course: int | None = None
+        self.group_names: dict[int, dict[int, str]] = {}  # course → its groups you may export
+        self.busy_groups: dict[int, set[int]] = {}  # course → groups whose exports the history shows
         self.watch_epubs = False
         self._wake = threading.Event()
         self._poll_error: str | None = None
@@ -253,6 +264,10 @@ class ExportsApp(App[None]):
         self.push_screen(self.main)
         self.load_courses()
         self.poll()
+
+    def notify(self, message: str, *, markup: bool = False, **kwargs: Any) -> None:
+        """Never as markup: messages carry select keys (``[modules]``), paths and course titles."""
+        super().notify(message, markup=False, **kwargs)
 
     # -- errors are messages, never tracebacks
     def show_error(self, message: str) -> None:
@@ -273,6 +288,8 @@ class ExportsApp(App[None]):
 
     def _courses_loaded(self, result: tuple[UserSummary, list[UserSummary], list[CourseSummary]]) -> None:
         self.user, self.users, courses = result
+        self.group_names.clear()  # another user (act as) may have other groups
+        self.busy_groups.clear()
         if not self.main_ready:
             return
         self.main.set_courses(courses)
@@ -321,7 +338,7 @@ class ExportsApp(App[None]):
         busy = False
         course_id = self.watched_course
         if course_id is not None:
-            exports, _ = self.backend.content_exports(ContextType.COURSE, course_id, 1, 50)
+            exports = self._course_history(course_id)
             progress = self._progress_of(exports)
             busy = bool(progress)
             self.post_message(HistoryLoaded(course_id, exports, progress))
@@ -331,6 +348,28 @@ class ExportsApp(App[None]):
             busy = busy or bool(progress)
             self.post_message(EpubsLoaded(items, progress))
         return busy
+
+    def _course_history(self, course_id: int) -> list[dict[str, Any]]:
+        """The course's exports and those of its groups, newest first.
+
+        A course may have many groups: all are looked at once when the course is first
+        shown; after that only the groups that have exports (or one just started) are.
+        """
+        if course_id == MY_FILES.id:
+            user = self.user or self.backend.current_user()
+            return self.backend.content_exports(ContextType.USER, user.id, 1, 50)[0]
+        exports, _ = self.backend.content_exports(ContextType.COURSE, course_id, 1, 50)
+        names = self.group_names.get(course_id)
+        busy = self.busy_groups.setdefault(course_id, set())
+        if names is None:
+            names = self.group_names[course_id] = {int(g["id"]): str(g["name"]) for g in self.backend.groups(course_id)}
+            busy.update(names)
+        for group_id in sorted(busy):
+            found, _ = self.backend.content_exports(ContextType.GROUP, group_id, 1, 50)
+            if not found:
+                busy.discard(group_id)
+            exports += [dict(e, _scope=f"group: {names.get(group_id, group_id)}") for e in found]
+        return sorted(exports, key=lambda e: int(e["id"]), reverse=True)
 
     def _progress_of(self, exports: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
         out = {}
@@ -343,7 +382,8 @@ class ExportsApp(App[None]):
     @property
     def main_ready(self) -> bool:
         """The main screen is up (messages can still arrive while it is being built or torn down)."""
-        return self.main.is_attached and bool(self.main.query("#history")) and not self._exit
+        parts = ("#courses", "#history", "#detail")  # torn down one by one when the app exits
+        return self.main.is_attached and not self._exit and all(self.main.query(p) for p in parts)
 
     def on_history_loaded(self, msg: HistoryLoaded) -> None:
         if not self.main_ready:
@@ -375,6 +415,8 @@ class ExportsApp(App[None]):
         except BackendError as e:
             self.call_from_thread(self.show_error, f"Could not start the export: {e}")
             return
+        if request.context_type is ContextType.GROUP:
+            self.busy_groups.setdefault(request.course.id, set()).add(request.context_id)
         self.wake_poller()
         self._follow(request.kind, export, lambda: backend.content_export(request.context_type, request.context_id,
                                                                           export["id"]),

@@ -108,6 +108,16 @@ def path_of(export: dict[str, Any] | None) -> str | None:
     return att.get("path") if att else None
 
 
+def file_name(path: str | None) -> str:
+    """The history's File column: the name (the detail panel has the whole path)."""
+    return path.replace("\\", "/").rsplit("/", 1)[-1] if path else ""
+
+
+def api_fields(export: dict[str, Any]) -> dict[str, Any]:
+    """The API object without the screen's own ``_`` keys (such as ``_scope``)."""
+    return {k: v for k, v in export.items() if not k.startswith("_")}
+
+
 def short_reason(message: str) -> str:
     """``select[all_pages]: zip exports only folders and files; remove …`` → the middle part."""
     text = message.split(": ", 1)[-1]

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
 from ..backends.base import Backend, CourseSummary
 from ..model import ContextType
@@ -20,7 +20,7 @@ from .format import (
     EXPORT_TYPES, SELECT_BRANCHES, bar, is_running, select_preview, short_reason, short_time, state_text,
 )  # fmt: skip
 from .selection import Key, TickModel
-from .widgets import ContentTree
+from .widgets import MY_FILES, Choice, ChoiceSet, ContentTree, Tick
 from .work import in_thread
 
 
@@ -39,6 +39,8 @@ class ExportRequest:
 def type_reasons(course: CourseSummary) -> dict[str, str]:
     """Export types this person may not create in this course, with why."""
     reasons = {}
+    if course is MY_FILES:
+        return {kind: "your user files export as a zip only" for kind in EXPORT_TYPES if kind != "zip"}
     if not course.can_export_all_types:
         why = f"needs a teacher, TA or designer role (you are {course.role or 'not enrolled'})"
         reasons["common_cartridge"] = reasons["qti"] = why
@@ -75,17 +77,21 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
         with Vertical(id="dialog"):
             yield Label(f"New export — {self.course.course_code}: {self.course.name}", id="dialog-title")
             with Horizontal(id="choices"):
-                with RadioSet(id="type", compact=True):
+                with ChoiceSet(id="type", compact=True):
                     for value, label in EXPORT_TYPES.items():
-                        yield RadioButton(label, value=value == default, disabled=value in self.reasons, id=f"type-{value}")
-                with RadioSet(id="scope", compact=True):
-                    yield RadioButton("the course", value=True, id="scope-course")
+                        yield Choice(label, value=value == default, disabled=value in self.reasons, id=f"type-{value}")
+                with ChoiceSet(id="scope", compact=True):
+                    if self.course is not MY_FILES:
+                        yield Choice("the course", value=True, id="scope-course")
                     for g in self.groups:
-                        yield RadioButton(f"group: {g['name']}", id=f"scope-group-{g['id']}")
-                    yield RadioButton("my user files", id="scope-user")
-            reasons = [f"{EXPORT_TYPES[t]}: {why}" for t, why in self.reasons.items()]
+                        yield Choice(f"group: {g['name']}", id=f"scope-group-{g['id']}")
+                    yield Choice("my user files", value=self.course is MY_FILES, id="scope-user")
+            by_reason: dict[str, list[str]] = {}
+            for kind, why in self.reasons.items():
+                by_reason.setdefault(why, []).append(EXPORT_TYPES[kind])
+            reasons = [f"{', '.join(kinds)}: {why}" for why, kinds in by_reason.items()]
             yield Static(Text("\n".join(reasons), style="italic"), id="type-reasons")
-            yield Checkbox("skip notifications", id="skip", compact=True)
+            yield Tick("skip notifications", id="skip", compact=True)
             with Horizontal(id="content-row"):
                 yield Button("Choose content… (p)", id="choose", compact=True)
                 yield Static(id="content-summary")
@@ -96,18 +102,18 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#type", RadioSet).focus()
+        self.query_one("#type", ChoiceSet).focus()
         self.changed()
 
     # -- the gathered options
     @property
     def kind(self) -> str:
-        pressed = self.query_one("#type", RadioSet).pressed_button
+        pressed = self.query_one("#type", ChoiceSet).pressed_button
         return pressed.id.removeprefix("type-") if pressed and pressed.id else "zip"
 
     @property
     def context(self) -> tuple[ContextType, int]:
-        pressed = self.query_one("#scope", RadioSet).pressed_button
+        pressed = self.query_one("#scope", ChoiceSet).pressed_button
         scope = pressed.id if pressed and pressed.id else "scope-course"
         if scope.startswith("scope-group-"):
             return ContextType.GROUP, int(scope.removeprefix("scope-group-"))
@@ -119,7 +125,7 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
         context_type, context_id = self.context
         select = self.select if self.picker_reason() is None else None
         return ExportRequest(self.course, self.kind, context_type, context_id, select,
-                             self.query_one("#skip", Checkbox).value)  # fmt: skip
+                             self.query_one("#skip", Tick).value)  # fmt: skip
 
     def picker_reason(self) -> str | None:
         if self.kind == "epub":
@@ -128,8 +134,8 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
             return "group and user exports take all their files"
         return None
 
-    @on(RadioSet.Changed)
-    @on(Checkbox.Changed)
+    @on(ChoiceSet.Changed)
+    @on(Tick.Changed)
     def changed(self) -> None:
         reason = self.picker_reason()
         self.query_one("#choose", Button).disabled = reason is not None

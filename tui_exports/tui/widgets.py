@@ -10,25 +10,86 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, OptionList, ProgressBar, Static, Tree
+from textual.widgets import Checkbox, DataTable, OptionList, ProgressBar, RadioButton, RadioSet, Static, Tree
 from textual.widgets.option_list import Option
 from textual.widgets.tree import TreeNode
 
 from ..backends.base import CourseSummary
-from .format import SELECT_BRANCHES, SHORT_TYPES, bar, course_dates, human_size, is_running, path_of, short_time, state_text
+from .format import (
+    SELECT_BRANCHES, SHORT_TYPES, api_fields, bar, course_dates, file_name, human_size, is_running, path_of, short_time,
+    state_text,
+)  # fmt: skip
 from .selection import BRANCH_OF, Key, TickModel
 
 TICKS = {"all": "☑", "none": "☐", "some": "◐"}
 
 
-def course_prompt(c: CourseSummary) -> Text:
+class Choice(RadioButton):
+    """A radio button whose state is a glyph (``●`` chosen, blank not), not colour alone."""
+
+    @property
+    def _button(self):
+        self.BUTTON_INNER = "●" if self.value else " "
+        return super()._button
+
+
+class Tick(Checkbox):
+    """A checkbox drawn ``✓`` when ticked and blank when not (Textual draws ``X`` for both)."""
+
+    @property
+    def _button(self):
+        self.BUTTON_INNER = "✓" if self.value else " "
+        return super()._button
+
+
+class ChoiceSet(RadioSet):
+    """A radio group where the arrows choose, as in GUI radio groups.
+
+    Textual's RadioSet moves a highlight with the arrows and chooses with enter or space;
+    in a dialog where enter means Start, that started exports of a type the person had
+    only highlighted. Here what is highlighted is what is chosen.
+    """
+
+    BINDINGS = [
+        Binding("down,right", "step(1)", "Next option", show=False),
+        Binding("up,left", "step(-1)", "Previous option", show=False),
+    ]
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._highlight_pressed)
+
+    def _highlight_pressed(self) -> None:
+        if self.pressed_index >= 0:
+            self._selected = self.pressed_index
+
+    def action_step(self, step: int) -> None:
+        if step > 0:
+            self.action_next_button()
+        else:
+            self.action_previous_button()
+        self.action_toggle_button()
+
+
+def course_prompt(c: CourseSummary, one_line: bool = False) -> Text:
+    """Three lines beside the history; one line when the list is stacked above it (80 columns)."""
     text = Text()
     text.append(c.course_code, style="bold")
-    text.append(f" · {c.role or 'no role'}", style="dim")
-    text.append(" · ■ concluded\n" if c.concluded else "\n", style="italic")
+    if c.concluded:
+        text.append(" ■ concluded", style="italic")
+    dates = c.term or course_dates(c.start_at, c.end_at)
+    if one_line:
+        text.append(f" · {c.name}")
+        text.append(f" · {c.role or 'no role'}" + (f" · {dates}" if dates else ""), style="dim")
+        return text
+    text.append(f" · {c.role or 'no role'}\n", style="dim")
     text.append(c.name + "\n")
-    text.append(c.term or course_dates(c.start_at, c.end_at), style="italic dim")
+    text.append(dates, style="italic dim")
     return text
+
+
+#: The last entry of the course list: the person's own files, whose exports are zips of
+#: the user context (``/users/:id/content_exports``), not of any course.
+MY_FILES = CourseSummary(id=0, name="your user files (zip exports)", course_code="My files", role="owner")
 
 
 class CourseList(OptionList):
@@ -41,14 +102,15 @@ class CourseList(OptionList):
     ]
 
     courses: list[CourseSummary] = []
+    one_line = False  # set by the main screen when the list is stacked above the history
 
     def set_courses(self, courses: list[CourseSummary], query: str = "") -> None:
         current = self.highlighted_course
         self.courses = courses
         q = query.casefold().strip()
-        shown = [c for c in courses if not q or q in f"{c.course_code} {c.name} {c.term} {c.role}".casefold()]
+        shown = [c for c in [*courses, MY_FILES] if not q or q in f"{c.course_code} {c.name} {c.term} {c.role}".casefold()]
         self.clear_options()
-        self.add_options([Option(course_prompt(c), id=str(c.id)) for c in shown])
+        self.add_options([Option(course_prompt(c, self.one_line), id=str(c.id)) for c in shown])
         ids = [c.id for c in shown]
         if shown:
             self.highlighted = ids.index(current.id) if current and current.id in ids else 0
@@ -58,7 +120,7 @@ class CourseList(OptionList):
         if self.highlighted is None or not self.option_count:
             return None
         option_id = self.get_option_at_index(self.highlighted).id
-        return next((c for c in self.courses if str(c.id) == option_id), None)
+        return next((c for c in [*self.courses, MY_FILES] if str(c.id) == option_id), None)
 
     def action_open(self) -> None:
         self.screen.query_one("#history").focus()
@@ -73,13 +135,14 @@ def history_cells(export: dict[str, Any], progress: dict[str, Any] | None) -> li
     state = export.get("workflow_state")
     completion = (progress or {}).get("completion") or 0.0
     att = export.get("attachment") or {}
+    kind = SHORT_TYPES.get(export.get("export_type", ""), export.get("export_type", ""))
     return [
         int(export["id"]),
-        SHORT_TYPES.get(export.get("export_type", ""), export.get("export_type", "")),
+        f"{kind}·group" if export.get("_scope") else kind,
         state_text(state),
         short_time(export.get("created_at")),
         bar(completion, 7) if is_running(state) else human_size(att.get("size")) if att else "",
-        path_of(export) or "",
+        file_name(path_of(export)),
     ]
 
 
@@ -188,7 +251,8 @@ class DetailPanel(VerticalScroll):
         state = export.get("workflow_state")
         text = Text()
         kind = SHORT_TYPES.get(export.get("export_type", ""), export.get("export_type") or "ePub")
-        text.append(f"Export {export['id']} · {kind} · {state_text(state)}\n", style="bold")
+        scope = f" · {export['_scope']}" if export.get("_scope") else ""
+        text.append(f"Export {export['id']} · {kind}{scope} · {state_text(state)}\n", style="bold")
         path = path_of(export)
         text.append(f"file: {path}\n" if path else "file: (none yet)\n")
         if progress:
@@ -202,7 +266,7 @@ class DetailPanel(VerticalScroll):
         summary.update(text)
         pbar.display = is_running(state)
         pbar.update(progress=(progress or {}).get("completion") or 0)
-        raw.update(Text(json.dumps(export, indent=2, ensure_ascii=False), style="dim"))
+        raw.update(Text(json.dumps(api_fields(export), indent=2, ensure_ascii=False), style="dim"))
 
 
 class ContentTree(Tree[Key | str]):
