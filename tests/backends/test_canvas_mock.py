@@ -145,13 +145,33 @@ def test_stalling_server_on_loopback_times_out():
 
 
 def test_epub_404_says_disabled():
-    handler, _ = scripted(httpx.Response(404, json={"errors": [{"message": "The specified resource does not exist."}]}))
+    def handler(request):
+        if request.url.path == "/api/v1/courses/1":  # the course is there; its ePub API is not
+            return httpx.Response(200, json={"id": 1, "name": "A"})
+        return httpx.Response(404, json={"errors": [{"message": "The specified resource does not exist."}]})
+
     b, _ = make(handler)
     for call in (lambda: b.create_epub_export(1), b.epub_exports, lambda: b.epub_export(1, 2)):
         with pytest.raises(BackendError, match=EPUB_DISABLED):
             call()
     with pytest.raises(BackendError, match="not found"):
         b.content_export(C, 1, 5)
+
+
+def test_epub_404_for_a_missing_course_or_export_says_so():
+    def handler(request):
+        if request.url.path in ("/api/v1/courses/1", "/api/v1/epub_exports"):
+            return httpx.Response(200, json={"id": 1, "courses": []})
+        return httpx.Response(404, json={"errors": [{"message": "The specified resource does not exist."}]})
+
+    b, _ = make(handler)
+    with pytest.raises(BackendError, match="no course 7 on canvas.example.edu") as e:
+        b.create_epub_export(7)
+    assert e.value.status == 404
+    with pytest.raises(BackendError, match="no ePub export 99 of course 1"):
+        b.epub_export(1, 99)
+    with pytest.raises(BackendError, match=EPUB_DISABLED):
+        b.create_epub_export(1)
 
 
 def test_epub_422_names_the_running_export():
@@ -293,3 +313,10 @@ def test_base_url_checks():
     with pytest.raises(BackendError, match="no access token"):
         CanvasBackend(BASE, "")
     assert CanvasBackend(BASE + "/", TOKEN).label == "canvas.example.edu"
+
+
+def test_an_address_that_is_not_canvas_says_so():
+    handler, _ = scripted(httpx.Response(200, text="<html>Welcome to our website</html>"))
+    b, _ = make(handler)
+    with pytest.raises(BackendError, match="something other than JSON; is https://canvas.example.edu the address"):
+        b.courses()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 from ..model import ContextType
 
@@ -77,6 +78,17 @@ class Backend(Protocol):
     def fetch_file(self, attachment: dict[str, Any], dest_dir: Path | None = None,
                    progress: FetchProgress | None = None) -> Path: ...  # fmt: skip
     def close(self) -> None: ...
+
+
+def canvas_base_url(url: str) -> str:
+    """``https://canvas.example.edu/`` → ``https://canvas.example.edu``; anything else is a BackendError."""
+    base_url = url.strip().rstrip("/")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BackendError(f"not a Canvas address: {base_url!r} (expected https://canvas.example.edu)")
+    if "/api/v1" in base_url:
+        raise BackendError("give the Canvas address without /api/v1 (e.g. https://canvas.example.edu)")
+    return base_url
 
 
 def progress_id_of(url: str | None) -> int | None:

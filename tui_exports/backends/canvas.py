@@ -27,7 +27,7 @@ from ..engine.permissions import check_export_type
 from ..engine.select import parse_select
 from ..model import ContextType
 from ..store import Library
-from .base import BackendError, CourseSummary, FetchProgress, UserSummary, progress_id_of
+from .base import BackendError, CourseSummary, FetchProgress, UserSummary, canvas_base_url, progress_id_of
 from .partial import PartialDownload, file_id_of
 
 log = logging.getLogger(__name__)
@@ -104,12 +104,8 @@ class CanvasBackend:
         sleep: Callable[[float], None] = time.sleep,
         close_library: bool = False,
     ):
-        base_url = base_url.strip().rstrip("/")
+        base_url = canvas_base_url(base_url)
         parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise BackendError(f"not a Canvas address: {base_url!r} (expected https://canvas.example.edu)")
-        if "/api/v1" in base_url:
-            raise BackendError("give the Canvas address without /api/v1 (e.g. https://canvas.example.edu)")
         if not token:
             raise BackendError("no access token for this Canvas profile")
         self.base_url = base_url
@@ -216,7 +212,16 @@ class CanvasBackend:
         return BackendError(msg, status, body if isinstance(body, dict) else {"body": body})
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self._send(method, path, **kwargs).json()
+        return self._body(self._send(method, path, **kwargs))
+
+    def _body(self, response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise BackendError(
+                f"{self.label} answered {response.request.url.path} with something other than JSON; "
+                f"is {self.base_url} the address of a Canvas instance?", response.status_code
+            ) from None
 
     def _pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
         """Every item of a paginated list, following ``rel="next"``."""
@@ -224,7 +229,7 @@ class CanvasBackend:
         query: Any = {"per_page": 100, **(params or {})}
         while url:
             response = self._send("GET", url, params=query)
-            yield from response.json()
+            yield from self._body(response)
             url = response.links.get("next", {}).get("url")
             query = None  # the next URL carries everything
 
@@ -378,14 +383,34 @@ class CanvasBackend:
             if e.status == 422 and isinstance(e.body.get("epub_export"), dict):
                 running = e.body["epub_export"]
                 raise BackendError(f"an ePub export of this course is already running (id {running.get('id')})", 422, e.body) from None
-            raise
+            raise self._epub_404(e, course_id) from None
         return self._remember_epub(data)
 
     def epub_exports(self) -> list[dict[str, Any]]:
         return [self._remember_epub(c) for c in self._json("GET", "epub_exports").get("courses", [])]
 
     def epub_export(self, course_id: int, epub_id: int) -> dict[str, Any]:
-        return self._remember_epub(self._json("GET", f"courses/{course_id}/epub_exports/{epub_id}"))
+        try:
+            return self._remember_epub(self._json("GET", f"courses/{course_id}/epub_exports/{epub_id}"))
+        except BackendError as e:
+            raise self._epub_404(e, course_id, epub_id) from None
+
+    def _epub_404(self, error: BackendError, course_id: int, epub_id: int | None = None) -> BackendError:
+        """Canvas answers 404 both when ePub export is off and when the course (or the export)
+        is not there; one more request tells which."""
+        if error.status != 404:
+            return error
+        try:
+            self._send("GET", f"courses/{course_id}").close()
+        except BackendError as e:
+            return BackendError(f"no course {course_id} on {self.label} that you can see", 404, e.body) if e.status == 404 else error
+        if epub_id is None:
+            return error  # the course is there: ePub export is off
+        try:
+            self._send("GET", "epub_exports").close()
+        except BackendError:
+            return error  # the ePub API is not there at all: off
+        return BackendError(f"no ePub export {epub_id} of course {course_id} on {self.label}", 404, error.body)
 
     def wait_epub_export(self, course_id: int, data: dict[str, Any], **follow: Any) -> dict[str, Any]:
         """Follow a CourseEpubExport's Progress, then re-read it; failed is a BackendError."""
