@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--as", dest="as_user", metavar="USER", help="act as this user (id or key) in the local library")
     p.add_argument("--home", metavar="DIR", help="library folder (default: $TUI_EXPORTS_HOME or the user data dir)")
+    p.add_argument("--profile", metavar="NAME",
+                   help="work on the Canvas instance of this profile (`tui-exports profile list`) instead of the local library")  # fmt: skip
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def cmd(name: str, help: str, json_flag: bool = True) -> argparse.ArgumentParser:
@@ -128,6 +130,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp = tsub.add_parser("create", help="create a token (printed once, alone on the last line)")
     sp.add_argument("--user", metavar="USER", help="id or key (default: the library owner)")
     sp.add_argument("--purpose", default="")
+
+    prof = sub.add_parser("profile", help="Canvas instances to work on with --profile NAME",
+                          description="Canvas instances to work on with --profile NAME. The token is never written "
+                          "to the config file: it is read from an environment variable or the OS keyring.")  # fmt: skip
+    psub = prof.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
+    sp = psub.add_parser("add", help="add (or replace) a profile")
+    sp.add_argument("name", metavar="NAME")
+    sp.add_argument("--base-url", required=True, metavar="URL", help="the instance's address, e.g. https://canvas.example.edu")
+    where = sp.add_mutually_exclusive_group(required=True)
+    where.add_argument("--token-env", metavar="VAR", help="read the access token from this environment variable")
+    where.add_argument("--keyring", action="store_true",
+                       help="keep the token in the OS keyring (asked for now, without echo; or read from stdin)")  # fmt: skip
+    sp = psub.add_parser("list", help="list profiles: names, addresses and where their tokens are (never a token)")
+    sp.add_argument("--json", action="store_true")
     return p
 
 
@@ -416,8 +432,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.home:
         os.environ["TUI_EXPORTS_HOME"] = str(home.data)
     try:
+        if args.profile:
+            from .cli_remote import refusal
+
+            why = refusal(args)
+            if why:
+                print(f"error: {why}", file=sys.stderr)
+                return EXIT_BAD_REQUEST
         if args.command is None:
             return _run_app(args, home)
+        if args.command == "profile":
+            from .cli_remote import profile_command
+
+            return profile_command(args, home)
+        if args.profile:
+            from .cli_remote import open_remote, run_remote
+
+            remote = open_remote(args.profile, home)
+            try:
+                return run_remote(args, remote)
+            finally:
+                remote.close()
         if args.command == "library":
             return _library_command(args, home)
         if args.command == "serve":
@@ -482,7 +517,12 @@ def _token_command(args, home: Home) -> int:
 
 
 def _run_app(args, home: Home) -> int:
-    backend = _open_local(args, home, "worker")
+    if args.profile:
+        from .cli_remote import open_remote
+
+        backend = open_remote(args.profile, home)
+    else:
+        backend = _open_local(args, home, "worker")
     try:
         from .tui.app import run_tui
     except ImportError:

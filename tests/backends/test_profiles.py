@@ -11,7 +11,14 @@ from keyring.backend import KeyringBackend
 
 from tui_exports.backends.base import BackendError
 from tui_exports.backends.canvas import CanvasBackend
-from tui_exports.backends.profiles import ConfigPermissionWarning, Profile, load_profiles, open_profile, save_profile
+from tui_exports.backends.profiles import (
+    ConfigPermissionWarning,
+    Profile,
+    load_profiles,
+    open_profile,
+    profile_names,
+    save_profile,
+)
 from tui_exports.paths import Home
 
 
@@ -91,3 +98,24 @@ def test_token_in_the_config_file_is_refused(h):
     h.config_file.write_text('[profiles.bad]\nbase_url = "https://x.example"\n')
     with pytest.raises(BackendError, match="token_env"):
         load_profiles(h)["bad"].token()
+
+
+def test_profile_names_for_pickers(h):
+    assert profile_names(h) == []
+    save_profile(h, Profile.new("zeta", "https://z.example", token_env="Z"))
+    save_profile(h, Profile.new("alpha", "https://a.example/", keyring=True))
+    assert profile_names(h) == ["alpha", "zeta"]
+    assert load_profiles(h)["alpha"].base_url == "https://a.example"
+    h.config_file.write_text("[profiles.broken\n")
+    with pytest.raises(BackendError, match="is not valid TOML"):
+        profile_names(h)
+
+
+def test_new_profile_checks():
+    with pytest.raises(BackendError, match="environment variable .* or the OS keyring"):
+        Profile.new("a", "https://a.example")
+    with pytest.raises(BackendError, match="environment variable .* or the OS keyring"):
+        Profile.new("a", "https://a.example", token_env="A", keyring=True)
+    with pytest.raises(BackendError, match="profile names"):
+        Profile.new("a b", "https://a.example", token_env="A")
+    assert Profile.new("a", " https://a.example/ ", token_env="A").token_source == "$A"

@@ -12,6 +12,7 @@ When this module writes the config file it does so with mode 0600.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tomllib
 import warnings
@@ -22,9 +23,11 @@ from typing import Any
 import tomli_w
 
 from ..paths import Home
-from .base import BackendError
+from .base import BackendError, canvas_base_url
 
 KEYRING_SERVICE = "tui-exports"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+_ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class ConfigPermissionWarning(UserWarning):
@@ -37,6 +40,25 @@ class Profile:
     base_url: str
     token_env: str | None = None
     keyring: bool = False
+
+    @classmethod
+    def new(cls, name: str, base_url: str, *, token_env: str | None = None, keyring: bool = False) -> Profile:
+        """A checked profile: a short name, a Canvas address, and exactly one place for the token."""
+        if not _NAME.fullmatch(name):
+            raise BackendError(f"profile names are letters, digits, '-' and '_' (at most 64): {name!r}")
+        if bool(token_env) == bool(keyring):
+            raise BackendError("say where the token is: an environment variable (token_env) or the OS keyring")
+        if token_env is not None and not _ENV_VAR.fullmatch(token_env):
+            # never echo the value: it may be the token itself, pasted in the wrong place
+            raise BackendError("token_env takes the NAME of an environment variable (e.g. SCHOOL_CANVAS_TOKEN), not the token")
+        return cls(name, canvas_base_url(base_url), token_env or None, bool(keyring))
+
+    @property
+    def token_source(self) -> str:
+        """Where the token comes from, for display (never the token)."""
+        if self.token_env:
+            return f"${self.token_env}"
+        return f"OS keyring ({KEYRING_SERVICE}/{self.name})" if self.keyring else "no token source"
 
     def token(self) -> str:
         """The profile's token, from its environment variable or the OS keyring."""
@@ -79,7 +101,10 @@ def _read_config(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     with open(path, "rb") as f:
-        return tomllib.load(f)
+        try:
+            return tomllib.load(f)
+        except tomllib.TOMLDecodeError as e:
+            raise BackendError(f"{path} is not valid TOML: {e}") from None
 
 
 def load_profiles(home: Home) -> dict[str, Profile]:
@@ -99,6 +124,13 @@ def load_profiles(home: Home) -> dict[str, Profile]:
     return out
 
 
+def profile_names(home: Home | None = None) -> list[str]:
+    """The names of the Canvas profiles in the config file, sorted (for pickers and the
+    command palette; open one with ``open_profile(name, home)``). A malformed config
+    file is a BackendError with a readable message."""
+    return sorted(load_profiles(home or Home.from_env()))
+
+
 def save_profile(home: Home, profile: Profile, token: str | None = None) -> Path:
     """Add or replace ``[profiles.NAME]`` (other settings kept; comments are not), mode 0600.
     With ``keyring = true`` and a ``token``, the token goes to the OS keyring, never to the file."""
@@ -112,8 +144,12 @@ def save_profile(home: Home, profile: Profile, token: str | None = None) -> Path
         table["keyring"] = True
         if token:
             import keyring
+            from keyring.errors import KeyringError
 
-            keyring.set_password(KEYRING_SERVICE, profile.name, token)
+            try:
+                keyring.set_password(KEYRING_SERVICE, profile.name, token)
+            except KeyringError as e:
+                raise BackendError(f"the OS keyring is not available ({e.__class__.__name__}); use token_env instead") from None
     config.setdefault("profiles", {})[profile.name] = table
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

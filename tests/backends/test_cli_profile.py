@@ -1,0 +1,260 @@
+"""``tui-exports --profile NAME …`` and ``tui-exports profile …``: the CLI on a Canvas instance.
+
+The instance is ``tui-exports serve`` on loopback (the ``server`` fixture); a few answers our
+server never gives (ePub disabled) come from httpx.MockTransport.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import os
+import stat
+from pathlib import Path
+
+import httpx
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+
+from tui_exports import cli_remote
+from tui_exports.backends.profiles import open_profile, profile_names
+from tui_exports.cli import main
+from tui_exports.engine import ExportService
+from tui_exports.paths import Home
+
+TOKEN_VAR = "TEST_CANVAS_TOKEN"
+
+
+def run_cli(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err
+
+
+@pytest.fixture
+def canvas(server, home, capsys, monkeypatch):
+    """A profile 'school' for the live server, the teacher's token in the environment."""
+    base_url, service, tokens = server
+    monkeypatch.setattr(cli_remote, "POLL_SECONDS", 0.05)
+    monkeypatch.setenv(TOKEN_VAR, tokens["teacher"])
+    code, _, _ = run_cli(capsys, "profile", "add", "school", "--base-url", base_url, "--token-env", TOKEN_VAR)
+    assert code == 0
+    return base_url, service, tokens
+
+
+def test_profile_add_and_list_never_show_a_token(home, capsys, monkeypatch):
+    monkeypatch.delenv("SCHOOL_TOKEN", raising=False)
+    code, out, err = run_cli(capsys, "profile", "add", "school", "--base-url", "https://canvas.example.edu/",
+                             "--token-env", "SCHOOL_TOKEN")  # fmt: skip
+    assert code == 0 and "added profile 'school': https://canvas.example.edu" in out
+    assert "export SCHOOL_TOKEN=" in err  # the variable is not set in this shell yet
+    config = Path(home) / "config.toml"
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    code, out, _ = run_cli(capsys, "profile", "list")
+    assert out.split() == ["school", "https://canvas.example.edu", "token:", "$SCHOOL_TOKEN", "(not", "set", "in",
+                           "this", "shell)"]  # fmt: skip
+    monkeypatch.setenv("SCHOOL_TOKEN", "tok-never-shown")
+    code, out, _ = run_cli(capsys, "profile", "list", "--json")
+    assert json.loads(out) == [{"name": "school", "base_url": "https://canvas.example.edu", "token_env": "SCHOOL_TOKEN",
+                                "keyring": False}]  # fmt: skip
+    code, out, _ = run_cli(capsys, "profile", "add", "school", "--base-url", "https://lms.example.org", "--token-env", "X")
+    assert code == 0 and "replaced profile 'school'" in out
+    assert profile_names(Home.from_env(home)) == ["school"]
+    assert "tok-never-shown" not in config.read_text()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--base-url", "canvas.example.edu", "--token-env", "T"], "not a Canvas address"),
+        (["--base-url", "https://c.example/api/v1", "--token-env", "T"], "without /api/v1"),
+        (["--base-url", "https://c.example", "--token-env", "1234~pasted-token"], "NAME of an environment variable"),
+    ],
+)
+def test_profile_add_refuses_bad_input(home, capsys, argv, message):
+    code, _, err = run_cli(capsys, "profile", "add", "p", *argv)
+    assert code == 2 and message in err and "pasted-token" not in err
+    code, _, err = run_cli(capsys, "profile", "add", "no/slash", "--base-url", "https://c.example", "--token-env", "T")
+    assert code == 2 and "profile names are" in err
+    assert not (Path(home) / "config.toml").exists()
+
+
+class MemoryKeyring(KeyringBackend):
+    priority = 1
+
+    def __init__(self):
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service, username):
+        return self.store.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.store[(service, username)] = password
+
+    def delete_password(self, service, username):
+        self.store.pop((service, username), None)
+
+
+def test_profile_add_with_keyring_reads_the_token_from_stdin(home, capsys, monkeypatch, server):
+    base_url, _, tokens = server
+    previous, ring = keyring.get_keyring(), MemoryKeyring()
+    keyring.set_keyring(ring)
+    try:
+        monkeypatch.setattr("sys.stdin", io.StringIO(tokens["teacher"] + "\n"))
+        code, out, _ = run_cli(capsys, "profile", "add", "work", "--base-url", base_url, "--keyring")
+        assert code == 0 and ring.store == {("tui-exports", "work"): tokens["teacher"]}
+        assert tokens["teacher"] not in (Path(home) / "config.toml").read_text()
+        code, out, _ = run_cli(capsys, "profile", "list")
+        assert "OS keyring" in out and tokens["teacher"] not in out
+        code, out, _ = run_cli(capsys, "--profile", "work", "courses")
+        assert code == 0 and len(out.splitlines()) == 3
+        monkeypatch.setattr("sys.stdin", io.StringIO(""))
+        code, _, err = run_cli(capsys, "profile", "add", "empty", "--base-url", base_url, "--keyring")
+        assert code == 2 and "no token given" in err
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_read_commands_on_the_instance(canvas, capsys):
+    base_url, service, _ = canvas
+    code, out, _ = run_cli(capsys, "--profile", "school", "courses", "--json")
+    assert code == 0 and [c["id"] for c in json.loads(out)] == [1, 2, 3]
+    code, out, _ = run_cli(capsys, "--profile", "school", "content", "1")
+    assert code == 0 and "wiki_pages (" in out and "attachments (" in out
+    code, out, _ = run_cli(capsys, "--profile", "school", "exports", "1")
+    assert code == 0 and out.strip() == "no exports"
+    code, out, _ = run_cli(capsys, "--profile", "school", "epubs", "--json")
+    assert {c["id"] for c in json.loads(out)["courses"]} == {1, 2, 3}
+
+
+def test_export_wait_follows_progress_and_downloads(canvas, capsys, home):
+    base_url, service, _ = canvas
+    code, out, err = run_cli(capsys, "--profile", "school", "export", "1", "--type", "zip", "--select", "files=2,3",
+                             "--wait", "--json")  # fmt: skip
+    assert code == 0, err
+    ce = json.loads(out)
+    assert ce["workflow_state"] == "exported" and ce["attachment"]["url"].startswith(base_url)
+    path = Path(ce["attachment"]["path"])
+    assert path.parent == Home.from_env(home).downloads
+    assert path.read_bytes() == service.attachment(ce["attachment"]["id"]).path.read_bytes()
+    assert "export" in err and "download" in err and "100%" in err  # the bars on stderr
+    assert not list(path.parent.glob("*.part*"))
+    code, out, _ = run_cli(capsys, "--profile", "school", "show", "1", str(ce["id"]))
+    assert code == 0 and f"export {ce['id']}  zip  exported" in out
+    pid = ce["progress_url"].rsplit("/", 1)[1]
+    code, out, _ = run_cli(capsys, "--profile", "school", "progress", pid, "--json")
+    assert json.loads(out)["workflow_state"] == "completed"
+    code, out, _ = run_cli(capsys, "--profile", "school", "exports", "1", "--json")
+    assert [e["id"] for e in json.loads(out)] == [ce["id"]]
+    lib = ExportService.open(Home.from_env(home))
+    try:  # recorded in the local history with where it went
+        rows = lib.library.remote.all(base_url)
+        assert [(r["remote_id"], r["download_path"]) for r in rows] == [(ce["id"], str(path))]
+    finally:
+        lib.close()
+
+
+def test_export_without_wait_then_cancel(canvas, capsys, monkeypatch):
+    _, service, _ = canvas
+    code, out, _ = run_cli(capsys, "--profile", "school", "export", "1", "--type", "common_cartridge", "--json")
+    ce = json.loads(out)
+    assert code == 0 and ce["workflow_state"] in ("created", "exporting", "exported")
+    code, out, err = run_cli(capsys, "--profile", "school", "cancel", ce["progress_url"].rsplit("/", 1)[1])
+    assert code in (0, 2) and (out.startswith("progress ") or "error:" in err)  # it may have finished already
+
+
+def test_epub_wait_downloads_the_book(canvas, capsys):
+    _, service, _ = canvas
+    code, out, err = run_cli(capsys, "--profile", "school", "epub", "1", "--wait", "--json")
+    assert code == 0, err
+    ep = json.loads(out)["epub_export"]
+    assert ep["workflow_state"] == "generated"
+    book = Path(ep["epub_attachment"]["path"])
+    assert book.suffix == ".epub" and book.read_bytes()[:2] == b"PK"
+    if ep.get("zip_attachment"):
+        assert Path(ep["zip_attachment"]["path"]).is_file()
+
+
+def test_failed_export_on_the_instance_exits_1(canvas, capsys, monkeypatch):
+    def broken(self, ce):
+        def fail(snap, workdir, progress):
+            raise OSError("no space left on device")
+
+        return fail
+
+    monkeypatch.setattr(ExportService, "_exporter", broken)  # the server runs in this process
+    code, out, err = run_cli(capsys, "--profile", "school", "export", "1", "--type", "zip", "--wait")
+    assert code == 1 and "Canvas marked content export" in err and "no space left on device" in err
+    assert "failed" in out
+
+
+def test_clear_messages(canvas, capsys, monkeypatch):
+    base_url, _, tokens = canvas
+    code, _, err = run_cli(capsys, "--profile", "nope", "courses")
+    assert code == 2 and "no profile 'nope'" in err and "school" in err
+    monkeypatch.delenv(TOKEN_VAR)
+    code, _, err = run_cli(capsys, "--profile", "school", "courses")
+    assert code == 2 and f"environment variable {TOKEN_VAR} is not set" in err
+    monkeypatch.setenv(TOKEN_VAR, "wrong-token")
+    code, _, err = run_cli(capsys, "--profile", "school", "courses")
+    assert code == 2 and "rejected the access token" in err and "wrong-token" not in err
+    monkeypatch.setenv(TOKEN_VAR, tokens["student1"])
+    code, _, err = run_cli(capsys, "--profile", "school", "export", "1", "--type", "common_cartridge")
+    assert code == 2 and "you may not export this course" in err
+    code, _, err = run_cli(capsys, "--profile", "school", "epub", "999")
+    assert code == 2 and "no course 999" in err
+
+
+def test_epub_disabled_on_the_instance(canvas, capsys, monkeypatch):
+    def handler(request):
+        if "epub_exports" in request.url.path:
+            return httpx.Response(404, json={"errors": [{"message": "The specified resource does not exist."}]})
+        return httpx.Response(200, json={"id": 1, "name": "Course"})
+
+    monkeypatch.setattr(cli_remote, "open_profile",
+                        functools.partial(open_profile, transport=httpx.MockTransport(handler)))  # fmt: skip
+    for argv in (["epub", "1", "--wait"], ["epubs"]):
+        code, _, err = run_cli(capsys, "--profile", "school", *argv)
+        assert code == 2 and "ePub export is not enabled on this Canvas instance" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--as", "student1", "courses"], "--as acts as another user of the local library"),
+        (["library", "users"], "`library` is about the local library"),
+        (["notifications"], "`notifications`"),
+        (["serve"], "`serve`"),
+        (["token", "create"], "`token`"),
+        (["profile", "list"], "`profile`"),
+    ],
+)
+def test_local_only_commands_refuse_profile(home, capsys, argv, message):
+    code, _, err = run_cli(capsys, "--profile", "school", *argv)
+    assert code == 2 and message in err and "--profile" in err
+
+
+def test_no_command_opens_the_app_on_the_instance(canvas, capsys, monkeypatch):
+    import tui_exports.tui.app as tui_app
+
+    opened = []
+
+    def fake_run_tui(backend):
+        opened.append((type(backend).__name__, backend.base_url, [c.id for c in backend.courses()]))
+        backend.close()
+
+    monkeypatch.setattr(tui_app, "run_tui", fake_run_tui)
+    code, _, _ = run_cli(capsys, "--profile", "school")
+    assert code == 0 and opened == [("CanvasBackend", canvas[0], [1, 2, 3])]
+    code, _, err = run_cli(capsys, "--profile", "nope")
+    assert code == 2 and "no profile 'nope'" in err
+
+
+def test_config_readable_by_others_is_a_warning_line(canvas, capsys, home):
+    os.chmod(Path(home) / "config.toml", 0o644)
+    code, _, err = run_cli(capsys, "--profile", "school", "courses")
+    assert code == 0 and "warning:" in err and "chmod 600" in err

@@ -1,0 +1,214 @@
+"""The CLI against a Canvas instance: ``tui-exports --profile NAME …`` and ``tui-exports profile …``.
+
+The commands are the local ones (``cli.run_command``) on a CanvasBackend; only ``--wait``
+differs: it follows the job's Progress on Canvas, then downloads the finished file (resuming
+a ``.part`` left by an earlier run) with a progress bar on stderr, and prints where it is.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+import warnings
+from typing import Any
+
+from .backends.base import BackendError
+from .backends.profiles import ConfigPermissionWarning, Profile, load_profiles, open_profile, save_profile
+from .cli import (
+    EXIT_FAILED,
+    EXIT_OK,
+    ProgressBar,
+    _context,
+    _describe_export,
+    _print_json,
+    _select_arg,
+    _size,
+    run_command,
+)
+from .paths import Home
+
+#: seconds between Progress polls on a Canvas instance (its API is rate limited)
+POLL_SECONDS = 1.0
+
+LOCAL_ONLY = {
+    "library": "the local library",
+    "notifications": "notifications of the local library",
+    "serve": "serving the local library",
+    "token": "tokens for `serve`",
+    "profile": "managing profiles",
+}
+
+
+def refusal(args) -> str | None:
+    """Why ``--profile`` cannot go with this command line, or None."""
+    if args.as_user:
+        return "--as acts as another user of the local library; on Canvas you are the token's owner (drop --as or --profile)"
+    if args.command in LOCAL_ONLY:
+        return f"`{args.command}` is about {LOCAL_ONLY[args.command]} and does not take --profile"
+    return None
+
+
+def open_remote(name: str, home: Home):
+    """The CanvasBackend of ``[profiles.NAME]``; a readable config warning goes to stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConfigPermissionWarning)
+        backend = open_profile(name, home)
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    return backend
+
+
+def run_remote(args, backend) -> int:
+    try:
+        if args.command == "export" and args.wait:
+            return _export_and_download(args, backend)
+        if args.command == "epub" and args.wait:
+            return _epub_and_download(args, backend)
+        return run_command(args, backend)
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted: a started export keeps running on {backend.label}; "
+            "a partial download continues where it stopped the next time it is fetched",
+            file=sys.stderr,
+        )
+        return 130
+
+
+def _progress_bar(label: str):
+    bar = ProgressBar(label)
+
+    def update(p: dict[str, Any]) -> None:
+        bar.update(float(p.get("completion") or 0), p.get("workflow_state", ""), p.get("message"))
+
+    return bar, update
+
+
+def _failed(e: BackendError, args, record: dict[str, Any], text: str) -> int:
+    """An export that ended without a file: the reason on stderr, the record on stdout, exit 1
+    (as a failed local export)."""
+    print(f"error: {e}", file=sys.stderr)
+    _print_json(record) if args.json else print(text)
+    return EXIT_FAILED
+
+
+def _download(backend, attachment: dict[str, Any]) -> str:
+    """Fetch one file with a bar on stderr; returns its local path."""
+    bar = ProgressBar(f"download {attachment.get('filename') or attachment.get('display_name') or attachment.get('id')}")
+
+    def tick(done: int, total: int | None) -> None:
+        bar.update(100.0 * done / total if total else 0.0, _size(done))
+
+    try:
+        path = backend.fetch_file(attachment, progress=tick)
+    finally:
+        bar.done()
+    return str(path)
+
+
+def _export_and_download(args, backend) -> int:
+    ctx, cid = _context(args)
+    ce = backend.create_content_export(
+        ctx, cid, args.export_type, _select_arg(args.select),
+        skip_notifications=args.skip_notifications, version=args.cc_version,
+    )  # fmt: skip
+    bar, update = _progress_bar(f"export {ce['id']}")
+    try:
+        ce = backend.wait_content_export(ctx, cid, ce, interval=POLL_SECONDS, on_update=update)
+    except BackendError as e:
+        if e.body.get("workflow_state") == "failed":
+            return _failed(e, args, e.body, _describe_export({"export_type": args.export_type, **e.body}))
+        raise
+    finally:
+        bar.done()
+    if ce.get("workflow_state") != "exported" or not ce.get("attachment"):
+        error = BackendError(f"export {ce['id']} ended {ce.get('workflow_state')} with no file")
+        return _failed(error, args, ce, _describe_export(ce))
+    ce["attachment"]["path"] = _download(backend, ce["attachment"])
+    _print_json(ce) if args.json else print(_describe_export(ce))
+    return EXIT_OK
+
+
+def _epub_and_download(args, backend) -> int:
+    cee = backend.create_epub_export(args.course_id)
+    bar, update = _progress_bar(f"epub {cee['epub_export']['id']}")
+    try:
+        cee = backend.wait_epub_export(args.course_id, cee, interval=POLL_SECONDS, on_update=update)
+    except BackendError as e:
+        ep = e.body.get("epub_export") or {}
+        if ep.get("workflow_state") == "failed":
+            return _failed(e, args, e.body, _describe_epub(e.body))
+        raise
+    finally:
+        bar.done()
+    ep = cee.get("epub_export") or {}
+    if ep.get("workflow_state") != "generated" or not ep.get("epub_attachment"):
+        error = BackendError(f"ePub export {ep.get('id')} ended {ep.get('workflow_state')} with no file")
+        return _failed(error, args, cee, _describe_epub(cee))
+    for key in ("epub_attachment", "zip_attachment"):
+        if ep.get(key):
+            ep[key]["path"] = _download(backend, ep[key])
+    _print_json(cee) if args.json else print(_describe_epub(cee))
+    return EXIT_OK
+
+
+def _describe_epub(cee: dict[str, Any]) -> str:
+    ep = cee.get("epub_export") or {}
+    return f"{cee.get('name', '')}\n" + _describe_export({"id": "", "created_at": "", "workflow_state": "", **ep, "export_type": "epub"})
+
+
+# ------------------------------------------------------------------ tui-exports profile …
+
+
+def profile_command(args, home: Home) -> int:
+    if args.profile_command == "add":
+        return _profile_add(args, home)
+    profiles = load_profiles(home)
+    if args.json:
+        _print_json([{"name": p.name, "base_url": p.base_url, "token_env": p.token_env, "keyring": p.keyring}
+                     for _, p in sorted(profiles.items())])  # fmt: skip
+        return EXIT_OK
+    if not profiles:
+        print("no profiles; add one with: tui-exports profile add NAME --base-url URL --token-env VAR")
+    for name, p in sorted(profiles.items()):
+        note = ""
+        if p.token_env and not os.environ.get(p.token_env, "").strip():
+            note = "  (not set in this shell)"
+        print(f"{name:<16} {p.base_url}  token: {p.token_source}{note}")
+    return EXIT_OK
+
+
+def _profile_add(args, home: Home) -> int:
+    profile = Profile.new(args.name, args.base_url, token_env=args.token_env, keyring=args.keyring)
+    token = None
+    if profile.keyring:
+        token = _read_token(profile.name)
+    host = profile.base_url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
+    if profile.base_url.startswith("http://") and host not in ("localhost", "127.0.0.1", "[::1]"):
+        print("warning: http:// sends the token unencrypted; use https:// for a real Canvas instance", file=sys.stderr)
+    replaced = profile.name in load_profiles(home)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConfigPermissionWarning)
+        path = save_profile(home, profile, token)
+    for w in caught:
+        print(f"note: {w.message} (now fixed: mode 600)", file=sys.stderr)
+    print(f"{'replaced' if replaced else 'added'} profile '{profile.name}': {profile.base_url} in {path}")
+    if profile.token_env and not os.environ.get(profile.token_env, "").strip():
+        print(f"before using it: export {profile.token_env}=<your Canvas access token>", file=sys.stderr)
+    print(f"use it with: tui-exports --profile {profile.name} courses")
+    return EXIT_OK
+
+
+def _read_token(name: str) -> str:
+    """The token for the keyring: typed without echo on a terminal, else the first line of stdin."""
+    if sys.stdin.isatty():
+        token = getpass.getpass(f"Canvas access token for '{name}' (not shown): ")
+    else:
+        token = sys.stdin.readline()
+    token = token.strip()
+    if not token:
+        raise BackendError("no token given; it is read from the terminal (or stdin) with --keyring")
+    return token
+
+
+__all__ = ["LOCAL_ONLY", "POLL_SECONDS", "open_remote", "profile_command", "refusal", "run_remote"]
