@@ -185,7 +185,17 @@ def test_part_of_another_file_or_without_sidecar_is_not_continued(tmp_path):
     server.requests.clear()
     (tmp_path / "course-export.imscc.part").write_bytes(b"left by an older version")
     assert run(server, tmp_path).read_bytes() == OLD
-    assert server.sent("range") == [None] and names(tmp_path) == ["course-export.imscc"]
+    assert server.sent("range") == [None]
+    assert names(tmp_path) == ["course-export (2).imscc", "course-export.imscc"]
+
+
+def test_an_existing_file_of_the_same_name_is_never_replaced(tmp_path):
+    """Canvas names many exports alike (course_files_export.zip): each download keeps its own file."""
+    (tmp_path / "course-export.imscc").write_bytes(b"an earlier export")
+    (tmp_path / "course-export (2).imscc").write_bytes(b"another one")
+    path = run(FileServer(), tmp_path)
+    assert path.name == "course-export (3).imscc" and path.read_bytes() == OLD
+    assert (tmp_path / "course-export.imscc").read_bytes() == b"an earlier export"
 
 
 def test_file_id_comes_from_the_url_when_the_attachment_has_none(tmp_path):

@@ -458,7 +458,7 @@ class CanvasBackend:
         A ``.part`` left by an earlier attempt or run is continued with ``Range`` when its
         sidecar (``<name>.part.json``) says it holds the beginning of this same file, with
         ``If-Range`` so a changed file comes back whole; otherwise it starts over. Only the
-        final atomic rename makes ``<name>``."""
+        final atomic rename makes ``<name>`` (``<name> (2)`` when that is taken: never replaced)."""
         url = attachment.get("url")
         if not url:
             raise BackendError("this file has no download URL (it may be locked or expired)")
@@ -495,7 +495,7 @@ class CanvasBackend:
                 raise BackendError(f"downloading {name} from {self.label} failed {failures} times ({error}); "
                                    f"{dl.part.name} was kept and the next download of this file continues it") from None  # fmt: skip
             self._wait(failures - 1, None, error)
-        dl.finish(final)
+        final = dl.finish(final)
         owner = self._attachment_owner.get(int(attachment["id"])) if attachment.get("id") is not None else None
         if owner:
             kind, remote_id, course_id, export_type = owner

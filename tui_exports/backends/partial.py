@@ -125,9 +125,21 @@ class PartialDownload:
         self.resumed_from = 0
 
     def finish(self, final: Path) -> Path:
-        """fsync, then the one atomic rename that makes the final name; the sidecar goes last."""
+        """fsync, then the one atomic rename that makes the final name; the sidecar goes last.
+        An existing file is never replaced (exports are often named alike): ``name (2).ext``."""
         with open(self.part, "rb+") as f:
             os.fsync(f.fileno())
+        final = free_name(final)
         os.replace(self.part, final)
         self.sidecar.unlink(missing_ok=True)
         return final
+
+
+def free_name(path: Path) -> Path:
+    """``path``, or ``stem (2).ext``, ``stem (3).ext``… the first that does not exist."""
+    n = 2
+    candidate = path
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
+        n += 1
+    return candidate
