@@ -59,7 +59,7 @@ def test_token_env_profile(h, monkeypatch):
         open_profile("school", h)
     monkeypatch.setenv("SCHOOL_TOKEN", "tok-abc")
     b = open_profile("school", h)
-    assert isinstance(b, CanvasBackend) and b.base_url == "https://canvas.example.edu"
+    assert isinstance(b, CanvasBackend) and b.base_url == "https://canvas.example.edu" and b.profile == "school"
     assert b.downloads == h.downloads and b.library is not None
     b.close()
     with pytest.raises(BackendError, match="no profile 'other'.*school"):

@@ -110,6 +110,7 @@ class CanvasBackend:
             raise BackendError("no access token for this Canvas profile")
         self.base_url = base_url
         self.label = parts.netloc
+        self.profile: str | None = None  # the config profile it was opened from (open_profile sets it)
         self.library = library
         self._close_library = close_library
         self.downloads = downloads or (library.home.downloads if library else Path.cwd())

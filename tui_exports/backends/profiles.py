@@ -173,5 +173,13 @@ def open_profile(name: str, home: Home | None = None, **kwargs: Any):
         known = ", ".join(sorted(profiles)) or "none"
         raise BackendError(f"no profile '{name}' in {home.config_file} (known: {known})")
     profile = profiles[name]
-    return CanvasBackend(profile.base_url, profile.token(), library=Library(home), downloads=home.downloads,
-                         close_library=True, **kwargs)  # fmt: skip
+    token = profile.token()
+    library = Library(home)
+    try:
+        backend = CanvasBackend(profile.base_url, token, library=library, downloads=home.downloads,
+                                close_library=True, **kwargs)  # fmt: skip
+    except BaseException:
+        library.close()
+        raise
+    backend.profile = name
+    return backend
