@@ -50,6 +50,9 @@ def test_zip_export_follow_and_fetch(backend, server, tmp_path, client_library):
     assert row["remote_id"] == ce["id"] and row["download_path"] == str(path) and row["kind"] == "content"
     items, total = backend.content_exports(C, 1, page=1, per_page=5)
     assert items[0]["id"] == ce["id"] and total is None
+    assert items[0]["attachment"]["path"] == str(path)  # the history shows where the download is
+    path.unlink()
+    assert "path" not in backend.content_export(C, 1, ce["id"])["attachment"]  # gone: no stale path
 
 
 def test_download_resumes_with_range_on_real_server(server, client_library, tmp_path):
@@ -97,6 +100,16 @@ def test_epub_exports(backend):
     assert {c["id"] for c in listed} == {1, 2, 3}
     assert backend.epub_export(1, created["epub_export"]["id"])["epub_export"]["id"] == created["epub_export"]["id"]
     assert any(r["kind"] == "epub" for r in backend.history())
+
+
+def test_epub_downloads_keep_both_paths(backend, tmp_path):
+    """An ePub export has two files; each keeps its own local path once downloaded."""
+    created = backend.create_epub_export(3)["epub_export"]
+    done = backend.wait_epub_export(3, {"epub_export": created}, interval=0.05, timeout=30)["epub_export"]
+    paths = {key: backend.fetch_file(done[key], tmp_path) for key in ("epub_attachment", "zip_attachment")}
+    shown = backend.epub_export(3, done["id"])["epub_export"]
+    assert {key: shown[key]["path"] for key in paths} == {key: str(p) for key, p in paths.items()}
+    assert paths["epub_attachment"].suffix == ".epub" and paths["zip_attachment"].suffix == ".zip"
 
 
 def test_bad_token_and_someone_elses_export(server, client_library):

@@ -429,7 +429,20 @@ class CanvasBackend:
         if att.get("id") is not None:
             self._attachment_owner[int(att["id"])] = (kind, int(ce["id"]), course_id, ce.get("export_type", ""))
         self._record(kind, int(ce["id"]), ce.get("export_type", ""), ce.get("workflow_state", ""), course_id)
-        return ce
+        return self._with_paths(ce, "attachment")
+
+    def _with_paths(self, export: dict[str, Any], *keys: str) -> dict[str, Any]:
+        """Give each attachment already downloaded its local ``path``, as the local library's
+        attachments have (so the history shows where the file is, across runs)."""
+        atts = {k: export[k] for k in keys if isinstance(export.get(k), dict) and export[k].get("id") is not None}
+        if self.library is None or not atts:
+            return export
+        paths = self.library.remote.download_paths(self.base_url, [int(a["id"]) for a in atts.values()])
+        for key, att in atts.items():
+            path = paths.get(int(att["id"]))
+            if path and Path(path).is_file():
+                export[key] = dict(att, path=path)
+        return export
 
     def _remember_epub(self, data: dict[str, Any]) -> dict[str, Any]:
         ep = data.get("epub_export")
@@ -438,6 +451,7 @@ class CanvasBackend:
                 if (ep.get(key) or {}).get("id") is not None:
                     self._attachment_owner[int(ep[key]["id"])] = ("epub", int(ep["id"]), data.get("id"), "epub")
             self._record("epub", int(ep["id"]), "epub", ep.get("workflow_state", ""), data.get("id"))
+            data["epub_export"] = self._with_paths(ep, "epub_attachment", "zip_attachment")
         return data
 
     def _record(self, kind: str, remote_id: int, export_type: str, state: str, course_id: int | None,
@@ -497,6 +511,8 @@ class CanvasBackend:
                                    f"{dl.part.name} was kept and the next download of this file continues it") from None  # fmt: skip
             self._wait(failures - 1, None, error)
         final = dl.finish(final)
+        if self.library is not None and attachment.get("id") is not None:
+            self.library.remote.record_download(self.base_url, int(attachment["id"]), str(final))
         owner = self._attachment_owner.get(int(attachment["id"])) if attachment.get("id") is not None else None
         if owner:
             kind, remote_id, course_id, export_type = owner

@@ -177,6 +177,15 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 download_path TEXT, UNIQUE (base_url, kind, remote_id))""",
         ],
     ),
+    (
+        4,
+        "where each downloaded remote file is on disk (an ePub export has two files)",
+        [
+            """CREATE TABLE remote_downloads (
+                base_url TEXT NOT NULL, file_id INTEGER NOT NULL, path TEXT NOT NULL,
+                downloaded_at TEXT NOT NULL, PRIMARY KEY (base_url, file_id))""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
