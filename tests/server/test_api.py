@@ -188,6 +188,16 @@ def test_group_and_user_exports(client, auth):
     assert client.get("/api/v1/widgets/1/content_exports", headers=auth()).status_code == 404
 
 
+def test_course_groups_teacher_sees_all_student_their_own(client, auth):
+    teacher = client.get("/api/v1/courses/3/groups", headers=auth("teacher"))
+    assert teacher.status_code == 200
+    assert {g["name"] for g in teacher.json()} == {"Team Turtle", "Night Owls Study Group"}
+    assert all(g["context_type"] == "Course" and g["course_id"] == 3 for g in teacher.json())
+    own = client.get("/api/v1/courses/3/groups", headers=auth("student1")).json()
+    assert [(g["name"], g["members_count"]) for g in own] == [("Team Turtle", 2)]
+    assert client.get("/api/v1/courses/1/groups", headers=auth("teacher")).json() == []
+
+
 # ---------------------------------------------------------------- progress
 def test_progress_show_and_cancel(client, auth):
     ce = create_zip(client, auth)
