@@ -19,6 +19,8 @@ from textual.widgets import DataTable, Footer, Input, Label, OptionList, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..backends.base import Backend, BackendError, CourseSummary, UserSummary, progress_id_of
+from ..backends.local import LocalBackend
+from ..backends.profiles import open_profile, profile_names
 from ..model import ContextType
 from ..paths import Home
 from .format import DONE_STATES, is_running, path_of
@@ -28,6 +30,7 @@ from .work import EpubsLoaded, ExportFinished, ExportProgress, HistoryLoaded, in
 
 STYLES = Path(__file__).resolve().parent.parent.parent / "styles"
 FINISHED = {"completed", "failed", "canceled"}
+LOCAL = "local library"
 NARROW = 100  # below this width the course list stacks above the history (see HORIZONTAL_BREAKPOINTS)
 
 
@@ -176,25 +179,10 @@ class MainScreen(Screen):
 
 
 class ExportsCommands(Provider):
-    """Every action of the app, and "act as" for each user of the local library."""
+    """Every action of the app, "act as" each user of the local library, and the sources of courses."""
 
     def commands(self) -> list[tuple[str, Any, str]]:
-        app: ExportsApp = self.app  # type: ignore[assignment]
-        main = app.main
-        out = [
-            ("New export", partial(main.run_action, "new_export"), "Export the highlighted course"),
-            ("ePub exports", partial(main.run_action, "epub"), "The ePub of each of your courses"),
-            ("Refresh", app.load_courses, "Reload courses and exports"),
-            ("Copy path", partial(main.run_action, "copy_path"), "Copy the highlighted export's file path"),
-            ("Cancel export", partial(main.run_action, "cancel_export"), "Cancel the highlighted running export"),
-            ("Toggle course pane", partial(main.run_action, "toggle_side"), "Hide or show the course list"),
-            ("Filter courses", partial(main.run_action, "filter"), "Filter the course list as you type"),
-            ("Keys", app.action_help, "Every key binding"),
-            ("Quit", app.exit, "Leave; running exports go on in the background worker"),
-        ]
-        for user in app.users:
-            out.append((f"Act as {user.name} ({user.key})", partial(app.act_as, user.id), "Switch the current user"))
-        return out
+        return self.app.palette_commands()  # type: ignore[attr-defined]
 
     async def discover(self):
         for name, callback, help_text in self.commands():
@@ -234,10 +222,14 @@ class ExportsApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="quit_ctrl", show=False, priority=True),
     ]
 
-    def __init__(self, backend: Backend, *, config_file: Path | None = None, watch_css: bool = False):
+    def __init__(self, backend: Backend, *, home: Home | None = None, config_file: Path | None = None,
+                 watch_css: bool = False):  # fmt: skip
         super().__init__(watch_css=watch_css)
         self.backend = backend
-        self.config_file = config_file if config_file is not None else Home.from_env().config_file
+        self.home = home or Home.from_env()
+        self.config_file = config_file if config_file is not None else self.home.config_file
+        #: every source opened so far (the local library, Canvas profiles), closed when the app ends
+        self.sources: dict[str, Backend] = {source_key(backend): backend}
         self.keymap, theme, problem = load_config(self.config_file)
         self.config_problem = problem
         self.wanted_theme = theme
@@ -303,6 +295,59 @@ class ExportsApp(App[None]):
 
         in_thread(self, "act_as", self.backend.act_as, user_id, then=switched)
 
+    def palette_commands(self) -> list[tuple[str, Any, str]]:
+        """(name, callback, help) of every command the palette offers."""
+        app, main = self, self.main
+        out: list[tuple[str, Any, str]] = [
+            ("New export", partial(main.run_action, "new_export"), "Export the highlighted course"),
+            ("ePub exports", partial(main.run_action, "epub"), "The ePub of each of your courses"),
+            ("Refresh", app.load_courses, "Reload courses and exports"),
+            ("Copy path", partial(main.run_action, "copy_path"), "Copy the highlighted export's file path"),
+            ("Cancel export", partial(main.run_action, "cancel_export"), "Cancel the highlighted running export"),
+            ("Toggle course pane", partial(main.run_action, "toggle_side"), "Hide or show the course list"),
+            ("Filter courses", partial(main.run_action, "filter"), "Filter the course list as you type"),
+            ("Keys", app.action_help, "Every key binding"),
+            ("Quit", app.exit, "Leave; running exports go on in the background worker"),
+        ]
+        for user in app.users:
+            out.append((f"Act as {user.name} ({user.key})", partial(app.act_as, user.id), "Switch the current user"))
+        out.append(("Use the local library", partial(app.use_source, None), "The courses of the local library"))
+        for name in app.profiles():
+            out.append((f"Use Canvas profile {name}", partial(app.use_source, name), "The courses of that Canvas instance"))
+        return out
+
+    def profiles(self) -> list[str]:
+        """The Canvas profiles of the config file (none when it cannot be read: said on switching)."""
+        try:
+            return profile_names(self.home)
+        except BackendError:
+            return []
+
+    def use_source(self, profile: str | None) -> None:
+        """Show the courses of a Canvas profile, or of the local library (``None``)."""
+        key = profile or LOCAL
+        if self.sources.get(key) is self.backend:
+            self.notify(f"Already on {self.backend.label}")
+            return
+
+        def open_source() -> Backend:
+            if key in self.sources:
+                return self.sources[key]
+            if profile is None:
+                return LocalBackend.open(self.home, jobs="worker")
+            return open_profile(profile, self.home)
+
+        def opened(backend: Backend) -> None:
+            self.sources[key] = backend
+            self.backend = backend
+            self.user, self.users = None, []
+            if self.main_ready:
+                self.main.history.show(None, [], {})  # the other source's ids mean other courses
+            self.notify(f"Now on {backend.label}")
+            self.load_courses()
+
+        in_thread(self, "source", open_source, then=opened)
+
     def update_status(self) -> None:
         who = f"{self.user.name} ({self.user.key})" if self.user else "…"
         running = sum(is_running(e.get("workflow_state")) for e in self.main.history.exports.values())
@@ -336,47 +381,50 @@ class ExportsApp(App[None]):
 
     def _poll_once(self) -> bool:
         busy = False
-        course_id = self.watched_course
+        backend, course_id = self.backend, self.watched_course  # one source per pass, even if it is switched
         if course_id is not None:
-            exports = self._course_history(course_id)
-            progress = self._progress_of(exports)
+            exports = self._course_history(backend, course_id)
+            progress = self._progress_of(backend, exports)
             busy = bool(progress)
-            self.post_message(HistoryLoaded(course_id, exports, progress))
+            self.post_message(HistoryLoaded(course_id, exports, progress, backend))
         if self.watch_epubs:
-            items = self.backend.epub_exports()
-            progress = self._progress_of([i["epub_export"] for i in items if i.get("epub_export")])
+            items = backend.epub_exports()
+            progress = self._progress_of(backend, [i["epub_export"] for i in items if i.get("epub_export")])
             busy = busy or bool(progress)
             self.post_message(EpubsLoaded(items, progress))
         return busy
 
-    def _course_history(self, course_id: int) -> list[dict[str, Any]]:
+    def _course_history(self, backend: Backend, course_id: int) -> list[dict[str, Any]]:
         """The course's exports and those of its groups, newest first.
 
         A course may have many groups: all are looked at once when the course is first
         shown; after that only the groups that have exports (or one just started) are.
         """
         if course_id == MY_FILES.id:
-            user = self.user or self.backend.current_user()
-            return self.backend.content_exports(ContextType.USER, user.id, 1, 50)[0]
-        exports, _ = self.backend.content_exports(ContextType.COURSE, course_id, 1, 50)
+            return backend.content_exports(ContextType.USER, backend.current_user().id, 1, 50)[0]
+        exports, _ = backend.content_exports(ContextType.COURSE, course_id, 1, 50)
         names = self.group_names.get(course_id)
         busy = self.busy_groups.setdefault(course_id, set())
         if names is None:
-            names = self.group_names[course_id] = {int(g["id"]): str(g["name"]) for g in self.backend.groups(course_id)}
+            try:
+                groups = backend.groups(course_id)
+            except BackendError:  # an instance that will not list groups still shows the course's exports
+                groups = []
+            names = self.group_names[course_id] = {int(g["id"]): str(g["name"]) for g in groups}
             busy.update(names)
         for group_id in sorted(busy):
-            found, _ = self.backend.content_exports(ContextType.GROUP, group_id, 1, 50)
+            found, _ = backend.content_exports(ContextType.GROUP, group_id, 1, 50)
             if not found:
                 busy.discard(group_id)
             exports += [dict(e, _scope=f"group: {names.get(group_id, group_id)}") for e in found]
         return sorted(exports, key=lambda e: int(e["id"]), reverse=True)
 
-    def _progress_of(self, exports: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    def _progress_of(self, backend: Backend, exports: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
         out = {}
         for e in exports:
             pid = progress_id_of(e.get("progress_url"))
             if is_running(e.get("workflow_state")) and pid is not None:
-                out[int(e["id"])] = self.backend.progress(pid)
+                out[int(e["id"])] = backend.progress(pid)
         return out
 
     @property
@@ -386,7 +434,7 @@ class ExportsApp(App[None]):
         return self.main.is_attached and not self._exit and all(self.main.query(p) for p in parts)
 
     def on_history_loaded(self, msg: HistoryLoaded) -> None:
-        if not self.main_ready:
+        if not self.main_ready or msg.backend is not self.backend:  # read before a switch of source
             return
         self.main.apply_history(msg)
         self.update_status()
@@ -418,8 +466,8 @@ class ExportsApp(App[None]):
         if request.context_type is ContextType.GROUP:
             self.busy_groups.setdefault(request.course.id, set()).add(request.context_id)
         self.wake_poller()
-        self._follow(request.kind, export, lambda: backend.content_export(request.context_type, request.context_id,
-                                                                          export["id"]),
+        self._follow(backend, request.kind, export,
+                     lambda: backend.content_export(request.context_type, request.context_id, export["id"]),
                      not request.skip_notifications)  # fmt: skip
 
     def start_epub(self, course_id: int, skip_notifications: bool) -> None:
@@ -427,22 +475,23 @@ class ExportsApp(App[None]):
 
     @work(thread=True, group="start", exit_on_error=False)
     def _run_epub(self, course_id: int, skip_notifications: bool) -> None:
+        backend = self.backend
         try:
-            created = self.backend.create_epub_export(course_id)["epub_export"]
+            created = backend.create_epub_export(course_id)["epub_export"]
         except BackendError as e:
             self.call_from_thread(self.show_error, f"Could not start the ePub: {e}")
             return
         self.wake_poller()
-        self._follow("epub", created, lambda: self.backend.epub_export(course_id, created["id"])["epub_export"],
+        self._follow(backend, "epub", created, lambda: backend.epub_export(course_id, created["id"])["epub_export"],
                      not skip_notifications)  # fmt: skip
 
-    def _follow(self, kind: str, export: dict[str, Any], reload, notify: bool) -> None:
+    def _follow(self, backend: Backend, kind: str, export: dict[str, Any], reload, notify: bool) -> None:
         """Follow the export's Progress until it ends (on the calling thread worker)."""
         pid = progress_id_of(export.get("progress_url"))
         progress: dict[str, Any] = {}
         while pid is not None:
             try:
-                progress = self.backend.progress(pid)
+                progress = backend.progress(pid)
             except BackendError as e:
                 self.call_from_thread(self.show_error, str(e))
                 return
@@ -453,10 +502,34 @@ class ExportsApp(App[None]):
             return
         try:
             final = reload()
+            if final.get("workflow_state") in DONE_STATES:
+                final = self._download(backend, kind, final)
         except BackendError as e:
             self.call_from_thread(self.show_error, str(e))
             return
         self.post_message(ExportFinished(kind, final, progress, notify))
+
+    def _download(self, backend: Backend, kind: str, export: dict[str, Any]) -> dict[str, Any]:
+        """Fetch the finished files that are not on this disk yet (a Canvas instance's), with a bar.
+
+        The local library's files already have a ``path``; a Canvas backend streams its
+        files to the downloads folder and reports their paths from then on.
+        """
+        out = dict(export)
+        for key in ("epub_attachment", "zip_attachment") if kind == "epub" else ("attachment",):
+            att = export.get(key)
+            if not att or att.get("path"):
+                continue
+            name = att.get("display_name") or att.get("filename") or "file"
+
+            def tick(done: int, total: int | None, name: str = name) -> None:
+                self.post_message(ExportProgress(kind, int(export["id"]), {
+                    "workflow_state": "running", "completion": 100.0 * done / total if total else 0.0,
+                    "message": f"downloading {name}", "download": True,
+                }))  # fmt: skip
+
+            out[key] = dict(att, path=str(backend.fetch_file(att, progress=tick)))
+        return out
 
     def on_export_progress(self, msg: ExportProgress) -> None:
         if msg.kind != "epub" and self.main_ready:
@@ -466,6 +539,9 @@ class ExportsApp(App[None]):
 
     def on_export_finished(self, msg: ExportFinished) -> None:
         self.wake_poller()
+        if msg.kind != "epub" and self.main_ready:
+            self.main.history.finished(msg.export)
+            self.main.show_detail()
         export, state = msg.export, msg.export.get("workflow_state")
         what = f"{'ePub' if msg.kind == 'epub' else 'Export'} {export.get('id')}"
         if state in DONE_STATES:
@@ -502,9 +578,16 @@ class ExportsApp(App[None]):
         self.exit()
 
 
+def source_key(backend: Backend) -> str:
+    """How the palette names a source: the local library, or a Canvas profile by name."""
+    return LOCAL if isinstance(backend, LocalBackend) else getattr(backend, "profile", None) or backend.label
+
+
 def run_tui(backend: Backend) -> None:
     """Open the terminal app on this backend (``tui-exports`` with no arguments)."""
+    app = ExportsApp(backend)
     try:
-        ExportsApp(backend).run()
+        app.run()
     finally:
-        backend.close()
+        for source in {id(b): b for b in [backend, *app.sources.values()]}.values():
+            source.close()

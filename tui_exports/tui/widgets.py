@@ -141,7 +141,7 @@ def history_cells(export: dict[str, Any], progress: dict[str, Any] | None) -> li
         f"{kind}·group" if export.get("_scope") else kind,
         state_text(state),
         short_time(export.get("created_at")),
-        bar(completion, 7) if is_running(state) else human_size(att.get("size")) if att else "",
+        bar(completion, 7) if is_running(state) or (progress or {}).get("download") else human_size(att.get("size")) if att else "",
         file_name(path_of(export)),
     ]
 
@@ -196,6 +196,14 @@ class HistoryTable(DataTable):
         for (column, _, _), value in zip(HISTORY_COLUMNS, cells):
             if self.get_cell(key, column) != value:
                 self.update_cell(key, column, value)
+
+    def finished(self, export: dict[str, Any]) -> None:
+        """The export ended (and its file is on disk): drop its bar, show its size and file."""
+        key = str(export.get("id"))
+        self.progress.pop(key, None)
+        if key in self.exports:
+            self.exports[key] = dict(self.exports[key], **export)
+            self.set_row(key, self.exports[key], None)
 
     def update_progress(self, export_id: int, progress: dict[str, Any]) -> None:
         key = str(export_id)

@@ -58,9 +58,11 @@ def nap(seconds: float, wake: Callable[[], bool] | None = None) -> bool:
 class HistoryLoaded(Message):
     """The exports of one course (newest first) and the Progress of those still running."""
 
-    def __init__(self, course_id: int, exports: list[dict[str, Any]], progress: dict[int, dict[str, Any]]):
+    def __init__(self, course_id: int, exports: list[dict[str, Any]], progress: dict[int, dict[str, Any]],
+                 backend: Any = None):  # fmt: skip
         super().__init__()
         self.course_id, self.exports, self.progress = course_id, exports, progress
+        self.backend = backend  # the source it was read from (the app may have switched since)
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, HistoryLoaded)

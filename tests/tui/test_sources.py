@@ -1,0 +1,76 @@
+"""The app on a Canvas instance: switch to a profile from the command palette, export, download.
+
+The instance is ``tui-exports serve`` on loopback (real HTTP), over a second library.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tui_exports.backends.local import LocalBackend
+from tui_exports.engine import ExportService, JobRunner
+from tui_exports.paths import Home
+from tui_exports.server import create_token, running_server
+from tui_exports.tui.app import ExportsApp
+from tui_exports.tui.screens import NewExportScreen
+
+from .conftest import wait_for
+
+pytestmark = pytest.mark.anyio
+TOKEN_VAR = "TUI_EXPORTS_TEST_SCHOOL_TOKEN"
+
+
+@pytest.fixture
+def school(tmp_path, home: Path, monkeypatch):
+    """A served library, and a ``school`` profile for it in the app's config (token in the environment)."""
+    service = ExportService.open(Home.from_env(tmp_path / "school-home"))
+    runner = JobRunner(service, poll_seconds=0.05).start()
+    monkeypatch.setenv(TOKEN_VAR, create_token(service, 3))  # student1
+    with running_server(service, runner) as base_url:
+        config = home / "config.toml"
+        config.write_text(f'[profiles.school]\nbase_url = "{base_url}"\ntoken_env = "{TOKEN_VAR}"\n', encoding="utf-8")
+        os.chmod(config, 0o600)
+        yield base_url
+    runner.stop(wait=True)
+    service.close()
+
+
+async def test_switch_to_a_profile_export_and_download(home: Path, school: str) -> None:
+    local = LocalBackend.open(jobs="inprocess")
+    app = ExportsApp(local, home=Home.from_env(home), config_file=home / "config.toml")
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: app.main.courses.option_count, what="local courses")
+            assert "Use Canvas profile school" in [name for name, _, _ in app.palette_commands()]
+            await pilot.press("ctrl+p")
+            await pilot.pause(0.2)
+            await pilot.press(*"profile school")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: app.backend is not local, what="the Canvas backend")
+            host = school.split("//", 1)[1]
+            await wait_for(pilot, lambda: app.user and app.user.key != "teacher" and app.main.course
+                           and app.main.course.role == "student", what="the student's courses")  # fmt: skip
+            assert host in str(app.main.query_one("#status").render())
+
+            await pilot.press("n")
+            dialog = await wait_for(pilot, lambda: isinstance(app.screen, NewExportScreen) and app.screen, what="dialog")
+            await pilot.pause()
+            assert dialog.kind == "zip"  # a student may only zip
+            await pilot.press("enter")
+            table = app.main.history
+            await wait_for(pilot, lambda: table.row_count and (table.selected or {}).get("attachment", {}).get("path"),
+                           timeout=20, what="the downloaded file")  # fmt: skip
+            path = Path(table.selected["attachment"]["path"])
+            assert path.is_file() and path.suffix == ".zip" and not path.name.endswith(".part")
+            assert path.is_relative_to(Home.from_env(home).downloads)
+            assert any(str(path) in n.message for n in app._notifications)
+            await pilot.pause(2.5)  # a history refresh from the instance keeps the path
+            assert table.selected["attachment"]["path"] == str(path)
+    finally:
+        for backend in app.sources.values():
+            backend.close()
+
