@@ -77,3 +77,30 @@ def test_demo_courses_export_valid_quiz_zips(shared_dir, demo, tmp_path):
         assert result.warnings == [], label
         assert check_qti_zip(path, shared_dir) == [], label
         assert len(read_package(path).quizzes) == len(snap.selected_quizzes()), label
+
+
+def test_validation_command_checks_each_file_against_its_own_schema(shared_dir, demo, tmp_path, capsys):
+    """``python -m tests.exporters.validation PACKAGE`` (the README's check) passes a demo
+    cartridge and a QTI zip, and names the file of a planted error."""
+    import zipfile
+
+    from validation import main
+
+    label, snap = snapshots(demo)[0]
+    cartridge, _ = export_cc(snap, tmp_path)
+    quizzes = tmp_path / "q"
+    quizzes.mkdir()
+    quiz_zip, _ = export_quiz_zip(snapshots(demo, "qti")[0][1], quizzes)
+    assert main([str(cartridge), str(quiz_zip), "--shared", str(shared_dir)]) == 0, label
+    assert capsys.readouterr().out.count(": 0 errors") == 2
+
+    broken = tmp_path / "broken.imscc"
+    with zipfile.ZipFile(cartridge) as src, zipfile.ZipFile(broken, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.startswith("non_cc_assessments/"):
+                data = data.replace(b'action="Set"', b'action="Bogus"', 1)
+            dst.writestr(item, data)
+    assert main([str(broken), "--shared", str(shared_dir)]) == 1
+    out = capsys.readouterr().out
+    assert "non_cc_assessments/" in out and "Bogus" in out

@@ -208,3 +208,38 @@ def run_cli_validators(path: Path, shared: Path, version: str, workdir: Path) ->
         if run.returncode != 0:
             errors.append(f"{' '.join(args[:1])}: {run.stdout[-2000:]} {run.stderr[-2000:]}")
     return errors
+
+
+def check_package(path: Path, shared: Path) -> list[str]:
+    """Every check for one package, cartridge or QTI zip: each file against its own schema."""
+    if zipfile.is_zipfile(path) and "imsmanifest.xml" in zipfile.ZipFile(path).namelist():
+        with zipfile.ZipFile(path) as z:
+            ns = etree.QName(etree.fromstring(z.read("imsmanifest.xml"), PARSER)).namespace
+        version = next((v for v, n in CC_NS.items() if n == ns), None)
+        return check_cc(path, shared, version) if version else check_qti_zip(path, shared)
+    return [f"{path}: not a zip with an imsmanifest.xml"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tests.exporters.validation PACKAGE... [--shared DIR]``: one line per problem."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("packages", nargs="+", type=Path)
+    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2].parent / "shared")
+    args = parser.parse_args(argv)
+    if not (args.shared / "schemas" / "validate_cc.py").is_file():
+        print(f"no schemas in {args.shared}: pass --shared DIR (the folder holding schemas/)", file=sys.stderr)
+        return 2
+    total = 0
+    for package in args.packages:
+        errors = check_package(package, args.shared)
+        total += len(errors)
+        for error in errors:
+            print(error)
+        print(f"# {package.name}: {len(errors)} errors")
+    return 1 if total else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
