@@ -59,10 +59,16 @@ class Home:
         return self
 
 
+def bundled(top: str, marker: str) -> Path:
+    """A top-level folder of the project (``data``, ``styles``): beside the package in a
+    checkout, inside it as ``_<name>`` in an installed wheel (see setup.py)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / top, here / f"_{top}"):
+        if (candidate / marker).exists():
+            return candidate
+    return here.parent / top
+
+
 def bundled_data_dir() -> Path:
     """The demo library sources (``data/`` at the top of the project)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "data", here / "_data"):
-        if (candidate / "library.toml").exists():
-            return candidate
-    return here.parent / "data"
+    return bundled("data", "library.toml")

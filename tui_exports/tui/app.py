@@ -22,13 +22,13 @@ from ..backends.base import Backend, BackendError, CourseSummary, UserSummary, p
 from ..backends.local import LocalBackend
 from ..backends.profiles import open_profile, profile_names
 from ..model import ContextType
-from ..paths import Home
+from ..paths import Home, bundled
 from .format import DONE_STATES, is_running, path_of
 from .screens import EpubScreen, ExportRequest, HelpScreen, NewExportScreen, PickerScreen
 from .widgets import MY_FILES, ContentTree, CourseList, DetailPanel, HistoryTable
 from .work import EpubsLoaded, ExportFinished, ExportProgress, HistoryLoaded, in_thread, nap
 
-STYLES = Path(__file__).resolve().parent.parent.parent / "styles"
+STYLES = bundled("styles", "app.tcss")
 FINISHED = {"completed", "failed", "canceled"}
 LOCAL = "local library"
 NARROW = 100  # below this width the course list stacks above the history (see HORIZONTAL_BREAKPOINTS)
