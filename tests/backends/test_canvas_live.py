@@ -93,6 +93,17 @@ def test_download_resumes_with_range_on_real_server(server, client_library, tmp_
     b.close()
 
 
+def test_context_files_match_the_local_listing(backend, server):
+    _, service, _ = server
+    for context, cid in ((ContextType.COURSE, 1), (ContextType.GROUP, 1)):
+        remote = backend.context_files(context, cid)
+        local = service.context_files(1, context, cid)
+        for kind in ("folders", "attachments"):
+            assert sorted(remote[kind], key=lambda x: x["id"]) == sorted(
+                [{k: v for k, v in row.items() if k != "path" or kind == "folders"} for row in local[kind]],
+                key=lambda x: x["id"])  # fmt: skip
+
+
 def test_epub_exports(backend):
     created = backend.create_epub_export(1)
     assert created["id"] == 1 and created["epub_export"]["id"]

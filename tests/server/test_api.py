@@ -7,6 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tui_exports.model import ContextType
+
 BASE = "http://testserver.local:8123"
 CE = "/api/v1/courses/1/content_exports"
 
@@ -196,6 +198,21 @@ def test_course_groups_teacher_sees_all_student_their_own(client, auth):
     own = client.get("/api/v1/courses/3/groups", headers=auth("student1")).json()
     assert [(g["name"], g["members_count"]) for g in own] == [("Team Turtle", 2)]
     assert client.get("/api/v1/courses/1/groups", headers=auth("teacher")).json() == []
+
+
+def test_group_and_user_folders_and_files(client, auth, service):
+    folders = client.get("/api/v1/groups/1/folders", headers=auth("student1"))
+    assert folders.status_code == 200
+    by_name = {f["name"]: f for f in folders.json()}
+    assert by_name["sketches"]["parent_folder_id"] == by_name["files"]["id"]
+    assert by_name["files"]["folders_count"] == 1 and by_name["sketches"]["files_count"] == 1
+    files = client.get("/api/v1/groups/1/files", headers=auth("student1")).json()
+    assert sorted(f["display_name"] for f in files) == ["project-plan.txt", "turtle-star.png"]
+    assert client.get("/api/v1/groups/1/files", headers=auth("student2")).status_code == 200  # a member too
+    assert client.get("/api/v1/groups/2/folders", headers=auth("student1")).status_code == 401
+    assert client.get("/api/v1/users/self/files", headers=auth("student1")).json() == []
+    course_files = client.get("/api/v1/courses/1/files?per_page=100", headers=auth()).json()
+    assert len(course_files) == len(service.context_files(1, ContextType.COURSE, 1)["attachments"])
 
 
 # ---------------------------------------------------------------- progress

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -199,6 +200,7 @@ async def test_arrows_choose_what_enter_starts_and_the_choice_is_a_glyph(home: P
 async def test_group_exports_in_the_course_history_and_user_exports_under_my_files(home: Path, backend) -> None:
     course = next(c for c in backend.courses() if c.course_code == "CS 110")
     group = backend.groups(course.id)[0]
+    files = backend.context_files(ContextType.GROUP, group["id"])
     app = make_app(backend, home)
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot, app)
@@ -210,10 +212,21 @@ async def test_group_exports_in_the_course_history_and_user_exports_under_my_fil
         await pilot.pause()
         await pilot.press("down", "down", "tab", "down")  # zip of files, then the first group
         assert dialog.context == (ContextType.GROUP, group["id"])
+        picker, tree = await open_picker(pilot, app)  # the group's own files
+        assert tree.branches == ["folders"] and group["name"] in str(picker.query_one("#picker-title").render())
+        sub = next(f for f in files["folders"] if f["parent_id"] is not None)
+        await tick(pilot, tree, ("folders", sub["id"]))
+        await wait_for(pilot, lambda: "accepts" in text_of(picker, "#select-validation"), what="validation")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is dialog, what="back to the dialog")
+        assert dialog.select == {"folders": [sub["id"]]}
         await pilot.press("enter")
         table = app.main.history
         await wait_for(pilot, lambda: table.row_count and "exported" in str(table.get_row_at(0)[2]), what="group row")
         assert table.get_row_at(0)[1] == "zip·group"
+        with zipfile.ZipFile(path_of(table.exports[str(table.get_row_at(0)[0])])) as z:
+            inside = [f["path"] for f in files["attachments"] if f["folder_id"] == sub["id"]]
+            assert sorted(n for n in z.namelist() if not n.endswith("/")) == sorted(inside)
         assert f"group: {group['name']}" in text_of(app.main, "#detail-summary")
 
         courses.highlighted = courses.option_count - 1

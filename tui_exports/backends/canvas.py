@@ -282,6 +282,21 @@ class CanvasBackend:
             self._flatten(items, out, None)
         return out
 
+    def context_files(self, context_type: ContextType, context_id: int) -> dict[str, list[dict[str, Any]]]:
+        """A course's, group's or user's folders and files (``/folders``, ``/files``), in
+        ``content_list``'s shape, for a picker of what a zip export takes."""
+        base = self._exports_path(context_type, context_id).rsplit("/", 1)[0]
+        folders = [
+            {"id": f["id"], "title": f.get("name", ""), "path": f.get("full_name", ""), "parent_id": f.get("parent_folder_id")}
+            for f in self._pages(f"{base}/folders")
+        ]  # fmt: skip
+        files = [
+            {"id": f["id"], "title": f.get("display_name") or f.get("filename", ""), "folder_id": f.get("folder_id"),
+             "size": f.get("size")}
+            for f in self._pages(f"{base}/files")
+        ]  # fmt: skip
+        return {"folders": folders, "attachments": files}
+
     def _flatten(self, items: list[dict[str, Any]], out: dict[str, list[dict[str, Any]]], parent: dict[str, Any] | None) -> None:
         for item in items:
             kind = item.get("type", "")

@@ -77,6 +77,9 @@ class LocalBackend:
     def content_list(self, course_id: int) -> dict[str, list[dict[str, Any]]]:
         return self._call(self.service.content_list, self.user_id, course_id)
 
+    def context_files(self, context_type: ContextType, context_id: int) -> dict[str, list[dict[str, Any]]]:
+        return self._call(self.service.context_files, self.user_id, context_type, context_id)
+
     def validate_select(self, context_type: ContextType, context_id: int, export_type: str,
                         select: dict[str, Any] | None) -> list[str]:  # fmt: skip
         """What the engine would answer to this request, without queuing anything."""

@@ -184,13 +184,17 @@ class ExportService:
             "wiki_pages": {p.id: {"title": p.title} for p in snap.pages},
             "calendar_events": {e.id: {"title": e.title} for e in snap.calendar_events},
             "rubrics": {r.id: {"title": r.title} for r in snap.rubrics},
-            "folders": {f.id: {"title": f.name, "path": f.full_name, "parent_id": f.parent_id} for f in snap.folders},
-            "attachments": {
-                f.id: {"title": f.display_name, "folder_id": f.folder_id, "size": f.size, "path": snap.file_path(f)}
-                for f in snap.files
-            },
+            **_file_titles(snap),
         }
         return {t: [{"id": i, **titles[t][i]} for i in ids] for t, ids in cat.items()}
+
+    def context_files(self, user_id: int, context_type: ContextType, context_id: int) -> dict[str, list[dict[str, Any]]]:
+        """The folders and files of a course, group or user that this user may export
+        (``folders`` and ``attachments`` as in ``content_list``): a group's or user's picker."""
+        course, standing = self._context(user_id, context_type, context_id)
+        snap = self._snapshot(context_type, context_id, self.user(user_id), course, standing)
+        cat, titles = catalogue(snap), _file_titles(snap)
+        return {t: [{"id": i, **titles[t][i]} for i in cat[t]] for t in ("folders", "attachments")}
 
     # ------------------------------------------------------------------ content exports
     def _context(self, user_id: int, context_type: ContextType, context_id: int) -> tuple[Course | None, Standing | None]:
@@ -741,3 +745,14 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _file_titles(snap) -> dict[str, dict[int, dict[str, Any]]]:
+    """How folders and files are listed for a picker (by ``select`` type, then id)."""
+    return {
+        "folders": {f.id: {"title": f.name, "path": f.full_name, "parent_id": f.parent_id} for f in snap.folders},
+        "attachments": {
+            f.id: {"title": f.display_name, "folder_id": f.folder_id, "size": f.size, "path": snap.file_path(f)}
+            for f in snap.files
+        },
+    }

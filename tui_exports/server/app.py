@@ -208,9 +208,7 @@ class Api:
             for c, st in self.service.courses(call.user_id)
             if not wanted or (st.role is not None and st.role.value == wanted)
         ]
-        pg, pp = page_params(*self.page_args(call))
-        items = rows[(pg - 1) * pp : pg * pp]
-        return self.paginate(call, Page(items, pg, pp, len(rows)), items)
+        return self._page_of(call, rows)
 
     def course(self, call: Call) -> Response:
         course, standing = self.service.course(call.user_id, call.path_int("course_id"))
@@ -224,6 +222,34 @@ class Api:
              "members_count": len(g.member_ids)}
             for g in self.service.groups(call.user_id, course_id)
         ]  # fmt: skip
+        return self._page_of(call, rows)
+
+    def folders(self, call: Call) -> Response:
+        """``GET /:context/:id/folders``: the folders you may export (Canvas's Folder, the fields a picker needs)."""
+        kind, cid = self.context(call)
+        listing = self.service.context_files(call.user_id, kind, cid)
+        counts: dict[int | None, int] = {}
+        for f in listing["attachments"]:
+            counts[f["folder_id"]] = counts.get(f["folder_id"], 0) + 1
+        rows = [
+            {"id": f["id"], "name": f["title"], "full_name": f["path"], "parent_folder_id": f["parent_id"],
+             "context_type": kind.value, "context_id": cid, "files_count": counts.get(f["id"], 0),
+             "folders_count": sum(1 for g in listing["folders"] if g["parent_id"] == f["id"])}
+            for f in listing["folders"]
+        ]  # fmt: skip
+        return self._page_of(call, rows)
+
+    def files(self, call: Call) -> Response:
+        """``GET /:context/:id/files``: the files you may export (Canvas's File, without download URLs)."""
+        kind, cid = self.context(call)
+        rows = [
+            {"id": f["id"], "display_name": f["title"], "filename": f["title"], "folder_id": f["folder_id"],
+             "size": f["size"]}
+            for f in self.service.context_files(call.user_id, kind, cid)["attachments"]
+        ]  # fmt: skip
+        return self._page_of(call, rows)
+
+    def _page_of(self, call: Call, rows: list[dict[str, Any]]) -> JSONResponse:
         pg, pp = page_params(*self.page_args(call))
         items = rows[(pg - 1) * pp : pg * pp]
         return self.paginate(call, Page(items, pg, pp, len(rows)), items)
@@ -404,6 +430,8 @@ def create_app(service: ExportService, runner: JobRunner | None = None) -> Starl
         Route("/api/v1/courses/{course_id:int}", ep(api.course)),
         Route("/api/v1/courses/{course_id:int}/groups", ep(api.groups)),
         Route("/api/v1/courses/{course_id:int}/content_list", ep(api.content_list)),
+        Route("/api/v1/{context:str}/{context_id:str}/folders", ep(api.folders)),
+        Route("/api/v1/{context:str}/{context_id:str}/files", ep(api.files)),
         Route(ctx, ep(api.content_exports), methods=["GET"]),
         Route(ctx, ep(api.create_content_export), methods=["POST"]),
         Route(ctx + "/{export_id:int}", ep(api.content_export)),

@@ -70,6 +70,7 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
         self.reasons = type_reasons(course)
         self.select: dict[str, Any] | None = None
         self.ticked: set[Key] = set()
+        self.picked_in: tuple[ContextType, int] | None = None  # the context the ticks were made in
         self.errors: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -130,13 +131,13 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
     def picker_reason(self) -> str | None:
         if self.kind == "epub":
             return "an ePub always holds the whole course"
-        if self.context[0] is not ContextType.COURSE:
-            return "group and user exports take all their files"
         return None
 
     @on(ChoiceSet.Changed)
     @on(Tick.Changed)
     def changed(self) -> None:
+        if self.context != self.picked_in:  # what was ticked belongs to another course, group or user
+            self.select, self.ticked, self.picked_in = None, set(), self.context
         reason = self.picker_reason()
         self.query_one("#choose", Button).disabled = reason is not None
         if reason:
@@ -187,7 +188,12 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
                 self.select, self.ticked = result
                 self.changed()
 
-        self.app.push_screen(PickerScreen(self.backend, self.course, self.kind, self.ticked), picked)
+        screen = PickerScreen(self.backend, self.course, self.kind, self.ticked, self.context, self.scope_label())
+        self.app.push_screen(screen, picked)
+
+    def scope_label(self) -> str:
+        pressed = self.query_one("#scope", ChoiceSet).pressed_button
+        return str(pressed.label) if pressed is not None else "the course"
 
     @on(Button.Pressed, "#start")
     def _start(self) -> None:
@@ -211,17 +217,19 @@ class PickerScreen(ModalScreen[tuple[dict[str, Any] | None, set[Key]] | None]):
         Binding("slash", "filter", "Filter", id="picker_filter"),
     ]
 
-    def __init__(self, backend: Backend, course: CourseSummary, kind: str, ticked: set[Key] | None = None):
+    def __init__(self, backend: Backend, course: CourseSummary, kind: str, ticked: set[Key] | None = None,
+                 context: tuple[ContextType, int] | None = None, scope: str = "the course"):  # fmt: skip
         super().__init__()
-        self.backend, self.course, self.kind = backend, course, kind
+        self.backend, self.course, self.kind, self.scope = backend, course, kind, scope
+        self.context = context or (ContextType.COURSE, course.id)
         self.initial = set(ticked or ())
         self.model: TickModel | None = None
         self.errors: list[str] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
-            yield Label(f"Choose content — {self.course.course_code} · {EXPORT_TYPES.get(self.kind, self.kind)}",
-                        id="picker-title")  # fmt: skip
+            where = self.course.course_code if self.scope == "the course" else f"{self.course.course_code} · {self.scope}"
+            yield Label(f"Choose content — {where} · {EXPORT_TYPES.get(self.kind, self.kind)}", id="picker-title")
             yield Input(placeholder="filter items (esc to close)", id="picker-filter", compact=True)
             with Horizontal(id="picker-body"):
                 yield Static("loading…", id="picker-loading")
@@ -237,11 +245,15 @@ class PickerScreen(ModalScreen[tuple[dict[str, Any] | None, set[Key]] | None]):
         in_thread(self, "content", self.load, then=self.loaded)
 
     def load(self) -> tuple[dict[str, Any], dict[str, str]]:
-        """The course's content, and which branches this export type cannot carry (asked of the engine)."""
+        """The content, and which branches this export type cannot carry (asked of the engine).
+
+        A group or a user has only files: their picker shows the Files branch alone."""
+        if self.context[0] is not ContextType.COURSE:
+            return self.backend.context_files(*self.context), {}
         content = self.backend.content_list(self.course.id)
         disabled = {}
         for branch in SELECT_BRANCHES:
-            errors = self.backend.validate_select(ContextType.COURSE, self.course.id, self.kind, {f"all_{branch}": True})
+            errors = self.backend.validate_select(*self.context, self.kind, {f"all_{branch}": True})
             if errors:
                 disabled[branch] = short_reason(errors[0])
         return content, disabled
@@ -252,6 +264,8 @@ class PickerScreen(ModalScreen[tuple[dict[str, Any] | None, set[Key]] | None]):
         self.model.ticked = {k for k in self.initial if k in self.model.items}
         tree = ContentTree(self.model, id="content-tree")
         tree.disabled_types = disabled
+        if self.context[0] is not ContextType.COURSE:
+            tree.branches = ["folders"]
         self.query_one("#picker-loading").remove()
         self.query_one("#picker-body").mount(tree, before=0)
         tree.rebuild()
@@ -266,8 +280,8 @@ class PickerScreen(ModalScreen[tuple[dict[str, Any] | None, set[Key]] | None]):
     def refresh_select(self) -> None:
         select = self.select
         self.query_one("#select-preview", Static).update(Text(select_preview(select)))
-        in_thread(self, "validate", self.backend.validate_select, ContextType.COURSE, self.course.id, self.kind,
-                  select, then=self.show_errors, on_error=lambda msg: self.show_errors([msg]))  # fmt: skip
+        in_thread(self, "validate", self.backend.validate_select, *self.context, self.kind, select,
+                  then=self.show_errors, on_error=lambda msg: self.show_errors([msg]))  # fmt: skip
 
     def show_errors(self, errors: list[str]) -> None:
         self.errors = errors
@@ -286,8 +300,8 @@ class PickerScreen(ModalScreen[tuple[dict[str, Any] | None, set[Key]] | None]):
             else:
                 self.dismiss((select, set(self.model.ticked)))
 
-        in_thread(self, "validate", self.backend.validate_select, ContextType.COURSE, self.course.id, self.kind,
-                  select, then=verdict, on_error=lambda msg: verdict([msg]))  # fmt: skip
+        in_thread(self, "validate", self.backend.validate_select, *self.context, self.kind, select,
+                  then=verdict, on_error=lambda msg: verdict([msg]))  # fmt: skip
 
     def action_filter(self) -> None:
         box = self.query_one("#picker-filter", Input)

@@ -292,13 +292,14 @@ class ContentTree(Tree[Key | str]):
         self.show_root = False
         self.model = model
         self.disabled_types: dict[str, str] = {}  # branch → reason
+        self.branches: list[str] = list(SELECT_BRANCHES)  # a group's or user's picker: files only
         self.query_text = ""
 
     def rebuild(self, query: str = "") -> None:
         self.query_text = q = query.casefold().strip()
         self.clear()
-        for branch, heading in SELECT_BRANCHES.items():
-            node = self.root.add(heading, data=branch, expand=bool(q))
+        for branch in self.branches:
+            node = self.root.add(SELECT_BRANCHES[branch], data=branch, expand=bool(q) or len(self.branches) == 1)
             for key in self.model.roots[branch]:
                 self._add(node, key, q)
             if q and not node.children:
