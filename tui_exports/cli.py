@@ -69,8 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--user", type=int, metavar="ID", help="a user's files instead of a course")
 
     cmd("courses", "list your courses")
-    sp = cmd("content", "list the selectable items of a course, grouped by select type")
-    sp.add_argument("course_id", type=int, metavar="COURSE_ID")
+    sp = cmd("content", "list the selectable items of a course (or the files of a group or user), by select type")
+    context(sp)
 
     sp = cmd("export", "start a content export (common_cartridge, qti or zip)")
     context(sp)
@@ -263,7 +263,8 @@ def run_command(args, backend: Backend) -> int:
                 print(f"{x.id:>5}  {x.course_code:<12} {x.name}  [{x.role}]{mark}")
         return EXIT_OK
     if c == "content":
-        content = backend.content_list(args.course_id)
+        ctx, cid = _context(args)
+        content = backend.content_list(cid) if ctx is ContextType.COURSE else backend.context_files(ctx, cid)
         if args.json:
             _print_json(content)
         else:

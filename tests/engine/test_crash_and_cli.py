@@ -137,6 +137,19 @@ def run_cli(capsys, *args):
     return code, out, err
 
 
+def test_cli_content_of_a_course_a_group_and_refusals(home, capsys):
+    code, out, _ = run_cli(capsys, "content", "3", "--json")
+    assert code == 0 and {"context_modules", "wiki_pages", "attachments"} <= set(json.loads(out))
+    code, out, _ = run_cli(capsys, "--as", "student1", "content", "--group", "1", "--json")
+    listing = json.loads(out)
+    assert code == 0 and set(listing) == {"folders", "attachments"}
+    assert sorted(a["title"] for a in listing["attachments"]) == ["project-plan.txt", "turtle-star.png"]
+    code, _, err = run_cli(capsys, "--as", "student1", "content", "--group", "2")
+    assert code == 2 and "not a member of this group" in err
+    code, _, err = run_cli(capsys, "content")
+    assert code == 2 and "COURSE_ID, --group ID or --user ID" in err
+
+
 def test_cli_end_to_end(home, capsys):
     code, out, _ = run_cli(capsys, "courses", "--json")
     assert code == 0 and [c["course_code"] for c in json.loads(out)] == ["ASTR 101", "HIST 390", "CS 110"]
