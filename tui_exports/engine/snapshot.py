@@ -62,12 +62,15 @@ def build_snapshot(
     *,
     selection: Selection | None = None,
     now: datetime | None = None,
+    detail: str = "full",
 ) -> CourseSnapshot:
+    """``detail``: how much content to read (``full``, ``quizzes`` or ``outline``, see
+    ``ContentStore.course_content``); an exporter must get at least what it reads."""
     course = library.content.course(course_id)
     if course is None:
         raise LookupError(f"no course {course_id}")
     now = now or utcnow()
-    content = library.content.course_content(course_id)
+    content = library.content.course_content(course_id, detail)
     snap = CourseSnapshot(course=course, viewer=user, viewer_role=role, exported_at=now, **content)
     if role is None or not role.is_admin:
         _restrict_to_student_view(snap, now)

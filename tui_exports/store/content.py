@@ -59,6 +59,14 @@ class CourseBundle:
     source: str = ""
 
 
+#: How much of a course ``course_content`` reads (see there).
+CONTENT_DETAILS = ("full", "quizzes", "outline")
+#: The HTML column of each content table: what ``quizzes`` and ``outline`` leave unread.
+HTML_COLUMNS = {
+    "pages": "body", "assignments": "description", "discussion_topics": "message",
+    "calendar_events": "description", "quizzes": "description",
+}  # fmt: skip
+
 #: Tables whose ids an importer allocates before inserting a bundle.
 ID_TABLES = (
     "courses", "users", "enrollments", "groups", "folders", "files", "pages",
@@ -237,13 +245,34 @@ class ContentStore:
             files.append(from_row(File, r, blob_path=path if path.is_file() else None))
         return ContextFiles(context_type, context_id, folders, files)
 
-    def course_content(self, course_id: int) -> dict[str, list[Any]]:
-        """Every content list of a course, unfiltered, keyed like CourseSnapshot's fields."""
+    def _columns(self, table: str, detail: str) -> tuple[str, dict[str, str]]:
+        """The columns to read at this detail, and the HTML fields left empty (``body=""``…)."""
+        html = HTML_COLUMNS.get(table)
+        keep_quiz_text = table == "quizzes" and detail == "quizzes"
+        if detail == "full" or html is None or keep_quiz_text:
+            return "*", {}
+        cols = ", ".join(f'"{c}"' for c in self.db[table].columns_dict if c != html)
+        return cols, {html: ""}
+
+    def course_content(self, course_id: int, detail: str = "full") -> dict[str, list[Any]]:
+        """Every content list of a course, unfiltered, keyed like CourseSnapshot's fields.
+
+        ``detail`` says how much is read: ``full``; ``quizzes`` (the quizzes whole, but no page
+        body, assignment description, topic message or event description); or ``outline`` (no
+        HTML at all and no quiz questions: ids, titles, dates, modules, folders and files).
+        What is not read is left empty, so the memory an export holds is what it uses.
+        """
+        if detail not in CONTENT_DETAILS:
+            raise ValueError(f"detail must be one of {CONTENT_DETAILS}")
         q = self.db.query
         cid = [course_id]
         tree = self.context_files(ContextType.COURSE, course_id)
         quizzes = []
-        for r in q("SELECT * FROM quizzes WHERE course_id = ? ORDER BY id", cid):
+        cols, empty = self._columns("quizzes", detail)
+        for r in q(f"SELECT {cols} FROM quizzes WHERE course_id = ? ORDER BY id", cid):
+            if detail == "outline":
+                quizzes.append(from_row(Quiz, r, groups=(), questions=(), **empty))
+                continue
             groups = tuple(
                 from_row(QuizGroup, g)
                 for g in q("SELECT * FROM quiz_groups WHERE quiz_id = ? ORDER BY position, id", [r["id"]])
@@ -267,28 +296,22 @@ class ContentStore:
         rubrics = [
             from_row(Rubric, r) for r in q("SELECT * FROM rubrics WHERE course_id = ? ORDER BY id", cid)
         ]
+
+        def rows(cls: type, table: str, order: str) -> list[Any]:
+            cols, empty = self._columns(table, detail)
+            return [from_row(cls, r, **empty)
+                    for r in q(f"SELECT {cols} FROM {table} WHERE course_id = ? ORDER BY {order}", cid)]  # fmt: skip
+
         return {
             "folders": tree.folders,
             "files": tree.files,
-            "pages": [from_row(Page, r) for r in q("SELECT * FROM pages WHERE course_id = ? ORDER BY id", cid)],
-            "assignment_groups": [
-                from_row(AssignmentGroup, r)
-                for r in q("SELECT * FROM assignment_groups WHERE course_id = ? ORDER BY position, id", cid)
-            ],
-            "assignments": [
-                from_row(Assignment, r)
-                for r in q("SELECT * FROM assignments WHERE course_id = ? ORDER BY position, id", cid)
-            ],
+            "pages": rows(Page, "pages", "id"),
+            "assignment_groups": rows(AssignmentGroup, "assignment_groups", "position, id"),
+            "assignments": rows(Assignment, "assignments", "position, id"),
             "rubrics": rubrics,
             "quizzes": quizzes,
-            "discussion_topics": [
-                from_row(DiscussionTopic, r)
-                for r in q("SELECT * FROM discussion_topics WHERE course_id = ? ORDER BY position, id", cid)
-            ],
-            "calendar_events": [
-                from_row(CalendarEvent, r)
-                for r in q("SELECT * FROM calendar_events WHERE course_id = ? ORDER BY start_at, id", cid)
-            ],
+            "discussion_topics": rows(DiscussionTopic, "discussion_topics", "position, id"),
+            "calendar_events": rows(CalendarEvent, "calendar_events", "start_at, id"),
             "modules": modules,
         }
 

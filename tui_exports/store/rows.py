@@ -6,9 +6,10 @@ import dataclasses
 import json
 import types
 import typing
+from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,7 +28,7 @@ def _base(tp: Any) -> Any:
     return tp
 
 
-@lru_cache(maxsize=None)
+@cache
 def _hints(cls: type) -> dict[str, Any]:
     return {name: _base(tp) for name, tp in typing.get_type_hints(cls, vars(model)).items()}
 
@@ -38,16 +39,32 @@ def _load_nested(tp: Any, value: Any) -> Any:
     return value
 
 
+@cache
+def _plan(cls: type) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
+    """Per field: its name and the converter its type needs (None: the value as read)."""
+    hints = _hints(cls)
+    return tuple((f.name, _converter(hints[f.name])) for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+
+
+def _converter(tp: Any) -> Callable[[Any], Any] | None:
+    """``_convert_in`` for one type, decided once per field instead of once per value."""
+    if tp in (datetime, bool, Path) or (isinstance(tp, type) and issubclass(tp, Enum)):
+        return lambda value: _convert_in(tp, value)
+    origin = typing.get_origin(tp)
+    if origin is tuple or origin is dict or tp is dict:
+        return lambda value: _convert_in(tp, value)
+    return None
+
+
 def from_row(cls: type[T], row: dict[str, Any], **extra: Any) -> T:
     """Build ``cls`` from a row; unknown columns are ignored, JSON columns decoded."""
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if f.name in extra:
-            kwargs[f.name] = extra[f.name]
-            continue
-        if f.name not in row:
-            continue
-        kwargs[f.name] = _convert_in(_hints(cls)[f.name], row[f.name])
+    for name, convert in _plan(cls):
+        if name in extra:
+            kwargs[name] = extra[name]
+        elif name in row:
+            value = row[name]
+            kwargs[name] = value if value is None or convert is None else convert(value)
     return cls(**kwargs)
 
 
