@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Checkbox, DataTable, OptionList, ProgressBar, RadioButton, RadioSet, Static, Tree
 from textual.widgets.option_list import Option
+from textual.geometry import Size
+from textual.widgets.data_table import ColumnKey
 from textual.widgets.tree import TreeNode
 
 from ..backends.base import CourseSummary
@@ -129,6 +131,7 @@ class CourseList(OptionList):
 #: The size column shows a progress bar while the export runs (it has no size yet).
 HISTORY_COLUMNS = [("id", "#", 4), ("type", "Type", 9), ("state", "State", 11), ("created", "Created (UTC)", 16),
                    ("size", "Size/progress", 13), ("path", "File", 72)]  # fmt: skip
+MIN_FILE_WIDTH = 12
 
 
 def history_cells(export: dict[str, Any], progress: dict[str, Any] | None) -> list[Any]:
@@ -142,7 +145,7 @@ def history_cells(export: dict[str, Any], progress: dict[str, Any] | None) -> li
         state_text(state),
         short_time(export.get("created_at")),
         bar(completion, 7) if is_running(state) or (progress or {}).get("download") else human_size(att.get("size")) if att else "",
-        file_name(path_of(export)),
+        Text(file_name(path_of(export)), no_wrap=True, overflow="ellipsis"),
     ]
 
 
@@ -164,6 +167,19 @@ class HistoryTable(DataTable):
     def on_mount(self) -> None:
         for key, label, width in HISTORY_COLUMNS:
             self.add_column(label, key=key, width=width)
+
+    def on_resize(self) -> None:
+        """The File column takes the width left (no sideways scrolling at 80 columns); long
+        names end in … there, and the detail panel shows the whole path."""
+        others = sum(c.get_render_width(self) for k, c in self.columns.items() if k.value != "path")
+        column = self.columns.get(ColumnKey("path"))
+        wanted = max(MIN_FILE_WIDTH, self.scrollable_content_region.width - others - 2 * self.cell_padding)
+        if column is None or column.width == wanted:
+            return
+        column.width = wanted
+        self.virtual_size = Size(others + column.get_render_width(self), self.virtual_size.height)
+        self._clear_caches()
+        self.refresh()
 
     def show(self, course_id: int | None, exports: list[dict[str, Any]], progress: dict[int, dict[str, Any]]) -> None:
         if course_id != self.course_id:
