@@ -1,0 +1,797 @@
+#!/usr/bin/env python3
+"""Benchmarks of tui-exports against baselines measured in the same run (issue 7).
+
+    python benchmarks/run.py                 # the issue's size: 2,000 pages, 200 quizzes x 20, 500 files, 1 GiB
+    python benchmarks/run.py --quick         # a small course, under a minute (CI smoke test)
+    python benchmarks/run.py --size small    # a tenth of the full size
+
+In a temporary library it generates a course of the chosen size (and one a tenth of it, to
+show that memory does not grow with the course), then measures every export type as a child
+process -- wall time, and peak RSS from ``os.wait4`` -- interleaved with baselines doing the
+same work on the same bytes:
+
+* zip export vs Info-ZIP ``zip -r -q`` of the tree our zip unpacks to, storing the same
+  already-compressed types (``-n .jpg:.mp4:...``) and deflating the rest at the same level;
+* Common Cartridge vs ``zip -r -q`` of the tree the cartridge unpacks to (its files + XML/HTML);
+* QTI vs the Common Cartridge export of the same course (and questions per second);
+* ePub vs bare ebooklib writing the same chapters and media (plus the companion zip, with
+  zipfile, as our export writes one too);
+* peak RSS of each export at the size and at a tenth of it, and of a course with a tenth of the
+  items but all the file bytes (what grows: the items, or the bytes);
+* the terminal app with 10,000 courses in the library: time from process start to the first
+  painted frame, and keypress-to-repaint latency (p50/p95) while three exports run.  The app runs
+  in a pseudo-terminal exactly as a person starts it; a repaint is the first output after a key
+  that shows the newly highlighted course.
+
+It prints one table and writes ``benchmarks/RESULTS.md`` (``--results``; a --quick run writes
+no file unless asked).  Only the part between the ``results`` markers is replaced: notes
+below it (profiles, fixes with before/after) stay.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import platform
+import re
+import select
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SIZES = {
+    "quick": dict(pages=40, quizzes=4, questions_per_quiz=20, files=20, file_mb=8.0, modules=4),
+    "small": dict(pages=200, quizzes=20, questions_per_quiz=20, files=50, file_mb=102.4, modules=4),
+    "full": dict(pages=2000, quizzes=200, questions_per_quiz=20, files=500, file_mb=1024.0, modules=40),
+}
+TARGETS = {
+    "zip": 1.0,  # x zip -r -q
+    "common_cartridge": 1.5,  # x zip baseline of the same files + XML/HTML
+    "qti": 0.25,  # x the Common Cartridge export
+    "epub": 1.3,  # x bare ebooklib
+    "rss_mb": 150.0,
+    "rss_growth": 1.15,  # 10x the course: at most 15 % more memory
+    "tui_first_frame_s": 1.0,
+    "tui_p95_ms": 50.0,
+}
+FILLER_COURSES = 10_000
+RESULTS_BEGIN, RESULTS_END = "<!-- results:begin -->", "<!-- results:end -->"
+
+
+# ------------------------------------------------------------------ child processes
+
+
+@dataclass
+class Run:
+    wall: float
+    rss_mb: float
+    code: int
+    out: str
+    err: str
+
+
+#: Runs a command and writes its peak RSS (KiB) to a file.  A child's ``ru_maxrss`` starts from the
+#: memory of the process it was spawned from (Linux carries the high-water mark across exec), so the
+#: command is spawned from this small launcher, never from the benchmark process itself.
+LAUNCHER = (
+    "import os, sys\n"
+    "pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)\n"
+    "_, status, usage = os.wait4(pid, 0)\n"
+    "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
+GNU_TIME = "/usr/bin/time"
+
+
+def measure(cmd: list[str], env: dict[str, str], cwd: Path | None = None, check: bool = True) -> Run:
+    """Run ``cmd`` as a child: its wall time and its own peak RSS, through ``/usr/bin/time`` when
+    present (``%M``), else through a small Python launcher using ``os.wait4``."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
+            tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file:  # fmt: skip
+        if os.access(GNU_TIME, os.X_OK):
+            full = [GNU_TIME, "-q", "-f", "%M", "-o", rss_file.name, *cmd]
+        else:
+            full = [sys.executable, "-c", LAUNCHER, rss_file.name, *cmd]
+        start = time.perf_counter()
+        proc = subprocess.run(full, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+        wall = time.perf_counter() - start
+        out.seek(0), err.seek(0)
+        text = rss_file.read().strip().splitlines()
+        rss_kb = int(text[-1]) if text and text[-1].isdigit() else 0
+        run = Run(wall, rss_kb / 1024, proc.returncode, out.read(), err.read())
+    if check and run.code != 0:
+        raise RuntimeError(f"{' '.join(cmd[:6])}… exited {run.code}:\n{run.err[-2000:]}")
+    return run
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, work: Path):
+        self.args = args
+        self.work = work
+        self.home = work / "home"
+        self.env = {**os.environ, "TUI_EXPORTS_HOME": str(self.home), "PYTHONPATH": str(ROOT)}
+        self.env.pop("TUI_EXPORTS_SHARED", None)
+        self.py = sys.executable
+        self.zip = shutil.which("zip")
+        self.rows: list[dict] = []
+        self.info: dict[str, str] = {}
+
+    def cli(self, *args: str, check: bool = True) -> Run:
+        return measure([self.py, "-m", "tui_exports.cli", *args], self.env, check=check)
+
+    def log(self, message: str) -> None:
+        if not self.args.quiet:
+            print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+    # -------------------------------------------------------------- setup
+    def generate(self, size: dict, seed: int) -> tuple[int, Run]:
+        flags = []
+        for key, value in size.items():
+            flags += [f"--{key.replace('_', '-')}", f"{value:g}" if isinstance(value, float) else str(value)]
+        run = self.cli("library", "generate", *flags, "--seed", str(seed))
+        return int(run.out.strip().splitlines()[-1]), run
+
+    # -------------------------------------------------------------- our exports
+    def export(self, course: int, kind: str) -> tuple[Run, list[Path]]:
+        if kind == "epub":
+            run = self.cli("epub", str(course), "--wait", "--json")
+            ep = json.loads(run.out)["epub_export"]
+            if ep["workflow_state"] != "generated":
+                raise RuntimeError(f"epub export failed: {ep}")
+            paths = [Path(ep["epub_attachment"]["path"])]
+            if ep.get("zip_attachment"):
+                paths.append(Path(ep["zip_attachment"]["path"]))
+            return run, paths
+        run = self.cli("export", str(course), "--type", kind, "--wait", "--json")
+        ce = json.loads(run.out)
+        if ce["workflow_state"] != "exported":
+            raise RuntimeError(f"{kind} export failed: {ce.get('errors')}")
+        return run, [Path(ce["attachment"]["path"])]
+
+    # -------------------------------------------------------------- baselines
+    def zip_baseline(self, tree: Path, stored: list[str]) -> Run:
+        out = self.work / "baseline.zip"
+        out.unlink(missing_ok=True)
+        run = measure([self.zip, "-r", "-q", "-n", ":".join(stored), str(out), "."], self.env, cwd=tree)
+        out.unlink(missing_ok=True)
+        return run
+
+    def ebooklib_baseline(self, book_tree: Path, companion_tree: Path | None) -> Run:
+        out = self.work / "baseline-epub"
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir()
+        cmd = [self.py, str(Path(__file__).resolve()), "--ebooklib-child", str(book_tree),
+               str(companion_tree or ""), str(out)]  # fmt: skip
+        run = measure(cmd, self.env)
+        shutil.rmtree(out, ignore_errors=True)
+        return run
+
+    # -------------------------------------------------------------- the export table
+    def run_exports(self) -> None:
+        args = self.args
+        size = SIZES[args.size]
+        tenth = {k: (round(v / 10, 1) if isinstance(v, float) else max(1, v // 10)) for k, v in size.items()}
+        tenth["questions_per_quiz"] = size["questions_per_quiz"]
+        self.log("generating the course at a tenth of the size, and with a tenth of the items but all the bytes")
+        small_id, gen_small = self.generate(tenth, seed=1)
+        bytes_id, _ = self.generate({**tenth, "file_mb": size["file_mb"]}, seed=3)
+        self.log(f"generating the course: {size}")
+        main_id, gen = self.generate(size, seed=2)
+        self.main_id = main_id
+        self.info["course"] = (f"{size['pages']:,} pages, {size['quizzes']} quizzes × {size['questions_per_quiz']} "
+                               f"questions, {size['files']} files totalling {size['file_mb']:g} MiB, "
+                               f"{size['modules']} modules")  # fmt: skip
+        self.info["course_small"] = (f"{tenth['pages']:,} pages, {tenth['quizzes']} quizzes × "
+                                     f"{tenth['questions_per_quiz']}, {tenth['files']} files, {tenth['file_mb']:g} MiB")  # fmt: skip
+        self.info["generate"] = f"{gen.wall:.1f} s, peak RSS {gen.rss_mb:.0f} MB (tenth: {gen_small.wall:.1f} s, {gen_small.rss_mb:.0f} MB)"
+        self.row("generate the course (library generate)", gen.wall, None, None, "", "info", unit="s")
+
+        from tui_exports.exporters.compression import COMPRESSED_EXTENSIONS
+        from tui_exports.exporters.package import STORED_EXTENSIONS
+
+        zip_stored = sorted(COMPRESSED_EXTENSIONS)
+        cc_stored = sorted("." + e for e in STORED_EXTENSIONS)
+        times: dict[str, list[float]] = {k: [] for k in ("zip", "zip_base", "common_cartridge", "cc_base", "qti",
+                                                          "epub", "epub_base")}  # fmt: skip
+        rss: dict[str, float] = {}
+        base_rss: dict[str, float] = {}
+        trees: dict[str, Path] = {}
+        for r in range(args.repeat):
+            self.log(f"round {r + 1} of {args.repeat}")
+            for kind, base_key, base in (("zip", "zip_base", "zip"), ("common_cartridge", "cc_base", "zip"),
+                                         ("qti", None, None), ("epub", "epub_base", "ebooklib")):  # fmt: skip
+                run, paths = self.export(main_id, kind)
+                times[kind].append(run.wall)
+                rss[kind] = max(rss.get(kind, 0), run.rss_mb)
+                self.log(f"  {kind}: {run.wall:.2f} s, {run.rss_mb:.0f} MB")
+                if kind not in trees:
+                    trees[kind] = self.unpack(kind, paths)
+                    if kind == "epub" and len(paths) > 1:
+                        trees["epub_companion"] = self.unpack("epub_companion", paths[1:])
+                for p in paths:
+                    p.unlink(missing_ok=True)
+                if base is None:
+                    continue
+                if base == "zip":
+                    if not self.zip:
+                        continue
+                    b = self.zip_baseline(trees[kind], zip_stored if kind == "zip" else cc_stored)
+                else:
+                    b = self.ebooklib_baseline(trees["epub"], trees.get("epub_companion"))
+                times[base_key].append(b.wall)
+                base_rss[kind] = max(base_rss.get(kind, 0), b.rss_mb)
+                self.log(f"  {base_key}: {b.wall:.2f} s, {b.rss_mb:.0f} MB")
+        self.log("peak RSS at a tenth of the size, and with 10x the bytes only")
+        small_rss, bytes_rss = {}, {}
+        for kind in ("zip", "common_cartridge", "qti", "epub"):
+            for course, into in ((small_id, small_rss), (bytes_id, bytes_rss)):
+                run, paths = self.export(course, kind)
+                into[kind] = run.rss_mb
+                for p in paths:
+                    p.unlink(missing_ok=True)
+        for t in trees.values():
+            shutil.rmtree(t, ignore_errors=True)
+
+        med = {k: statistics.median(v) for k, v in times.items() if v}
+        no_zip = "n/a: zip not installed"
+        self.row("zip export (wall)", med["zip"], med.get("zip_base"), TARGETS["zip"], "zip -r -q", "le",
+                 unit="s", missing=None if self.zip else no_zip)  # fmt: skip
+        self.row("Common Cartridge export (wall)", med["common_cartridge"], med.get("cc_base"),
+                 TARGETS["common_cartridge"], "zip -r -q of the unpacked .imscc", "le", unit="s",
+                 missing=None if self.zip else no_zip)  # fmt: skip
+        self.row("QTI export (wall)", med["qti"], med["common_cartridge"], TARGETS["qti"],
+                 "the Common Cartridge export", "le", unit="s")  # fmt: skip
+        questions = size["quizzes"] * size["questions_per_quiz"]
+        self.row("QTI questions per second", questions / med["qti"], None, None, f"{questions:,} questions", "info",
+                 unit="q/s")  # fmt: skip
+        self.row("ePub export (wall)", med["epub"], med["epub_base"], TARGETS["epub"],
+                 "bare ebooklib (+ companion zip)", "le", unit="s")  # fmt: skip
+        names = {"zip": "zip", "common_cartridge": "Common Cartridge", "qti": "QTI", "epub": "ePub"}
+        for kind, name in names.items():
+            self.row(f"peak RSS, {name}: 10× everything", rss[kind], small_rss[kind], TARGETS["rss_growth"],
+                     "a course 1/10 the size", "rss", unit="MB")  # fmt: skip
+        for kind, name in names.items():
+            self.row(f"peak RSS, {name}: 10× the file bytes", bytes_rss[kind], small_rss[kind], TARGETS["rss_growth"],
+                     "a course 1/10 the size", "rss", unit="MB")  # fmt: skip
+        for kind, value in base_rss.items():
+            self.info[f"baseline RSS {names[kind]}"] = f"{value:.0f} MB"
+
+    def unpack(self, kind: str, paths: list[Path]) -> Path:
+        tree = self.work / f"tree-{kind}"
+        shutil.rmtree(tree, ignore_errors=True)
+        with zipfile.ZipFile(paths[0]) as zf:
+            zf.extractall(tree)
+        return tree
+
+    # -------------------------------------------------------------- the terminal app
+    def run_tui(self) -> None:
+        from tui_exports.engine import ExportService
+        from tui_exports.importers.synthetic import add_empty_courses
+        from tui_exports.paths import Home
+
+        self.log(f"adding {FILLER_COURSES:,} courses")
+        service = ExportService.open(Home.from_env(self.home), seed=False, recover=False)
+        try:
+            add_empty_courses(service.library, FILLER_COURSES, service.owner_id())
+            owner = service.owner_id()
+        finally:
+            service.close()
+        config = self.home / "config.toml"
+        config.write_text("[engine]\nworkers = 3\n", encoding="utf-8")
+
+        # baseline: the demo library alone (3 courses)
+        demo_home = self.work / "demo-home"
+        measure([self.py, "-m", "tui_exports.cli", "courses"], {**self.env, "TUI_EXPORTS_HOME": str(demo_home)})
+        first_demo = [tui_session(self.py, {**self.env, "TUI_EXPORTS_HOME": str(demo_home)}).first_frames()
+                      for _ in range(self.args.tui_starts)]  # fmt: skip
+        firsts = []
+        for _ in range(self.args.tui_starts):
+            firsts.append(tui_session(self.py, self.env).first_frames())
+            self.log(f"  first frame {firsts[-1][0]:.2f} s, course list {firsts[-1][1]:.2f} s")
+        med_any = statistics.median(f[0] for f in firsts)
+        med_list = statistics.median(f[1] for f in firsts)
+        self.row(f"TUI first frame, {FILLER_COURSES:,} courses", med_any, statistics.median(f[0] for f in first_demo),
+                 TARGETS["tui_first_frame_s"], "3 courses", "abs", unit="s")  # fmt: skip
+        self.row(f"TUI course list painted, {FILLER_COURSES:,} courses", med_list,
+                 statistics.median(f[1] for f in first_demo), TARGETS["tui_first_frame_s"], "3 courses", "abs",
+                 unit="s")  # fmt: skip
+
+        # keypresses: idle first (baseline), then while three exports run
+        self.log("keypress latency")
+        worker = subprocess.Popen([self.py, "-m", "tui_exports.engine.worker"], env=self.env,
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        session = tui_session(self.py, self.env)
+        try:
+            session.wait_for(b"ASTR 101", 60)
+            codes = course_codes(self.home, owner)
+            position = 0
+            for _ in range(codes.index("SYN-2")):  # down to the big course
+                position += 1
+                session.press(b"\x1b[B", codes[position].encode())
+            idle = session.alternate(codes, position, self.args.presses // 2)
+            during = Exports(self.home, owner, self.main_id)
+            try:
+                busy = session.alternate(codes, position, self.args.presses, until=during.all_done)
+            finally:
+                during.close()
+        finally:
+            session.close()
+            if worker.poll() is None:
+                worker.terminate()
+                try:
+                    worker.wait(30)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+        lat_busy = [ms for ms, was_busy in busy if was_busy]
+        lat_idle = [ms for ms, _ in idle]
+        self.info["keypresses"] = (f"{len(lat_busy)} presses while all three exports ran "
+                                   f"(zip, Common Cartridge, ePub of the big course, 3 worker threads), "
+                                   f"{len(lat_idle)} with nothing running; "
+                                   f"{len(busy) - len(lat_busy)} more after the first export ended (not counted)")  # fmt: skip
+        if during.error:
+            self.info["exports during keypresses"] = during.error
+        if lat_busy:
+            self.row("TUI keypress→repaint p50, 3 exports running", pct(lat_busy, 50), pct(lat_idle, 50), None,
+                     "no export running", "info", unit="ms")  # fmt: skip
+            self.row("TUI keypress→repaint p95, 3 exports running", pct(lat_busy, 95), pct(lat_idle, 95),
+                     TARGETS["tui_p95_ms"], "no export running", "abs", unit="ms")  # fmt: skip
+        else:
+            self.row("TUI keypress→repaint p95, 3 exports running", None, pct(lat_idle, 95), TARGETS["tui_p95_ms"],
+                     "no export running", "abs", unit="ms", missing="n/a: the exports ended before the first press")  # fmt: skip
+
+    def tui_failed(self, error: Exception) -> None:
+        first_line = str(error).split(":")[0].splitlines()[0][:80] if str(error) else ""
+        why = f"n/a: {type(error).__name__}: {first_line}"
+        self.info["terminal app"] = f"could not be measured ({type(error).__name__}: {first_line})"
+        self.log(f"the terminal app could not be measured: {type(error).__name__}: {error}")
+        have = {r["name"].split(",")[0] for r in self.rows}
+        for name, target, unit in (("TUI first frame", TARGETS["tui_first_frame_s"], "s"),
+                                   ("TUI course list painted", TARGETS["tui_first_frame_s"], "s"),
+                                   ("TUI keypress→repaint p95", TARGETS["tui_p95_ms"], "ms")):  # fmt: skip
+            if name not in have:
+                self.row(f"{name}, {FILLER_COURSES:,} courses" if "p95" not in name else f"{name}, 3 exports running",
+                         None, None, target, "", "abs", unit=unit, missing=why)  # fmt: skip
+
+    # -------------------------------------------------------------- the table
+    def row(self, name: str, value: float | None, baseline: float | None, target: float | None, against: str,
+            rule: str, unit: str, missing: str | None = None) -> None:  # fmt: skip
+        ratio = value / baseline if value is not None and baseline else None
+        if missing:
+            result = "n/a"
+        elif rule == "le":
+            result = "pass" if ratio is not None and ratio <= target else "FAIL"
+        elif rule == "abs":
+            result = "pass" if value is not None and value <= target else "FAIL"
+        elif rule == "rss":
+            ok = value <= TARGETS["rss_mb"] and ratio is not None and ratio <= target
+            result = "pass" if ok else "FAIL"
+        else:
+            result = ""
+        if rule == "le":
+            target_text = f"≤ {target:g}×"
+        elif rule == "abs":
+            target_text = f"≤ {target:g} {unit}"
+        elif rule == "rss":
+            target_text = f"≤ {TARGETS['rss_mb']:g} MB, ≤ {target:g}×"
+        else:
+            target_text = ""
+        self.rows.append(dict(name=name, value=value, baseline=baseline, ratio=ratio, target=target_text,
+                              against=against, result=result, unit=unit, missing=missing))  # fmt: skip
+
+    def table(self) -> list[list[str]]:
+        out = [["measure", "value", "baseline", "ratio", "target", "result"]]
+        for r in self.rows:
+            unit = r["unit"]
+            base = r["missing"] or (f"{number(r['baseline'], unit)} ({r['against']})" if r["baseline"] is not None
+                                    else r["against"])  # fmt: skip
+            ratio = f"{r['ratio']:.2f}×" if r["ratio"] is not None else ""
+            out.append([r["name"], number(r["value"], unit) if r["value"] is not None else "n/a", base, ratio,
+                        r["target"], r["result"]])  # fmt: skip
+        return out
+
+
+def number(value: float | None, unit: str) -> str:
+    if value is None:
+        return ""
+    if unit in ("MB", "q/s"):
+        return f"{value:,.0f} {unit}"
+    return f"{value:.1f} {unit}" if unit == "ms" else f"{value:.2f} {unit}"
+
+
+def pct(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def course_codes(home: Path, owner: int) -> list[str]:
+    """The owner's course codes in the app's order (course id)."""
+    from tui_exports.engine import ExportService
+    from tui_exports.paths import Home
+
+    service = ExportService.open(Home.from_env(home), seed=False, recover=False)
+    try:
+        return [c.course_code for c, _ in service.courses(owner)]
+    finally:
+        service.close()
+
+
+class Exports:
+    """Three exports queued for the worker; ``all_done`` turns true when the first one ends."""
+
+    def __init__(self, home: Path, owner: int, course: int):
+        from tui_exports.engine import ExportService
+        from tui_exports.model import ContextType
+        from tui_exports.paths import Home
+
+        self.error = ""
+        self._stop = threading.Event()
+        self.ended = threading.Event()
+        self.service = ExportService.open(Home.from_env(home), seed=False, recover=False)
+        s = self.service
+        self.ids = [
+            ("content", s.create_content_export(owner, ContextType.COURSE, course, "zip", None).id),
+            ("content", s.create_content_export(owner, ContextType.COURSE, course, "common_cartridge", None).id),
+            ("epub", s.create_epub_export(owner, course).id),
+        ]
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        s = self.service
+        running = {"created", "exporting", "generating"}
+        try:
+            while not self._stop.wait(0.2):
+                states = [(s.store.content_export(i) if kind == "content" else s.store.epub_export(i)).workflow_state
+                          for kind, i in self.ids]  # fmt: skip
+                if any(str(st) not in running for st in states):
+                    self.ended.set()
+                    return
+        except Exception as e:  # noqa: BLE001
+            self.error = f"could not follow the exports: {e}"
+            self.ended.set()
+
+    def all_done(self) -> bool:
+        return self.ended.is_set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self.thread.join(5)
+        self.service.close()
+
+
+# ------------------------------------------------------------------ the app in a pseudo-terminal
+
+
+class tui_session:  # noqa: N801 - used like a function
+    """``tui-exports`` (no arguments) in a 120x40 pseudo-terminal; output timestamped as it arrives."""
+
+    def __init__(self, python: str, env: dict[str, str], cols: int = 120, rows: int = 40):
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        env = {**env, "TERM": "xterm-256color", "COLORTERM": "truecolor", "COLUMNS": str(cols), "LINES": str(rows)}
+        self.start = time.perf_counter()
+        self.proc = subprocess.Popen([python, "-m", "tui_exports.cli"], stdin=slave, stdout=slave, stderr=slave,
+                                     env=env, start_new_session=True, close_fds=True)  # fmt: skip
+        os.close(slave)
+        self.master = master
+        self.buf = bytearray()
+        self.stamps: list[tuple[int, float]] = []  # (end offset in buf, time)
+        self.lock = threading.Condition()
+        self.closed = False
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                ready, _, _ = select.select([self.master], [], [], 0.5)
+                if not ready:
+                    if self.closed:
+                        return
+                    continue
+                data = os.read(self.master, 1 << 16)
+            except OSError:
+                data = b""
+            now = time.perf_counter()
+            with self.lock:
+                if not data:
+                    self.closed = True
+                    self.lock.notify_all()
+                    return
+                self.buf += data
+                self.stamps.append((len(self.buf), now))
+                self.lock.notify_all()
+
+    def wait_for(self, needle: bytes, timeout: float, since: int = 0) -> float:
+        """Seconds from process start to the output that first holds ``needle`` after offset ``since``."""
+        deadline = time.perf_counter() + timeout
+        with self.lock:
+            while True:
+                at = self.buf.find(needle, since)
+                if at >= 0:
+                    end = at + len(needle)
+                    when = next(t for off, t in self.stamps if off >= end)
+                    return when - self.start
+                if self.closed:
+                    raise RuntimeError("the app exited: " + self.screen_text()[-800:])
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    raise TimeoutError(f"no {needle!r} on screen after {timeout:g} s: " + self.screen_text()[-800:])
+                self.lock.wait(left)
+
+    def screen_text(self) -> str:
+        return re.sub(r"\x1b\[[0-9;?<>=]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]", "", self.buf.decode("utf-8", "replace"))
+
+    def first_frames(self) -> tuple[float, float]:
+        """(first frame of the main screen, first frame showing the course list), in seconds.
+
+        The main screen is recognised by its "Courses" pane title, or else by the course list itself."""
+        try:
+            listed = self.wait_for(b"ASTR 101", 60)
+            with self.lock:
+                end = self.buf.find(b"ASTR 101") + len(b"ASTR 101")
+                pane = self.buf.find(b"Courses", 0, end)
+            first = self.wait_for(b"Courses", 1) if pane >= 0 else listed
+            return first, listed
+        finally:
+            self.close()
+
+    def press(self, key: bytes, expect: bytes, timeout: float = 10) -> float:
+        """Send ``key``; milliseconds until the output shows ``expect`` (the newly highlighted course)."""
+        time.sleep(0.05)
+        with self.lock:
+            mark = len(self.buf)
+        sent = time.perf_counter()
+        os.write(self.master, key)
+        at = self.wait_for(expect, timeout, since=mark) + self.start
+        return (at - sent) * 1000
+
+    def alternate(self, codes: list[str], position: int, presses: int, until=None):
+        """Down to the next course and back up, ``presses`` times; [(ms, still busy)]."""
+        out = []
+        for n in range(presses):
+            busy = until is None or not until()
+            if until is not None and not busy:
+                break
+            if n % 2 == 0:
+                ms = self.press(b"\x1b[B", codes[position + 1].encode())
+            else:
+                ms = self.press(b"\x1b[A", codes[position].encode())
+            out.append((ms, busy and (until is None or not until())))
+        if until is None:
+            if presses % 2:
+                self.press(b"\x1b[A", codes[position].encode())
+            return out
+        return out
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.write(self.master, b"\x11")  # ctrl+q
+                self.proc.wait(10)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.terminate()
+                try:
+                    self.proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+        self.closed = True
+        self.reader.join(2)
+        try:
+            os.close(self.master)
+        except OSError:
+            pass
+
+
+# ------------------------------------------------------------------ the ebooklib baseline (child)
+
+
+def ebooklib_child(book_tree: Path, companion_tree: Path | None, out: Path) -> None:
+    """Write the chapters and media of an unpacked ePub with bare ebooklib, then the companion zip."""
+    from ebooklib import epub
+    from lxml import etree
+
+    opf_path = book_tree / "OEBPS" / "content.opf"
+    opf = etree.parse(str(opf_path))
+    ns = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/"}
+    book = epub.EpubBook()
+    book.set_identifier(opf.findtext(".//dc:identifier", namespaces=ns) or "baseline")
+    book.set_title(opf.findtext(".//dc:title", namespaces=ns) or "Course")
+    book.set_language(opf.findtext(".//dc:language", namespaces=ns) or "en")
+    items = {i.get("id"): i for i in opf.iterfind(".//opf:manifest/opf:item", ns)}
+    spine = [items[r.get("idref")] for r in opf.iterfind(".//opf:spine/opf:itemref", ns)]
+    chapters = []
+    for n, item in enumerate(spine, 1):
+        href = item.get("href")
+        content = (book_tree / "OEBPS" / href).read_bytes()
+        title = re.search(rb"<title>(.*?)</title>", content, re.S)
+        chapter = epub.EpubHtml(uid=f"c{n}", file_name=href, title=title.group(1).decode() if title else href,
+                                content=content)  # fmt: skip
+        book.add_item(chapter)
+        chapters.append(chapter)
+    for item in items.values():
+        mt = item.get("media-type")
+        if mt.startswith(("image/", "audio/")) or mt == "text/css":
+            book.add_item(epub.EpubItem(uid=item.get("id"), file_name=item.get("href"), media_type=mt,
+                                        content=(book_tree / "OEBPS" / item.get("href")).read_bytes()))  # fmt: skip
+    book.toc = chapters
+    book.add_item(epub.EpubNcx())
+    book.add_item(epub.EpubNav())
+    book.spine = ["nav", *chapters]
+    epub.write_epub(str(out / "baseline.epub"), book, {})
+    if companion_tree and companion_tree.is_dir():
+        from tui_exports.exporters.epub.media import is_compressed
+
+        with zipfile.ZipFile(out / "baseline-companion.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(companion_tree.rglob("*")):
+                if path.is_file():
+                    name = path.relative_to(companion_tree).as_posix()
+                    zf.write(path, name, zipfile.ZIP_STORED if is_compressed(name) else zipfile.ZIP_DEFLATED)
+
+
+# ------------------------------------------------------------------ the machine and the report
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = ""
+    try:
+        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        ram = f"{kb / 1048576:.1f} GiB"
+    except (OSError, AttributeError):
+        pass
+    os_name = platform.system()
+    try:
+        os_name = re.search(r'PRETTY_NAME="([^"]+)"', Path("/etc/os-release").read_text()).group(1)
+    except (OSError, AttributeError):
+        pass
+    zip_version = "not installed"
+    if shutil.which("zip"):
+        m = re.search(r"This is Zip ([\d.]+)", subprocess.run(["zip", "-v"], capture_output=True, text=True).stdout)
+        zip_version = f"Info-ZIP Zip {m.group(1)}" if m else "Info-ZIP Zip"
+    versions = {}
+    for dist in ("textual", "ebooklib", "lxml"):
+        try:
+            from importlib.metadata import version
+
+            versions[dist] = version(dist)
+        except Exception:  # noqa: BLE001
+            versions[dist] = "?"
+    return {
+        "CPU": cpu,
+        "cores": str(os.cpu_count()),
+        "RAM": ram,
+        "OS": f"{os_name} (Linux {platform.release()})" if platform.system() == "Linux" else os_name,
+        "Python": platform.python_version(),
+        "zip": zip_version,
+        "libraries": ", ".join(f"{k} {v}" for k, v in versions.items()),
+    }
+
+
+def render_table(rows: list[list[str]], markdown: bool) -> str:
+    if markdown:
+        lines = ["| " + " | ".join(rows[0]) + " |", "|" + "|".join("---" for _ in rows[0]) + "|"]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows[1:]]
+        return "\n".join(lines)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def write_results(path: Path, bench: Bench, started: str, elapsed: float) -> None:
+    m = machine()
+    body = [
+        RESULTS_BEGIN,
+        f"Run of {started} (UTC), size `{bench.args.size}`, {bench.args.repeat} round(s), "
+        f"{elapsed / 60:.1f} minutes in all: `python benchmarks/run.py"
+        + (f" --size {bench.args.size}" if bench.args.size != "full" else "")
+        + (f" --repeat {bench.args.repeat}" if bench.args.repeat != default_repeat(bench.args.size) else "")
+        + "`.",
+        "",
+        "Machine: " + "; ".join(f"{k} {v}" if k == "cores" else f"{k}: {v}" for k, v in m.items()) + ".",
+        "",
+        render_table(bench.table(), markdown=True),
+        "",
+        "Times are medians of the rounds; each export is a whole `tui-exports export … --wait` (or `epub … "
+        "--wait`) process, start-up and progress polling included, measured from spawn to exit; peak RSS "
+        "is that process's own (`wait4`). Course: " + bench.info.get("course", "") + "; the tenth: "
+        + bench.info.get("course_small", "") + ".",
+        "",
+    ]
+    for key, value in bench.info.items():
+        if key not in ("course", "course_small"):
+            body.append(f"- {key}: {value}")
+    body.append(RESULTS_END)
+    text = "\n".join(body)
+    if path.exists():
+        old = path.read_text(encoding="utf-8")
+        if RESULTS_BEGIN in old and RESULTS_END in old:
+            head, _, rest = old.partition(RESULTS_BEGIN)
+            _, _, tail = rest.partition(RESULTS_END)
+            path.write_text(head + text + tail, encoding="utf-8")
+            return
+    path.write_text("# Benchmark results\n\nWritten by `benchmarks/run.py`; what it measures and how is in its "
+                    "docstring.\n\n" + text + "\n", encoding="utf-8")  # fmt: skip
+
+
+def default_repeat(size: str) -> int:
+    return 1 if size == "quick" else 3
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="the quick size: a smoke test, under a minute")
+    p.add_argument("--size", choices=sorted(SIZES), help="course size (default full; --quick means quick)")
+    p.add_argument("--repeat", type=int, help="rounds of every export and baseline (default 3; quick 1)")
+    p.add_argument("--results", type=Path, help="write the report here (default benchmarks/RESULTS.md; --quick: none)")
+    p.add_argument("--workdir", type=Path, help="where to build the library (default: a temporary folder)")
+    p.add_argument("--keep", action="store_true", help="keep the work folder")
+    p.add_argument("--no-tui", action="store_true", help="skip the terminal app measurements")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--ebooklib-child", nargs=3, metavar=("BOOK", "COMPANION", "OUT"), help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.ebooklib_child:
+        book, companion, out = args.ebooklib_child
+        ebooklib_child(Path(book), Path(companion) if companion else None, Path(out))
+        return 0
+    args.size = args.size or ("quick" if args.quick else "full")
+    args.repeat = args.repeat or default_repeat(args.size)
+    args.tui_starts = 2 if args.size == "quick" else 3
+    args.presses = 20 if args.size == "quick" else 60
+    if args.results is None and args.size != "quick":
+        args.results = Path(__file__).resolve().parent / "RESULTS.md"
+
+    work = Path(tempfile.mkdtemp(prefix="tui-exports-bench-", dir=args.workdir))
+    started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+    t0 = time.perf_counter()
+    bench = Bench(args, work)
+    try:
+        bench.run_exports()
+        if not args.no_tui:
+            try:
+                bench.run_tui()
+            except Exception as e:  # noqa: BLE001 - the export table still stands; say what went wrong
+                bench.tui_failed(e)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    elapsed = time.perf_counter() - t0
+    print(render_table(bench.table(), markdown=False))
+    for key, value in bench.info.items():
+        print(f"  {key}: {value}")
+    if args.results:
+        write_results(args.results, bench, started, elapsed)
+        print(f"wrote {args.results.name}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
