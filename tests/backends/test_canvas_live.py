@@ -205,7 +205,7 @@ def test_download_resumes_in_a_later_run_on_real_server(server, client_library, 
     with pytest.raises(BackendError, match="was kept"):
         _run(server, client_library, att, folder, first, retries=1)
     assert first.seen == [(None, None, 200), ("bytes=100-", first.seen[1][1], 206)]
-    assert (folder / f"{att['filename']}.part").stat().st_size == 200
+    assert (folder / f"{att['filename']}.{att['id']}.part").stat().st_size == 200
     assert not (folder / att["filename"]).exists()
     second = CutEveryDownload(None)
     path = _run(server, client_library, att, folder, second)

@@ -278,7 +278,7 @@ def test_download_drops_then_resumes_with_range(tmp_path):
     assert path.name == "course-export.imscc" and path.read_bytes() == PAYLOAD
     assert seen == [None, "bytes=4000-"]
     assert ticks[-1] == (len(PAYLOAD), len(PAYLOAD)) and ticks[0] == (4000, len(PAYLOAD))
-    assert not (tmp_path / "course-export.imscc.part").exists()
+    assert not (tmp_path / "course-export.imscc.11.part").exists()
 
 
 def test_download_without_range_support_restarts_cleanly(tmp_path):
@@ -294,7 +294,7 @@ def test_download_that_keeps_dropping_never_looks_finished(tmp_path):
     with pytest.raises(BackendError, match="failed 3 times"):
         b.fetch_file(ATT, tmp_path)
     assert not (tmp_path / "course-export.imscc").exists()
-    assert (tmp_path / "course-export.imscc.part").stat().st_size == 300
+    assert (tmp_path / "course-export.imscc.11.part").stat().st_size == 300
 
 
 def test_download_name_is_sanitised(tmp_path):

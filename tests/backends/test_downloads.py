@@ -1,4 +1,4 @@
-"""Downloads that resume across runs: ``<name>.part`` + ``<name>.part.json`` (httpx.MockTransport).
+"""Downloads that resume across runs: ``<name>.<file id>.part`` + its ``.json`` sidecar (httpx.MockTransport).
 
 Each "run" is a new CanvasBackend over the same download folder, as a new process would be.
 """
@@ -92,11 +92,11 @@ def names(folder) -> list[str]:
 def test_resumes_in_a_later_run_with_range_and_if_range(tmp_path):
     server = FileServer()
     interrupted_run(server, tmp_path)
-    assert names(tmp_path) == ["course-export.imscc.part", "course-export.imscc.part.json"]
-    sidecar = json.loads((tmp_path / "course-export.imscc.part.json").read_text())
+    assert names(tmp_path) == ["course-export.imscc.11.part", "course-export.imscc.11.part.json"]
+    sidecar = json.loads((tmp_path / "course-export.imscc.11.part.json").read_text())
     assert sidecar == {"version": 1, "base_url": BASE, "file_id": "11", "size": len(OLD), "etag": '"v1"',
                        "last_modified": None}  # fmt: skip
-    assert "sekrit" not in (tmp_path / "course-export.imscc.part.json").read_text()  # the verifier is never stored
+    assert "sekrit" not in (tmp_path / "course-export.imscc.11.part.json").read_text()  # the verifier is never stored
     ticks = []
     path = run(server, tmp_path, progress=lambda d, t: ticks.append((d, t)))
     assert path.read_bytes() == OLD and names(tmp_path) == ["course-export.imscc"]
@@ -181,12 +181,46 @@ def test_part_of_another_file_or_without_sidecar_is_not_continued(tmp_path):
     interrupted_run(server, tmp_path)
     other = {**ATT, "id": 12, "url": f"{BASE}/files/12/download?verifier=x"}
     assert run(server, tmp_path, att=other).read_bytes() == OLD
-    assert server.sent("range") == [None]
+    assert server.sent("range") == [None]  # file 12 starts from zero: the .part of file 11 is not its
+    assert (tmp_path / "course-export.imscc.11.part").exists()  # and stays for file 11's next run
     server.requests.clear()
-    (tmp_path / "course-export.imscc.part").write_bytes(b"left by an older version")
+    (tmp_path / "course-export.imscc.11.part.json").unlink()
+    (tmp_path / "course-export.imscc.11.part").write_bytes(b"left by an older version")
     assert run(server, tmp_path).read_bytes() == OLD
     assert server.sent("range") == [None]
     assert names(tmp_path) == ["course-export (2).imscc", "course-export.imscc"]
+
+
+def test_two_files_named_alike_downloading_at_once_keep_their_own_bytes(tmp_path):
+    """Canvas names every course zip course_files_export.zip; the app follows each export in its
+    own thread. Two downloads of that name at the same time end as two whole files."""
+    import threading
+
+    payloads = {11: OLD, 12: NEW}
+    gate = threading.Barrier(2)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        file_id = int(request.url.path.split("/")[2])
+        gate.wait(5)  # both downloads are under way before either writes
+        return httpx.Response(200, content=payloads[file_id])
+
+    def fetch(file_id: int, out: dict) -> None:
+        b = CanvasBackend(BASE, "t", transport=httpx.MockTransport(handler), sleep=lambda s: None)
+        att = {"id": file_id, "filename": "course_files_export.zip", "size": len(payloads[file_id]),
+               "url": f"{BASE}/files/{file_id}/download?verifier=v"}  # fmt: skip
+        try:
+            out[file_id] = b.fetch_file(att, tmp_path)
+        finally:
+            b.close()
+
+    got: dict[int, object] = {}
+    threads = [threading.Thread(target=fetch, args=(i, got)) for i in payloads]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert {i: got[i].read_bytes() for i in payloads} == payloads
+    assert names(tmp_path) == ["course_files_export (2).zip", "course_files_export.zip"]
 
 
 def test_an_existing_file_of_the_same_name_is_never_replaced(tmp_path):
@@ -206,7 +240,7 @@ def test_file_id_comes_from_the_url_when_the_attachment_has_none(tmp_path):
         run(server, tmp_path, retries=0, att=att)
     server.cut_at = None
     server.requests.clear()
-    assert json.loads((tmp_path / "course-export.imscc.part.json").read_text())["file_id"] == "11"
+    assert json.loads((tmp_path / "course-export.imscc.11.part.json").read_text())["file_id"] == "11"
     assert run(server, tmp_path, att=att).read_bytes() == OLD
     assert server.sent("range") == ["bytes=3000-"]
 
@@ -215,7 +249,7 @@ def test_complete_part_that_was_never_renamed(tmp_path):
     """A run that died between the last byte and the rename: 416 → start over, not an error."""
     server = FileServer()
     interrupted_run(server, tmp_path)
-    (tmp_path / "course-export.imscc.part").write_bytes(OLD)
+    (tmp_path / "course-export.imscc.11.part").write_bytes(OLD)
     assert run(server, tmp_path).read_bytes() == OLD
     assert server.sent("range") == [f"bytes={len(OLD)}-", None]
 

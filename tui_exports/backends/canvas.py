@@ -497,8 +497,10 @@ class CanvasBackend:
         folder.mkdir(parents=True, exist_ok=True)
         final = folder / name
         size = attachment.get("size")
-        dl = PartialDownload.open(folder / f"{name}.part", self.base_url, file_id_of(attachment, url),
-                                  int(size) if isinstance(size, int) else None)  # fmt: skip
+        file_id = file_id_of(attachment, url)
+        # the file id is in the .part's name: two files named alike download side by side
+        part = folder / (f"{name}.{file_id}.part" if file_id else f"{name}.part")
+        dl = PartialDownload.open(part, self.base_url, file_id, int(size) if isinstance(size, int) else None)
         failures = restarts = 0
         while True:
             try:

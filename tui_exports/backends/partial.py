@@ -1,4 +1,4 @@
-"""A download in progress: ``<name>.part`` plus a small sidecar, ``<name>.part.json``.
+"""A download in progress: ``<name>.<file id>.part`` plus a small sidecar (``….part.json``).
 
 The sidecar says which file the ``.part`` holds the beginning of (the instance, the file id
 of the download URL, the expected size) and the validators the server gave for it (ETag,
@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,6 @@ class PartialDownload:
     size: int | None = None  # the whole file's size, when known
     etag: str | None = None
     last_modified: str | None = None
-    resumed_from: int = field(default=0, compare=False)  # bytes found from an earlier run
 
     @property
     def sidecar(self) -> Path:
@@ -62,7 +61,6 @@ class PartialDownload:
         ):
             dl.size = saved.get("size") if size is None else size
             dl.etag, dl.last_modified = saved.get("etag"), saved.get("last_modified")
-            dl.resumed_from = part.stat().st_size
         else:  # another file's beginning, an unknown one, or a sidecar without its .part
             dl.discard()
         return dl
@@ -122,24 +120,36 @@ class PartialDownload:
         self.sidecar.unlink(missing_ok=True)
         self.part.unlink(missing_ok=True)
         self.etag = self.last_modified = None
-        self.resumed_from = 0
 
     def finish(self, final: Path) -> Path:
         """fsync, then the one atomic rename that makes the final name; the sidecar goes last.
         An existing file is never replaced (exports are often named alike): ``name (2).ext``."""
         with open(self.part, "rb+") as f:
             os.fsync(f.fileno())
-        final = free_name(final)
-        os.replace(self.part, final)
+        final = claim_name(self.part, final)
         self.sidecar.unlink(missing_ok=True)
         return final
 
 
-def free_name(path: Path) -> Path:
-    """``path``, or ``stem (2).ext``, ``stem (3).ext``… the first that does not exist."""
+def claim_name(part: Path, path: Path) -> Path:
+    """Give ``part`` the name ``path``, or ``stem (2).ext``, ``stem (3).ext``… the first free one.
+
+    Taken atomically, so two downloads finishing at once (Canvas names every course zip
+    alike) never replace each other: a hard link fails if the name exists; where links are
+    not supported, the name is reserved with ``O_EXCL`` and then replaced by the file."""
     n = 2
     candidate = path
-    while candidate.exists():
-        candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
-        n += 1
-    return candidate
+    while True:
+        try:
+            try:
+                os.link(part, candidate)
+                part.unlink()
+            except FileExistsError:
+                raise
+            except OSError:  # no hard links here: reserve the name, then move the file onto it
+                os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+                os.replace(part, candidate)
+            return candidate
+        except FileExistsError:
+            candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
+            n += 1
