@@ -181,16 +181,19 @@ class MainScreen(Screen):
 class ExportsCommands(Provider):
     """Every action of the app, "act as" each user of the local library, and the sources of courses."""
 
-    def commands(self) -> list[tuple[str, Any, str]]:
-        return self.app.palette_commands()  # type: ignore[attr-defined]
+    commands: list[tuple[str, Any, str]] = []
+
+    async def startup(self) -> None:
+        """Once per opening of the palette (it reads the config file's profiles), not per key."""
+        self.commands = self.app.palette_commands()  # type: ignore[attr-defined]
 
     async def discover(self):
-        for name, callback, help_text in self.commands():
+        for name, callback, help_text in self.commands:
             yield DiscoveryHit(name, callback, help=help_text)
 
     async def search(self, query: str):
         matcher = self.matcher(query)
-        for name, callback, help_text in self.commands():
+        for name, callback, help_text in self.commands:
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)
@@ -237,8 +240,9 @@ class ExportsApp(App[None]):
         self.user: UserSummary | None = None
         self.users: list[UserSummary] = []
         self.watched_course: int | None = None
-        self.group_names: dict[int, dict[int, str]] = {}  # course → its groups you may export
-        self.busy_groups: dict[int, set[int]] = {}  # course → groups whose exports the history shows
+        #: (source, user, course) → its groups you may export, and those whose exports the history shows
+        self.group_names: dict[tuple[int, int | None, int], dict[int, str]] = {}
+        self.busy_groups: dict[tuple[int, int | None, int], set[int]] = {}
         self.watch_epubs = False
         self._wake = threading.Event()
         self._poll_error: str | None = None
@@ -273,15 +277,10 @@ class ExportsApp(App[None]):
 
     # -- loading
     def load_courses(self) -> None:
-        def fetch() -> tuple[UserSummary, list[UserSummary], list[CourseSummary]]:
-            return self.backend.current_user(), self.backend.users(), self.backend.courses()
-
-        in_thread(self, "courses", fetch, then=self._courses_loaded)
+        in_thread(self, "courses", read_courses, self.backend, then=self._courses_loaded)
 
     def _courses_loaded(self, result: tuple[UserSummary, list[UserSummary], list[CourseSummary]]) -> None:
         self.user, self.users, courses = result
-        self.group_names.clear()  # another user (act as) may have other groups
-        self.busy_groups.clear()
         if not self.main_ready:
             return
         self.main.set_courses(courses)
@@ -306,14 +305,16 @@ class ExportsApp(App[None]):
             ("Cancel export", partial(main.run_action, "cancel_export"), "Cancel the highlighted running export"),
             ("Toggle course pane", partial(main.run_action, "toggle_side"), "Hide or show the course list"),
             ("Filter courses", partial(main.run_action, "filter"), "Filter the course list as you type"),
-            ("Keys", app.action_help, "Every key binding"),
-            ("Quit", app.exit, "Leave; running exports go on in the background worker"),
+            ("Help: every key of this app", app.action_help, "Every key binding, by area, with its id"),
         ]
         for user in app.users:
             out.append((f"Act as {user.name} ({user.key})", partial(app.act_as, user.id), "Switch the current user"))
-        out.append(("Use the local library", partial(app.use_source, None), "The courses of the local library"))
+        current = next((k for k, b in app.sources.items() if b is app.backend), None)
+        if current != LOCAL:
+            out.append(("Use the local library", partial(app.use_source, None), "The courses of the local library"))
         for name in app.profiles():
-            out.append((f"Use Canvas profile {name}", partial(app.use_source, name), "The courses of that Canvas instance"))
+            if name != current:
+                out.append((f"Use Canvas profile {name}", partial(app.use_source, name), "The courses of that Canvas instance"))
         return out
 
     def profiles(self) -> list[str]:
@@ -330,22 +331,23 @@ class ExportsApp(App[None]):
             self.notify(f"Already on {self.backend.label}")
             return
 
-        def open_source() -> Backend:
-            if key in self.sources:
-                return self.sources[key]
-            if profile is None:
-                return LocalBackend.open(self.home, jobs="worker")
-            return open_profile(profile, self.home)
+        def open_source() -> tuple[Backend, tuple[UserSummary, list[UserSummary], list[CourseSummary]]]:
+            backend = self.sources.get(key)
+            if backend is None:
+                backend = LocalBackend.open(self.home, jobs="worker") if profile is None else open_profile(profile, self.home)
+                self.sources[key] = backend  # closed with the others when the app ends
+            return backend, read_courses(backend)  # a source that cannot list courses is not switched to
 
-        def opened(backend: Backend) -> None:
-            self.sources[key] = backend
+        def opened(result: tuple[Backend, tuple[UserSummary, list[UserSummary], list[CourseSummary]]]) -> None:
+            backend, courses = result
             self.backend = backend
-            self.user, self.users = None, []
+            self.watched_course = None
             if self.main_ready:
                 self.main.history.show(None, [], {})  # the other source's ids mean other courses
+            self._courses_loaded(courses)
             self.notify(f"Now on {backend.label}")
-            self.load_courses()
 
+        self.notify(f"Opening {profile or LOCAL}…")
         in_thread(self, "source", open_source, then=opened)
 
     def update_status(self) -> None:
@@ -372,10 +374,11 @@ class ExportsApp(App[None]):
             try:
                 busy = self._poll_once()
                 self._poll_error = None
-            except BackendError as e:
-                if str(e) != self._poll_error:  # say it once, not every poll
-                    self._poll_error = str(e)
-                    self.call_from_thread(self.notify, str(e), title="Could not refresh", severity="warning")
+            except Exception as e:  # noqa: BLE001 - the history must keep refreshing whatever one pass met
+                message = str(e) if isinstance(e, BackendError) else f"{type(e).__name__}: {e}"
+                if message != self._poll_error:  # say it once, not every poll
+                    self._poll_error = message
+                    self.call_from_thread(self.notify, message, title="Could not refresh", severity="warning")
             if not nap(0.5 if busy else 2.0, self._wake.is_set):
                 return
 
@@ -403,17 +406,21 @@ class ExportsApp(App[None]):
         if course_id == MY_FILES.id:
             return backend.content_exports(ContextType.USER, backend.current_user().id, 1, 50)[0]
         exports, _ = backend.content_exports(ContextType.COURSE, course_id, 1, 50)
-        names = self.group_names.get(course_id)
-        busy = self.busy_groups.setdefault(course_id, set())
+        key = (id(backend), self.user.id if self.user else None, course_id)
+        names = self.group_names.get(key)
+        busy = self.busy_groups.setdefault(key, set())
         if names is None:
             try:
                 groups = backend.groups(course_id)
             except BackendError:  # an instance that will not list groups still shows the course's exports
                 groups = []
-            names = self.group_names[course_id] = {int(g["id"]): str(g["name"]) for g in groups}
+            names = self.group_names[key] = {int(g["id"]): str(g["name"]) for g in groups}
             busy.update(names)
         for group_id in sorted(busy):
-            found, _ = backend.content_exports(ContextType.GROUP, group_id, 1, 50)
+            try:
+                found, _ = backend.content_exports(ContextType.GROUP, group_id, 1, 50)
+            except BackendError:  # left the group, or it was deleted: the course's history goes on
+                found = []
             if not found:
                 busy.discard(group_id)
             exports += [dict(e, _scope=f"group: {names.get(group_id, group_id)}") for e in found]
@@ -454,7 +461,7 @@ class ExportsApp(App[None]):
 
     @work(thread=True, group="start", exit_on_error=False)
     def _run_export(self, request: ExportRequest) -> None:
-        backend = self.backend
+        backend = request.backend
         try:
             export = backend.create_content_export(
                 request.context_type, request.context_id, request.kind, request.select,
@@ -464,7 +471,8 @@ class ExportsApp(App[None]):
             self.call_from_thread(self.show_error, f"Could not start the export: {e}")
             return
         if request.context_type is ContextType.GROUP:
-            self.busy_groups.setdefault(request.course.id, set()).add(request.context_id)
+            key = (id(backend), self.user.id if self.user else None, request.course.id)
+            self.busy_groups.setdefault(key, set()).add(request.context_id)
         self.wake_poller()
         self._follow(backend, request.kind, export,
                      lambda: backend.content_export(request.context_type, request.context_id, export["id"]),
@@ -495,19 +503,24 @@ class ExportsApp(App[None]):
             except BackendError as e:
                 self.call_from_thread(self.show_error, str(e))
                 return
-            self.post_message(ExportProgress(kind, int(export["id"]), progress))
+            self.post_message(ExportProgress(kind, int(export["id"]), progress, backend))
             if progress.get("workflow_state") in FINISHED or not nap(0.25):
                 break
         if get_current_worker().is_cancelled:
             return
         try:
             final = reload()
-            if final.get("workflow_state") in DONE_STATES:
-                final = self._download(backend, kind, final)
         except BackendError as e:
             self.call_from_thread(self.show_error, str(e))
             return
-        self.post_message(ExportFinished(kind, final, progress, notify))
+        if final.get("workflow_state") in DONE_STATES:
+            try:
+                final = self._download(backend, kind, final)
+            except (BackendError, OSError) as e:  # the row ends without a bar; the message says why
+                self.call_from_thread(self.show_error, f"{'ePub' if kind == 'epub' else 'Export'} {final.get('id')} is "
+                                      f"ready on {backend.label}, but its file could not be downloaded: {e}")  # fmt: skip
+                notify = False
+        self.post_message(ExportFinished(kind, final, progress, notify, backend))
 
     def _download(self, backend: Backend, kind: str, export: dict[str, Any]) -> dict[str, Any]:
         """Fetch the finished files that are not on this disk yet (a Canvas instance's), with a bar.
@@ -526,20 +539,20 @@ class ExportsApp(App[None]):
                 self.post_message(ExportProgress(kind, int(export["id"]), {
                     "workflow_state": "running", "completion": 100.0 * done / total if total else 0.0,
                     "message": f"downloading {name}", "download": True,
-                }))  # fmt: skip
+                }, backend))  # fmt: skip
 
             out[key] = dict(att, path=str(backend.fetch_file(att, progress=tick)))
         return out
 
     def on_export_progress(self, msg: ExportProgress) -> None:
-        if msg.kind != "epub" and self.main_ready:
+        if msg.kind != "epub" and self.main_ready and msg.backend is self.backend:
             self.main.history.update_progress(msg.export_id, msg.progress)
             if self.main.history.selected_key == str(msg.export_id):
                 self.main.show_detail()
 
     def on_export_finished(self, msg: ExportFinished) -> None:
         self.wake_poller()
-        if msg.kind != "epub" and self.main_ready:
+        if msg.kind != "epub" and self.main_ready and msg.backend is self.backend:
             self.main.history.finished(msg.export)
             self.main.show_detail()
         export, state = msg.export, msg.export.get("workflow_state")
@@ -576,6 +589,11 @@ class ExportsApp(App[None]):
 
     def action_quit(self) -> None:
         self.exit()
+
+
+def read_courses(backend: Backend) -> tuple[UserSummary, list[UserSummary], list[CourseSummary]]:
+    """Who you are, whom you may act as, and your courses (on a worker thread)."""
+    return backend.current_user(), backend.users(), backend.courses()
 
 
 def source_key(backend: Backend) -> str:

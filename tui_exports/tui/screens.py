@@ -30,6 +30,7 @@ class ExportRequest:
 
     course: CourseSummary
     kind: str  # common_cartridge, qti, zip or epub
+    backend: Backend  # the source the dialog was opened on (the app may switch meanwhile)
     context_type: ContextType
     context_id: int
     select: dict[str, Any] | None
@@ -125,7 +126,7 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
     def request(self) -> ExportRequest:
         context_type, context_id = self.context
         select = self.select if self.picker_reason() is None else None
-        return ExportRequest(self.course, self.kind, context_type, context_id, select,
+        return ExportRequest(self.course, self.kind, self.backend, context_type, context_id, select,
                              self.query_one("#skip", Tick).value)  # fmt: skip
 
     def picker_reason(self) -> str | None:
@@ -143,7 +144,7 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
         if reason:
             summary = f"content: {reason}"
         elif self.select:
-            summary = "content: " + ", ".join(f"{len(v)} {k}" for k, v in self.select.items())
+            summary = "content: " + ", ".join(f"{k} ×{len(v)}" for k, v in self.select.items())
         else:
             summary = "content: everything this type carries"
         self.query_one("#content-summary", Static).update(Text(summary))

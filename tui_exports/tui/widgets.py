@@ -91,7 +91,7 @@ def course_prompt(c: CourseSummary, one_line: bool = False) -> Text:
 
 #: The last entry of the course list: the person's own files, whose exports are zips of
 #: the user context (``/users/:id/content_exports``), not of any course.
-MY_FILES = CourseSummary(id=0, name="your user files (zip exports)", course_code="My files", role="owner")
+MY_FILES = CourseSummary(id=0, name="your user files (zip exports)", course_code="My files", role="yours")
 
 
 class CourseList(OptionList):

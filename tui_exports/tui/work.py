@@ -80,15 +80,17 @@ class EpubsLoaded(Message):
 class ExportProgress(Message):
     """A followed export moved (``kind`` is an export type or ``epub``)."""
 
-    def __init__(self, kind: str, export_id: int, progress: dict[str, Any]):
+    def __init__(self, kind: str, export_id: int, progress: dict[str, Any], backend: Any = None):
         super().__init__()
         self.kind, self.export_id, self.progress = kind, export_id, progress
+        self.backend = backend  # ids are per source: a row of another source must not move
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ExportProgress) and (message.kind, message.export_id) == (self.kind, self.export_id)
 
 
 class ExportFinished(Message):
-    def __init__(self, kind: str, export: dict[str, Any], progress: dict[str, Any], notify: bool):
+    def __init__(self, kind: str, export: dict[str, Any], progress: dict[str, Any], notify: bool, backend: Any = None):
         super().__init__()
         self.kind, self.export, self.progress, self.notify = kind, export, progress, notify
+        self.backend = backend
