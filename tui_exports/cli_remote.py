@@ -12,6 +12,7 @@ import os
 import sys
 import warnings
 from typing import Any
+from urllib.parse import urlsplit
 
 from .backends.base import BackendError
 from .backends.profiles import ConfigPermissionWarning, Profile, load_profiles, open_profile, save_profile
@@ -183,8 +184,8 @@ def _profile_add(args, home: Home) -> int:
     token = None
     if profile.keyring:
         token = _read_token(profile.name)
-    host = profile.base_url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
-    if profile.base_url.startswith("http://") and host not in ("localhost", "127.0.0.1", "[::1]"):
+    host = urlsplit(profile.base_url).hostname
+    if profile.base_url.startswith("http://") and host not in ("localhost", "127.0.0.1", "::1"):
         print("warning: http:// sends the token unencrypted; use https:// for a real Canvas instance", file=sys.stderr)
     replaced = profile.name in load_profiles(home)
     with warnings.catch_warnings(record=True) as caught:

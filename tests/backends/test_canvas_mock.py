@@ -302,6 +302,9 @@ def test_download_name_is_sanitised(tmp_path):
     b, _ = make(handler)
     path = b.fetch_file({**ATT, "filename": "../../etc/passwd"}, tmp_path)
     assert path == tmp_path / "passwd"
+    for odd in ("..", ".", "  ", "a/.."):
+        assert b.fetch_file({**ATT, "id": 20 + len(odd), "filename": odd}, tmp_path).parent == tmp_path
+    assert (tmp_path / "download").is_file()
     with pytest.raises(BackendError, match="no download URL"):
         b.fetch_file({"id": 1, "url": ""}, tmp_path)
 

@@ -597,7 +597,10 @@ def _content_range(response: httpx.Response) -> tuple[int | None, int | None]:
 
 
 def _safe_name(name: str) -> str:
-    name = Path(str(name).replace("\\", "/")).name.strip() or "download"
+    """A file name that stays in the downloads folder: no folders, no ``..``, no control characters."""
+    name = Path(str(name).replace("\\", "/")).name.strip()
+    if name.strip(".") == "":
+        return "download"
     return re.sub(r'[\x00-\x1f<>:"|?*]', "_", name)
 
 
