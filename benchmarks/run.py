@@ -323,7 +323,7 @@ class Bench:
             for _ in range(codes.index("SYN-2")):  # down to the big course
                 position += 1
                 session.press(b"\x1b[B", codes[position].encode())
-            idle = session.alternate(codes, position, self.args.presses // 2)
+            idle = session.alternate(codes, position, self.args.presses)
             during = Exports(self.home, owner, self.main_id)
             try:
                 busy = session.alternate(codes, position, self.args.presses, until=during.all_done)
