@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import keyring
 import pytest
+from keyring.backend import KeyringBackend
 
 from tui_exports.backends.canvas import CanvasBackend
 from tui_exports.engine import ExportService, JobRunner
@@ -36,3 +38,31 @@ def backend(server, client_library):
     b = CanvasBackend(base_url, tokens["teacher"], library=client_library, timeout=5, backoff=0.01)
     yield b
     b.close()
+
+
+class MemoryKeyring(KeyringBackend):
+    """An OS keyring in memory: tests never touch the real one."""
+
+    priority = 1
+
+    def __init__(self):
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service, username):
+        return self.store.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.store[(service, username)] = password
+
+    def delete_password(self, service, username):
+        self.store.pop((service, username), None)
+
+
+@pytest.fixture
+def memory_keyring():
+    previous = keyring.get_keyring()
+    ring = MemoryKeyring()
+    keyring.set_keyring(ring)
+    yield ring
+    keyring.set_keyring(previous)

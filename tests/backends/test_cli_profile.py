@@ -14,9 +14,7 @@ import stat
 from pathlib import Path
 
 import httpx
-import keyring
 import pytest
-from keyring.backend import KeyringBackend
 
 from tui_exports import cli_remote
 from tui_exports.backends.profiles import open_profile, profile_names
@@ -82,41 +80,19 @@ def test_profile_add_refuses_bad_input(home, capsys, argv, message):
     assert not (Path(home) / "config.toml").exists()
 
 
-class MemoryKeyring(KeyringBackend):
-    priority = 1
-
-    def __init__(self):
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.store.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.store[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.store.pop((service, username), None)
-
-
-def test_profile_add_with_keyring_reads_the_token_from_stdin(home, capsys, monkeypatch, server):
+def test_profile_add_with_keyring_reads_the_token_from_stdin(home, capsys, monkeypatch, server, memory_keyring):
     base_url, _, tokens = server
-    previous, ring = keyring.get_keyring(), MemoryKeyring()
-    keyring.set_keyring(ring)
-    try:
-        monkeypatch.setattr("sys.stdin", io.StringIO(tokens["teacher"] + "\n"))
-        code, out, _ = run_cli(capsys, "profile", "add", "work", "--base-url", base_url, "--keyring")
-        assert code == 0 and ring.store == {("tui-exports", "work"): tokens["teacher"]}
-        assert tokens["teacher"] not in (Path(home) / "config.toml").read_text()
-        code, out, _ = run_cli(capsys, "profile", "list")
-        assert "OS keyring" in out and tokens["teacher"] not in out
-        code, out, _ = run_cli(capsys, "--profile", "work", "courses")
-        assert code == 0 and len(out.splitlines()) == 3
-        monkeypatch.setattr("sys.stdin", io.StringIO(""))
-        code, _, err = run_cli(capsys, "profile", "add", "empty", "--base-url", base_url, "--keyring")
-        assert code == 2 and "no token given" in err
-    finally:
-        keyring.set_keyring(previous)
+    monkeypatch.setattr("sys.stdin", io.StringIO(tokens["teacher"] + "\n"))
+    code, out, _ = run_cli(capsys, "profile", "add", "work", "--base-url", base_url, "--keyring")
+    assert code == 0 and memory_keyring.store == {("tui-exports", "work"): tokens["teacher"]}
+    assert tokens["teacher"] not in (Path(home) / "config.toml").read_text()
+    code, out, _ = run_cli(capsys, "profile", "list")
+    assert "OS keyring" in out and tokens["teacher"] not in out
+    code, out, _ = run_cli(capsys, "--profile", "work", "courses")
+    assert code == 0 and len(out.splitlines()) == 3
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    code, _, err = run_cli(capsys, "profile", "add", "empty", "--base-url", base_url, "--keyring")
+    assert code == 2 and "no token given" in err
 
 
 def test_read_commands_on_the_instance(canvas, capsys):

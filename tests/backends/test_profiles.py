@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 import stat
 
-import keyring
 import pytest
-from keyring.backend import KeyringBackend
 
 from tui_exports.backends.base import BackendError
 from tui_exports.backends.canvas import CanvasBackend
@@ -20,32 +18,6 @@ from tui_exports.backends.profiles import (
     save_profile,
 )
 from tui_exports.paths import Home
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1
-
-    def __init__(self):
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.store.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.store[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.store.pop((service, username), None)
-
-
-@pytest.fixture
-def memory_keyring():
-    previous = keyring.get_keyring()
-    ring = MemoryKeyring()
-    keyring.set_keyring(ring)
-    yield ring
-    keyring.set_keyring(previous)
 
 
 @pytest.fixture
