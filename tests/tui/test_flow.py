@@ -241,3 +241,23 @@ async def test_group_exports_in_the_course_history_and_user_exports_under_my_fil
                        and "exported" in str(table.get_row_at(0)[2]), what="user export row")  # fmt: skip
     user_exports, _ = backend.content_exports(ContextType.USER, backend.current_user().id)
     assert len(user_exports) == 1
+
+
+async def test_a_long_course_list_shows_the_first_courses_and_the_filter_reaches_the_rest(home: Path, backend) -> None:
+    from tui_exports.importers.synthetic import add_empty_courses
+    from tui_exports.tui.widgets import MAX_SHOWN
+
+    add_empty_courses(backend.service.library, 1000, backend.current_user().id)
+    app = make_app(backend, home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot, app)
+        courses = app.main.courses
+        await wait_for(pilot, lambda: courses.option_count == MAX_SHOWN + 2, what="the capped list")
+        more = courses.get_option_at_index(MAX_SHOWN)
+        assert more.disabled and f"{1003 - MAX_SHOWN:,} more courses" in str(more.prompt)
+        assert courses.get_option_at_index(MAX_SHOWN + 1).id == str(MY_FILES.id)
+        await pilot.press("slash", *"00999")  # beyond the first 300: the filter finds it
+        await wait_for(pilot, lambda: courses.option_count == 1, what="the filtered course")
+        assert app.main.course.course_code == "FIL-00999"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.main.history.course_id == app.main.course.id, what="its history")

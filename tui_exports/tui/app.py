@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Provider
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, OptionList, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -31,6 +32,7 @@ from .work import EpubsLoaded, ExportFinished, ExportProgress, HistoryLoaded, in
 STYLES = bundled("styles", "app.tcss")
 FINISHED = {"completed", "failed", "canceled"}
 LOCAL = "local library"
+SETTLE_SECONDS = 0.1  # the highlight rests this long before the history follows it
 NARROW = 100  # below this width the course list stacks above the history (see HORIZONTAL_BREAKPOINTS)
 
 
@@ -86,11 +88,21 @@ class MainScreen(Screen):
         if self.courses.option_count and self.courses.one_line != (self.app.size.width < NARROW):
             self.set_courses(self.courses.courses)
 
+    _settle: Timer | None = None
+
     @on(OptionList.OptionHighlighted, "#courses")
     def course_changed(self) -> None:
+        """The title follows the highlight at once (one line, no layout pass); the history and
+        detail follow once the highlight rests, so holding an arrow key stays smooth."""
         course = self.course
         title = f"{course.course_code} — {course.name}" if course else "no course"
-        self.query_one("#history-title", Label).update(Text(title, style="bold"))
+        self.query_one("#history-title", Label).update(Text(title, style="bold"), layout=False)
+        if self._settle is not None:
+            self._settle.stop()
+        self._settle = self.set_timer(SETTLE_SECONDS, self._course_settled)
+
+    def _course_settled(self) -> None:
+        course = self.course
         if course is None or course.id != self.history.course_id:
             self.history.show(course.id if course else None, [], {})
             self.show_detail()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
@@ -94,6 +95,9 @@ def course_prompt(c: CourseSummary, one_line: bool = False) -> Text:
 MY_FILES = CourseSummary(id=0, name="your user files (zip exports)", course_code="My files", role="yours")
 
 
+MAX_SHOWN = 300
+
+
 class CourseList(OptionList):
     """The courses, filtered as you type in ``#course-filter``."""
 
@@ -105,24 +109,33 @@ class CourseList(OptionList):
 
     courses: list[CourseSummary] = []
     one_line = False  # set by the main screen when the list is stacked above the history
+    _by_id: dict[str, CourseSummary] = {}
 
     def set_courses(self, courses: list[CourseSummary], query: str = "") -> None:
+        """At most ``MAX_SHOWN`` courses, then a line saying how many more the filter can reach:
+        Textual measures every option up front, which took seconds with 10,000 courses."""
         current = self.highlighted_course
         self.courses = courses
+        self._by_id = {str(c.id): c for c in [*courses, MY_FILES]}
         q = query.casefold().strip()
-        shown = [c for c in [*courses, MY_FILES] if not q or q in f"{c.course_code} {c.name} {c.term} {c.role}".casefold()]
+        matches = [c for c in courses if not q or q in f"{c.course_code} {c.name} {c.term} {c.role}".casefold()]
+        options = [Option(course_prompt(c, self.one_line), id=str(c.id)) for c in matches[:MAX_SHOWN]]
+        if len(matches) > MAX_SHOWN:
+            more = f"… {len(matches) - MAX_SHOWN:,} more courses: press / to filter"
+            options.append(Option(Text(more, style="italic dim"), id="more", disabled=True))
+        if not q or q in f"{MY_FILES.course_code} {MY_FILES.name}".casefold():
+            options.append(Option(course_prompt(MY_FILES, self.one_line), id=str(MY_FILES.id)))
         self.clear_options()
-        self.add_options([Option(course_prompt(c, self.one_line), id=str(c.id)) for c in shown])
-        ids = [c.id for c in shown]
-        if shown:
-            self.highlighted = ids.index(current.id) if current and current.id in ids else 0
+        self.add_options(options)
+        ids = [o.id for o in options]
+        if options:
+            self.highlighted = ids.index(str(current.id)) if current and str(current.id) in ids else 0
 
     @property
     def highlighted_course(self) -> CourseSummary | None:
         if self.highlighted is None or not self.option_count:
             return None
-        option_id = self.get_option_at_index(self.highlighted).id
-        return next((c for c in [*self.courses, MY_FILES] if str(c.id) == option_id), None)
+        return self._by_id.get(self.get_option_at_index(self.highlighted).id or "")
 
     def action_open(self) -> None:
         self.screen.query_one("#history").focus()
@@ -268,8 +281,8 @@ class DetailPanel(VerticalScroll):
         summary, raw = self.query_one("#detail-summary", Static), self.query_one("#detail-json", Static)
         pbar = self.query_one("#detail-bar", ProgressBar)
         if export is None:
-            summary.update(Text("No export highlighted. Press n to start one.", style="dim"))
-            raw.update("")
+            self._put(summary, Text("No export highlighted. Press n to start one.", style="dim"))
+            self._put(raw, Text(""))
             pbar.display = False
             return
         state = export.get("workflow_state")
@@ -287,10 +300,21 @@ class DetailPanel(VerticalScroll):
             text.append(f"✗ {error}\n", style="bold red")
         for warning in export.get("warnings") or []:
             text.append(f"⚠ {warning}\n", style="yellow")
-        summary.update(text)
+        self._put(summary, text)
         pbar.display = is_running(state)
         pbar.update(progress=(progress or {}).get("completion") or 0)
-        raw.update(Text(json.dumps(api_fields(export), indent=2, ensure_ascii=False), style="dim"))
+        self._put(raw, Text(json.dumps(api_fields(export), indent=2, ensure_ascii=False), style="dim"))
+
+    def _put(self, static: Static, text: Text) -> None:
+        """Update only what changed, and lay the screen out again only when the height may have:
+        a progress message ticking four times a second must not reflow everything."""
+        width = max(1, static.size.width)
+        height = sum(max(1, -(-cell_len(line) // width)) for line in text.plain.split("\n"))
+        before = getattr(static, "_shown", None)
+        if before is not None and before[0] == text:
+            return
+        static.update(text, layout=before is None or before[1] != height)
+        static._shown = (text.copy(), height)  # type: ignore[attr-defined]
 
 
 class ContentTree(Tree[Key | str]):
