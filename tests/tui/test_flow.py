@@ -193,8 +193,15 @@ async def test_arrows_choose_what_enter_starts_and_the_choice_is_a_glyph(home: P
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen is app.main, what="main screen")
         await settle(pilot, app)
-    exports, _ = backend.content_exports(ContextType.COURSE, 1)
-    assert [e["export_type"] for e in exports] == ["zip"]
+        exports, _ = backend.content_exports(ContextType.COURSE, 1)
+        assert [e["export_type"] for e in exports] == ["zip"]
+        await pilot.press("n")  # a second export: the new row is the highlighted one
+        await wait_for(pilot, lambda: isinstance(app.screen, NewExportScreen), what="dialog")
+        await pilot.pause()
+        await pilot.press("down", "down", "enter")
+        await wait_for(pilot, lambda: app.main.history.row_count == 2, what="two rows")
+        await wait_for(pilot, lambda: app.main.history.selected_key == str(max(int(k) for k in app.main.history.exports)),
+                       what="the new export highlighted")  # fmt: skip
 
 
 async def test_group_exports_in_the_course_history_and_user_exports_under_my_files(home: Path, backend) -> None:

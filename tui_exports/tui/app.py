@@ -485,6 +485,7 @@ class ExportsApp(App[None]):
         if request.context_type is ContextType.GROUP:
             key = (id(backend), self.user.id if self.user else None, request.course.id)
             self.busy_groups.setdefault(key, set()).add(request.context_id)
+        self.call_from_thread(setattr, self.main.history, "wanted", str(export["id"]))
         self.wake_poller()
         self._follow(backend, request.kind, export,
                      lambda: backend.content_export(request.context_type, request.context_id, export["id"]),

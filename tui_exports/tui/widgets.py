@@ -176,6 +176,7 @@ class HistoryTable(DataTable):
         self.exports: dict[str, dict[str, Any]] = {}
         self.progress: dict[str, dict[str, Any]] = {}
         self.course_id: int | None = None
+        self.wanted: str | None = None  # the row to highlight once it appears (a new export)
 
     def on_mount(self) -> None:
         for key, label, width in HISTORY_COLUMNS:
@@ -212,6 +213,8 @@ class HistoryTable(DataTable):
             self.exports[key] = export
         if added:
             self.sort("id", reverse=True)
+        if self.wanted in self.exports:  # an export just started here: show it
+            selected, self.wanted = self.wanted, None
         if selected in self.exports:
             self.move_cursor(row=self.get_row_index(selected), animate=False)
 
