@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from lxml import etree
 
 from ..model import ProgressFn
-from .xmlutil import clean, to_bytes
+from .xmlutil import XML_DECLARATION, clean
 
 CHUNK = 1024 * 1024
 
@@ -129,7 +129,15 @@ class PackageWriter:
         return name
 
     def write_xml(self, name: str, root: etree._Element) -> str:
-        return self.write_bytes(name, to_bytes(root))
+        """Serialise ``root`` straight into the zip entry (the bytes ``to_bytes`` makes): a
+        manifest of thousands of resources is never held serialised, nor compressed, in memory."""
+        etree.indent(root, space="  ")
+        with self.zip.open(self._info(name, is_stored(name)), "w") as dst:
+            dst.write(XML_DECLARATION)
+            etree.ElementTree(root).write(dst, encoding="UTF-8", xml_declaration=False)
+            dst.write(b"\n")
+        self.names.append(name)
+        return name
 
     def copy_file(self, name: str, source: Path, size: int, content_type: str = "",
                   on_bytes=None) -> int:
