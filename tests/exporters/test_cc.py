@@ -292,18 +292,21 @@ def test_stepper_is_smooth_but_throttled():
 
 def test_xml_is_streamed_into_the_zip_as_the_same_bytes(tmp_path):
     """PackageWriter.write_xml serialises into the entry (no whole copy in memory); the bytes are
-    exactly those of to_bytes: declaration, UTF-8, two-space indent, a final newline."""
+    those of a whole serialisation: declaration, UTF-8, two-space indent, a final newline."""
     import copy
 
     from tui_exports.exporters.package import PackageWriter
-    from tui_exports.exporters.xmlutil import to_bytes
+    from tui_exports.exporters.xmlutil import XML_DECLARATION
 
     root = etree.Element("{urn:x}manifest", nsmap={None: "urn:x"})
     for n in range(3):
         item = etree.SubElement(root, "{urn:x}item", identifier=f"i{n}")
         item.text = f"Ünïcode & <{n}>"
     root.append(etree.Comment(" a warning "))
-    expected = to_bytes(copy.deepcopy(root))
+    whole = copy.deepcopy(root)
+    etree.indent(whole, space="  ")
+    expected = XML_DECLARATION + etree.tostring(whole, encoding="UTF-8") + b"\n"
+    assert expected.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<manifest xmlns="urn:x">\n  <item')
     with PackageWriter(tmp_path / "p.zip", datetime(2026, 1, 1)) as pkg:
         pkg.write_xml(pkg.unique("imsmanifest.xml"), root)
     with zipfile.ZipFile(tmp_path / "p.zip") as z:

@@ -129,8 +129,9 @@ class PackageWriter:
         return name
 
     def write_xml(self, name: str, root: etree._Element) -> str:
-        """Serialise ``root`` straight into the zip entry (the bytes ``to_bytes`` makes): a
-        manifest of thousands of resources is never held serialised, nor compressed, in memory."""
+        """Serialise ``root`` the way Canvas's files look (declaration, UTF-8, two-space indent,
+        final newline) straight into the zip entry: a manifest of thousands of resources is
+        never held serialised, nor compressed, in memory."""
         etree.indent(root, space="  ")
         with self.zip.open(self._info(name, is_stored(name)), "w") as dst:
             dst.write(XML_DECLARATION)

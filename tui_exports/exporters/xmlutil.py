@@ -95,9 +95,3 @@ canvas = Builder(CANVAS_NS)
 def canvas_root(name: str, **attrs: Any) -> etree._Element:
     """Root of a Canvas-namespace metadata file (``cccv1p0``, no schema available offline)."""
     return canvas.root(name, schema_location=CANVAS_SCHEMA_LOCATION, **attrs)
-
-
-def to_bytes(root: etree._Element) -> bytes:
-    """Serialise a document the way Canvas's files look: declaration, UTF-8, indented."""
-    etree.indent(root, space="  ")
-    return XML_DECLARATION + etree.tostring(root, encoding="UTF-8") + b"\n"
