@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = cmd("show", "show one content export")
     context(sp)
     sp.add_argument("export_id", type=int, metavar="EXPORT_ID")
+    sp.add_argument("--download", action="store_true",
+                    help="with --profile: fetch its file if it is not on this disk yet (resumes a partial one)")  # fmt: skip
 
     sp = cmd("epub", "start an ePub export of a course")
     sp.add_argument("course_id", type=int, metavar="COURSE_ID")

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from .backends.base import BackendError
 from .backends.profiles import ConfigPermissionWarning, Profile, load_profiles, open_profile, save_profile
 from .cli import (
+    EXIT_BAD_REQUEST,
     EXIT_FAILED,
     EXIT_OK,
     ProgressBar,
@@ -66,6 +67,8 @@ def run_remote(args, backend) -> int:
             return _export_and_download(args, backend)
         if args.command == "epub" and args.wait:
             return _epub_and_download(args, backend)
+        if args.command == "show" and args.download:
+            return _show_and_download(args, backend)
         return run_command(args, backend)
     except KeyboardInterrupt:
         print(
@@ -105,6 +108,21 @@ def _download(backend, attachment: dict[str, Any]) -> str:
     finally:
         bar.done()
     return str(path)
+
+
+def _show_and_download(args, backend) -> int:
+    """``show … --download``: an export started without ``--wait``, fetched once it is done."""
+    ctx, cid = _context(args)
+    ce = backend.content_export(ctx, cid, args.export_id)
+    att = ce.get("attachment")
+    if ce.get("workflow_state") != "exported" or not att:
+        print(f"error: export {ce['id']} is {ce.get('workflow_state')}: it has no file to download yet", file=sys.stderr)
+        _print_json(ce) if args.json else print(_describe_export(ce))
+        return EXIT_BAD_REQUEST if ce.get("workflow_state") != "failed" else EXIT_FAILED
+    if not att.get("path"):
+        att["path"] = _download(backend, att)
+    _print_json(ce) if args.json else print(_describe_export(ce))
+    return EXIT_OK
 
 
 def _export_and_download(args, backend) -> int:

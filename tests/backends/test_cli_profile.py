@@ -11,6 +11,7 @@ import io
 import json
 import os
 import stat
+import time
 from pathlib import Path
 
 import httpx
@@ -141,6 +142,26 @@ def test_export_without_wait_then_cancel(canvas, capsys, monkeypatch):
     assert code == 0 and ce["workflow_state"] in ("created", "exporting", "exported")
     code, out, err = run_cli(capsys, "--profile", "school", "cancel", ce["progress_url"].rsplit("/", 1)[1])
     assert code in (0, 2) and (out.startswith("progress ") or "error:" in err)  # it may have finished already
+
+
+def test_export_without_wait_downloaded_later_with_show(canvas, capsys, home):
+    _, service, _ = canvas
+    code, out, _ = run_cli(capsys, "--profile", "school", "export", "1", "--type", "zip", "--json")
+    ce = json.loads(out)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # a person would look again later
+        code, out, err = run_cli(capsys, "--profile", "school", "show", "1", str(ce["id"]), "--download", "--json")
+        if code != 2:
+            break
+        assert "has no file to download yet" in err
+        time.sleep(0.1)
+    assert code == 0, err
+    shown = json.loads(out)
+    path = Path(shown["attachment"]["path"])
+    assert path.parent == Home.from_env(home).downloads and "100%" in err
+    assert path.read_bytes() == service.attachment(shown["attachment"]["id"]).path.read_bytes()
+    code, out, err = run_cli(capsys, "--profile", "school", "show", "1", str(ce["id"]), "--download", "--json")
+    assert code == 0 and json.loads(out)["attachment"]["path"] == str(path) and "download" not in err  # once
 
 
 def test_epub_wait_downloads_the_book(canvas, capsys):
