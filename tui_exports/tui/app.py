@@ -135,6 +135,10 @@ class MainScreen(Screen):
         if course is MY_FILES:
             ask([])
             return
+        known = self.app.group_names.get(self.app.groups_key(self.app.backend, course.id))
+        if known is not None:  # the history has already read them: open at once
+            ask([{"id": gid, "name": name} for gid, name in known.items()])
+            return
         in_thread(self, "groups", self.app.backend.groups, course.id, then=ask, on_error=lambda _: ask([]))
 
     def action_epub(self) -> None:
@@ -409,6 +413,10 @@ class ExportsApp(App[None]):
             self.post_message(EpubsLoaded(items, progress))
         return busy
 
+    def groups_key(self, backend: Backend, course_id: int) -> tuple[int, int | None, int]:
+        """Groups are per source, per user (act as) and per course."""
+        return id(backend), self.user.id if self.user else None, course_id
+
     def _course_history(self, backend: Backend, course_id: int) -> list[dict[str, Any]]:
         """The course's exports and those of its groups, newest first.
 
@@ -418,7 +426,7 @@ class ExportsApp(App[None]):
         if course_id == MY_FILES.id:
             return backend.content_exports(ContextType.USER, backend.current_user().id, 1, 50)[0]
         exports, _ = backend.content_exports(ContextType.COURSE, course_id, 1, 50)
-        key = (id(backend), self.user.id if self.user else None, course_id)
+        key = self.groups_key(backend, course_id)
         names = self.group_names.get(key)
         busy = self.busy_groups.setdefault(key, set())
         if names is None:
@@ -483,8 +491,7 @@ class ExportsApp(App[None]):
             self.call_from_thread(self.show_error, f"Could not start the export: {e}")
             return
         if request.context_type is ContextType.GROUP:
-            key = (id(backend), self.user.id if self.user else None, request.course.id)
-            self.busy_groups.setdefault(key, set()).add(request.context_id)
+            self.busy_groups.setdefault(self.groups_key(backend, request.course.id), set()).add(request.context_id)
         self.call_from_thread(setattr, self.main.history, "wanted", str(export["id"]))
         self.wake_poller()
         self._follow(backend, request.kind, export,
