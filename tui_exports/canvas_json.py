@@ -13,6 +13,9 @@ from typing import Any
 
 from .model import Attachment, ContentExport, ContextType, Course, EpubExport, Progress
 
+#: The files of an EpubExport: the book, and the companion zip of what a book cannot hold.
+EPUB_FILES = ("epub_attachment", "zip_attachment")
+
 
 def iso(dt: datetime | None) -> str | None:
     """Canvas's timestamp form: ISO 8601 in UTC with a ``Z`` (a naive time is taken as UTC)."""

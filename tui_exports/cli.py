@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .backends.base import Backend, BackendError, progress_id_of
+from .canvas_json import EPUB_FILES
 from .model import ContextType
 from .paths import Home
 
@@ -324,7 +325,7 @@ def run_command(args, backend: Backend) -> int:
                 state = f"{ep['workflow_state']} (export {ep['id']})" if ep else "no ePub yet"
                 print(f"{entry['id']:>5}  {entry['name']}: {state}")
                 if ep:
-                    for key in ("epub_attachment", "zip_attachment"):
+                    for key in EPUB_FILES:
                         if ep.get(key):
                             print(f"         {ep[key].get('path') or ep[key].get('url')}")
         return EXIT_OK

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from .backends.base import BackendError
 from .backends.profiles import ConfigPermissionWarning, Profile, load_profiles, open_profile, save_profile
+from .canvas_json import EPUB_FILES
 from .cli import (
     EXIT_BAD_REQUEST,
     EXIT_FAILED,
@@ -164,7 +165,7 @@ def _epub_and_download(args, backend) -> int:
     if ep.get("workflow_state") != "generated" or not ep.get("epub_attachment"):
         error = BackendError(f"ePub export {ep.get('id')} ended {ep.get('workflow_state')} with no file")
         return _failed(error, args, cee, _describe_epub(cee))
-    for key in ("epub_attachment", "zip_attachment"):
+    for key in EPUB_FILES:
         if ep.get(key):
             ep[key]["path"] = _download(backend, ep[key])
     _print_json(cee) if args.json else print(_describe_epub(cee))

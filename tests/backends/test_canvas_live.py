@@ -93,6 +93,19 @@ def test_download_resumes_with_range_on_real_server(server, client_library, tmp_
     b.close()
 
 
+def test_polling_an_unchanged_listing_writes_nothing_locally(backend, client_library, monkeypatch):
+    """The app reads the history several times a second: the local record is written when an
+    export changes, and a listing's download paths come from one query."""
+    ce = backend.wait_content_export(C, 1, backend.create_content_export(C, 1, "zip"), interval=0.05, timeout=20)
+    writes, queries = [], []
+    monkeypatch.setattr(client_library.remote, "record", lambda **kw: writes.append(kw))
+    real = client_library.remote.download_paths
+    monkeypatch.setattr(client_library.remote, "download_paths", lambda *a: queries.append(a) or real(*a))
+    for _ in range(3):
+        items, _ = backend.content_exports(C, 1, per_page=50)
+    assert [e["id"] for e in items] == [ce["id"]] and writes == [] and len(queries) == 3
+
+
 def test_context_files_match_the_local_listing(backend, server):
     _, service, _ = server
     for context, cid in ((ContextType.COURSE, 1), (ContextType.GROUP, 1)):

@@ -22,6 +22,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from ..canvas_json import EPUB_FILES
 from ..engine import ApiError
 from ..engine.permissions import check_export_type
 from ..engine.select import parse_select
@@ -128,6 +129,7 @@ class CanvasBackend:
         )
         self._user: UserSummary | None = None
         self._attachment_owner: dict[int, tuple[str, int, int | None, str]] = {}
+        self._recorded: dict[tuple[str, int], tuple[Any, ...]] = {}  # (kind, remote id) → last written
 
     def __repr__(self) -> str:  # never shows the token
         return f"CanvasBackend({self.base_url!r})"
@@ -340,11 +342,12 @@ class CanvasBackend:
     def content_exports(self, context_type: ContextType, context_id: int, page: int = 1,
                         per_page: int = 10) -> tuple[list[dict[str, Any]], int | None]:  # fmt: skip
         items = self._json("GET", self._exports_path(context_type, context_id), params={"page": page, "per_page": per_page})
-        return [self._remember(ce, "content", context_type, context_id) for ce in items], None
+        items = [self._remember(ce, "content", context_type, context_id) for ce in items]
+        return self._with_paths(items, "attachment"), None
 
     def content_export(self, context_type: ContextType, context_id: int, export_id: int) -> dict[str, Any]:
         ce = self._json("GET", f"{self._exports_path(context_type, context_id)}/{export_id}")
-        return self._remember(ce, "content", context_type, context_id)
+        return self._with_paths([self._remember(ce, "content", context_type, context_id)], "attachment")[0]
 
     def progress(self, progress_id: int) -> dict[str, Any]:
         return self._json("GET", f"progress/{progress_id}")
@@ -403,11 +406,15 @@ class CanvasBackend:
         return self._remember_epub(data)
 
     def epub_exports(self) -> list[dict[str, Any]]:
-        return [self._remember_epub(c) for c in self._json("GET", "epub_exports").get("courses", [])]
+        courses = [self._remember_epub(c) for c in self._json("GET", "epub_exports").get("courses", [])]
+        self._with_paths([c["epub_export"] for c in courses if c.get("epub_export")], *EPUB_FILES)
+        return courses
 
     def epub_export(self, course_id: int, epub_id: int) -> dict[str, Any]:
         try:
-            return self._remember_epub(self._json("GET", f"courses/{course_id}/epub_exports/{epub_id}"))
+            data = self._remember_epub(self._json("GET", f"courses/{course_id}/epub_exports/{epub_id}"))
+            self._with_paths([data["epub_export"]] if data.get("epub_export") else [], *EPUB_FILES)
+            return data
         except BackendError as e:
             raise self._epub_404(e, course_id, epub_id) from None
 
@@ -444,34 +451,38 @@ class CanvasBackend:
         if att.get("id") is not None:
             self._attachment_owner[int(att["id"])] = (kind, int(ce["id"]), course_id, ce.get("export_type", ""))
         self._record(kind, int(ce["id"]), ce.get("export_type", ""), ce.get("workflow_state", ""), course_id)
-        return self._with_paths(ce, "attachment")
+        return ce
 
-    def _with_paths(self, export: dict[str, Any], *keys: str) -> dict[str, Any]:
+    def _with_paths(self, exports: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
         """Give each attachment already downloaded its local ``path``, as the local library's
-        attachments have (so the history shows where the file is, across runs)."""
-        atts = {k: export[k] for k in keys if isinstance(export.get(k), dict) and export[k].get("id") is not None}
+        attachments have (so the history shows where the file is, across runs): one query for
+        a whole listing, which the app reads several times a second while exports run."""
+        atts = [(e, k) for e in exports for k in keys if isinstance(e.get(k), dict) and e[k].get("id") is not None]
         if self.library is None or not atts:
-            return export
-        paths = self.library.remote.download_paths(self.base_url, [int(a["id"]) for a in atts.values()])
-        for key, att in atts.items():
-            path = paths.get(int(att["id"]))
+            return exports
+        paths = self.library.remote.download_paths(self.base_url, [int(e[k]["id"]) for e, k in atts])
+        for export, key in atts:
+            path = paths.get(int(export[key]["id"]))
             if path and Path(path).is_file():
-                export[key] = dict(att, path=path)
-        return export
+                export[key] = dict(export[key], path=path)
+        return exports
 
     def _remember_epub(self, data: dict[str, Any]) -> dict[str, Any]:
         ep = data.get("epub_export")
         if ep:
-            for key in ("epub_attachment", "zip_attachment"):
+            for key in EPUB_FILES:
                 if (ep.get(key) or {}).get("id") is not None:
                     self._attachment_owner[int(ep[key]["id"])] = ("epub", int(ep["id"]), data.get("id"), "epub")
             self._record("epub", int(ep["id"]), "epub", ep.get("workflow_state", ""), data.get("id"))
-            data["epub_export"] = self._with_paths(ep, "epub_attachment", "zip_attachment")
         return data
 
     def _record(self, kind: str, remote_id: int, export_type: str, state: str, course_id: int | None,
                 download_path: str | None = None) -> None:  # fmt: skip
-        if self.library is not None:
+        """Keep the local record of a remote export; written when something in it changed,
+        not on every poll of an unchanged listing."""
+        seen = (export_type, state, course_id, download_path)
+        if self.library is not None and self._recorded.get((kind, remote_id)) != seen:
+            self._recorded[(kind, remote_id)] = seen
             self.library.remote.record(
                 base_url=self.base_url, kind=kind, remote_id=remote_id, export_type=export_type,
                 workflow_state=state, course_id=course_id, download_path=download_path,

@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from ..backends.base import Backend, BackendError, CourseSummary, UserSummary, progress_id_of
 from ..backends.local import LocalBackend
 from ..backends.profiles import open_profile, profile_names
+from ..canvas_json import EPUB_FILES
 from ..model import ContextType
 from ..paths import Home, bundled
 from .format import DONE_STATES, is_running, path_of
@@ -549,7 +550,7 @@ class ExportsApp(App[None]):
         files to the downloads folder and reports their paths from then on.
         """
         out = dict(export)
-        for key in ("epub_attachment", "zip_attachment") if kind == "epub" else ("attachment",):
+        for key in EPUB_FILES if kind == "epub" else ("attachment",):
             att = export.get(key)
             if not att or att.get("path"):
                 continue
