@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -272,18 +273,24 @@ class ExportService:
         }
         if cc_version:
             settings["version"] = cc_version
+        insert = partial(self.store.insert_content_export, context_type=context_type, context_id=context_id,
+                         user_id=user_id, export_type=etype.value, settings=settings)  # fmt: skip
+        return self._queue("ContentExport", "content_export", user_id, insert, self.store.update_content_export,
+                           self.store.content_export)  # fmt: skip
+
+    def _queue(self, kind: str, tag: str, user_id: int, insert: Callable[[], int],
+               update: Callable[..., Any], read: Callable[[int], Any]) -> Any:  # fmt: skip
+        """Insert a job's record and its Progress in one transaction, then wake a runner.
+
+        The record is read back *before* the runner is woken, so the answer is the export
+        as created (a client once saw ``exporting`` in the create response)."""
         with self.library.transaction():
-            export_id = self.store.insert_content_export(
-                context_type=context_type, context_id=context_id, user_id=user_id,
-                export_type=etype.value, settings=settings,
-            )  # fmt: skip
-            progress = self.store.create_progress(
-                context_type="ContentExport", context_id=export_id, user_id=user_id, tag="content_export"
-            )
-            self.store.update_content_export(export_id, progress_id=progress.id)
-        created = self.store.content_export(export_id)  # read before a runner can move it
+            record_id = insert()
+            progress = self.store.create_progress(context_type=kind, context_id=record_id, user_id=user_id, tag=tag)
+            update(record_id, progress_id=progress.id)
+        created = read(record_id)
         self.on_queued()
-        return created  # type: ignore[return-value]
+        return created
 
     def list_content_exports(
         self, user_id: int, context_type: ContextType, context_id: int, page: Any = 1, per_page: Any = PER_PAGE
@@ -341,17 +348,10 @@ class ExportService:
                     f"an ePub export of this course is already running (id {running.id})",
                     canvas_json.course_epub_export_json(course, self.epub_export_json(running, user_id)),
                 )
-        with self.library.transaction():
-            epub_id = self.store.insert_epub_export(
-                course_id=course_id, user_id=user_id, settings={"skip_notifications": skip_notifications, "errors": []}
-            )
-            progress = self.store.create_progress(
-                context_type="EpubExport", context_id=epub_id, user_id=user_id, tag="epub_export"
-            )
-            self.store.update_epub_export(epub_id, progress_id=progress.id)
-        created = self.store.epub_export(epub_id)  # read before a runner can move it
-        self.on_queued()
-        return created  # type: ignore[return-value]
+        insert = partial(self.store.insert_epub_export, course_id=course_id, user_id=user_id,
+                         settings={"skip_notifications": skip_notifications, "errors": []})  # fmt: skip
+        return self._queue("EpubExport", "epub_export", user_id, insert, self.store.update_epub_export,
+                           self.store.epub_export)  # fmt: skip
 
     def show_epub_export(self, user_id: int, course_id: int, epub_id: int) -> EpubExport:
         course, standing = self.course(user_id, course_id)
