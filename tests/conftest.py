@@ -30,6 +30,17 @@ def home(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture
+def service(home):
+    """The engine on a fresh demo library in ``home``."""
+    from tui_exports.engine import ExportService
+    from tui_exports.paths import Home
+
+    svc = ExportService.open(Home.from_env(home))
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
 def java() -> str:
     exe = shutil.which("java")
     if not exe:

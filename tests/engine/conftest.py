@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui_exports.engine import ExportService, JobRunner
-from tui_exports.paths import Home
-
-
-@pytest.fixture
-def service(home):
-    svc = ExportService.open(Home.from_env(home))
-    yield svc
-    svc.close()
+from tui_exports.engine import JobRunner
 
 
 @pytest.fixture
@@ -26,6 +18,3 @@ def runner(service):
 def users(service):
     """key → id for the demo users."""
     return {service.content.user_key(u.id): u.id for u in service.content.users()}
-
-
-

@@ -10,18 +10,10 @@ with warnings.catch_warnings():  # starlette prefers httpx2; httpx is what we ha
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from tui_exports.engine import ExportService, JobRunner
-from tui_exports.paths import Home
+from tui_exports.engine import JobRunner
 from tui_exports.server import create_app, create_token
 
 USERS = {"teacher": 1, "ta": 2, "student1": 3, "student2": 4}
-
-
-@pytest.fixture
-def service(home):
-    svc = ExportService.open(Home.from_env(home))
-    yield svc
-    svc.close()
 
 
 @pytest.fixture
