@@ -273,6 +273,10 @@ class DetailPanel(VerticalScroll):
 
     _pending: tuple[dict[str, Any] | None, dict[str, Any] | None] | None = None
 
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._shown: dict[str | None, tuple[Text, int]] = {}  # what each Static shows, and its height
+
     def on_mount(self) -> None:
         if self._pending is not None:
             self.show(*self._pending)
@@ -313,11 +317,11 @@ class DetailPanel(VerticalScroll):
         a progress message ticking four times a second must not reflow everything."""
         width = max(1, static.size.width)
         height = sum(max(1, -(-cell_len(line) // width)) for line in text.plain.split("\n"))
-        before = getattr(static, "_shown", None)
+        before = self._shown.get(static.id)
         if before is not None and before[0] == text:
             return
         static.update(text, layout=before is None or before[1] != height)
-        static._shown = (text.copy(), height)  # type: ignore[attr-defined]
+        self._shown[static.id] = (text.copy(), height)
 
 
 class ContentTree(Tree[Key | str]):
