@@ -229,7 +229,9 @@ class PickerScreen(ModalScreen[tuple[dict[str, Any] | None, set[Key]] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
-            where = self.course.course_code if self.scope == "the course" else f"{self.course.course_code} · {self.scope}"
+            where = self.course.course_code
+            if self.context[0] is not ContextType.COURSE:
+                where += f" · {self.scope}"
             yield Label(f"Choose content — {where} · {EXPORT_TYPES.get(self.kind, self.kind)}", id="picker-title")
             yield Input(placeholder="filter items (esc to close)", id="picker-filter", compact=True)
             with Horizontal(id="picker-body"):
