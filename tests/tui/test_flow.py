@@ -158,6 +158,13 @@ async def test_filter_act_as_and_epub_screen(home: Path, backend) -> None:
         assert app.main.course.course_code == "HIST 390"
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.main.courses.option_count == 4, what="list back (3 courses, My files)")
+        await pilot.press("slash", *"zzz", "enter")  # nothing matches; enter moves to the (empty) list
+        await wait_for(pilot, lambda: app.main.courses.option_count == 0, what="an empty list")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: any("No course highlighted" in n.message for n in app._notifications),
+                       what="the warning")  # fmt: skip
+        await pilot.press("escape")  # from the list too, esc clears the filter
+        await wait_for(pilot, lambda: app.main.courses.option_count == 4, what="list back again")
         ta = next(u for u in app.users if u.key == "ta")
         app.act_as(ta.id)
         await wait_for(pilot, lambda: app.user and app.user.key == "ta", what="act as")

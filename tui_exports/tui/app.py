@@ -162,7 +162,7 @@ class MainScreen(Screen):
 
     def action_back(self) -> None:
         box = self.query_one("#course-filter", Input)
-        if box.has_focus or (box.display and not box.value):
+        if box.has_focus or (box.display and (not box.value or self.courses.has_focus)):  # esc clears a filter
             box.value = ""
             box.display = False
             self.courses.focus()
