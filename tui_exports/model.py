@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 
 # --------------------------------------------------------------------------- enums
@@ -453,6 +453,10 @@ class Selection:
 
 # --------------------------------------------------------------------- snapshot
 
+#: What a snapshot's outline holds without HTML (and questions): :meth:`CourseSnapshot.load`.
+OUTLINED_TYPES = (Page, Assignment, DiscussionTopic, CalendarEvent, Quiz)
+
+
 
 @dataclass
 class CourseSnapshot:
@@ -460,6 +464,10 @@ class CourseSnapshot:
 
     Lists hold only what the viewer may see (for a student: published, not
     locked, not hidden).  ``selection`` says which of those go into the export.
+
+    An export's snapshot holds outlines: pages, assignments, topics, events and quizzes
+    without their HTML or questions, and a ``loader`` that reads one whole when it is
+    written (:meth:`load`).  So memory does not grow with the number of items.
     """
 
     course: Course
@@ -477,6 +485,28 @@ class CourseSnapshot:
     calendar_events: list[CalendarEvent] = field(default_factory=list)
     modules: list[Module] = field(default_factory=list)
     selection: Selection = field(default_factory=Selection)
+    #: ``loader(cls, id)``: one whole item, or None when it is gone (None: lists are whole)
+    loader: Callable[[type, int], Any] | None = field(default=None, repr=False, compare=False)
+
+    def load(self, obj: Any) -> Any:
+        """``obj`` whole: with its HTML and, for a quiz, its questions.
+
+        Raises ``LookupError`` when the item was deleted after the snapshot was taken.
+        """
+        if self.loader is None or not isinstance(obj, OUTLINED_TYPES):
+            return obj
+        whole = self.loader(type(obj), obj.id)
+        if whole is None:
+            raise LookupError(f"{type(obj).__name__} {obj.id} was deleted during the export")
+        return whole
+
+    def loaded(self, objs: Iterable[Any]) -> Iterator[Any]:
+        """Each of ``objs`` whole, one at a time; items deleted meanwhile are left out."""
+        for obj in objs:
+            try:
+                yield self.load(obj)
+            except LookupError:
+                continue
 
     # -- lookups
     def folder(self, folder_id: int) -> Folder | None:

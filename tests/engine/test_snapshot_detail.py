@@ -1,21 +1,30 @@
-"""How much of a course an export reads: zip the outline, QTI the quizzes; the packages do not change."""
+"""An export's snapshot holds outlines and reads each item whole only while writing it.
+
+So an export's memory does not grow with the number of pages or questions; the packages
+must not change for it, byte for byte.
+"""
 
 from __future__ import annotations
 
 import zipfile
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 
 from tui_exports.engine.select import SelectRequest, resolve
-from tui_exports.engine.service import SNAPSHOT_DETAIL
 from tui_exports.engine.snapshot import build_snapshot
+from tui_exports.exporters.cc import export_common_cartridge
+from tui_exports.exporters.epub import package_book, render_book
+from tui_exports.exporters.ids import mig_id
 from tui_exports.exporters.qti import export_qti
 from tui_exports.exporters.zipfiles import export_zip
-from tui_exports.model import ContextType, Role, no_progress
+from tui_exports.model import OUTLINED_TYPES, ContextType, Page, Quiz, Role, no_progress
 from tui_exports.store.content import CONTENT_DETAILS
 
 NOW = datetime(2026, 10, 1, 12, tzinfo=UTC)
+HTML = (("pages", "body"), ("assignments", "description"), ("discussion_topics", "message"),
+        ("calendar_events", "description"))  # fmt: skip
 
 
 def snapshot(service, course_id: int, detail: str, role: Role | None = Role.TEACHER):
@@ -30,50 +39,96 @@ def entries(path) -> dict[str, bytes]:
         return {i.filename: zf.read(i) for i in zf.infolist()}
 
 
-def test_details_leave_out_only_html_and_questions(service):
+def epub(snap, workdir, progress):
+    return package_book(render_book(snap, workdir, progress), workdir, no_progress)
+
+
+EXPORTS = {
+    "zip": export_zip,
+    "qti": export_qti,
+    "cc 1.1": export_common_cartridge,
+    "cc 1.3": partial(export_common_cartridge, version="1.3.0"),
+    "epub": epub,
+}
+
+
+def test_an_outline_leaves_out_only_html_and_questions(service):
     full = service.content.course_content(3)
-    quizzes = service.content.course_content(3, "quizzes")
     outline = service.content.course_content(3, "outline")
     assert any(p.body for p in full["pages"]) and any(q.questions for q in full["quizzes"])
-    for kind, html in (("pages", "body"), ("assignments", "description"), ("discussion_topics", "message"),
-                       ("calendar_events", "description")):  # fmt: skip
-        assert not any(getattr(o, html) for o in quizzes[kind] + outline[kind])
-        # everything else is the same object for object
-        strip = [[{**o.__dict__, html: ""} for o in got[kind]] for got in (full, quizzes, outline)]
-        assert strip[0] == strip[1] == strip[2]
-    assert quizzes["quizzes"] == full["quizzes"]
+    for kind, html in HTML:
+        assert not any(getattr(o, html) for o in outline[kind])
+        assert [{**o.__dict__, html: ""} for o in full[kind]] == [{**o.__dict__, html: ""} for o in outline[kind]]
     assert not any(q.questions or q.groups or q.description for q in outline["quizzes"])
     assert [q.id for q in outline["quizzes"]] == [q.id for q in full["quizzes"]]
     for kind in ("folders", "files", "modules", "rubrics", "assignment_groups"):
-        assert full[kind] == quizzes[kind] == outline[kind]
+        assert full[kind] == outline[kind]
     with pytest.raises(ValueError):
-        service.content.course_content(3, "some")
-    assert set(SNAPSHOT_DETAIL.values()) <= set(CONTENT_DETAILS)
+        service.content.course_content(3, "quizzes")
+    assert CONTENT_DETAILS == ("full", "outline")
+
+
+def test_load_reads_the_item_whole(service):
+    full = snapshot(service, 3, "full")
+    lean = snapshot(service, 3, "outline")
+    assert full.loader is None and lean.loader is not None
+    assert lean.selection == full.selection  # the files linked from HTML are found all the same
+    for name in ("pages", "assignments", "discussion_topics", "calendar_events", "quizzes"):
+        whole = getattr(full, name)
+        assert whole and [lean.load(o) for o in getattr(lean, name)] == whole
+        assert [full.load(o) for o in whole] == whole  # a whole snapshot returns its own objects
+    assert {type(o) for o in full.pages + full.quizzes} <= set(OUTLINED_TYPES)
+    folder = lean.folders[0]
+    assert lean.load(folder) is folder  # nothing left out of folders, files, modules
+    assert service.content.item(Page, 10**6) is None
 
 
 @pytest.mark.parametrize("course_id", [1, 2, 3])
 @pytest.mark.parametrize("role", [Role.TEACHER, Role.STUDENT])
-def test_zip_and_qti_packages_are_the_same_from_the_lean_snapshot(service, tmp_path, course_id, role):
-    for export, detail in ((export_zip, SNAPSHOT_DETAIL["zip"]), (export_qti, SNAPSHOT_DETAIL["qti"])):
-        lean_dir, full_dir = tmp_path / f"{detail}-lean", tmp_path / f"{detail}-full"
+def test_packages_are_the_same_from_an_outline(service, tmp_path, course_id, role):
+    for name, export in EXPORTS.items():
+        lean_dir, full_dir = tmp_path / f"{name}-lean", tmp_path / f"{name}-full"
         lean_dir.mkdir(), full_dir.mkdir()
-        lean = export(snapshot(service, course_id, detail, role), lean_dir, no_progress)
+        lean = export(snapshot(service, course_id, "outline", role), lean_dir, no_progress)
         full = export(snapshot(service, course_id, "full", role), full_dir, no_progress)
-        assert lean.warnings == full.warnings
-        assert entries(lean.files[0].path) == entries(full.files[0].path)
+        assert lean.warnings == full.warnings, name
+        assert [f.path.name for f in lean.files] == [f.path.name for f in full.files], name
+        for a, b in zip(lean.files, full.files):
+            assert entries(a.path) == entries(b.path), name
 
 
-def test_courses_reads_standings_in_one_pass(service, users):
-    for user_id in users.values():
-        listed = service.courses(user_id)
-        assert [c.id for c, _ in listed] == sorted({e.course_id for e in service.content.enrollments_of_user(user_id)})
-        for course, standing in listed:
-            assert standing == service.standing(user_id, course)
+def test_an_item_deleted_during_an_export_is_skipped_with_a_warning(service, tmp_path):
+    snap = snapshot(service, 3, "outline")
+    page, quiz = snap.selected_pages()[0], snap.selected_quizzes()[0]
+    read = snap.loader
+    snap.loader = lambda cls, i: None if (cls, i) in ((Page, page.id), (Quiz, quiz.id)) else read(cls, i)
+    (tmp_path / "cc").mkdir(), (tmp_path / "qti").mkdir()
+    cc = export_common_cartridge(snap, tmp_path / "cc", no_progress)
+    gone = f"LookupError: Page {page.id} was deleted during the export"
+    assert f'Skipped page "{page.title}" (id {page.id}): {gone}' in cc.warnings
+    assert any(w.startswith(f'Skipped quiz "{quiz.title}" (id {quiz.id}): LookupError') for w in cc.warnings)
+    names = entries(cc.files[0].path)
+    assert f"wiki_content/{page.url}.html" not in names
+    manifest = names["imsmanifest.xml"].decode()
+    assert f'identifier="{mig_id("wiki_pages", page.id)}"' not in manifest
+    assert f'identifierref="{mig_id("quizzes", quiz.id)}"' not in manifest  # its module item is pruned
+    assert f'identifier="{mig_id("wiki_pages", snap.selected_pages()[1].id)}"' in manifest
+    qti = export_qti(snap, tmp_path / "qti", no_progress)
+    assert any(f'quiz "{quiz.title}" (id {quiz.id})' in w for w in qti.warnings)
+    assert not any(mig_id("quizzes", quiz.id) in n for n in entries(qti.files[0].path))
 
 
-def test_a_check_reads_only_the_outline(service, monkeypatch):
+def test_exports_and_checks_read_only_the_outline(service, runner, monkeypatch):
     seen = []
     original = service.content.course_content
-    monkeypatch.setattr(service.content, "course_content", lambda cid, detail="full": seen.append(detail) or original(cid, detail))
-    service.check_content_export(service.owner_id(), ContextType.COURSE, 3, "common_cartridge", None)
-    assert seen == ["outline"]
+    monkeypatch.setattr(service.content, "course_content",
+                        lambda cid, detail="full": seen.append(detail) or original(cid, detail))  # fmt: skip
+    owner = service.owner_id()
+    service.check_content_export(owner, ContextType.COURSE, 3, "common_cartridge", None)
+    made = [service.create_content_export(owner, ContextType.COURSE, 3, kind).id
+            for kind in ("zip", "qti", "common_cartridge")]  # fmt: skip
+    epub_id = service.create_epub_export(owner, 3).id
+    assert runner.wait_idle(60)
+    assert [service.store.content_export(i).workflow_state.value for i in made] == ["exported"] * 3
+    assert service.store.epub_export(epub_id).workflow_state.value == "generated"
+    assert seen and set(seen) == {"outline"}

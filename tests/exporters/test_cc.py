@@ -312,3 +312,54 @@ def test_xml_is_streamed_into_the_zip_as_the_same_bytes(tmp_path):
     with zipfile.ZipFile(tmp_path / "p.zip") as z:
         assert z.read("imsmanifest.xml") == expected
         assert z.getinfo("imsmanifest.xml").compress_type == zipfile.ZIP_DEFLATED
+
+
+def _children_tree(count: int) -> etree._Element:
+    """A Canvas metadata root with ``count`` children exercising what module_meta holds."""
+    from tui_exports.exporters.xmlutil import canvas, canvas_root
+
+    root = canvas_root("modules")
+    for n in range(count):
+        m = canvas.sub(root, "module", identifier=f"g{n}")
+        canvas.fields(m, [("title", f'Week {n} & "more" <b>Ünï</b>\n'), ("position", n), ("locked", False)])
+        canvas.sub(m, "empty")
+        items = canvas.sub(m, "items")
+        for i in range(n):
+            canvas.sub(canvas.sub(items, "item", identifier=f"t{n}-{i}", title='a "b" <c>'), "url", "https://x/?a=1&b=2")
+    return root
+
+
+@pytest.mark.parametrize("count", [0, 1, 5])
+def test_a_document_written_child_by_child_has_the_same_bytes(tmp_path, count):
+    """write_xml_children never holds the document whole; what it writes must be exactly what
+    write_xml writes for the whole tree (module_meta.xml of a 40-module course is 19,000 nodes)."""
+    from tui_exports.exporters.package import PackageWriter
+
+    whole = _children_tree(count)
+    shell = _children_tree(0)
+    built = []
+
+    def children():
+        for child in list(_children_tree(count)):
+            shell.append(child)
+            built.append(len(shell))
+            yield child
+
+    with PackageWriter(tmp_path / "p.zip", datetime(2026, 1, 1)) as pkg:
+        pkg.write_xml("whole.xml", whole)
+        pkg.write_xml_children("streamed.xml", shell, children())
+    with zipfile.ZipFile(tmp_path / "p.zip") as z:
+        assert z.read("streamed.xml") == z.read("whole.xml")
+    assert built == [1] * count  # each child was removed before the next came
+    assert len(shell) == 0
+    with pytest.raises(ValueError, match="must be empty"):
+        with PackageWriter(tmp_path / "q.zip", datetime(2026, 1, 1)) as pkg:
+            pkg.write_xml_children("x.xml", _children_tree(1), iter(()))
+    other = _children_tree(0)
+
+    def foreign():
+        yield etree.SubElement(other, "{urn:other}module", nsmap={"o": "urn:other"})
+
+    with pytest.raises(ValueError, match="namespaces of its own"):
+        with PackageWriter(tmp_path / "r.zip", datetime(2026, 1, 1)) as pkg:
+            pkg.write_xml_children("x.xml", other, foreign())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from ..exporters.ids import ASSET_PREFIX, mig_id
 from ..exporters.links import iter_links
@@ -362,17 +362,7 @@ def resolve(request: SelectRequest, snapshot: CourseSnapshot) -> Selection:
     syllabus = request.everything or request.syllabus_body
     # selected HTML → the files it links to
     course = snapshot.course
-    bodies: list[str] = [course.syllabus_body] if syllabus else []
-    bodies += [p.body for p in snapshot.pages if p.id in sel["wiki_pages"]]
-    bodies += [a.description for a in snapshot.assignments if a.id in sel["assignments"]]
-    bodies += [t.message for t in snapshot.discussion_topics if t.id in sel["discussion_topics"] | sel["announcements"]]
-    bodies += [e.description for e in snapshot.calendar_events if e.id in sel["calendar_events"]]
-    for q in snapshot.quizzes:
-        if q.id in sel["quizzes"]:
-            bodies.append(q.description)
-            bodies += [qq.question_text for qq in q.questions]
-            bodies += [a.html for qq in q.questions for a in qq.answers if a.html]
-    for html in bodies:
+    for html in _selected_html(snapshot, sel, syllabus):
         for fid in _linked_file_ids(html, course.id, course.host):
             if fid in visible["attachments"]:
                 sel["attachments"].add(fid)
@@ -383,3 +373,21 @@ def resolve(request: SelectRequest, snapshot: CourseSnapshot) -> Selection:
         course_settings=request.everything or request.course_settings,
         ids={t: frozenset(v) for t, v in sel.items()},
     )
+
+
+def _selected_html(snapshot: CourseSnapshot, sel: dict[str, set[int]], syllabus: bool) -> Iterator[str]:
+    """Every HTML string of the selected content, each item read whole only while it is scanned."""
+    if syllabus:
+        yield snapshot.course.syllabus_body
+    topics = sel["discussion_topics"] | sel["announcements"]
+    for objs, ids, attr in ((snapshot.pages, sel["wiki_pages"], "body"),
+                            (snapshot.assignments, sel["assignments"], "description"),
+                            (snapshot.discussion_topics, topics, "message"),
+                            (snapshot.calendar_events, sel["calendar_events"], "description")):  # fmt: skip
+        for obj in snapshot.loaded(o for o in objs if o.id in ids):
+            yield getattr(obj, attr)
+    for q in snapshot.loaded(q for q in snapshot.quizzes if q.id in sel["quizzes"]):
+        yield q.description
+        for qq in q.questions:
+            yield qq.question_text
+            yield from (a.html for a in qq.answers if a.html)

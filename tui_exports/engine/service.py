@@ -51,10 +51,6 @@ from .snapshot import build_files_snapshot, build_snapshot
 MAX_PER_PAGE = 100
 PER_PAGE = 10
 CC_VERSIONS = {"1.1": "1.1.0", "1.1.0": "1.1.0", "1.3": "1.3.0", "1.3.0": "1.3.0"}
-#: How much of the course an export reads (``ContentStore.course_content``): a zip needs only
-#: the outline (files, folders, and modules for what a student may see), QTI the quizzes;
-#: neither holds 2,000 page bodies in memory for nothing.
-SNAPSHOT_DETAIL = {"zip": "outline", "qti": "quizzes", "common_cartridge": "full"}
 
 
 @dataclass(frozen=True)
@@ -548,7 +544,7 @@ class ExportService:
             course = self.content.course(ep.course_id)
             user = self.user(ep.user_id)
             standing = self.standing(user.id, course)
-            snap = build_snapshot(self.library, course.id, user, standing.role)
+            snap = build_snapshot(self.library, course.id, user, standing.role, detail="outline")
             snap.selection = resolve(SelectRequest(everything=True), snap)
             _fresh_dir(workdir)
             rendered = epub_builder.render_book(
@@ -605,8 +601,7 @@ class ExportService:
             group = self.content.group(ce.context_id)
             course = self.content.course(group.course_id) if group else None
             standing = self.standing(user.id, course) if course else None
-        detail = SNAPSHOT_DETAIL.get(ce.export_type, "full")
-        snap = self._snapshot(ce.context_type, ce.context_id, user, course, standing, now=utcnow(), detail=detail)
+        snap = self._snapshot(ce.context_type, ce.context_id, user, course, standing, now=utcnow(), detail="outline")
         request = SelectRequest.from_json(ce.settings.get("select") or {"everything": True})
         # content may have changed since the export was queued: drop what vanished, quietly
         cat = catalogue(snap)

@@ -64,14 +64,17 @@ def build_snapshot(
     now: datetime | None = None,
     detail: str = "full",
 ) -> CourseSnapshot:
-    """``detail``: how much content to read (``full``, ``quizzes`` or ``outline``, see
-    ``ContentStore.course_content``); an exporter must get at least what it reads."""
+    """``detail``: ``full`` reads every item whole; ``outline`` (what exports use) reads no
+    HTML and no questions, and the snapshot's ``load`` reads each item whole when it is
+    written, so an export's memory does not grow with the course."""
     course = library.content.course(course_id)
     if course is None:
         raise LookupError(f"no course {course_id}")
     now = now or utcnow()
     content = library.content.course_content(course_id, detail)
     snap = CourseSnapshot(course=course, viewer=user, viewer_role=role, exported_at=now, **content)
+    if detail != "full":
+        snap.loader = library.content.item
     if role is None or not role.is_admin:
         _restrict_to_student_view(snap, now)
     if selection is not None:

@@ -8,7 +8,7 @@ types the CC profile knows, with groups flattened.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from lxml import etree
@@ -174,7 +174,7 @@ def quiz_html(quiz: Quiz) -> list[str]:
     return [h for h in out if h]
 
 
-def linked_file_ids(snapshot: CourseSnapshot, htmls: list[str]) -> set[int]:
+def linked_file_ids(snapshot: CourseSnapshot, htmls: Iterable[str]) -> set[int]:
     ids: set[int] = set()
     for html in htmls:
         try:
@@ -224,7 +224,7 @@ def export_qti(snapshot: CourseSnapshot, workdir: Path, progress: ProgressFn) ->
     warnings: list[str] = []
     out = Path(workdir) / f"{slugify(snapshot.course.name, 200, 'course')}-quiz-export.zip"
     quizzes = snapshot.selected_quizzes()
-    wanted = linked_file_ids(snapshot, [h for quiz in quizzes for h in quiz_html(quiz)])
+    wanted = linked_file_ids(snapshot, (h for quiz in snapshot.loaded(quizzes) for h in quiz_html(quiz)))
     with PackageWriter(out, snapshot.exported_at) as pkg:
         planned = plan_files(pkg, snapshot, [f for f in snapshot.files if f.id in wanted], warnings)
         rewriter = CCLinkRewriter(snapshot, {p.file.id: p.below_root for p in planned})
@@ -235,6 +235,7 @@ def export_qti(snapshot: CourseSnapshot, workdir: Path, progress: ProgressFn) ->
         for quiz in quizzes:
             mig = mig_id("quizzes", quiz.id)
             try:
+                quiz = snapshot.load(quiz)
                 qti_doc, meta_doc = docs.canvas_qti(quiz), docs.meta(quiz)
             except Exception as e:  # noqa: BLE001
                 warnings.append(f'Skipped quiz "{quiz.title}" (id {quiz.id}): {e}')

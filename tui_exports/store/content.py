@@ -60,12 +60,15 @@ class CourseBundle:
 
 
 #: How much of a course ``course_content`` reads (see there).
-CONTENT_DETAILS = ("full", "quizzes", "outline")
-#: The HTML column of each content table: what ``quizzes`` and ``outline`` leave unread.
+CONTENT_DETAILS = ("full", "outline")
+#: The HTML column of each content table: what ``outline`` leaves unread.
 HTML_COLUMNS = {
     "pages": "body", "assignments": "description", "discussion_topics": "message",
     "calendar_events": "description", "quizzes": "description",
 }  # fmt: skip
+#: The content types an outline leaves HTML (and questions) out of, with their tables.
+OUTLINED = {Page: "pages", Assignment: "assignments", DiscussionTopic: "discussion_topics",
+            CalendarEvent: "calendar_events", Quiz: "quizzes"}  # fmt: skip
 
 #: Tables whose ids an importer allocates before inserting a bundle.
 ID_TABLES = (
@@ -248,19 +251,38 @@ class ContentStore:
     def _columns(self, table: str, detail: str) -> tuple[str, dict[str, str]]:
         """The columns to read at this detail, and the HTML fields left empty (``body=""``…)."""
         html = HTML_COLUMNS.get(table)
-        keep_quiz_text = table == "quizzes" and detail == "quizzes"
-        if detail == "full" or html is None or keep_quiz_text:
+        if detail == "full" or html is None:
             return "*", {}
         cols = ", ".join(f'"{c}"' for c in self.db[table].columns_dict if c != html)
         return cols, {html: ""}
 
+    def item(self, cls: type, item_id: int) -> Any | None:
+        """One page, assignment, topic, event or quiz whole (its HTML, a quiz's questions), or
+        None when it is gone; what an outline left out, read when an export writes the item."""
+        table = OUTLINED[cls]
+        row = next(self.db.query(f"SELECT * FROM {table} WHERE id = ?", [item_id]), None)
+        if row is None:
+            return None
+        return self._whole_quiz(row) if cls is Quiz else from_row(cls, row)
+
+    def _whole_quiz(self, row: dict[str, Any]) -> Quiz:
+        q, quiz_id = self.db.query, [row["id"]]
+        groups = tuple(
+            from_row(QuizGroup, g) for g in q("SELECT * FROM quiz_groups WHERE quiz_id = ? ORDER BY position, id", quiz_id)
+        )
+        questions = tuple(
+            from_row(QuizQuestion, x)
+            for x in q("SELECT * FROM quiz_questions WHERE quiz_id = ? ORDER BY position, id", quiz_id)
+        )
+        return from_row(Quiz, row, groups=groups, questions=questions)
+
     def course_content(self, course_id: int, detail: str = "full") -> dict[str, list[Any]]:
         """Every content list of a course, unfiltered, keyed like CourseSnapshot's fields.
 
-        ``detail`` says how much is read: ``full``; ``quizzes`` (the quizzes whole, but no page
-        body, assignment description, topic message or event description); or ``outline`` (no
-        HTML at all and no quiz questions: ids, titles, dates, modules, folders and files).
-        What is not read is left empty, so the memory an export holds is what it uses.
+        ``detail`` says how much is read: ``full``, or ``outline`` (no HTML and no quiz
+        questions: ids, titles, dates, modules, folders and files).  What is not read is left
+        empty; :meth:`item` reads one whole object when it is needed, so the memory an export
+        holds does not grow with the course.
         """
         if detail not in CONTENT_DETAILS:
             raise ValueError(f"detail must be one of {CONTENT_DETAILS}")
@@ -273,17 +295,7 @@ class ContentStore:
             if detail == "outline":
                 quizzes.append(from_row(Quiz, r, groups=(), questions=(), **empty))
                 continue
-            groups = tuple(
-                from_row(QuizGroup, g)
-                for g in q("SELECT * FROM quiz_groups WHERE quiz_id = ? ORDER BY position, id", [r["id"]])
-            )
-            questions = tuple(
-                from_row(QuizQuestion, qq)
-                for qq in q(
-                    "SELECT * FROM quiz_questions WHERE quiz_id = ? ORDER BY position, id", [r["id"]]
-                )
-            )
-            quizzes.append(from_row(Quiz, r, groups=groups, questions=questions))
+            quizzes.append(self._whole_quiz(r))
         modules = []
         for r in q("SELECT * FROM modules WHERE course_id = ? ORDER BY position, id", cid):
             items = tuple(

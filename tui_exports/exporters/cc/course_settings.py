@@ -7,7 +7,7 @@ Canvas import restores the course exactly; other LMSs ignore them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from lxml import etree
 
@@ -140,10 +140,11 @@ def _restrictions(el: etree._Element, obj) -> None:
         canvas.sub(el, "unlock_at", obj.unlock_at)
 
 
-def module_meta(modules: Iterable[Module], item_refs: dict[int, str | None],
-                prerequisite_titles: dict[int, str]) -> etree._Element:
-    """``module_meta.xml``; ``item_refs`` holds the exported module items and what each points at."""
-    root = canvas_root("modules")
+def module_meta(root: etree._Element, modules: Iterable[Module], item_refs: dict[int, str | None],
+                prerequisite_titles: dict[int, str]) -> Iterator[etree._Element]:
+    """``module_meta.xml``'s modules, each appended to ``root`` (``canvas_root("modules")``) and
+    yielded in turn, for :meth:`PackageWriter.write_xml_children`; ``item_refs`` holds the
+    exported module items and what each points at."""
     for position, m in enumerate(modules, start=1):
         el = canvas.sub(root, "module", identifier=mig_id("context_modules", m.id))
         canvas.fields(el, [("title", m.name), ("workflow_state", "active" if m.published else "unpublished"),
@@ -169,4 +170,4 @@ def module_meta(modules: Iterable[Module], item_refs: dict[int, str | None],
                 canvas.sub(node, "url", item.url)
             canvas.fields(node, [("position", item.position or i), ("new_tab", item.new_tab),
                                  ("indent", item.indent)])
-    return root
+        yield el

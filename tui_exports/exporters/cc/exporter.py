@@ -31,7 +31,7 @@ from ..package import PackageWriter, Stepper, slugify
 from ..qti import QuizDocuments, quiz_meta_id
 from ..qti_items import QTI_NS
 from ..web_resources import PlannedFile, copy_files, plan_files
-from ..xmlutil import Builder
+from ..xmlutil import Builder, canvas_root
 from . import content
 from . import course_settings as settings
 from .profile import Profile, profile_for
@@ -180,7 +180,7 @@ class CCExporter:
         self.steps.report(20)  # grading standards: none in this product
         events = snap.selected_events()
         if events:
-            root = self._guard("calendar events", settings.events, events, self.rewriter.html)
+            root = self._guard("calendar events", settings.events, snap.loaded(events), self.rewriter.html)
             if root is not None:
                 self.manifest.b.sub(self.settings_resource, "file",
                                     href=self._write_xml(f"{SETTINGS}/events.xml", root))
@@ -217,10 +217,11 @@ class CCExporter:
 
     # ------------------------------------------------------------------ content (25–60)
     def _each(self, end: float, message: str | None, kind: str, items: list, write: Callable) -> None:
-        """Write each item with ``write``, skipping failures, moving progress on towards ``end``."""
+        """Write each item, read whole just then, with ``write``; skip failures; move progress
+        on towards ``end``."""
         self.steps.step(end, len(items), message)
         for obj in items:
-            self._guard(f'{kind} "{obj.title}" (id {obj.id})', write, obj)
+            self._guard(f'{kind} "{obj.title}" (id {obj.id})', lambda o: write(self.snapshot.load(o)), obj)
             self.steps.advance()
         self.steps.finish()
 
@@ -303,7 +304,8 @@ class CCExporter:
                     kept[item.id] = mig_id("content_tags", item.id) \
                         if item.content_type == ModuleItemType.EXTERNAL_URL else ref
         titles = {m.id: m.name for m in snap.modules}
-        self.pkg.write_xml(self.module_meta_path, settings.module_meta(self.modules, kept, titles))
+        root = canvas_root("modules")
+        self.pkg.write_xml_children(self.module_meta_path, root, settings.module_meta(root, self.modules, kept, titles))
         folders = {f.id: f for f in snap.selected_folders()}
         for p in written:
             f = snap.folder(p.file.folder_id)

@@ -69,11 +69,6 @@ class Entry:
     item: ModuleItem | None = None
     href: str = ""  # filled by the plan: "<part file>#<anchor>"
 
-    @property
-    def weight(self) -> int:
-        body = getattr(self.obj, "body", None) or getattr(self.obj, "description", None)
-        return len(body or getattr(self.obj, "message", "") or "") + len(self.title) + 400
-
 
 @dataclass
 class Part:
@@ -238,6 +233,7 @@ def build_plan(snapshot: CourseSnapshot) -> Plan:
             "Announcements",
             "announcements",
             [Entry("announcement", t.title, mig_id("announcements", t.id), t) for t in content.announcements],
+            snapshot,
         ),
     ]
     if by_type:
@@ -248,13 +244,13 @@ def build_plan(snapshot: CourseSnapshot) -> Plan:
             ("pages", "Wiki Pages", "page", content.pages),
         ):
             entries = [Entry(kind, o.title, mig_id(_SELECT_TYPE[kind], o.id), o) for o in objs]
-            chapters.append(_chapter(key, title, "type", entries))
+            chapters.append(_chapter(key, title, "type", entries, snapshot))
     else:
         now = _utc(snapshot.exported_at)
         for module in modules:
             locked = module.unlock_at if module.unlock_at and _utc(module.unlock_at) > now else None
             entries = [e for e in (_module_entry(i, content, locked) for i in _items(module)) if e]
-            chapter = _chapter(mig_id("context_modules", module.id), module.name, "module", entries)
+            chapter = _chapter(mig_id("context_modules", module.id), module.name, "module", entries, snapshot)
             chapter.module, chapter.locked_until = module, locked
             chapters.append(chapter)
 
@@ -313,16 +309,28 @@ def _module_entry(item: ModuleItem, content: Content, locked: datetime | None) -
     return Entry(kind or "", title, anchor, obj, item)
 
 
-def _chapter(key: str, title: str, kind: str, entries: list[Entry]) -> Chapter:
+def _weight(entry: Entry, snapshot: CourseSnapshot) -> int:
+    """About how long the entry renders: its HTML (the item read whole just for this) and title."""
+    obj = entry.obj
+    try:
+        obj = snapshot.load(obj)
+    except LookupError:  # deleted since the snapshot: rendered as its title only
+        pass
+    body = getattr(obj, "body", None) or getattr(obj, "description", None)
+    return len(body or getattr(obj, "message", "") or "") + len(entry.title) + 400
+
+
+def _chapter(key: str, title: str, kind: str, entries: list[Entry], snapshot: CourseSnapshot) -> Chapter:
     parts = [Part(f"{key}.xhtml")]
     size = 0
     for entry in entries:
         current = parts[-1]
-        if current.entries and (size + entry.weight > PART_CHARS or len(current.entries) >= PART_ITEMS):
+        weight = _weight(entry, snapshot)
+        if current.entries and (size + weight > PART_CHARS or len(current.entries) >= PART_ITEMS):
             parts.append(Part(f"{key}-{len(parts) + 1}.xhtml"))
             size = 0
         parts[-1].entries.append(entry)
-        size += entry.weight
+        size += weight
     return Chapter(key, title, kind, parts)
 
 

@@ -10,7 +10,7 @@ ePub templates (English labels; the book's language is the course locale).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lxml import etree
@@ -223,6 +223,10 @@ class Renderer:
             return
         section = etree.SubElement(body, xhtml("section"), id=entry.anchor)
         section.append(E.h2(title_text(entry.title)))
+        try:  # the snapshot holds outlines: the item is read whole only while it is rendered
+            entry = replace(entry, obj=self.snapshot.load(entry.obj))
+        except LookupError:  # deleted since the snapshot: its title alone
+            return
         getattr(self, f"item_{entry.kind}")(entry, section)
 
     def details(self, section, rows: list[tuple[str, str]]) -> None:
