@@ -457,7 +457,6 @@ class Selection:
 OUTLINED_TYPES = (Page, Assignment, DiscussionTopic, CalendarEvent, Quiz)
 
 
-
 @dataclass
 class CourseSnapshot:
     """Everything an exporter may read about one course, as one user sees it.
@@ -467,7 +466,7 @@ class CourseSnapshot:
 
     An export's snapshot holds outlines: pages, assignments, topics, events and quizzes
     without their HTML or questions, and a ``loader`` that reads one whole when it is
-    written (:meth:`load`).  So memory does not grow with the number of items.
+    written (:meth:`load`), so an export never holds every body and question at once.
     """
 
     course: Course

@@ -66,7 +66,7 @@ def build_snapshot(
 ) -> CourseSnapshot:
     """``detail``: ``full`` reads every item whole; ``outline`` (what exports use) reads no
     HTML and no questions, and the snapshot's ``load`` reads each item whole when it is
-    written, so an export's memory does not grow with the course."""
+    written, so an export never holds every body and question at once."""
     course = library.content.course(course_id)
     if course is None:
         raise LookupError(f"no course {course_id}")

@@ -281,8 +281,8 @@ class ContentStore:
 
         ``detail`` says how much is read: ``full``, or ``outline`` (no HTML and no quiz
         questions: ids, titles, dates, modules, folders and files).  What is not read is left
-        empty; :meth:`item` reads one whole object when it is needed, so the memory an export
-        holds does not grow with the course.
+        empty; :meth:`item` reads one whole object when it is needed, so an export holds only
+        the bodies it is writing.
         """
         if detail not in CONTENT_DETAILS:
             raise ValueError(f"detail must be one of {CONTENT_DETAILS}")
