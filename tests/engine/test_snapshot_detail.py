@@ -19,7 +19,7 @@ from tui_exports.exporters.epub import package_book, render_book
 from tui_exports.exporters.ids import mig_id
 from tui_exports.exporters.qti import export_qti
 from tui_exports.exporters.zipfiles import export_zip
-from tui_exports.model import OUTLINED_TYPES, ContextType, Page, Quiz, Role, no_progress
+from tui_exports.model import CalendarEvent, ContextType, Page, Quiz, Role, no_progress
 from tui_exports.store.content import CONTENT_DETAILS
 
 NOW = datetime(2026, 10, 1, 12, tzinfo=UTC)
@@ -71,13 +71,12 @@ def test_an_outline_leaves_out_only_html_and_questions(service):
 def test_load_reads_the_item_whole(service):
     full = snapshot(service, 3, "full")
     lean = snapshot(service, 3, "outline")
-    assert full.loader is None and lean.loader is not None
+    assert lean.loader is not None
     assert lean.selection == full.selection  # the files linked from HTML are found all the same
     for name in ("pages", "assignments", "discussion_topics", "calendar_events", "quizzes"):
         whole = getattr(full, name)
         assert whole and [lean.load(o) for o in getattr(lean, name)] == whole
         assert [full.load(o) for o in whole] == whole  # a whole snapshot returns its own objects
-    assert {type(o) for o in full.pages + full.quizzes} <= set(OUTLINED_TYPES)
     folder = lean.folders[0]
     assert lean.load(folder) is folder  # nothing left out of folders, files, modules
     assert service.content.item(Page, 10**6) is None
@@ -101,13 +100,17 @@ def test_an_item_deleted_during_an_export_is_skipped_with_a_warning(service, tmp
     snap = snapshot(service, 3, "outline")
     page, quiz = snap.selected_pages()[0], snap.selected_quizzes()[0]
     read = snap.loader
-    snap.loader = lambda cls, i: None if (cls, i) in ((Page, page.id), (Quiz, quiz.id)) else read(cls, i)
+    events = snap.selected_events()
+    deleted = {(Page, page.id), (Quiz, quiz.id)} | {(CalendarEvent, e.id) for e in events}
+    snap.loader = lambda cls, i: None if (cls, i) in deleted else read(cls, i)
     (tmp_path / "cc").mkdir(), (tmp_path / "qti").mkdir()
     cc = export_common_cartridge(snap, tmp_path / "cc", no_progress)
     gone = f"LookupError: Page {page.id} was deleted during the export"
     assert f'Skipped page "{page.title}" (id {page.id}): {gone}' in cc.warnings
     assert any(w.startswith(f'Skipped quiz "{quiz.title}" (id {quiz.id}): LookupError') for w in cc.warnings)
+    assert events and all(any(f'calendar event "{e.title}" (id {e.id})' in w for w in cc.warnings) for e in events)
     names = entries(cc.files[0].path)
+    assert "course_settings/events.xml" not in names  # every event gone: no empty events file
     assert f"wiki_content/{page.url}.html" not in names
     manifest = names["imsmanifest.xml"].decode()
     assert f'identifier="{mig_id("wiki_pages", page.id)}"' not in manifest
@@ -116,6 +119,28 @@ def test_an_item_deleted_during_an_export_is_skipped_with_a_warning(service, tmp
     qti = export_qti(snap, tmp_path / "qti", no_progress)
     assert any(f'quiz "{quiz.title}" (id {quiz.id})' in w for w in qti.warnings)
     assert not any(mig_id("quizzes", quiz.id) in n for n in entries(qti.files[0].path))
+
+
+def test_a_zip_of_everything_reads_no_body(service, tmp_path):
+    """Every visible file is selected already: scanning HTML for linked files can add none."""
+    snap = build_snapshot(service.library, 3, service.user(service.owner_id()), Role.TEACHER, now=NOW,
+                          detail="outline")  # fmt: skip
+    reads = []
+    read = snap.loader
+    snap.loader = lambda cls, i: reads.append((cls, i)) or read(cls, i)
+    snap.selection = resolve(SelectRequest(everything=True), snap)
+    export_zip(snap, tmp_path, no_progress)
+    assert reads == []
+    resolve(SelectRequest({"wiki_pages": (snap.pages[0].id,)}), snap)
+    assert reads == [(Page, snap.pages[0].id)]  # a page alone: its links are followed
+
+
+def test_courses_reads_standings_in_one_pass(service, users):
+    for user_id in users.values():
+        listed = service.courses(user_id)
+        assert [c.id for c, _ in listed] == sorted({e.course_id for e in service.content.enrollments_of_user(user_id)})
+        for course, standing in listed:
+            assert standing == service.standing(user_id, course)
 
 
 def test_exports_and_checks_read_only_the_outline(service, runner, monkeypatch):

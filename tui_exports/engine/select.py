@@ -362,7 +362,8 @@ def resolve(request: SelectRequest, snapshot: CourseSnapshot) -> Selection:
     syllabus = request.everything or request.syllabus_body
     # selected HTML → the files it links to
     course = snapshot.course
-    for html in _selected_html(snapshot, sel, syllabus):
+    scan = not visible["attachments"] <= sel["attachments"]  # else a link can add nothing: read no body
+    for html in _selected_html(snapshot, sel, syllabus) if scan else ():
         for fid in _linked_file_ids(html, course.id, course.host):
             if fid in visible["attachments"]:
                 sel["attachments"].add(fid)

@@ -178,9 +178,10 @@ class CCExporter:
             self._syllabus()
         self.steps.report(15)
         self.steps.report(20)  # grading standards: none in this product
-        events = snap.selected_events()
+        events = [e for e in (self._guard(f'calendar event "{e.title}" (id {e.id})', snap.load, e)
+                              for e in snap.selected_events()) if e is not None]  # fmt: skip
         if events:
-            root = self._guard("calendar events", settings.events, snap.loaded(events), self.rewriter.html)
+            root = self._guard("calendar events", settings.events, events, self.rewriter.html)
             if root is not None:
                 self.manifest.b.sub(self.settings_resource, "file",
                                     href=self._write_xml(f"{SETTINGS}/events.xml", root))
