@@ -12,12 +12,13 @@ import shutil
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from .. import canvas_json
 from ..model import (
@@ -503,7 +504,7 @@ class ExportService:
         """Run one claimed content export to its end (called on a worker thread)."""
         ce = self.store.content_export(export_id)
         workdir = self.library.exports_dir / f".work-content-{export_id}"
-        try:
+        with self._job(ce, workdir):
             with self.library.transaction():
                 ce = self._move(ce, ContentExportState.EXPORTING)
                 self._start_progress(ce.progress_id)
@@ -519,14 +520,6 @@ class ExportService:
                 ce = self._move(ce, ContentExportState.EXPORTED, attachment_id=att.id, progress=100, settings=settings)
                 self._complete_progress(ce.progress_id)
             self._send_notification(ce, ok=True)
-        except ExportCanceled as e:
-            self._fail_record(ce, f"canceled: {e}" if str(e) else "canceled", notify=False)
-        except IllegalTransition:
-            raise
-        except Exception as e:  # noqa: BLE001 - every failure must end the job as failed, with its reason
-            self._fail_record(ce, _describe(e))
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
 
     def run_epub_export(self, epub_id: int, cancel: threading.Event | None = None) -> None:
         """created → exporting (0–80) → exported (80) → generating (90–100) → generated."""
@@ -537,7 +530,7 @@ class ExportService:
         except ImportError:
             self._fail_record(ep, "ePub export is not implemented yet in this release")
             return
-        try:
+        with self._job(ep, workdir):
             with self.library.transaction():
                 ep = self._move(ep, EpubExportState.EXPORTING)
                 self._start_progress(ep.progress_id)
@@ -570,12 +563,19 @@ class ExportService:
                 ep = self._move(ep, EpubExportState.GENERATED, settings=settings, **ids)
                 self._complete_progress(ep.progress_id)
             self._send_notification(ep, ok=True)
+
+    @contextmanager
+    def _job(self, record: ContentExport | EpubExport, workdir: Path) -> Iterator[None]:
+        """How every run ends: a cancel or any failure fails the record (re-read, so in the state it
+        reached) with its reason; a broken state machine propagates; the work folder goes."""
+        try:
+            yield
         except ExportCanceled as e:
-            self._fail_record(ep, f"canceled: {e}" if str(e) else "canceled", notify=False)
+            self._fail_record(record, f"canceled: {e}" if str(e) else "canceled", notify=False)
         except IllegalTransition:
             raise
-        except Exception as e:  # noqa: BLE001
-            self._fail_record(ep, _describe(e))
+        except Exception as e:  # noqa: BLE001 - every failure must end the job as failed, with its reason
+            self._fail_record(record, _describe(e))
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
