@@ -512,20 +512,8 @@ class _CourseReader:
             tid = self.topic_ids[key]
             assignment_id = None
             if d.get("points") is not None and not d.get("announcement"):
-                assignment_id = ids("assignments")
-                bundle.assignments.append(
-                    Assignment(
-                        id=assignment_id,
-                        title=d["title"],
-                        assignment_group_id=self._ref(self.group_ids, d.get("group"), where, "assignment group"),
-                        points_possible=d["points"],
-                        submission_types=("discussion_topic",),
-                        due_at=self.dt(d.get("due_at"), where),
-                        published=bool(d.get("published", True)),
-                        position=len(bundle.assignments) + 1,
-                        discussion_topic_id=tid,
-                    )
-                )
+                assignment_id = self._owned_assignment(bundle, ids("assignments"), d, where, d["points"],
+                                                       "discussion_topic", ("due_at",), discussion_topic_id=tid)
             bundle.discussion_topics.append(
                 DiscussionTopic(
                     id=tid,
@@ -618,6 +606,25 @@ class _CourseReader:
             )
         return bundle
 
+    def _owned_assignment(self, bundle: CourseBundle, assignment_id: int, spec: dict[str, Any], where: str,
+                          points: float, submission_type: str, dates: tuple[str, ...], **owner: int) -> int:
+        """Add the assignment a graded quiz or discussion is graded through (Canvas's model);
+        ``dates`` are the spec's dates it takes, ``owner`` its ``quiz_id`` or ``discussion_topic_id``."""
+        bundle.assignments.append(
+            Assignment(
+                id=assignment_id,
+                title=spec["title"],
+                assignment_group_id=self._ref(self.group_ids, spec.get("group"), where, "assignment group"),
+                points_possible=points,
+                submission_types=(submission_type,),
+                published=bool(spec.get("published", True)),
+                position=len(bundle.assignments) + 1,
+                **{name: self.dt(spec.get(name), where) for name in dates},
+                **owner,
+            )
+        )
+        return assignment_id
+
     def _ref(self, table: dict[str, int], key: str | None, where: str, what: str) -> int | None:
         if key is None:
             return None
@@ -673,22 +680,8 @@ class _CourseReader:
         quiz_type = q.get("quiz_type", "assignment")
         assignment_id = None
         if quiz_type in ("assignment", "graded_survey"):
-            assignment_id = ids("assignments")
-            bundle.assignments.append(
-                Assignment(
-                    id=assignment_id,
-                    title=q["title"],
-                    assignment_group_id=self._ref(self.group_ids, q.get("group"), where, "assignment group"),
-                    points_possible=points,
-                    submission_types=("online_quiz",),
-                    due_at=self.dt(q.get("due_at"), where),
-                    unlock_at=self.dt(q.get("unlock_at"), where),
-                    lock_at=self.dt(q.get("lock_at"), where),
-                    published=bool(q.get("published", True)),
-                    position=len(bundle.assignments) + 1,
-                    quiz_id=qid,
-                )
-            )
+            assignment_id = self._owned_assignment(bundle, ids("assignments"), q, where, points, "online_quiz",
+                                                   ("due_at", "unlock_at", "lock_at"), quiz_id=qid)
         return Quiz(
             id=qid,
             title=_require(q, "title", f"{self.toml_path} {where}"),
