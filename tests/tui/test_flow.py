@@ -106,16 +106,13 @@ async def test_rejected_selection_starts_nothing(home: Path, backend) -> None:
 
 
 async def test_failing_export_shows_its_error(home: Path, backend, monkeypatch) -> None:
-    try:
-        import tui_exports.exporters.cc as cc
-    except ImportError:  # before the cartridge exporter lands, the engine says so itself
-        expected = "not implemented yet"
-    else:
-        def broken(*args, **kwargs):
-            raise RuntimeError("the cartridge writer broke")
+    import tui_exports.exporters.cc as cc
 
-        monkeypatch.setattr(cc, "export_common_cartridge", broken)
-        expected = "the cartridge writer broke"
+    def broken(*args, **kwargs):
+        raise RuntimeError("the cartridge writer broke")
+
+    monkeypatch.setattr(cc, "export_common_cartridge", broken)
+    expected = "the cartridge writer broke"
     app = make_app(backend, home)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot, app)
