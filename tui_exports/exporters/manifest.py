@@ -1,35 +1,55 @@
 """An ``imsmanifest.xml`` under construction, shared by the CC and QTI packages.
 
-Resources are appended as the exporter writes their files, so a skipped item simply
-never gets one; problems are kept as XML comments at the end, as Canvas does.
+Resources are added as the exporter writes their files, so a skipped item simply
+never gets one; problems are kept as XML comments at the end, as Canvas does.  Each
+resource is serialised as soon as it is made and spooled to a temporary file, so a
+course of thousands of items never holds its manifest in memory; :meth:`Manifest.write`
+puts the document together at the end, when the organization can be pruned to the
+resources that made it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
+from pathlib import Path
 
 from lxml import etree
 
-from .xmlutil import Builder, clean
+from .package import CHUNK, PackageWriter
+from .xmlutil import Builder, child_xml, clean
 
 
 class Manifest:
-    def __init__(self, namespace: str, identifier: str, nsmap: dict[str | None, str], schema_location: str):
+    def __init__(self, namespace: str, identifier: str, nsmap: dict[str | None, str], schema_location: str,
+                 spool_dir: Path | None = None):
         self.b = Builder(namespace)
         self.root = self.b.root("manifest", nsmap=nsmap, schema_location=schema_location, identifier=identifier)
         self.metadata = self.b.sub(self.root, "metadata")
         self.organizations = self.b.sub(self.root, "organizations")
         self.resources = self.b.sub(self.root, "resources")
         self.identifiers: set[str] = set()
+        self._spool = tempfile.TemporaryFile(dir=spool_dir)
+
+    def __enter__(self) -> Manifest:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._spool.close()
 
     def resource(self, identifier: str, type_: str, href: str | None = None, files: Iterable[str] = (),
-                 dependencies: Iterable[str] = (), intendeduse: str | None = None) -> etree._Element:
-        """Add a ``<resource>``; ``href`` is also listed as its first ``<file>``."""
+                 dependencies: Iterable[str] = (), intendeduse: str | None = None,
+                 metadata: Callable[[etree._Element], object] | None = None) -> None:
+        """Add a ``<resource>``; ``href`` is also listed as its first ``<file>``.  ``metadata``
+        fills the resource's ``<metadata>`` (its namespaces must be the manifest's)."""
         res = self.b.sub(self.resources, "resource", identifier=identifier, type=type_)
         if href:
             res.set("href", href)
         if intendeduse:
             res.set("intendeduse", intendeduse)
+        if metadata is not None:
+            metadata(self.b.sub(res, "metadata"))
         listed: list[str] = []
         for f in ([href] if href else []) + list(files):
             if f not in listed:
@@ -37,17 +57,20 @@ class Manifest:
                 self.b.sub(res, "file", href=f)
         for dep in dependencies:
             self.b.sub(res, "dependency", identifierref=dep)
+        self._spool.write(child_xml(res))
+        self.resources.remove(res)
         self.identifiers.add(identifier)
-        return res
-
-    def resource_metadata(self, res: etree._Element) -> etree._Element:
-        """The ``<metadata>`` of a resource (it must come before its files)."""
-        md = etree.Element(self.b.tag("metadata"))
-        res.insert(0, md)
-        return md
 
     def add_comments(self, messages: Iterable[str]) -> None:
         for message in messages:
             # "--" may not appear inside an XML comment
             text = clean(message).replace("--", "- -").rstrip("-")
             self.root.append(etree.Comment(f" {text} "))
+
+    def write(self, pkg: PackageWriter, name: str,
+              fills: Mapping[etree._Element, Iterable[etree._Element | bytes]] | None = None) -> str:
+        """Write the manifest at ``name``: the spooled resources, and the children of other
+        empty elements (an organization) from ``fills``, as :meth:`PackageWriter.write_xml_streamed`."""
+        self._spool.seek(0)
+        resources = iter(partial(self._spool.read, CHUNK), b"")
+        return pkg.write_xml_streamed(name, self.root, {**(fills or {}), self.resources: resources})

@@ -9,18 +9,19 @@ unpacks on macOS and Windows).
 
 from __future__ import annotations
 
+import posixpath
 import re
 import time
 import unicodedata
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from lxml import etree
 
 from ..model import ProgressFn
-from .xmlutil import XML_DECLARATION, clean
+from .xmlutil import XML_DECLARATION, clean, write_streamed
 
 CHUNK = 1024 * 1024
 
@@ -60,7 +61,9 @@ def safe_path(path: str) -> str:
 
 
 def is_stored(name: str, content_type: str = "") -> bool:
-    ext = PurePosixPath(name).suffix.lower().lstrip(".")
+    # not PurePosixPath(name).suffix: pathlib interns every path segment, so a package of
+    # thousands of entries would grow the interpreter's table of interned strings by a megabyte
+    ext = posixpath.splitext(name)[1].lower().lstrip(".")
     return ext in STORED_EXTENSIONS or content_type.lower() in STORED_TYPES
 
 
@@ -141,33 +144,14 @@ class PackageWriter:
         self.names.append(name)
         return name
 
-    def write_xml_children(self, name: str, root: etree._Element, children: Iterable[etree._Element]) -> str:
-        """:meth:`write_xml` for a document of many similar children, byte for byte the same,
-        without ever holding it whole: ``children`` appends each child to the empty ``root``
-        and yields it; it is written and removed before the next one is built.
-
-        The children may not declare namespaces of their own (those of ``root`` are in scope).
-        """
-        if len(root):
-            raise ValueError("root must be empty: its children come from the iterator")
-        root.append(etree.Comment(_CHILDREN))
-        head, tail = etree.tostring(root, encoding="UTF-8").split(f"<!--{_CHILDREN}-->".encode())
-        root.remove(root[0])
-        wrote_any = False
+    def write_xml_streamed(self, name: str, root: etree._Element,
+                           fills: Mapping[etree._Element, Iterable[etree._Element | bytes]]) -> str:
+        """:meth:`write_xml`, byte for byte, for a document whose big parts are never held
+        whole: the children of each element of ``fills`` come from its iterable
+        (:func:`~.xmlutil.write_streamed`)."""
         with self.zip.open(self._info(name, is_stored(name)), "w") as dst:
             dst.write(XML_DECLARATION)
-            for child in children:
-                if not wrote_any:
-                    dst.write(head)
-                    wrote_any = True
-                etree.indent(child, space="  ", level=1)
-                dst.write(b"\n  " + _without_inherited_namespaces(child))
-                root.remove(child)
-            if wrote_any:
-                dst.write(b"\n" + tail + b"\n")
-            else:  # no children: the empty-element form, as write_xml gives
-                etree.ElementTree(root).write(dst, encoding="UTF-8", xml_declaration=False)
-                dst.write(b"\n")
+            write_streamed(dst, root, fills, indent=True, trailer=b"\n")
         self.names.append(name)
         return name
 
@@ -190,22 +174,6 @@ class PackageWriter:
                     if on_bytes:
                         on_bytes(len(chunk))
         return copied
-
-
-_CHILDREN = "children go here"
-
-
-def _without_inherited_namespaces(child: etree._Element) -> bytes:
-    """``child`` serialised as it reads inside its parent: lxml repeats every namespace
-    declaration in scope on the start tag of an element serialised alone."""
-    text = etree.tostring(child, encoding="UTF-8", with_tail=False)
-    probe = etree.SubElement(child.getparent(), child.tag)
-    start = etree.tostring(probe, encoding="UTF-8")[:-2]  # "<tag xmlns…" without "/>"
-    child.getparent().remove(probe)
-    bare = start.split(b" ", 1)[0]
-    if not text.startswith(start) or text[len(start):len(start) + 1] not in (b" ", b">", b"/"):
-        raise ValueError(f"{child.tag} declares namespaces of its own")
-    return bare + text[len(start):]
 
 
 class Stepper:

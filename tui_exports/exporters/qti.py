@@ -190,7 +190,7 @@ CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
 IMSMD_NS = "http://www.imsglobal.org/xsd/imsmd_v1p2"
 
 
-def _qti_manifest(snapshot: CourseSnapshot) -> Manifest:
+def _qti_manifest(snapshot: CourseSnapshot, spool_dir: Path) -> Manifest:
     """A plain IMS CP 1.1 manifest with IMS MD 1.2 metadata.
 
     Canvas labels this manifest with the CC 1.1 namespace yet fills it with plain
@@ -200,7 +200,7 @@ def _qti_manifest(snapshot: CourseSnapshot) -> Manifest:
     course = snapshot.course
     m = Manifest(CP_NS, create_key(f"course_{course.id}", "qti_export_"), {None: CP_NS, "imsmd": IMSMD_NS},
                  f"{CP_NS} http://www.imsglobal.org/xsd/imscp_v1p1.xsd "
-                 f"{IMSMD_NS} http://www.imsglobal.org/xsd/imsmd_v1p2p2.xsd")
+                 f"{IMSMD_NS} http://www.imsglobal.org/xsd/imsmd_v1p2p2.xsd", spool_dir)
     m.b.sub(m.metadata, "schema", "IMS Content")
     m.b.sub(m.metadata, "schemaversion", "1.1.3")
     md = Builder(IMSMD_NS)
@@ -225,10 +225,9 @@ def export_qti(snapshot: CourseSnapshot, workdir: Path, progress: ProgressFn) ->
     out = Path(workdir) / f"{slugify(snapshot.course.name, 200, 'course')}-quiz-export.zip"
     quizzes = snapshot.selected_quizzes()
     wanted = linked_file_ids(snapshot, (h for quiz in snapshot.loaded(quizzes) for h in quiz_html(quiz)))
-    with PackageWriter(out, snapshot.exported_at) as pkg:
+    with PackageWriter(out, snapshot.exported_at) as pkg, _qti_manifest(snapshot, Path(workdir)) as manifest:
         planned = plan_files(pkg, snapshot, [f for f in snapshot.files if f.id in wanted], warnings)
         rewriter = CCLinkRewriter(snapshot, {p.file.id: p.below_root for p in planned})
-        manifest = _qti_manifest(snapshot)
         steps.report(5, "Exporting quizzes")
         docs = QuizDocuments(snapshot, rewriter.html, warnings)
         steps.step(60, len(quizzes))
@@ -249,7 +248,7 @@ def export_qti(snapshot: CourseSnapshot, workdir: Path, progress: ProgressFn) ->
         for p in copy_files(pkg, planned, steps, 95, warnings):
             manifest.resource(mig_id("attachments", p.file.id), "webcontent", href=p.path)
         manifest.add_comments(warnings)
-        pkg.write_xml(pkg.unique("imsmanifest.xml"), manifest.root)
+        manifest.write(pkg, pkg.unique("imsmanifest.xml"))
     steps.report(100, None)
     return ExportResult(files=[OutputFile(out, "application/zip")], warnings=warnings)
 

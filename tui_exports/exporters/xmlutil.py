@@ -9,8 +9,9 @@ Canvas's ``CCHelper`` does so importers that know Canvas read them back.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from lxml import etree
 
@@ -95,3 +96,78 @@ canvas = Builder(CANVAS_NS)
 def canvas_root(name: str, **attrs: Any) -> etree._Element:
     """Root of a Canvas-namespace metadata file (``cccv1p0``, no schema available offline)."""
     return canvas.root(name, schema_location=CANVAS_SCHEMA_LOCATION, **attrs)
+
+
+def child_xml(child: etree._Element, indent: bool = True) -> bytes:
+    """``child`` as it reads inside its document: without its tail and without repeating the
+    namespace declarations of its ancestors (lxml repeats every one in scope on the start tag
+    of an element serialised alone); if ``indent``, after a newline and the two-space
+    indentation of its depth, and indented inside."""
+    prefix = b""
+    if indent:
+        level = sum(1 for _ in child.iterancestors())
+        etree.indent(child, space="  ", level=level)
+        prefix = b"\n" + b"  " * level
+    text = etree.tostring(child, encoding="UTF-8", with_tail=False)
+    parent = child.getparent()
+    probe = etree.SubElement(parent, child.tag)
+    start = etree.tostring(probe, encoding="UTF-8")[:-2]  # "<tag xmlns…" without "/>"
+    parent.remove(probe)
+    bare = start.split(b" ", 1)[0]
+    if not text.startswith(start) or text[len(start):len(start) + 1] not in (b" ", b">", b"/"):
+        raise ValueError(f"{child.tag} declares namespaces of its own")
+    return prefix + bare + text[len(start):]
+
+
+_FILL = "tui-exports fill "
+_FILL_MARK = re.compile(rb"<!--" + _FILL.encode() + rb"(\d+)-->")
+
+
+def write_streamed(dst: BinaryIO, root: etree._Element,
+                   fills: Mapping[etree._Element, Iterable[etree._Element | bytes]], *, indent: bool,
+                   encoding: str = "UTF-8", trailer: bytes = b"", **options: Any) -> None:
+    """Write ``root`` to ``dst`` as ``etree.tostring(root, encoding, **options)`` (after
+    two-space indentation if ``indent``) would, byte for byte, without ever holding the big
+    parts of it.
+
+    Each element of ``fills`` is empty in ``root`` and gets its children from its iterable,
+    in document order.  The iterable yields either an element it has just appended to that
+    parent (written and removed before the next is built) or children already serialised
+    by :func:`child_xml`, as bytes.  The children may not declare namespaces of their own.
+    """
+    fills = list(fills.items())
+    for n, (parent, _) in enumerate(fills):
+        if len(parent):
+            raise ValueError("an element to fill must be empty: its children come from the iterable")
+        parent.append(etree.Comment(f"{_FILL}{n}"))
+    if indent:
+        etree.indent(root, space="  ")
+    text = etree.tostring(root, encoding=encoding, **options)
+    if not fills:
+        dst.write(text + trailer)
+        return
+    for parent, _ in fills:
+        parent.remove(parent[0])
+        parent.text = None
+    pieces = _FILL_MARK.split(text)
+    pending = pieces[0]  # not yet written: held back until it is known whether the fill is empty
+    for n, after in zip(pieces[1::2], pieces[2::2], strict=True):
+        parent, children = fills[int(n)]
+        if indent:
+            pending = pending[:pending.rindex(b"\n")]  # the placeholder's own indentation
+        wrote_any = False
+        for child in children:
+            if not wrote_any:
+                dst.write(pending)
+                wrote_any = True
+            if isinstance(child, bytes):
+                dst.write(child)
+            else:
+                dst.write(child_xml(child, indent))
+                parent.remove(child)
+        if wrote_any:
+            pending = after
+        else:  # no children: the empty-element form, as tostring gives
+            dst.write(pending[:-1] + b"/>")
+            pending = after[after.index(b">") + 1:]
+    dst.write(pending + trailer)

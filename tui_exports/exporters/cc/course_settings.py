@@ -143,7 +143,7 @@ def _restrictions(el: etree._Element, obj) -> None:
 def module_meta(root: etree._Element, modules: Iterable[Module], item_refs: dict[int, str | None],
                 prerequisite_titles: dict[int, str]) -> Iterator[etree._Element]:
     """``module_meta.xml``'s modules, each appended to ``root`` (``canvas_root("modules")``) and
-    yielded in turn, for :meth:`PackageWriter.write_xml_children`; ``item_refs`` holds the
+    yielded in turn, for :meth:`PackageWriter.write_xml_streamed`; ``item_refs`` holds the
     exported module items and what each points at."""
     for position, m in enumerate(modules, start=1):
         el = canvas.sub(root, "module", identifier=mig_id("context_modules", m.id))

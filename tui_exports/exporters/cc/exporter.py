@@ -76,12 +76,12 @@ class CCExporter:
     # ------------------------------------------------------------------ driver
     def run(self) -> ExportResult:
         snap = self.snapshot
-        with PackageWriter(self.out, snap.exported_at) as pkg:
-            self.pkg = pkg
+        with PackageWriter(self.out, snap.exported_at) as pkg, \
+                Manifest(self.profile.cp_ns, mig_id("courses", snap.course.id, "common_cartridge_"),
+                         self.profile.nsmap, self.profile.schema_location, self.out.parent) as manifest:
+            self.pkg, self.manifest = pkg, manifest
             self.files = plan_files(pkg, snap, snap.selected_files(), self.warnings)
             self.rewriter = CCLinkRewriter(snap, {p.file.id: p.below_root for p in self.files})
-            self.manifest = Manifest(self.profile.cp_ns, mig_id("courses", snap.course.id, "common_cartridge_"),
-                                     self.profile.nsmap, self.profile.schema_location)
             self.lom = Builder(self.profile.lomimscc_ns)
             self._metadata()
             self.steps.report(5, "Exporting course structure")
@@ -134,23 +134,31 @@ class CCExporter:
 
     # ------------------------------------------------------------------ organization (10)
     def _organization(self) -> None:
-        """One rooted organization: a folder item per selected module, a leaf per module item."""
-        self.org_items: list[tuple[etree._Element, str | None]] = []  # (item element, identifierref)
-        if not self.modules:
-            return
+        """One rooted organization; its modules are written with the manifest, pruned to
+        the content that made it into the package (:meth:`_organization_modules`)."""
+        self.org_root: etree._Element | None = None
+        if self.modules:
+            b = self.manifest.b
+            org = b.sub(self.manifest.organizations, "organization", identifier="org_1",
+                        structure="rooted-hierarchy")
+            self.org_root = b.sub(org, "item", identifier="LearningModules")
+
+    def _organization_modules(self, exported: set[str]):
+        """A folder item per selected module, appended to the organization and yielded in
+        turn; a leaf per module item whose content was exported (or that points at none)."""
         b = self.manifest.b
-        org = b.sub(self.manifest.organizations, "organization", identifier="org_1", structure="rooted-hierarchy")
-        root = b.sub(org, "item", identifier="LearningModules")
         for m in self.modules:
-            mod = b.sub(root, "item", identifier=mig_id("context_modules", m.id))
+            mod = b.sub(self.org_root, "item", identifier=mig_id("context_modules", m.id))
             b.sub(mod, "title", m.name)
             for item in m.items:
                 ref = content_ref(item)
+                if ref is not None and ref not in exported:
+                    continue
                 el = b.sub(mod, "item", identifier=mig_id("content_tags", item.id))
                 if ref:
                     el.set("identifierref", ref)
                 b.sub(el, "title", item.title)
-                self.org_items.append((el, ref))
+            yield mod
 
     # ------------------------------------------------------------------ course settings (15–25)
     def _course_settings(self) -> None:
@@ -173,9 +181,6 @@ class CCExporter:
         files.append(self.files_meta_path)
         flag = self.pkg.write_bytes(self.pkg.unique(f"{SETTINGS}/canvas_export.txt"),
                                     settings.CANVAS_EXPORT_FLAG.encode())
-        self.settings_resource = self.manifest.resource(self.course_mig, self.profile.lor, href=flag, files=files)
-        if sel.everything or sel.syllabus_body:
-            self._syllabus()
         self.steps.report(15)
         self.steps.report(20)  # grading standards: none in this product
         events = [e for e in (self._guard(f'calendar event "{e.title}" (id {e.id})', snap.load, e)
@@ -183,8 +188,10 @@ class CCExporter:
         if events:
             root = self._guard("calendar events", settings.events, events, self.rewriter.html)
             if root is not None:
-                self.manifest.b.sub(self.settings_resource, "file",
-                                    href=self._write_xml(f"{SETTINGS}/events.xml", root))
+                files.append(self._write_xml(f"{SETTINGS}/events.xml", root))
+        self.manifest.resource(self.course_mig, self.profile.lor, href=flag, files=files)
+        if sel.everything or sel.syllabus_body:
+            self._syllabus()
         self.steps.report(25, "Exporting pages")
 
     def _syllabus(self) -> None:
@@ -280,24 +287,22 @@ class CCExporter:
 
     # ------------------------------------------------------------------ files (60–70)
     def _file_resources(self, written: list[PlannedFile]) -> None:
-        lom = Builder(self.profile.lom_ns)
         for p in written:
-            res = self.manifest.resource(mig_id("attachments", p.file.id), "webcontent", href=p.path)
-            if p.file.locked:
-                md = self.manifest.resource_metadata(res)
-                role = lom.sub(lom.sub(lom.sub(md, "lom"), "educational"), "intendedEndUserRole")
-                lom.sub(role, "source", self.profile.role_source)
-                lom.sub(role, "value", "Instructor")
+            self.manifest.resource(mig_id("attachments", p.file.id), "webcontent", href=p.path,
+                                   metadata=self._instructors_only if p.file.locked else None)
+
+    def _instructors_only(self, md: etree._Element) -> None:
+        """A locked file's resource metadata: its intended end users are instructors."""
+        lom = Builder(self.profile.lom_ns)
+        role = lom.sub(lom.sub(lom.sub(md, "lom"), "educational"), "intendedEndUserRole")
+        lom.sub(role, "source", self.profile.role_source)
+        lom.sub(role, "value", "Instructor")
 
     # ------------------------------------------------------------------ finish (89–100)
     def _finish(self, written: list[PlannedFile]) -> None:
         snap = self.snapshot
         exported = self.manifest.identifiers
-        # prune organization leaves whose content did not make it into the package
         kept: dict[int, str | None] = {}
-        for el, ref in self.org_items:
-            if ref is not None and ref not in exported:
-                el.getparent().remove(el)
         for m in self.modules:
             for item in m.items:
                 ref = content_ref(item)
@@ -306,7 +311,8 @@ class CCExporter:
                         if item.content_type == ModuleItemType.EXTERNAL_URL else ref
         titles = {m.id: m.name for m in snap.modules}
         root = canvas_root("modules")
-        self.pkg.write_xml_children(self.module_meta_path, root, settings.module_meta(root, self.modules, kept, titles))
+        self.pkg.write_xml_streamed(self.module_meta_path, root,
+                                    {root: settings.module_meta(root, self.modules, kept, titles)})
         folders = {f.id: f for f in snap.selected_folders()}
         for p in written:
             f = snap.folder(p.file.folder_id)
@@ -315,5 +321,6 @@ class CCExporter:
                 f = snap.folder(f.parent_id) if f.parent_id is not None else None
         self.pkg.write_xml(self.files_meta_path, settings.files_meta(snap, written, folders.values()))
         self.manifest.add_comments(self.warnings)
-        self.pkg.write_xml(self.pkg.unique("imsmanifest.xml"), self.manifest.root)
+        fills = {self.org_root: self._organization_modules(exported)} if self.org_root is not None else {}
+        self.manifest.write(self.pkg, self.pkg.unique("imsmanifest.xml"), fills)
 

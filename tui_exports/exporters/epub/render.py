@@ -17,6 +17,7 @@ from pathlib import Path
 from lxml import etree
 
 from tui_exports.exporters.links import CanvasLink
+from tui_exports.exporters.xmlutil import write_streamed
 from tui_exports.model import CourseSnapshot
 
 from .chapters import Chapter, Entry, Plan
@@ -330,17 +331,22 @@ class Renderer:
 
 
 def write_nav(plan: Plan, title: str, lang: str, path: Path) -> None:
-    """The EPUB 3 navigation document (``nav.xhtml``): chapters, then their items."""
+    """The EPUB 3 navigation document (``nav.xhtml``): chapters, then their items; written
+    one chapter at a time, as the course may have thousands of items."""
     html, body = new_document(title, lang, css_href=None, epub_ns=True)
     nav = etree.SubElement(body, xhtml("nav"), {f"{{{EPUB_NS}}}type": "toc", "id": "toc"})
     nav.append(E.h1("Table of Contents"))
     top = etree.SubElement(nav, xhtml("ol"))
-    for chapter_title, href, items in plan.outline:
-        li = etree.SubElement(top, xhtml("li"))
-        li.append(E.a(title_text(chapter_title), href=href))
-        if items:
-            li.append(E.ol(*(E.li(E.a(title_text(t), href=h)) for t, h in items)))
-    write_document(html, path)
+
+    def chapters():
+        for chapter_title, href, items in plan.outline:
+            li = etree.SubElement(top, xhtml("li"))
+            li.append(E.a(title_text(chapter_title), href=href))
+            if items:
+                li.append(E.ol(*(E.li(E.a(title_text(t), href=h)) for t, h in items)))
+            yield li
+
+    write_document(html, path, {top: chapters()})
 
 
 NCX_NS = "http://www.daisy.org/z3986/2005/ncx/"
@@ -380,8 +386,12 @@ def write_ncx(plan: Plan, title: str, identifier: str, lang: str, path: Path) ->
         n("content", p, src=href)
         return p
 
-    for chapter_title, href, items in plan.outline:
-        parent = point(nav_map, chapter_title, href)
-        for item_title, item_href in items:
-            point(parent, item_title, item_href)
-    path.write_bytes(etree.tostring(ncx, xml_declaration=True, encoding="utf-8"))
+    def chapters():
+        for chapter_title, href, items in plan.outline:
+            parent = point(nav_map, chapter_title, href)
+            for item_title, item_href in items:
+                point(parent, item_title, item_href)
+            yield parent
+
+    with path.open("wb") as dst:  # one chapter at a time, as in nav.xhtml
+        write_streamed(dst, ncx, {nav_map: chapters()}, indent=False, encoding="utf-8", xml_declaration=True)

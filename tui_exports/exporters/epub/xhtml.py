@@ -9,12 +9,15 @@ course content (or a hostile title) may contain them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
 from lxml.builder import ElementMaker
+
+from tui_exports.exporters.xmlutil import write_streamed
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -85,11 +88,14 @@ def new_document(title: str, lang: str, css_href: str | None = "style.css", *, e
     return html, body
 
 
-def write_document(html: etree._Element, path: Path) -> int:
-    """Serialise a chapter as XML with the HTML5 doctype; returns the bytes written."""
-    data = etree.tostring(html, xml_declaration=True, encoding="utf-8", doctype="<!DOCTYPE html>")
-    path.write_bytes(data)
-    return len(data)
+def write_document(html: etree._Element, path: Path, fills: Mapping[etree._Element, Iterable] | None = None) -> int:
+    """Serialise a chapter as XML with the HTML5 doctype; returns the bytes written.  The
+    children of the elements of ``fills`` come from their iterables, one at a time
+    (:func:`~tui_exports.exporters.xmlutil.write_streamed`)."""
+    with path.open("wb") as dst:
+        write_streamed(dst, html, fills or {}, indent=False, encoding="utf-8", xml_declaration=True,
+                       doctype="<!DOCTYPE html>")
+        return dst.tell()
 
 
 def friendly_date(value: datetime | None, time_zone: str = "UTC") -> str:
