@@ -8,12 +8,12 @@ exporter never decides visibility or selection rules itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
-
+from typing import Any
 
 # --------------------------------------------------------------------------- enums
 
@@ -490,7 +490,8 @@ class CourseSnapshot:
     def load(self, obj: Any) -> Any:
         """``obj`` whole: with its HTML and, for a quiz, its questions.
 
-        Raises ``LookupError`` when the item was deleted after the snapshot was taken.
+        Raises ``LookupError`` when the item was deleted after the snapshot was taken, or (the
+        loader of a non-admin's export checks) unpublished or locked since.
         """
         if self.loader is None or not isinstance(obj, OUTLINED_TYPES):
             return obj

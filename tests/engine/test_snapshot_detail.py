@@ -92,7 +92,7 @@ def test_packages_are_the_same_from_an_outline(service, tmp_path, course_id, rol
         full = export(snapshot(service, course_id, "full", role), full_dir, no_progress)
         assert lean.warnings == full.warnings, name
         assert [f.path.name for f in lean.files] == [f.path.name for f in full.files], name
-        for a, b in zip(lean.files, full.files):
+        for a, b in zip(lean.files, full.files, strict=True):
             assert entries(a.path) == entries(b.path), name
 
 
@@ -157,3 +157,32 @@ def test_exports_and_checks_read_only_the_outline(service, runner, monkeypatch):
     assert [service.store.content_export(i).workflow_state.value for i in made] == ["exported"] * 3
     assert service.store.epub_export(epub_id).workflow_state.value == "generated"
     assert seen and set(seen) == {"outline"}
+
+
+def test_an_item_hidden_from_students_during_their_export_is_left_out(service, tmp_path):
+    """A student's snapshot is filtered when taken; a page a teacher unpublishes, or a quiz
+    locked, while the student's export runs must not be written either."""
+    snap = snapshot(service, 3, "outline", Role.STUDENT)
+    page, quiz = snap.selected_pages()[0], snap.selected_quizzes()[0]
+    service.content.db["pages"].update(page.id, {"published": 0})
+    service.content.db["quizzes"].update(quiz.id, {"lock_at": "2026-09-01T00:00:00+00:00"})  # before NOW
+    (tmp_path / "cc").mkdir(), (tmp_path / "epub").mkdir()
+    cc = export_common_cartridge(snap, tmp_path / "cc", no_progress)
+    hidden = f"LookupError: Page {page.id} was unpublished or locked during the export"
+    assert f'Skipped page "{page.title}" (id {page.id}): {hidden}' in cc.warnings
+    assert any(w.startswith(f'Skipped quiz "{quiz.title}" (id {quiz.id}): LookupError') for w in cc.warnings)
+    names = entries(cc.files[0].path)
+    assert f"wiki_content/{page.url}.html" not in names
+    assert not any(mig_id("quizzes", quiz.id) in n for n in names)
+    assert f"wiki_content/{snap.selected_pages()[1].url}.html" in names
+
+    book = epub(snap, tmp_path / "epub", no_progress)
+    assert f'Left out page "{page.title}": Page {page.id} was unpublished or locked during the export' in book.warnings
+    with zipfile.ZipFile(book.files[0].path) as zf:
+        text = "".join(zf.read(n).decode() for n in zf.namelist() if n.endswith(".xhtml"))
+    assert text.count("(This item was deleted or hidden while the book was made.)") == 2  # the page, the quiz
+
+    teacher = snapshot(service, 3, "outline")  # a teacher still sees and exports both
+    (tmp_path / "t").mkdir()
+    names = entries(export_common_cartridge(teacher, tmp_path / "t", no_progress).files[0].path)
+    assert f"wiki_content/{page.url}.html" in names

@@ -8,16 +8,22 @@ announcement before its delayed post date, nothing that only a locked module hol
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from ..model import (
+    Assignment,
     ContextType,
     Course,
     CourseSnapshot,
+    DiscussionTopic,
     File,
     Folder,
     ModuleItemType,
+    Page,
+    Quiz,
     Role,
     Selection,
     User,
@@ -73,9 +79,10 @@ def build_snapshot(
     now = now or utcnow()
     content = library.content.course_content(course_id, detail)
     snap = CourseSnapshot(course=course, viewer=user, viewer_role=role, exported_at=now, **content)
+    student_view = role is None or not role.is_admin
     if detail != "full":
-        snap.loader = library.content.item
-    if role is None or not role.is_admin:
+        snap.loader = _still_visible(library.content.item, now) if student_view else library.content.item
+    if student_view:
         _restrict_to_student_view(snap, now)
     if selection is not None:
         snap.selection = selection
@@ -96,18 +103,35 @@ def build_files_snapshot(
     return CourseSnapshot(course=course, viewer=user, viewer_role=None, exported_at=now, folders=folders, files=files)
 
 
+def student_may_see(obj: Any, now: datetime) -> bool:
+    """Whether a non-admin may read this page, assignment, quiz or topic on its own
+    (calendar events are all visible; module locks are checked for the whole snapshot)."""
+    if isinstance(obj, (Assignment, Quiz)):
+        return obj.published and not locked(obj.unlock_at, obj.lock_at, now)
+    if isinstance(obj, DiscussionTopic):
+        return obj.published and not (obj.delayed_post_at and obj.delayed_post_at > now)
+    if isinstance(obj, Page):
+        return obj.published
+    return True
+
+
+def _still_visible(load: Callable[[type, int], Any], now: datetime) -> Callable[[type, int], Any]:
+    """``load`` for a non-admin's export: an item unpublished or locked by a teacher after the
+    snapshot was taken is not written (its outline said it was visible then)."""
+
+    def loader(cls: type, item_id: int) -> Any:
+        whole = load(cls, item_id)
+        if whole is not None and not student_may_see(whole, now):
+            raise LookupError(f"{cls.__name__} {item_id} was unpublished or locked during the export")
+        return whole
+
+    return loader
+
+
 def _restrict_to_student_view(snap: CourseSnapshot, now: datetime) -> None:
     snap.folders, snap.files = visible_files(snap.folders, snap.files, now)
-    snap.pages = [p for p in snap.pages if p.published]
-    snap.assignments = [
-        a for a in snap.assignments if a.published and not locked(a.unlock_at, a.lock_at, now)
-    ]
-    snap.quizzes = [q for q in snap.quizzes if q.published and not locked(q.unlock_at, q.lock_at, now)]
-    snap.discussion_topics = [
-        t
-        for t in snap.discussion_topics
-        if t.published and not (t.delayed_post_at and t.delayed_post_at > now)
-    ]
+    for attr in ("pages", "assignments", "quizzes", "discussion_topics"):
+        setattr(snap, attr, [o for o in getattr(snap, attr) if student_may_see(o, now)])
     modules = []
     for m in snap.modules:
         if not m.published:

@@ -68,7 +68,7 @@ def render_book(
         snapshot, files, max_embed_bytes, warnings.append, tick=lambda: tick(1, "Sorting files")
     )
     lang = language_tag(course.locale)
-    documents = Renderer(snapshot, plan, media, lang, staging, tick).write_chapters()
+    documents = Renderer(snapshot, plan, media, lang, staging, tick, warnings).write_chapters()
     identifier = "urn:uuid:" + str(
         uuid.uuid5(
             uuid.NAMESPACE_URL,

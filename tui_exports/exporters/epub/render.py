@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lxml import etree
@@ -110,6 +110,7 @@ class Renderer:
     lang: str
     out_dir: Path
     tick: Callable[[int, str], None]  # (items done, message)
+    warnings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         course = self.snapshot.course
@@ -227,7 +228,9 @@ class Renderer:
         section.append(E.h2(title_text(entry.title)))
         try:  # the snapshot holds outlines: the item is read whole only while it is rendered
             entry = replace(entry, obj=self.snapshot.load(entry.obj))
-        except LookupError:  # deleted since the snapshot: its title alone
+        except LookupError as e:  # deleted or hidden since the snapshot: its title and a note
+            note(etree.SubElement(section, xhtml("p")), "(This item was deleted or hidden while the book was made.)")
+            self.warnings.append(f'Left out {entry.kind.replace("_", " ")} "{entry.title}": {e}')
             return
         getattr(self, f"item_{entry.kind}")(entry, section)
 
