@@ -133,6 +133,28 @@ def test_a_zip_of_everything_reads_no_body(service, tmp_path):
     assert reads == []
     resolve(SelectRequest({"wiki_pages": (snap.pages[0].id,)}), snap)
     assert reads == [(Page, snap.pages[0].id)]  # a page alone: its links are followed
+    assert resolve(SelectRequest({"wiki_pages": (snap.pages[0].id,)}), snap, linked_files=False).ids["attachments"] \
+        == frozenset()
+    assert len(reads) == 1  # links not followed: the body is not read
+
+
+def test_a_qti_export_reads_each_quiz_twice(service, runner, monkeypatch):
+    """Once to find the files its quizzes link to, once to write it: the selection does not
+    scan them a third time, and the linked files are in the package all the same."""
+    from tui_exports.importers.synthetic import CourseSpec, generate_course
+
+    course_id = generate_course(service.library, CourseSpec(pages=2, quizzes=3, files=6, file_mb=0.2)).course_id
+    reads = []
+    original = service.content.item
+    monkeypatch.setattr(service.content, "item", lambda cls, i: reads.append((cls, i)) or original(cls, i))
+    ce = service.create_content_export(service.owner_id(), ContextType.COURSE, course_id, "qti")
+    assert runner.wait_idle(60)
+    ce = service.store.content_export(ce.id)
+    assert ce.workflow_state.value == "exported"
+    quizzes = [i for cls, i in reads if cls is Quiz]
+    assert {i: quizzes.count(i) for i in quizzes} == {q.id: 2 for q in service.content.course_content(course_id)["quizzes"]}
+    with zipfile.ZipFile(service.attachment(ce.attachment_id).path) as zf:
+        assert any(n.startswith("web_resources/") for n in zf.namelist())
 
 
 def test_courses_reads_standings_in_one_pass(service, users):

@@ -9,8 +9,9 @@ one 400 naming each offending key or id, before anything is queued.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from ..exporters.ids import ASSET_PREFIX, mig_id
 from ..exporters.links import iter_links
@@ -108,7 +109,7 @@ class SelectRequest:
         return out
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "SelectRequest":
+    def from_json(cls, data: Mapping[str, Any]) -> SelectRequest:
         return parse_select(data, ExportType.COMMON_CARTRIDGE, check_types=False)
 
     @property
@@ -296,12 +297,14 @@ def _linked_file_ids(html: str, course_id: int, host: str) -> Iterable[int]:
             yield link.target_id
 
 
-def resolve(request: SelectRequest, snapshot: CourseSnapshot) -> Selection:
+def resolve(request: SelectRequest, snapshot: CourseSnapshot, *, linked_files: bool = True) -> Selection:
     """The concrete ids an export carries, after ``all_*``, ``everything`` and closure.
 
     Closure, in Canvas's order (spec §1.5): a module brings its items, an item its
     content, an assignment its rubric, a folder everything below it, and selected
-    HTML the files it links to.  Only what the snapshot's user can see is ever added.
+    HTML the files it links to (unless ``linked_files`` is false: an exporter that finds
+    those itself need not have every body read once more).  Only what the snapshot's
+    user can see is ever added.
     """
     cat = catalogue(snapshot)
     sel: dict[str, set[int]] = {t: set() for t in SELECT_TYPES}
@@ -362,7 +365,7 @@ def resolve(request: SelectRequest, snapshot: CourseSnapshot) -> Selection:
     syllabus = request.everything or request.syllabus_body
     # selected HTML → the files it links to
     course = snapshot.course
-    scan = not visible["attachments"] <= sel["attachments"]  # else a link can add nothing: read no body
+    scan = linked_files and not visible["attachments"] <= sel["attachments"]  # else a link adds nothing
     for html in _selected_html(snapshot, sel, syllabus) if scan else ():
         for fid in _linked_file_ids(html, course.id, course.host):
             if fid in visible["attachments"]:

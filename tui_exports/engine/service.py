@@ -12,13 +12,14 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from .. import canvas_json
 from ..model import (
@@ -91,7 +92,7 @@ class ExportService:
         self.on_queued: Callable[[], None] = lambda: None
 
     @classmethod
-    def open(cls, home: Home | None = None, *, seed: bool = True, recover: bool = True) -> "ExportService":
+    def open(cls, home: Home | None = None, *, seed: bool = True, recover: bool = True) -> ExportService:
         home = home or Home.from_env()
         library = Library(home)
         service = cls(library, Settings.load(home.config_file))
@@ -604,7 +605,8 @@ class ExportService:
         cat = catalogue(snap)
         kept = {t: tuple(i for i in ids if i in set(cat[t]) | set(cat["announcements"])) for t, ids in request.ids.items()}
         request = SelectRequest(kept, request.all_types, request.everything, request.syllabus_body, request.course_settings)
-        snap.selection = resolve(request, snap)
+        # a QTI export finds the files its quizzes link to itself (answer comments too)
+        snap.selection = resolve(request, snap, linked_files=ce.export_type != "qti")
         return snap
 
     def _exporter(self, ce: ContentExport):
