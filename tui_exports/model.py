@@ -453,8 +453,16 @@ class Selection:
 
 # --------------------------------------------------------------------- snapshot
 
+class ItemGone(LookupError):
+    """An item of the snapshot's outline was deleted, or hidden from the export's user, after
+    the snapshot was taken; the exporter skips it and says so."""
+
+
 #: What a snapshot's outline holds without HTML (and questions): :meth:`CourseSnapshot.load`.
 OUTLINED_TYPES = (Page, Assignment, DiscussionTopic, CalendarEvent, Quiz)
+#: How messages name them.
+OUTLINED_NAMES = {Page: "page", Assignment: "assignment", DiscussionTopic: "discussion topic",
+                  CalendarEvent: "calendar event", Quiz: "quiz"}
 
 
 @dataclass
@@ -490,14 +498,14 @@ class CourseSnapshot:
     def load(self, obj: Any) -> Any:
         """``obj`` whole: with its HTML and, for a quiz, its questions.
 
-        Raises ``LookupError`` when the item was deleted after the snapshot was taken, or (the
-        loader of a non-admin's export checks) unpublished or locked since.
+        Raises :class:`ItemGone` when the item was deleted after the snapshot was taken, or
+        (the loader of a non-admin's export checks) hidden from students since.
         """
         if self.loader is None or not isinstance(obj, OUTLINED_TYPES):
             return obj
         whole = self.loader(type(obj), obj.id)
         if whole is None:
-            raise LookupError(f"{type(obj).__name__} {obj.id} was deleted during the export")
+            raise ItemGone(f"{OUTLINED_NAMES[type(obj)]} {obj.id} was deleted during the export")
         return whole
 
     def loaded(self, objs: Iterable[Any]) -> Iterator[Any]:
@@ -505,7 +513,7 @@ class CourseSnapshot:
         for obj in objs:
             try:
                 yield self.load(obj)
-            except LookupError:
+            except ItemGone:
                 continue
 
     # -- lookups

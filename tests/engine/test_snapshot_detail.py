@@ -17,7 +17,7 @@ from tui_exports.engine.snapshot import build_snapshot
 from tui_exports.exporters.cc import export_common_cartridge
 from tui_exports.exporters.epub import package_book, render_book
 from tui_exports.exporters.ids import mig_id
-from tui_exports.exporters.qti import export_qti
+from tui_exports.exporters.qti import export_qti, linked_file_ids, quiz_html
 from tui_exports.exporters.zipfiles import export_zip
 from tui_exports.model import CalendarEvent, ContextType, Page, Quiz, Role, no_progress
 from tui_exports.store.content import CONTENT_DETAILS
@@ -105,9 +105,9 @@ def test_an_item_deleted_during_an_export_is_skipped_with_a_warning(service, tmp
     snap.loader = lambda cls, i: None if (cls, i) in deleted else read(cls, i)
     (tmp_path / "cc").mkdir(), (tmp_path / "qti").mkdir()
     cc = export_common_cartridge(snap, tmp_path / "cc", no_progress)
-    gone = f"LookupError: Page {page.id} was deleted during the export"
+    gone = f"page {page.id} was deleted during the export"
     assert f'Skipped page "{page.title}" (id {page.id}): {gone}' in cc.warnings
-    assert any(w.startswith(f'Skipped quiz "{quiz.title}" (id {quiz.id}): LookupError') for w in cc.warnings)
+    assert f'Skipped quiz "{quiz.title}" (id {quiz.id}): quiz {quiz.id} was deleted during the export' in cc.warnings
     assert events and all(any(f'calendar event "{e.title}" (id {e.id})' in w for w in cc.warnings) for e in events)
     names = entries(cc.files[0].path)
     assert "course_settings/events.xml" not in names  # every event gone: no empty events file
@@ -153,8 +153,11 @@ def test_a_qti_export_reads_each_quiz_twice(service, runner, monkeypatch):
     assert ce.workflow_state.value == "exported"
     quizzes = [i for cls, i in reads if cls is Quiz]
     assert {i: quizzes.count(i) for i in quizzes} == {q.id: 2 for q in service.content.course_content(course_id)["quizzes"]}
+    snap = build_snapshot(service.library, course_id, service.user(service.owner_id()), Role.TEACHER, now=NOW)
+    linked = linked_file_ids(snap, (h for q in snap.quizzes for h in quiz_html(q)))
     with zipfile.ZipFile(service.attachment(ce.attachment_id).path) as zf:
-        assert any(n.startswith("web_resources/") for n in zf.namelist())
+        carried = sorted(n.rsplit("/", 1)[-1] for n in zf.namelist() if n.startswith("web_resources/"))
+    assert linked and carried == sorted(snap.file(i).display_name for i in linked)
 
 
 def test_courses_reads_standings_in_one_pass(service, users):
@@ -190,16 +193,16 @@ def test_an_item_hidden_from_students_during_their_export_is_left_out(service, t
     service.content.db["quizzes"].update(quiz.id, {"lock_at": "2026-09-01T00:00:00+00:00"})  # before NOW
     (tmp_path / "cc").mkdir(), (tmp_path / "epub").mkdir()
     cc = export_common_cartridge(snap, tmp_path / "cc", no_progress)
-    hidden = f"LookupError: Page {page.id} was unpublished or locked during the export"
-    assert f'Skipped page "{page.title}" (id {page.id}): {hidden}' in cc.warnings
-    assert any(w.startswith(f'Skipped quiz "{quiz.title}" (id {quiz.id}): LookupError') for w in cc.warnings)
+    hidden = "was hidden from students during the export (unpublished, locked or not yet posted)"
+    assert f'Skipped page "{page.title}" (id {page.id}): page {page.id} {hidden}' in cc.warnings
+    assert f'Skipped quiz "{quiz.title}" (id {quiz.id}): quiz {quiz.id} {hidden}' in cc.warnings
     names = entries(cc.files[0].path)
     assert f"wiki_content/{page.url}.html" not in names
     assert not any(mig_id("quizzes", quiz.id) in n for n in names)
     assert f"wiki_content/{snap.selected_pages()[1].url}.html" in names
 
     book = epub(snap, tmp_path / "epub", no_progress)
-    assert f'Left out page "{page.title}": Page {page.id} was unpublished or locked during the export' in book.warnings
+    assert f'Left out page "{page.title}": page {page.id} {hidden}' in book.warnings
     with zipfile.ZipFile(book.files[0].path) as zf:
         text = "".join(zf.read(n).decode() for n in zf.namelist() if n.endswith(".xhtml"))
     assert text.count("(This item was deleted or hidden while the book was made.)") == 2  # the page, the quiz

@@ -153,18 +153,37 @@ def test_unindented_documents_with_a_doctype_stream_the_same_bytes(count):
 
 
 def test_what_cannot_be_streamed_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="must be empty"):
-        _zip_entry(tmp_path, lambda pkg: pkg.write_xml_streamed("x.xml", _tree(1), {_tree(1): iter(())}))
+    def write(root, fills):
+        return _zip_entry(tmp_path, lambda pkg: pkg.write_xml_streamed("x.xml", root, fills))
+
+    with pytest.raises(ValueError, match="must be empty"):  # a child already there
+        write(_tree(1), {_tree(1): iter(())})
     root = _tree(0)
-    with pytest.raises(ValueError, match="must be empty"):
-        _zip_entry(tmp_path, lambda pkg: pkg.write_xml_streamed("x.xml", root, {root: iter(()), _module(root, 1): ()}))
+    root.text = "  "
+    with pytest.raises(ValueError, match="must be empty"):  # text, even blank, would be lost
+        write(root, {root: iter(())})
+    root = _tree(0)
+    with pytest.raises(ValueError, match="not in the document"):  # its children would vanish
+        write(root, {_tree(0): iter([b"<x/>"])})
     other = _tree(0)
 
     def foreign():
         yield etree.SubElement(other, "{urn:other}module", nsmap={"o": "urn:other"})
 
     with pytest.raises(ValueError, match="namespaces of its own"):
-        _zip_entry(tmp_path, lambda pkg: pkg.write_xml_streamed("x.xml", other, {other: foreign()}))
+        write(other, {other: foreign()})
+
+
+def test_a_comment_like_the_placeholder_is_left_alone(tmp_path):
+    root = _tree(0)
+    root.append(etree.Comment("tui-exports fill 0"))
+    fill = canvas.sub(root, "items")
+    expected = copy.deepcopy(root)
+    for n in range(2):
+        _module(expected[1], n)
+    streamed = _zip_entry(tmp_path, lambda pkg: pkg.write_xml_streamed(
+        "x.xml", root, {fill: (_module(fill, n) for n in range(2))}))
+    assert streamed == _whole(expected)
 
 
 def test_the_manifest_holds_no_resource_in_memory(tmp_path):
@@ -194,3 +213,39 @@ def test_the_manifest_holds_no_resource_in_memory(tmp_path):
     assert manifest.identifiers == {"r0", "r1", "r2"}
     with zipfile.ZipFile(tmp_path / "p.zip") as z:
         assert z.read("x.xml") == _whole(expected)
+
+
+def test_a_resource_that_fails_leaves_nothing_behind(tmp_path):
+    """A bad item is skipped by the exporter; the manifest must not keep half of it."""
+    ns = "urn:cp"
+    with Manifest(ns, "m1", {None: ns}, f"{ns} cp.xsd", tmp_path) as manifest:
+        def broken(md):
+            raise RuntimeError("bad metadata")
+
+        with pytest.raises(RuntimeError):
+            manifest.resource("bad", "webcontent", href="bad.html", metadata=broken)
+        manifest.resource("good", "webcontent", href="good.html")
+        assert len(manifest.resources) == 0 and manifest.identifiers == {"good"}
+        with PackageWriter(tmp_path / "p.zip", WHEN) as pkg:
+            manifest.write(pkg, "x.xml")
+    with zipfile.ZipFile(tmp_path / "p.zip") as z:
+        text = z.read("x.xml")
+    assert b'identifier="good"' in text and b"bad" not in text
+
+
+def test_a_spool_that_cannot_be_written_fails_the_manifest(tmp_path, monkeypatch):
+    """A resource half written to a full disk would corrupt the manifest: it is not written."""
+    ns = "urn:cp"
+    with Manifest(ns, "m1", {None: ns}, f"{ns} cp.xsd", tmp_path) as manifest:
+        manifest.resource("one", "webcontent", href="one.html")
+
+        def full(data):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(manifest, "_spool", type("Full", (), {"write": staticmethod(full),
+                                                                   "close": lambda self: None})())
+        with pytest.raises(OSError):
+            manifest.resource("two", "webcontent", href="two.html")
+        with PackageWriter(tmp_path / "p.zip", WHEN) as pkg:
+            with pytest.raises(OSError, match="could not be spooled: .*No space left"):
+                manifest.write(pkg, "x.xml")

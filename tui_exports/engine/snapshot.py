@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from ..model import (
+    OUTLINED_NAMES,
     Assignment,
     ContextType,
     Course,
@@ -21,6 +22,7 @@ from ..model import (
     DiscussionTopic,
     File,
     Folder,
+    ItemGone,
     ModuleItemType,
     Page,
     Quiz,
@@ -122,7 +124,8 @@ def _still_visible(load: Callable[[type, int], Any], now: datetime) -> Callable[
     def loader(cls: type, item_id: int) -> Any:
         whole = load(cls, item_id)
         if whole is not None and not student_may_see(whole, now):
-            raise LookupError(f"{cls.__name__} {item_id} was unpublished or locked during the export")
+            raise ItemGone(f"{OUTLINED_NAMES[cls]} {item_id} was hidden from students during the export "
+                              "(unpublished, locked or not yet posted)")
         return whole
 
     return loader

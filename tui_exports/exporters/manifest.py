@@ -31,6 +31,7 @@ class Manifest:
         self.resources = self.b.sub(self.root, "resources")
         self.identifiers: set[str] = set()
         self._spool = tempfile.TemporaryFile(dir=spool_dir)
+        self._spool_error: OSError | None = None
 
     def __enter__(self) -> Manifest:
         return self
@@ -44,21 +45,28 @@ class Manifest:
         """Add a ``<resource>``; ``href`` is also listed as its first ``<file>``.  ``metadata``
         fills the resource's ``<metadata>`` (its namespaces must be the manifest's)."""
         res = self.b.sub(self.resources, "resource", identifier=identifier, type=type_)
-        if href:
-            res.set("href", href)
-        if intendeduse:
-            res.set("intendeduse", intendeduse)
-        if metadata is not None:
-            metadata(self.b.sub(res, "metadata"))
-        listed: list[str] = []
-        for f in ([href] if href else []) + list(files):
-            if f not in listed:
-                listed.append(f)
-                self.b.sub(res, "file", href=f)
-        for dep in dependencies:
-            self.b.sub(res, "dependency", identifierref=dep)
-        self._spool.write(child_xml(res))
-        self.resources.remove(res)
+        try:
+            if href:
+                res.set("href", href)
+            if intendeduse:
+                res.set("intendeduse", intendeduse)
+            if metadata is not None:
+                metadata(self.b.sub(res, "metadata"))
+            listed: list[str] = []
+            for f in ([href] if href else []) + list(files):
+                if f not in listed:
+                    listed.append(f)
+                    self.b.sub(res, "file", href=f)
+            for dep in dependencies:
+                self.b.sub(res, "dependency", identifierref=dep)
+            data = child_xml(res)
+        finally:  # a resource that failed to build leaves nothing behind
+            self.resources.remove(res)
+        try:
+            self._spool.write(data)
+        except OSError as e:  # a resource half written: the manifest cannot be trusted any more
+            self._spool_error = e
+            raise
         self.identifiers.add(identifier)
 
     def add_comments(self, messages: Iterable[str]) -> None:
@@ -71,6 +79,8 @@ class Manifest:
               fills: Mapping[etree._Element, Iterable[etree._Element | bytes]] | None = None) -> str:
         """Write the manifest at ``name``: the spooled resources, and the children of other
         empty elements (an organization) from ``fills``, as :meth:`PackageWriter.write_xml_streamed`."""
+        if self._spool_error is not None:
+            raise OSError(f"the manifest's resources could not be spooled: {self._spool_error}")
         self._spool.seek(0)
         resources = iter(partial(self._spool.read, CHUNK), b"")
         return pkg.write_xml_streamed(name, self.root, {**(fills or {}), self.resources: resources})

@@ -191,16 +191,21 @@ IMSMD_NS = "http://www.imsglobal.org/xsd/imsmd_v1p2"
 
 
 def _qti_manifest(snapshot: CourseSnapshot, spool_dir: Path) -> Manifest:
-    """A plain IMS CP 1.1 manifest with IMS MD 1.2 metadata.
+    """A plain IMS CP 1.1 manifest (:func:`_qti_metadata` describes it).
 
     Canvas labels this manifest with the CC 1.1 namespace yet fills it with plain
     content-packaging metadata, so it validates against neither; the plain CP
     namespace is what QTI 1.2 packages from other tools use and what validates.
     """
+    return Manifest(CP_NS, create_key(f"course_{snapshot.course.id}", "qti_export_"),
+                    {None: CP_NS, "imsmd": IMSMD_NS},
+                    f"{CP_NS} http://www.imsglobal.org/xsd/imscp_v1p1.xsd "
+                    f"{IMSMD_NS} http://www.imsglobal.org/xsd/imsmd_v1p2p2.xsd", spool_dir)
+
+
+def _qti_metadata(snapshot: CourseSnapshot, m: Manifest) -> None:
+    """The manifest's IMS MD 1.2 metadata."""
     course = snapshot.course
-    m = Manifest(CP_NS, create_key(f"course_{course.id}", "qti_export_"), {None: CP_NS, "imsmd": IMSMD_NS},
-                 f"{CP_NS} http://www.imsglobal.org/xsd/imscp_v1p1.xsd "
-                 f"{IMSMD_NS} http://www.imsglobal.org/xsd/imsmd_v1p2p2.xsd", spool_dir)
     m.b.sub(m.metadata, "schema", "IMS Content")
     m.b.sub(m.metadata, "schemaversion", "1.1.3")
     md = Builder(IMSMD_NS)
@@ -215,7 +220,6 @@ def _qti_manifest(snapshot: CourseSnapshot, spool_dir: Path) -> Manifest:
     langstring(md.sub(role, "source"), "LOMv1.0", "x-none")
     langstring(md.sub(role, "value"), "Publisher", "x-none")
     md.sub(md.sub(contribute, "date"), "datetime", snapshot.exported_at.date().isoformat())
-    return m
 
 
 def export_qti(snapshot: CourseSnapshot, workdir: Path, progress: ProgressFn) -> ExportResult:
@@ -226,6 +230,7 @@ def export_qti(snapshot: CourseSnapshot, workdir: Path, progress: ProgressFn) ->
     quizzes = snapshot.selected_quizzes()
     wanted = linked_file_ids(snapshot, (h for quiz in snapshot.loaded(quizzes) for h in quiz_html(quiz)))
     with PackageWriter(out, snapshot.exported_at) as pkg, _qti_manifest(snapshot, Path(workdir)) as manifest:
+        _qti_metadata(snapshot, manifest)
         planned = plan_files(pkg, snapshot, [f for f in snapshot.files if f.id in wanted], warnings)
         rewriter = CCLinkRewriter(snapshot, {p.file.id: p.below_root for p in planned})
         steps.report(5, "Exporting quizzes")

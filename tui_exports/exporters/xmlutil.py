@@ -9,6 +9,7 @@ Canvas's ``CCHelper`` does so importers that know Canvas read them back.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
@@ -119,8 +120,6 @@ def child_xml(child: etree._Element, indent: bool = True) -> bytes:
     return prefix + bare + text[len(start):]
 
 
-_FILL = "tui-exports fill "
-_FILL_MARK = re.compile(rb"<!--" + _FILL.encode() + rb"(\d+)-->")
 
 
 def write_streamed(dst: BinaryIO, root: etree._Element,
@@ -136,10 +135,11 @@ def write_streamed(dst: BinaryIO, root: etree._Element,
     by :func:`child_xml`, as bytes.  The children may not declare namespaces of their own.
     """
     fills = list(fills.items())
+    mark = f"tui-exports fill {uuid.uuid4().hex} "  # no comment of the document can be taken for it
     for n, (parent, _) in enumerate(fills):
-        if len(parent):
+        if len(parent) or parent.text is not None:
             raise ValueError("an element to fill must be empty: its children come from the iterable")
-        parent.append(etree.Comment(f"{_FILL}{n}"))
+        parent.append(etree.Comment(f"{mark}{n}"))
     if indent:
         etree.indent(root, space="  ")
     text = etree.tostring(root, encoding=encoding, **options)
@@ -149,7 +149,9 @@ def write_streamed(dst: BinaryIO, root: etree._Element,
     for parent, _ in fills:
         parent.remove(parent[0])
         parent.text = None
-    pieces = _FILL_MARK.split(text)
+    pieces = re.split(rb"<!--" + mark.encode() + rb"(\d+)-->", text)
+    if len(pieces) != 2 * len(fills) + 1:
+        raise ValueError("an element to fill is not in the document")
     pending = pieces[0]  # not yet written: held back until it is known whether the fill is empty
     for n, after in zip(pieces[1::2], pieces[2::2], strict=True):
         parent, children = fills[int(n)]

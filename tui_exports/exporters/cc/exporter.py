@@ -19,6 +19,7 @@ from ...model import (
     CourseSnapshot,
     ExportCanceled,
     ExportResult,
+    ItemGone,
     ModuleItem,
     ModuleItemType,
     OutputFile,
@@ -109,6 +110,9 @@ class CCExporter:
             return build(*args)
         except ExportCanceled:
             raise
+        except ItemGone as e:  # deleted or hidden since the snapshot: the message says so
+            self.warnings.append(f"Skipped {what}: {e}")
+            return None
         except Exception as e:  # noqa: BLE001 — one bad item must not abort the export
             self.warnings.append(f"Skipped {what}: {type(e).__name__}: {e}")
             return None

@@ -28,6 +28,7 @@ from tui_exports.model import (
     Assignment,
     CourseSnapshot,
     DiscussionTopic,
+    ItemGone,
     Module,
     ModuleItem,
     ModuleItemType,
@@ -314,7 +315,7 @@ def _weight(entry: Entry, snapshot: CourseSnapshot) -> int:
     obj = entry.obj
     try:
         obj = snapshot.load(obj)
-    except LookupError:  # deleted since the snapshot: rendered as its title only
+    except ItemGone:  # deleted or hidden since the snapshot: rendered as its title and a note
         pass
     body = getattr(obj, "body", None) or getattr(obj, "description", None)
     return len(body or getattr(obj, "message", "") or "") + len(entry.title) + 400

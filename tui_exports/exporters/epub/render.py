@@ -18,7 +18,7 @@ from lxml import etree
 
 from tui_exports.exporters.links import CanvasLink
 from tui_exports.exporters.xmlutil import write_streamed
-from tui_exports.model import CourseSnapshot
+from tui_exports.model import CourseSnapshot, ItemGone
 
 from .chapters import Chapter, Entry, Plan
 from .media import MediaFile, MediaPlan
@@ -228,7 +228,7 @@ class Renderer:
         section.append(E.h2(title_text(entry.title)))
         try:  # the snapshot holds outlines: the item is read whole only while it is rendered
             entry = replace(entry, obj=self.snapshot.load(entry.obj))
-        except LookupError as e:  # deleted or hidden since the snapshot: its title and a note
+        except ItemGone as e:  # deleted or hidden since the snapshot: its title and a note
             note(etree.SubElement(section, xhtml("p")), "(This item was deleted or hidden while the book was made.)")
             self.warnings.append(f'Left out {entry.kind.replace("_", " ")} "{entry.title}": {e}')
             return
