@@ -7,43 +7,33 @@ A bad request prints its message (no traceback) and exits 2; a failed export exi
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .backends.base import Backend, BackendError, progress_id_of
 from .canvas_json import EPUB_FILES
+from .cli_common import (
+    EXIT_BAD_REQUEST,
+    EXIT_FAILED,
+    EXIT_OK,
+    ProgressBar,
+    describe_export,
+    export_context,
+    print_json,
+    select_arg,
+)
 from .model import ContextType
 from .paths import Home
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_REQUEST = 0, 1, 2
 FINAL_STATES = {"exported", "generated", "failed", "deleted"}
 POLL_SECONDS = 0.2
 
 
 # ------------------------------------------------------------------ argument parsing
-
-
-def _select_arg(values: Sequence[str] | None) -> dict[str, Any] | None:
-    """``pages=1,2 files=7 all_quizzes everything`` → a select hash."""
-    if not values:
-        return None
-    select: dict[str, Any] = {}
-    for value in values:
-        for part in value.split():
-            key, eq, ids = part.partition("=")
-            if not eq:
-                select[key] = True
-                continue
-            if key.startswith("all_") or key in ("everything", "syllabus_body"):
-                select[key] = ids
-                continue
-            items = [i.strip() for i in ids.split(",") if i.strip()]
-            select.setdefault(key, []).extend(int(i) if i.isdecimal() else i for i in items)
-    return select
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,88 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-# ------------------------------------------------------------------ output
-
-
-def _print_json(obj: Any) -> None:
-    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
-
-
-def _size(n: int | None) -> str:
-    if n is None:
-        return ""
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return ""
-
-
-def _describe_export(ce: dict[str, Any]) -> str:
-    lines = [f"export {ce['id']}  {ce['export_type']}  {ce['workflow_state']}  created {ce['created_at']}"]
-    att = ce.get("attachment") or ce.get("epub_attachment")
-    if att:
-        lines.append(f"  file: {att.get('path') or att.get('url')}  ({_size(att.get('size'))})")
-    if ce.get("zip_attachment"):
-        z = ce["zip_attachment"]
-        lines.append(f"  companion zip: {z.get('path') or z.get('url')}  ({_size(z.get('size'))})")
-    if ce.get("progress_url"):
-        lines.append(f"  progress: {ce['progress_url']}")
-    for err in ce.get("errors") or []:
-        lines.append(f"  ! {err}")
-    return "\n".join(lines)
-
-
-class ProgressBar:
-    """A progress bar on stderr: redrawn in place on a terminal, a line per 10 % otherwise."""
-
-    WIDTH = 30
-
-    def __init__(self, label: str, stream=None):
-        self.label = label
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self._last_step = -1
-        self._last_text = ""
-
-    def update(self, percent: float, state: str, message: str | None = None) -> None:
-        percent = max(0.0, min(100.0, percent))
-        if self.tty:
-            filled = int(self.WIDTH * percent / 100)
-            bar = "█" * filled + "░" * (self.WIDTH - filled)
-            text = f"\r{self.label} [{bar}] {percent:5.1f}% {state:<10} {(message or '')[:40]:<40}"
-            if text != self._last_text:
-                self.stream.write(text)
-                self.stream.flush()
-                self._last_text = text
-        else:
-            step = int(percent // 10)
-            if step != self._last_step:
-                self._last_step = step
-                self.stream.write(f"{self.label}: {percent:.0f}% {state}\n")
-                self.stream.flush()
-
-    def done(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
 # ------------------------------------------------------------------ commands
-
-
-def _context(args) -> tuple[ContextType, int]:
-    chosen = [x for x in (args.group, args.user) if x is not None]
-    if len(chosen) > 1 or (chosen and args.course_id is not None):
-        raise BackendError("give one of COURSE_ID, --group ID or --user ID", 400)
-    if args.group is not None:
-        return ContextType.GROUP, args.group
-    if args.user is not None:
-        return ContextType.USER, args.user
-    if args.course_id is None:
-        raise BackendError("give a COURSE_ID, --group ID or --user ID", 400)
-    return ContextType.COURSE, args.course_id
 
 
 def _follow(backend: Backend, obj: dict[str, Any], label: str, reload) -> dict[str, Any]:
@@ -259,17 +168,17 @@ def run_command(args, backend: Backend) -> int:
     if c == "courses":
         courses = backend.courses()
         if args.json:
-            _print_json([_course_json(x) for x in courses])
+            print_json([_course_json(x) for x in courses])
         else:
             for x in courses:
                 mark = "  (concluded)" if x.concluded else ""
                 print(f"{x.id:>5}  {x.course_code:<12} {x.name}  [{x.role}]{mark}")
         return EXIT_OK
     if c == "content":
-        ctx, cid = _context(args)
+        ctx, cid = export_context(args)
         content = backend.content_list(cid) if ctx is ContextType.COURSE else backend.context_files(ctx, cid)
         if args.json:
-            _print_json(content)
+            print_json(content)
         else:
             for t, items in content.items():
                 print(f"{t} ({len(items)})")
@@ -277,32 +186,32 @@ def run_command(args, backend: Backend) -> int:
                     print(f"  {it['id']:>6}  {it.get('path') or it['title']}")
         return EXIT_OK
     if c == "export":
-        ctx, cid = _context(args)
-        select = _select_arg(args.select)
+        ctx, cid = export_context(args)
+        select = select_arg(args.select)
         ce = backend.create_content_export(
             ctx, cid, args.export_type, select, skip_notifications=args.skip_notifications, version=args.cc_version
         )
         if args.wait:
             ce = _follow(backend, ce, f"export {ce['id']}", lambda: backend.content_export(ctx, cid, ce["id"]))
-        _print_json(ce) if args.json else print(_describe_export(ce))
+        print_json(ce) if args.json else print(describe_export(ce))
         return EXIT_FAILED if ce["workflow_state"] == "failed" else EXIT_OK
     if c == "exports":
-        ctx, cid = _context(args)
+        ctx, cid = export_context(args)
         items, total = backend.content_exports(ctx, cid, args.page, args.per_page)
         if args.json:
-            _print_json(items)
+            print_json(items)
         else:
             if not items:
                 print("no exports")
             for ce in items:
-                print(_describe_export(ce))
+                print(describe_export(ce))
             if total is not None and total > len(items):
                 print(f"({len(items)} of {total}; --page N for more)")
         return EXIT_OK
     if c == "show":
-        ctx, cid = _context(args)
+        ctx, cid = export_context(args)
         ce = backend.content_export(ctx, cid, args.export_id)
-        _print_json(ce) if args.json else print(_describe_export(ce))
+        print_json(ce) if args.json else print(describe_export(ce))
         return EXIT_OK
     if c == "epub":
         cee = backend.create_epub_export(args.course_id)
@@ -313,12 +222,12 @@ def run_command(args, backend: Backend) -> int:
                 lambda: backend.epub_export(args.course_id, ep["id"])["epub_export"],
             )  # fmt: skip
             cee = {**cee, "epub_export": ep}
-        _print_json(cee) if args.json else print(f"{cee['name']}\n" + _describe_export({**ep, "export_type": "epub"}))
+        print_json(cee) if args.json else print(f"{cee['name']}\n" + describe_export({**ep, "export_type": "epub"}))
         return EXIT_FAILED if ep["workflow_state"] == "failed" else EXIT_OK
     if c == "epubs":
         listing = backend.epub_exports()
         if args.json:
-            _print_json({"courses": listing})
+            print_json({"courses": listing})
         else:
             for entry in listing:
                 ep = entry.get("epub_export")
@@ -332,7 +241,7 @@ def run_command(args, backend: Backend) -> int:
     if c in ("progress", "cancel"):
         p = backend.progress(args.progress_id) if c == "progress" else backend.cancel(args.progress_id)
         if getattr(args, "json", False):
-            _print_json(p)
+            print_json(p)
         else:
             print(f"progress {p['id']}  {p['workflow_state']}  {p['completion']}%  {p.get('message') or ''}".rstrip())
         return EXIT_OK

@@ -17,17 +17,17 @@ from urllib.parse import urlsplit
 from .backends.base import BackendError
 from .backends.profiles import ConfigPermissionWarning, Profile, load_profiles, open_profile, save_profile
 from .canvas_json import EPUB_FILES
-from .cli import (
+from .cli import run_command
+from .cli_common import (
     EXIT_BAD_REQUEST,
     EXIT_FAILED,
     EXIT_OK,
     ProgressBar,
-    _context,
-    _describe_export,
-    _print_json,
-    _select_arg,
-    _size,
-    run_command,
+    describe_export,
+    export_context,
+    human_size,
+    print_json,
+    select_arg,
 )
 from .paths import Home
 
@@ -93,7 +93,7 @@ def _failed(e: BackendError, args, record: dict[str, Any], text: str) -> int:
     """An export that ended without a file: the reason on stderr, the record on stdout, exit 1
     (as a failed local export)."""
     print(f"error: {e}", file=sys.stderr)
-    _print_json(record) if args.json else print(text)
+    print_json(record) if args.json else print(text)
     return EXIT_FAILED
 
 
@@ -102,7 +102,7 @@ def _download(backend, attachment: dict[str, Any]) -> str:
     bar = ProgressBar(f"download {attachment.get('filename') or attachment.get('display_name') or attachment.get('id')}")
 
     def tick(done: int, total: int | None) -> None:
-        bar.update(100.0 * done / total if total else 0.0, _size(done))
+        bar.update(100.0 * done / total if total else 0.0, human_size(done))
 
     try:
         path = backend.fetch_file(attachment, progress=tick)
@@ -113,23 +113,23 @@ def _download(backend, attachment: dict[str, Any]) -> str:
 
 def _show_and_download(args, backend) -> int:
     """``show … --download``: an export started without ``--wait``, fetched once it is done."""
-    ctx, cid = _context(args)
+    ctx, cid = export_context(args)
     ce = backend.content_export(ctx, cid, args.export_id)
     att = ce.get("attachment")
     if ce.get("workflow_state") != "exported" or not att:
         print(f"error: export {ce['id']} is {ce.get('workflow_state')}: it has no file to download yet", file=sys.stderr)
-        _print_json(ce) if args.json else print(_describe_export(ce))
+        print_json(ce) if args.json else print(describe_export(ce))
         return EXIT_BAD_REQUEST if ce.get("workflow_state") != "failed" else EXIT_FAILED
     if not att.get("path"):
         att["path"] = _download(backend, att)
-    _print_json(ce) if args.json else print(_describe_export(ce))
+    print_json(ce) if args.json else print(describe_export(ce))
     return EXIT_OK
 
 
 def _export_and_download(args, backend) -> int:
-    ctx, cid = _context(args)
+    ctx, cid = export_context(args)
     ce = backend.create_content_export(
-        ctx, cid, args.export_type, _select_arg(args.select),
+        ctx, cid, args.export_type, select_arg(args.select),
         skip_notifications=args.skip_notifications, version=args.cc_version,
     )  # fmt: skip
     bar, update = _progress_bar(f"export {ce['id']}")
@@ -137,15 +137,15 @@ def _export_and_download(args, backend) -> int:
         ce = backend.wait_content_export(ctx, cid, ce, interval=POLL_SECONDS, on_update=update)
     except BackendError as e:
         if e.body.get("workflow_state") == "failed":
-            return _failed(e, args, e.body, _describe_export({"export_type": args.export_type, **e.body}))
+            return _failed(e, args, e.body, describe_export({"export_type": args.export_type, **e.body}))
         raise
     finally:
         bar.done()
     if ce.get("workflow_state") != "exported" or not ce.get("attachment"):
         error = BackendError(f"export {ce['id']} ended {ce.get('workflow_state')} with no file")
-        return _failed(error, args, ce, _describe_export(ce))
+        return _failed(error, args, ce, describe_export(ce))
     ce["attachment"]["path"] = _download(backend, ce["attachment"])
-    _print_json(ce) if args.json else print(_describe_export(ce))
+    print_json(ce) if args.json else print(describe_export(ce))
     return EXIT_OK
 
 
@@ -168,13 +168,13 @@ def _epub_and_download(args, backend) -> int:
     for key in EPUB_FILES:
         if ep.get(key):
             ep[key]["path"] = _download(backend, ep[key])
-    _print_json(cee) if args.json else print(_describe_epub(cee))
+    print_json(cee) if args.json else print(_describe_epub(cee))
     return EXIT_OK
 
 
 def _describe_epub(cee: dict[str, Any]) -> str:
     ep = cee.get("epub_export") or {}
-    return f"{cee.get('name', '')}\n" + _describe_export({"id": "", "created_at": "", "workflow_state": "", **ep, "export_type": "epub"})
+    return f"{cee.get('name', '')}\n" + describe_export({"id": "", "created_at": "", "workflow_state": "", **ep, "export_type": "epub"})
 
 
 # ------------------------------------------------------------------ tui-exports profile …
@@ -185,7 +185,7 @@ def profile_command(args, home: Home) -> int:
         return _profile_add(args, home)
     profiles = load_profiles(home)
     if args.json:
-        _print_json([{"name": p.name, "base_url": p.base_url, "token_env": p.token_env, "keyring": p.keyring}
+        print_json([{"name": p.name, "base_url": p.base_url, "token_env": p.token_env, "keyring": p.keyring}
                      for _, p in sorted(profiles.items())])  # fmt: skip
         return EXIT_OK
     if not profiles:

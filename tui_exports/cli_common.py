@@ -1,0 +1,118 @@
+"""What the local and the Canvas CLI share: exit codes, reading ``--select`` and the
+context arguments, and writing JSON, sizes, exports and progress bars."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .backends.base import BackendError
+from .model import ContextType
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_REQUEST = 0, 1, 2
+
+
+# ------------------------------------------------------------------ arguments
+
+
+def select_arg(values: Sequence[str] | None) -> dict[str, Any] | None:
+    """``pages=1,2 files=7 all_quizzes everything`` → a select hash."""
+    if not values:
+        return None
+    select: dict[str, Any] = {}
+    for value in values:
+        for part in value.split():
+            key, eq, ids = part.partition("=")
+            if not eq:
+                select[key] = True
+                continue
+            if key.startswith("all_") or key in ("everything", "syllabus_body"):
+                select[key] = ids
+                continue
+            items = [i.strip() for i in ids.split(",") if i.strip()]
+            select.setdefault(key, []).extend(int(i) if i.isdecimal() else i for i in items)
+    return select
+
+
+def export_context(args) -> tuple[ContextType, int]:
+    """The context an export command names: exactly one of COURSE_ID, ``--group`` or ``--user``."""
+    chosen = [x for x in (args.group, args.user) if x is not None]
+    if len(chosen) > 1 or (chosen and args.course_id is not None):
+        raise BackendError("give one of COURSE_ID, --group ID or --user ID", 400)
+    if args.group is not None:
+        return ContextType.GROUP, args.group
+    if args.user is not None:
+        return ContextType.USER, args.user
+    if args.course_id is None:
+        raise BackendError("give a COURSE_ID, --group ID or --user ID", 400)
+    return ContextType.COURSE, args.course_id
+
+
+# ------------------------------------------------------------------ output
+
+
+def print_json(obj: Any) -> None:
+    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def human_size(n: int | None) -> str:
+    if n is None:
+        return ""
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return ""
+
+
+def describe_export(ce: dict[str, Any]) -> str:
+    lines = [f"export {ce['id']}  {ce['export_type']}  {ce['workflow_state']}  created {ce['created_at']}"]
+    att = ce.get("attachment") or ce.get("epub_attachment")
+    if att:
+        lines.append(f"  file: {att.get('path') or att.get('url')}  ({human_size(att.get('size'))})")
+    if ce.get("zip_attachment"):
+        z = ce["zip_attachment"]
+        lines.append(f"  companion zip: {z.get('path') or z.get('url')}  ({human_size(z.get('size'))})")
+    if ce.get("progress_url"):
+        lines.append(f"  progress: {ce['progress_url']}")
+    for err in ce.get("errors") or []:
+        lines.append(f"  ! {err}")
+    return "\n".join(lines)
+
+
+class ProgressBar:
+    """A progress bar on stderr: redrawn in place on a terminal, a line per 10 % otherwise."""
+
+    WIDTH = 30
+
+    def __init__(self, label: str, stream=None):
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self._last_step = -1
+        self._last_text = ""
+
+    def update(self, percent: float, state: str, message: str | None = None) -> None:
+        percent = max(0.0, min(100.0, percent))
+        if self.tty:
+            filled = int(self.WIDTH * percent / 100)
+            bar = "█" * filled + "░" * (self.WIDTH - filled)
+            text = f"\r{self.label} [{bar}] {percent:5.1f}% {state:<10} {(message or '')[:40]:<40}"
+            if text != self._last_text:
+                self.stream.write(text)
+                self.stream.flush()
+                self._last_text = text
+        else:
+            step = int(percent // 10)
+            if step != self._last_step:
+                self._last_step = step
+                self.stream.write(f"{self.label}: {percent:.0f}% {state}\n")
+                self.stream.flush()
+
+    def done(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
