@@ -211,3 +211,18 @@ def test_an_item_hidden_from_students_during_their_export_is_left_out(service, t
     (tmp_path / "t").mkdir()
     names = entries(export_common_cartridge(teacher, tmp_path / "t", no_progress).files[0].path)
     assert f"wiki_content/{page.url}.html" in names
+
+
+@pytest.mark.parametrize("course_id", [1, 2, 3])
+def test_copying_each_sanitized_body_changes_no_byte_of_the_book(service, tmp_path, monkeypatch, course_id):
+    """The renderer appends a copy of each sanitized body (moving it kept memory alive in lxml);
+    the book must be the one the body itself gives."""
+    import tui_exports.exporters.epub.render as render
+
+    (tmp_path / "copied").mkdir(), (tmp_path / "moved").mkdir()
+    copied = epub(snapshot(service, course_id, "outline"), tmp_path / "copied", no_progress)
+    monkeypatch.setattr(render.Renderer, "user_content", lambda self, html, prefix: self.sanitizer.to_xhtml(html, prefix))
+    moved = epub(snapshot(service, course_id, "outline"), tmp_path / "moved", no_progress)
+    assert [f.path.name for f in copied.files] == [f.path.name for f in moved.files]
+    for a, b in zip(copied.files, moved.files, strict=True):
+        assert entries(a.path) == entries(b.path)
