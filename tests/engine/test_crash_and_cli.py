@@ -222,3 +222,31 @@ def test_console_script_without_wait_runs_in_the_background_worker(home):
         time.sleep(0.3)
     assert shown["workflow_state"] == "exported" and Path(shown["attachment"]["path"]).is_file()
     assert bundled_data_dir().is_dir()
+
+
+def test_recovery_leaves_alone_an_export_that_ended_meanwhile(service, monkeypatch):
+    """The app and the worker both recover at start: one may fail a dead runner's export
+    first, or the export may end between the other's look and its move.  That one must
+    leave it as it ended, not crash the app on an illegal transition."""
+    from datetime import timedelta
+
+    from tui_exports.model import ContentExportState, ContextType
+    from tui_exports.store.db import utcnow
+
+    owner = service.owner_id()
+    ended = {}
+    for final in (ContentExportState.EXPORTED, ContentExportState.FAILED):
+        ce = service.create_content_export(owner, ContextType.COURSE, 1, "zip")
+        assert service.store.claim("content_exports", ce.id, 1)
+        service.store.update_content_export(ce.id, workflow_state=ContentExportState.EXPORTING,
+                                            heartbeat_at=utcnow() - timedelta(hours=1))  # fmt: skip
+        ended[ce.id] = final
+    seen = list(service.store.unfinished("content_exports"))
+    assert {r["id"] for r in seen} >= set(ended)
+    for export_id, final in ended.items():  # ...then they end, before this recovery moves them
+        service.store.update_content_export(export_id, workflow_state=final)
+    monkeypatch.setattr(service.store, "unfinished", lambda table: seen if table == "content_exports" else [])
+    assert service.recover() == []
+    for export_id, final in ended.items():
+        record = service.store.content_export(export_id)
+        assert record.workflow_state is final and not record.errors

@@ -485,20 +485,23 @@ class ExportService:
             return self.store.content_export(record.id)
         return self.store.epub_export(record.id)
 
-    def _fail_record(self, record: ContentExport | EpubExport, message: str, *, notify: bool = True) -> None:
-        record = self._reload(record)
-        if record.workflow_state in (ContentExportState.FAILED, EpubExportState.FAILED):
-            return
-        settings = dict(record.settings)
-        settings["errors"] = [*settings.get("errors", []), message]
+    def _fail_record(self, record: ContentExport | EpubExport, message: str, *, notify: bool = True) -> bool:
+        """Fail the record, unless it has ended meanwhile (another process recovering the same
+        stale job may have failed it first): read and moved under the write lock.  True if failed."""
         target = ContentExportState.FAILED if isinstance(record, ContentExport) else EpubExportState.FAILED
         with self.library.transaction():
+            record = self._reload(record)
+            if states.is_final(record.workflow_state):
+                return False
+            settings = dict(record.settings)
+            settings["errors"] = [*settings.get("errors", []), message]
             record = self._move(record, target, settings=settings)
             p = self.store.progress(record.progress_id) if record.progress_id else None
             if p and p.pending:
                 self._move_progress(p, ProgressState.FAILED, message=message)
         if notify:
             self._send_notification(record, ok=False)
+        return True
 
     # ------------------------------------------------------------------ running jobs
     def run_content_export(self, export_id: int, cancel: threading.Event | None = None) -> None:
@@ -657,8 +660,9 @@ class ExportService:
                 pid = record.runner_pid
                 if table == "epub_exports" and record.workflow_state is not EpubExportState.CREATED:
                     if record.created_at < now - limit:
-                        self._fail_record(record, f"took longer than {self.settings.epub_timeout_minutes} minutes and was stopped")
-                        done.append(f"{table} {record.id}: timed out")
+                        if self._fail_record(record, f"took longer than {self.settings.epub_timeout_minutes} minutes "
+                                             "and was stopped"):  # fmt: skip
+                            done.append(f"{table} {record.id}: timed out")
                         continue
                 if pid is None:
                     continue  # still queued: a runner will pick it up
@@ -669,12 +673,12 @@ class ExportService:
                 if not alive:
                     kind = "content" if table == "content_exports" else "epub"
                     shutil.rmtree(self.library.exports_dir / f".work-{kind}-{record.id}", ignore_errors=True)
-                    self._fail_record(
+                    if self._fail_record(
                         record,
                         f"interrupted: the process running this export (pid {pid}) stopped before it finished; "
                         "start the export again",
-                    )
-                    done.append(f"{table} {record.id}: interrupted")
+                    ):
+                        done.append(f"{table} {record.id}: interrupted")
         return done
 
 
