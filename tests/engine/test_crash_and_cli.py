@@ -224,6 +224,29 @@ def test_console_script_without_wait_runs_in_the_background_worker(home):
     assert bundled_data_dir().is_dir()
 
 
+def test_the_background_worker_runs_below_the_app(home, monkeypatch):
+    """Exports must not take the CPU from the terminal app someone is typing in."""
+    from tui_exports.engine import worker
+
+    (Path(home) / "config.toml").write_text("[engine]\nworker_nice = 7\n", encoding="utf-8")
+    lowered = []
+    monkeypatch.setattr(worker, "lower_priority", lowered.append)
+    monkeypatch.setattr(worker, "IDLE_EXIT_SECONDS", 0.0)
+    monkeypatch.setenv("TUI_EXPORTS_HOME", str(home))
+    assert worker.main() == 0
+    assert lowered == [7]
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="no nice() on this system")
+def test_lower_priority_lowers_this_process_only_by_the_steps_asked():
+    code = ("import os; from tui_exports.engine.worker import lower_priority; before = os.nice(0); "
+            "lower_priority(0); same = os.nice(0); lower_priority(5); print(before, same, os.nice(0))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    before, same, after = map(int, out.stdout.split())
+    assert same == before and after == min(before + 5, 19)
+    assert os.nice(0) == before  # the test process itself was left alone
+
+
 def test_recovery_leaves_alone_an_export_that_ended_meanwhile(service, monkeypatch):
     """The app and the worker both recover at start: one may fail a dead runner's export
     first, or the export may end between the other's look and its move.  That one must

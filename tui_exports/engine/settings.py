@@ -10,6 +10,7 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Settings:
     workers: int = 2  # size of the job thread pool
+    worker_nice: int = 10  # how far the background worker lowers its CPU priority (0: not at all)
     expire_days: int = 30  # Canvas's content_exports_expire_after_days; 0 disables expiry
     epub_timeout_minutes: int = 120  # Canvas's epub_generation_expiration_minutes
     epub_max_embed_mb: int = 25  # larger media go to the companion zip
@@ -19,7 +20,7 @@ class Settings:
     progress_writes_per_second: float = 4.0
 
     @classmethod
-    def load(cls, config_file: Path | None) -> "Settings":
+    def load(cls, config_file: Path | None) -> Settings:
         if not config_file or not config_file.is_file():
             return cls()
         with open(config_file, "rb") as f:

@@ -70,6 +70,16 @@ def ensure_worker(home: Home) -> bool:
     return True
 
 
+def lower_priority(steps: int) -> None:
+    """Exports are batch work: on a small server the terminal app someone is typing in, and
+    its repaints, come first (``nice``; where the system has none, nothing changes)."""
+    if steps > 0 and hasattr(os, "nice"):
+        try:
+            os.nice(steps)
+        except OSError:
+            pass
+
+
 def main() -> int:
     from .jobs import JobRunner
     from .service import ExportService
@@ -79,6 +89,7 @@ def main() -> int:
     if handle is None:
         return 0  # another worker has the queue
     service = ExportService.open(home, seed=False)
+    lower_priority(service.settings.worker_nice)
     runner = JobRunner(service).start()
     try:
         while runner.idle_seconds() < IDLE_EXIT_SECONDS:
