@@ -79,6 +79,11 @@ def test_module_book_content_and_order(tmp_path):
     assert '<li class="indent-1"><a href=' in week1 and ">Telescopes</a>" in week1
     ann = texts["OEBPS/announcements.xhtml"]
     assert ann.index("Observatory night") < ann.index("Welcome to the course")  # newest first
+    toc = texts["OEBPS/toc.xhtml"]  # written element by element: the same as the whole tree
+    assert '<body><h1 id="toc">Table of Contents</h1><h2 class="note">Course Modules</h2>' in toc
+    chapters = re.findall(r'<h2><a href="([^"#]+)">', toc)
+    assert chapters == spine[2:] and toc.endswith("Week 3: Locked</a></h2></body></html>")
+    assert toc.count("<ol>") == 3 and ">Telescopes</a></li>" in toc  # no list for the locked week
     assert book.get_metadata("DC", "language")[0][0] == "en"
     assert book.get_metadata("DC", "title")[0][0] == "Astronomy 101"
     assert book.get_metadata("DC", "identifier")[0][0].startswith("urn:uuid:")

@@ -10,7 +10,7 @@ ePub templates (English labels; the book's language is the course locale).
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -124,8 +124,11 @@ class Renderer:
         for chapter in self.plan.chapters:
             for index, part in enumerate(chapter.parts):
                 html, body = new_document(chapter.title, self.lang)
-                self.chapter_body(chapter, index, body)
-                write_document(html, self.out_dir / part.file)
+                if chapter.kind == "toc":  # lists every item: written as it is built
+                    write_document(html, self.out_dir / part.file, {body: self.toc(chapter, body)})
+                else:
+                    self.chapter_body(chapter, index, body)
+                    write_document(html, self.out_dir / part.file)
                 written.append((part.file, chapter.title))
                 self.tick(len(part.entries) + 1, f"Rendered {chapter.title}")
         return written
@@ -138,17 +141,14 @@ class Renderer:
             body.append(E.h1(title_text(chapter.title), id=chapter.key))
         else:
             body.append(E.p(f"{title_text(chapter.title)} (continued)", {"class": "continued"}))
-        if chapter.kind == "toc":
-            self.toc(body)
-        elif chapter.kind == "syllabus":
+        if chapter.kind == "syllabus":
             self.syllabus(body)
         elif index == 0:
             self.chapter_intro(chapter, body)
         if not chapter.locked_until:
             for entry in chapter.parts[index].entries:
                 self.entry(entry, body)
-        if chapter.kind != "toc":
-            body.append(E.p(E.a("Back to Table of Contents", href="toc.xhtml"), {"class": "back"}))
+        body.append(E.p(E.a("Back to Table of Contents", href="toc.xhtml"), {"class": "back"}))
 
     def title_page(self, body) -> None:
         course = self.snapshot.course
@@ -159,14 +159,20 @@ class Renderer:
             page.append(E.p(title_text(course.term)))
         page.append(E.p(f"Exported {friendly_date(self.snapshot.exported_at, self.tz)}"))
 
-    def toc(self, body) -> None:
-        body.append(
-            E.h2("Course Content" if self.plan.by_content_type else "Course Modules", {"class": "note"})
-        )
+    def toc(self, chapter: Chapter, body) -> Iterator[etree._Element]:
+        """The table of contents chapter, each element appended to ``body`` and yielded in turn
+        (for :func:`write_document`): a course of thousands of items is never held whole."""
+
+        def add(element: etree._Element) -> etree._Element:
+            body.append(element)
+            return element
+
+        yield add(E.h1(title_text(chapter.title), id=chapter.key))
+        yield add(E.h2("Course Content" if self.plan.by_content_type else "Course Modules", {"class": "note"}))
         for title, href, items in self.plan.outline[2:]:
-            body.append(E.h2(E.a(title_text(title), href=href)))
+            yield add(E.h2(E.a(title_text(title), href=href)))
             if items:
-                body.append(E.ol(*(E.li(E.a(title_text(t), href=h)) for t, h in items)))
+                yield add(E.ol(*(E.li(E.a(title_text(t), href=h)) for t, h in items)))
 
     def syllabus(self, body) -> None:
         snapshot = self.snapshot
