@@ -9,6 +9,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import pytest
 
 from tui_exports.model import ContextType as C
 from tui_exports.model import ExportResult, OutputFile
@@ -142,6 +143,56 @@ def test_cancel_a_running_export(service, runner, users, monkeypatch):
     assert service.progress(t, ce.progress_id).workflow_state.value == "canceled"
     assert not (service.library.exports_dir / f"content-{ce.id}").exists()
     assert not list(service.library.exports_dir.glob(".work-*"))
+
+
+def test_an_error_after_the_export_ended_leaves_it_ended_and_is_still_raised(service, users, monkeypatch):
+    """A failing notification, after the export was marked exported, cannot fail it any more;
+    the error must not vanish either (the runner logs what a job raises)."""
+    def broken(record, ok):
+        raise RuntimeError("mail server down")
+
+    monkeypatch.setattr(service, "_send_notification", broken)
+    ce = service.create_content_export(users["teacher"], C.COURSE, ASTR, "zip")
+    assert service.store.claim("content_exports", ce.id, 1)
+    with pytest.raises(RuntimeError, match="mail server down"):
+        service.run_content_export(ce.id)
+    ce = service.store.content_export(ce.id)
+    assert ce.workflow_state.value == "exported" and not ce.errors
+
+
+def test_stopping_a_runner_ends_its_threads_before_the_service_closes(service, users, monkeypatch):
+    """The queue and monitor threads use the service's connections; they must be gone when
+    stop() returns, and a job canceled by the shutdown ends as failed, with the reason."""
+    from tui_exports.engine import JobRunner
+
+    started = threading.Event()
+
+    def slow(snap, workdir, progress):
+        started.set()
+        for i in range(1000):
+            progress(i / 10, None)
+            time.sleep(0.01)
+        return _write(workdir)
+
+    monkeypatch.setattr(service, "_exporter", lambda ce: slow)
+    runner = JobRunner(service, poll_seconds=0.01)
+    claim = runner.claim_pending
+    claiming = threading.Event()
+
+    def slow_claim():  # the queue thread is reading the queue when stop() comes
+        claimed = claim()
+        claiming.set()
+        time.sleep(0.3)
+        return claimed
+
+    monkeypatch.setattr(runner, "claim_pending", slow_claim)
+    ce = service.create_content_export(users["teacher"], C.COURSE, ASTR, "zip")
+    runner.start()
+    assert started.wait(10) and claiming.wait(10)
+    runner.stop(wait=True)
+    assert not any(t.is_alive() for t in runner._threads)
+    ce = service.store.content_export(ce.id)
+    assert ce.workflow_state.value == "failed" and ce.errors == ["canceled: the program running it was shut down"]
 
 
 def test_progress_is_written_a_few_times_a_second(service, runner, users, monkeypatch):

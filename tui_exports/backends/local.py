@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from ..canvas_json import course_epub_export_json
 from ..engine import ApiError, ExportService, JobRunner
@@ -34,7 +35,7 @@ class LocalBackend:
             service.on_queued = lambda: ensure_worker(home)
 
     @classmethod
-    def open(cls, home: Home | None = None, **kwargs: Any) -> "LocalBackend":
+    def open(cls, home: Home | None = None, **kwargs: Any) -> LocalBackend:
         return cls(ExportService.open(home), **kwargs)
 
     def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -140,6 +141,6 @@ class LocalBackend:
 
     def close(self) -> None:
         if self.runner is not None:
-            self.runner.stop(wait=False)
+            self.runner.stop(wait=True)  # its jobs end, canceled, before their connections close
         self.service.close()
 

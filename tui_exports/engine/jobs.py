@@ -96,7 +96,7 @@ class JobRunner:
                 self.last_busy = time.monotonic()
 
     # -- background loop
-    def start(self) -> "JobRunner":
+    def start(self) -> JobRunner:
         for target, name in ((self._poll_loop, "export-queue"), (self._monitor_loop, "export-monitor")):
             t = threading.Thread(target=target, name=name, daemon=True)
             t.start()
@@ -181,6 +181,9 @@ class JobRunner:
         )
 
     def stop(self, wait: bool = False) -> None:
+        """Stop claiming and cancel what runs.  The queue and monitor threads are always joined,
+        as they use the service's connections, which the caller closes next; ``wait`` also
+        waits for the running jobs, told to cancel, to end (at their next progress call)."""
         self._stop.set()
         self._wake.set()
         with self._lock:
@@ -188,3 +191,6 @@ class JobRunner:
                 job.cancel.reason = "the program running it was shut down"
                 job.cancel.set()
         self._pool.shutdown(wait=wait, cancel_futures=True)
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout=30)

@@ -576,7 +576,8 @@ class ExportService:
         except IllegalTransition:
             raise
         except Exception as e:  # noqa: BLE001 - every failure must end the job as failed, with its reason
-            self._fail_record(record, _describe(e))
+            if not self._fail_record(record, _describe(e)):
+                raise  # it failed after the export had ended (a notification): nothing to fail, still seen
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import uvicorn
 
@@ -24,7 +24,7 @@ def serve(home: Home, host: str = "127.0.0.1", port: int = 8080) -> None:
         config = uvicorn.Config(create_app(service, runner), host=host, port=port, log_level="info")
         uvicorn.Server(config).run()
     finally:
-        runner.stop(wait=False)
+        runner.stop(wait=True)  # its jobs end, canceled, before their connections close
         service.close()
 
 
