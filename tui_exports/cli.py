@@ -392,12 +392,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as e:
         from .engine import ApiError
+        from .engine.settings import ConfigError
         from .importers.course_folder import CourseFolderError
 
         if isinstance(e, ApiError):
             print(f"error: {e.describe()}", file=sys.stderr)
             return EXIT_BAD_REQUEST
-        if isinstance(e, (CourseFolderError, FileNotFoundError, PermissionError)):
+        if isinstance(e, (CourseFolderError, ConfigError, FileNotFoundError, PermissionError)):
             print(f"error: {e}", file=sys.stderr)
             return EXIT_BAD_REQUEST
         raise

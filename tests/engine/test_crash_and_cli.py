@@ -273,3 +273,20 @@ def test_recovery_leaves_alone_an_export_that_ended_meanwhile(service, monkeypat
     for export_id, final in ended.items():
         record = service.store.content_export(export_id)
         assert record.workflow_state is final and not record.errors
+
+
+@pytest.mark.parametrize("line,message", [
+    ('worker_nice = "10"', "[engine] worker_nice must be a whole number, not '10'"),
+    ("workers = true", "[engine] workers must be a whole number, not True"),
+    ("heartbeat_seconds = 1", None),  # a whole number is a number
+    ("bogus = 1", "unknown [engine] settings ['bogus']"),
+    ("workers = ", "is not valid TOML"),
+])
+def test_a_bad_config_file_is_a_message_not_a_traceback(home, capsys, line, message):
+    (Path(home) / "config.toml").write_text(f"[engine]\n{line}\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, "courses")
+    if message is None:
+        assert code == 0 and "ASTR 101" in out
+    else:
+        assert code == 2 and err.startswith("error: ") and message in err and "config.toml" in err
+        assert "Traceback" not in err

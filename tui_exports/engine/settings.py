@@ -7,6 +7,10 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 
+class ConfigError(ValueError):
+    """The config file cannot be used; the message names the file and what to change."""
+
+
 @dataclass(frozen=True)
 class Settings:
     workers: int = 2  # size of the job thread pool
@@ -23,10 +27,22 @@ class Settings:
     def load(cls, config_file: Path | None) -> Settings:
         if not config_file or not config_file.is_file():
             return cls()
-        with open(config_file, "rb") as f:
-            table = tomllib.load(f).get("engine", {})
-        known = {f.name: f.type for f in fields(cls)}
+        try:
+            with open(config_file, "rb") as f:
+                table = tomllib.load(f).get("engine", {})
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{config_file} is not valid TOML: {e}") from None
+        known = {f.name: type(f.default) for f in fields(cls)}
         unknown = sorted(set(table) - set(known))
         if unknown:
-            raise ValueError(f"{config_file}: unknown [engine] settings {unknown}; known: {sorted(known)}")
+            raise ConfigError(f"{config_file}: unknown [engine] settings {unknown}; known: {sorted(known)}")
+        for name, value in table.items():
+            wanted = known[name]
+            ok = isinstance(value, wanted) and not isinstance(value, bool) or (
+                wanted is float and isinstance(value, int) and not isinstance(value, bool))
+            if not ok:
+                raise ConfigError(f"{config_file}: [engine] {name} must be {_KINDS[wanted]}, not {value!r}")
         return cls(**table)
+
+
+_KINDS = {int: "a whole number", float: "a number", str: "text"}

@@ -72,7 +72,9 @@ def ensure_worker(home: Home) -> bool:
 
 def lower_priority(steps: int) -> None:
     """Exports are batch work: on a small server the terminal app someone is typing in, and
-    its repaints, come first (``nice``; where the system has none, nothing changes)."""
+    its repaints, come first (``nice``; where the system has none, Windows, nothing changes).
+    Call it before any thread starts: Linux applies nice to the calling thread alone, and
+    threads inherit it from the thread that starts them."""
     if steps > 0 and hasattr(os, "nice"):
         try:
             os.nice(steps)
