@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 from tui_exports.backends.local import LocalBackend
 from tui_exports.model import ContextType
 from tui_exports.tui.app import ExportsApp
+from tui_exports.tui.widgets import ContentTree
 
 FROZEN_TIME = "2026-01-15T09:30:00Z"
 
@@ -120,3 +122,12 @@ class FrozenBackend:
             out.update(workflow_state="running", completion=self.fake_running[out["context_id"]],
                        message="Copying files into the archive")  # fmt: skip
         return out
+
+
+@pytest.fixture(autouse=True)
+def _unfreeze_after():
+    """The app freezes what it keeps (gc.freeze), process-wide: no test inherits another's."""
+    import gc
+
+    yield
+    gc.unfreeze()

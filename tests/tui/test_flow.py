@@ -275,18 +275,23 @@ async def test_a_long_course_list_shows_the_first_courses_and_the_filter_reaches
         await wait_for(pilot, lambda: app.main.history.course_id == app.main.course.id, what="its history")
 
 
-async def test_what_the_app_keeps_is_out_of_the_cyclic_collector(home: Path, backend) -> None:
+async def test_what_the_app_keeps_is_out_of_the_cyclic_collector(home: Path, backend, monkeypatch) -> None:
     """Each full collection walked every course and widget (30-40 ms with 10,000 courses, every
     second or two while exports report progress) and delayed the keypress it met: once the
     list is shown, what the app keeps is frozen; a reload lets the old list go first."""
     import gc
 
-    gc.unfreeze()
+    from tui_exports.tui import app as app_module
+
+    freezes = []
+    real = app_module.freeze_long_lived
+    monkeypatch.setattr(app_module, "freeze_long_lived", lambda: (real(), freezes.append(1)))
     app = make_app(backend, home)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot, app)
+        await wait_for(pilot, lambda: freezes, what="the list frozen")
         course_list = app.main.courses
-        await wait_for(pilot, lambda: not any(o is course_list for o in gc.get_objects()), what="the list frozen")
+        assert not any(o is course_list for o in gc.get_objects())  # out of every collected generation
 
         class Cycle:  # garbage only the cyclic collector can free, frozen while still alive
             pass
@@ -294,18 +299,20 @@ async def test_what_the_app_keeps_is_out_of_the_cyclic_collector(home: Path, bac
         cycle = Cycle()
         cycle.me = cycle
         gone = weakref.ref(cycle)
-        await reload(pilot, app)
+        await reload(pilot, app, freezes)
         assert not any(o is cycle for o in gc.get_objects())  # frozen with the rest
         del cycle
-        await reload(pilot, app)
+        await reload(pilot, app, freezes)
         assert gone() is None  # the next reload let it go and collected it
-    gc.unfreeze()
+        await pilot.press("n")  # a dialog open during a reload: nothing is frozen then
+        await wait_for(pilot, lambda: isinstance(app.screen, NewExportScreen), what="dialog")
+        app.load_courses()
+        await settle(pilot, app)
+        await pilot.pause(0.3)
+        assert len(freezes) == 3
 
 
-async def reload(pilot, app: ExportsApp) -> None:
-    freezes = []
-    app.call_after_refresh = lambda callback: freezes.append(callback) or ExportsApp.call_after_refresh(app, callback)
+async def reload(pilot, app: ExportsApp, freezes: list) -> None:
+    before = len(freezes)
     app.load_courses()
-    await wait_for(pilot, lambda: freezes, what="the reloaded list")
-    await pilot.pause(0.2)
-    del app.call_after_refresh
+    await wait_for(pilot, lambda: len(freezes) > before, what="the reloaded list frozen")

@@ -304,7 +304,12 @@ class ExportsApp(App[None]):
         self.main.set_courses(courses)
         self.update_status()
         self.wake_poller()
-        self.call_after_refresh(freeze_long_lived)
+        self.call_after_refresh(self._freeze_long_lived)
+
+    def _freeze_long_lived(self) -> None:
+        """Not while a dialog is open: it would stay frozen, uncollected, after it closes."""
+        if self.screen is self.main:
+            freeze_long_lived()
 
     def act_as(self, user_id: int) -> None:
         def switched(user: UserSummary) -> None:
