@@ -125,7 +125,7 @@ def _still_visible(load: Callable[[type, int], Any], now: datetime) -> Callable[
         whole = load(cls, item_id)
         if whole is not None and not student_may_see(whole, now):
             raise ItemGone(f"{OUTLINED_NAMES[cls]} {item_id} was hidden from students during the export "
-                              "(unpublished, locked or not yet posted)")
+                           "(unpublished, locked or not yet posted)")
         return whole
 
     return loader

@@ -120,8 +120,6 @@ def child_xml(child: etree._Element, indent: bool = True) -> bytes:
     return prefix + bare + text[len(start):]
 
 
-
-
 def write_streamed(dst: BinaryIO, root: etree._Element,
                    fills: Mapping[etree._Element, Iterable[etree._Element | bytes]], *, indent: bool,
                    encoding: str = "UTF-8", trailer: bytes = b"", **options: Any) -> None:
