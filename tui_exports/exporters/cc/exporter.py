@@ -147,17 +147,17 @@ class CCExporter:
                         structure="rooted-hierarchy")
             self.org_root = b.sub(org, "item", identifier="LearningModules")
 
-    def _organization_modules(self, exported: set[str]):
+    def _organization_modules(self, kept: dict[int, str | None]):
         """A folder item per selected module, appended to the organization and yielded in
-        turn; a leaf per module item whose content was exported (or that points at none)."""
+        turn; a leaf per module item that was kept (as in ``module_meta.xml``)."""
         b = self.manifest.b
         for m in self.modules:
             mod = b.sub(self.org_root, "item", identifier=mig_id("context_modules", m.id))
             b.sub(mod, "title", m.name)
             for item in m.items:
-                ref = content_ref(item)
-                if ref is not None and ref not in exported:
+                if item.id not in kept:
                     continue
+                ref = content_ref(item)
                 el = b.sub(mod, "item", identifier=mig_id("content_tags", item.id))
                 if ref:
                     el.set("identifierref", ref)
@@ -306,6 +306,8 @@ class CCExporter:
     def _finish(self, written: list[PlannedFile]) -> None:
         snap = self.snapshot
         exported = self.manifest.identifiers
+        # module items whose content made it into the package (or that point at none) → their
+        # identifierref in module_meta.xml; the organization keeps the same ones
         kept: dict[int, str | None] = {}
         for m in self.modules:
             for item in m.items:
@@ -325,6 +327,6 @@ class CCExporter:
                 f = snap.folder(f.parent_id) if f.parent_id is not None else None
         self.pkg.write_xml(self.files_meta_path, settings.files_meta(snap, written, folders.values()))
         self.manifest.add_comments(self.warnings)
-        fills = {self.org_root: self._organization_modules(exported)} if self.org_root is not None else {}
+        fills = {self.org_root: self._organization_modules(kept)} if self.org_root is not None else {}
         self.manifest.write(self.pkg, self.pkg.unique("imsmanifest.xml"), fills)
 
