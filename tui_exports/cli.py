@@ -168,7 +168,7 @@ def run_command(args, backend: Backend) -> int:
     if c == "courses":
         courses = backend.courses()
         if args.json:
-            print_json([_course_json(x) for x in courses])
+            print_json([x.canvas for x in courses])
         else:
             for x in courses:
                 mark = "  (concluded)" if x.concluded else ""
@@ -246,19 +246,6 @@ def run_command(args, backend: Backend) -> int:
             print(f"progress {p['id']}  {p['workflow_state']}  {p['completion']}%  {p.get('message') or ''}".rstrip())
         return EXIT_OK
     raise AssertionError(c)
-
-
-def _course_json(x) -> dict[str, Any]:
-    return {
-        "id": x.id,
-        "name": x.name,
-        "course_code": x.course_code,
-        "workflow_state": "completed" if x.concluded else "available",
-        "start_at": x.start_at,
-        "end_at": x.end_at,
-        "term": {"name": x.term} if x.term else None,
-        "enrollments": [{"type": x.role, "role": x.role}] if x.role else [],
-    }
 
 
 def _library_command(args, home: Home) -> int:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..canvas_json import course_epub_export_json
+from ..canvas_json import course_epub_export_json, course_json
 from ..engine import ApiError, ExportService, JobRunner
 from ..engine.permissions import can_create_epub
 from ..engine.worker import ensure_worker
@@ -68,6 +68,7 @@ class LocalBackend:
                     end_at=c.end_at.isoformat() if c.end_at else None,
                     role=st.role.value if st.role else None, concluded=c.concluded,
                     can_export_all_types=st.is_admin, can_create_epub=can_create_epub(st),
+                    canvas=course_json(c, role=st.role, current=st.current, user_id=self.user_id),
                 )  # fmt: skip
             )
         return out
