@@ -256,17 +256,14 @@ def _library_command(args, home: Home) -> int:
     service = ExportService.open(home)
     try:
         if args.library_command == "add":
-            from .importers.course_folder import add_course_folder
-
-            report = add_course_folder(service.library, args.path)
+            report = service.add_course_folder(args.path)
             for w in report.warnings:
                 print(f"warning: {w}", file=sys.stderr)
             print(f"added course {report.course_id}: {report.name}")
             print(report.course_id)
         elif args.library_command == "users":
             owner = service.owner_id()
-            for u in service.content.users():
-                key = service.content.user_key(u.id) or ""
+            for u, key in service.users():
                 print(f"{u.id:>5}  {key:<12} {u.name}{'  (owner)' if u.id == owner else ''}")
         elif args.library_command == "path":
             print(home.data)
@@ -277,7 +274,7 @@ def _library_command(args, home: Home) -> int:
 
 def _generate(args, home: Home) -> int:
     """``library generate``: a synthetic course into the library (prints its id) or a folder (--out)."""
-    from .importers.synthetic import CourseSpec, generate_course, write_course_folder
+    from .importers.synthetic import CourseSpec, write_course_folder
 
     try:
         spec = CourseSpec(pages=args.pages, quizzes=args.quizzes, questions_per_quiz=args.questions_per_quiz,
@@ -299,8 +296,7 @@ def _generate(args, home: Home) -> int:
 
     service = ExportService.open(home)
     try:
-        owner = service.content.user_key(service.owner_id()) or "teacher"
-        report = generate_course(service.library, spec, teacher_key=owner, progress=say)
+        report = service.generate_course(spec, progress=say)
     finally:
         service.close()
     for w in report.warnings:
@@ -398,18 +394,17 @@ def _notifications(backend) -> int:
     service = backend.service
     for n in service.notifications(backend.user_id):
         print(f"{n.created_at:%Y-%m-%d %H:%M}  {n.subject}\n    {n.body}")
-    service.store.mark_notifications_read(backend.user_id)
+    service.mark_notifications_read(backend.user_id)
     return EXIT_OK
 
 
 def _token_command(args, home: Home) -> int:
     from .engine import ExportService
-    from .server.tokens import create_token
 
     service = ExportService.open(home)
     try:
         user = service.find_user(args.user) if args.user else service.user(service.owner_id())
-        token = create_token(service, user.id, purpose=args.purpose)
+        token = service.create_token(user.id, purpose=args.purpose)
         print(f"token for {user.name} (user {user.id}); it is shown only once:", file=sys.stderr)
         print(token)
     finally:

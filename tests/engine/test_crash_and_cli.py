@@ -290,3 +290,24 @@ def test_a_bad_config_file_is_a_message_not_a_traceback(home, capsys, line, mess
     else:
         assert code == 2 and err.startswith("error: ") and message in err and "config.toml" in err
         assert "Traceback" not in err
+
+
+def test_cli_users_tokens_and_notifications_go_through_the_service(home, capsys):
+    code, out, _ = run_cli(capsys, "library", "users")
+    assert code == 0 and "teacher" in out and "student1" in out and "(owner)" in out
+    code, out, err = run_cli(capsys, "token", "create", "--user", "student1", "--purpose", "script")
+    token = out.strip().splitlines()[-1]
+    assert code == 0 and "shown only once" in err
+    code, out, _ = run_cli(capsys, "export", "1", "--type", "common_cartridge", "--wait", "--json")
+    assert code == 0 and json.loads(out)["workflow_state"] == "exported"
+    service = ExportService.open(Home.from_env(home))
+    try:
+        assert service.verify_token(token) == service.find_user("student1").id
+        assert service.verify_token("not-a-token") is None
+        owner = service.owner_id()
+        assert service.notifications(owner, unread_only=True)
+        code, out, _ = run_cli(capsys, "notifications")
+        assert code == 0 and "Course Export Finished" in out
+        assert service.notifications(owner, unread_only=True) == []
+    finally:
+        service.close()

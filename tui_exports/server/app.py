@@ -28,7 +28,6 @@ from ..engine.service import page_params
 from ..engine.select import ASSET_PREFIX, truthy
 from ..model import ContextType, Course
 from .params import ParamError, nest
-from .tokens import verify_token
 
 INVALID_TOKEN = {"errors": [{"message": "Invalid access token."}]}
 NOT_FOUND = {"errors": [{"message": "The specified resource does not exist."}]}
@@ -129,7 +128,7 @@ class Api:
             except ParamError as e:
                 return bad_request(str(e))
             token = bearer_token(request, params)
-            user_id = await run_in_threadpool(verify_token, service, token)
+            user_id = await run_in_threadpool(service.verify_token, token)
             if user_id is None:
                 return invalid_token()
             call = Call(request, user_id, params, request_base_url(request))
@@ -291,7 +290,7 @@ class Api:
             )
         except ApiError as e:
             if e.status == 422:  # the running one, with URLs for this server
-                running = self.service.store.epub_export(e.body["epub_export"]["id"])
+                running = self.service.show_epub_export(call.user_id, course_id, e.body["epub_export"]["id"])
                 return json_response(self.course_epub(call, running), 422)
             raise
         return json_response(self.course_epub(call, ep), 201)
@@ -324,29 +323,16 @@ class Api:
         verifier = params.get("verifier")
         if att is not None and isinstance(verifier, str) and secrets.compare_digest(verifier, att.uuid):
             return _file_response(att)
-        user_id = await run_in_threadpool(verify_token, service, bearer_token(request, params))
+        user_id = await run_in_threadpool(service.verify_token, bearer_token(request, params))
         if user_id is None:
             return invalid_token() if not verifier else json_response(UNAUTHORIZED, 401)
         if att is None:
             return json_response(NOT_FOUND, 404)
         try:
-            await run_in_threadpool(self._check_file_read, user_id, att)
+            await run_in_threadpool(service.check_file_read, user_id, att)
         except ApiError as e:
             return json_response(e.body, e.status)
         return _file_response(att)
-
-    def _check_file_read(self, user_id: int, att: Any) -> None:
-        svc = self.service
-        if att.context_type == "ContentExport":
-            ce = svc.store.content_export(att.context_id)
-            if ce is None:
-                raise NotFound(f"no file {att.id}")
-            svc.show_content_export(user_id, ce.context_type, ce.context_id, ce.id)
-        else:
-            ep = svc.store.epub_export(att.context_id)
-            if ep is None:
-                raise NotFound(f"no file {att.id}")
-            svc.show_epub_export(user_id, ep.course_id, ep.id)
 
 
 def _file_response(att: Any) -> Response:
