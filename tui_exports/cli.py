@@ -21,6 +21,7 @@ from .cli_common import (
     EXIT_FAILED,
     EXIT_OK,
     ProgressBar,
+    check_config,
     describe_export,
     export_context,
     print_json,
@@ -328,6 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.home:
         os.environ["TUI_EXPORTS_HOME"] = str(home.data)
     try:
+        check_config(home)
         if args.profile:
             from .cli_remote import refusal
 
@@ -374,8 +376,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except Exception as e:
+        from .config import ConfigError
         from .engine import ApiError
-        from .engine.settings import ConfigError
         from .importers.course_folder import CourseFolderError
 
         if isinstance(e, ApiError):

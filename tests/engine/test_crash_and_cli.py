@@ -292,6 +292,32 @@ def test_a_bad_config_file_is_a_message_not_a_traceback(home, capsys, line, mess
         assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("text,problem", [
+    ('[keys]\nnew_export = 3\n', '[keys] new_export must be keys in quotes (e.g. "ctrl+n"), not 3'),
+    ("keys = 'N'\n", "keys must be a table ([keys]), not 'N'"),
+    ("theme = 1\n", "theme must be a theme name in quotes"),
+    ('[engine]\nworkers = "2"\n', "[engine] workers must be a whole number, not '2'"),
+    ('[profiles.school]\nbase_url = "https://s.example"\nkeyring = "yes"\n',
+     "[profiles.school] keyring must be true or false, not 'yes'"),
+    ('[profiles.school]\ntoken_env = "SCHOOL"\n', "[profiles.school] needs base_url"),
+])
+def test_one_error_policy_for_every_table_of_the_config_file(home, capsys, text, problem):
+    """The app's [keys] and theme, the engine's [engine], a [profiles.NAME]: one line naming the
+    file and the key, exit 2, whatever the command; the app shows the same line."""
+    config = Home.from_env(home).config_file
+    config.write_text(text, encoding="utf-8")
+    for argv in (["courses"], ["library", "path"], ["profile", "list"], ["--profile", "school", "courses"]):
+        code, out, err = run_cli(capsys, *argv)
+        assert code == 2 and out == "" and err.startswith(f"error: {config}: {problem}"), (argv, err)
+        assert len(err.splitlines()) == 1
+    pytest.importorskip("textual")
+    from tui_exports.tui.app import load_config
+
+    _, _, shown = load_config(config)  # what the app shows (it reads only its own keys and theme)
+    own = problem.startswith(("[keys]", "keys", "theme"))
+    assert shown == (err.removeprefix("error: ").rstrip("\n") if own else None)
+
+
 def test_cli_users_tokens_and_notifications_go_through_the_service(home, capsys):
     code, out, _ = run_cli(capsys, "library", "users")
     assert code == 0 and "teacher" in out and "student1" in out and "(owner)" in out
