@@ -13,6 +13,7 @@ from .backends.profiles import profiles_of
 from .config import Config
 from .model import ContextType
 from .paths import Home
+from .tui.format import human_size  # plain text, no Textual: the app's sizes are the CLI's
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_REQUEST = 0, 1, 2
 
@@ -74,16 +75,6 @@ def export_context(args) -> tuple[ContextType, int]:
 def print_json(obj: Any) -> None:
     json.dump(obj, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
-
-
-def human_size(n: int | None) -> str:
-    if n is None:
-        return ""
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return ""
 
 
 def describe_export(ce: dict[str, Any]) -> str:

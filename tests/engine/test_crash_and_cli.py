@@ -337,3 +337,28 @@ def test_cli_users_tokens_and_notifications_go_through_the_service(home, capsys)
         assert service.notifications(owner, unread_only=True) == []
     finally:
         service.close()
+
+
+def test_a_refused_select_reads_the_same_in_the_cli_and_the_picker(home, capsys):
+    """The CLI's error paragraph and the picker's problem lines are the same lines."""
+    from tui_exports.backends.local import LocalBackend
+    from tui_exports.model import ContextType
+
+    code, _, err = run_cli(capsys, "export", "1", "--type", "common_cartridge", "--select", "pages=999", "bogus=1")
+    assert code == 2
+    backend = LocalBackend.open(jobs="none")
+    try:
+        lines = backend.validate_select(ContextType.COURSE, 1, "common_cartridge", {"pages": [999], "bogus": [1]})
+    finally:
+        backend.close()
+    assert lines and err.splitlines()[1:] == [f"  {line}" for line in lines]
+
+
+def test_sizes_read_the_same_in_the_cli_and_the_app():
+    from tui_exports.cli_common import describe_export
+    from tui_exports.tui.format import human_size
+
+    ce = {"id": 1, "export_type": "zip", "workflow_state": "exported", "created_at": "now",
+          "attachment": {"path": "a.zip", "size": 1536}}  # fmt: skip
+    assert human_size(1536) == "1.5 KB" and "a.zip  (1.5 KB)" in describe_export(ce)
+    assert [human_size(n) for n in (None, 0, 1023, 1024**3 * 3)] == ["", "0 B", "1023 B", "3.0 GB"]

@@ -320,7 +320,7 @@ class CanvasBackend:
         try:
             parse_select(select, check_export_type(context_type, export_type))
         except ApiError as e:
-            return [f"{x['field']}: {x['message']}" if "field" in x else x["message"] for x in e.errors] or [e.describe()]
+            return e.error_lines() or [e.describe()]
         return []
 
     # ------------------------------------------------------------------ content exports

@@ -88,7 +88,7 @@ class LocalBackend:
         try:
             self.service.check_content_export(self.user_id, context_type, context_id, export_type, select)
         except ApiError as e:
-            return [f"{x['field']}: {x['message']}" if "field" in x else x["message"] for x in e.errors] or [e.describe()]
+            return e.error_lines() or [e.describe()]
         return []
 
     # -- content exports
