@@ -47,10 +47,10 @@ class LocalBackend:
     # -- people
     def current_user(self) -> UserSummary:
         u = self._call(self.service.user, self.user_id)
-        return UserSummary(u.id, u.name, self.service.content.user_key(u.id) or "")
+        return UserSummary(u.id, u.name, self.service.user_key(u.id))
 
     def users(self) -> list[UserSummary]:
-        return [UserSummary(u.id, u.name, self.service.content.user_key(u.id) or "") for u in self.service.content.users()]
+        return [UserSummary(u.id, u.name, key) for u, key in self.service.users()]
 
     def act_as(self, user_id: int) -> UserSummary:
         self._call(self.service.user, user_id)
@@ -119,7 +119,7 @@ class LocalBackend:
     # -- ePub
     def create_epub_export(self, course_id: int) -> dict[str, Any]:
         ep = self._call(self.service.create_epub_export, self.user_id, course_id)
-        course = self.service.content.course(course_id)
+        course, _ = self._call(self.service.course, self.user_id, course_id)
         return course_epub_export_json(course, self.service.epub_export_json(ep, self.user_id))
 
     def epub_exports(self) -> list[dict[str, Any]]:
@@ -127,7 +127,8 @@ class LocalBackend:
 
     def epub_export(self, course_id: int, epub_id: int) -> dict[str, Any]:
         ep = self._call(self.service.show_epub_export, self.user_id, course_id, epub_id)
-        return course_epub_export_json(self.service.content.course(course_id), self.service.epub_export_json(ep, self.user_id))
+        course, _ = self._call(self.service.course, self.user_id, course_id)
+        return course_epub_export_json(course, self.service.epub_export_json(ep, self.user_id))
 
     def fetch_file(self, attachment: dict[str, Any], dest_dir: Path | None = None,
                    progress: FetchProgress | None = None) -> Path:  # fmt: skip

@@ -443,7 +443,11 @@ class ExportService:
     # ------------------------------------------------------------------ what fronts ask besides the API
     def users(self) -> list[tuple[User, str]]:
         """Every user of the library with their key (``--as``), in id order."""
-        return [(u, self.content.user_key(u.id) or "") for u in self.content.users()]
+        return [(u, self.user_key(u.id)) for u in self.content.users()]
+
+    def user_key(self, user_id: int) -> str:
+        """The short name ``--as`` takes (``teacher``, ``student1``), or ""."""
+        return self.content.user_key(user_id) or ""
 
     def check_file_read(self, user_id: int, att: Attachment) -> None:
         """A finished export's file may be read by whoever may read its export."""
