@@ -480,7 +480,7 @@ class ExportService:
         """Add a synthetic course (``importers.synthetic.CourseSpec``), taught by the library owner."""
         from ..importers.synthetic import generate_course
 
-        teacher = self.content.user_key(self.owner_id()) or "teacher"
+        teacher = self.user_key(self.owner_id()) or "teacher"
         return generate_course(self.library, spec, teacher_key=teacher, progress=progress)
 
     def _send_notification(self, record: ContentExport | EpubExport, ok: bool) -> None:
