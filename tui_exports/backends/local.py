@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..canvas_json import course_epub_export_json, course_json
+from ..canvas_json import course_epub_export_json, course_json, group_json
 from ..engine import ApiError, ExportService, JobRunner
 from ..engine.permissions import can_create_epub
 from ..engine.worker import ensure_worker
@@ -74,7 +74,7 @@ class LocalBackend:
         return out
 
     def groups(self, course_id: int) -> list[dict[str, Any]]:
-        return [{"id": g.id, "name": g.name} for g in self._call(self.service.groups, self.user_id, course_id)]
+        return [group_json(g) for g in self._call(self.service.groups, self.user_id, course_id)]
 
     def content_list(self, course_id: int) -> dict[str, list[dict[str, Any]]]:
         return self._call(self.service.content_list, self.user_id, course_id)
