@@ -1,4 +1,5 @@
-"""The one serializer per API object (ContentExport, EpubExport, CourseEpubExport, Progress, File).
+"""The one serializer per API object (User, Course, Group, Folder, File, ContentExport,
+EpubExport, CourseEpubExport, Progress).
 
 The CLI's ``--json``, the HTTP server and the TUI all print these dicts.  Field names
 and states are Canvas's; our additions are additive: ``errors`` (per-item problems
@@ -11,7 +12,7 @@ import mimetypes
 from datetime import datetime, timezone
 from typing import Any
 
-from .model import Attachment, ContentExport, ContextType, Course, EpubExport, Progress
+from .model import Attachment, ContentExport, ContextType, Course, EpubExport, Group, Progress, Role, User
 
 #: The files of an EpubExport: the book, and the companion zip of what a book cannot hold.
 EPUB_FILES = ("epub_attachment", "zip_attachment")
@@ -31,6 +32,65 @@ MIME_CLASSES = {
     "application/epub+zip": "file",
     "application/pdf": "pdf",
 }
+
+
+#: Canvas's enrollment class name for each role (an enrollment's ``role``)
+ENROLLMENT_ROLE = {
+    Role.TEACHER: "TeacherEnrollment", Role.TA: "TaEnrollment", Role.DESIGNER: "DesignerEnrollment",
+    Role.STUDENT: "StudentEnrollment", Role.OBSERVER: "ObserverEnrollment",
+}  # fmt: skip
+
+
+def user_json(u: User) -> dict[str, Any]:
+    """Canvas's User as ``/users/self`` answers it."""
+    return {
+        "id": u.id, "name": u.name, "sortable_name": u.sortable_name or u.name, "short_name": u.short_name or u.name,
+        "login_id": u.login_id, "primary_email": u.email, "time_zone": u.time_zone,
+    }  # fmt: skip
+
+
+def course_json(course: Course, *, role: Role | None, current: bool, user_id: int) -> dict[str, Any]:
+    """Canvas's Course, with the viewer's enrollment (``role``: their strongest; ``current``:
+    active in a course that has not concluded). ``/api/v1/courses`` and ``courses --json``."""
+    enrollments = []
+    if role is not None:
+        enrollments.append(
+            {"type": role.value, "role": ENROLLMENT_ROLE[role], "user_id": user_id,
+             "enrollment_state": "active" if current else "completed"}  # fmt: skip
+        )
+    return {
+        "id": course.id, "name": course.name, "course_code": course.course_code, "uuid": course.uuid,
+        "workflow_state": course.workflow_state, "start_at": iso(course.start_at),
+        "end_at": iso(course.end_at), "time_zone": course.time_zone,
+        "default_view": course.default_view, "locale": course.locale, "license": course.license,
+        "term": {"name": course.term}, "concluded": course.concluded, "enrollments": enrollments,
+    }  # fmt: skip
+
+
+def group_json(g: Group) -> dict[str, Any]:
+    """Canvas's Group (of a course)."""
+    return {"id": g.id, "name": g.name, "context_type": "Course", "course_id": g.course_id,
+            "members_count": len(g.member_ids)}  # fmt: skip
+
+
+def folder_json(
+    folder: dict[str, Any], context_type: ContextType, context_id: int, *, files_count: int, folders_count: int
+) -> dict[str, Any]:
+    """Canvas's Folder, the fields a picker needs, from an entry of a ``folders`` listing
+    (``id``, ``title``, ``path``, ``parent_id``: what ``context_files`` lists)."""
+    return {
+        "id": folder["id"], "name": folder["title"], "full_name": folder["path"], "parent_folder_id": folder["parent_id"],
+        "context_type": context_type.value, "context_id": context_id, "files_count": files_count,
+        "folders_count": folders_count,
+    }  # fmt: skip
+
+
+def listed_file_json(f: dict[str, Any]) -> dict[str, Any]:
+    """Canvas's File as a context's file listing shows it, without download URLs, from an entry
+    of an ``attachments`` listing (``id``, ``title``, ``folder_id``, ``size``). A finished
+    export's file, with its URL, is :func:`attachment_json`."""
+    return {"id": f["id"], "display_name": f["title"], "filename": f["title"], "folder_id": f["folder_id"],
+            "size": f["size"]}  # fmt: skip
 
 
 def progress_url(base_url: str, progress_id: int) -> str:

@@ -21,6 +21,7 @@ from .cli_common import (
     EXIT_FAILED,
     EXIT_OK,
     ProgressBar,
+    check_config,
     describe_export,
     export_context,
     print_json,
@@ -168,7 +169,7 @@ def run_command(args, backend: Backend) -> int:
     if c == "courses":
         courses = backend.courses()
         if args.json:
-            print_json([_course_json(x) for x in courses])
+            print_json([x.canvas for x in courses])
         else:
             for x in courses:
                 mark = "  (concluded)" if x.concluded else ""
@@ -248,19 +249,6 @@ def run_command(args, backend: Backend) -> int:
     raise AssertionError(c)
 
 
-def _course_json(x) -> dict[str, Any]:
-    return {
-        "id": x.id,
-        "name": x.name,
-        "course_code": x.course_code,
-        "workflow_state": "completed" if x.concluded else "available",
-        "start_at": x.start_at,
-        "end_at": x.end_at,
-        "term": {"name": x.term} if x.term else None,
-        "enrollments": [{"type": x.role, "role": x.role}] if x.role else [],
-    }
-
-
 def _library_command(args, home: Home) -> int:
     from .engine import ExportService
 
@@ -269,17 +257,14 @@ def _library_command(args, home: Home) -> int:
     service = ExportService.open(home)
     try:
         if args.library_command == "add":
-            from .importers.course_folder import add_course_folder
-
-            report = add_course_folder(service.library, args.path)
+            report = service.add_course_folder(args.path)
             for w in report.warnings:
                 print(f"warning: {w}", file=sys.stderr)
             print(f"added course {report.course_id}: {report.name}")
             print(report.course_id)
         elif args.library_command == "users":
             owner = service.owner_id()
-            for u in service.content.users():
-                key = service.content.user_key(u.id) or ""
+            for u, key in service.users():
                 print(f"{u.id:>5}  {key:<12} {u.name}{'  (owner)' if u.id == owner else ''}")
         elif args.library_command == "path":
             print(home.data)
@@ -290,7 +275,7 @@ def _library_command(args, home: Home) -> int:
 
 def _generate(args, home: Home) -> int:
     """``library generate``: a synthetic course into the library (prints its id) or a folder (--out)."""
-    from .importers.synthetic import CourseSpec, generate_course, write_course_folder
+    from .importers.synthetic import CourseSpec, write_course_folder
 
     try:
         spec = CourseSpec(pages=args.pages, quizzes=args.quizzes, questions_per_quiz=args.questions_per_quiz,
@@ -312,8 +297,7 @@ def _generate(args, home: Home) -> int:
 
     service = ExportService.open(home)
     try:
-        owner = service.content.user_key(service.owner_id()) or "teacher"
-        report = generate_course(service.library, spec, teacher_key=owner, progress=say)
+        report = service.generate_course(spec, progress=say)
     finally:
         service.close()
     for w in report.warnings:
@@ -345,6 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.home:
         os.environ["TUI_EXPORTS_HOME"] = str(home.data)
     try:
+        check_config(home)
         if args.profile:
             from .cli_remote import refusal
 
@@ -391,8 +376,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except Exception as e:
+        from .config import ConfigError
         from .engine import ApiError
-        from .engine.settings import ConfigError
         from .importers.course_folder import CourseFolderError
 
         if isinstance(e, ApiError):
@@ -411,18 +396,17 @@ def _notifications(backend) -> int:
     service = backend.service
     for n in service.notifications(backend.user_id):
         print(f"{n.created_at:%Y-%m-%d %H:%M}  {n.subject}\n    {n.body}")
-    service.store.mark_notifications_read(backend.user_id)
+    service.mark_notifications_read(backend.user_id)
     return EXIT_OK
 
 
 def _token_command(args, home: Home) -> int:
     from .engine import ExportService
-    from .server.tokens import create_token
 
     service = ExportService.open(home)
     try:
         user = service.find_user(args.user) if args.user else service.user(service.owner_id())
-        token = create_token(service, user.id, purpose=args.purpose)
+        token = service.create_token(user.id, purpose=args.purpose)
         print(f"token for {user.name} (user {user.id}); it is shown only once:", file=sys.stderr)
         print(token)
     finally:

@@ -1,5 +1,5 @@
-"""What the local and the Canvas CLI share: exit codes, reading ``--select`` and the
-context arguments, and writing JSON, sizes, exports and progress bars."""
+"""What the local and the Canvas CLI share: exit codes, checking the config file, reading
+``--select`` and the context arguments, and writing JSON, sizes, exports and progress bars."""
 
 from __future__ import annotations
 
@@ -9,9 +9,28 @@ from collections.abc import Sequence
 from typing import Any
 
 from .backends.base import BackendError
+from .backends.profiles import profiles_of
+from .config import Config
 from .model import ContextType
+from .paths import Home
+from .tui.format import human_size  # plain text, no Textual: the app's sizes are the CLI's
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_REQUEST = 0, 1, 2
+
+
+# ------------------------------------------------------------------ config
+
+
+def check_config(home: Home) -> None:
+    """The whole config file, once, before any command: a bad ``[keys]``, ``theme``, ``[engine]``
+    or ``[profiles.NAME]`` value is a ConfigError (one line naming the file and the key)."""
+    from .engine.settings import Settings
+
+    config = Config.load(home.config_file)
+    config.keys()
+    config.theme()
+    Settings.from_config(config)
+    profiles_of(config)
 
 
 # ------------------------------------------------------------------ arguments
@@ -56,16 +75,6 @@ def export_context(args) -> tuple[ContextType, int]:
 def print_json(obj: Any) -> None:
     json.dump(obj, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
-
-
-def human_size(n: int | None) -> str:
-    if n is None:
-        return ""
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return ""
 
 
 def describe_export(ce: dict[str, Any]) -> str:

@@ -467,7 +467,9 @@ OUTLINED_NAMES = {Page: "page", Assignment: "assignment", DiscussionTopic: "disc
 
 @dataclass
 class CourseSnapshot:
-    """Everything an exporter may read about one course, as one user sees it.
+    """Everything an exporter may read about one course, as one user sees it: what an exporter
+    reads (an importer writes a ``store.CourseBundle``, the whole course for nobody in
+    particular; the content lists share their names with it).
 
     Lists hold only what the viewer may see (for a student: published, not
     locked, not hidden).  ``selection`` says which of those go into the export.

@@ -9,7 +9,7 @@ from keyring.backend import KeyringBackend
 from tui_exports.backends.canvas import CanvasBackend
 from tui_exports.engine import ExportService, JobRunner
 from tui_exports.paths import Home
-from tui_exports.server import create_token, running_server
+from tui_exports.server import running_server
 from tui_exports.store import Library
 
 
@@ -18,7 +18,7 @@ def server(tmp_path):
     """(base_url, service, tokens by user key) of a seeded library served on 127.0.0.1."""
     service = ExportService.open(Home.from_env(tmp_path / "server-home"))
     runner = JobRunner(service, poll_seconds=0.05).start()
-    tokens = {key: create_token(service, uid) for key, uid in {"teacher": 1, "student1": 3}.items()}
+    tokens = {key: service.create_token(uid) for key, uid in {"teacher": 1, "student1": 3}.items()}
     with running_server(service, runner) as base_url:
         yield base_url, service, tokens
     runner.stop(wait=True)

@@ -108,6 +108,18 @@ def test_read_commands_on_the_instance(canvas, capsys):
     assert {c["id"] for c in json.loads(out)["courses"]} == {1, 2, 3}
 
 
+def test_courses_json_on_the_instance_is_the_instance_course(canvas, capsys):
+    """With --profile, ``courses --json`` prints the Course objects the instance served, as served."""
+    from tui_exports import canvas_json
+
+    _, service, _ = canvas
+    code, out, _ = run_cli(capsys, "--profile", "school", "courses", "--json")
+    teacher = service.find_user("teacher").id
+    served = [canvas_json.course_json(c, role=st.role, current=st.current, user_id=teacher)
+              for c, st in service.courses(teacher)]  # fmt: skip
+    assert code == 0 and json.loads(out) == served
+
+
 def test_export_wait_follows_progress_and_downloads(canvas, capsys, home):
     base_url, service, _ = canvas
     code, out, err = run_cli(capsys, "--profile", "school", "export", "1", "--type", "zip", "--select", "files=2,3",

@@ -290,3 +290,75 @@ def test_a_bad_config_file_is_a_message_not_a_traceback(home, capsys, line, mess
     else:
         assert code == 2 and err.startswith("error: ") and message in err and "config.toml" in err
         assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("text,problem", [
+    ('[keys]\nnew_export = 3\n', '[keys] new_export must be keys in quotes (e.g. "ctrl+n"), not 3'),
+    ("keys = 'N'\n", "keys must be a table ([keys]), not 'N'"),
+    ("theme = 1\n", "theme must be a theme name in quotes"),
+    ('[engine]\nworkers = "2"\n', "[engine] workers must be a whole number, not '2'"),
+    ('[profiles.school]\nbase_url = "https://s.example"\nkeyring = "yes"\n',
+     "[profiles.school] keyring must be true or false, not 'yes'"),
+    ('[profiles.school]\ntoken_env = "SCHOOL"\n', "[profiles.school] needs base_url"),
+])
+def test_one_error_policy_for_every_table_of_the_config_file(home, capsys, text, problem):
+    """The app's [keys] and theme, the engine's [engine], a [profiles.NAME]: one line naming the
+    file and the key, exit 2, whatever the command; the app shows the same line."""
+    config = Home.from_env(home).config_file
+    config.write_text(text, encoding="utf-8")
+    for argv in (["courses"], ["library", "path"], ["profile", "list"], ["--profile", "school", "courses"]):
+        code, out, err = run_cli(capsys, *argv)
+        assert code == 2 and out == "" and err.startswith(f"error: {config}: {problem}"), (argv, err)
+        assert len(err.splitlines()) == 1
+    pytest.importorskip("textual")
+    from tui_exports.tui.app import load_config
+
+    _, _, shown = load_config(config)  # what the app shows (it reads only its own keys and theme)
+    own = problem.startswith(("[keys]", "keys", "theme"))
+    assert shown == (err.removeprefix("error: ").rstrip("\n") if own else None)
+
+
+def test_cli_users_tokens_and_notifications_go_through_the_service(home, capsys):
+    code, out, _ = run_cli(capsys, "library", "users")
+    assert code == 0 and "teacher" in out and "student1" in out and "(owner)" in out
+    code, out, err = run_cli(capsys, "token", "create", "--user", "student1", "--purpose", "script")
+    token = out.strip().splitlines()[-1]
+    assert code == 0 and "shown only once" in err
+    code, out, _ = run_cli(capsys, "export", "1", "--type", "common_cartridge", "--wait", "--json")
+    assert code == 0 and json.loads(out)["workflow_state"] == "exported"
+    service = ExportService.open(Home.from_env(home))
+    try:
+        assert service.verify_token(token) == service.find_user("student1").id
+        assert service.verify_token("not-a-token") is None
+        owner = service.owner_id()
+        assert service.notifications(owner, unread_only=True)
+        code, out, _ = run_cli(capsys, "notifications")
+        assert code == 0 and "Course Export Finished" in out
+        assert service.notifications(owner, unread_only=True) == []
+    finally:
+        service.close()
+
+
+def test_a_refused_select_reads_the_same_in_the_cli_and_the_picker(home, capsys):
+    """The CLI's error paragraph and the picker's problem lines are the same lines."""
+    from tui_exports.backends.local import LocalBackend
+    from tui_exports.model import ContextType
+
+    code, _, err = run_cli(capsys, "export", "1", "--type", "common_cartridge", "--select", "pages=999", "bogus=1")
+    assert code == 2
+    backend = LocalBackend.open(jobs="none")
+    try:
+        lines = backend.validate_select(ContextType.COURSE, 1, "common_cartridge", {"pages": [999], "bogus": [1]})
+    finally:
+        backend.close()
+    assert lines and err.splitlines()[1:] == [f"  {line}" for line in lines]
+
+
+def test_sizes_read_the_same_in_the_cli_and_the_app():
+    from tui_exports.cli_common import describe_export
+    from tui_exports.tui.format import human_size
+
+    ce = {"id": 1, "export_type": "zip", "workflow_state": "exported", "created_at": "now",
+          "attachment": {"path": "a.zip", "size": 1536}}  # fmt: skip
+    assert human_size(1536) == "1.5 KB" and "a.zip  (1.5 KB)" in describe_export(ce)
+    assert [human_size(n) for n in (None, 0, 1023, 1024**3 * 3)] == ["", "0 B", "1023 B", "3.0 GB"]

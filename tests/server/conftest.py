@@ -11,14 +11,14 @@ with warnings.catch_warnings():  # starlette prefers httpx2; httpx is what we ha
     from starlette.testclient import TestClient
 
 from tui_exports.engine import JobRunner
-from tui_exports.server import create_app, create_token
+from tui_exports.server import create_app
 
 USERS = {"teacher": 1, "ta": 2, "student1": 3, "student2": 4}
 
 
 @pytest.fixture
 def tokens(service) -> dict[str, str]:
-    return {key: create_token(service, uid, purpose="tests") for key, uid in USERS.items()}
+    return {key: service.create_token(uid, purpose="tests") for key, uid in USERS.items()}
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -80,6 +81,18 @@ def test_courses_enrollment_type_and_shape(client, auth):
     assert {"id", "name", "course_code", "enrollments"} <= set(course)
     assert course["enrollments"][0]["type"] == "student"
     assert client.get("/api/v1/courses?enrollment_type=teacher", headers=auth("student1")).json() == []
+
+
+@pytest.mark.parametrize("user", ["teacher", "student1"])
+def test_cli_courses_json_is_the_api_course(client, auth, capsys, user):
+    """``courses --json`` prints the Course objects ``/api/v1/courses`` serves, field for field."""
+    from tui_exports.cli import main
+
+    served = client.get("/api/v1/courses?per_page=100", headers=auth(user)).json()
+    assert main(["--as", user, "courses", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == served and {c["id"] for c in printed} and all(c["enrollments"] for c in printed)
+    assert client.get("/api/v1/courses/1", headers=auth(user)).json() == next(c for c in printed if c["id"] == 1)
 
 
 def test_course_show_and_404(client, auth):

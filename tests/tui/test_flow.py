@@ -316,3 +316,14 @@ async def reload(pilot, app: ExportsApp, freezes: list) -> None:
     before = len(freezes)
     app.load_courses()
     await wait_for(pilot, lambda: len(freezes) > before, what="the reloaded list frozen")
+
+
+async def test_a_bad_keys_table_is_shown_as_one_line_and_the_app_still_opens(home: Path, backend) -> None:
+    (home / "config.toml").write_text('[keys]\nnew_export = 3\n', encoding="utf-8")
+    app = make_app(backend, home)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, app)
+        line = f'{home / "config.toml"}: [keys] new_export must be keys in quotes (e.g. "ctrl+n"), not 3'
+        await wait_for(pilot, lambda: any(n.message == line for n in app._notifications), what="the config line")
+        await pilot.press("n")  # the default keys stay
+        await wait_for(pilot, lambda: isinstance(app.screen, NewExportScreen), what="dialog")

@@ -14,7 +14,7 @@ from textual.widgets import OptionList
 from tui_exports.backends.local import LocalBackend
 from tui_exports.engine import ExportService, JobRunner
 from tui_exports.paths import Home
-from tui_exports.server import create_token, running_server
+from tui_exports.server import running_server
 from tui_exports.tui.app import ExportsApp
 from tui_exports.tui.screens import NewExportScreen
 
@@ -29,7 +29,7 @@ def school(tmp_path, home: Path, monkeypatch):
     """A served library, and a ``school`` profile for it in the app's config (token in the environment)."""
     service = ExportService.open(Home.from_env(tmp_path / "school-home"))
     runner = JobRunner(service, poll_seconds=0.05).start()
-    monkeypatch.setenv(TOKEN_VAR, create_token(service, 3))  # student1
+    monkeypatch.setenv(TOKEN_VAR, service.create_token(3))  # student1
     with running_server(service, runner) as base_url:
         config = home / "config.toml"
         monkeypatch.setenv(TOKEN_VAR + "_OLD", "a-token-that-was-revoked")

@@ -7,7 +7,7 @@ the courses come from the local library or from a Canvas instance.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol, runtime_checkable
 from urllib.parse import urlsplit
@@ -36,6 +36,8 @@ class CourseSummary:
     concluded: bool = False
     can_export_all_types: bool = False  # read_as_admin: CC and QTI as well as zip
     can_create_epub: bool = False
+    #: the Canvas Course object this summary was read from (``courses --json`` prints it)
+    canvas: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -266,7 +266,7 @@ class CanvasBackend:
                     id=int(c["id"]), name=c["name"], course_code=c.get("course_code", ""),
                     term=(c.get("term") or {}).get("name", "") or "", start_at=c.get("start_at"), end_at=c.get("end_at"),
                     role=role, concluded=concluded, can_export_all_types=role in ADMIN_ROLES,
-                    can_create_epub=role in ADMIN_ROLES or (role == "student" and not concluded),
+                    can_create_epub=role in ADMIN_ROLES or (role == "student" and not concluded), canvas=c,
                 )  # fmt: skip
             )
         return out
@@ -320,7 +320,7 @@ class CanvasBackend:
         try:
             parse_select(select, check_export_type(context_type, export_type))
         except ApiError as e:
-            return [f"{x['field']}: {x['message']}" if "field" in x else x["message"] for x in e.errors] or [e.describe()]
+            return e.error_lines() or [e.describe()]
         return []
 
     # ------------------------------------------------------------------ content exports

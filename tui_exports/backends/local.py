@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..canvas_json import course_epub_export_json
+from ..canvas_json import course_epub_export_json, course_json, group_json
 from ..engine import ApiError, ExportService, JobRunner
 from ..engine.permissions import can_create_epub
 from ..engine.worker import ensure_worker
@@ -47,10 +47,10 @@ class LocalBackend:
     # -- people
     def current_user(self) -> UserSummary:
         u = self._call(self.service.user, self.user_id)
-        return UserSummary(u.id, u.name, self.service.content.user_key(u.id) or "")
+        return UserSummary(u.id, u.name, self.service.user_key(u.id))
 
     def users(self) -> list[UserSummary]:
-        return [UserSummary(u.id, u.name, self.service.content.user_key(u.id) or "") for u in self.service.content.users()]
+        return [UserSummary(u.id, u.name, key) for u, key in self.service.users()]
 
     def act_as(self, user_id: int) -> UserSummary:
         self._call(self.service.user, user_id)
@@ -68,12 +68,13 @@ class LocalBackend:
                     end_at=c.end_at.isoformat() if c.end_at else None,
                     role=st.role.value if st.role else None, concluded=c.concluded,
                     can_export_all_types=st.is_admin, can_create_epub=can_create_epub(st),
+                    canvas=course_json(c, role=st.role, current=st.current, user_id=self.user_id),
                 )  # fmt: skip
             )
         return out
 
     def groups(self, course_id: int) -> list[dict[str, Any]]:
-        return [{"id": g.id, "name": g.name} for g in self._call(self.service.groups, self.user_id, course_id)]
+        return [group_json(g) for g in self._call(self.service.groups, self.user_id, course_id)]
 
     def content_list(self, course_id: int) -> dict[str, list[dict[str, Any]]]:
         return self._call(self.service.content_list, self.user_id, course_id)
@@ -87,7 +88,7 @@ class LocalBackend:
         try:
             self.service.check_content_export(self.user_id, context_type, context_id, export_type, select)
         except ApiError as e:
-            return [f"{x['field']}: {x['message']}" if "field" in x else x["message"] for x in e.errors] or [e.describe()]
+            return e.error_lines() or [e.describe()]
         return []
 
     # -- content exports
@@ -118,7 +119,7 @@ class LocalBackend:
     # -- ePub
     def create_epub_export(self, course_id: int) -> dict[str, Any]:
         ep = self._call(self.service.create_epub_export, self.user_id, course_id)
-        course = self.service.content.course(course_id)
+        course, _ = self._call(self.service.course, self.user_id, course_id)
         return course_epub_export_json(course, self.service.epub_export_json(ep, self.user_id))
 
     def epub_exports(self) -> list[dict[str, Any]]:
@@ -126,7 +127,8 @@ class LocalBackend:
 
     def epub_export(self, course_id: int, epub_id: int) -> dict[str, Any]:
         ep = self._call(self.service.show_epub_export, self.user_id, course_id, epub_id)
-        return course_epub_export_json(self.service.content.course(course_id), self.service.epub_export_json(ep, self.user_id))
+        course, _ = self._call(self.service.course, self.user_id, course_id)
+        return course_epub_export_json(course, self.service.epub_export_json(ep, self.user_id))
 
     def fetch_file(self, attachment: dict[str, Any], dest_dir: Path | None = None,
                    progress: FetchProgress | None = None) -> Path:  # fmt: skip

@@ -6,22 +6,19 @@
     # or: keyring = true                # from the OS keyring (service "tui-exports", user = NAME)
 
 The token itself is never written to the config file, printed, logged or stored in SQLite.
-When this module writes the config file it does so with mode 0600.
+The file is read and written (mode 0600) by ``tui_exports.config``; a bad table is a
+``ProfileError``: a config error (one line naming the file and key) that is also a BackendError.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import stat
-import tomllib
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import tomli_w
-
+from ..config import Config, ConfigError, ConfigPermissionWarning, check_permissions
 from ..paths import Home
 from .base import BackendError, canvas_base_url
 
@@ -30,8 +27,14 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-class ConfigPermissionWarning(UserWarning):
-    """The config file can be read by other users of this machine."""
+__all__ = [
+    "ConfigPermissionWarning", "Profile", "ProfileError", "check_permissions", "load_profiles", "open_profile",
+    "profile_names", "profiles_of", "save_profile",
+]  # fmt: skip
+
+
+class ProfileError(BackendError, ConfigError):
+    """The config file, or a ``[profiles.NAME]`` table in it, cannot be used."""
 
 
 @dataclass(frozen=True)
@@ -83,44 +86,38 @@ class Profile:
         raise BackendError(f"profile '{self.name}': set token_env = \"VAR\" or keyring = true")
 
 
-def check_permissions(path: Path) -> None:
-    """Warn when the config file is group- or world-readable (it names where tokens live)."""
+def _config(home: Home) -> Config:
     try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        return
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        warnings.warn(
-            f"{path} is readable by other users (mode {stat.S_IMODE(mode):o}); run: chmod 600 {path}",
-            ConfigPermissionWarning,
-            stacklevel=2,
-        )
-
-
-def _read_config(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    with open(path, "rb") as f:
-        try:
-            return tomllib.load(f)
-        except tomllib.TOMLDecodeError as e:
-            raise BackendError(f"{path} is not valid TOML: {e}") from None
+        return Config.load(home.config_file)
+    except ConfigError as e:
+        raise ProfileError(str(e)) from None
 
 
 def load_profiles(home: Home) -> dict[str, Profile]:
-    config = _read_config(home.config_file)
+    return profiles_of(_config(home))
+
+
+def profiles_of(config: Config) -> dict[str, Profile]:
+    """The ``[profiles.NAME]`` tables, checked (a ProfileError names the file and the key)."""
+    try:
+        tables = config.table("profiles")
+    except ConfigError as e:
+        raise ProfileError(str(e)) from None
     out = {}
-    for name, table in (config.get("profiles") or {}).items():
+    for name, table in tables.items():
+        where = f"[profiles.{name}]"
         if not isinstance(table, dict) or not table.get("base_url"):
-            raise BackendError(f"{home.config_file}: [profiles.{name}] needs base_url")
+            raise config.error(f"{where} needs base_url", ProfileError)
         unknown = set(table) - {"base_url", "token_env", "keyring"}
         if "token" in table:
-            raise BackendError(
-                f"{home.config_file}: [profiles.{name}] holds a token; remove it and use token_env or keyring = true"
-            )
+            raise config.error(f"{where} holds a token; remove it and use token_env or keyring = true", ProfileError)
         if unknown:
-            raise BackendError(f"{home.config_file}: [profiles.{name}] has unknown keys {sorted(unknown)}")
-        out[name] = Profile(name, str(table["base_url"]), table.get("token_env"), bool(table.get("keyring", False)))
+            raise config.error(f"{where} has unknown keys {sorted(unknown)}", ProfileError)
+        for key, kind, what in (("base_url", str, "an address in quotes"), ("token_env", str, "a variable name in quotes"),
+                                ("keyring", bool, "true or false")):  # fmt: skip
+            if key in table and not isinstance(table[key], kind):
+                raise config.error(f"{where} {key} must be {what}, not {table[key]!r}", ProfileError)
+        out[name] = Profile(name, table["base_url"], table.get("token_env"), table.get("keyring", False))
     return out
 
 
@@ -136,7 +133,7 @@ def save_profile(home: Home, profile: Profile, token: str | None = None) -> Path
     With ``keyring = true`` and a ``token``, the token goes to the OS keyring, never to the file."""
     path = home.config_file
     check_permissions(path)
-    config = _read_config(path)
+    config = _config(home)
     table: dict[str, Any] = {"base_url": profile.base_url}
     if profile.token_env:
         table["token_env"] = profile.token_env
@@ -150,15 +147,10 @@ def save_profile(home: Home, profile: Profile, token: str | None = None) -> Path
                 keyring.set_password(KEYRING_SERVICE, profile.name, token)
             except KeyringError as e:
                 raise BackendError(f"the OS keyring is not available ({e.__class__.__name__}); use token_env instead") from None
-    config.setdefault("profiles", {})[profile.name] = table
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        tomli_w.dump(config, f)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-    return path
+    try:
+        return config.with_entry("profiles", profile.name, table)
+    except ConfigError as e:
+        raise ProfileError(str(e)) from None
 
 
 def open_profile(name: str, home: Home | None = None, **kwargs: Any):

@@ -24,11 +24,13 @@ class ApiError(Exception):
         body.update(self.extra)
         return body
 
+    def error_lines(self) -> list[str]:
+        """Each offending field as one line: ``field: message`` (or the message alone)."""
+        return [f"{e['field']}: {e['message']}" if "field" in e else e["message"] for e in self.errors]
+
     def describe(self) -> str:
         """One readable paragraph: the message, then each offending field."""
-        lines = [self.message]
-        lines += [f"  {e['field']}: {e['message']}" if "field" in e else f"  {e['message']}" for e in self.errors]
-        return "\n".join(lines)
+        return "\n".join([self.message, *(f"  {line}" for line in self.error_lines())])
 
 
 class BadRequest(ApiError):

@@ -43,7 +43,7 @@ from ..model import (
 from ..paths import Home, bundled_data_dir
 from ..store import Library, utcnow
 from . import permissions as perms
-from . import states
+from . import states, tokens
 from .errors import BadRequest, IllegalTransition, NotFound, Unauthorized, Unprocessable
 from .permissions import Standing
 from .select import SelectRequest, catalogue, check_ids, parse_select, resolve
@@ -436,6 +436,52 @@ class ExportService:
     # ------------------------------------------------------------------ notifications
     def notifications(self, user_id: int, *, unread_only: bool = False) -> list[Notification]:
         return self.store.notifications(user_id, unread_only=unread_only)
+
+    def mark_notifications_read(self, user_id: int) -> None:
+        self.store.mark_notifications_read(user_id)
+
+    # ------------------------------------------------------------------ what fronts ask besides the API
+    def users(self) -> list[tuple[User, str]]:
+        """Every user of the library with their key (``--as``), in id order."""
+        return [(u, self.user_key(u.id)) for u in self.content.users()]
+
+    def user_key(self, user_id: int) -> str:
+        """The short name ``--as`` takes (``teacher``, ``student1``), or ""."""
+        return self.content.user_key(user_id) or ""
+
+    def check_file_read(self, user_id: int, att: Attachment) -> None:
+        """A finished export's file may be read by whoever may read its export."""
+        if att.context_type == "ContentExport":
+            ce = self.store.content_export(att.context_id)
+            if ce is None:
+                raise NotFound(f"no file {att.id}")
+            self.show_content_export(user_id, ce.context_type, ce.context_id, ce.id)
+        else:
+            ep = self.store.epub_export(att.context_id)
+            if ep is None:
+                raise NotFound(f"no file {att.id}")
+            self.show_epub_export(user_id, ep.course_id, ep.id)
+
+    def create_token(self, user_id: int, purpose: str = "") -> str:
+        """A new API token for ``user_id``, returned once (the library keeps its hash)."""
+        return tokens.create_token(self.library, user_id, purpose)
+
+    def verify_token(self, token: str | None) -> int | None:
+        """The user a token belongs to, or None."""
+        return tokens.verify_token(self.library, token)
+
+    def add_course_folder(self, folder: Path) -> Any:
+        """Load a course folder (the ``data/`` format) into the library; returns its load report."""
+        from ..importers.course_folder import add_course_folder
+
+        return add_course_folder(self.library, folder)
+
+    def generate_course(self, spec: Any, progress: Callable[[str], None] | None = None) -> Any:
+        """Add a synthetic course (``importers.synthetic.CourseSpec``), taught by the library owner."""
+        from ..importers.synthetic import generate_course
+
+        teacher = self.user_key(self.owner_id()) or "teacher"
+        return generate_course(self.library, spec, teacher_key=teacher, progress=progress)
 
     def _send_notification(self, record: ContentExport | EpubExport, ok: bool) -> None:
         """Spec §1.4: course, not zip, not skipped, not part of an ePub (which notifies itself)."""

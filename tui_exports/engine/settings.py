@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from ..config import Config, ConfigError
 
-class ConfigError(ValueError):
-    """The config file cannot be used; the message names the file and what to change."""
+__all__ = ["ConfigError", "Settings"]
 
 
 @dataclass(frozen=True)
@@ -25,23 +24,22 @@ class Settings:
 
     @classmethod
     def load(cls, config_file: Path | None) -> Settings:
-        if not config_file or not config_file.is_file():
-            return cls()
-        try:
-            with open(config_file, "rb") as f:
-                table = tomllib.load(f).get("engine", {})
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"{config_file} is not valid TOML: {e}") from None
+        return cls.from_config(Config.load(config_file))
+
+    @classmethod
+    def from_config(cls, config: Config) -> Settings:
+        """The ``[engine]`` table, checked: an unknown name or a value of the wrong kind is a ConfigError."""
+        table = config.table("engine")
         known = {f.name: type(f.default) for f in fields(cls)}
         unknown = sorted(set(table) - set(known))
         if unknown:
-            raise ConfigError(f"{config_file}: unknown [engine] settings {unknown}; known: {sorted(known)}")
+            raise config.error(f"unknown [engine] settings {unknown}; known: {sorted(known)}")
         for name, value in table.items():
             wanted = known[name]
             ok = isinstance(value, wanted) and not isinstance(value, bool) or (
                 wanted is float and isinstance(value, int) and not isinstance(value, bool))
             if not ok:
-                raise ConfigError(f"{config_file}: [engine] {name} must be {_KINDS[wanted]}, not {value!r}")
+                raise config.error(f"[engine] {name} must be {_KINDS[wanted]}, not {value!r}")
         return cls(**table)
 
 

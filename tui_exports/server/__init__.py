@@ -13,7 +13,6 @@ import uvicorn
 from ..engine import ExportService, JobRunner
 from ..paths import Home
 from .app import create_app
-from .tokens import create_token, verify_token
 
 
 def serve(home: Home, host: str = "127.0.0.1", port: int = 8080) -> None:
@@ -54,4 +53,4 @@ def running_server(service: ExportService, runner: JobRunner | None = None, host
         sock.close()
 
 
-__all__ = ["create_app", "create_token", "running_server", "serve", "verify_token"]
+__all__ = ["create_app", "running_server", "serve"]

@@ -26,18 +26,13 @@ from .. import canvas_json
 from ..engine import ApiError, ExportService, JobRunner, NotFound, Page
 from ..engine.service import page_params
 from ..engine.select import ASSET_PREFIX, truthy
-from ..model import ContextType, Course, Role
+from ..model import ContextType, Course
 from .params import ParamError, nest
-from .tokens import verify_token
 
 INVALID_TOKEN = {"errors": [{"message": "Invalid access token."}]}
 NOT_FOUND = {"errors": [{"message": "The specified resource does not exist."}]}
 UNAUTHORIZED = {"status": "unauthorized", "errors": [{"message": "user not authorized to perform that action"}]}
 CONTEXTS = {"courses": ContextType.COURSE, "groups": ContextType.GROUP, "users": ContextType.USER}
-ENROLLMENT_ROLE = {
-    Role.TEACHER: "TeacherEnrollment", Role.TA: "TaEnrollment", Role.DESIGNER: "DesignerEnrollment",
-    Role.STUDENT: "StudentEnrollment", Role.OBSERVER: "ObserverEnrollment",
-}  # fmt: skip
 #: the top of ``content_list``: (type, title); item types come from the engine
 CONTENT_TYPES = [
     ("course_settings", "Course Settings"), ("syllabus_body", "Syllabus Body"), ("context_modules", "Modules"),
@@ -133,7 +128,7 @@ class Api:
             except ParamError as e:
                 return bad_request(str(e))
             token = bearer_token(request, params)
-            user_id = await run_in_threadpool(verify_token, service, token)
+            user_id = await run_in_threadpool(service.verify_token, token)
             if user_id is None:
                 return invalid_token()
             call = Call(request, user_id, params, request_base_url(request))
@@ -179,27 +174,10 @@ class Api:
 
     # ------------------------------------------------------------------ users and courses
     def user_self(self, call: Call) -> Response:
-        u = self.service.user(call.user_id)
-        return json_response(
-            {"id": u.id, "name": u.name, "sortable_name": u.sortable_name or u.name,
-             "short_name": u.short_name or u.name, "login_id": u.login_id, "primary_email": u.email,
-             "time_zone": u.time_zone}  # fmt: skip
-        )
+        return json_response(canvas_json.user_json(self.service.user(call.user_id)))
 
     def course_json(self, course: Course, standing: Any, user_id: int) -> dict[str, Any]:
-        enrollments = []
-        if standing.role is not None:
-            enrollments.append(
-                {"type": standing.role.value, "role": ENROLLMENT_ROLE[standing.role], "user_id": user_id,
-                 "enrollment_state": "active" if standing.current else "completed"}  # fmt: skip
-            )
-        return {
-            "id": course.id, "name": course.name, "course_code": course.course_code, "uuid": course.uuid,
-            "workflow_state": course.workflow_state, "start_at": canvas_json.iso(course.start_at),
-            "end_at": canvas_json.iso(course.end_at), "time_zone": course.time_zone,
-            "default_view": course.default_view, "locale": course.locale, "license": course.license,
-            "term": {"name": course.term}, "concluded": course.concluded, "enrollments": enrollments,
-        }  # fmt: skip
+        return canvas_json.course_json(course, role=standing.role, current=standing.current, user_id=user_id)
 
     def courses(self, call: Call) -> Response:
         wanted = call.params.get("enrollment_type")
@@ -216,12 +194,7 @@ class Api:
 
     def groups(self, call: Call) -> Response:
         """A course's groups you may export (all of them for its teachers, else your own), as Canvas's Group."""
-        course_id = call.path_int("course_id")
-        rows = [
-            {"id": g.id, "name": g.name, "context_type": "Course", "course_id": course_id,
-             "members_count": len(g.member_ids)}
-            for g in self.service.groups(call.user_id, course_id)
-        ]  # fmt: skip
+        rows = [canvas_json.group_json(g) for g in self.service.groups(call.user_id, call.path_int("course_id"))]
         return self._page_of(call, rows)
 
     def folders(self, call: Call) -> Response:
@@ -232,9 +205,8 @@ class Api:
         for f in listing["attachments"]:
             counts[f["folder_id"]] = counts.get(f["folder_id"], 0) + 1
         rows = [
-            {"id": f["id"], "name": f["title"], "full_name": f["path"], "parent_folder_id": f["parent_id"],
-             "context_type": kind.value, "context_id": cid, "files_count": counts.get(f["id"], 0),
-             "folders_count": sum(1 for g in listing["folders"] if g["parent_id"] == f["id"])}
+            canvas_json.folder_json(f, kind, cid, files_count=counts.get(f["id"], 0),
+                                    folders_count=sum(1 for g in listing["folders"] if g["parent_id"] == f["id"]))
             for f in listing["folders"]
         ]  # fmt: skip
         return self._page_of(call, rows)
@@ -242,12 +214,8 @@ class Api:
     def files(self, call: Call) -> Response:
         """``GET /:context/:id/files``: the files you may export (Canvas's File, without download URLs)."""
         kind, cid = self.context(call)
-        rows = [
-            {"id": f["id"], "display_name": f["title"], "filename": f["title"], "folder_id": f["folder_id"],
-             "size": f["size"]}
-            for f in self.service.context_files(call.user_id, kind, cid)["attachments"]
-        ]  # fmt: skip
-        return self._page_of(call, rows)
+        listing = self.service.context_files(call.user_id, kind, cid)
+        return self._page_of(call, [canvas_json.listed_file_json(f) for f in listing["attachments"]])
 
     def _page_of(self, call: Call, rows: list[dict[str, Any]]) -> JSONResponse:
         pg, pp = page_params(*self.page_args(call))
@@ -322,7 +290,7 @@ class Api:
             )
         except ApiError as e:
             if e.status == 422:  # the running one, with URLs for this server
-                running = self.service.store.epub_export(e.body["epub_export"]["id"])
+                running = self.service.show_epub_export(call.user_id, course_id, e.body["epub_export"]["id"])
                 return json_response(self.course_epub(call, running), 422)
             raise
         return json_response(self.course_epub(call, ep), 201)
@@ -355,29 +323,16 @@ class Api:
         verifier = params.get("verifier")
         if att is not None and isinstance(verifier, str) and secrets.compare_digest(verifier, att.uuid):
             return _file_response(att)
-        user_id = await run_in_threadpool(verify_token, service, bearer_token(request, params))
+        user_id = await run_in_threadpool(service.verify_token, bearer_token(request, params))
         if user_id is None:
             return invalid_token() if not verifier else json_response(UNAUTHORIZED, 401)
         if att is None:
             return json_response(NOT_FOUND, 404)
         try:
-            await run_in_threadpool(self._check_file_read, user_id, att)
+            await run_in_threadpool(service.check_file_read, user_id, att)
         except ApiError as e:
             return json_response(e.body, e.status)
         return _file_response(att)
-
-    def _check_file_read(self, user_id: int, att: Any) -> None:
-        svc = self.service
-        if att.context_type == "ContentExport":
-            ce = svc.store.content_export(att.context_id)
-            if ce is None:
-                raise NotFound(f"no file {att.id}")
-            svc.show_content_export(user_id, ce.context_type, ce.context_id, ce.id)
-        else:
-            ep = svc.store.epub_export(att.context_id)
-            if ep is None:
-                raise NotFound(f"no file {att.id}")
-            svc.show_epub_export(user_id, ep.course_id, ep.id)
 
 
 def _file_response(att: Any) -> Response:

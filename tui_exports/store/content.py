@@ -42,7 +42,16 @@ class ContextFiles:
 
 @dataclass
 class CourseBundle:
-    """Everything of one course, with final ids, ready to insert in one transaction."""
+    """Everything of one course, with final ids, ready to insert in one transaction: what an
+    importer writes.
+
+    Not a :class:`~tui_exports.model.CourseSnapshot` (what an exporter reads), on purpose: a
+    bundle holds the whole course for nobody in particular, with its enrollments, groups and
+    the file trees of every context (course, groups, users); a snapshot is one viewer's view
+    of one context (what they may see, one file tree, no enrollments), plus the selection
+    and the loader of whole items. Only the content lists (pages … modules) are alike, and
+    they are kept under the same names so the store reads and writes them the same way.
+    """
 
     course: Course
     enrollments: list[Enrollment] = field(default_factory=list)

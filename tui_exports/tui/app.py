@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import threading
-import tomllib
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from ..backends.base import Backend, BackendError, CourseSummary, UserSummary, p
 from ..backends.local import LocalBackend
 from ..backends.profiles import open_profile, profile_names
 from ..canvas_json import EPUB_FILES
+from ..config import Config, ConfigError
 from ..model import ContextType
 from ..paths import Home, bundled
 from .format import DONE_STATES, is_running, path_of
@@ -218,18 +218,12 @@ class ExportsCommands(Provider):
 
 
 def load_config(path: Path) -> tuple[dict[str, str], str | None, str | None]:
-    """``[keys]`` (binding id → keys) and ``theme`` from config.toml; a problem is returned, not raised."""
-    if not path.is_file():
-        return {}, None, None
+    """``[keys]`` (binding id → keys) and ``theme`` from config.toml; a problem is returned (the app shows it), not raised."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        return {}, None, f"{path}: {e}"
-    keys = data.get("keys", {})
-    if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
-        return {}, data.get("theme"), f"{path}: [keys] must map binding ids to key strings"
-    theme = data.get("theme") if isinstance(data.get("theme"), str) else None
-    return dict(keys), theme, None
+        config = Config.load(path)
+        return config.keys(), config.theme(), None
+    except ConfigError as e:
+        return {}, None, str(e)
 
 
 class ExportsApp(App[None]):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from typing import Any
 
 from ..store import Library, parse_iso, utcnow
 
@@ -15,13 +14,8 @@ TOKEN_BYTES = 32
 TOUCH_EVERY = timedelta(seconds=60)
 
 
-def _library(library_or_service: Any) -> Library:
-    return library_or_service if isinstance(library_or_service, Library) else library_or_service.library
-
-
-def create_token(library_or_service: Any, user_id: int, purpose: str = "") -> str:
+def create_token(library: Library, user_id: int, purpose: str = "") -> str:
     """Make a new token for ``user_id``; returns it (prints nothing, stores only the hash)."""
-    library = _library(library_or_service)
     if library.content.user(user_id) is None:
         raise ValueError(f"no user {user_id}")
     token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -29,11 +23,10 @@ def create_token(library_or_service: Any, user_id: int, purpose: str = "") -> st
     return token
 
 
-def verify_token(library_or_service: Any, token: str | None) -> int | None:
+def verify_token(library: Library, token: str | None) -> int | None:
     """The user id a token belongs to (and marks it used), or None for a missing/unknown token."""
     if not token:
         return None
-    library = _library(library_or_service)
     row = library.tokens.lookup(token)
     if row is None:
         return None
