@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
@@ -45,14 +45,14 @@ from ..store import Library, utcnow
 from . import permissions as perms
 from . import states
 from .errors import BadRequest, IllegalTransition, NotFound, Unauthorized, Unprocessable
+from .formats import exporter_of, format_of
 from .permissions import Standing
-from .select import SelectRequest, catalogue, check_ids, parse_select, resolve
+from .select import SelectRequest, catalogue, check_ids, listing, parse_select, resolve
 from .settings import Settings
 from .snapshot import build_files_snapshot, build_snapshot
 
 MAX_PER_PAGE = 100
 PER_PAGE = 10
-CC_VERSIONS = {"1.1": "1.1.0", "1.1.0": "1.1.0", "1.3": "1.3.0", "1.3.0": "1.3.0"}
 
 
 @dataclass(frozen=True)
@@ -174,35 +174,18 @@ class ExportService:
         return [g for g in groups if user_id in g.member_ids]
 
     def content_list(self, user_id: int, course_id: int) -> dict[str, list[dict[str, Any]]]:
-        """The selectable items per ``select`` type, as this user sees them (picker, ``content``)."""
+        """The selectable items per ``select`` type, as this user sees them (picker, ``content``).
+
+        Titles are all it needs: the snapshot's outline (no HTML, no quiz questions)."""
         course, standing = self.course(user_id, course_id)
-        snap = build_snapshot(self.library, course.id, self.user(user_id), standing.role)
-        cat = catalogue(snap)
-        titles: dict[str, dict[int, dict[str, Any]]] = {
-            "context_modules": {m.id: {"title": m.name} for m in snap.modules},
-            "content_tags": {
-                i.id: {"title": i.title, "module_id": m.id, "content_type": i.content_type.value, "indent": i.indent}
-                for m in snap.modules
-                for i in m.items
-            },
-            "assignments": {a.id: {"title": a.title} for a in snap.assignments},
-            "quizzes": {q.id: {"title": q.title} for q in snap.quizzes},
-            "discussion_topics": {t.id: {"title": t.title} for t in snap.discussion_topics},
-            "announcements": {t.id: {"title": t.title} for t in snap.discussion_topics},
-            "wiki_pages": {p.id: {"title": p.title} for p in snap.pages},
-            "calendar_events": {e.id: {"title": e.title} for e in snap.calendar_events},
-            "rubrics": {r.id: {"title": r.title} for r in snap.rubrics},
-            **_file_titles(snap),
-        }
-        return {t: [{"id": i, **titles[t][i]} for i in ids] for t, ids in cat.items()}
+        return listing(build_snapshot(self.library, course.id, self.user(user_id), standing.role, detail="outline"))
 
     def context_files(self, user_id: int, context_type: ContextType, context_id: int) -> dict[str, list[dict[str, Any]]]:
         """The folders and files of a course, group or user that this user may export
         (``folders`` and ``attachments`` as in ``content_list``): a group's or user's picker."""
         course, standing = self._context(user_id, context_type, context_id)
         snap = self._snapshot(context_type, context_id, self.user(user_id), course, standing)
-        cat, titles = catalogue(snap), _file_titles(snap)
-        return {t: [{"id": i, **titles[t][i]} for i in cat[t]] for t in ("folders", "attachments")}
+        return listing(snap, ("folders", "attachments"))
 
     # ------------------------------------------------------------------ content exports
     def _context(self, user_id: int, context_type: ContextType, context_id: int) -> tuple[Course | None, Standing | None]:
@@ -236,11 +219,11 @@ class ExportService:
         etype = perms.check_export_type(context_type, export_type)
         if context_type is ContextType.COURSE:
             perms.check_course_create(standing, etype)
-        cc_version = None
-        if etype is ExportType.COMMON_CARTRIDGE:
-            cc_version = CC_VERSIONS.get(str(version or "1.1.0"))
-            if cc_version is None:
-                raise BadRequest("invalid version", [{"field": "version", "message": f"'{version}' is not 1.1 or 1.3"}])
+        fmt = format_of(etype.value)
+        cc_version = fmt.version(version)
+        if fmt.versions and cc_version is None:
+            choices = " or ".join(fmt.version_choices)
+            raise BadRequest("invalid version", [{"field": "version", "message": f"'{version}' is not {choices}"}])
         request = parse_select(select, etype)
         # ids are all a check needs: no HTML, no quiz questions
         snap = self._snapshot(context_type, context_id, self.user(user_id), course, standing, detail="outline")
@@ -442,7 +425,8 @@ class ExportService:
         if record.settings.get("skip_notifications"):
             return
         if isinstance(record, ContentExport):
-            if record.context_type is not ContextType.COURSE or record.export_type == "zip" or record.epub_export_id:
+            quiet = not format_of(record.export_type).notifies
+            if record.context_type is not ContextType.COURSE or quiet or record.epub_export_id:
                 return
             course = self.content.course(record.context_id)
             ctx, what = "ContentExport", f"{record.export_type} export"
@@ -529,7 +513,7 @@ class ExportService:
         """created → exporting (0–80) → exported (80) → generating (90–100) → generated."""
         ep = self.store.epub_export(epub_id)
         workdir = self.library.exports_dir / f".work-epub-{epub_id}"
-        from ..exporters import epub as epub_builder  # here: ebooklib and the exporters load on first use
+        epub_builder = exporter_of("epub")  # here: ebooklib and the exporters load on first use
 
         with self._job(ep, workdir):
             with self.library.transaction():
@@ -604,29 +588,23 @@ class ExportService:
             course = self.content.course(group.course_id) if group else None
             standing = self.standing(user.id, course) if course else None
         snap = self._snapshot(ce.context_type, ce.context_id, user, course, standing, now=utcnow(), detail="outline")
-        request = SelectRequest.from_json(ce.settings.get("select") or {"everything": True})
+        # the request as it was checked when queued, not parsed again
+        request = SelectRequest.from_stored(ce.settings.get("select") or {"everything": True})
         # content may have changed since the export was queued: drop what vanished, quietly
         cat = catalogue(snap)
         kept = {t: tuple(i for i in ids if i in set(cat[t]) | set(cat["announcements"])) for t, ids in request.ids.items()}
-        request = SelectRequest(kept, request.all_types, request.everything, request.syllabus_body, request.course_settings)
+        request = replace(request, ids=kept)
         # a QTI export finds the files its quizzes link to itself (answer comments too)
-        snap.selection = resolve(request, snap, linked_files=ce.export_type != "qti")
+        snap.selection = resolve(request, snap, linked_files=format_of(ce.export_type).linked_files)
         return snap
 
     def _exporter(self, ce: ContentExport):
-        """The exporter of the export's type, imported on first use (not at start-up)."""
-        if ce.export_type == "zip":
-            from ..exporters.zipfiles import export_zip
-
-            return export_zip
-        if ce.export_type == "qti":
-            from ..exporters.qti import export_qti
-
-            return export_qti
-        from ..exporters.cc import export_common_cartridge
-
-        version = ce.settings.get("version", "1.1.0")
-        return lambda snap, workdir, progress: export_common_cartridge(snap, workdir, progress, version=version)
+        """The exporter of the export's type (``vocab.FORMATS``), imported on first use (not at start-up)."""
+        export, fmt = exporter_of(ce.export_type), format_of(ce.export_type)
+        if not fmt.versions:
+            return export
+        version = ce.settings.get("version", fmt.versions[0])
+        return lambda snap, workdir, progress: export(snap, workdir, progress, version=version)
 
     def _publish(self, out: OutputFile, final_dir: Path, context_type: str, context_id: int) -> Attachment:
         """fsync, then atomically rename into place; only then does the file row exist."""
@@ -754,14 +732,3 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _file_titles(snap) -> dict[str, dict[int, dict[str, Any]]]:
-    """How folders and files are listed for a picker (by ``select`` type, then id)."""
-    return {
-        "folders": {f.id: {"title": f.name, "path": f.full_name, "parent_id": f.parent_id} for f in snap.folders},
-        "attachments": {
-            f.id: {"title": f.display_name, "folder_id": f.folder_id, "size": f.size, "path": snap.file_path(f)}
-            for f in snap.files
-        },
-    }

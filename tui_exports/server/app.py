@@ -27,6 +27,7 @@ from ..engine import ApiError, ExportService, JobRunner, NotFound, Page
 from ..engine.service import page_params
 from ..engine.select import ASSET_PREFIX, truthy
 from ..model import ContextType, Course, Role
+from ..vocab import SELECT_VOCAB
 from .params import ParamError, nest
 from .tokens import verify_token
 
@@ -38,12 +39,10 @@ ENROLLMENT_ROLE = {
     Role.TEACHER: "TeacherEnrollment", Role.TA: "TaEnrollment", Role.DESIGNER: "DesignerEnrollment",
     Role.STUDENT: "StudentEnrollment", Role.OBSERVER: "ObserverEnrollment",
 }  # fmt: skip
-#: the top of ``content_list``: (type, title); item types come from the engine
+#: the top of ``content_list``: (type, title); item types come from the engine (``vocab.SELECT_VOCAB``)
 CONTENT_TYPES = [
-    ("course_settings", "Course Settings"), ("syllabus_body", "Syllabus Body"), ("context_modules", "Modules"),
-    ("assignments", "Assignments"), ("quizzes", "Quizzes"), ("discussion_topics", "Discussion Topics"),
-    ("wiki_pages", "Pages"), ("announcements", "Announcements"), ("calendar_events", "Events"),
-    ("rubrics", "Rubrics"), ("attachments", "Files"),
+    ("course_settings", "Course Settings"), ("syllabus_body", "Syllabus Body"),
+    *((t.key, t.list_title) for t in SELECT_VOCAB if t.list_title),
 ]  # fmt: skip
 LINK_DROPPED = {"page", "per_page", "access_token", "api_key"}
 
