@@ -12,7 +12,9 @@ from tui_exports.exporters.ids import ASSET_PREFIX
 from tui_exports.model import SELECT_TYPES, ContextType, ExportType
 from tui_exports.server.app import CONTENT_TYPES
 from tui_exports.tui.format import API_KEYS, EXPORT_TYPES, SELECT_BRANCHES, SHORT_TYPES
+from tui_exports.tui.screens import branch_reasons, type_reasons
 from tui_exports.tui.selection import BRANCH_OF, ORDER
+from tui_exports.tui.widgets import MY_FILES
 
 
 def _subparser(name: str):
@@ -46,6 +48,7 @@ def test_the_format_registry_drives_the_cli_choices():
 def test_the_format_registry_drives_the_app_labels_and_permissions():
     assert list(EXPORT_TYPES) == list(SHORT_TYPES) == [f.name for f in vocab.FORMATS]
     assert permissions.TYPES_FOR_CONTEXT[ContextType.GROUP] == (ExportType.ZIP,)
+    assert set(type_reasons(MY_FILES)) == {"common_cartridge", "qti", "epub"}
     assert select.default_select(ExportType.QTI).all_types == {"quizzes"}
     assert vocab.FORMAT_BY_NAME["common_cartridge"].version("1.3") == "1.3.0"
     assert vocab.FORMAT_BY_NAME["common_cartridge"].version(None) == "1.1.0"
@@ -67,6 +70,7 @@ def test_allowed_select_types_per_export_type_and_context():
     assert set(permissions.allowed_select_types(ContextType.COURSE, "common_cartridge").values()) == {None}
     refused = permissions.allowed_select_types(ContextType.GROUP, "qti")
     assert all(why and "is not one of: zip" in why for why in refused.values())
+    assert branch_reasons(zip_course) == {b: "zip exports only folders and files" for b in SELECT_BRANCHES if b != "folders"}
 
 
 def test_a_stored_request_is_rebuilt_without_parsing(monkeypatch):

@@ -105,12 +105,6 @@ def api_fields(export: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in export.items() if not k.startswith("_")}
 
 
-def short_reason(message: str) -> str:
-    """``select[all_pages]: zip exports only folders and files; remove …`` → the middle part."""
-    text = message.split(": ", 1)[-1]
-    return text.split("; ", 1)[0]
-
-
 def select_preview(select: dict[str, Any] | None) -> str:
     """The select hash on one line per key, as the API receives it."""
     if not select:
