@@ -39,7 +39,11 @@ def test_the_format_registry_drives_the_cli_choices():
     export = _subparser("export")
     kind = next(a for a in export._actions if a.dest == "export_type")
     version = next(a for a in export._actions if a.dest == "cc_version")
-    assert list(kind.choices) == [f.name for f in vocab.FORMATS if f.content_export] == [t.value for t in ExportType]
+    assert (
+        list(kind.choices)
+        == [f.name for f in vocab.FORMATS if f.content_export]
+        == [t.value for t in ExportType]
+    )
     assert tuple(version.choices) == ("1.1", "1.3")
     with pytest.raises(SystemExit):
         build_parser().parse_args(["export", "1", "--type", "html"])
@@ -70,7 +74,9 @@ def test_allowed_select_types_per_export_type_and_context():
     assert set(permissions.allowed_select_types(ContextType.COURSE, "common_cartridge").values()) == {None}
     refused = permissions.allowed_select_types(ContextType.GROUP, "qti")
     assert all(why and "is not one of: zip" in why for why in refused.values())
-    assert branch_reasons(zip_course) == {b: "zip exports only folders and files" for b in SELECT_BRANCHES if b != "folders"}
+    assert branch_reasons(zip_course) == {
+        b: "zip exports only folders and files" for b in SELECT_BRANCHES if b != "folders"
+    }
 
 
 def test_a_stored_request_is_rebuilt_without_parsing(monkeypatch):

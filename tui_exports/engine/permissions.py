@@ -9,8 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model import (
-    SELECT_TYPES, ContentExport, ContextType, Course, Enrollment, EpubExport, EpubExportState, ExportType, Role,
-)  # fmt: skip
+    SELECT_TYPES,
+    ContentExport,
+    ContextType,
+    Course,
+    Enrollment,
+    EpubExport,
+    EpubExportState,
+    ExportType,
+    Role,
+)
 from ..vocab import CONTENT_FORMATS, FORMAT_BY_NAME, formats_for
 from .errors import BadRequest, Unauthorized
 
