@@ -87,7 +87,7 @@ class SelectRequest:
         flags = {k for k, v in data.items() if v is True}
         return cls(
             ids={t: tuple(v) for t, v in data.items() if isinstance(v, list)},
-            all_types=frozenset(k[4:] for k in flags if k[4:] in SELECT_TYPES and k.startswith("all_")),
+            all_types=frozenset(k[4:] for k in flags if k.startswith("all_") and k[4:] in SELECT_TYPES),
             everything="everything" in flags,
             syllabus_body="all_syllabus_body" in flags,
             course_settings="all_course_settings" in flags,
@@ -221,6 +221,7 @@ def parse_select(raw: Any, export_type: ExportType, *, check_types: bool = True)
 
 #: How each select type is read from a snapshot: its objects (what the snapshot's user can
 #: see, in course order), and the row a picker or ``content_list`` shows for one of them.
+#: (Kept as written, one entry per type: it reads as the table it is.)
 LOADERS: dict[str, tuple[Callable[[CourseSnapshot], Iterable[Any]], Callable[[CourseSnapshot, Any], dict[str, Any]]]] = {
     "context_modules": (lambda s: s.modules, lambda s, m: {"title": m.name}),
     "content_tags": (lambda s: (i for m in s.modules for i in m.items),
