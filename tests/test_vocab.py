@@ -59,6 +59,14 @@ def test_the_format_registry_drives_the_app_labels_and_permissions():
     assert vocab.FORMAT_BY_NAME["common_cartridge"].version("2.0") is None
 
 
+def test_the_file_names_come_from_the_registry():
+    from tui_exports.exporters.zipfiles import archive_name
+
+    assert vocab.FORMAT_BY_NAME["common_cartridge"].file_for("astro") == "astro-export.imscc"
+    assert vocab.FORMAT_BY_NAME["qti"].file_for("astro") == "astro-quiz-export.zip"
+    assert archive_name("course files") == "course_files_export.zip"
+
+
 def test_exporters_are_references_resolved_on_first_use():
     from tui_exports.exporters.zipfiles import export_zip
 

@@ -95,6 +95,7 @@ class ExportFormat:
     label: str  # the new-export dialog's label
     short: str  # the history's short label
     exporter: str  # "module:function" (or a module for a pipeline), imported on first use
+    file_name: str  # the file it writes; ``{name}`` is the exporter's slug (course or folder name)
     contexts: tuple[str, ...] = ("Course",)  # ContextType values it may be made in
     select_types: tuple[str, ...] | None = None  # what it can carry (None: everything)
     refusal: str = ""  # why another type is refused: "zip exports only folders and files"
@@ -104,6 +105,10 @@ class ExportFormat:
     linked_files: bool = True  # the engine's closure adds files linked from selected HTML
     notifies: bool = True  # the person is notified when a course export ends
     content_export: bool = True  # made through the Content Exports API (not the ePub one)
+
+    def file_for(self, name: str) -> str:
+        """``file_for("astronomy-101")`` → ``"astronomy-101-export.imscc"``."""
+        return self.file_name.format(name=name)
 
     def allows(self, select_type: str) -> bool:
         return self.select_types is None or select_type in self.select_types
@@ -125,15 +130,17 @@ class ExportFormat:
 # one entry per format: it reads as the table it is
 FORMATS: tuple[ExportFormat, ...] = (
     ExportFormat("common_cartridge", "Common Cartridge", "cartridge",
-                 "tui_exports.exporters.cc:export_common_cartridge", versions=("1.1.0", "1.3.0")),
-    ExportFormat("qti", "QTI", "QTI", "tui_exports.exporters.qti:export_qti",
+                 "tui_exports.exporters.cc:export_common_cartridge", "{name}-export.imscc",
+                 versions=("1.1.0", "1.3.0")),
+    ExportFormat("qti", "QTI", "QTI", "tui_exports.exporters.qti:export_qti", "{name}-quiz-export.zip",
                  select_types=("quizzes",), refusal="qti exports only quizzes",
                  default_select=("quizzes",), linked_files=False),
-    ExportFormat("zip", "zip of files", "zip", "tui_exports.exporters.zipfiles:export_zip",
+    ExportFormat("zip", "zip of files", "zip", "tui_exports.exporters.zipfiles:export_zip", "{name}_export.zip",
                  contexts=("Course", "Group", "User"), select_types=("folders", "attachments"),
                  refusal="zip exports only folders and files", admin_only=False,
                  default_select=("attachments",), notifies=False),
-    ExportFormat("epub", "ePub", "ePub", "tui_exports.exporters.epub", admin_only=False, content_export=False),
+    ExportFormat("epub", "ePub", "ePub", "tui_exports.exporters.epub", "{name}.epub", admin_only=False,
+                 content_export=False),
 )  # fmt: skip
 
 FORMAT_BY_NAME: dict[str, ExportFormat] = {f.name: f for f in FORMATS}
