@@ -29,6 +29,7 @@ from .cli_common import (
 )
 from .model import ContextType
 from .paths import Home
+from .vocab import CONTENT_FORMATS, FORMAT_BY_NAME, formats_for
 
 FINAL_STATES = {"exported", "generated", "failed", "deleted"}
 POLL_SECONDS = 0.2
@@ -64,14 +65,19 @@ def build_parser() -> argparse.ArgumentParser:
     sp = cmd("content", "list the selectable items of a course (or the files of a group or user), by select type")
     context(sp)
 
-    sp = cmd("export", "start a content export (common_cartridge, qti or zip)")
+    kinds = [f.name for f in CONTENT_FORMATS]
+    named = f"{', '.join(kinds[:-1])} or {kinds[-1]}"
+    cc = FORMAT_BY_NAME["common_cartridge"]
+    sp = cmd("export", f"start a content export ({named})")
     context(sp)
-    sp.add_argument("--type", required=True, dest="export_type", metavar="TYPE",
-                    help="common_cartridge, qti or zip (groups and users: zip)")  # fmt: skip
+    anywhere = " or ".join(f.name for f in formats_for(ContextType.GROUP.value))
+    sp.add_argument("--type", required=True, dest="export_type", metavar="TYPE", choices=kinds,
+                    help=f"{named} (groups and users: {anywhere})")  # fmt: skip
     sp.add_argument("--select", nargs="+", action="extend", metavar="KEY=ID,ID",
                     help="what to export, e.g. pages=1,2 files=7 all_quizzes (default: Canvas's per type)")  # fmt: skip
     sp.add_argument("--skip-notifications", action="store_true")
-    sp.add_argument("--cc-version", choices=["1.1", "1.3"], help="Common Cartridge version (default 1.1)")
+    sp.add_argument("--cc-version", choices=cc.version_choices,
+                    help=f"Common Cartridge version (default {cc.version_choices[0]})")  # fmt: skip
     sp.add_argument("--wait", action="store_true", help="run it here with a progress bar, then print the result")
 
     sp = cmd("exports", "list the exports of a course (newest first)")

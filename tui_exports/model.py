@@ -15,6 +15,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from .vocab import CONTENT_FORMATS, SELECT_KEYS
+
 # --------------------------------------------------------------------------- enums
 
 
@@ -37,10 +39,8 @@ class ContextType(StrEnum):
     USER = "User"
 
 
-class ExportType(StrEnum):
-    COMMON_CARTRIDGE = "common_cartridge"
-    QTI = "qti"
-    ZIP = "zip"
+#: ``export_type`` values (COMMON_CARTRIDGE, QTI, ZIP): the content-export formats of ``vocab.FORMATS``.
+ExportType = StrEnum("ExportType", {f.name.upper(): f.name for f in CONTENT_FORMATS})
 
 
 class ContentExportState(StrEnum):
@@ -411,20 +411,9 @@ class Module:
 # ------------------------------------------------------------------- selection
 
 
-#: The ``select`` types after aliasing, in the order Canvas's content_list shows them.
-SELECT_TYPES: tuple[str, ...] = (
-    "context_modules",
-    "content_tags",
-    "assignments",
-    "quizzes",
-    "discussion_topics",
-    "wiki_pages",
-    "announcements",
-    "calendar_events",
-    "rubrics",
-    "folders",
-    "attachments",
-)
+#: The ``select`` types after aliasing, in the order Canvas's content_list shows them
+#: (declared in ``vocab.SELECT_VOCAB``).
+SELECT_TYPES: tuple[str, ...] = SELECT_KEYS
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from tui_exports import cli_remote
 from tui_exports.backends.profiles import open_profile, profile_names
 from tui_exports.cli import main
 from tui_exports.engine import ExportService
+from tui_exports.engine.runner import ExportRunner
 from tui_exports.paths import Home
 
 TOKEN_VAR = "TEST_CANVAS_TOKEN"
@@ -195,7 +196,7 @@ def test_failed_export_on_the_instance_exits_1(canvas, capsys, monkeypatch):
 
         return fail
 
-    monkeypatch.setattr(ExportService, "_exporter", broken)  # the server runs in this process
+    monkeypatch.setattr(ExportRunner, "exporter", broken)  # the server runs in this process
     code, out, err = run_cli(capsys, "--profile", "school", "export", "1", "--type", "zip", "--wait")
     assert code == 1 and "Canvas marked content export" in err and "no space left on device" in err
     assert "failed" in out

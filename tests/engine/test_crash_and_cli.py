@@ -15,6 +15,7 @@ import pytest
 
 from tui_exports.cli import main
 from tui_exports.engine import ExportService
+from tui_exports.engine.runner import ExportRunner
 from tui_exports.importers.course_folder import CourseFolderError, add_course_folder
 from tui_exports.paths import Home, bundled_data_dir
 from tui_exports.store import Library
@@ -37,7 +38,7 @@ SLOW_EXPORT = textwrap.dedent(
                     print("WRITING", flush=True)
                 time.sleep(0.01)
         return ExportResult([OutputFile(out, "application/zip")])
-    svc._exporter = lambda ce: slow
+    svc.runner.exporter = lambda ce: slow
     ce = svc.create_content_export(svc.owner_id(), ContextType.COURSE, 1, "zip")
     svc.store.claim("content_exports", ce.id, __import__("os").getpid())
     svc.run_content_export(ce.id)
@@ -179,7 +180,7 @@ def test_cli_failed_export_exits_1(home, capsys, monkeypatch):
             raise OSError("no space left on device")
         return fail
 
-    monkeypatch.setattr(ExportService, "_exporter", broken)
+    monkeypatch.setattr(ExportRunner, "exporter", broken)
     code, out, err = run_cli(capsys, "export", "1", "--type", "zip", "--wait")
     assert code == 1 and "failed" in out and "no space left on device" in out
 

@@ -212,6 +212,9 @@ def test_random_select_hashes(raw, export_type, teacher_snap):
     for t in SELECT_TYPES:
         assert sel.of(t) <= everything.of(t) | everything.of("announcements"), t
     assert SelectRequest.from_json(request.to_json()).to_json() == request.to_json()
+    stored = SelectRequest.from_stored(request.to_json())  # what a job rebuilds when it runs
+    assert stored == SelectRequest({t: v for t, v in request.ids.items() if v}, request.all_types, request.everything,
+                                   request.syllabus_body, request.course_settings)  # fmt: skip
 
 
 def test_unicode_digits_that_int_refuses_are_not_ids():

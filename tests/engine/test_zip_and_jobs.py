@@ -95,7 +95,7 @@ def test_notifications_follow_spec(service, runner, users, monkeypatch):
     run_export(service, runner, t, C.COURSE, ASTR)  # zip: never notifies
     assert service.notifications(t) == []
     slow_ok = lambda snap, workdir, progress: _write(workdir)  # noqa: E731
-    monkeypatch.setattr(service, "_exporter", lambda ce: slow_ok)
+    monkeypatch.setattr(service.runner, "exporter", lambda ce: slow_ok)
     run_export(service, runner, t, C.COURSE, ASTR, "common_cartridge", skip_notifications=True)
     assert service.notifications(t) == []
     run_export(service, runner, t, C.COURSE, ASTR, "common_cartridge")
@@ -104,7 +104,7 @@ def test_notifications_follow_spec(service, runner, users, monkeypatch):
     def broken(snap, workdir, progress):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(service, "_exporter", lambda ce: broken)
+    monkeypatch.setattr(service.runner, "exporter", lambda ce: broken)
     ce, data = run_export(service, runner, t, C.COURSE, ASTR, "qti")
     assert ce.workflow_state.value == "failed" and data["errors"] == ["RuntimeError: disk on fire"]
     assert "attachment" not in data
@@ -130,7 +130,7 @@ def test_cancel_a_running_export(service, runner, users, monkeypatch):
             time.sleep(0.01)
         return _write(workdir)
 
-    monkeypatch.setattr(service, "_exporter", lambda ce: slow)
+    monkeypatch.setattr(service.runner, "exporter", lambda ce: slow)
     t = users["teacher"]
     ce = service.create_content_export(t, C.COURSE, ASTR, "common_cartridge")
     runner.claim_pending()
@@ -151,7 +151,7 @@ def test_an_error_after_the_export_ended_leaves_it_ended_and_is_still_raised(ser
     def broken(record, ok):
         raise RuntimeError("mail server down")
 
-    monkeypatch.setattr(service, "_send_notification", broken)
+    monkeypatch.setattr(service.runner, "notify", broken)
     ce = service.create_content_export(users["teacher"], C.COURSE, ASTR, "zip")
     assert service.store.claim("content_exports", ce.id, 1)
     with pytest.raises(RuntimeError, match="mail server down"):
@@ -174,7 +174,7 @@ def test_stopping_a_runner_ends_its_threads_before_the_service_closes(service, u
             time.sleep(0.01)
         return _write(workdir)
 
-    monkeypatch.setattr(service, "_exporter", lambda ce: slow)
+    monkeypatch.setattr(service.runner, "exporter", lambda ce: slow)
     runner = JobRunner(service, poll_seconds=0.01)
     claim = runner.claim_pending
     claiming = threading.Event()
@@ -206,7 +206,7 @@ def test_progress_is_written_a_few_times_a_second(service, runner, users, monkey
             progress(50, None)
         return _write(workdir)
 
-    monkeypatch.setattr(service, "_exporter", lambda ce: chatty)
+    monkeypatch.setattr(service.runner, "exporter", lambda ce: chatty)
     run_export(service, runner, users["teacher"], C.COURSE, ASTR, "qti")
     assert 2 <= len(writes) <= 8  # ~4/s over one second, not thousands
 

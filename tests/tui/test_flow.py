@@ -106,6 +106,30 @@ async def test_rejected_selection_starts_nothing(home: Path, backend) -> None:
     assert backend.content_exports(ContextType.COURSE, 1)[1] == 0
 
 
+async def test_picker_asks_which_types_once_and_sends_no_probes(home: Path, backend, monkeypatch) -> None:
+    """Opening the picker asks the backend which types the export type allows (one call),
+    instead of one probe validation per branch read back from its error text."""
+    calls: list[tuple[str, tuple]] = []
+    for name in ("validate_select", "allowed_select_types"):
+        real = getattr(backend, name)
+        monkeypatch.setattr(backend, name, lambda *a, _real=real, _name=name: calls.append((_name, a)) or _real(*a))
+    app = make_app(backend, home)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, app)
+        await open_dialog(pilot, app, "qti")
+        await settle(pilot, app)
+        calls.clear()
+        picker, tree = await open_picker(pilot, app)
+        await settle(pilot, app)
+        assert [a for n, a in calls if n == "allowed_select_types"] == [(ContextType.COURSE, 1, "qti")]
+        probes = [a for n, a in calls if n == "validate_select" and a[3] and any(k.startswith("all_") for k in a[3])]
+        assert probes == []
+        assert len([n for n, _ in calls if n == "validate_select"]) <= 1  # the verdict on what is ticked
+        assert tree.disabled_types == {b: "qti exports only quizzes" for b in
+                                       ("modules", "pages", "assignments", "discussion_topics", "announcements",
+                                        "calendar_events", "rubrics", "folders")}  # fmt: skip
+
+
 async def test_failing_export_shows_its_error(home: Path, backend, monkeypatch) -> None:
     import tui_exports.exporters.cc as cc
 

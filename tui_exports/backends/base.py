@@ -65,6 +65,9 @@ class Backend(Protocol):
     def validate_select(
         self, context_type: ContextType, context_id: int, export_type: str, select: dict[str, Any] | None
     ) -> list[str]: ...
+    def allowed_select_types(
+        self, context_type: ContextType, context_id: int, export_type: str
+    ) -> dict[str, str | None]: ...  # select type → why this export type cannot carry it (None: it can)
     def create_content_export(
         self, context_type: ContextType, context_id: int, export_type: str, select: dict[str, Any] | None = None,
         *, skip_notifications: bool = False, version: str | None = None,

@@ -24,7 +24,7 @@ import httpx
 
 from ..canvas_json import EPUB_FILES
 from ..engine import ApiError
-from ..engine.permissions import check_export_type
+from ..engine.permissions import allowed_select_types, check_export_type
 from ..engine.select import parse_select
 from ..model import ContextType
 from ..store import Library
@@ -322,6 +322,10 @@ class CanvasBackend:
         except ApiError as e:
             return e.error_lines() or [e.describe()]
         return []
+
+    def allowed_select_types(self, context_type: ContextType, context_id: int, export_type: str) -> dict[str, str | None]:
+        """Canvas's rules are the engine's format registry: answered here, with no request."""
+        return allowed_select_types(context_type, export_type)
 
     # ------------------------------------------------------------------ content exports
     def _exports_path(self, context_type: ContextType, context_id: int) -> str:

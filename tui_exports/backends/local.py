@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from ..canvas_json import course_epub_export_json, course_json, group_json
 from ..engine import ApiError, ExportService, JobRunner
-from ..engine.permissions import can_create_epub
+from ..engine.permissions import allowed_select_types, can_create_epub
 from ..engine.worker import ensure_worker
 from ..model import ContextType
 from ..paths import Home
@@ -90,6 +90,10 @@ class LocalBackend:
         except ApiError as e:
             return e.error_lines() or [e.describe()]
         return []
+
+    def allowed_select_types(self, context_type: ContextType, context_id: int, export_type: str) -> dict[str, str | None]:
+        """Which ``select`` types this export type carries here, from the format registry."""
+        return allowed_select_types(context_type, export_type)
 
     # -- content exports
     def create_content_export(self, context_type: ContextType, context_id: int, export_type: str,

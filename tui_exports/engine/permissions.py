@@ -8,18 +8,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model import ContentExport, ContextType, Course, Enrollment, EpubExport, EpubExportState, ExportType, Role
+from ..model import (
+    SELECT_TYPES,
+    ContentExport,
+    ContextType,
+    Course,
+    Enrollment,
+    EpubExport,
+    EpubExportState,
+    ExportType,
+    Role,
+)
+from ..vocab import CONTENT_FORMATS, FORMAT_BY_NAME, formats_for
 from .errors import BadRequest, Unauthorized
 
-#: export types allowed per context (spec §1.6): groups and users only zip.
-TYPES_FOR_CONTEXT = {
-    ContextType.COURSE: (ExportType.COMMON_CARTRIDGE, ExportType.QTI, ExportType.ZIP),
-    ContextType.GROUP: (ExportType.ZIP,),
-    ContextType.USER: (ExportType.ZIP,),
-}
+#: export types allowed per context (spec §1.6; ``vocab.FORMATS``): groups and users only zip.
+TYPES_FOR_CONTEXT = {c: tuple(ExportType(f.name) for f in formats_for(c.value)) for c in ContextType}
 
-#: Exports everyone may make of what they can read; the rest need read_as_admin.
-NON_ADMIN_TYPES = ("zip", "user_data")
+#: Exports everyone may make of what they can read; the rest need read_as_admin
+#: (Canvas's user_data export is one too, though this library never makes it).
+NON_ADMIN_TYPES = (*(f.name for f in CONTENT_FORMATS if not f.admin_only), "user_data")
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,20 @@ def check_export_type(context: ContextType, export_type: str | None) -> ExportTy
             [{"field": "export_type", "message": f"'{export_type}' is not one of: {what} (for a {context.value.lower()})"}],
         )
     return ExportType(export_type)
+
+
+def allowed_select_types(context: ContextType, export_type: str | None) -> dict[str, str | None]:
+    """Every ``select`` type, and why this export type cannot carry it here (None: it can).
+
+    What a picker greys out before anyone ticks: the format's own types, and for a type
+    this context does not take at all, that refusal on every select type."""
+    try:
+        etype = check_export_type(context, export_type)
+    except BadRequest as e:
+        why = e.errors[0]["message"]
+        return {t: why for t in SELECT_TYPES}
+    fmt = FORMAT_BY_NAME[etype.value]
+    return {t: None if fmt.allows(t) else fmt.refusal for t in SELECT_TYPES}
 
 
 def check_course_create(standing: Standing, export_type: ExportType) -> None:

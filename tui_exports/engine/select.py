@@ -9,55 +9,22 @@ one 400 naming each offending key or id, before anything is queued.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..exporters.ids import ASSET_PREFIX, mig_id
 from ..exporters.links import iter_links
 from ..model import SELECT_TYPES, CourseSnapshot, ExportType, ModuleItemType, Selection
+from ..vocab import CANVAS_ONLY_TYPES, CONTENT_FORMATS, FORMAT_BY_NAME, SELECT_NAMES, SELECT_VOCAB
 from .errors import BadRequest
 
-#: Canvas's collection-name aliases.
-ALIASES = {
-    "modules": "context_modules",
-    "module_items": "content_tags",
-    "pages": "wiki_pages",
-    "files": "attachments",
-}
+#: What each export type can carry (None: everything), and why another type is refused.
+TYPES_FOR_EXPORT: dict[ExportType, tuple[str, ...] | None] = {ExportType(f.name): f.select_types for f in CONTENT_FORMATS}
+EXPORT_WORDS = {ExportType(f.name): f.refusal for f in CONTENT_FORMATS if f.select_types is not None}
 
-#: Keys Canvas knows for content this library never holds: ``all_<x>`` is accepted and
-#: selects nothing; a list of ids for them is an error (no such ids can exist here).
-CANVAS_ONLY_TYPES = (
-    "assessment_question_banks", "learning_outcomes", "context_external_tools",
-    "tool_profiles", "course_paces", "blueprint_settings", "assignment_groups",
-)  # fmt: skip
-
-#: What each export type can carry (None: everything).
-TYPES_FOR_EXPORT: dict[ExportType, tuple[str, ...] | None] = {
-    ExportType.ZIP: ("folders", "attachments"),
-    ExportType.QTI: ("quizzes",),
-    ExportType.COMMON_CARTRIDGE: None,
-}
-
-EXPORT_WORDS = {
-    ExportType.ZIP: "zip exports only folders and files",
-    ExportType.QTI: "qti exports only quizzes",
-}
-
-TYPE_WORDS = {
-    "context_modules": "module",
-    "content_tags": "module item",
-    "assignments": "assignment",
-    "quizzes": "quiz",
-    "discussion_topics": "discussion topic",
-    "wiki_pages": "page",
-    "announcements": "announcement",
-    "calendar_events": "calendar event",
-    "rubrics": "rubric",
-    "folders": "folder",
-    "attachments": "file",
-}
+#: How messages name one item of each type.
+TYPE_WORDS = {t.key: t.word for t in SELECT_VOCAB}
 
 TRUE_WORDS = {"1", "true", "t", "yes", "y", "on"}
 FALSE_WORDS = {"0", "false", "f", "no", "n", "off", ""}
@@ -110,7 +77,21 @@ class SelectRequest:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SelectRequest:
+        """Parse a ``select`` as the API would take it (any export type)."""
         return parse_select(data, ExportType.COMMON_CARTRIDGE, check_types=False)
+
+    @classmethod
+    def from_stored(cls, data: Mapping[str, Any]) -> SelectRequest:
+        """The checked request as :meth:`to_json` stored it with the export, rebuilt as it
+        was: not parsed, aliased or checked again when the job runs."""
+        flags = {k for k, v in data.items() if v is True}
+        return cls(
+            ids={t: tuple(v) for t, v in data.items() if isinstance(v, list)},
+            all_types=frozenset(k[4:] for k in flags if k.startswith("all_") and k[4:] in SELECT_TYPES),
+            everything="everything" in flags,
+            syllabus_body="all_syllabus_body" in flags,
+            course_settings="all_course_settings" in flags,
+        )
 
     @property
     def is_selective(self) -> bool:
@@ -119,15 +100,14 @@ class SelectRequest:
 
 def default_select(export_type: ExportType) -> SelectRequest:
     """Canvas's defaults when no ``select`` is given (spec §1.5 step 3)."""
-    if export_type is ExportType.QTI:
-        return SelectRequest(all_types=frozenset({"quizzes"}))
-    if export_type is ExportType.ZIP:
-        return SelectRequest(all_types=frozenset({"attachments"}))
-    return SelectRequest(everything=True)
+    types = FORMAT_BY_NAME[export_type.value].default_select
+    if types is None:
+        return SelectRequest(everything=True)
+    return SelectRequest(all_types=frozenset(types))
 
 
 def _canonical_type(key: str) -> str:
-    return ALIASES.get(key, key)
+    return SELECT_NAMES.get(key, key)
 
 
 def _parse_id(value: Any, select_type: str) -> int | str | None:
@@ -202,7 +182,7 @@ def parse_select(raw: Any, export_type: ExportType, *, check_types: bool = True)
             errors.append({"field": fieldname, "message": f"this library has no {t.replace('_', ' ')}; nothing to select"})
             continue
         if t not in SELECT_TYPES:
-            known = ", ".join(sorted(set(SELECT_TYPES) | set(ALIASES)))
+            known = ", ".join(sorted(SELECT_NAMES))
             errors.append({"field": fieldname, "message": f"unknown select key '{key}' (known: {known}, all_<type>, everything)"})
             continue
         if isinstance(value, Mapping):
@@ -239,23 +219,40 @@ def parse_select(raw: Any, export_type: ExportType, *, check_types: bool = True)
 # ------------------------------------------------------------------ the catalogue
 
 
+#: How each select type is read from a snapshot: its objects (what the snapshot's user can
+#: see, in course order), and the row a picker or ``content_list`` shows for one of them.
+#: (Kept as written, one entry per type: it reads as the table it is.)
+LOADERS: dict[str, tuple[Callable[[CourseSnapshot], Iterable[Any]], Callable[[CourseSnapshot, Any], dict[str, Any]]]] = {
+    "context_modules": (lambda s: s.modules, lambda s, m: {"title": m.name}),
+    "content_tags": (lambda s: (i for m in s.modules for i in m.items),
+                     lambda s, i: {"title": i.title, "module_id": i.module_id, "content_type": i.content_type.value,
+                                   "indent": i.indent}),
+    "assignments": (lambda s: s.assignments, lambda s, a: {"title": a.title}),
+    "quizzes": (lambda s: s.quizzes, lambda s, q: {"title": q.title}),
+    "discussion_topics": (lambda s: (t for t in s.discussion_topics if not t.is_announcement),
+                          lambda s, t: {"title": t.title}),
+    "wiki_pages": (lambda s: s.pages, lambda s, p: {"title": p.title}),
+    "announcements": (lambda s: (t for t in s.discussion_topics if t.is_announcement), lambda s, t: {"title": t.title}),
+    "calendar_events": (lambda s: s.calendar_events, lambda s, e: {"title": e.title}),
+    "rubrics": (lambda s: s.rubrics, lambda s, r: {"title": r.title}),
+    "folders": (lambda s: s.folders, lambda s, f: {"title": f.name, "path": f.full_name, "parent_id": f.parent_id}),
+    "attachments": (lambda s: s.files, lambda s, f: {"title": f.display_name, "folder_id": f.folder_id, "size": f.size,
+                                                     "path": s.file_path(f)}),
+}  # fmt: skip
+
+
 def catalogue(snapshot: CourseSnapshot) -> dict[str, list[int]]:
     """Every selectable id per type that the snapshot's user can see, in course order."""
-    topics = [t for t in snapshot.discussion_topics if not t.is_announcement]
-    news = [t for t in snapshot.discussion_topics if t.is_announcement]
-    return {
-        "context_modules": [m.id for m in snapshot.modules],
-        "content_tags": [i.id for m in snapshot.modules for i in m.items],
-        "assignments": [a.id for a in snapshot.assignments],
-        "quizzes": [q.id for q in snapshot.quizzes],
-        "discussion_topics": [t.id for t in topics],
-        "wiki_pages": [p.id for p in snapshot.pages],
-        "announcements": [t.id for t in news],
-        "calendar_events": [e.id for e in snapshot.calendar_events],
-        "rubrics": [r.id for r in snapshot.rubrics],
-        "folders": [f.id for f in snapshot.folders],
-        "attachments": [f.id for f in snapshot.files],
-    }
+    return {t: [o.id for o in LOADERS[t][0](snapshot)] for t in SELECT_TYPES}
+
+
+def listing(snapshot: CourseSnapshot, types: Iterable[str] = SELECT_TYPES) -> dict[str, list[dict[str, Any]]]:
+    """The selectable items per type as a picker lists them: ``{type: [{id, title, …}]}``."""
+    out = {}
+    for t in types:
+        objects, row = LOADERS[t]
+        out[t] = [{"id": o.id, **row(snapshot, o)} for o in objects(snapshot)]
+    return out
 
 
 def check_ids(request: SelectRequest, snapshot: CourseSnapshot, where: str = "this course") -> SelectRequest:

@@ -7,19 +7,13 @@ Fronts (CLI, TUI, HTTP server) call it through the local backend or directly.
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
-import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from functools import partial
-from pathlib import Path
 from typing import Any
+from pathlib import Path
 
 from .. import canvas_json
 from ..model import (
@@ -30,11 +24,8 @@ from ..model import (
     Course,
     EpubExport,
     EpubExportState,
-    ExportCanceled,
-    ExportResult,
     ExportType,
     Notification,
-    OutputFile,
     Progress,
     ProgressState,
     Role,
@@ -43,16 +34,19 @@ from ..model import (
 from ..paths import Home, bundled_data_dir
 from ..store import Library, utcnow
 from . import permissions as perms
-from . import states, tokens
-from .errors import BadRequest, IllegalTransition, NotFound, Unauthorized, Unprocessable
+from . import tokens
+from .errors import BadRequest, NotFound, Unauthorized, Unprocessable
+from .formats import format_of
+from .moves import StateMoves
 from .permissions import Standing
-from .select import SelectRequest, catalogue, check_ids, parse_select, resolve
+from .recovery import recover
+from .runner import ExportRunner
+from .select import SelectRequest, check_ids, listing, parse_select
 from .settings import Settings
 from .snapshot import build_files_snapshot, build_snapshot
 
 MAX_PER_PAGE = 100
 PER_PAGE = 10
-CC_VERSIONS = {"1.1": "1.1.0", "1.1.0": "1.1.0", "1.3": "1.3.0", "1.3.0": "1.3.0"}
 
 
 @dataclass(frozen=True)
@@ -90,6 +84,8 @@ class ExportService:
         self.content = library.content
         #: called after a job is queued; fronts point it at a runner or the worker process
         self.on_queued: Callable[[], None] = lambda: None
+        self.moves = StateMoves(library)
+        self.runner = ExportRunner(self)
 
     @classmethod
     def open(cls, home: Home | None = None, *, seed: bool = True, recover: bool = True) -> ExportService:
@@ -174,35 +170,18 @@ class ExportService:
         return [g for g in groups if user_id in g.member_ids]
 
     def content_list(self, user_id: int, course_id: int) -> dict[str, list[dict[str, Any]]]:
-        """The selectable items per ``select`` type, as this user sees them (picker, ``content``)."""
+        """The selectable items per ``select`` type, as this user sees them (picker, ``content``).
+
+        Titles are all it needs: the snapshot's outline (no HTML, no quiz questions)."""
         course, standing = self.course(user_id, course_id)
-        snap = build_snapshot(self.library, course.id, self.user(user_id), standing.role)
-        cat = catalogue(snap)
-        titles: dict[str, dict[int, dict[str, Any]]] = {
-            "context_modules": {m.id: {"title": m.name} for m in snap.modules},
-            "content_tags": {
-                i.id: {"title": i.title, "module_id": m.id, "content_type": i.content_type.value, "indent": i.indent}
-                for m in snap.modules
-                for i in m.items
-            },
-            "assignments": {a.id: {"title": a.title} for a in snap.assignments},
-            "quizzes": {q.id: {"title": q.title} for q in snap.quizzes},
-            "discussion_topics": {t.id: {"title": t.title} for t in snap.discussion_topics},
-            "announcements": {t.id: {"title": t.title} for t in snap.discussion_topics},
-            "wiki_pages": {p.id: {"title": p.title} for p in snap.pages},
-            "calendar_events": {e.id: {"title": e.title} for e in snap.calendar_events},
-            "rubrics": {r.id: {"title": r.title} for r in snap.rubrics},
-            **_file_titles(snap),
-        }
-        return {t: [{"id": i, **titles[t][i]} for i in ids] for t, ids in cat.items()}
+        return listing(build_snapshot(self.library, course.id, self.user(user_id), standing.role, detail="outline"))
 
     def context_files(self, user_id: int, context_type: ContextType, context_id: int) -> dict[str, list[dict[str, Any]]]:
         """The folders and files of a course, group or user that this user may export
         (``folders`` and ``attachments`` as in ``content_list``): a group's or user's picker."""
         course, standing = self._context(user_id, context_type, context_id)
         snap = self._snapshot(context_type, context_id, self.user(user_id), course, standing)
-        cat, titles = catalogue(snap), _file_titles(snap)
-        return {t: [{"id": i, **titles[t][i]} for i in cat[t]] for t in ("folders", "attachments")}
+        return listing(snap, ("folders", "attachments"))
 
     # ------------------------------------------------------------------ content exports
     def _context(self, user_id: int, context_type: ContextType, context_id: int) -> tuple[Course | None, Standing | None]:
@@ -236,11 +215,11 @@ class ExportService:
         etype = perms.check_export_type(context_type, export_type)
         if context_type is ContextType.COURSE:
             perms.check_course_create(standing, etype)
-        cc_version = None
-        if etype is ExportType.COMMON_CARTRIDGE:
-            cc_version = CC_VERSIONS.get(str(version or "1.1.0"))
-            if cc_version is None:
-                raise BadRequest("invalid version", [{"field": "version", "message": f"'{version}' is not 1.1 or 1.3"}])
+        fmt = format_of(etype.value)
+        cc_version = fmt.version(version)
+        if fmt.versions and cc_version is None:
+            choices = " or ".join(fmt.version_choices)
+            raise BadRequest("invalid version", [{"field": "version", "message": f"'{version}' is not {choices}"}])
         request = parse_select(select, etype)
         # ids are all a check needs: no HTML, no quiz questions
         snap = self._snapshot(context_type, context_id, self.user(user_id), course, standing, detail="outline")
@@ -421,16 +400,16 @@ class ExportService:
             raise Unauthorized("only the person who started this job can cancel it")
         if not p.pending:
             raise BadRequest(f"progress {progress_id} has already ended ({p.workflow_state.value})")
-        self._move_progress(p, ProgressState.CANCELED, message=message or "canceled by the user")
+        self.moves.move_progress(p, ProgressState.CANCELED, message=message or "canceled by the user")
         # a job nobody has picked up yet ends now; a running one notices at its next progress write
         if p.context_type == "ContentExport":
             ce = self.store.content_export(p.context_id)
             if ce and ce.workflow_state is ContentExportState.CREATED and ce.runner_pid is None:
-                self._fail_record(ce, "canceled before it started", notify=False)
+                self.moves.fail(ce, "canceled before it started", notify=False)
         elif p.context_type == "EpubExport":
             ep = self.store.epub_export(p.context_id)
             if ep and ep.workflow_state is EpubExportState.CREATED and ep.runner_pid is None:
-                self._fail_record(ep, "canceled before it started", notify=False)
+                self.moves.fail(ep, "canceled before it started", notify=False)
         return self.store.progress(progress_id)  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ notifications
@@ -483,331 +462,19 @@ class ExportService:
         teacher = self.user_key(self.owner_id()) or "teacher"
         return generate_course(self.library, spec, teacher_key=teacher, progress=progress)
 
-    def _send_notification(self, record: ContentExport | EpubExport, ok: bool) -> None:
-        """Spec §1.4: course, not zip, not skipped, not part of an ePub (which notifies itself)."""
-        if record.settings.get("skip_notifications"):
-            return
-        if isinstance(record, ContentExport):
-            if record.context_type is not ContextType.COURSE or record.export_type == "zip" or record.epub_export_id:
-                return
-            course = self.content.course(record.context_id)
-            ctx, what = "ContentExport", f"{record.export_type} export"
-        else:
-            course = self.content.course(record.course_id)
-            ctx, what = "EpubExport", "ePub export"
-        name = course.name if course else "a course"
-        if ok:
-            subject = f"Course Export Finished: {name}"
-            body = f"Your {what} of {name} is ready."
-        else:
-            subject = f"Course Export Failed: {name}"
-            body = f"Your {what} of {name} failed: {'; '.join(record.errors[-1:]) or 'unknown error'}"
-        self.store.notify(
-            user_id=record.user_id,
-            name="content_export_finished" if ok else "content_export_failed",
-            context_type=ctx,
-            context_id=record.id,
-            subject=subject,
-            body=body,
-        )
-
-    # ------------------------------------------------------------------ state moves
-    def _move_progress(self, p: Progress, target: ProgressState, **fields: Any) -> None:
-        states.check(p.workflow_state, target)
-        if target is ProgressState.COMPLETED:
-            fields["completion"] = 100
-        self.store.update_progress(p.id, workflow_state=target, **fields)
-
-    def _move(self, record: ContentExport | EpubExport, target: StrEnum, **fields: Any) -> Any:
-        """Move a record's state after checking the machine; re-reads to catch races."""
-        fresh = self._reload(record)
-        states.check(fresh.workflow_state, target)
-        update = self.store.update_content_export if isinstance(fresh, ContentExport) else self.store.update_epub_export
-        update(fresh.id, workflow_state=target, **fields)
-        return self._reload(fresh)
-
-    def _reload(self, record: ContentExport | EpubExport) -> Any:
-        if isinstance(record, ContentExport):
-            return self.store.content_export(record.id)
-        return self.store.epub_export(record.id)
-
-    def _fail_record(self, record: ContentExport | EpubExport, message: str, *, notify: bool = True) -> bool:
-        """Fail the record, unless it has ended meanwhile (another process recovering the same
-        stale job may have failed it first): read and moved under the write lock.  True if failed."""
-        target = ContentExportState.FAILED if isinstance(record, ContentExport) else EpubExportState.FAILED
-        with self.library.transaction():
-            record = self._reload(record)
-            if states.is_final(record.workflow_state):
-                return False
-            settings = dict(record.settings)
-            settings["errors"] = [*settings.get("errors", []), message]
-            record = self._move(record, target, settings=settings)
-            p = self.store.progress(record.progress_id) if record.progress_id else None
-            if p and p.pending:
-                self._move_progress(p, ProgressState.FAILED, message=message)
-        if notify:
-            self._send_notification(record, ok=False)
-        return True
-
-    # ------------------------------------------------------------------ running jobs
+    # ------------------------------------------------------------------ jobs (runner.py, recovery.py)
     def run_content_export(self, export_id: int, cancel: threading.Event | None = None) -> None:
         """Run one claimed content export to its end (called on a worker thread)."""
-        ce = self.store.content_export(export_id)
-        workdir = self.library.exports_dir / f".work-content-{export_id}"
-        with self._job(ce, workdir):
-            with self.library.transaction():
-                ce = self._move(ce, ContentExportState.EXPORTING)
-                self._start_progress(ce.progress_id)
-            reporter = ProgressReporter(self, ce, 0, 100, cancel)
-            snap = self._export_snapshot(ce)
-            _fresh_dir(workdir)
-            result = self._exporter(ce)(snap, workdir, reporter)
-            reporter.check()
-            final = self.library.exports_dir / f"content-{export_id}"
-            att = self._publish(result.files[0], final, "ContentExport", export_id)
-            settings = {**ce.settings, "errors": [*ce.errors, *result.warnings]}
-            with self.library.transaction():
-                ce = self._move(ce, ContentExportState.EXPORTED, attachment_id=att.id, progress=100, settings=settings)
-                self._complete_progress(ce.progress_id)
-            self._send_notification(ce, ok=True)
+        self.runner.run_content_export(export_id, cancel)
 
     def run_epub_export(self, epub_id: int, cancel: threading.Event | None = None) -> None:
-        """created → exporting (0–80) → exported (80) → generating (90–100) → generated."""
-        ep = self.store.epub_export(epub_id)
-        workdir = self.library.exports_dir / f".work-epub-{epub_id}"
-        from ..exporters import epub as epub_builder  # here: ebooklib and the exporters load on first use
+        """Run one claimed ePub export to its end (called on a worker thread)."""
+        self.runner.run_epub_export(epub_id, cancel)
 
-        with self._job(ep, workdir):
-            with self.library.transaction():
-                ep = self._move(ep, EpubExportState.EXPORTING)
-                self._start_progress(ep.progress_id)
-            course = self.content.course(ep.course_id)
-            user = self.user(ep.user_id)
-            standing = self.standing(user.id, course)
-            snap = build_snapshot(self.library, course.id, user, standing.role, detail="outline")
-            snap.selection = resolve(SelectRequest(everything=True), snap)
-            _fresh_dir(workdir)
-            rendered = epub_builder.render_book(
-                snap, workdir, ProgressReporter(self, ep, 0, 80, cancel),
-                max_embed_bytes=self.settings.epub_max_embed_mb * 1024 * 1024,
-            )  # fmt: skip
-            with self.library.transaction():
-                ep = self._move(ep, EpubExportState.EXPORTED)
-                self.store.update_progress(ep.progress_id, completion=states.EPUB_PERCENT[EpubExportState.EXPORTED])
-                ep = self._move(ep, EpubExportState.GENERATING)
-                self.store.update_progress(ep.progress_id, completion=states.EPUB_PERCENT[EpubExportState.GENERATING])
-            reporter = ProgressReporter(self, ep, 90, 100, cancel)
-            result: ExportResult = epub_builder.package_book(rendered, workdir, reporter)
-            reporter.check()
-            final = self.library.exports_dir / f"epub-{epub_id}"
-            ids: dict[str, int] = {}
-            for out in result.files:
-                att = self._publish(out, final, "EpubExport", epub_id)
-                key = "epub_attachment_id" if out.content_type == "application/epub+zip" else "zip_attachment_id"
-                ids[key] = att.id
-            settings = {**ep.settings, "errors": [*ep.errors, *result.warnings]}
-            with self.library.transaction():
-                ep = self._move(ep, EpubExportState.GENERATED, settings=settings, **ids)
-                self._complete_progress(ep.progress_id)
-            self._send_notification(ep, ok=True)
-
-    @contextmanager
-    def _job(self, record: ContentExport | EpubExport, workdir: Path) -> Iterator[None]:
-        """How every run ends: a cancel or any failure fails the record (re-read, so in the state it
-        reached) with its reason; a broken state machine propagates; the work folder goes."""
-        try:
-            yield
-        except ExportCanceled as e:
-            self._fail_record(record, f"canceled: {e}" if str(e) else "canceled", notify=False)
-        except IllegalTransition:
-            raise
-        except Exception as e:  # noqa: BLE001 - every failure must end the job as failed, with its reason
-            if not self._fail_record(record, _describe(e)):
-                raise  # it failed after the export had ended (a notification): nothing to fail, still seen
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-
-    def _start_progress(self, progress_id: int) -> None:
-        p = self.store.progress(progress_id)
-        if p.workflow_state is ProgressState.CANCELED:
-            raise ExportCanceled(p.message or "")
-        self._move_progress(p, ProgressState.RUNNING)
-
-    def _complete_progress(self, progress_id: int) -> None:
-        p = self.store.progress(progress_id)
-        if p.workflow_state is ProgressState.CANCELED:
-            raise ExportCanceled(p.message or "")
-        self._move_progress(p, ProgressState.COMPLETED)
-
-    def _export_snapshot(self, ce: ContentExport):
-        user = self.user(ce.user_id)
-        course, standing = None, None
-        if ce.context_type is ContextType.COURSE:
-            course = self.content.course(ce.context_id)
-            standing = self.standing(user.id, course)
-        elif ce.context_type is ContextType.GROUP:
-            group = self.content.group(ce.context_id)
-            course = self.content.course(group.course_id) if group else None
-            standing = self.standing(user.id, course) if course else None
-        snap = self._snapshot(ce.context_type, ce.context_id, user, course, standing, now=utcnow(), detail="outline")
-        request = SelectRequest.from_json(ce.settings.get("select") or {"everything": True})
-        # content may have changed since the export was queued: drop what vanished, quietly
-        cat = catalogue(snap)
-        kept = {t: tuple(i for i in ids if i in set(cat[t]) | set(cat["announcements"])) for t, ids in request.ids.items()}
-        request = SelectRequest(kept, request.all_types, request.everything, request.syllabus_body, request.course_settings)
-        # a QTI export finds the files its quizzes link to itself (answer comments too)
-        snap.selection = resolve(request, snap, linked_files=ce.export_type != "qti")
-        return snap
-
-    def _exporter(self, ce: ContentExport):
-        """The exporter of the export's type, imported on first use (not at start-up)."""
-        if ce.export_type == "zip":
-            from ..exporters.zipfiles import export_zip
-
-            return export_zip
-        if ce.export_type == "qti":
-            from ..exporters.qti import export_qti
-
-            return export_qti
-        from ..exporters.cc import export_common_cartridge
-
-        version = ce.settings.get("version", "1.1.0")
-        return lambda snap, workdir, progress: export_common_cartridge(snap, workdir, progress, version=version)
-
-    def _publish(self, out: OutputFile, final_dir: Path, context_type: str, context_id: int) -> Attachment:
-        """fsync, then atomically rename into place; only then does the file row exist."""
-        with open(out.path, "rb") as f:
-            os.fsync(f.fileno())
-        final_dir.mkdir(parents=True, exist_ok=True)
-        target = final_dir / out.path.name
-        os.replace(out.path, target)
-        _fsync_dir(final_dir)
-        return self.store.insert_attachment(
-            context_type=context_type,
-            context_id=context_id,
-            uuid=uuid.uuid4().hex,
-            display_name=target.name,
-            filename=target.name,
-            content_type=out.content_type,
-            size=target.stat().st_size,
-            sha256="",
-            path=target,
-        )
-
-    # ------------------------------------------------------------------ recovery
     def recover(self, now: datetime | None = None) -> list[str]:
         """Fail jobs whose process died (or that ran past the ePub limit); returns what it did."""
-        now = now or utcnow()
-        done = []
-        stale = timedelta(seconds=self.settings.stale_after_seconds)
-        limit = timedelta(minutes=self.settings.epub_timeout_minutes)
-        for table, load in (("content_exports", self.store.content_export), ("epub_exports", self.store.epub_export)):
-            for row in self.store.unfinished(table):
-                record = load(row["id"])
-                pid = record.runner_pid
-                if table == "epub_exports" and record.workflow_state is not EpubExportState.CREATED:
-                    if record.created_at < now - limit:
-                        if self._fail_record(record, f"took longer than {self.settings.epub_timeout_minutes} minutes "
-                                             "and was stopped"):  # fmt: skip
-                            done.append(f"{table} {record.id}: timed out")
-                        continue
-                if pid is None:
-                    continue  # still queued: a runner will pick it up
-                beat = record.heartbeat_at
-                alive = _pid_alive(pid) and beat is not None and beat > now - stale
-                if pid == os.getpid():
-                    alive = True
-                if not alive:
-                    kind = "content" if table == "content_exports" else "epub"
-                    shutil.rmtree(self.library.exports_dir / f".work-{kind}-{record.id}", ignore_errors=True)
-                    if self._fail_record(
-                        record,
-                        f"interrupted: the process running this export (pid {pid}) stopped before it finished; "
-                        "start the export again",
-                    ):
-                        done.append(f"{table} {record.id}: interrupted")
-        return done
+        return recover(self, now)
 
-
-class ProgressReporter:
-    """The progress callback given to exporters: maps 0–100 onto [lo, hi] of the job,
-    writes at most a few times a second, and raises ExportCanceled once the user canceled."""
-
-    def __init__(self, service: ExportService, record: ContentExport | EpubExport, lo: float, hi: float,
-                 cancel: threading.Event | None):  # fmt: skip
-        self.service = service
-        self.record = record
-        self.lo, self.hi = lo, hi
-        self.cancel_event = cancel
-        self.interval = 1.0 / max(0.1, service.settings.progress_writes_per_second)
-        self._last = 0.0
-        self._message: str | None = None
-
-    def check(self) -> None:
-        if self.cancel_event is not None and self.cancel_event.is_set():
-            raise ExportCanceled(getattr(self.cancel_event, "reason", "") or "")
-        p = self.service.store.progress(self.record.progress_id)
-        if p is not None and p.workflow_state is ProgressState.CANCELED:
-            raise ExportCanceled(p.message or "")
-
-    def __call__(self, percent: float, message: str | None = None) -> None:
-        if self.cancel_event is not None and self.cancel_event.is_set():
-            raise ExportCanceled(getattr(self.cancel_event, "reason", "") or "")
-        if message:
-            self._message = message
-        now = time.monotonic()
-        if now - self._last < self.interval:
-            return
-        self._last = now
-        overall = self.lo + (self.hi - self.lo) * max(0.0, min(100.0, percent)) / 100
-        store = self.service.store
-        if not store.report_progress(self.record.progress_id, overall, self._message):
-            self.check()  # no longer pending: canceled (raises) or ended by someone else
-            return
-        if isinstance(self.record, ContentExport):
-            store.update_content_export(self.record.id, progress=overall)
-
-
-def _describe(e: BaseException) -> str:
-    if isinstance(e, NotImplementedError):
-        return str(e)
-    return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
-
-
-def _fresh_dir(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _file_titles(snap) -> dict[str, dict[int, dict[str, Any]]]:
-    """How folders and files are listed for a picker (by ``select`` type, then id)."""
-    return {
-        "folders": {f.id: {"title": f.name, "path": f.full_name, "parent_id": f.parent_id} for f in snap.folders},
-        "attachments": {
-            f.id: {"title": f.display_name, "folder_id": f.folder_id, "size": f.size, "path": snap.file_path(f)}
-            for f in snap.files
-        },
-    }
+    def _fail_record(self, record: ContentExport | EpubExport, message: str, *, notify: bool = True) -> bool:
+        """Fail a record that has not ended (the job runner's time limit); True if failed."""
+        return self.moves.fail(record, message, notify=notify)

@@ -8,19 +8,12 @@ from __future__ import annotations
 
 import hashlib
 
-#: Canvas's asset-string prefix per select type (spec §1.5).
+from ..vocab import SELECT_VOCAB
+
+#: Canvas's asset-string prefix per select type (spec §1.5; ``vocab.SELECT_VOCAB``), and of
+#: the other objects an export names.
 ASSET_PREFIX = {
-    "context_modules": "context_module",
-    "content_tags": "content_tag",
-    "assignments": "assignment",
-    "quizzes": "quizzes:quiz",
-    "discussion_topics": "discussion_topic",
-    "announcements": "discussion_topic",
-    "wiki_pages": "wiki_page",
-    "calendar_events": "calendar_event",
-    "rubrics": "rubric",
-    "folders": "folder",
-    "attachments": "attachment",
+    **{t.key: t.prefix for t in SELECT_VOCAB},
     "assignment_groups": "assignment_group",
     "courses": "course",
     "quiz_questions": "quiz_question",

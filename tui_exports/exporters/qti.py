@@ -14,6 +14,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..model import CourseSnapshot, ExportResult, OutputFile, ProgressFn, Quiz, QuizGroup, QuizQuestion
+from ..vocab import FORMAT_BY_NAME
 from .canvas_xml import assignment_for_quiz, embedded_assignment, group_ref
 from .cc_links import CCLinkRewriter, file_ids
 from .ids import create_key, mig_id
@@ -226,7 +227,7 @@ def export_qti(snapshot: CourseSnapshot, workdir: Path, progress: ProgressFn) ->
     """Write ``<course-slug>-quiz-export.zip``: Canvas QTI + settings per quiz, and the files they link to."""
     steps = Stepper(progress)
     warnings: list[str] = []
-    out = Path(workdir) / f"{slugify(snapshot.course.name, 200, 'course')}-quiz-export.zip"
+    out = Path(workdir) / FORMAT_BY_NAME["qti"].file_for(slugify(snapshot.course.name, 200, "course"))
     quizzes = snapshot.selected_quizzes()
     wanted = linked_file_ids(snapshot, (h for quiz in snapshot.loaded(quizzes) for h in quiz_html(quiz)))
     with PackageWriter(out, snapshot.exported_at) as pkg, _qti_manifest(snapshot, Path(workdir)) as manifest:

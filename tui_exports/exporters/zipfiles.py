@@ -16,6 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..model import CourseSnapshot, ExportResult, File, Folder, OutputFile, ProgressFn
+from ..vocab import FORMAT_BY_NAME
 from .compression import compress_type
 
 CHUNK = 1 << 20
@@ -24,7 +25,7 @@ _UNSAFE = re.compile(r'[\x00 /\\?:*"]')
 
 def archive_name(folder_name: str) -> str:
     """Canvas's ``<folder>_export.zip`` with NUL, space, slashes and ``?:*"`` made ``_``."""
-    return f"{_UNSAFE.sub('_', folder_name)}_export.zip"
+    return FORMAT_BY_NAME["zip"].file_for(_UNSAFE.sub("_", folder_name))
 
 
 def dos_time(moment: datetime, time_zone: str) -> tuple[int, int, int, int, int, int]:

@@ -27,18 +27,17 @@ from ..engine import ApiError, ExportService, JobRunner, NotFound, Page
 from ..engine.service import page_params
 from ..engine.select import ASSET_PREFIX, truthy
 from ..model import ContextType, Course
+from ..vocab import SELECT_VOCAB
 from .params import ParamError, nest
 
 INVALID_TOKEN = {"errors": [{"message": "Invalid access token."}]}
 NOT_FOUND = {"errors": [{"message": "The specified resource does not exist."}]}
 UNAUTHORIZED = {"status": "unauthorized", "errors": [{"message": "user not authorized to perform that action"}]}
 CONTEXTS = {"courses": ContextType.COURSE, "groups": ContextType.GROUP, "users": ContextType.USER}
-#: the top of ``content_list``: (type, title); item types come from the engine
+#: the top of ``content_list``: (type, title); item types come from the engine (``vocab.SELECT_VOCAB``)
 CONTENT_TYPES = [
-    ("course_settings", "Course Settings"), ("syllabus_body", "Syllabus Body"), ("context_modules", "Modules"),
-    ("assignments", "Assignments"), ("quizzes", "Quizzes"), ("discussion_topics", "Discussion Topics"),
-    ("wiki_pages", "Pages"), ("announcements", "Announcements"), ("calendar_events", "Events"),
-    ("rubrics", "Rubrics"), ("attachments", "Files"),
+    ("course_settings", "Course Settings"), ("syllabus_body", "Syllabus Body"),
+    *((t.key, t.list_title) for t in SELECT_VOCAB if t.list_title),
 ]  # fmt: skip
 LINK_DROPPED = {"page", "per_page", "access_token", "api_key"}
 

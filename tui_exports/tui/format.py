@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ..vocab import FORMATS, PICKER_ORDER, SELECT_VOCAB
+
 #: Every state as a glyph *and* a word: colour is never the only signal.
 STATE_GLYPHS = {
     "created": "○",
@@ -24,29 +26,14 @@ STATE_GLYPHS = {
 RUNNING_STATES = {"created", "queued", "waiting_for_external_tool", "exporting", "generating", "running"}
 DONE_STATES = {"exported", "exported_for_course_copy", "generated", "completed"}
 
-#: Export types the new-export dialog offers, in order: value → label.
-EXPORT_TYPES = {
-    "common_cartridge": "Common Cartridge",
-    "qti": "QTI",
-    "zip": "zip of files",
-    "epub": "ePub",
-}
-SHORT_TYPES = {"common_cartridge": "cartridge", "qti": "QTI", "zip": "zip", "epub": "ePub"}
+#: Export types the new-export dialog offers, in order: value → label (``vocab.FORMATS``).
+EXPORT_TYPES = {f.name: f.label for f in FORMATS}
+SHORT_TYPES = {f.name: f.short for f in FORMATS}
 
-#: The picker's branches: ``select`` key as the API takes it → heading.
-SELECT_BRANCHES = {
-    "modules": "Modules",
-    "pages": "Pages",
-    "assignments": "Assignments",
-    "quizzes": "Quizzes",
-    "discussion_topics": "Discussion topics",
-    "announcements": "Announcements",
-    "calendar_events": "Calendar events",
-    "rubrics": "Rubrics",
-    "folders": "Files",
-}
+#: The picker's branches: ``select`` key as the API takes it → heading (``vocab.SELECT_VOCAB``).
+SELECT_BRANCHES = {t.api: t.heading for t in PICKER_ORDER if t.heading}
 #: ``content_list`` keys (the engine's canonical names) → the API aliases we send.
-API_KEYS = {"context_modules": "modules", "content_tags": "module_items", "wiki_pages": "pages", "attachments": "files"}
+API_KEYS = {t.key: t.api for t in SELECT_VOCAB if t.aliases}
 
 
 def state_text(state: str | None) -> str:
@@ -116,12 +103,6 @@ def file_name(path: str | None) -> str:
 def api_fields(export: dict[str, Any]) -> dict[str, Any]:
     """The API object without the screen's own ``_`` keys (such as ``_scope``)."""
     return {k: v for k, v in export.items() if not k.startswith("_")}
-
-
-def short_reason(message: str) -> str:
-    """``select[all_pages]: zip exports only folders and files; remove …`` → the middle part."""
-    text = message.split(": ", 1)[-1]
-    return text.split("; ", 1)[0]
 
 
 def select_preview(select: dict[str, Any] | None) -> str:

@@ -16,9 +16,8 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
 from ..backends.base import Backend, CourseSummary
 from ..model import ContextType
-from .format import (
-    EXPORT_TYPES, SELECT_BRANCHES, bar, is_running, select_preview, short_reason, short_time, state_text,
-)  # fmt: skip
+from ..vocab import CONTENT_FORMATS, SELECT_VOCAB, formats_for
+from .format import EXPORT_TYPES, bar, is_running, select_preview, short_time, state_text
 from .selection import Key, TickModel
 from .widgets import MY_FILES, Choice, ChoiceSet, ContentTree, Tick
 from .work import in_thread
@@ -41,13 +40,19 @@ def type_reasons(course: CourseSummary) -> dict[str, str]:
     """Export types this person may not create in this course, with why."""
     reasons = {}
     if course is MY_FILES:
-        return {kind: "your user files export as a zip only" for kind in EXPORT_TYPES if kind != "zip"}
+        mine = {f.name for f in formats_for(ContextType.USER.value)}
+        return {kind: "your user files export as a zip only" for kind in EXPORT_TYPES if kind not in mine}
     if not course.can_export_all_types:
         why = f"needs a teacher, TA or designer role (you are {course.role or 'not enrolled'})"
-        reasons["common_cartridge"] = reasons["qti"] = why
+        reasons.update({f.name: why for f in CONTENT_FORMATS if f.admin_only})
     if not course.can_create_epub:
         reasons["epub"] = "not available to you in this course" + (" (concluded)" if course.concluded else "")
     return reasons
+
+
+def branch_reasons(allowed: dict[str, str | None]) -> dict[str, str]:
+    """The picker's branches an export type cannot carry, with why (from ``allowed_select_types``)."""
+    return {t.api: why for t in SELECT_VOCAB if t.heading and (why := allowed.get(t.key))}
 
 
 def validation_text(errors: list[str]) -> Text:
@@ -254,12 +259,7 @@ class PickerScreen(ModalScreen[tuple[dict[str, Any] | None, set[Key]] | None]):
         if self.context[0] is not ContextType.COURSE:
             return self.backend.context_files(*self.context), {}
         content = self.backend.content_list(self.course.id)
-        disabled = {}
-        for branch in SELECT_BRANCHES:
-            errors = self.backend.validate_select(*self.context, self.kind, {f"all_{branch}": True})
-            if errors:
-                disabled[branch] = short_reason(errors[0])
-        return content, disabled
+        return content, branch_reasons(self.backend.allowed_select_types(*self.context, self.kind))
 
     def loaded(self, result: tuple[dict[str, Any], dict[str, str]]) -> None:
         content, disabled = result

@@ -12,14 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from ..vocab import PICKER_ORDER, SELECT_VOCAB
 from .format import API_KEYS, SELECT_BRANCHES
 
 Key = tuple[str, int]
 
-#: Item type → the branch (picker heading) it is listed under.
-BRANCH_OF = {"module_items": "modules", "files": "folders"}
-ORDER = ["modules", "module_items", "pages", "assignments", "quizzes", "discussion_topics",
-         "announcements", "calendar_events", "rubrics", "folders", "files"]  # fmt: skip
+#: Item type → the branch (picker heading) it is listed under (``vocab.SELECT_VOCAB``).
+BRANCH_OF = {t.api: t.parent for t in SELECT_VOCAB if t.parent}
+ORDER = [t.api for t in PICKER_ORDER]
+#: API name → its entry.
+_BY_API = {t.api: t for t in SELECT_VOCAB}
 
 
 @dataclass
@@ -45,12 +47,9 @@ class TickModel:
             for row in rows:
                 key = (api, int(row["id"]))
                 parent = None
-                if api == "module_items" and row.get("module_id") is not None:
-                    parent = ("modules", int(row["module_id"]))
-                elif api == "files" and row.get("folder_id") is not None:
-                    parent = ("folders", int(row["folder_id"]))
-                elif api == "folders" and row.get("parent_id") is not None:
-                    parent = ("folders", int(row["parent_id"]))
+                entry = _BY_API.get(api)
+                if entry and entry.parent_field and row.get(entry.parent_field) is not None:
+                    parent = (entry.branch, int(row[entry.parent_field]))
                 if parent in self.items:
                     self.items[key].parent = parent
                     self.items[parent].children.append(key)

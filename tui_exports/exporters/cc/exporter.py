@@ -25,6 +25,7 @@ from ...model import (
     OutputFile,
     ProgressFn,
 )
+from ...vocab import FORMAT_BY_NAME
 from ..cc_links import CCLinkRewriter
 from ..ids import mig_id
 from ..manifest import Manifest
@@ -36,6 +37,8 @@ from ..xmlutil import Builder, canvas_root
 from . import content
 from . import course_settings as settings
 from .profile import Profile, profile_for
+
+CC = FORMAT_BY_NAME["common_cartridge"]
 
 SETTINGS = "course_settings"
 
@@ -68,7 +71,7 @@ class CCExporter:
         self.snapshot = snapshot
         self.sel = snapshot.selection
         self.profile = profile
-        self.out = workdir / f"{slugify(snapshot.course.name, 200, 'course')}-export.imscc"
+        self.out = workdir / CC.file_for(slugify(snapshot.course.name, 200, "course"))
         self.steps = Stepper(progress)
         self.warnings: list[str] = []
         self.course_mig = mig_id("courses", snapshot.course.id)

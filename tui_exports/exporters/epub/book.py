@@ -26,6 +26,7 @@ from pathlib import Path
 from lxml import etree
 
 from tui_exports.model import ExportResult, OutputFile, ProgressFn
+from tui_exports.vocab import FORMAT_BY_NAME
 
 from .media import MediaFile, is_compressed
 from .sanitize import book_href
@@ -165,7 +166,7 @@ class _Writer:
 
 
 def package(book: RenderedBook, workdir: Path, progress: ProgressFn) -> ExportResult:
-    epub_path = workdir / f"{book.stem}.epub"
+    epub_path = workdir / FORMAT_BY_NAME["epub"].file_for(book.stem)
     zip_path = workdir / f"{book.stem}.zip"
     docs = [name for name, _ in book.documents] + ["nav.xhtml", "toc.ncx", "style.css"]
     total = sum((book.staging / d).stat().st_size for d in docs)

@@ -1,0 +1,273 @@
+"""Running jobs: a claimed export, from its snapshot through the format's exporter to the
+published file, with its state moves and Progress (called on a worker thread).
+
+A job writes to a work folder, fsyncs, then renames into place; the record flips to
+``exported`` / ``generated`` only after the rename.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..model import (
+    Attachment,
+    ContentExport,
+    ContentExportState,
+    ContextType,
+    EpubExport,
+    EpubExportState,
+    ExportCanceled,
+    ExportResult,
+    OutputFile,
+    ProgressState,
+)
+from ..store import utcnow
+from . import states
+from .errors import IllegalTransition
+from .formats import exporter_of, format_of
+from .notifications import send_notification
+from .select import SelectRequest, catalogue, resolve
+from .snapshot import build_snapshot
+
+if TYPE_CHECKING:
+    from .service import ExportService
+
+
+class ExportRunner:
+    """Runs one claimed job of the service to its end."""
+
+    def __init__(self, service: ExportService):
+        self.service = service
+        self.moves = service.moves
+
+    @property
+    def library(self):
+        return self.service.library
+
+    @property
+    def store(self):
+        return self.service.store
+
+    @property
+    def content(self):
+        return self.service.content
+
+    @property
+    def settings(self):
+        return self.service.settings
+
+    def notify(self, record: ContentExport | EpubExport, ok: bool) -> None:
+        send_notification(self.library, record, ok)
+
+    def run_content_export(self, export_id: int, cancel: threading.Event | None = None) -> None:
+        """Run one claimed content export to its end (called on a worker thread)."""
+        ce = self.store.content_export(export_id)
+        workdir = self.library.exports_dir / f".work-content-{export_id}"
+        with self._job(ce, workdir):
+            with self.library.transaction():
+                ce = self.moves.move(ce, ContentExportState.EXPORTING)
+                self.moves.start_progress(ce.progress_id)
+            reporter = ProgressReporter(self.service, ce, 0, 100, cancel)
+            snap = self._export_snapshot(ce)
+            _fresh_dir(workdir)
+            result = self.exporter(ce)(snap, workdir, reporter)
+            reporter.check()
+            final = self.library.exports_dir / f"content-{export_id}"
+            att = self._publish(result.files[0], final, "ContentExport", export_id)
+            settings = {**ce.settings, "errors": [*ce.errors, *result.warnings]}
+            with self.library.transaction():
+                ce = self.moves.move(
+                    ce, ContentExportState.EXPORTED, attachment_id=att.id, progress=100, settings=settings
+                )
+                self.moves.complete_progress(ce.progress_id)
+            self.notify(ce, ok=True)
+
+    def run_epub_export(self, epub_id: int, cancel: threading.Event | None = None) -> None:
+        """created → exporting (0–80) → exported (80) → generating (90–100) → generated."""
+        ep = self.store.epub_export(epub_id)
+        workdir = self.library.exports_dir / f".work-epub-{epub_id}"
+        epub_builder = exporter_of("epub")  # here: ebooklib and the exporters load on first use
+
+        with self._job(ep, workdir):
+            with self.library.transaction():
+                ep = self.moves.move(ep, EpubExportState.EXPORTING)
+                self.moves.start_progress(ep.progress_id)
+            course = self.content.course(ep.course_id)
+            user = self.service.user(ep.user_id)
+            standing = self.service.standing(user.id, course)
+            snap = build_snapshot(self.library, course.id, user, standing.role, detail="outline")
+            snap.selection = resolve(SelectRequest(everything=True), snap)
+            _fresh_dir(workdir)
+            rendered = epub_builder.render_book(
+                snap, workdir, ProgressReporter(self.service, ep, 0, 80, cancel),
+                max_embed_bytes=self.settings.epub_max_embed_mb * 1024 * 1024,
+            )  # fmt: skip
+            with self.library.transaction():
+                ep = self.moves.move(ep, EpubExportState.EXPORTED)
+                self.store.update_progress(
+                    ep.progress_id, completion=states.EPUB_PERCENT[EpubExportState.EXPORTED]
+                )
+                ep = self.moves.move(ep, EpubExportState.GENERATING)
+                self.store.update_progress(
+                    ep.progress_id, completion=states.EPUB_PERCENT[EpubExportState.GENERATING]
+                )
+            reporter = ProgressReporter(self.service, ep, 90, 100, cancel)
+            result: ExportResult = epub_builder.package_book(rendered, workdir, reporter)
+            reporter.check()
+            final = self.library.exports_dir / f"epub-{epub_id}"
+            ids: dict[str, int] = {}
+            for out in result.files:
+                att = self._publish(out, final, "EpubExport", epub_id)
+                key = (
+                    "epub_attachment_id"
+                    if out.content_type == "application/epub+zip"
+                    else "zip_attachment_id"
+                )
+                ids[key] = att.id
+            settings = {**ep.settings, "errors": [*ep.errors, *result.warnings]}
+            with self.library.transaction():
+                ep = self.moves.move(ep, EpubExportState.GENERATED, settings=settings, **ids)
+                self.moves.complete_progress(ep.progress_id)
+            self.notify(ep, ok=True)
+
+    @contextmanager
+    def _job(self, record: ContentExport | EpubExport, workdir: Path) -> Iterator[None]:
+        """How every run ends: a cancel or any failure fails the record (re-read, so in the state it
+        reached) with its reason; a broken state machine propagates; the work folder goes."""
+        try:
+            yield
+        except ExportCanceled as e:
+            self.moves.fail(record, f"canceled: {e}" if str(e) else "canceled", notify=False)
+        except IllegalTransition:
+            raise
+        except Exception as e:  # noqa: BLE001 - every failure must end the job as failed, with its reason
+            if not self.moves.fail(record, _describe(e)):
+                raise  # it failed after the export had ended (a notification): nothing to fail, still seen
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _export_snapshot(self, ce: ContentExport):
+        user = self.service.user(ce.user_id)
+        course, standing = None, None
+        if ce.context_type is ContextType.COURSE:
+            course = self.content.course(ce.context_id)
+            standing = self.service.standing(user.id, course)
+        elif ce.context_type is ContextType.GROUP:
+            group = self.content.group(ce.context_id)
+            course = self.content.course(group.course_id) if group else None
+            standing = self.service.standing(user.id, course) if course else None
+        snap = self.service._snapshot(
+            ce.context_type, ce.context_id, user, course, standing, now=utcnow(), detail="outline"
+        )
+        # the request as it was checked when queued, not parsed again
+        request = SelectRequest.from_stored(ce.settings.get("select") or {"everything": True})
+        # content may have changed since the export was queued: drop what vanished, quietly
+        cat = catalogue(snap)
+        kept = {
+            t: tuple(i for i in ids if i in set(cat[t]) | set(cat["announcements"]))
+            for t, ids in request.ids.items()
+        }
+        request = replace(request, ids=kept)
+        # a QTI export finds the files its quizzes link to itself (answer comments too)
+        snap.selection = resolve(request, snap, linked_files=format_of(ce.export_type).linked_files)
+        return snap
+
+    def exporter(self, ce: ContentExport):
+        """The exporter of the export's type (``vocab.FORMATS``), imported on first use (not at start-up)."""
+        export, fmt = exporter_of(ce.export_type), format_of(ce.export_type)
+        if not fmt.versions:
+            return export
+        version = ce.settings.get("version", fmt.versions[0])
+        return lambda snap, workdir, progress: export(snap, workdir, progress, version=version)
+
+    def _publish(self, out: OutputFile, final_dir: Path, context_type: str, context_id: int) -> Attachment:
+        """fsync, then atomically rename into place; only then does the file row exist."""
+        with open(out.path, "rb") as f:
+            os.fsync(f.fileno())
+        final_dir.mkdir(parents=True, exist_ok=True)
+        target = final_dir / out.path.name
+        os.replace(out.path, target)
+        _fsync_dir(final_dir)
+        return self.store.insert_attachment(
+            context_type=context_type,
+            context_id=context_id,
+            uuid=uuid.uuid4().hex,
+            display_name=target.name,
+            filename=target.name,
+            content_type=out.content_type,
+            size=target.stat().st_size,
+            sha256="",
+            path=target,
+        )
+
+
+class ProgressReporter:
+    """The progress callback given to exporters: maps 0–100 onto [lo, hi] of the job,
+    writes at most a few times a second, and raises ExportCanceled once the user canceled."""
+
+    def __init__(self, service: ExportService, record: ContentExport | EpubExport, lo: float, hi: float,
+                 cancel: threading.Event | None):  # fmt: skip
+        self.service = service
+        self.record = record
+        self.lo, self.hi = lo, hi
+        self.cancel_event = cancel
+        self.interval = 1.0 / max(0.1, service.settings.progress_writes_per_second)
+        self._last = 0.0
+        self._message: str | None = None
+
+    def check(self) -> None:
+        if self.cancel_event is not None and self.cancel_event.is_set():
+            raise ExportCanceled(getattr(self.cancel_event, "reason", "") or "")
+        p = self.service.store.progress(self.record.progress_id)
+        if p is not None and p.workflow_state is ProgressState.CANCELED:
+            raise ExportCanceled(p.message or "")
+
+    def __call__(self, percent: float, message: str | None = None) -> None:
+        if self.cancel_event is not None and self.cancel_event.is_set():
+            raise ExportCanceled(getattr(self.cancel_event, "reason", "") or "")
+        if message:
+            self._message = message
+        now = time.monotonic()
+        if now - self._last < self.interval:
+            return
+        self._last = now
+        overall = self.lo + (self.hi - self.lo) * max(0.0, min(100.0, percent)) / 100
+        store = self.service.store
+        if not store.report_progress(self.record.progress_id, overall, self._message):
+            self.check()  # no longer pending: canceled (raises) or ended by someone else
+            return
+        if isinstance(self.record, ContentExport):
+            store.update_content_export(self.record.id, progress=overall)
+
+
+def _describe(e: BaseException) -> str:
+    if isinstance(e, NotImplementedError):
+        return str(e)
+    return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+
+
+def _fresh_dir(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
