@@ -1,0 +1,8 @@
+"""Dialogs and secondary screens, one module each: new export, content picker, ePub exports, help."""
+
+from .epub import EpubScreen
+from .help import HelpScreen
+from .new_export import ExportRequest, NewExportScreen, type_reasons
+from .picker import PickerScreen, branch_reasons
+
+__all__ = ["EpubScreen", "ExportRequest", "HelpScreen", "NewExportScreen", "PickerScreen", "branch_reasons", "type_reasons"]

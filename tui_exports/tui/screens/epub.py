@@ -1,0 +1,126 @@
+"""The ePub exports of all one's courses (``e``): generate, follow, open."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Static
+
+from ...backends.base import Backend, CourseSummary
+from ..format import bar, is_running, short_time, state_text
+from .new_export import type_reasons
+
+EPUB_COLUMNS = [("course", "Course", 10), ("state", "State", 12), ("progress", "Progress", 15),
+                ("updated", "Updated (UTC)", 16), ("file", "ePub file", 72)]  # fmt: skip
+
+
+class EpubScreen(Screen):
+    """The latest ePub of each of your courses; generate or regenerate with one key."""
+
+    BINDINGS = [
+        Binding("g", "generate", "Generate ePub", id="generate_epub", tooltip="Create or regenerate the ePub"),
+        Binding("c", "copy_path", "Copy path", id="copy_epub_path"),
+        Binding("r", "refresh", "Refresh", id="refresh_epubs"),
+        Binding("escape", "back", "Back", id="epub_back"),
+    ]
+
+    def __init__(self, backend: Backend, courses: list[CourseSummary]):
+        super().__init__()
+        self.backend = backend
+        self.courses = {c.id: c for c in courses}
+        self.items: dict[int, dict[str, Any]] = {}
+        self.progress: dict[int, dict[str, Any]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Label("ePub exports — the latest per course", id="epub-title")
+        yield DataTable(id="epubs", cursor_type="row", zebra_stripes=True)
+        yield Static(id="epub-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#epubs", DataTable)
+        for key, label, width in EPUB_COLUMNS:
+            table.add_column(label, key=key, width=width)
+        table.focus()
+        self.app.watch_epubs = True
+        self.app.wake_poller()
+
+    def on_unmount(self) -> None:
+        self.app.watch_epubs = False
+
+    def show(self, items: list[dict[str, Any]], progress: dict[int, dict[str, Any]]) -> None:
+        table = self.query_one("#epubs", DataTable)
+        self.progress.update(progress)
+        for item in items:
+            key = str(item["id"])
+            self.items[item["id"]] = item
+            ep = item.get("epub_export") or {}
+            state = ep.get("workflow_state")
+            course = self.courses.get(item["id"])
+            cells = [
+                course.course_code if course else item["name"],
+                state_text(state) if ep else "– none yet",
+                bar((self.progress.get(ep.get("id") or 0) or {}).get("completion")) if is_running(state) else "",
+                short_time(ep.get("updated_at")),
+                (ep.get("epub_attachment") or {}).get("path", ""),
+            ]
+            if key not in table.rows:
+                table.add_row(*cells, key=key)
+            else:
+                for (column, _, _), value in zip(EPUB_COLUMNS, cells):
+                    if table.get_cell(key, column) != value:
+                        table.update_cell(key, column, value)
+        self.show_detail()
+
+    @property
+    def selected(self) -> dict[str, Any] | None:
+        table = self.query_one("#epubs", DataTable)
+        if not table.row_count:
+            return None
+        return self.items.get(int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
+
+    @on(DataTable.RowHighlighted)
+    def show_detail(self) -> None:
+        item = self.selected
+        text = Text()
+        if item is not None:
+            ep = item.get("epub_export")
+            text.append(f"{item['name']}\n", style="bold")
+            if not ep:
+                text.append("No ePub yet: press g to generate one.\n")
+            else:
+                prog = self.progress.get(ep["id"]) or {}
+                text.append(f"ePub {ep['id']} · {state_text(ep.get('workflow_state'))}")
+                text.append(f" · {prog.get('message')}\n" if prog.get("message") else "\n")
+                text.append(f"epub: {(ep.get('epub_attachment') or {}).get('path') or '(none yet)'}\n")
+                text.append(f"zip:  {(ep.get('zip_attachment') or {}).get('path') or '(none yet)'}\n")
+                for error in ep.get("errors") or []:
+                    text.append(f"✗ {error}\n", style="bold red")
+                text.append(json.dumps(ep, indent=2, ensure_ascii=False), style="dim")
+        self.query_one("#epub-detail", Static).update(text)
+
+    def action_generate(self) -> None:
+        item = self.selected
+        if item is None:
+            return
+        course = self.courses.get(item["id"])
+        if course is not None and not course.can_create_epub:
+            self.notify(f"ePub: {type_reasons(course)['epub']}", severity="warning")
+            return
+        self.app.start_epub(item["id"], skip_notifications=False)
+
+    def action_copy_path(self) -> None:
+        ep = (self.selected or {}).get("epub_export") or {}
+        self.app.copy_path((ep.get("epub_attachment") or {}).get("path"))
+
+    def action_refresh(self) -> None:
+        self.app.wake_poller()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
