@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ..model import DONE_STATES, RUNNING_STATES, is_running  # noqa: F401 - the fronts' names for them
+
 #: Every state as a glyph *and* a word: colour is never the only signal.
 STATE_GLYPHS = {
     "created": "○",
@@ -21,8 +23,6 @@ STATE_GLYPHS = {
     "canceled": "⊘",
     "deleted": "–",
 }
-RUNNING_STATES = {"created", "queued", "waiting_for_external_tool", "exporting", "generating", "running"}
-DONE_STATES = {"exported", "exported_for_course_copy", "generated", "completed"}
 
 #: Export types the new-export dialog offers, in order: value → label.
 EXPORT_TYPES = {
@@ -52,10 +52,6 @@ API_KEYS = {"context_modules": "modules", "content_tags": "module_items", "wiki_
 def state_text(state: str | None) -> str:
     state = state or "unknown"
     return f"{STATE_GLYPHS.get(state, '?')} {state.replace('_', ' ')}"
-
-
-def is_running(state: str | None) -> bool:
-    return state in RUNNING_STATES
 
 
 def bar(completion: float | None, width: int = 10) -> str:
