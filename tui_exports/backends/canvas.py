@@ -26,9 +26,20 @@ from ..canvas_json import EPUB_FILES
 from ..engine import ApiError
 from ..engine.permissions import check_export_type
 from ..engine.select import parse_select
-from ..model import ContextType
+from ..model import ContextType, is_failed, is_final
 from ..store import Library
-from .base import BackendError, CourseSummary, FetchProgress, UserSummary, canvas_base_url, progress_id_of
+from .base import (
+    BackendError,
+    CourseSummary,
+    DownloadProgress,
+    FetchProgress,
+    FollowProgress,
+    UserSummary,
+    canvas_base_url,
+    download_export,
+    follow_job,
+    progress_id_of,
+)
 from .partial import PartialDownload, file_id_of
 
 log = logging.getLogger(__name__)
@@ -89,6 +100,8 @@ def _numeric_id(asset: Any) -> int | str:
 
 
 class CanvasBackend:
+    poll_seconds = 1.0  # between Progress polls of a followed job (the API is rate limited)
+
     def __init__(
         self,
         base_url: str,
@@ -357,7 +370,8 @@ class CanvasBackend:
 
     def follow_progress(self, progress_url: str, *, interval: float = 1.0, timeout: float | None = None,
                         on_update: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:  # fmt: skip
-        """Poll a ``progress_url`` until it ends; a failed or canceled job is a BackendError."""
+        """Poll a bare ``progress_url`` until it ends; a failed or canceled job is a BackendError.
+        (A front follows an export with :meth:`follow`, which also re-reads the export.)"""
         pid = progress_id_of(progress_url)
         if pid is None:
             raise BackendError(f"not a progress URL: {progress_url!r}")
@@ -367,32 +381,36 @@ class CanvasBackend:
             if on_update:
                 on_update(p)
             state = p.get("workflow_state")
-            if state == "completed":
+            if is_final(state, "progress"):
+                if is_failed(state, "progress"):
+                    raise BackendError(f"the export failed on {self.label}: {p.get('message') or state}", body=p)
                 return p
-            if state in ("failed", "canceled"):
-                raise BackendError(f"the export failed on {self.label}: {p.get('message') or state}", body=p)
             if deadline is not None and time.monotonic() > deadline:
                 raise BackendError(f"the export on {self.label} did not finish within {timeout:.0f} s (still {state})")
             self._sleep(interval)
 
-    def wait_content_export(self, context_type: ContextType, context_id: int, export: dict[str, Any],
-                            **follow: Any) -> dict[str, Any]:  # fmt: skip
-        """Follow an export's Progress, then re-read it; Canvas marking it failed is a BackendError."""
-        self._follow_to_end(export.get("progress_url"), follow)
-        ce = self.content_export(context_type, context_id, int(export["id"]))
-        if ce.get("workflow_state") == "failed":
-            raise BackendError(f"Canvas marked content export {ce['id']} as failed{_reasons(ce)}", body=ce)
-        return ce
+    def follow(self, kind: str, context_type: ContextType, context_id: int, export: dict[str, Any],
+               on_progress: FollowProgress | None = None, *, pause: Callable[[float], bool] | None = None,
+               interval: float | None = None, timeout: float | None = None) -> dict[str, Any]:  # fmt: skip
+        """Poll the job's Progress (every ``poll_seconds``: the API is rate limited) until it
+        ends, then re-read the export (``backends.base.follow_job``)."""
+        pause = pause or (lambda seconds: self._sleep(seconds) or True)
+        return follow_job(self, kind, context_type, context_id, export, on_progress, interval=interval or self.poll_seconds,
+                          pause=pause, timeout=timeout)  # fmt: skip
 
-    def _follow_to_end(self, progress_url: str | None, follow: dict[str, Any]) -> None:
-        """Follow until the job ends; a failed job is reported from its record (it says why)."""
-        if not progress_url:
-            return
-        try:
-            self.follow_progress(progress_url, **follow)
-        except BackendError as e:
-            if e.body.get("workflow_state") not in ("failed", "canceled"):
-                raise
+    def download(self, kind: str, export: dict[str, Any], on_bytes: DownloadProgress | None = None,
+                 dest_dir: Path | None = None) -> dict[str, Any]:  # fmt: skip
+        """Stream the finished export's files not on this disk yet (``fetch_file``: resumable)."""
+        return download_export(self, kind, export, on_bytes, dest_dir)
+
+    def wait_content_export(self, context_type: ContextType, context_id: int, export: dict[str, Any],
+                            on_update: Callable[[dict[str, Any]], None] | None = None, **follow: Any) -> dict[str, Any]:  # fmt: skip
+        """:meth:`follow` the export to its end (``on_update(progress)`` on each poll); Canvas
+        marking it failed is a BackendError."""
+        ce = self.follow("content", context_type, context_id, export, _progress_only(on_update), **follow)
+        if is_failed(ce.get("workflow_state"), "content"):
+            raise marked_failed("content", ce)
+        return ce
 
     # ------------------------------------------------------------------ ePub
     def create_epub_export(self, course_id: int) -> dict[str, Any]:
@@ -435,13 +453,14 @@ class CanvasBackend:
             return error  # the ePub API is not there at all: off
         return BackendError(f"no ePub export {epub_id} of course {course_id} on {self.label}", 404, error.body)
 
-    def wait_epub_export(self, course_id: int, data: dict[str, Any], **follow: Any) -> dict[str, Any]:
-        """Follow a CourseEpubExport's Progress, then re-read it; failed is a BackendError."""
-        ep = data.get("epub_export") or {}
-        self._follow_to_end(ep.get("progress_url"), follow)
-        data = self.epub_export(course_id, int(ep["id"]))
-        if (data.get("epub_export") or {}).get("workflow_state") == "failed":
-            raise BackendError(f"Canvas marked ePub export {ep['id']} as failed{_reasons(data['epub_export'])}", body=data)
+    def wait_epub_export(self, course_id: int, data: dict[str, Any],
+                         on_update: Callable[[dict[str, Any]], None] | None = None, **follow: Any) -> dict[str, Any]:  # fmt: skip
+        """:meth:`follow` a CourseEpubExport's job to its end; failed is a BackendError."""
+        ep = self.follow("epub", ContextType.COURSE, course_id, data.get("epub_export") or {}, _progress_only(on_update),
+                         **follow)  # fmt: skip
+        data = {**data, "epub_export": ep}
+        if is_failed(ep.get("workflow_state"), "epub"):
+            raise marked_failed("epub", ep, data)
         return data
 
     # ------------------------------------------------------------------ local history
@@ -590,9 +609,16 @@ class CanvasBackend:
             self.library.close()
 
 
-def _reasons(record: dict[str, Any]) -> str:
+def _progress_only(on_update: Callable[[dict[str, Any]], None] | None) -> FollowProgress | None:
+    return None if on_update is None else (lambda progress, export: on_update(progress))
+
+
+def marked_failed(kind: str, record: dict[str, Any], body: dict[str, Any] | None = None) -> BackendError:
+    """The error of an export that Canvas marked failed, with the reasons it gives."""
     errors = [str(e) for e in record.get("errors") or []]
-    return f": {'; '.join(errors)}" if errors else ""
+    what = "ePub export" if kind == "epub" else "content export"
+    reasons = f": {'; '.join(errors)}" if errors else ""
+    return BackendError(f"Canvas marked {what} {record['id']} as failed{reasons}", body=body or record)
 
 
 class _StartOver(Exception):
@@ -615,4 +641,4 @@ def _safe_name(name: str) -> str:
     return re.sub(r'[\x00-\x1f<>:"|?*]', "_", name)
 
 
-__all__ = ["CanvasBackend", "EPUB_DISABLED", "canvas_message", "form_pairs"]
+__all__ = ["CanvasBackend", "EPUB_DISABLED", "canvas_message", "form_pairs", "marked_failed"]
