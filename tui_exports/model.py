@@ -737,7 +737,6 @@ class ContentExport:
     workflow_state: ContentExportState
     created_at: datetime
     updated_at: datetime
-    progress: float = 0.0
     settings: dict[str, Any] = field(default_factory=dict)
     attachment_id: int | None = None
     progress_id: int | None = None

@@ -141,8 +141,6 @@ class CanvasBackend:
             follow_redirects=True,  # file downloads redirect to storage; httpx drops the token off-origin
         )
         self._user: UserSummary | None = None
-        self._attachment_owner: dict[int, tuple[str, int, int | None, str]] = {}
-        self._recorded: dict[tuple[str, int], tuple[Any, ...]] = {}  # (kind, remote id) → last written
 
     def __repr__(self) -> str:  # never shows the token
         return f"CanvasBackend({self.base_url!r})"
@@ -350,17 +348,16 @@ class CanvasBackend:
             pairs.append(("version", version))
         pairs.append(("export_type", export_type))
         ce = self._json("POST", self._exports_path(context_type, context_id), content=urlencode(pairs), headers=FORM)
-        return self._remember(ce, "content", context_type, context_id)
+        return ce
 
     def content_exports(self, context_type: ContextType, context_id: int, page: int = 1,
                         per_page: int = 10) -> tuple[list[dict[str, Any]], int | None]:  # fmt: skip
         items = self._json("GET", self._exports_path(context_type, context_id), params={"page": page, "per_page": per_page})
-        items = [self._remember(ce, "content", context_type, context_id) for ce in items]
         return self._with_paths(items, "attachment"), None
 
     def content_export(self, context_type: ContextType, context_id: int, export_id: int) -> dict[str, Any]:
         ce = self._json("GET", f"{self._exports_path(context_type, context_id)}/{export_id}")
-        return self._with_paths([self._remember(ce, "content", context_type, context_id)], "attachment")[0]
+        return self._with_paths([ce], "attachment")[0]
 
     def progress(self, progress_id: int) -> dict[str, Any]:
         return self._json("GET", f"progress/{progress_id}")
@@ -421,16 +418,16 @@ class CanvasBackend:
                 running = e.body["epub_export"]
                 raise BackendError(f"an ePub export of this course is already running (id {running.get('id')})", 422, e.body) from None
             raise self._epub_404(e, course_id) from None
-        return self._remember_epub(data)
+        return data
 
     def epub_exports(self) -> list[dict[str, Any]]:
-        courses = [self._remember_epub(c) for c in self._json("GET", "epub_exports").get("courses", [])]
+        courses = self._json("GET", "epub_exports").get("courses", [])
         self._with_paths([c["epub_export"] for c in courses if c.get("epub_export")], *EPUB_FILES)
         return courses
 
     def epub_export(self, course_id: int, epub_id: int) -> dict[str, Any]:
         try:
-            data = self._remember_epub(self._json("GET", f"courses/{course_id}/epub_exports/{epub_id}"))
+            data = self._json("GET", f"courses/{course_id}/epub_exports/{epub_id}")
             self._with_paths([data["epub_export"]] if data.get("epub_export") else [], *EPUB_FILES)
             return data
         except BackendError as e:
@@ -463,15 +460,7 @@ class CanvasBackend:
             raise marked_failed("epub", ep, data)
         return data
 
-    # ------------------------------------------------------------------ local history
-    def _remember(self, ce: dict[str, Any], kind: str, context_type: ContextType, context_id: int) -> dict[str, Any]:
-        course_id = context_id if context_type is ContextType.COURSE else None
-        att = ce.get("attachment") or {}
-        if att.get("id") is not None:
-            self._attachment_owner[int(att["id"])] = (kind, int(ce["id"]), course_id, ce.get("export_type", ""))
-        self._record(kind, int(ce["id"]), ce.get("export_type", ""), ce.get("workflow_state", ""), course_id)
-        return ce
-
+    # ------------------------------------------------------------------ local paths
     def _with_paths(self, exports: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
         """Give each attachment already downloaded its local ``path``, as the local library's
         attachments have (so the history shows where the file is, across runs): one query for
@@ -485,30 +474,6 @@ class CanvasBackend:
             if path and Path(path).is_file():
                 export[key] = dict(export[key], path=path)
         return exports
-
-    def _remember_epub(self, data: dict[str, Any]) -> dict[str, Any]:
-        ep = data.get("epub_export")
-        if ep:
-            for key in EPUB_FILES:
-                if (ep.get(key) or {}).get("id") is not None:
-                    self._attachment_owner[int(ep[key]["id"])] = ("epub", int(ep["id"]), data.get("id"), "epub")
-            self._record("epub", int(ep["id"]), "epub", ep.get("workflow_state", ""), data.get("id"))
-        return data
-
-    def _record(self, kind: str, remote_id: int, export_type: str, state: str, course_id: int | None,
-                download_path: str | None = None) -> None:  # fmt: skip
-        """Keep the local record of a remote export; written when something in it changed,
-        not on every poll of an unchanged listing."""
-        seen = (export_type, state, course_id, download_path)
-        if self.library is not None and self._recorded.get((kind, remote_id)) != seen:
-            self._recorded[(kind, remote_id)] = seen
-            self.library.remote.record(
-                base_url=self.base_url, kind=kind, remote_id=remote_id, export_type=export_type,
-                workflow_state=state, course_id=course_id, download_path=download_path,
-            )  # fmt: skip
-
-    def history(self) -> list[dict[str, Any]]:
-        return self.library.remote.all(self.base_url) if self.library is not None else []
 
     # ------------------------------------------------------------------ files
     def fetch_file(self, attachment: dict[str, Any], dest_dir: Path | None = None,
@@ -560,10 +525,6 @@ class CanvasBackend:
         final = dl.finish(final)
         if self.library is not None and attachment.get("id") is not None:
             self.library.remote.record_download(self.base_url, int(attachment["id"]), str(final))
-        owner = self._attachment_owner.get(int(attachment["id"])) if attachment.get("id") is not None else None
-        if owner:
-            kind, remote_id, course_id, export_type = owner
-            self._record(kind, remote_id, export_type, "downloaded", course_id, str(final))
         return final
 
     def _download_into(self, url: str, dl: PartialDownload, progress: FetchProgress | None) -> bool:

@@ -521,7 +521,7 @@ class ExportService:
             att = self._publish(result.files[0], final, "ContentExport", export_id)
             settings = {**ce.settings, "errors": [*ce.errors, *result.warnings]}
             with self.library.transaction():
-                ce = self._move(ce, ContentExportState.EXPORTED, attachment_id=att.id, progress=100, settings=settings)
+                ce = self._move(ce, ContentExportState.EXPORTED, attachment_id=att.id, settings=settings)
                 self._complete_progress(ce.progress_id)
             self._send_notification(ce, ok=True)
 
@@ -717,9 +717,6 @@ class ProgressReporter:
         store = self.service.store
         if not store.report_progress(self.record.progress_id, overall, self._message):
             self.check()  # no longer pending: canceled (raises) or ended by someone else
-            return
-        if isinstance(self.record, ContentExport):
-            store.update_content_export(self.record.id, progress=overall)
 
 
 def _describe(e: BaseException) -> str:
