@@ -103,6 +103,13 @@ DONE_STATES = CONTENT_EXPORT_DOWNLOADABLE | EPUB_EXPORT_DOWNLOADABLE | PROGRESS_
 RUNNING_STATES = (CONTENT_EXPORT_RUNNING | EPUB_EXPORT_RUNNING | PROGRESS_RUNNING) - DONE_STATES
 FAILED_STATES = CONTENT_EXPORT_FAILED | EPUB_EXPORT_FAILED | PROGRESS_FAILED
 
+class JobKind(StrEnum):
+    """The records a job runs for: a ContentExport or an EpubExport."""
+
+    CONTENT = "content"
+    EPUB = "epub"
+
+
 #: kind → (running, final, failed, downloadable); a kind is ``"content"`` (a ContentExport),
 #: ``"epub"`` (an EpubExport) or ``"progress"``.
 JOB_STATES: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]] = {

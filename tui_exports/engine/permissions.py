@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model import ContentExport, ContextType, Course, Enrollment, EpubExport, EpubExportState, ExportType, Role
+from ..store.exports import VisibleTo
 from .errors import BadRequest, Unauthorized
 
 #: export types allowed per context (spec §1.6): groups and users only zip.
@@ -79,6 +80,14 @@ def can_read_export(user_id: int, standing: Standing | None, export: ContentExpo
         and standing.is_admin
         and export.export_type not in NON_ADMIN_TYPES
     )
+
+
+def index_visibility(user_id: int, standing: Standing | None, context_type: ContextType) -> VisibleTo:
+    """Canvas's index scopes (spec §1.7): course admins see every course export but others'
+    zip/user_data; everyone else (and every group/user context) sees only their own."""
+    if context_type is ContextType.COURSE and standing is not None and standing.is_admin:
+        return VisibleTo(user_id, others_except=NON_ADMIN_TYPES)
+    return VisibleTo(user_id)
 
 
 def check_read_export(user_id: int, standing: Standing | None, export: ContentExport) -> None:

@@ -33,6 +33,7 @@ from ..model import (
     ExportCanceled,
     ExportResult,
     ExportType,
+    JobKind,
     Notification,
     OutputFile,
     Progress,
@@ -294,11 +295,11 @@ class ExportService:
         self, user_id: int, context_type: ContextType, context_id: int, page: Any = 1, per_page: Any = PER_PAGE
     ) -> Page:
         _, standing = self._context(user_id, context_type, context_id)
-        admin = bool(standing and standing.is_admin and context_type is ContextType.COURSE)
+        visible = perms.index_visibility(user_id, standing, context_type)
         pg, pp = page_params(page, per_page)
-        total = self.store.count_content_exports(context_type, context_id, viewer=user_id, admin=admin)
+        total = self.store.count_content_exports(context_type, context_id, visible_to=visible)
         items = self.store.content_exports(
-            context_type, context_id, viewer=user_id, admin=admin, limit=pp, offset=(pg - 1) * pp
+            context_type, context_id, visible_to=visible, limit=pp, offset=(pg - 1) * pp
         )
         return Page(items, pg, pp, total)
 
@@ -655,11 +656,11 @@ class ExportService:
         done = []
         stale = timedelta(seconds=self.settings.stale_after_seconds)
         limit = timedelta(minutes=self.settings.epub_timeout_minutes)
-        for table, load in (("content_exports", self.store.content_export), ("epub_exports", self.store.epub_export)):
-            for row in self.store.unfinished(table):
-                record = load(row["id"])
+        for job_kind, machine in ((JobKind.CONTENT, ContentExportState), (JobKind.EPUB, EpubExportState)):
+            table = f"{job_kind}_exports"  # as the messages said
+            for record in self.store.unfinished(job_kind, states.running_states(machine)):
                 pid = record.runner_pid
-                if table == "epub_exports" and record.workflow_state is not EpubExportState.CREATED:
+                if job_kind is JobKind.EPUB and record.workflow_state is not EpubExportState.CREATED:
                     if record.created_at < now - limit:
                         if self._fail_record(record, f"took longer than {self.settings.epub_timeout_minutes} minutes "
                                              "and was stopped"):  # fmt: skip
@@ -672,8 +673,7 @@ class ExportService:
                 if pid == os.getpid():
                     alive = True
                 if not alive:
-                    kind = "content" if table == "content_exports" else "epub"
-                    shutil.rmtree(self.library.exports_dir / f".work-{kind}-{record.id}", ignore_errors=True)
+                    shutil.rmtree(self.library.exports_dir / f".work-{job_kind}-{record.id}", ignore_errors=True)
                     if self._fail_record(
                         record,
                         f"interrupted: the process running this export (pid {pid}) stopped before it finished; "
