@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model import ContentExport, ContextType, Course, Enrollment, EpubExport, EpubExportState, ExportType, Role
+from ..model import ContentExport, ContextType, Course, Enrollment, EpubExport, EpubExportState, ExportType, Role, is_downloadable
 from ..store.exports import VisibleTo
 from .errors import BadRequest, Unauthorized
 
@@ -131,7 +131,7 @@ def check_epub_read(user_id: int, standing: Standing, epub: EpubExport) -> None:
 def epub_permissions(user_id: int, standing: Standing, epub: EpubExport) -> dict[str, bool]:
     readable = epub.user_id == user_id or standing.is_admin
     return {
-        "download": readable and epub.workflow_state is EpubExportState.GENERATED,
+        "download": readable and is_downloadable(epub.workflow_state, "epub"),
         "regenerate": epub.workflow_state in (EpubExportState.GENERATED, EpubExportState.FAILED)
         and can_create_epub(standing),
     }
