@@ -11,7 +11,11 @@ from tui_exports.model import ContentExportState as CE
 from tui_exports.model import EpubExportState as EP
 from tui_exports.model import ProgressState as P
 
-KINDS = {"content": (CE, states.CONTENT_EXPORT), "epub": (EP, states.EPUB_EXPORT), "progress": (P, states.PROGRESS)}
+KINDS = {
+    "content": (CE, states.CONTENT_EXPORT),
+    "epub": (EP, states.EPUB_EXPORT),
+    "progress": (P, states.PROGRESS),
+}
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -39,15 +43,31 @@ def test_the_sets_agree_with_the_state_machine(kind: str) -> None:
 
 
 def test_records_and_progress_read_the_vocabulary() -> None:
-    assert {s for s in CE if s in model.CONTENT_EXPORT_RUNNING} == {CE.CREATED, CE.WAITING_FOR_EXTERNAL_TOOL, CE.EXPORTING}
-    assert {s for s in EP if s in model.EPUB_EXPORT_RUNNING} == {EP.CREATED, EP.EXPORTING, EP.EXPORTED, EP.GENERATING}
+    assert {s for s in CE if s in model.CONTENT_EXPORT_RUNNING} == {
+        CE.CREATED,
+        CE.WAITING_FOR_EXTERNAL_TOOL,
+        CE.EXPORTING,
+    }
+    assert {s for s in EP if s in model.EPUB_EXPORT_RUNNING} == {
+        EP.CREATED,
+        EP.EXPORTING,
+        EP.EXPORTED,
+        EP.GENERATING,
+    }
     assert {s for s in P if s in model.PROGRESS_RUNNING} == {P.QUEUED, P.RUNNING, P.WAITING_FOR_EXTERNAL_TOOL}
 
 
 def test_a_bare_state_word() -> None:
     """Without the kind: a word that ends some kind well is done (an ePub's ``exported`` too)."""
     assert model.DONE_STATES == {"exported", "exported_for_course_copy", "generated", "completed"}
-    assert model.RUNNING_STATES == {"created", "queued", "waiting_for_external_tool", "exporting", "generating", "running"}
+    assert model.RUNNING_STATES == {
+        "created",
+        "queued",
+        "waiting_for_external_tool",
+        "exporting",
+        "generating",
+        "running",
+    }
     assert model.FAILED_STATES == {"failed", "canceled"}
     assert model.is_downloadable("exported_for_course_copy")
     assert model.is_running("exported", "epub") and not model.is_running("exported")

@@ -14,8 +14,8 @@ import pytest
 
 from tui_exports import cli
 from tui_exports.backends.base import Backend, BackendError, download_export, follow_job
-from tui_exports.backends.local import LocalBackend
 from tui_exports.backends.canvas import CanvasBackend
+from tui_exports.backends.local import LocalBackend
 from tui_exports.model import ContextType
 
 C = ContextType.COURSE
@@ -26,7 +26,9 @@ class Scripted:
 
     label = "scripted"
 
-    def __init__(self, kind: str, steps: list[tuple[str | None, str]], files: dict[str, dict[str, Any]] | None = None):
+    def __init__(
+        self, kind: str, steps: list[tuple[str | None, str]], files: dict[str, dict[str, Any]] | None = None
+    ):
         self.kind, self.steps, self.files = kind, steps, files or {}
         self.at = 0
         self.fetched: list[str] = []
@@ -39,7 +41,11 @@ class Scripted:
         self.at += 1
         if self.at > 100:
             raise AssertionError("still following a job that has ended")
-        return {"id": progress_id, "workflow_state": state, "completion": 100.0 if state == "completed" else 50.0}
+        return {
+            "id": progress_id,
+            "workflow_state": state,
+            "completion": 100.0 if state == "completed" else 50.0,
+        }
 
     def _record(self) -> dict[str, Any]:
         return {"id": 5, "export_type": "zip", "workflow_state": self._step()[1], "created_at": "now",
@@ -61,7 +67,18 @@ class Scripted:
             progress(6, 6)
         return Path("/downloads") / attachment["filename"]
 
-    def follow(self, kind, context_type, context_id, export, on_progress=None, *, pause=None, interval=None, timeout=None):
+    def follow(
+        self,
+        kind,
+        context_type,
+        context_id,
+        export,
+        on_progress=None,
+        *,
+        pause=None,
+        interval=None,
+        timeout=None,
+    ):
         return follow_job(self, kind, context_type, context_id, export, on_progress, interval=0, timeout=timeout,
                           pause=pause)  # fmt: skip
 
@@ -71,7 +88,7 @@ class Scripted:
 
 def test_both_backends_have_follow_and_download() -> None:
     for cls in (LocalBackend, CanvasBackend):
-        assert callable(getattr(cls, "follow")) and callable(getattr(cls, "download"))
+        assert callable(cls.follow) and callable(cls.download)
     assert {"follow", "download"} <= set(Backend.__dict__)
 
 
@@ -92,7 +109,12 @@ def test_exported_for_course_copy_is_the_end_of_a_follow(capsys) -> None:
 
 def test_an_epub_that_is_exported_is_still_running() -> None:
     """``exported`` ends a content export, but an ePub goes on to generating and generated."""
-    steps = [("running", "exporting"), ("running", "exported"), ("running", "generating"), ("completed", "generated")]
+    steps = [
+        ("running", "exporting"),
+        ("running", "exported"),
+        ("running", "generating"),
+        ("completed", "generated"),
+    ]
     backend = Scripted("epub", steps)
     final = backend.follow("epub", C, 1, {"id": 5, "progress_url": "http://x/api/v1/progress/4"})
     assert final["workflow_state"] == "generated"
@@ -102,9 +124,19 @@ def test_a_progress_that_ends_before_its_record_waits_for_the_record() -> None:
     """A canceled local job fails its record at its next progress call, a moment later."""
     backend = Scripted("content", [("running", "exporting"), ("canceled", "exporting"), ("canceled", "exporting"),
                                    ("canceled", "failed")])  # fmt: skip
-    assert backend.follow("content", C, 1, {"id": 5, "progress_url": "http://x/api/v1/progress/4"})["workflow_state"] == "failed"
+    assert (
+        backend.follow("content", C, 1, {"id": 5, "progress_url": "http://x/api/v1/progress/4"})[
+            "workflow_state"
+        ]
+        == "failed"
+    )
     stuck = Scripted("content", [("running", "exporting"), ("failed", "exporting")])
-    assert stuck.follow("content", C, 1, {"id": 5, "progress_url": "http://x/api/v1/progress/4"})["workflow_state"] == "exporting"
+    assert (
+        stuck.follow("content", C, 1, {"id": 5, "progress_url": "http://x/api/v1/progress/4"})[
+            "workflow_state"
+        ]
+        == "exporting"
+    )
 
 
 def test_follow_stops_when_asked_and_times_out() -> None:
@@ -118,7 +150,9 @@ def test_follow_stops_when_asked_and_times_out() -> None:
 def test_download_reports_bytes_per_file_and_skips_files_on_disk() -> None:
     book = {"id": 1, "filename": "course.epub", "url": "http://x/files/1"}
     companion = {"id": 2, "filename": "course.zip", "url": "http://x/files/2", "path": "/already/here.zip"}
-    backend = Scripted("epub", [("completed", "generated")], {"epub_attachment": book, "zip_attachment": companion})
+    backend = Scripted(
+        "epub", [("completed", "generated")], {"epub_attachment": book, "zip_attachment": companion}
+    )
     ticks: list[tuple[str, int, int | None]] = []
     ep = backend.epub_export(1, 5)["epub_export"]
     done = backend.download("epub", ep, lambda att, n, total: ticks.append((att["filename"], n, total)))

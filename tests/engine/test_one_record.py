@@ -19,7 +19,9 @@ def test_a_content_export_has_no_progress_of_its_own(service, runner, users):
     assert runner.wait_idle(60)
     ce = service.store.content_export(ce.id)
     assert ce.workflow_state == "exported" and service.store.progress(ce.progress_id).completion == 100
-    (column,) = service.store.db.execute("SELECT progress FROM content_exports WHERE id = ?", [ce.id]).fetchone()
+    (column,) = service.store.db.execute(
+        "SELECT progress FROM content_exports WHERE id = ?", [ce.id]
+    ).fetchone()
     assert column == 0  # the old column is left as it was made: nothing writes it
 
 

@@ -8,14 +8,24 @@ import re
 
 from tui_exports.engine import permissions as perms
 from tui_exports.engine.states import running_states
-from tui_exports.model import ContentExport, ContentExportState, ContextType, EpubExport, EpubExportState, JobKind
+from tui_exports.model import (
+    ContentExport,
+    ContentExportState,
+    ContextType,
+    EpubExport,
+    EpubExportState,
+    JobKind,
+)
 from tui_exports.store import exports as store_exports
 from tui_exports.store.exports import VisibleTo
 
 
 def test_the_store_names_no_state_and_no_export_type() -> None:
     source = inspect.getsource(store_exports)
-    words = {s.value for e in (ContentExportState, EpubExportState) for s in e} - {"deleted"} | {"zip", "user_data"}
+    words = {s.value for e in (ContentExportState, EpubExportState) for s in e} - {"deleted"} | {
+        "zip",
+        "user_data",
+    }
     quoted = set(re.findall(r"'([a-z_]+)'", source)) | set(re.findall(r'"([a-z_]+)"', source))
     assert not words & quoted, words & quoted
 
@@ -28,7 +38,9 @@ def test_jobs_come_back_as_records_of_their_kind(service, users) -> None:
     assert ce.id in {r.id for r in content} and all(isinstance(r, ContentExport) for r in content)
     assert ep.id in {r.id for r in epubs} and all(isinstance(r, EpubExport) for r in epubs)
     assert service.store.unfinished(JobKind.CONTENT, {"exported"}) == []
-    assert not service.store.claim(JobKind.CONTENT, ce.id, 1, state=ContentExportState.EXPORTING)  # not in that state
+    assert not service.store.claim(
+        JobKind.CONTENT, ce.id, 1, state=ContentExportState.EXPORTING
+    )  # not in that state
     assert service.store.claim(JobKind.CONTENT, ce.id, 1, state=ContentExportState.CREATED)
     assert not service.store.claim(JobKind.CONTENT, ce.id, 2, state=ContentExportState.CREATED)  # taken
     service.store.heartbeat(JobKind.CONTENT, [ce.id])
@@ -40,7 +52,9 @@ def test_whose_exports_a_listing_shows_is_decided_by_the_engine(service, users) 
     teacher, student = users["teacher"], users["student1"]
     _, t_standing = service.course(teacher, 1)
     _, s_standing = service.course(student, 1)
-    assert perms.index_visibility(teacher, t_standing, ContextType.COURSE) == VisibleTo(teacher, ("zip", "user_data"))
+    assert perms.index_visibility(teacher, t_standing, ContextType.COURSE) == VisibleTo(
+        teacher, ("zip", "user_data")
+    )
     assert perms.index_visibility(teacher, t_standing, ContextType.GROUP) == VisibleTo(teacher)
     assert perms.index_visibility(student, s_standing, ContextType.COURSE) == VisibleTo(student)
     mine = service.create_content_export(teacher, ContextType.COURSE, 1, "zip")

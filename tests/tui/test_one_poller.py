@@ -35,7 +35,18 @@ class Watched:
         self.readers[progress_id].add(get_current_worker().group)
         return self.inner.progress(progress_id)
 
-    def follow(self, kind, context_type, context_id, export, on_progress=None, *, pause=None, interval=None, timeout=None):
+    def follow(
+        self,
+        kind,
+        context_type,
+        context_id,
+        export,
+        on_progress=None,
+        *,
+        pause=None,
+        interval=None,
+        timeout=None,
+    ):
         return follow_job(self, kind, context_type, context_id, export, on_progress, interval=0.1, pause=pause,
                           timeout=timeout, reload_while_running=True)  # fmt: skip
 
