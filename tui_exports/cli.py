@@ -28,9 +28,6 @@ from .cli_jobs import follow_with_bar
 from .model import ContextType, is_failed
 from .paths import Home
 
-POLL_SECONDS = 0.2  # between reads of a job followed with --wait in the local library
-
-
 # ------------------------------------------------------------------ argument parsing
 
 
@@ -170,7 +167,7 @@ def run_command(args, backend: Backend) -> int:
             ctx, cid, args.export_type, select, skip_notifications=args.skip_notifications, version=args.cc_version
         )
         if args.wait:
-            ce = follow_with_bar(backend, "content", ctx, cid, ce, f"export {ce['id']}", interval=POLL_SECONDS)
+            ce = follow_with_bar(backend, "content", ctx, cid, ce, f"export {ce['id']}")
         print_json(ce) if args.json else print(describe_export(ce))
         return EXIT_FAILED if is_failed(ce["workflow_state"], "content") else EXIT_OK
     if c == "exports":
@@ -195,8 +192,7 @@ def run_command(args, backend: Backend) -> int:
         cee = backend.create_epub_export(args.course_id)
         ep = cee["epub_export"]
         if args.wait:
-            ep = follow_with_bar(backend, "epub", ContextType.COURSE, args.course_id, ep, f"epub {ep['id']}",
-                                 interval=POLL_SECONDS)  # fmt: skip
+            ep = follow_with_bar(backend, "epub", ContextType.COURSE, args.course_id, ep, f"epub {ep['id']}")
             cee = {**cee, "epub_export": ep}
         print_json(cee) if args.json else print(f"{cee['name']}\n" + describe_export({**ep, "export_type": "epub"}))
         return EXIT_FAILED if is_failed(ep["workflow_state"], "epub") else EXIT_OK
