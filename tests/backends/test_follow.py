@@ -170,3 +170,20 @@ def test_cli_and_cli_remote_do_not_import_each_other() -> None:
     tree = ast.parse(Path(remote.__file__).read_text())
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert "cli" not in imported and "tui_exports.cli" not in imported
+
+
+def test_a_bare_progress_is_followed_by_the_same_follower() -> None:
+    backend = Scripted(
+        "content", [("queued", "created"), ("running", "exporting"), ("completed", "exported")]
+    )
+    seen: list[str] = []
+    end = backend.follow(
+        "progress",
+        C,
+        0,
+        {"progress_url": "http://x/api/v1/progress/4"},
+        lambda p, e: seen.append(e["workflow_state"]),
+    )
+    assert end["workflow_state"] == "completed" and seen == ["queued", "running", "completed"]
+    with pytest.raises(BackendError, match="not a progress URL"):
+        backend.follow("progress", C, 0, {"progress_url": None})

@@ -120,15 +120,19 @@ def follow_job(
     """The one follower behind every ``Backend.follow``: poll the job's Progress until it ends,
     then return the export re-read in its final state (``model.JOB_STATES``).
 
-    ``kind`` is ``"content"`` or ``"epub"`` (``context_id`` is then the course).  ``pause(seconds)``
+    ``kind`` is ``"content"`` or ``"epub"`` (``context_id`` is then the course), or ``"progress"``
+    to follow a bare Progress (``export`` is then ``{"progress_url": …}``, and the Progress is
+    what is returned).  ``pause(seconds)``
     waits between polls and returns False to stop following (the export is returned as last read);
     ``reload_while_running`` re-reads the export on every poll, not only once the Progress ended
     (cheap on the local library; on a rate-limited Canvas instance only the Progress is polled).
     A job past ``timeout`` seconds is a BackendError."""
-    if kind not in JOB_KINDS:
+    if kind not in (*JOB_KINDS, "progress"):
         raise ValueError(f"not a kind of job: {kind!r}")
     pause = pause or (lambda seconds: time.sleep(seconds) or True)
     pid = progress_id_of(export.get("progress_url"))
+    if pid is None and kind == "progress":
+        raise BackendError(f"not a progress URL: {export.get('progress_url')!r}")
     started = time.monotonic()
     progress: dict[str, Any] = {}
     settling = 0
@@ -136,7 +140,9 @@ def follow_job(
         if pid is not None:
             progress = backend.progress(pid)
         ended = pid is None or is_final(progress.get("workflow_state"), "progress")
-        if ended or reload_while_running:
+        if kind == "progress":
+            export = progress
+        elif ended or reload_while_running:
             export = reload_export(backend, kind, context_type, context_id, int(export["id"]))
         if on_progress is not None:
             on_progress(progress, export)

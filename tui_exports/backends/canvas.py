@@ -26,7 +26,7 @@ from ..canvas_json import EPUB_FILES
 from ..engine import ApiError
 from ..engine.permissions import check_export_type
 from ..engine.select import parse_select
-from ..model import ContextType, is_failed, is_final
+from ..model import ContextType, is_failed
 from ..store import Library
 from .base import (
     BackendError,
@@ -38,7 +38,6 @@ from .base import (
     canvas_base_url,
     download_export,
     follow_job,
-    progress_id_of,
 )
 from .partial import PartialDownload, file_id_of
 
@@ -367,24 +366,13 @@ class CanvasBackend:
 
     def follow_progress(self, progress_url: str, *, interval: float = 1.0, timeout: float | None = None,
                         on_update: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:  # fmt: skip
-        """Poll a bare ``progress_url`` until it ends; a failed or canceled job is a BackendError.
-        (A front follows an export with :meth:`follow`, which also re-reads the export.)"""
-        pid = progress_id_of(progress_url)
-        if pid is None:
-            raise BackendError(f"not a progress URL: {progress_url!r}")
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            p = self.progress(pid)
-            if on_update:
-                on_update(p)
-            state = p.get("workflow_state")
-            if is_final(state, "progress"):
-                if is_failed(state, "progress"):
-                    raise BackendError(f"the export failed on {self.label}: {p.get('message') or state}", body=p)
-                return p
-            if deadline is not None and time.monotonic() > deadline:
-                raise BackendError(f"the export on {self.label} did not finish within {timeout:.0f} s (still {state})")
-            self._sleep(interval)
+        """Poll a bare ``progress_url`` until it ends (``follow_job``); a failed or canceled job
+        is a BackendError.  (A front follows an export with :meth:`follow`, which re-reads it too.)"""
+        p = self.follow("progress", ContextType.COURSE, 0, {"progress_url": progress_url}, _progress_only(on_update),
+                        interval=interval, timeout=timeout)  # fmt: skip
+        if is_failed(p.get("workflow_state"), "progress"):
+            raise BackendError(f"the export failed on {self.label}: {p.get('message') or p.get('workflow_state')}", body=p)
+        return p
 
     def follow(self, kind: str, context_type: ContextType, context_id: int, export: dict[str, Any],
                on_progress: FollowProgress | None = None, *, pause: Callable[[float], bool] | None = None,
