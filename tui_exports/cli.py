@@ -9,31 +9,25 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from .backends.base import Backend, BackendError, progress_id_of
+from .backends.base import Backend, BackendError
 from .canvas_json import EPUB_FILES
 from .cli_common import (
     EXIT_BAD_REQUEST,
     EXIT_FAILED,
     EXIT_OK,
-    ProgressBar,
     check_config,
     describe_export,
     export_context,
     print_json,
     select_arg,
 )
-from .model import ContextType
+from .cli_jobs import follow_with_bar
+from .model import ContextType, is_failed
 from .paths import Home
 from .vocab import CONTENT_FORMATS, FORMAT_BY_NAME, formats_for
-
-FINAL_STATES = {"exported", "generated", "failed", "deleted"}
-POLL_SECONDS = 0.2
-
 
 # ------------------------------------------------------------------ argument parsing
 
@@ -150,26 +144,6 @@ def build_parser() -> argparse.ArgumentParser:
 # ------------------------------------------------------------------ commands
 
 
-def _follow(backend: Backend, obj: dict[str, Any], label: str, reload) -> dict[str, Any]:
-    """Poll Progress with a bar until the job ends; returns the final object."""
-    bar = ProgressBar(label)
-    pid = progress_id_of(obj.get("progress_url"))
-    try:
-        while True:
-            obj = reload()
-            if pid is not None:
-                p = backend.progress(pid)
-                bar.update(float(p.get("completion") or 0), obj.get("workflow_state", ""), p.get("message"))
-            if obj.get("workflow_state") in FINAL_STATES:
-                if obj["workflow_state"] != "failed":
-                    bar.update(100, obj["workflow_state"])
-                break
-            time.sleep(POLL_SECONDS)
-    finally:
-        bar.done()
-    return obj
-
-
 def run_command(args, backend: Backend) -> int:
     c = args.command
     if c == "courses":
@@ -199,9 +173,9 @@ def run_command(args, backend: Backend) -> int:
             ctx, cid, args.export_type, select, skip_notifications=args.skip_notifications, version=args.cc_version
         )
         if args.wait:
-            ce = _follow(backend, ce, f"export {ce['id']}", lambda: backend.content_export(ctx, cid, ce["id"]))
+            ce = follow_with_bar(backend, "content", ctx, cid, ce, f"export {ce['id']}")
         print_json(ce) if args.json else print(describe_export(ce))
-        return EXIT_FAILED if ce["workflow_state"] == "failed" else EXIT_OK
+        return EXIT_FAILED if is_failed(ce["workflow_state"], "content") else EXIT_OK
     if c == "exports":
         ctx, cid = export_context(args)
         items, total = backend.content_exports(ctx, cid, args.page, args.per_page)
@@ -224,13 +198,10 @@ def run_command(args, backend: Backend) -> int:
         cee = backend.create_epub_export(args.course_id)
         ep = cee["epub_export"]
         if args.wait:
-            ep = _follow(
-                backend, ep, f"epub {ep['id']}",
-                lambda: backend.epub_export(args.course_id, ep["id"])["epub_export"],
-            )  # fmt: skip
+            ep = follow_with_bar(backend, "epub", ContextType.COURSE, args.course_id, ep, f"epub {ep['id']}")
             cee = {**cee, "epub_export": ep}
         print_json(cee) if args.json else print(f"{cee['name']}\n" + describe_export({**ep, "export_type": "epub"}))
-        return EXIT_FAILED if ep["workflow_state"] == "failed" else EXIT_OK
+        return EXIT_FAILED if is_failed(ep["workflow_state"], "epub") else EXIT_OK
     if c == "epubs":
         listing = backend.epub_exports()
         if args.json:
@@ -350,11 +321,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return profile_command(args, home)
         if args.profile:
-            from .cli_remote import open_remote, run_remote
+            from .cli_remote import interrupted, open_remote, run_remote
 
             remote = open_remote(args.profile, home)
             try:
-                return run_remote(args, remote)
+                code = run_remote(args, remote)  # None: the command is the same as on the local library
+                return run_command(args, remote) if code is None else code
+            except KeyboardInterrupt:
+                print(interrupted(remote), file=sys.stderr)
+                return 130
             finally:
                 remote.close()
         if args.command == "library":

@@ -1,7 +1,7 @@
 """The CLI against a Canvas instance: ``tui-exports --profile NAME …`` and ``tui-exports profile …``.
 
-The commands are the local ones (``cli.run_command``) on a CanvasBackend; only ``--wait``
-differs: it follows the job's Progress on Canvas, then downloads the finished file (resuming
+The commands are the local ones (``cli.run_command``, which dispatches here first) on a
+CanvasBackend; only ``--wait`` and ``show --download`` differ: it follows the job's Progress on Canvas, then downloads the finished file (resuming
 a ``.part`` left by an earlier run) with a progress bar on stderr, and prints where it is.
 """
 
@@ -15,20 +15,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .backends.base import BackendError
+from .backends.canvas import marked_failed
 from .backends.profiles import ConfigPermissionWarning, Profile, load_profiles, open_profile, save_profile
-from .canvas_json import EPUB_FILES
-from .cli import run_command
 from .cli_common import (
     EXIT_BAD_REQUEST,
     EXIT_FAILED,
     EXIT_OK,
-    ProgressBar,
     describe_export,
     export_context,
-    human_size,
     print_json,
     select_arg,
 )
+from .cli_jobs import download_with_bars, follow_with_bar
+from .model import ContextType, is_downloadable, is_failed
 from .paths import Home
 
 #: seconds between Progress polls on a Canvas instance (its API is rate limited)
@@ -62,31 +61,24 @@ def open_remote(name: str, home: Home):
     return backend
 
 
-def run_remote(args, backend) -> int:
-    try:
-        if args.command == "export" and args.wait:
-            return _export_and_download(args, backend)
-        if args.command == "epub" and args.wait:
-            return _epub_and_download(args, backend)
-        if args.command == "show" and args.download:
-            return _show_and_download(args, backend)
-        return run_command(args, backend)
-    except KeyboardInterrupt:
-        print(
-            f"\ninterrupted: a started export keeps running on {backend.label}; "
-            "a partial download continues where it stopped the next time it is fetched",
-            file=sys.stderr,
-        )
-        return 130
+def run_remote(args, backend) -> int | None:
+    """Run what differs on a Canvas instance; None when the command is the local one
+    (``cli.run_command``, which the caller runs then)."""
+    if args.command == "export" and args.wait:
+        return _export_and_download(args, backend)
+    if args.command == "epub" and args.wait:
+        return _epub_and_download(args, backend)
+    if args.command == "show" and args.download:
+        return _show_and_download(args, backend)
+    return None
 
 
-def _progress_bar(label: str):
-    bar = ProgressBar(label)
-
-    def update(p: dict[str, Any]) -> None:
-        bar.update(float(p.get("completion") or 0), p.get("workflow_state", ""), p.get("message"))
-
-    return bar, update
+def interrupted(backend) -> str:
+    """What Ctrl-C during a command on a Canvas instance left behind."""
+    return (
+        f"\ninterrupted: a started export keeps running on {backend.label}; "
+        "a partial download continues where it stopped the next time it is fetched"
+    )
 
 
 def _failed(e: BackendError, args, record: dict[str, Any], text: str) -> int:
@@ -97,31 +89,16 @@ def _failed(e: BackendError, args, record: dict[str, Any], text: str) -> int:
     return EXIT_FAILED
 
 
-def _download(backend, attachment: dict[str, Any]) -> str:
-    """Fetch one file with a bar on stderr; returns its local path."""
-    bar = ProgressBar(f"download {attachment.get('filename') or attachment.get('display_name') or attachment.get('id')}")
-
-    def tick(done: int, total: int | None) -> None:
-        bar.update(100.0 * done / total if total else 0.0, human_size(done))
-
-    try:
-        path = backend.fetch_file(attachment, progress=tick)
-    finally:
-        bar.done()
-    return str(path)
-
-
 def _show_and_download(args, backend) -> int:
     """``show … --download``: an export started without ``--wait``, fetched once it is done."""
     ctx, cid = export_context(args)
     ce = backend.content_export(ctx, cid, args.export_id)
-    att = ce.get("attachment")
-    if ce.get("workflow_state") != "exported" or not att:
-        print(f"error: export {ce['id']} is {ce.get('workflow_state')}: it has no file to download yet", file=sys.stderr)
+    state = ce.get("workflow_state")
+    if not is_downloadable(state, "content") or not ce.get("attachment"):
+        print(f"error: export {ce['id']} is {state}: it has no file to download yet", file=sys.stderr)
         print_json(ce) if args.json else print(describe_export(ce))
-        return EXIT_BAD_REQUEST if ce.get("workflow_state") != "failed" else EXIT_FAILED
-    if not att.get("path"):
-        att["path"] = _download(backend, att)
+        return EXIT_FAILED if is_failed(state, "content") else EXIT_BAD_REQUEST
+    ce = download_with_bars(backend, "content", ce)
     print_json(ce) if args.json else print(describe_export(ce))
     return EXIT_OK
 
@@ -132,42 +109,29 @@ def _export_and_download(args, backend) -> int:
         ctx, cid, args.export_type, select_arg(args.select),
         skip_notifications=args.skip_notifications, version=args.cc_version,
     )  # fmt: skip
-    bar, update = _progress_bar(f"export {ce['id']}")
-    try:
-        ce = backend.wait_content_export(ctx, cid, ce, interval=POLL_SECONDS, on_update=update)
-    except BackendError as e:
-        if e.body.get("workflow_state") == "failed":
-            return _failed(e, args, e.body, describe_export({"export_type": args.export_type, **e.body}))
-        raise
-    finally:
-        bar.done()
-    if ce.get("workflow_state") != "exported" or not ce.get("attachment"):
+    ce = follow_with_bar(backend, "content", ctx, cid, ce, f"export {ce['id']}", interval=POLL_SECONDS, show="progress")
+    if is_failed(ce.get("workflow_state"), "content"):
+        return _failed(marked_failed("content", ce), args, ce, describe_export({"export_type": args.export_type, **ce}))
+    if not is_downloadable(ce.get("workflow_state"), "content") or not ce.get("attachment"):
         error = BackendError(f"export {ce['id']} ended {ce.get('workflow_state')} with no file")
         return _failed(error, args, ce, describe_export(ce))
-    ce["attachment"]["path"] = _download(backend, ce["attachment"])
+    ce = download_with_bars(backend, "content", ce)
     print_json(ce) if args.json else print(describe_export(ce))
     return EXIT_OK
 
 
 def _epub_and_download(args, backend) -> int:
     cee = backend.create_epub_export(args.course_id)
-    bar, update = _progress_bar(f"epub {cee['epub_export']['id']}")
-    try:
-        cee = backend.wait_epub_export(args.course_id, cee, interval=POLL_SECONDS, on_update=update)
-    except BackendError as e:
-        ep = e.body.get("epub_export") or {}
-        if ep.get("workflow_state") == "failed":
-            return _failed(e, args, e.body, _describe_epub(e.body))
-        raise
-    finally:
-        bar.done()
-    ep = cee.get("epub_export") or {}
-    if ep.get("workflow_state") != "generated" or not ep.get("epub_attachment"):
+    ep = cee["epub_export"]
+    ep = follow_with_bar(backend, "epub", ContextType.COURSE, args.course_id, ep, f"epub {ep['id']}",
+                         interval=POLL_SECONDS, show="progress")  # fmt: skip
+    cee = {**cee, "epub_export": ep}
+    if is_failed(ep.get("workflow_state"), "epub"):
+        return _failed(marked_failed("epub", ep, cee), args, cee, _describe_epub(cee))
+    if not is_downloadable(ep.get("workflow_state"), "epub") or not ep.get("epub_attachment"):
         error = BackendError(f"ePub export {ep.get('id')} ended {ep.get('workflow_state')} with no file")
         return _failed(error, args, cee, _describe_epub(cee))
-    for key in EPUB_FILES:
-        if ep.get(key):
-            ep[key]["path"] = _download(backend, ep[key])
+    cee = {**cee, "epub_export": download_with_bars(backend, "epub", ep)}
     print_json(cee) if args.json else print(_describe_epub(cee))
     return EXIT_OK
 
@@ -231,4 +195,4 @@ def _read_token(name: str) -> str:
     return token
 
 
-__all__ = ["LOCAL_ONLY", "POLL_SECONDS", "open_remote", "profile_command", "refusal", "run_remote"]
+__all__ = ["LOCAL_ONLY", "POLL_SECONDS", "interrupted", "open_remote", "profile_command", "refusal", "run_remote"]

@@ -72,6 +72,72 @@ class ProgressState(StrEnum):
     CANCELED = "canceled"
 
 
+# ------------------------------------------------------------------ job states
+# The one place that says which states of a job are running, finished, failed or have a
+# file to download; the engine's state machine (engine/states.py), the CLI, the app and
+# the backends all derive from these.  Fronts see plain strings (Canvas JSON), so the sets
+# hold the string values.
+
+#: ContentExport: still moving / ended / ended without a file / ended with a file.
+CONTENT_EXPORT_RUNNING = frozenset({"created", "waiting_for_external_tool", "exporting"})
+CONTENT_EXPORT_DOWNLOADABLE = frozenset({"exported", "exported_for_course_copy"})
+CONTENT_EXPORT_FAILED = frozenset({"failed"})
+CONTENT_EXPORT_FINAL = CONTENT_EXPORT_DOWNLOADABLE | CONTENT_EXPORT_FAILED | {"deleted"}
+
+#: EpubExport: ``exported`` is half way (the content is exported, the book is not made yet).
+EPUB_EXPORT_RUNNING = frozenset({"created", "exporting", "exported", "generating"})
+EPUB_EXPORT_DOWNLOADABLE = frozenset({"generated"})
+EPUB_EXPORT_FAILED = frozenset({"failed"})
+EPUB_EXPORT_FINAL = EPUB_EXPORT_DOWNLOADABLE | EPUB_EXPORT_FAILED | {"deleted"}
+
+#: Progress: ``completed`` is its only good end.
+PROGRESS_RUNNING = frozenset({"queued", "running", "waiting_for_external_tool"})
+PROGRESS_COMPLETED = frozenset({"completed"})
+PROGRESS_FAILED = frozenset({"failed", "canceled"})
+PROGRESS_FINAL = PROGRESS_COMPLETED | PROGRESS_FAILED
+
+#: A bare state word, kind unknown (a history row of any kind): a word that ends one kind
+#: with success counts as done (``exported``: the ePub passes through it on its way to
+#: ``generated``; who knows the kind uses the sets above).
+DONE_STATES = CONTENT_EXPORT_DOWNLOADABLE | EPUB_EXPORT_DOWNLOADABLE | PROGRESS_COMPLETED
+RUNNING_STATES = (CONTENT_EXPORT_RUNNING | EPUB_EXPORT_RUNNING | PROGRESS_RUNNING) - DONE_STATES
+FAILED_STATES = CONTENT_EXPORT_FAILED | EPUB_EXPORT_FAILED | PROGRESS_FAILED
+
+class JobKind(StrEnum):
+    """The records a job runs for: a ContentExport or an EpubExport."""
+
+    CONTENT = "content"
+    EPUB = "epub"
+
+
+#: kind → (running, final, failed, downloadable); a kind is ``"content"`` (a ContentExport),
+#: ``"epub"`` (an EpubExport) or ``"progress"``.
+JOB_STATES: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]] = {
+    "content": (CONTENT_EXPORT_RUNNING, CONTENT_EXPORT_FINAL, CONTENT_EXPORT_FAILED, CONTENT_EXPORT_DOWNLOADABLE),
+    "epub": (EPUB_EXPORT_RUNNING, EPUB_EXPORT_FINAL, EPUB_EXPORT_FAILED, EPUB_EXPORT_DOWNLOADABLE),
+    "progress": (PROGRESS_RUNNING, PROGRESS_FINAL, PROGRESS_FAILED, PROGRESS_COMPLETED),
+}
+
+
+def is_running(state: str | None, kind: str | None = None) -> bool:
+    """Still moving: of ``kind`` when given, else of any kind (see RUNNING_STATES)."""
+    return state is not None and str(state) in (JOB_STATES[kind][0] if kind else RUNNING_STATES)
+
+
+def is_final(state: str | None, kind: str) -> bool:
+    """Ended (well, badly or deleted): it will not move again but to ``deleted``."""
+    return state is not None and str(state) in JOB_STATES[kind][1]
+
+
+def is_failed(state: str | None, kind: str | None = None) -> bool:
+    return state is not None and str(state) in (JOB_STATES[kind][2] if kind else FAILED_STATES)
+
+
+def is_downloadable(state: str | None, kind: str | None = None) -> bool:
+    """Ended with a file (the Progress of such a job is ``completed``)."""
+    return state is not None and str(state) in (JOB_STATES[kind][3] if kind else DONE_STATES)
+
+
 class QuestionType(StrEnum):
     """Canvas question types (spec §5.3)."""
 
@@ -656,11 +722,7 @@ class Progress:
 
     @property
     def pending(self) -> bool:
-        return self.workflow_state in (
-            ProgressState.QUEUED,
-            ProgressState.RUNNING,
-            ProgressState.WAITING_FOR_EXTERNAL_TOOL,
-        )
+        return self.workflow_state in PROGRESS_RUNNING
 
 
 @dataclass(frozen=True)
@@ -673,7 +735,6 @@ class ContentExport:
     workflow_state: ContentExportState
     created_at: datetime
     updated_at: datetime
-    progress: float = 0.0
     settings: dict[str, Any] = field(default_factory=dict)
     attachment_id: int | None = None
     progress_id: int | None = None
@@ -687,7 +748,7 @@ class ContentExport:
 
     @property
     def running(self) -> bool:
-        return self.workflow_state in (ContentExportState.CREATED, ContentExportState.EXPORTING)
+        return self.workflow_state in CONTENT_EXPORT_RUNNING
 
 
 @dataclass(frozen=True)
@@ -712,12 +773,7 @@ class EpubExport:
 
     @property
     def running(self) -> bool:
-        return self.workflow_state in (
-            EpubExportState.CREATED,
-            EpubExportState.EXPORTING,
-            EpubExportState.EXPORTED,
-            EpubExportState.GENERATING,
-        )
+        return self.workflow_state in EPUB_EXPORT_RUNNING
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,9 @@ def test_zip_export_follow_and_fetch(backend, server, tmp_path, client_library):
     assert path.read_bytes() == service.attachment(ce["attachment"]["id"]).path.read_bytes()
     assert ticks[-1] == (path.stat().st_size, path.stat().st_size)
     assert not list((tmp_path / "dl").glob("*.part"))
-    row = backend.history()[0]
-    assert row["remote_id"] == ce["id"] and row["download_path"] == str(path) and row["kind"] == "content"
+    att_id = ce["attachment"]["id"]  # the library keeps where the download went, and nothing else
+    assert client_library.remote.download_paths(backend.base_url, [att_id]) == {att_id: str(path)}
+    assert "remote_exports" not in client_library.database.db.table_names()
     items, total = backend.content_exports(C, 1, page=1, per_page=5)
     assert items[0]["id"] == ce["id"] and total is None
     assert items[0]["attachment"]["path"] == str(path)  # the history shows where the download is
@@ -94,11 +95,11 @@ def test_download_resumes_with_range_on_real_server(server, client_library, tmp_
 
 
 def test_polling_an_unchanged_listing_writes_nothing_locally(backend, client_library, monkeypatch):
-    """The app reads the history several times a second: the local record is written when an
-    export changes, and a listing's download paths come from one query."""
+    """The app reads the history several times a second: nothing is written locally by a
+    listing (only a download writes where it went), and its download paths come from one query."""
     ce = backend.wait_content_export(C, 1, backend.create_content_export(C, 1, "zip"), interval=0.05, timeout=20)
     writes, queries = [], []
-    monkeypatch.setattr(client_library.remote, "record", lambda **kw: writes.append(kw))
+    monkeypatch.setattr(client_library.remote, "record_download", lambda *a: writes.append(a))
     real = client_library.remote.download_paths
     monkeypatch.setattr(client_library.remote, "download_paths", lambda *a: queries.append(a) or real(*a))
     for _ in range(3):
@@ -123,7 +124,7 @@ def test_epub_exports(backend):
     listed = backend.epub_exports()
     assert {c["id"] for c in listed} == {1, 2, 3}
     assert backend.epub_export(1, created["epub_export"]["id"])["epub_export"]["id"] == created["epub_export"]["id"]
-    assert any(r["kind"] == "epub" for r in backend.history())
+    assert next(c for c in listed if c["id"] == 1)["epub_export"]["id"] == created["epub_export"]["id"]
 
 
 def test_epub_downloads_keep_both_paths(backend, tmp_path):

@@ -141,9 +141,9 @@ def test_export_wait_follows_progress_and_downloads(canvas, capsys, home):
     code, out, _ = run_cli(capsys, "--profile", "school", "exports", "1", "--json")
     assert [e["id"] for e in json.loads(out)] == [ce["id"]]
     lib = ExportService.open(Home.from_env(home))
-    try:  # recorded in the local history with where it went
-        rows = lib.library.remote.all(base_url)
-        assert [(r["remote_id"], r["download_path"]) for r in rows] == [(ce["id"], str(path))]
+    try:  # the library keeps where the download went (Canvas keeps the export)
+        att_id = ce["attachment"]["id"]
+        assert lib.library.remote.download_paths(base_url, [att_id]) == {att_id: str(path)}
     finally:
         lib.close()
 

@@ -40,7 +40,7 @@ SLOW_EXPORT = textwrap.dedent(
         return ExportResult([OutputFile(out, "application/zip")])
     svc.runner.exporter = lambda ce: slow
     ce = svc.create_content_export(svc.owner_id(), ContextType.COURSE, 1, "zip")
-    svc.store.claim("content_exports", ce.id, __import__("os").getpid())
+    svc.store.claim("content", ce.id, __import__("os").getpid(), state="created")
     svc.run_content_export(ce.id)
     """
 )
@@ -254,22 +254,23 @@ def test_recovery_leaves_alone_an_export_that_ended_meanwhile(service, monkeypat
     leave it as it ended, not crash the app on an illegal transition."""
     from datetime import timedelta
 
-    from tui_exports.model import ContentExportState, ContextType
+    from tui_exports.engine.states import running_states
+    from tui_exports.model import ContentExportState, ContextType, JobKind
     from tui_exports.store.db import utcnow
 
     owner = service.owner_id()
     ended = {}
     for final in (ContentExportState.EXPORTED, ContentExportState.FAILED):
         ce = service.create_content_export(owner, ContextType.COURSE, 1, "zip")
-        assert service.store.claim("content_exports", ce.id, 1)
+        assert service.store.claim(JobKind.CONTENT, ce.id, 1, state=ContentExportState.CREATED)
         service.store.update_content_export(ce.id, workflow_state=ContentExportState.EXPORTING,
                                             heartbeat_at=utcnow() - timedelta(hours=1))  # fmt: skip
         ended[ce.id] = final
-    seen = list(service.store.unfinished("content_exports"))
-    assert {r["id"] for r in seen} >= set(ended)
+    seen = list(service.store.unfinished(JobKind.CONTENT, running_states(ContentExportState)))
+    assert {r.id for r in seen} >= set(ended)
     for export_id, final in ended.items():  # ...then they end, before this recovery moves them
         service.store.update_content_export(export_id, workflow_state=final)
-    monkeypatch.setattr(service.store, "unfinished", lambda table: seen if table == "content_exports" else [])
+    monkeypatch.setattr(service.store, "unfinished", lambda kind, states: seen if kind is JobKind.CONTENT else [])
     assert service.recover() == []
     for export_id, final in ended.items():
         record = service.store.content_export(export_id)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tui_exports.model import ContextType as C
-from tui_exports.model import ExportResult, OutputFile
+from tui_exports.model import ExportResult, JobKind, OutputFile
 
 ASTR, HIST, CS = 1, 2, 3
 
@@ -153,7 +153,7 @@ def test_an_error_after_the_export_ended_leaves_it_ended_and_is_still_raised(ser
 
     monkeypatch.setattr(service.runner, "notify", broken)
     ce = service.create_content_export(users["teacher"], C.COURSE, ASTR, "zip")
-    assert service.store.claim("content_exports", ce.id, 1)
+    assert service.store.claim(JobKind.CONTENT, ce.id, 1, state="created")
     with pytest.raises(RuntimeError, match="mail server down"):
         service.run_content_export(ce.id)
     ce = service.store.content_export(ce.id)

@@ -7,12 +7,14 @@ the courses come from the local library or from a Canvas instance.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
-from ..model import ContextType
+from ..canvas_json import EPUB_FILES
+from ..model import ContextType, is_downloadable, is_final
 
 
 class BackendError(Exception):
@@ -50,6 +52,21 @@ class UserSummary:
 #: ``progress(done_bytes, total_bytes_or_None)`` while fetching a file.
 FetchProgress = Callable[[int, "int | None"], None]
 
+#: ``on_progress(progress, export)`` while a job is followed: its Progress as last read
+#: (``{}`` when it has none) and the export (ContentExport or EpubExport) as last read.
+FollowProgress = Callable[[dict[str, Any], dict[str, Any]], None]
+
+#: ``on_bytes(attachment, done_bytes, total_bytes_or_None)`` while an export's files download.
+DownloadProgress = Callable[[dict[str, Any], int, "int | None"], None]
+
+#: A followed job whose Progress ended gets this many more polls for its record to end too
+#: (a canceled local job fails its record at its next progress call) before ``follow``
+#: returns the record as it is.
+SETTLE_POLLS = 20
+
+#: The kinds of job a front follows: a content export, or an ePub export of a course.
+JOB_KINDS = ("content", "epub")
+
 
 @runtime_checkable
 class Backend(Protocol):
@@ -83,7 +100,95 @@ class Backend(Protocol):
     def epub_export(self, course_id: int, epub_id: int) -> dict[str, Any]: ...
     def fetch_file(self, attachment: dict[str, Any], dest_dir: Path | None = None,
                    progress: FetchProgress | None = None) -> Path: ...  # fmt: skip
+    def follow(
+        self, kind: str, context_type: ContextType, context_id: int, export: dict[str, Any],
+        on_progress: FollowProgress | None = None, *, pause: Callable[[float], bool] | None = None,
+        interval: float | None = None, timeout: float | None = None,
+    ) -> dict[str, Any]: ...  # fmt: skip
+    def download(self, kind: str, export: dict[str, Any], on_bytes: DownloadProgress | None = None,
+                 dest_dir: Path | None = None) -> dict[str, Any]: ...  # fmt: skip
     def close(self) -> None: ...
+
+
+def reload_export(backend: Backend, kind: str, context_type: ContextType, context_id: int, export_id: int) -> dict[str, Any]:
+    """The export as it is now: a ContentExport, or the EpubExport of course ``context_id``."""
+    if kind == "epub":
+        return backend.epub_export(context_id, export_id)["epub_export"]
+    return backend.content_export(context_type, context_id, export_id)
+
+
+def follow_job(
+    backend: Backend, kind: str, context_type: ContextType, context_id: int, export: dict[str, Any],
+    on_progress: FollowProgress | None, *, interval: float, pause: Callable[[float], bool] | None = None,
+    timeout: float | None = None, reload_while_running: bool = False,
+) -> dict[str, Any]:  # fmt: skip
+    """The one follower behind every ``Backend.follow``: poll the job's Progress until it ends,
+    then return the export re-read in its final state (``model.JOB_STATES``).
+
+    ``kind`` is ``"content"`` or ``"epub"`` (``context_id`` is then the course), or ``"progress"``
+    to follow a bare Progress (``export`` is then ``{"progress_url": …}``, and the Progress is
+    what is returned).  ``pause(seconds)``
+    waits between polls and returns False to stop following (the export is returned as last read);
+    ``reload_while_running`` re-reads the export on every poll, not only once the Progress ended
+    (cheap on the local library; on a rate-limited Canvas instance only the Progress is polled).
+    A job past ``timeout`` seconds is a BackendError."""
+    if kind not in (*JOB_KINDS, "progress"):
+        raise ValueError(f"not a kind of job: {kind!r}")
+    pause = pause or (lambda seconds: time.sleep(seconds) or True)
+    pid = progress_id_of(export.get("progress_url"))
+    if pid is None and kind == "progress":
+        raise BackendError(f"not a progress URL: {export.get('progress_url')!r}")
+    started = time.monotonic()
+    progress: dict[str, Any] = {}
+    settling = 0
+    while True:
+        if pid is not None:
+            progress = backend.progress(pid)
+        ended = pid is None or is_final(progress.get("workflow_state"), "progress")
+        if kind == "progress":
+            export = progress
+        elif ended or reload_while_running:
+            export = reload_export(backend, kind, context_type, context_id, int(export["id"]))
+        if on_progress is not None:
+            on_progress(progress, export)
+        if is_final(export.get("workflow_state"), kind):
+            return export
+        if ended and pid is not None:
+            settling += 1
+            if settling > SETTLE_POLLS:  # the Progress ended, the record never followed: say what it is
+                return export
+        if timeout is not None and time.monotonic() - started > timeout:
+            state = progress.get("workflow_state") or export.get("workflow_state")
+            raise BackendError(f"the export on {backend.label} did not finish within {timeout:.0f} s (still {state})")
+        if not pause(interval):
+            return export
+
+
+def export_files(kind: str, export: dict[str, Any]) -> list[str]:
+    """The keys of an export's files: ``attachment``, or an ePub's book and companion zip."""
+    return [k for k in (EPUB_FILES if kind == "epub" else ("attachment",)) if export.get(k)]
+
+
+def download_export(
+    backend: Backend, kind: str, export: dict[str, Any], on_bytes: DownloadProgress | None = None,
+    dest_dir: Path | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The one downloader behind every ``Backend.download``: a copy of a finished export whose
+    files each have a local ``path``; files already on this disk are not fetched again."""
+    if not is_downloadable(export.get("workflow_state"), kind):
+        raise BackendError(f"export {export.get('id')} is {export.get('workflow_state')}: it has no file to download")
+    out = dict(export)
+    for key in export_files(kind, export):
+        att = export[key]
+        if att.get("path"):
+            continue
+
+        def tick(done: int, total: int | None, att: dict[str, Any] = att) -> None:
+            if on_bytes is not None:
+                on_bytes(att, done, total)
+
+        out[key] = dict(att, path=str(backend.fetch_file(att, dest_dir, progress=tick)))
+    return out
 
 
 def canvas_base_url(url: str) -> str:

@@ -26,9 +26,19 @@ from ..canvas_json import EPUB_FILES
 from ..engine import ApiError
 from ..engine.permissions import allowed_select_types, check_export_type
 from ..engine.select import parse_select
-from ..model import ContextType
+from ..model import ContextType, is_failed
 from ..store import Library
-from .base import BackendError, CourseSummary, FetchProgress, UserSummary, canvas_base_url, progress_id_of
+from .base import (
+    BackendError,
+    CourseSummary,
+    DownloadProgress,
+    FetchProgress,
+    FollowProgress,
+    UserSummary,
+    canvas_base_url,
+    download_export,
+    follow_job,
+)
 from .partial import PartialDownload, file_id_of
 
 log = logging.getLogger(__name__)
@@ -89,6 +99,8 @@ def _numeric_id(asset: Any) -> int | str:
 
 
 class CanvasBackend:
+    poll_seconds = 1.0  # between Progress polls of a followed job (the API is rate limited)
+
     def __init__(
         self,
         base_url: str,
@@ -128,8 +140,6 @@ class CanvasBackend:
             follow_redirects=True,  # file downloads redirect to storage; httpx drops the token off-origin
         )
         self._user: UserSummary | None = None
-        self._attachment_owner: dict[int, tuple[str, int, int | None, str]] = {}
-        self._recorded: dict[tuple[str, int], tuple[Any, ...]] = {}  # (kind, remote id) → last written
 
     def __repr__(self) -> str:  # never shows the token
         return f"CanvasBackend({self.base_url!r})"
@@ -341,17 +351,16 @@ class CanvasBackend:
             pairs.append(("version", version))
         pairs.append(("export_type", export_type))
         ce = self._json("POST", self._exports_path(context_type, context_id), content=urlencode(pairs), headers=FORM)
-        return self._remember(ce, "content", context_type, context_id)
+        return ce
 
     def content_exports(self, context_type: ContextType, context_id: int, page: int = 1,
                         per_page: int = 10) -> tuple[list[dict[str, Any]], int | None]:  # fmt: skip
         items = self._json("GET", self._exports_path(context_type, context_id), params={"page": page, "per_page": per_page})
-        items = [self._remember(ce, "content", context_type, context_id) for ce in items]
         return self._with_paths(items, "attachment"), None
 
     def content_export(self, context_type: ContextType, context_id: int, export_id: int) -> dict[str, Any]:
         ce = self._json("GET", f"{self._exports_path(context_type, context_id)}/{export_id}")
-        return self._with_paths([self._remember(ce, "content", context_type, context_id)], "attachment")[0]
+        return self._with_paths([ce], "attachment")[0]
 
     def progress(self, progress_id: int) -> dict[str, Any]:
         return self._json("GET", f"progress/{progress_id}")
@@ -361,42 +370,36 @@ class CanvasBackend:
 
     def follow_progress(self, progress_url: str, *, interval: float = 1.0, timeout: float | None = None,
                         on_update: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:  # fmt: skip
-        """Poll a ``progress_url`` until it ends; a failed or canceled job is a BackendError."""
-        pid = progress_id_of(progress_url)
-        if pid is None:
-            raise BackendError(f"not a progress URL: {progress_url!r}")
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            p = self.progress(pid)
-            if on_update:
-                on_update(p)
-            state = p.get("workflow_state")
-            if state == "completed":
-                return p
-            if state in ("failed", "canceled"):
-                raise BackendError(f"the export failed on {self.label}: {p.get('message') or state}", body=p)
-            if deadline is not None and time.monotonic() > deadline:
-                raise BackendError(f"the export on {self.label} did not finish within {timeout:.0f} s (still {state})")
-            self._sleep(interval)
+        """Poll a bare ``progress_url`` until it ends (``follow_job``); a failed or canceled job
+        is a BackendError.  (A front follows an export with :meth:`follow`, which re-reads it too.)"""
+        p = self.follow("progress", ContextType.COURSE, 0, {"progress_url": progress_url}, _progress_only(on_update),
+                        interval=interval, timeout=timeout)  # fmt: skip
+        if is_failed(p.get("workflow_state"), "progress"):
+            raise BackendError(f"the export failed on {self.label}: {p.get('message') or p.get('workflow_state')}", body=p)
+        return p
+
+    def follow(self, kind: str, context_type: ContextType, context_id: int, export: dict[str, Any],
+               on_progress: FollowProgress | None = None, *, pause: Callable[[float], bool] | None = None,
+               interval: float | None = None, timeout: float | None = None) -> dict[str, Any]:  # fmt: skip
+        """Poll the job's Progress (every ``poll_seconds``: the API is rate limited) until it
+        ends, then re-read the export (``backends.base.follow_job``)."""
+        pause = pause or (lambda seconds: self._sleep(seconds) or True)
+        return follow_job(self, kind, context_type, context_id, export, on_progress, interval=interval or self.poll_seconds,
+                          pause=pause, timeout=timeout)  # fmt: skip
+
+    def download(self, kind: str, export: dict[str, Any], on_bytes: DownloadProgress | None = None,
+                 dest_dir: Path | None = None) -> dict[str, Any]:  # fmt: skip
+        """Stream the finished export's files not on this disk yet (``fetch_file``: resumable)."""
+        return download_export(self, kind, export, on_bytes, dest_dir)
 
     def wait_content_export(self, context_type: ContextType, context_id: int, export: dict[str, Any],
-                            **follow: Any) -> dict[str, Any]:  # fmt: skip
-        """Follow an export's Progress, then re-read it; Canvas marking it failed is a BackendError."""
-        self._follow_to_end(export.get("progress_url"), follow)
-        ce = self.content_export(context_type, context_id, int(export["id"]))
-        if ce.get("workflow_state") == "failed":
-            raise BackendError(f"Canvas marked content export {ce['id']} as failed{_reasons(ce)}", body=ce)
+                            on_update: Callable[[dict[str, Any]], None] | None = None, **follow: Any) -> dict[str, Any]:  # fmt: skip
+        """:meth:`follow` the export to its end (``on_update(progress)`` on each poll); Canvas
+        marking it failed is a BackendError."""
+        ce = self.follow("content", context_type, context_id, export, _progress_only(on_update), **follow)
+        if is_failed(ce.get("workflow_state"), "content"):
+            raise marked_failed("content", ce)
         return ce
-
-    def _follow_to_end(self, progress_url: str | None, follow: dict[str, Any]) -> None:
-        """Follow until the job ends; a failed job is reported from its record (it says why)."""
-        if not progress_url:
-            return
-        try:
-            self.follow_progress(progress_url, **follow)
-        except BackendError as e:
-            if e.body.get("workflow_state") not in ("failed", "canceled"):
-                raise
 
     # ------------------------------------------------------------------ ePub
     def create_epub_export(self, course_id: int) -> dict[str, Any]:
@@ -407,16 +410,16 @@ class CanvasBackend:
                 running = e.body["epub_export"]
                 raise BackendError(f"an ePub export of this course is already running (id {running.get('id')})", 422, e.body) from None
             raise self._epub_404(e, course_id) from None
-        return self._remember_epub(data)
+        return data
 
     def epub_exports(self) -> list[dict[str, Any]]:
-        courses = [self._remember_epub(c) for c in self._json("GET", "epub_exports").get("courses", [])]
+        courses = self._json("GET", "epub_exports").get("courses", [])
         self._with_paths([c["epub_export"] for c in courses if c.get("epub_export")], *EPUB_FILES)
         return courses
 
     def epub_export(self, course_id: int, epub_id: int) -> dict[str, Any]:
         try:
-            data = self._remember_epub(self._json("GET", f"courses/{course_id}/epub_exports/{epub_id}"))
+            data = self._json("GET", f"courses/{course_id}/epub_exports/{epub_id}")
             self._with_paths([data["epub_export"]] if data.get("epub_export") else [], *EPUB_FILES)
             return data
         except BackendError as e:
@@ -439,24 +442,17 @@ class CanvasBackend:
             return error  # the ePub API is not there at all: off
         return BackendError(f"no ePub export {epub_id} of course {course_id} on {self.label}", 404, error.body)
 
-    def wait_epub_export(self, course_id: int, data: dict[str, Any], **follow: Any) -> dict[str, Any]:
-        """Follow a CourseEpubExport's Progress, then re-read it; failed is a BackendError."""
-        ep = data.get("epub_export") or {}
-        self._follow_to_end(ep.get("progress_url"), follow)
-        data = self.epub_export(course_id, int(ep["id"]))
-        if (data.get("epub_export") or {}).get("workflow_state") == "failed":
-            raise BackendError(f"Canvas marked ePub export {ep['id']} as failed{_reasons(data['epub_export'])}", body=data)
+    def wait_epub_export(self, course_id: int, data: dict[str, Any],
+                         on_update: Callable[[dict[str, Any]], None] | None = None, **follow: Any) -> dict[str, Any]:  # fmt: skip
+        """:meth:`follow` a CourseEpubExport's job to its end; failed is a BackendError."""
+        ep = self.follow("epub", ContextType.COURSE, course_id, data.get("epub_export") or {}, _progress_only(on_update),
+                         **follow)  # fmt: skip
+        data = {**data, "epub_export": ep}
+        if is_failed(ep.get("workflow_state"), "epub"):
+            raise marked_failed("epub", ep, data)
         return data
 
-    # ------------------------------------------------------------------ local history
-    def _remember(self, ce: dict[str, Any], kind: str, context_type: ContextType, context_id: int) -> dict[str, Any]:
-        course_id = context_id if context_type is ContextType.COURSE else None
-        att = ce.get("attachment") or {}
-        if att.get("id") is not None:
-            self._attachment_owner[int(att["id"])] = (kind, int(ce["id"]), course_id, ce.get("export_type", ""))
-        self._record(kind, int(ce["id"]), ce.get("export_type", ""), ce.get("workflow_state", ""), course_id)
-        return ce
-
+    # ------------------------------------------------------------------ local paths
     def _with_paths(self, exports: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
         """Give each attachment already downloaded its local ``path``, as the local library's
         attachments have (so the history shows where the file is, across runs): one query for
@@ -470,30 +466,6 @@ class CanvasBackend:
             if path and Path(path).is_file():
                 export[key] = dict(export[key], path=path)
         return exports
-
-    def _remember_epub(self, data: dict[str, Any]) -> dict[str, Any]:
-        ep = data.get("epub_export")
-        if ep:
-            for key in EPUB_FILES:
-                if (ep.get(key) or {}).get("id") is not None:
-                    self._attachment_owner[int(ep[key]["id"])] = ("epub", int(ep["id"]), data.get("id"), "epub")
-            self._record("epub", int(ep["id"]), "epub", ep.get("workflow_state", ""), data.get("id"))
-        return data
-
-    def _record(self, kind: str, remote_id: int, export_type: str, state: str, course_id: int | None,
-                download_path: str | None = None) -> None:  # fmt: skip
-        """Keep the local record of a remote export; written when something in it changed,
-        not on every poll of an unchanged listing."""
-        seen = (export_type, state, course_id, download_path)
-        if self.library is not None and self._recorded.get((kind, remote_id)) != seen:
-            self._recorded[(kind, remote_id)] = seen
-            self.library.remote.record(
-                base_url=self.base_url, kind=kind, remote_id=remote_id, export_type=export_type,
-                workflow_state=state, course_id=course_id, download_path=download_path,
-            )  # fmt: skip
-
-    def history(self) -> list[dict[str, Any]]:
-        return self.library.remote.all(self.base_url) if self.library is not None else []
 
     # ------------------------------------------------------------------ files
     def fetch_file(self, attachment: dict[str, Any], dest_dir: Path | None = None,
@@ -545,10 +517,6 @@ class CanvasBackend:
         final = dl.finish(final)
         if self.library is not None and attachment.get("id") is not None:
             self.library.remote.record_download(self.base_url, int(attachment["id"]), str(final))
-        owner = self._attachment_owner.get(int(attachment["id"])) if attachment.get("id") is not None else None
-        if owner:
-            kind, remote_id, course_id, export_type = owner
-            self._record(kind, remote_id, export_type, "downloaded", course_id, str(final))
         return final
 
     def _download_into(self, url: str, dl: PartialDownload, progress: FetchProgress | None) -> bool:
@@ -594,9 +562,16 @@ class CanvasBackend:
             self.library.close()
 
 
-def _reasons(record: dict[str, Any]) -> str:
+def _progress_only(on_update: Callable[[dict[str, Any]], None] | None) -> FollowProgress | None:
+    return None if on_update is None else (lambda progress, export: on_update(progress))
+
+
+def marked_failed(kind: str, record: dict[str, Any], body: dict[str, Any] | None = None) -> BackendError:
+    """The error of an export that Canvas marked failed, with the reasons it gives."""
     errors = [str(e) for e in record.get("errors") or []]
-    return f": {'; '.join(errors)}" if errors else ""
+    what = "ePub export" if kind == "epub" else "content export"
+    reasons = f": {'; '.join(errors)}" if errors else ""
+    return BackendError(f"Canvas marked {what} {record['id']} as failed{reasons}", body=body or record)
 
 
 class _StartOver(Exception):
@@ -619,4 +594,4 @@ def _safe_name(name: str) -> str:
     return re.sub(r'[\x00-\x1f<>:"|?*]', "_", name)
 
 
-__all__ = ["CanvasBackend", "EPUB_DISABLED", "canvas_message", "form_pairs"]
+__all__ = ["CanvasBackend", "EPUB_DISABLED", "canvas_message", "form_pairs", "marked_failed"]

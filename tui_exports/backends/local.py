@@ -12,7 +12,16 @@ from ..engine.permissions import allowed_select_types, can_create_epub
 from ..engine.worker import ensure_worker
 from ..model import ContextType
 from ..paths import Home
-from .base import BackendError, CourseSummary, FetchProgress, UserSummary
+from .base import (
+    BackendError,
+    CourseSummary,
+    DownloadProgress,
+    FetchProgress,
+    FollowProgress,
+    UserSummary,
+    download_export,
+    follow_job,
+)
 
 T = TypeVar("T")
 
@@ -22,6 +31,7 @@ class LocalBackend:
     TUI) or on a runner inside this process (``jobs="inprocess"``: tests, the server)."""
 
     label = "local library"
+    poll_seconds = 0.2  # between reads of a followed job (one SQLite read each)
 
     def __init__(self, service: ExportService, *, jobs: str = "worker", user_id: int | None = None):
         self.service = service
@@ -144,6 +154,20 @@ class LocalBackend:
             size = path.stat().st_size
             progress(size, size)
         return path
+
+    # -- following a job, fetching its files
+    def follow(self, kind: str, context_type: ContextType, context_id: int, export: dict[str, Any],
+               on_progress: FollowProgress | None = None, *, pause: Callable[[float], bool] | None = None,
+               interval: float | None = None, timeout: float | None = None) -> dict[str, Any]:  # fmt: skip
+        """Poll the job until it ends (``backends.base.follow_job``); the record is re-read on
+        every poll, as reads of the library are cheap."""
+        return follow_job(self, kind, context_type, context_id, export, on_progress, interval=interval or self.poll_seconds,
+                          pause=pause, timeout=timeout, reload_while_running=True)  # fmt: skip
+
+    def download(self, kind: str, export: dict[str, Any], on_bytes: DownloadProgress | None = None,
+                 dest_dir: Path | None = None) -> dict[str, Any]:  # fmt: skip
+        """The library's files are already on disk (they have a ``path``): nothing is copied."""
+        return download_export(self, kind, export, on_bytes, dest_dir)
 
     def close(self) -> None:
         if self.runner is not None:

@@ -17,11 +17,14 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from ..model import ContentExportState, EpubExportState, JobKind
+from . import states
 from .service import ExportService
 
 log = logging.getLogger(__name__)
 
-TABLES = ("content_exports", "epub_exports")
+#: each kind of job, with its state machine: a job is queued in that machine's ``created``
+MACHINES = {JobKind.CONTENT: ContentExportState, JobKind.EPUB: EpubExportState}
 
 
 class CancelEvent(threading.Event):
@@ -30,7 +33,7 @@ class CancelEvent(threading.Event):
 
 @dataclass
 class _Job:
-    table: str
+    kind: JobKind
     job_id: int
     started: float = field(default_factory=time.monotonic)
     cancel: CancelEvent = field(default_factory=CancelEvent)
@@ -43,7 +46,7 @@ class JobRunner:
         self.workers = max(1, workers or service.settings.workers)
         self.poll_seconds = poll_seconds
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="export")
-        self._active: dict[tuple[str, int], _Job] = {}
+        self._active: dict[tuple[JobKind, int], _Job] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -54,28 +57,31 @@ class JobRunner:
     def claim_pending(self) -> int:
         """Claim queued jobs while a worker thread is free; returns how many were started."""
         started = 0
-        store = self.service.store
-        for table in TABLES:
-            for row in store.unfinished(table):
-                if row["runner_pid"] is not None or row["workflow_state"] != "created":
-                    continue
-                with self._lock:
-                    if len(self._active) >= self.workers:
-                        return started
-                if self.run(table, row["id"]):
-                    started += 1
+        for kind, record in self._queued():
+            with self._lock:
+                if len(self._active) >= self.workers:
+                    return started
+            if self.run(kind, record.id):
+                started += 1
         return started
 
-    def run(self, table: str, job_id: int) -> bool:
+    def _queued(self):
+        """(kind, record) of every job created and claimed by no runner, oldest first per kind."""
+        for kind, machine in MACHINES.items():
+            for record in self.service.store.unfinished(kind, states.running_states(machine)):
+                if record.runner_pid is None and record.workflow_state is machine.CREATED:
+                    yield kind, record
+
+    def run(self, kind: JobKind, job_id: int) -> bool:
         """Claim one job and start it on the pool; False if another runner has it."""
-        key = (table, job_id)
-        job = _Job(table, job_id)
+        key = (kind, job_id)
+        job = _Job(kind, job_id)
         with self._lock:  # registered before the claim, so waiters never see a gap
             if key in self._active:
                 return False
             self._active[key] = job
             self.last_busy = time.monotonic()
-        if not self.service.store.claim(table, job_id, os.getpid()):
+        if not self.service.store.claim(kind, job_id, os.getpid(), state=MACHINES[kind].CREATED):
             with self._lock:
                 self._active.pop(key, None)
             return False
@@ -84,15 +90,15 @@ class JobRunner:
 
     def _execute(self, job: _Job) -> None:
         try:
-            if job.table == "content_exports":
+            if job.kind is JobKind.CONTENT:
                 self.service.run_content_export(job.job_id, job.cancel)
             else:
                 self.service.run_epub_export(job.job_id, job.cancel)
         except Exception:  # noqa: BLE001 - a job must never take the runner down
-            log.exception("export job %s %s crashed", job.table, job.job_id)
+            log.exception("export job %s %s crashed", job.kind, job.job_id)
         finally:
             with self._lock:
-                self._active.pop((job.table, job.job_id), None)
+                self._active.pop((job.kind, job.job_id), None)
                 self.last_busy = time.monotonic()
 
     # -- background loop
@@ -123,22 +129,21 @@ class JobRunner:
             with self._lock:
                 jobs = list(self._active.values())
             for job in jobs:
-                if job.table == "epub_exports" and time.monotonic() - job.started > limit:
+                if job.kind is JobKind.EPUB and time.monotonic() - job.started > limit:
                     self.expire(job, f"took longer than {settings.epub_timeout_minutes} minutes and was stopped")
 
     def heartbeat(self) -> None:
         with self._lock:
             keys = list(self._active)
-        for table in TABLES:
-            self.service.store.heartbeat(table, [i for t, i in keys if t == table])
+        for kind in MACHINES:
+            self.service.store.heartbeat(kind, [i for k, i in keys if k is kind])
 
     def expire(self, job: _Job, reason: str) -> None:
         """Stop a job that ran too long: its thread stops at the next progress call,
         and the record is failed now even if the thread never calls again."""
         job.cancel.reason = reason
         job.cancel.set()
-        load = self.service.store.content_export if job.table == "content_exports" else self.service.store.epub_export
-        record = load(job.job_id)
+        record = self.service.store.job(job.kind, job.job_id)
         if record is not None and record.running:
             self.service._fail_record(record, reason)
 
@@ -174,11 +179,7 @@ class JobRunner:
         return False
 
     def _has_pending(self) -> bool:
-        return any(
-            r["runner_pid"] is None and r["workflow_state"] == "created"
-            for t in TABLES
-            for r in self.service.store.unfinished(t)
-        )
+        return next(self._queued(), None) is not None
 
     def stop(self, wait: bool = False) -> None:
         """Stop claiming and cancel what runs.  The queue and monitor threads are always joined,

@@ -18,7 +18,9 @@ from ..model import (
     EpubExportState,
     ExportType,
     Role,
+    is_downloadable,
 )
+from ..store.exports import VisibleTo
 from ..vocab import CONTENT_FORMATS, FORMAT_BY_NAME, formats_for
 from .errors import BadRequest, Unauthorized
 
@@ -103,6 +105,14 @@ def can_read_export(user_id: int, standing: Standing | None, export: ContentExpo
     )
 
 
+def index_visibility(user_id: int, standing: Standing | None, context_type: ContextType) -> VisibleTo:
+    """Canvas's index scopes (spec §1.7): course admins see every course export but others'
+    zip/user_data; everyone else (and every group/user context) sees only their own."""
+    if context_type is ContextType.COURSE and standing is not None and standing.is_admin:
+        return VisibleTo(user_id, others_except=NON_ADMIN_TYPES)
+    return VisibleTo(user_id)
+
+
 def check_read_export(user_id: int, standing: Standing | None, export: ContentExport) -> None:
     if not can_read_export(user_id, standing, export):
         if export.export_type in NON_ADMIN_TYPES:
@@ -144,7 +154,7 @@ def check_epub_read(user_id: int, standing: Standing, epub: EpubExport) -> None:
 def epub_permissions(user_id: int, standing: Standing, epub: EpubExport) -> dict[str, bool]:
     readable = epub.user_id == user_id or standing.is_admin
     return {
-        "download": readable and epub.workflow_state is EpubExportState.GENERATED,
+        "download": readable and is_downloadable(epub.workflow_state, "epub"),
         "regenerate": epub.workflow_state in (EpubExportState.GENERATED, EpubExportState.FAILED)
         and can_create_epub(standing),
     }

@@ -8,8 +8,9 @@ import shutil
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ..model import EpubExportState
+from ..model import ContentExportState, EpubExportState, JobKind
 from ..store import utcnow
+from . import states
 
 if TYPE_CHECKING:
     from .service import ExportService
@@ -21,14 +22,11 @@ def recover(service: ExportService, now: datetime | None = None) -> list[str]:
     done = []
     stale = timedelta(seconds=service.settings.stale_after_seconds)
     limit = timedelta(minutes=service.settings.epub_timeout_minutes)
-    for table, load in (
-        ("content_exports", service.store.content_export),
-        ("epub_exports", service.store.epub_export),
-    ):
-        for row in service.store.unfinished(table):
-            record = load(row["id"])
+    for job_kind, machine in ((JobKind.CONTENT, ContentExportState), (JobKind.EPUB, EpubExportState)):
+        table = f"{job_kind}_exports"  # as the messages said
+        for record in service.store.unfinished(job_kind, states.running_states(machine)):
             pid = record.runner_pid
-            if table == "epub_exports" and record.workflow_state is not EpubExportState.CREATED:
+            if job_kind is JobKind.EPUB and record.workflow_state is not EpubExportState.CREATED:
                 if record.created_at < now - limit:
                     if service.moves.fail(record, f"took longer than {service.settings.epub_timeout_minutes} minutes "
                                          "and was stopped"):  # fmt: skip
@@ -41,8 +39,7 @@ def recover(service: ExportService, now: datetime | None = None) -> list[str]:
             if pid == os.getpid():
                 alive = True
             if not alive:
-                kind = "content" if table == "content_exports" else "epub"
-                shutil.rmtree(service.library.exports_dir / f".work-{kind}-{record.id}", ignore_errors=True)
+                shutil.rmtree(service.library.exports_dir / f".work-{job_kind}-{record.id}", ignore_errors=True)
                 if service.moves.fail(
                     record,
                     f"interrupted: the process running this export (pid {pid}) stopped before it finished; "

@@ -86,7 +86,7 @@ class ExportRunner:
             settings = {**ce.settings, "errors": [*ce.errors, *result.warnings]}
             with self.library.transaction():
                 ce = self.moves.move(
-                    ce, ContentExportState.EXPORTED, attachment_id=att.id, progress=100, settings=settings
+                    ce, ContentExportState.EXPORTED, attachment_id=att.id, settings=settings
                 )
                 self.moves.complete_progress(ce.progress_id)
             self.notify(ce, ok=True)
@@ -244,9 +244,6 @@ class ProgressReporter:
         store = self.service.store
         if not store.report_progress(self.record.progress_id, overall, self._message):
             self.check()  # no longer pending: canceled (raises) or ended by someone else
-            return
-        if isinstance(self.record, ContentExport):
-            store.update_content_export(self.record.id, progress=overall)
 
 
 def _describe(e: BaseException) -> str:

@@ -273,11 +273,11 @@ class ExportService:
         self, user_id: int, context_type: ContextType, context_id: int, page: Any = 1, per_page: Any = PER_PAGE
     ) -> Page:
         _, standing = self._context(user_id, context_type, context_id)
-        admin = bool(standing and standing.is_admin and context_type is ContextType.COURSE)
+        visible = perms.index_visibility(user_id, standing, context_type)
         pg, pp = page_params(page, per_page)
-        total = self.store.count_content_exports(context_type, context_id, viewer=user_id, admin=admin)
+        total = self.store.count_content_exports(context_type, context_id, visible_to=visible)
         items = self.store.content_exports(
-            context_type, context_id, viewer=user_id, admin=admin, limit=pp, offset=(pg - 1) * pp
+            context_type, context_id, visible_to=visible, limit=pp, offset=(pg - 1) * pp
         )
         return Page(items, pg, pp, total)
 

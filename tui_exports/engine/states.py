@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from .. import model
 from ..model import ContentExportState as CE
 from ..model import EpubExportState as EP
 from ..model import ProgressState as P
@@ -55,5 +56,14 @@ def check(current: StrEnum, target: StrEnum) -> None:
         raise IllegalTransition(f"{type(current).__name__}: {current.value} → {target.value} is not allowed")
 
 
+_KIND = {CE: "content", EP: "epub", P: "progress"}
+
+
 def is_final(state: StrEnum) -> bool:
-    return not _MACHINES[type(state)][state] - {CE.DELETED, EP.DELETED}
+    """Ended (the vocabulary of ``model.JOB_STATES``): it moves to nothing but ``deleted``."""
+    return model.is_final(state, _KIND[type(state)])
+
+
+def running_states(kind: type[StrEnum]) -> frozenset[StrEnum]:
+    """The states of a machine a job is still moving in (queued or running), as its enum."""
+    return frozenset(kind(s) for s in model.JOB_STATES[_KIND[kind]][0])

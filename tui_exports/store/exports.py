@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
 
 from ..model import (
+    PROGRESS_RUNNING,
     Attachment,
     ContentExport,
+    ContentExportState,
     ContextType,
     EpubExport,
+    EpubExportState,
+    JobKind,
     Notification,
     Progress,
     ProgressState,
@@ -18,7 +23,21 @@ from ..model import (
 from .db import Database, iso, utcnow
 from .rows import from_row
 
-_TABLE_OF = {ContentExport: "content_exports", EpubExport: "epub_exports"}
+_JOB_TABLES: dict[JobKind, tuple[str, type[ContentExport] | type[EpubExport]]] = {
+    JobKind.CONTENT: ("content_exports", ContentExport),
+    JobKind.EPUB: ("epub_exports", EpubExport),
+}
+_PENDING_PROGRESS = tuple(sorted(PROGRESS_RUNNING))
+
+
+@dataclass(frozen=True)
+class VisibleTo:
+    """Which exports of a context a listing shows (the engine decides, the store filters):
+    those of ``user_id``, and when ``others_except`` is given, everyone else's too except
+    those of these export types."""
+
+    user_id: int
+    others_except: tuple[str, ...] | None = None
 
 
 class ExportStore:
@@ -66,8 +85,8 @@ class ExportStore:
         so it can never overwrite a cancel (or its message) that landed just before it."""
         cur = self.db.execute(
             "UPDATE progress SET completion = ?, message = ?, updated_at = ? "
-            "WHERE id = ? AND workflow_state IN ('queued', 'running', 'waiting_for_external_tool')",
-            [completion, message, iso(utcnow()), progress_id],
+            f"WHERE id = ? AND workflow_state IN ({','.join('?' * len(_PENDING_PROGRESS))})",
+            [completion, message, iso(utcnow()), progress_id, *_PENDING_PROGRESS],
         )
         return cur.rowcount == 1
 
@@ -83,7 +102,7 @@ class ExportStore:
                 "context_id": context_id,
                 "user_id": user_id,
                 "export_type": export_type,
-                "workflow_state": "created",
+                "workflow_state": ContentExportState.CREATED.value,
                 "created_at": now,
                 "updated_at": now,
                 "settings": json.dumps(settings),
@@ -95,34 +114,37 @@ class ExportStore:
         return from_row(ContentExport, row) if row else None
 
     def content_exports(
-        self, context_type: ContextType, context_id: int, *, viewer: int, admin: bool,
+        self, context_type: ContextType, context_id: int, *, visible_to: VisibleTo,
         limit: int | None = None, offset: int = 0,
     ) -> list[ContentExport]:
-        """Newest first (``id DESC``, as Canvas's index), only what ``viewer`` may see."""
-        sql, args = self._exports_sql("SELECT *", context_type, context_id, viewer, admin)
+        """Newest first (``id DESC``, as Canvas's index), only those ``visible_to`` allows."""
+        sql, args = self._exports_sql("SELECT *", context_type, context_id, visible_to)
         sql += " ORDER BY id DESC"
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             args += [limit, offset]
         return [from_row(ContentExport, r) for r in self.db.query(sql, args)]
 
-    def count_content_exports(self, context_type: ContextType, context_id: int, *, viewer: int, admin: bool) -> int:
-        sql, args = self._exports_sql("SELECT COUNT(*)", context_type, context_id, viewer, admin)
+    def count_content_exports(self, context_type: ContextType, context_id: int, *, visible_to: VisibleTo) -> int:
+        sql, args = self._exports_sql("SELECT COUNT(*)", context_type, context_id, visible_to)
         return self.db.execute(sql, args).fetchone()[0]
 
     @staticmethod
-    def _exports_sql(select: str, context_type: ContextType, context_id: int, viewer: int, admin: bool):
-        """Canvas's index scopes (spec §1.7): admins see every course export but others'
-        zip/user_data; everyone else (and every group/user context) sees only their own."""
+    def _exports_sql(select: str, context_type: ContextType, context_id: int, visible_to: VisibleTo):
         sql = (
             f"{select} FROM content_exports WHERE context_type = ? AND context_id = ? "
             "AND workflow_state != 'deleted' AND epub_export_id IS NULL"
         )
-        args: list[Any] = [context_type.value, context_id, viewer]
-        if admin and context_type is ContextType.COURSE:
-            sql += " AND (export_type NOT IN ('zip', 'user_data') OR user_id = ?)"
-        else:
+        args: list[Any] = [context_type.value, context_id]
+        if visible_to.others_except is None:
             sql += " AND user_id = ?"
+        elif visible_to.others_except:
+            marks = ",".join("?" * len(visible_to.others_except))
+            sql += f" AND (export_type NOT IN ({marks}) OR user_id = ?)"
+            args += visible_to.others_except
+        else:
+            return sql, args
+        args.append(visible_to.user_id)
         return sql, args
 
     def update_content_export(self, export_id: int, **fields: Any) -> None:
@@ -135,7 +157,7 @@ class ExportStore:
             {
                 "course_id": course_id,
                 "user_id": user_id,
-                "workflow_state": "created",
+                "workflow_state": EpubExportState.CREATED.value,
                 "created_at": now,
                 "updated_at": now,
                 "settings": json.dumps(settings),
@@ -158,32 +180,36 @@ class ExportStore:
         self._update_record("epub_exports", epub_id, fields)
 
     # ---------------------------------------------------------------- job queue
-    def unfinished(self, table: str) -> list[dict[str, Any]]:
-        """Jobs not in a final state, for the runner and for crash recovery."""
-        states = (
-            ("created", "exporting")
-            if table == "content_exports"
-            else ("created", "exporting", "exported", "generating")
-        )
-        marks = ",".join("?" * len(states))
-        return list(
-            self.db.query(f"SELECT * FROM {table} WHERE workflow_state IN ({marks}) ORDER BY id", states)
-        )
+    def job(self, kind: JobKind, job_id: int) -> ContentExport | EpubExport | None:
+        table, record = _JOB_TABLES[kind]
+        row = self._one(f"SELECT * FROM {table} WHERE id = ?", job_id)
+        return from_row(record, row) if row else None
 
-    def claim(self, table: str, job_id: int, pid: int) -> bool:
-        """Atomically take an unclaimed job; False when another runner was faster."""
-        assert table in ("content_exports", "epub_exports")
+    def unfinished(self, kind: JobKind, states: Iterable[str]) -> list[ContentExport] | list[EpubExport]:
+        """The jobs of this kind in one of ``states`` (the engine says which are unfinished),
+        oldest first, for the runner and for crash recovery."""
+        table, record = _JOB_TABLES[kind]
+        states = sorted(str(s) for s in states)
+        marks = ",".join("?" * len(states))
+        rows = self.db.query(f"SELECT * FROM {table} WHERE workflow_state IN ({marks}) ORDER BY id", states)
+        return [from_row(record, r) for r in rows]  # type: ignore[return-value]
+
+    def claim(self, kind: JobKind, job_id: int, pid: int, *, state: str) -> bool:
+        """Atomically take an unclaimed job still in ``state`` (the engine's queued state);
+        False when another runner was faster."""
+        table, _ = _JOB_TABLES[kind]
         cur = self.db.execute(
             f"UPDATE {table} SET runner_pid = ?, heartbeat_at = ? "
-            "WHERE id = ? AND runner_pid IS NULL AND workflow_state = 'created'",
-            [pid, iso(utcnow()), job_id],
+            "WHERE id = ? AND runner_pid IS NULL AND workflow_state = ?",
+            [pid, iso(utcnow()), job_id, str(state)],
         )
         return cur.rowcount == 1
 
-    def heartbeat(self, table: str, ids: Iterable[int]) -> None:
+    def heartbeat(self, kind: JobKind, ids: Iterable[int]) -> None:
         ids = list(ids)
         if not ids:
             return
+        table, _ = _JOB_TABLES[kind]
         marks = ",".join("?" * len(ids))
         self.db.execute(
             f"UPDATE {table} SET heartbeat_at = ? WHERE id IN ({marks})", [iso(utcnow()), *ids]

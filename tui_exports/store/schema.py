@@ -186,6 +186,11 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 downloaded_at TEXT NOT NULL, PRIMARY KEY (base_url, file_id))""",
         ],
     ),
+    (
+        5,
+        "no history of remote exports (Canvas lists them; remote_downloads says where their files went)",
+        ["""DROP TABLE IF EXISTS remote_exports"""],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -22,17 +22,16 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from ..backends.base import Backend, BackendError, CourseSummary, UserSummary, progress_id_of
 from ..backends.local import LocalBackend
 from ..backends.profiles import open_profile, profile_names
-from ..canvas_json import EPUB_FILES
 from ..config import Config, ConfigError
-from ..model import ContextType
+from ..model import ContextType, is_downloadable, is_running
 from ..paths import Home, bundled
-from .format import DONE_STATES, is_running, path_of
+from .format import path_of
 from .screens import EpubScreen, ExportRequest, HelpScreen, NewExportScreen, PickerScreen
 from .widgets import MY_FILES, ContentTree, CourseList, DetailPanel, HistoryTable
-from .work import EpubsLoaded, ExportFinished, ExportProgress, HistoryLoaded, in_thread, nap
+from .work import DownloadProgress, EpubsLoaded, ExportFinished, ExportProgress, HistoryLoaded, in_thread, nap
 
 STYLES = bundled("styles", "app.tcss")
-FINISHED = {"completed", "failed", "canceled"}
+FOLLOW_SECONDS = 0.25  # between reads of an export this app started and follows
 LOCAL = "local library"
 SETTLE_SECONDS = 0.1  # the highlight rests this long before the history follows it
 NARROW = 100  # below this width the course list stacks above the history (see HORIZONTAL_BREAKPOINTS)
@@ -120,7 +119,8 @@ class MainScreen(Screen):
     @on(DataTable.RowHighlighted, "#history")
     def show_detail(self) -> None:
         key = self.history.selected_key
-        self.query_one(DetailPanel).show(self.history.selected, self.history.progress.get(key) if key else None)
+        self.query_one(DetailPanel).show(self.history.selected, self.history.progress.get(key) if key else None,
+                                         self.history.downloads.get(key) if key else None)  # fmt: skip
 
     # -- actions
     def action_new_export(self) -> None:
@@ -256,6 +256,9 @@ class ExportsApp(App[None]):
         self.group_names: dict[tuple[int, int | None, int], dict[int, str]] = {}
         self.busy_groups: dict[tuple[int, int | None, int], set[int]] = {}
         self.watch_epubs = False
+        #: (source, progress id) → the last reading of a job this app follows (its follower reads it, no one else)
+        self.followed: dict[tuple[int, int | None], dict[str, Any]] = {}
+        self._starting = threading.Lock()  # held while an export is created and registered
         self._wake = threading.Event()
         self._poll_error: str | None = None
 
@@ -449,11 +452,18 @@ class ExportsApp(App[None]):
         return sorted(exports, key=lambda e: int(e["id"]), reverse=True)
 
     def _progress_of(self, backend: Backend, exports: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+        """The Progress of the running exports; one this app follows is read by its follower
+        alone (one poller per job), and its last reading is passed on here."""
         out = {}
-        for e in exports:
-            pid = progress_id_of(e.get("progress_url"))
-            if is_running(e.get("workflow_state")) and pid is not None:
-                out[int(e["id"])] = backend.progress(pid)
+        with self._starting:  # an export being started is registered before it is looked at
+            for e in exports:
+                pid = progress_id_of(e.get("progress_url"))
+                if is_running(e.get("workflow_state")) and pid is not None:
+                    followed = self.followed.get((id(backend), pid))
+                    if followed is None:
+                        out[int(e["id"])] = backend.progress(pid)
+                    elif followed:
+                        out[int(e["id"])] = followed
         return out
 
     @property
@@ -485,19 +495,19 @@ class ExportsApp(App[None]):
     def _run_export(self, request: ExportRequest) -> None:
         backend = request.backend
         try:
-            export = backend.create_content_export(
-                request.context_type, request.context_id, request.kind, request.select,
-                skip_notifications=request.skip_notifications,
-            )  # fmt: skip
+            with self._starting:  # the poller takes no reading of it before its follower is known
+                export = backend.create_content_export(
+                    request.context_type, request.context_id, request.kind, request.select,
+                    skip_notifications=request.skip_notifications,
+                )  # fmt: skip
+                self._note_followed(backend, export)
         except BackendError as e:
             self.call_from_thread(self.show_error, f"Could not start the export: {e}")
             return
         if request.context_type is ContextType.GROUP:
             self.busy_groups.setdefault(self.groups_key(backend, request.course.id), set()).add(request.context_id)
         self.call_from_thread(setattr, self.main.history, "wanted", str(export["id"]))
-        self.wake_poller()
-        self._follow(backend, request.kind, export,
-                     lambda: backend.content_export(request.context_type, request.context_id, export["id"]),
+        self._follow(backend, request.kind, request.context_type, request.context_id, export,
                      not request.skip_notifications)  # fmt: skip
 
     def start_epub(self, course_id: int, skip_notifications: bool) -> None:
@@ -507,42 +517,54 @@ class ExportsApp(App[None]):
     def _run_epub(self, course_id: int, skip_notifications: bool) -> None:
         backend = self.backend
         try:
-            created = backend.create_epub_export(course_id)["epub_export"]
+            with self._starting:
+                created = backend.create_epub_export(course_id)["epub_export"]
+                self._note_followed(backend, created)
         except BackendError as e:
             self.call_from_thread(self.show_error, f"Could not start the ePub: {e}")
             return
-        self.wake_poller()
-        self._follow(backend, "epub", created, lambda: backend.epub_export(course_id, created["id"])["epub_export"],
-                     not skip_notifications)  # fmt: skip
+        self._follow(backend, "epub", ContextType.COURSE, course_id, created, not skip_notifications)
 
-    def _follow(self, backend: Backend, kind: str, export: dict[str, Any], reload, notify: bool) -> None:
-        """Follow the export's Progress until it ends (on the calling thread worker)."""
-        pid = progress_id_of(export.get("progress_url"))
-        progress: dict[str, Any] = {}
-        while pid is not None:
-            try:
-                progress = backend.progress(pid)
-            except BackendError as e:
-                self.call_from_thread(self.show_error, str(e))
-                return
-            self.post_message(ExportProgress(kind, int(export["id"]), progress, backend))
-            if progress.get("workflow_state") in FINISHED or not nap(0.25):
-                break
-        if get_current_worker().is_cancelled:
-            return
+    def _follow(self, backend: Backend, kind: str, context_type: ContextType, context_id: int,
+                export: dict[str, Any], notify: bool) -> None:  # fmt: skip
+        """Follow the export to its end (``Backend.follow``, on the calling thread worker), then
+        fetch its files (``Backend.download``).  While it runs, this is the only reader of its
+        Progress: the history poller takes the readings from ``self.followed``."""
+        job = "epub" if kind == "epub" else "content"
+        key = self._note_followed(backend, export)
+        last: dict[str, Any] = {}
+
+        def moved(progress: dict[str, Any], current: dict[str, Any]) -> None:
+            nonlocal last
+            if progress:
+                last = self.followed[key] = progress
+                self.post_message(ExportProgress(kind, int(export["id"]), progress, backend))
+
+        self.wake_poller()
         try:
-            final = reload()
+            final = backend.follow(job, context_type, context_id, export, moved, pause=lambda _: nap(FOLLOW_SECONDS))
         except BackendError as e:
             self.call_from_thread(self.show_error, str(e))
             return
-        if final.get("workflow_state") in DONE_STATES:
+        finally:
+            self.followed.pop(key, None)
+        if get_current_worker().is_cancelled:
+            return
+        if is_downloadable(final.get("workflow_state"), job):
             try:
                 final = self._download(backend, kind, final)
             except (BackendError, OSError) as e:  # the row ends without a bar; the message says why
                 self.call_from_thread(self.show_error, f"{'ePub' if kind == 'epub' else 'Export'} {final.get('id')} is "
                                       f"ready on {backend.label}, but its file could not be downloaded: {e}")  # fmt: skip
                 notify = False
-        self.post_message(ExportFinished(kind, final, progress, notify, backend))
+        self.post_message(ExportFinished(kind, final, last, notify, backend))
+
+    def _note_followed(self, backend: Backend, export: dict[str, Any]) -> tuple[int, int | None]:
+        """Note that this app follows the export: from now on only its follower reads its Progress."""
+        key = (id(backend), progress_id_of(export.get("progress_url")))
+        if key[1] is not None:
+            self.followed.setdefault(key, {})
+        return key
 
     def _download(self, backend: Backend, kind: str, export: dict[str, Any]) -> dict[str, Any]:
         """Fetch the finished files that are not on this disk yet (a Canvas instance's), with a bar.
@@ -550,25 +572,22 @@ class ExportsApp(App[None]):
         The local library's files already have a ``path``; a Canvas backend streams its
         files to the downloads folder and reports their paths from then on.
         """
-        out = dict(export)
-        for key in EPUB_FILES if kind == "epub" else ("attachment",):
-            att = export.get(key)
-            if not att or att.get("path"):
-                continue
+
+        def tick(att: dict[str, Any], done: int, total: int | None) -> None:
             name = att.get("display_name") or att.get("filename") or "file"
+            self.post_message(DownloadProgress(kind, int(export["id"]), name, done, total, backend))
 
-            def tick(done: int, total: int | None, name: str = name) -> None:
-                self.post_message(ExportProgress(kind, int(export["id"]), {
-                    "workflow_state": "running", "completion": 100.0 * done / total if total else 0.0,
-                    "message": f"downloading {name}", "download": True,
-                }, backend))  # fmt: skip
-
-            out[key] = dict(att, path=str(backend.fetch_file(att, progress=tick)))
-        return out
+        return backend.download("epub" if kind == "epub" else "content", export, tick)
 
     def on_export_progress(self, msg: ExportProgress) -> None:
         if msg.kind != "epub" and self.main_ready and msg.backend is self.backend:
             self.main.history.update_progress(msg.export_id, msg.progress)
+            if self.main.history.selected_key == str(msg.export_id):
+                self.main.show_detail()
+
+    def on_download_progress(self, msg: DownloadProgress) -> None:
+        if msg.kind != "epub" and self.main_ready and msg.backend is self.backend:
+            self.main.history.update_download(msg.export_id, msg.percent, msg.name)
             if self.main.history.selected_key == str(msg.export_id):
                 self.main.show_detail()
 
@@ -579,7 +598,7 @@ class ExportsApp(App[None]):
             self.main.show_detail()
         export, state = msg.export, msg.export.get("workflow_state")
         what = f"{'ePub' if msg.kind == 'epub' else 'Export'} {export.get('id')}"
-        if state in DONE_STATES:
+        if is_downloadable(state):
             if msg.notify:
                 self.notify(f"{what} is ready:\n{path_of(export) or '(no file)'}", title="✓ Export done", timeout=8)
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ..model import DONE_STATES, RUNNING_STATES, is_running  # noqa: F401 - the fronts' names for them
 from ..vocab import FORMATS, PICKER_ORDER, SELECT_VOCAB
 
 #: Every state as a glyph *and* a word: colour is never the only signal.
@@ -23,8 +24,6 @@ STATE_GLYPHS = {
     "canceled": "⊘",
     "deleted": "–",
 }
-RUNNING_STATES = {"created", "queued", "waiting_for_external_tool", "exporting", "generating", "running"}
-DONE_STATES = {"exported", "exported_for_course_copy", "generated", "completed"}
 
 #: Export types the new-export dialog offers, in order: value → label (``vocab.FORMATS``).
 EXPORT_TYPES = {f.name: f.label for f in FORMATS}
@@ -39,10 +38,6 @@ API_KEYS = {t.key: t.api for t in SELECT_VOCAB if t.aliases}
 def state_text(state: str | None) -> str:
     state = state or "unknown"
     return f"{STATE_GLYPHS.get(state, '?')} {state.replace('_', ' ')}"
-
-
-def is_running(state: str | None) -> bool:
-    return state in RUNNING_STATES
 
 
 def bar(completion: float | None, width: int = 10) -> str:

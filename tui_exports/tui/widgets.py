@@ -147,9 +147,11 @@ HISTORY_COLUMNS = [("id", "#", 4), ("type", "Type", 9), ("state", "State", 11), 
 MIN_FILE_WIDTH = 12
 
 
-def history_cells(export: dict[str, Any], progress: dict[str, Any] | None) -> list[Any]:
+def history_cells(export: dict[str, Any], progress: dict[str, Any] | None,
+                  download: tuple[float, str] | None = None) -> list[Any]:  # fmt: skip
+    """A history row; ``download`` is (percent, file name) while its finished file comes down."""
     state = export.get("workflow_state")
-    completion = (progress or {}).get("completion") or 0.0
+    completion = download[0] if download else (progress or {}).get("completion") or 0.0
     att = export.get("attachment") or {}
     kind = SHORT_TYPES.get(export.get("export_type", ""), export.get("export_type", ""))
     return [
@@ -157,7 +159,7 @@ def history_cells(export: dict[str, Any], progress: dict[str, Any] | None) -> li
         f"{kind}·group" if export.get("_scope") else kind,
         state_text(state),
         short_time(export.get("created_at")),
-        bar(completion, 7) if is_running(state) or (progress or {}).get("download") else human_size(att.get("size")) if att else "",
+        bar(completion, 7) if is_running(state) or download else human_size(att.get("size")) if att else "",
         Text(file_name(path_of(export)), no_wrap=True, overflow="ellipsis"),
     ]
 
@@ -175,6 +177,7 @@ class HistoryTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.exports: dict[str, dict[str, Any]] = {}
         self.progress: dict[str, dict[str, Any]] = {}
+        self.downloads: dict[str, tuple[float, str]] = {}  # key → (percent, file name) while downloading
         self.course_id: int | None = None
         self.wanted: str | None = None  # the row to highlight once it appears (a new export)
 
@@ -198,7 +201,7 @@ class HistoryTable(DataTable):
     def show(self, course_id: int | None, exports: list[dict[str, Any]], progress: dict[int, dict[str, Any]]) -> None:
         if course_id != self.course_id:
             self.clear()
-            self.exports, self.progress = {}, {}
+            self.exports, self.progress, self.downloads = {}, {}, {}
             self.course_id = course_id
         selected = self.selected_key
         fresh = {str(e["id"]): e for e in exports}
@@ -219,7 +222,7 @@ class HistoryTable(DataTable):
             self.move_cursor(row=self.get_row_index(selected), animate=False)
 
     def set_row(self, key: str, export: dict[str, Any], progress: dict[str, Any] | None) -> None:
-        cells = history_cells(export, progress)
+        cells = history_cells(export, progress, self.downloads.get(key))
         if progress is not None:
             self.progress[key] = progress
         if key not in self.rows:
@@ -233,6 +236,7 @@ class HistoryTable(DataTable):
         """The export ended (and its file is on disk): drop its bar, show its size and file."""
         key = str(export.get("id"))
         self.progress.pop(key, None)
+        self.downloads.pop(key, None)
         if key in self.exports:
             self.exports[key] = dict(self.exports[key], **export)
             self.set_row(key, self.exports[key], None)
@@ -241,6 +245,13 @@ class HistoryTable(DataTable):
         key = str(export_id)
         if key in self.exports:
             self.set_row(key, self.exports[key], progress)
+
+    def update_download(self, export_id: int, percent: float, name: str) -> None:
+        """The finished export's file is being fetched: the bar shows the bytes."""
+        key = str(export_id)
+        self.downloads[key] = (percent, name)
+        if key in self.exports:
+            self.set_row(key, self.exports[key], self.progress.get(key))
 
     @property
     def selected_key(self) -> str | None:
@@ -271,7 +282,7 @@ class DetailPanel(VerticalScroll):
         yield ProgressBar(total=100, show_eta=False, id="detail-bar")
         yield Static(id="detail-json")
 
-    _pending: tuple[dict[str, Any] | None, dict[str, Any] | None] | None = None
+    _pending: tuple[dict[str, Any] | None, dict[str, Any] | None, tuple[float, str] | None] | None = None
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
@@ -281,9 +292,10 @@ class DetailPanel(VerticalScroll):
         if self._pending is not None:
             self.show(*self._pending)
 
-    def show(self, export: dict[str, Any] | None, progress: dict[str, Any] | None) -> None:
+    def show(self, export: dict[str, Any] | None, progress: dict[str, Any] | None,
+             download: tuple[float, str] | None = None) -> None:  # fmt: skip
         if not self.query("#detail-json"):  # not composed yet: show it once mounted
-            self._pending = (export, progress)
+            self._pending = (export, progress, download)
             return
         summary, raw = self.query_one("#detail-summary", Static), self.query_one("#detail-json", Static)
         pbar = self.query_one("#detail-bar", ProgressBar)
@@ -299,7 +311,9 @@ class DetailPanel(VerticalScroll):
         text.append(f"Export {export['id']} · {kind}{scope} · {state_text(state)}\n", style="bold")
         path = path_of(export)
         text.append(f"file: {path}\n" if path else "file: (none yet)\n")
-        if progress:
+        if download:
+            text.append(f"progress: {download[0]:.0f}% running — downloading {download[1]}\n")
+        elif progress:
             message = progress.get("message") or ""
             text.append(f"progress: {progress.get('completion', 0):.0f}% {progress.get('workflow_state', '')}"
                         f"{' — ' + message if message else ''}\n")  # fmt: skip
@@ -309,7 +323,7 @@ class DetailPanel(VerticalScroll):
             text.append(f"⚠ {warning}\n", style="yellow")
         self._put(summary, text)
         pbar.display = is_running(state)
-        pbar.update(progress=(progress or {}).get("completion") or 0)
+        pbar.update(progress=download[0] if download else (progress or {}).get("completion") or 0)
         self._put(raw, Text(json.dumps(api_fields(export), indent=2, ensure_ascii=False), style="dim"))
 
     def _put(self, static: Static, text: Text) -> None:

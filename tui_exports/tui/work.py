@@ -89,6 +89,22 @@ class ExportProgress(Message):
         return isinstance(message, ExportProgress) and (message.kind, message.export_id) == (self.kind, self.export_id)
 
 
+class DownloadProgress(Message):
+    """A finished export's file is coming down: ``done`` of ``total`` bytes (None: unknown)."""
+
+    def __init__(self, kind: str, export_id: int, name: str, done: int, total: int | None, backend: Any = None):
+        super().__init__()
+        self.kind, self.export_id, self.name, self.done, self.total = kind, export_id, name, done, total
+        self.backend = backend
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.done / self.total if self.total else 0.0
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, DownloadProgress) and (message.kind, message.export_id) == (self.kind, self.export_id)
+
+
 class ExportFinished(Message):
     def __init__(self, kind: str, export: dict[str, Any], progress: dict[str, Any], notify: bool, backend: Any = None):
         super().__init__()
