@@ -201,8 +201,8 @@ class Bench:
         self.info["generate"] = f"{gen.wall:.1f} s, peak RSS {gen.rss_mb:.0f} MB (tenth: {gen_small.wall:.1f} s, {gen_small.rss_mb:.0f} MB)"
         self.row("generate the course (library generate)", gen.wall, None, None, "", "info", unit="s")
 
-        from tui_exports.exporters.compression import COMPRESSED_EXTENSIONS
-        from tui_exports.exporters.package import STORED_EXTENSIONS
+        from tui_exports.exporters.common.compression import COMPRESSED_EXTENSIONS
+        from tui_exports.exporters.common.package import STORED_EXTENSIONS
 
         zip_stored = sorted(COMPRESSED_EXTENSIONS)
         cc_stored = sorted("." + e for e in STORED_EXTENSIONS)

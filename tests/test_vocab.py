@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tui_exports import vocab
-from tui_exports.cli import build_parser
+from tui_exports.cli.commands import build_parser
 from tui_exports.engine import permissions, select
 from tui_exports.engine.formats import exporter_of
-from tui_exports.exporters.ids import ASSET_PREFIX
+from tui_exports.exporters.common.ids import ASSET_PREFIX
 from tui_exports.model import SELECT_TYPES, ContextType, ExportType
 from tui_exports.server.app import CONTENT_TYPES
 from tui_exports.tui.format import API_KEYS, EXPORT_TYPES, SELECT_BRANCHES, SHORT_TYPES
@@ -60,7 +60,7 @@ def test_the_format_registry_drives_the_app_labels_and_permissions():
 
 
 def test_the_file_names_come_from_the_registry():
-    from tui_exports.exporters.zipfiles import archive_name
+    from tui_exports.exporters.zip import archive_name
 
     assert vocab.FORMAT_BY_NAME["common_cartridge"].file_for("astro") == "astro-export.imscc"
     assert vocab.FORMAT_BY_NAME["qti"].file_for("astro") == "astro-quiz-export.zip"
@@ -68,7 +68,7 @@ def test_the_file_names_come_from_the_registry():
 
 
 def test_exporters_are_references_resolved_on_first_use():
-    from tui_exports.exporters.zipfiles import export_zip
+    from tui_exports.exporters.zip import export_zip
 
     assert all(":" in f.exporter or f.name == "epub" for f in vocab.FORMATS)
     assert exporter_of("zip") is export_zip

@@ -135,7 +135,7 @@ FORMATS: tuple[ExportFormat, ...] = (
     ExportFormat("qti", "QTI", "QTI", "tui_exports.exporters.qti:export_qti", "{name}-quiz-export.zip",
                  select_types=("quizzes",), refusal="qti exports only quizzes",
                  default_select=("quizzes",), linked_files=False),
-    ExportFormat("zip", "zip of files", "zip", "tui_exports.exporters.zipfiles:export_zip", "{name}_export.zip",
+    ExportFormat("zip", "zip of files", "zip", "tui_exports.exporters.zip:export_zip", "{name}_export.zip",
                  contexts=("Course", "Group", "User"), select_types=("folders", "attachments"),
                  refusal="zip exports only folders and files", admin_only=False,
                  default_select=("attachments",), notifies=False),

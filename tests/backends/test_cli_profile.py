@@ -17,9 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tui_exports import cli_remote
 from tui_exports.backends.profiles import open_profile, profile_names
 from tui_exports.cli import main
+from tui_exports.cli import remote as cli_remote
 from tui_exports.engine import ExportService
 from tui_exports.engine.runner import ExportRunner
 from tui_exports.paths import Home

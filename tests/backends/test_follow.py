@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from tui_exports import cli
 from tui_exports.backends.base import Backend, BackendError, download_export, follow_job
 from tui_exports.backends.canvas import CanvasBackend
 from tui_exports.backends.local import LocalBackend
+from tui_exports.cli import commands as cli
 from tui_exports.model import ContextType
 
 C = ContextType.COURSE
@@ -165,7 +165,7 @@ def test_download_reports_bytes_per_file_and_skips_files_on_disk() -> None:
 
 
 def test_cli_and_cli_remote_do_not_import_each_other() -> None:
-    import tui_exports.cli_remote as remote
+    import tui_exports.cli.remote as remote
 
     tree = ast.parse(Path(remote.__file__).read_text())
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}

@@ -357,7 +357,7 @@ def test_a_refused_select_reads_the_same_in_the_cli_and_the_picker(home, capsys)
 
 
 def test_sizes_read_the_same_in_the_cli_and_the_app():
-    from tui_exports.cli_common import describe_export
+    from tui_exports.cli.common import describe_export
     from tui_exports.tui.format import human_size
 
     ce = {"id": 1, "export_type": "zip", "workflow_state": "exported", "created_at": "now",

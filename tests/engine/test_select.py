@@ -7,9 +7,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tui_exports.engine.errors import BadRequest
-from tui_exports.engine.select import SELECT_TYPES, SelectRequest, check_ids, default_select, parse_select, resolve
+from tui_exports.engine.select import (
+    SELECT_TYPES,
+    SelectRequest,
+    check_ids,
+    default_select,
+    parse_select,
+    resolve,
+)
 from tui_exports.engine.snapshot import build_snapshot
-from tui_exports.exporters.ids import mig_id
+from tui_exports.exporters.common.ids import mig_id
 from tui_exports.model import ExportType, Role
 
 ASTR = 1  # the demo astronomy course (first loaded)

@@ -15,10 +15,10 @@ import pytest
 from tui_exports.engine.select import SelectRequest, resolve
 from tui_exports.engine.snapshot import build_snapshot
 from tui_exports.exporters.cc import export_common_cartridge
+from tui_exports.exporters.common.ids import mig_id
 from tui_exports.exporters.epub import package_book, render_book
-from tui_exports.exporters.ids import mig_id
-from tui_exports.exporters.qti import export_qti, linked_file_ids, quiz_html
-from tui_exports.exporters.zipfiles import export_zip
+from tui_exports.exporters.qti.exporter import export_qti, linked_file_ids, quiz_html
+from tui_exports.exporters.zip import export_zip
 from tui_exports.model import CalendarEvent, ContextType, Page, Quiz, Role, no_progress
 from tui_exports.store.content import CONTENT_DETAILS
 

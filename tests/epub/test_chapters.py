@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
+from tui_exports.exporters.common.links import classify
 from tui_exports.exporters.epub.chapters import build_plan
-from tui_exports.exporters.links import classify
 
 from .snapshots import EXPORTED_AT, CourseBuilder, astronomy
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tui_exports.exporters.cc import export_common_cartridge
-from tui_exports.exporters.qti import export_qti
+from tui_exports.exporters.qti.exporter import export_qti
 from tui_exports.model import no_progress
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import zipfile
 
 import pytest
+from cc_reader import read_package
 from exporter_runs import export_cc
 from lxml import etree
 from snapshots import rich_snapshot
 
-from tui_exports.exporters.ids import mig_id
-from tui_exports.importers.cc_reader import read_package
+from tui_exports.exporters.common.ids import mig_id
 
 ASSOC = "imscc_unpacked/ccviewer_course-with-associated-content-assignments"
 COURSE1 = "imscc_unpacked/ccviewer_course-1"

@@ -14,9 +14,9 @@ from snapshots import module_selection, rich_snapshot, selective
 from validation import check_cc
 
 from tui_exports.exporters.cc import export_common_cartridge
-from tui_exports.exporters.cc_links import CCLinkRewriter
-from tui_exports.exporters.ids import mig_id
-from tui_exports.exporters.package import PackageWriter
+from tui_exports.exporters.common.cc_links import CCLinkRewriter
+from tui_exports.exporters.common.ids import mig_id
+from tui_exports.exporters.common.package import PackageWriter
 from tui_exports.model import ExportCanceled, Selection
 
 VERSIONS = ["1.1.0", "1.3.0"]
@@ -105,7 +105,7 @@ def test_repeated_exports_are_byte_identical(blobs, tmp_path, version):
 
 def test_progress_follows_canvas_checkpoints_smoothly(blobs, out_dir, monkeypatch):
     clock = iter(range(10**6))  # a slow clock: the stepper's throttle lets every advance through
-    monkeypatch.setattr("tui_exports.exporters.package.time.monotonic", lambda: next(clock))
+    monkeypatch.setattr("tui_exports.exporters.common.package.time.monotonic", lambda: next(clock))
     calls: list[tuple[float, str | None]] = []
     export_cc(rich_snapshot(blobs), out_dir, progress=lambda p, m: calls.append((p, m)))
     values = [p for p, _ in calls]
@@ -278,7 +278,7 @@ def test_package_paths_never_clash(tmp_path):
 
 
 def test_stepper_is_smooth_but_throttled():
-    from tui_exports.exporters.package import Stepper
+    from tui_exports.exporters.common.package import Stepper
 
     calls = []
     steps = Stepper(lambda p, m: calls.append(p))
@@ -295,8 +295,8 @@ def test_xml_is_streamed_into_the_zip_as_the_same_bytes(tmp_path):
     those of a whole serialisation: declaration, UTF-8, two-space indent, a final newline."""
     import copy
 
-    from tui_exports.exporters.package import PackageWriter
-    from tui_exports.exporters.xmlutil import XML_DECLARATION
+    from tui_exports.exporters.common.package import PackageWriter
+    from tui_exports.exporters.common.xmlutil import XML_DECLARATION
 
     root = etree.Element("{urn:x}manifest", nsmap={None: "urn:x"})
     for n in range(3):

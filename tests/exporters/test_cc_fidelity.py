@@ -5,15 +5,15 @@ from __future__ import annotations
 import zipfile
 
 import pytest
+from cc_reader import QuestionGroup, link_references, read_package
 from exporter_runs import export_cc, export_quiz_zip
 from snapshots import module_selection, rich_snapshot
 
-from tui_exports.exporters.ids import mig_id
-from tui_exports.exporters.qti import QuizDocuments
-from tui_exports.exporters.qti_items import from_missing_word
-from tui_exports.exporters.xmlutil import clean
+from tui_exports.exporters.common.ids import mig_id
+from tui_exports.exporters.common.xmlutil import clean
+from tui_exports.exporters.qti.exporter import QuizDocuments
+from tui_exports.exporters.qti.items import from_missing_word
 from tui_exports.html_fragments import parse_fragment
-from tui_exports.importers.cc_reader import QuestionGroup, link_references, read_package
 from tui_exports.model import ModuleItemType, QuestionType, Role
 
 VERSIONS = ["1.1.0", "1.3.0"]

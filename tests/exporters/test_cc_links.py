@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from snapshots import rich_snapshot
 
-from tui_exports.exporters.cc_links import CCLinkRewriter, file_ids
-from tui_exports.exporters.ids import mig_id
+from tui_exports.exporters.common.cc_links import CCLinkRewriter, file_ids
+from tui_exports.exporters.common.ids import mig_id
 
 PAGE = mig_id("wiki_pages", 101)
 

@@ -8,11 +8,11 @@ turn into valid packages.
 from __future__ import annotations
 
 import pytest
+from cc_reader import read_package
 from exporter_runs import export_cc, export_quiz_zip
 from validation import check_cc, check_qti_zip
 
-from tui_exports.exporters.ids import mig_id
-from tui_exports.importers.cc_reader import read_package
+from tui_exports.exporters.common.ids import mig_id
 from tui_exports.model import Role
 
 engine = pytest.importorskip("tui_exports.engine")

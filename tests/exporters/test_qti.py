@@ -9,9 +9,9 @@ from exporter_runs import export_quiz_zip
 from lxml import etree
 from snapshots import all_question_types_quiz, rich_snapshot, selective
 
-from tui_exports.exporters.ids import mig_id
-from tui_exports.exporters.qti import QuizDocuments
-from tui_exports.exporters.qti_items import ItemWriter, precision_window
+from tui_exports.exporters.common.ids import mig_id
+from tui_exports.exporters.qti.exporter import QuizDocuments
+from tui_exports.exporters.qti.items import ItemWriter, precision_window
 from tui_exports.model import Answer, QuestionType, QuizQuestion
 
 QT = QuestionType

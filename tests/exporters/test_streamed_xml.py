@@ -15,9 +15,15 @@ from datetime import datetime
 import pytest
 from lxml import etree
 
-from tui_exports.exporters.manifest import Manifest
-from tui_exports.exporters.package import PackageWriter
-from tui_exports.exporters.xmlutil import XML_DECLARATION, canvas, canvas_root, child_xml, write_streamed
+from tui_exports.exporters.common.manifest import Manifest
+from tui_exports.exporters.common.package import PackageWriter
+from tui_exports.exporters.common.xmlutil import (
+    XML_DECLARATION,
+    canvas,
+    canvas_root,
+    child_xml,
+    write_streamed,
+)
 
 WHEN = datetime(2026, 1, 1)
 

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 import lxml.html
 from lxml import etree
 
-from tui_exports.exporters.qti_items import QTI_NS
+from tui_exports.exporters.qti.items import QTI_NS
 
 PARSER = etree.XMLParser(no_network=True, resolve_entities=False)
 CC_NS = {"1.1.0": "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1",

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..exporters.ids import ASSET_PREFIX, mig_id
-from ..exporters.links import iter_links
+from ..exporters.common.ids import ASSET_PREFIX, mig_id
+from ..exporters.common.links import iter_links
 from ..model import SELECT_TYPES, CourseSnapshot, ExportType, ModuleItemType, Selection
 from ..vocab import CANVAS_ONLY_TYPES, CONTENT_FORMATS, FORMAT_BY_NAME, SELECT_NAMES, SELECT_VOCAB
 from .errors import BadRequest

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from .. import canvas_json
 from ..model import (

@@ -24,8 +24,8 @@ from starlette.routing import Route
 
 from .. import canvas_json
 from ..engine import ApiError, ExportService, JobRunner, NotFound, Page
-from ..engine.service import page_params
 from ..engine.select import ASSET_PREFIX, truthy
+from ..engine.service import page_params
 from ..model import ContextType, Course
 from ..vocab import SELECT_VOCAB
 from .params import ParamError, nest

@@ -10,16 +10,25 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import Checkbox, DataTable, OptionList, ProgressBar, RadioButton, RadioSet, Static, Tree
-from textual.widgets.option_list import Option
-from textual.geometry import Size
 from textual.widgets.data_table import ColumnKey
+from textual.widgets.option_list import Option
 from textual.widgets.tree import TreeNode
 
 from ..backends.base import CourseSummary
 from .format import (
-    SELECT_BRANCHES, SHORT_TYPES, api_fields, bar, course_dates, file_name, human_size, is_running, path_of, short_time,
+    SELECT_BRANCHES,
+    SHORT_TYPES,
+    api_fields,
+    bar,
+    course_dates,
+    file_name,
+    human_size,
+    is_running,
+    path_of,
+    short_time,
     state_text,
 )  # fmt: skip
 from .selection import BRANCH_OF, Key, TickModel

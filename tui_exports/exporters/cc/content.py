@@ -13,10 +13,10 @@ from lxml import etree
 from lxml.html import builder as E
 
 from ...model import Assignment, CourseSnapshot, DiscussionTopic, ModuleItem, Page
-from ..canvas_xml import embedded_assignment, fill_assignment
-from ..ids import mig_id
-from ..links import parse_fragment
-from ..xmlutil import Builder, canvas, canvas_root, clean, ims_datetime
+from ..common.canvas_xml import embedded_assignment, fill_assignment
+from ..common.ids import mig_id
+from ..common.links import parse_fragment
+from ..common.xmlutil import Builder, canvas, canvas_root, clean, ims_datetime
 from .profile import ASSIGNMENT_LOCATION, ASSIGNMENT_NS, Profile
 
 # ----------------------------------------------------------------------------- HTML pages

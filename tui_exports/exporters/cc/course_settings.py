@@ -20,9 +20,9 @@ from ...model import (
     ModuleItemType,
     Rubric,
 )
-from ..ids import mig_id
-from ..web_resources import PlannedFile
-from ..xmlutil import canvas, canvas_root
+from ..common.ids import mig_id
+from ..common.web_resources import PlannedFile
+from ..common.xmlutil import canvas, canvas_root
 
 CANVAS_EXPORT_FLAG = (
     "Q: What did the panda say when he was forced out of his natural habitat?\nA: This is un-BEAR-able"

@@ -26,14 +26,14 @@ from ...model import (
     ProgressFn,
 )
 from ...vocab import FORMAT_BY_NAME
-from ..cc_links import CCLinkRewriter
-from ..ids import mig_id
-from ..manifest import Manifest
-from ..package import PackageWriter, Stepper, slugify
-from ..qti import QuizDocuments, quiz_meta_id
-from ..qti_items import QTI_NS
-from ..web_resources import PlannedFile, copy_files, plan_files
-from ..xmlutil import Builder, canvas_root
+from ..common.cc_links import CCLinkRewriter
+from ..common.ids import mig_id
+from ..common.manifest import Manifest
+from ..common.package import PackageWriter, Stepper, slugify
+from ..common.web_resources import PlannedFile, copy_files, plan_files
+from ..common.xmlutil import Builder, canvas_root
+from ..qti.exporter import QuizDocuments, quiz_meta_id
+from ..qti.items import QTI_NS
 from . import content
 from . import course_settings as settings
 from .profile import Profile, profile_for

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tui_exports.exporters.ids import mig_id
-from tui_exports.exporters.links import CanvasLink
+from tui_exports.exporters.common.ids import mig_id
+from tui_exports.exporters.common.links import CanvasLink
 from tui_exports.model import (
     Assignment,
     CourseSnapshot,

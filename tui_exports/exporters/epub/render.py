@@ -16,8 +16,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from tui_exports.exporters.links import CanvasLink
-from tui_exports.exporters.xmlutil import write_streamed
+from tui_exports.exporters.common.links import CanvasLink
+from tui_exports.exporters.common.xmlutil import write_streamed
 from tui_exports.model import CourseSnapshot, ItemGone
 
 from .chapters import Chapter, Entry, Plan

@@ -16,7 +16,7 @@ following a simplified HTML5 content model:
   and tables are rebuilt so that only ``li`` / ``dt``+``dd`` / rows and cells sit in them;
 * ids are prefixed with the item's anchor (several bodies share a chapter) and
   ``#fragment`` links follow them; dangling fragments lose their link;
-* every link goes through :func:`tui_exports.exporters.links.classify`: content of this
+* every link goes through :func:`tui_exports.exporters.common.links.classify`: content of this
   course becomes a chapter anchor (or a note when it is not in the book), course files
   become embedded media (or a note pointing at the companion zip), other Canvas paths are
   made absolute, ``http(s)``/``mailto`` links stay (re-encoded as valid URLs), anything
@@ -32,7 +32,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
-from tui_exports.exporters.links import CanvasLink, classify, parse_fragment
+from tui_exports.exporters.common.links import CanvasLink, classify, parse_fragment
 
 from .media import MediaFile
 from .xhtml import XHTML_NS, XML_LANG, append_text, clean_text, language_tag, xhtml

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from lxml import etree
 from lxml.builder import ElementMaker
 
-from tui_exports.exporters.xmlutil import write_streamed
+from tui_exports.exporters.common.xmlutil import write_streamed
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -91,7 +91,7 @@ def new_document(title: str, lang: str, css_href: str | None = "style.css", *, e
 def write_document(html: etree._Element, path: Path, fills: Mapping[etree._Element, Iterable] | None = None) -> int:
     """Serialise a chapter as XML with the HTML5 doctype; returns the bytes written.  The
     children of the elements of ``fills`` come from their iterables, one at a time
-    (:func:`~tui_exports.exporters.xmlutil.write_streamed`)."""
+    (:func:`~tui_exports.exporters.common.xmlutil.write_streamed`)."""
     with path.open("wb") as dst:
         write_streamed(dst, html, fills or {}, indent=False, encoding="utf-8", xml_declaration=True,
                        doctype="<!DOCTYPE html>")

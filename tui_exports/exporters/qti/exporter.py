@@ -13,16 +13,16 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..model import CourseSnapshot, ExportResult, OutputFile, ProgressFn, Quiz, QuizGroup, QuizQuestion
-from ..vocab import FORMAT_BY_NAME
-from .canvas_xml import assignment_for_quiz, embedded_assignment, group_ref
-from .cc_links import CCLinkRewriter, file_ids
-from .ids import create_key, mig_id
-from .manifest import Manifest
-from .package import PackageWriter, Stepper, slugify
-from .qti_items import CC_PROFILES, QTI_NS, ItemWriter, meta_field, q
-from .web_resources import copy_files, plan_files
-from .xmlutil import Builder, canvas, canvas_root, clean
+from ...model import CourseSnapshot, ExportResult, OutputFile, ProgressFn, Quiz, QuizGroup, QuizQuestion
+from ...vocab import FORMAT_BY_NAME
+from ..common.canvas_xml import assignment_for_quiz, embedded_assignment, group_ref
+from ..common.cc_links import CCLinkRewriter, file_ids
+from ..common.ids import create_key, mig_id
+from ..common.manifest import Manifest
+from ..common.package import PackageWriter, Stepper, slugify
+from ..common.web_resources import copy_files, plan_files
+from ..common.xmlutil import Builder, canvas, canvas_root, clean
+from .items import CC_PROFILES, QTI_NS, ItemWriter, meta_field, q
 
 FULL_QTI_LOCATION = f"{QTI_NS} http://www.imsglobal.org/xsd/ims_qtiasiv1p2p1.xsd"
 CC_QTI_LOCATION = {

@@ -14,10 +14,12 @@ import warnings
 from typing import Any
 from urllib.parse import urlsplit
 
-from .backends.base import BackendError
-from .backends.canvas import marked_failed
-from .backends.profiles import ConfigPermissionWarning, Profile, load_profiles, open_profile, save_profile
-from .cli_common import (
+from ..backends.base import BackendError
+from ..backends.canvas import marked_failed
+from ..backends.profiles import ConfigPermissionWarning, Profile, load_profiles, open_profile, save_profile
+from ..model import ContextType, is_downloadable, is_failed
+from ..paths import Home
+from .common import (
     EXIT_BAD_REQUEST,
     EXIT_FAILED,
     EXIT_OK,
@@ -26,9 +28,7 @@ from .cli_common import (
     print_json,
     select_arg,
 )
-from .cli_jobs import download_with_bars, follow_with_bar
-from .model import ContextType, is_downloadable, is_failed
-from .paths import Home
+from .jobs import download_with_bars, follow_with_bar
 
 #: seconds between Progress polls on a Canvas instance (its API is rate limited)
 POLL_SECONDS = 1.0

@@ -16,9 +16,9 @@ from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
-from ..model import Answer, QuestionType, QuizQuestion
-from .ids import mig_id
-from .xmlutil import Builder, clean
+from ...model import Answer, QuestionType, QuizQuestion
+from ..common.ids import mig_id
+from ..common.xmlutil import Builder, clean
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 q = Builder(QTI_NS)

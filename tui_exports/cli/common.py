@@ -8,12 +8,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .backends.base import BackendError
-from .backends.profiles import profiles_of
-from .config import Config
-from .model import ContextType
-from .paths import Home
-from .tui.format import human_size  # plain text, no Textual: the app's sizes are the CLI's
+from ..backends.base import BackendError
+from ..backends.profiles import profiles_of
+from ..config import Config
+from ..model import ContextType
+from ..paths import Home
+from ..tui.format import human_size  # plain text, no Textual: the app's sizes are the CLI's
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_REQUEST = 0, 1, 2
 
@@ -24,7 +24,7 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_REQUEST = 0, 1, 2
 def check_config(home: Home) -> None:
     """The whole config file, once, before any command: a bad ``[keys]``, ``theme``, ``[engine]``
     or ``[profiles.NAME]`` value is a ConfigError (one line naming the file and the key)."""
-    from .engine.settings import Settings
+    from ..engine.settings import Settings
 
     config = Config.load(home.config_file)
     config.keys()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
-from ..vocab import SELECT_VOCAB
+from ...vocab import SELECT_VOCAB
 
 #: Canvas's asset-string prefix per select type (spec §1.5; ``vocab.SELECT_VOCAB``), and of
 #: the other objects an export names.

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .backends.base import Backend
-from .cli_common import ProgressBar, human_size
-from .model import ContextType, is_failed
+from ..backends.base import Backend
+from ..model import ContextType, is_failed
+from .common import ProgressBar, human_size
 
 
 def follow_with_bar(backend: Backend, kind: str, context_type: ContextType, context_id: int, export: dict[str, Any],

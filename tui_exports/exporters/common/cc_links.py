@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
-from ..model import CourseSnapshot
+from ...model import CourseSnapshot
 from .ids import mig_id
 from .links import CanvasLink, rewrite_links
 from .xmlutil import clean

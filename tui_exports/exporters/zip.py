@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..model import CourseSnapshot, ExportResult, File, Folder, OutputFile, ProgressFn
 from ..vocab import FORMAT_BY_NAME
-from .compression import compress_type
+from .common.compression import compress_type
 
 CHUNK = 1 << 20
 _UNSAFE = re.compile(r'[\x00 /\\?:*"]')

@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 import lxml.html
 from lxml import etree
 
-from ..html_fragments import parse_fragment
+from tui_exports.html_fragments import parse_fragment
 
 CC_PROFILE_TYPES = {
     "cc.multiple_choice.v0p1": "multiple_choice_question",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ..model import Assignment, CourseSnapshot, Quiz
+from ...model import Assignment, CourseSnapshot, Quiz
 from .ids import mig_id
 from .xmlutil import canvas
 

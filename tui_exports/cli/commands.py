@@ -12,9 +12,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .backends.base import Backend, BackendError
-from .canvas_json import EPUB_FILES
-from .cli_common import (
+from ..backends.base import Backend, BackendError
+from ..canvas_json import EPUB_FILES
+from ..model import ContextType, is_failed
+from ..paths import Home
+from ..vocab import CONTENT_FORMATS, FORMAT_BY_NAME, formats_for
+from .common import (
     EXIT_BAD_REQUEST,
     EXIT_FAILED,
     EXIT_OK,
@@ -24,10 +27,7 @@ from .cli_common import (
     print_json,
     select_arg,
 )
-from .cli_jobs import follow_with_bar
-from .model import ContextType, is_failed
-from .paths import Home
-from .vocab import CONTENT_FORMATS, FORMAT_BY_NAME, formats_for
+from .jobs import follow_with_bar
 
 # ------------------------------------------------------------------ argument parsing
 
@@ -227,7 +227,7 @@ def run_command(args, backend: Backend) -> int:
 
 
 def _library_command(args, home: Home) -> int:
-    from .engine import ExportService
+    from ..engine import ExportService
 
     if args.library_command == "generate":
         return _generate(args, home)
@@ -252,7 +252,7 @@ def _library_command(args, home: Home) -> int:
 
 def _generate(args, home: Home) -> int:
     """``library generate``: a synthetic course into the library (prints its id) or a folder (--out)."""
-    from .importers.synthetic import CourseSpec, write_course_folder
+    from ..importers.synthetic import CourseSpec, write_course_folder
 
     try:
         spec = CourseSpec(pages=args.pages, quizzes=args.quizzes, questions_per_quiz=args.questions_per_quiz,
@@ -270,7 +270,7 @@ def _generate(args, home: Home) -> int:
         print(f"wrote course folder {folder} (load it with: tui-exports library add DIR)", file=sys.stderr)
         print(folder)
         return EXIT_OK
-    from .engine import ExportService
+    from ..engine import ExportService
 
     service = ExportService.open(home)
     try:
@@ -285,8 +285,8 @@ def _generate(args, home: Home) -> int:
 
 
 def _open_local(args, home: Home, jobs: str):
-    from .backends.local import LocalBackend
-    from .engine import ExportService
+    from ..backends.local import LocalBackend
+    from ..engine import ExportService
 
     service = ExportService.open(home)
     user_id = None
@@ -308,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         check_config(home)
         if args.profile:
-            from .cli_remote import refusal
+            from .remote import refusal
 
             why = refusal(args)
             if why:
@@ -317,11 +317,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             return _run_app(args, home)
         if args.command == "profile":
-            from .cli_remote import profile_command
+            from .remote import profile_command
 
             return profile_command(args, home)
         if args.profile:
-            from .cli_remote import interrupted, open_remote, run_remote
+            from .remote import interrupted, open_remote, run_remote
 
             remote = open_remote(args.profile, home)
             try:
@@ -335,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "library":
             return _library_command(args, home)
         if args.command == "serve":
-            from .server import serve
+            from ..server import serve
 
             serve(home, args.host, args.port)
             return EXIT_OK
@@ -357,9 +357,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except Exception as e:
-        from .config import ConfigError
-        from .engine import ApiError
-        from .importers.course_folder import CourseFolderError
+        from ..config import ConfigError
+        from ..engine import ApiError
+        from ..importers.course_folder import CourseFolderError
 
         if isinstance(e, ApiError):
             print(f"error: {e.describe()}", file=sys.stderr)
@@ -382,7 +382,7 @@ def _notifications(backend) -> int:
 
 
 def _token_command(args, home: Home) -> int:
-    from .engine import ExportService
+    from ..engine import ExportService
 
     service = ExportService.open(home)
     try:
@@ -397,13 +397,13 @@ def _token_command(args, home: Home) -> int:
 
 def _run_app(args, home: Home) -> int:
     if args.profile:
-        from .cli_remote import open_remote
+        from .remote import open_remote
 
         backend = open_remote(args.profile, home)
     else:
         backend = _open_local(args, home, "worker")
     try:
-        from .tui.app import run_tui
+        from ..tui.app import run_tui
     except ImportError:
         # the terminal app is not part of this build: show what it would list
         try:

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-from ..html_fragments import parse_fragment, serialize_fragment
+from ...html_fragments import parse_fragment, serialize_fragment
 
 #: Attributes that can hold a link.
 LINK_ATTRS = ("href", "src", "data", "poster")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..model import ProgressFn
+from ...model import ProgressFn
 from .xmlutil import XML_DECLARATION, clean, write_streamed
 
 CHUNK = 1024 * 1024

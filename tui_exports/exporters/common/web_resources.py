@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model import CourseSnapshot, File
+from ...model import CourseSnapshot, File
 from .package import PackageWriter, Stepper
 
 WEB_RESOURCES = "web_resources"
