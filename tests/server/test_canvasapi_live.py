@@ -10,20 +10,9 @@ import warnings
 import pytest
 import requests
 
-from tui_exports.engine import JobRunner
-from tui_exports.server import running_server
-
 canvasapi = pytest.importorskip("canvasapi")
 from canvasapi import Canvas  # noqa: E402
 from canvasapi.exceptions import InvalidAccessToken, Unauthorized  # noqa: E402
-
-
-@pytest.fixture
-def live(service):
-    runner = JobRunner(service, poll_seconds=0.05).start()
-    with running_server(service, runner) as base_url:
-        yield base_url
-    runner.stop(wait=True)
 
 
 def connect(base_url: str, token: str) -> Canvas:

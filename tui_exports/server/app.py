@@ -29,9 +29,13 @@ from ..engine.select import ASSET_PREFIX, truthy
 from ..model import ContextType, Course
 from .params import ParamError, nest
 
+# Canvas's fixed error bodies (app/controllers/application_controller.rb: render_json_unauthorized,
+# the AccessTokenError rescue, and the 404 of an unknown record or route)
 INVALID_TOKEN = {"errors": [{"message": "Invalid access token."}]}
+UNAUTHENTICATED = {"status": "unauthenticated", "errors": [{"message": "user authorization required"}]}
 NOT_FOUND = {"errors": [{"message": "The specified resource does not exist."}]}
 UNAUTHORIZED = {"status": "unauthorized", "errors": [{"message": "user not authorized to perform that action"}]}
+WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="canvas-lms"'}
 CONTEXTS = {"courses": ContextType.COURSE, "groups": ContextType.GROUP, "users": ContextType.USER}
 #: the top of ``content_list``: (type, title); item types come from the engine
 CONTENT_TYPES = [
@@ -67,8 +71,29 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     return JSONResponse(data, status_code=status, headers=headers)
 
 
+def error_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    """Every 4xx this server answers is built here: Canvas's bodies always carry an ``errors``
+    list of ``{"message": …}``; a body without one gets its ``message`` as the list's entry."""
+    if not body.get("errors"):
+        message = body.get("message") or "An error occurred."
+        body = {**body, "errors": [{"message": message}]}
+    return json_response(body, status, headers)
+
+
+def api_error(e: ApiError) -> JSONResponse:
+    """An engine refusal: its status and Canvas body (a 422 ePub answer is the export itself)."""
+    if e.status == 422:
+        return json_response(e.body, e.status)
+    return error_response(e.status, e.body)
+
+
 def invalid_token() -> JSONResponse:
-    return json_response(INVALID_TOKEN, 401, {"WWW-Authenticate": 'Bearer realm="canvas-lms"'})
+    return error_response(401, INVALID_TOKEN, WWW_AUTHENTICATE)
+
+
+def unauthenticated() -> JSONResponse:
+    """No token at all: Canvas's ``render_json_unauthorized`` without a current user."""
+    return error_response(401, UNAUTHENTICATED)
 
 
 def request_base_url(request: Request) -> str:
@@ -111,7 +136,7 @@ async def read_params(request: Request) -> dict[str, Any]:
 
 
 def bad_request(message: str) -> JSONResponse:
-    return json_response({"errors": [{"message": message}], "message": message}, 400)
+    return error_response(400, {"errors": [{"message": message}], "message": message})
 
 
 class Api:
@@ -128,6 +153,8 @@ class Api:
             except ParamError as e:
                 return bad_request(str(e))
             token = bearer_token(request, params)
+            if token is None:
+                return unauthenticated()
             user_id = await run_in_threadpool(service.verify_token, token)
             if user_id is None:
                 return invalid_token()
@@ -135,7 +162,7 @@ class Api:
             try:
                 return await run_in_threadpool(handler, call)
             except ApiError as e:
-                return json_response(e.body, e.status)
+                return api_error(e)
 
         run.__name__ = handler.__name__
         return run
@@ -323,15 +350,18 @@ class Api:
         verifier = params.get("verifier")
         if att is not None and isinstance(verifier, str) and secrets.compare_digest(verifier, att.uuid):
             return _file_response(att)
-        user_id = await run_in_threadpool(service.verify_token, bearer_token(request, params))
+        token = bearer_token(request, params)
+        user_id = await run_in_threadpool(service.verify_token, token)
         if user_id is None:
-            return invalid_token() if not verifier else json_response(UNAUTHORIZED, 401)
+            if verifier:
+                return error_response(401, UNAUTHORIZED)
+            return invalid_token() if token else error_response(401, UNAUTHENTICATED, WWW_AUTHENTICATE)
         if att is None:
-            return json_response(NOT_FOUND, 404)
+            return error_response(404, NOT_FOUND)
         try:
             await run_in_threadpool(service.check_file_read, user_id, att)
         except ApiError as e:
-            return json_response(e.body, e.status)
+            return api_error(e)
         return _file_response(att)
 
 
@@ -339,7 +369,7 @@ def _file_response(att: Any) -> Response:
     """The file, streamed. Starlette's FileResponse answers ``Range`` (206, 416) and ``If-Range``
     against the ETag / Last-Modified it sends, which is what resuming clients need."""
     if not att.path.is_file():
-        return json_response(NOT_FOUND, 404)
+        return error_response(404, NOT_FOUND)
     return FileResponse(att.path, media_type=att.content_type, filename=att.display_name)
 
 
@@ -366,10 +396,12 @@ def _folder_items(tree: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]
 
 
 def _not_found(request: Request, exc: Exception) -> Response:
+    """Routing errors. A known path asked with another method is 404 too: Rails routes by
+    method and path, so Canvas has no such route (``ActionController::RoutingError``)."""
     status = getattr(exc, "status_code", 404)
-    if status == 404:
-        return json_response(NOT_FOUND, 404)
-    return json_response({"errors": [{"message": str(getattr(exc, "detail", exc))}]}, status)
+    if status in (404, 405):
+        return error_response(404, NOT_FOUND)
+    return error_response(status, {"message": str(getattr(exc, "detail", exc))})
 
 
 def create_app(service: ExportService, runner: JobRunner | None = None) -> Starlette:
