@@ -65,3 +65,41 @@ def test_every_error_has_an_errors_list(http, auth):
                 http.post(CE, headers=auth("student1"), data={"export_type": "common_cartridge"}),
                 http.get("/api/v1/courses/999", headers=auth())):  # fmt: skip
         assert 400 <= bad.status_code < 500 and bad.json()["errors"], bad.text
+
+
+# ---------------------------------------------------------------- pagination (item 10)
+def test_per_page_not_a_number_is_one(http, auth):
+    """lib/api.rb per_page_for: ``params[:per_page].to_i.clamp(1, max)``; ``"abc".to_i`` is 0."""
+    r = http.get("/api/v1/courses?per_page=abc", headers=auth())
+    assert r.status_code == 200 and [c["id"] for c in r.json()] == [1]
+    assert "per_page=1" in links(r)["next"]
+    assert len(http.get("/api/v1/courses?per_page=2abc", headers=auth()).json()) == 2  # the leading number
+    assert len(http.get("/api/v1/courses", headers=auth()).json()) == 3  # absent: 10
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "1.5"])
+def test_a_page_that_is_not_a_page_number_is_404(http, auth, page):
+    """Folio raises InvalidPage below the first page or for a non-number; Canvas answers 404."""
+    for path in ("/api/v1/courses", CE, "/api/v1/courses/1/files"):
+        r = http.get(f"{path}?page={page}", headers=auth())
+        assert r.status_code == 404, (path, r.text)
+        assert r.json()["errors"] == [{"message": "The specified resource does not exist."}]
+
+
+def test_past_the_end_prev_is_the_page_before(http, auth):
+    r = http.get("/api/v1/courses?page=9&per_page=2", headers=auth())
+    assert r.status_code == 200 and r.json() == []
+    rels = links(r)
+    assert "page=8&" in rels["prev"] and "page=2&" in rels["last"] and "next" not in rels
+
+
+def test_links_of_users_self_carry_the_numeric_id(http, auth, live):
+    for _ in range(3):
+        assert http.post("/api/v1/users/self/content_exports", headers=auth("student2"),
+                         data={"export_type": "zip"}).status_code == 200  # fmt: skip
+    r = http.get("/api/v1/users/self/content_exports?per_page=2", headers=auth("student2"))
+    assert len(r.json()) == 2
+    rels = links(r)
+    assert all(url.startswith(f"{live}/api/v1/users/4/content_exports?") for url in rels.values()), rels
+    r = http.get("/api/v1/users/self/files?per_page=2", headers=auth("student2"))
+    assert links(r)["current"].startswith(f"{live}/api/v1/users/4/files?")

@@ -24,10 +24,9 @@ from starlette.routing import Route
 
 from .. import canvas_json
 from ..engine import ApiError, ExportService, JobRunner, NotFound, Page
-from ..engine.service import page_params
 from ..engine.select import ASSET_PREFIX, truthy
 from ..model import ContextType, Course
-from .params import ParamError, nest
+from .params import InvalidPage, ParamError, nest, page_params
 
 # Canvas's fixed error bodies (app/controllers/application_controller.rb: render_json_unauthorized,
 # the AccessTokenError rescue, and the 404 of an unknown record or route)
@@ -163,15 +162,23 @@ class Api:
                 return await run_in_threadpool(handler, call)
             except ApiError as e:
                 return api_error(e)
+            except InvalidPage:
+                return error_response(404, NOT_FOUND)
 
         run.__name__ = handler.__name__
         return run
 
     def paginate(self, call: Call, page: Page, items: list[Any]) -> JSONResponse:
-        """Canvas's ``Api.paginate``: the items plus an absolute ``Link`` header."""
+        """Canvas's ``Api.paginate`` (lib/api.rb): the items plus an absolute ``Link`` header.
+
+        The links name the context by its id, as Canvas's route helpers do: ``users/self``
+        becomes ``users/<your id>``. Past the end, ``prev`` is the page before the one asked."""
         url = call.request.url
         kept = [(k, v) for k, v in call.request.query_params.multi_items() if k not in LINK_DROPPED]
-        base = f"{call.base_url}{url.path}"
+        path = url.path
+        if call.request.path_params.get("context_id") == "self":
+            path = path.replace("/users/self/", f"/users/{call.user_id}/", 1)
+        base = f"{call.base_url}{path}"
 
         def link(n: int, rel: str) -> str:
             query = urlencode([*kept, ("page", str(n)), ("per_page", str(page.per_page))])
@@ -181,12 +188,12 @@ class Api:
         if page.page < page.last_page:
             rels.append(link(page.page + 1, "next"))
         if page.page > 1:
-            rels.append(link(min(page.page - 1, page.last_page), "prev"))
+            rels.append(link(page.page - 1, "prev"))
         rels += [link(1, "first"), link(page.last_page, "last")]
         return json_response(items, headers={"Link": ",".join(rels)})
 
-    def page_args(self, call: Call) -> tuple[Any, Any]:
-        return call.params.get("page", 1), call.params.get("per_page", 10)
+    def page_args(self, call: Call) -> tuple[int, int]:
+        return page_params(call.params)
 
     def context(self, call: Call) -> tuple[ContextType, int]:
         raw = call.request.path_params["context_id"]
@@ -245,7 +252,7 @@ class Api:
         return self._page_of(call, [canvas_json.listed_file_json(f) for f in listing["attachments"]])
 
     def _page_of(self, call: Call, rows: list[dict[str, Any]]) -> JSONResponse:
-        pg, pp = page_params(*self.page_args(call))
+        pg, pp = self.page_args(call)
         items = rows[(pg - 1) * pp : pg * pp]
         return self.paginate(call, Page(items, pg, pp, len(rows)), items)
 
