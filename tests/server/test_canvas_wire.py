@@ -103,3 +103,45 @@ def test_links_of_users_self_carry_the_numeric_id(http, auth, live):
     assert all(url.startswith(f"{live}/api/v1/users/4/content_exports?") for url in rels.values()), rels
     r = http.get("/api/v1/users/self/files?per_page=2", headers=auth("student2"))
     assert links(r)["current"].startswith(f"{live}/api/v1/users/4/files?")
+
+
+# ---------------------------------------------------------------- string ids (item 13)
+STRING_IDS = "application/json+canvas-string-ids"
+
+
+def id_values(value, found=None):
+    """Every value under an ``id`` / ``*_id`` key, and in ``*_ids`` lists, anywhere in ``value``."""
+    found = [] if found is None else found
+    if isinstance(value, list):
+        for v in value:
+            id_values(v, found)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if re.search(r"(^|_)id$", k):
+                found.append(v)
+            elif re.search(r"(^|_)ids$", k) and isinstance(v, list):
+                found.extend(v)
+            id_values(v, found)
+    return found
+
+
+def test_accept_canvas_string_ids_turns_every_id_into_a_string(http, auth):
+    """lib/api.rb recursively_stringify_json_ids, applied when the Accept header asks for it."""
+    ce = http.post(CE, headers=auth(), data={"export_type": "zip"}).json()
+    assert isinstance(ce["id"], int)
+    pid = int(ce["progress_url"].rsplit("/", 1)[1])
+    paths = ["/api/v1/users/self", "/api/v1/courses", "/api/v1/courses/1", f"{CE}/{ce['id']}", CE,
+             f"/api/v1/progress/{pid}", "/api/v1/courses/3/groups", "/api/v1/courses/1/files",
+             "/api/v1/groups/1/folders", "/api/v1/epub_exports"]  # fmt: skip
+    for path in paths:
+        plain = http.get(path, headers=auth()).json()
+        r = http.get(path, headers=auth(Accept=STRING_IDS))
+        assert r.status_code == 200, (path, r.text)
+        ids = id_values(r.json())
+        assert ids and all(v is None or isinstance(v, str) for v in ids), (path, ids)
+        assert ids == [None if v is None else str(v) for v in id_values(plain)], path
+    shown = http.get(f"{CE}/{ce['id']}", headers=auth(Accept=STRING_IDS)).json()
+    assert shown["id"] == str(ce["id"]) and shown["user_id"] == "1" and shown["course_id"] == "1"
+    assert http.get(f"/api/v1/progress/{pid}", headers=auth(Accept=STRING_IDS)).json()["context_id"] == str(ce["id"])
+    created = http.post(CE, headers=auth(Accept=STRING_IDS), data={"export_type": "zip"}).json()
+    assert isinstance(created["id"], str) and isinstance(created["user_id"], str)

@@ -10,6 +10,7 @@ Engine refusals (``ApiError``) become their Canvas status and body.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -66,8 +67,47 @@ class Call:
         return bool(truthy(self.params.get(name)))
 
 
+STRING_IDS = "application/json+canvas-string-ids"
+_ID_KEY = re.compile(r"(^|_)id$")
+_IDS_KEY = re.compile(r"(^|_)ids$")
+
+
+class ApiJSON(JSONResponse):
+    """A JSON answer that keeps its data and headers, so ids can be turned into strings after."""
+
+    def __init__(self, data: Any, status_code: int = 200, headers: dict[str, str] | None = None):
+        super().__init__(data, status_code=status_code, headers=headers)
+        self.data = data
+        self.extra_headers = headers
+
+    def with_string_ids(self) -> ApiJSON:
+        return ApiJSON(stringify_json_ids(self.data), self.status_code, self.extra_headers)
+
+
+def stringify_json_ids(value: Any) -> Any:
+    """Canvas's ``Api.recursively_stringify_json_ids`` (lib/api.rb): in every object, an integer
+    under ``id`` or ``*_id`` becomes a string, and so do the integers of an ``ids``/``*_ids`` list."""
+    if isinstance(value, list):
+        return [stringify_json_ids(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, v in value.items():
+        if _ID_KEY.search(key) and isinstance(v, int) and not isinstance(v, bool):
+            v = str(v)
+        elif _IDS_KEY.search(key) and isinstance(v, list):
+            v = [str(i) if isinstance(i, int) and not isinstance(i, bool) else i for i in v]
+        out[key] = stringify_json_ids(v) if isinstance(v, (dict, list)) else v
+    return out
+
+
+def wants_string_ids(request: Request) -> bool:
+    """``Accept: application/json+canvas-string-ids`` (application_controller.rb, stringify_json_ids?)."""
+    return STRING_IDS in request.headers.get("accept", "")
+
+
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(data, status_code=status, headers=headers)
+    return ApiJSON(data, status_code=status, headers=headers)
 
 
 def error_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
@@ -147,6 +187,12 @@ class Api:
         service = self.service
 
         async def run(request: Request) -> Response:
+            response = await answer(request)
+            if isinstance(response, ApiJSON) and wants_string_ids(request):
+                return response.with_string_ids()
+            return response
+
+        async def answer(request: Request) -> Response:
             try:
                 params = await read_params(request)
             except ParamError as e:
