@@ -289,7 +289,7 @@ def test_download_with_verifier_and_token(client, auth, run_jobs, service):
     assert client.get(plain + "?verifier=wrong").status_code == 401
     assert client.get("/files/999/download", headers=auth()).status_code == 404
     other = service.attachment(att["id"])
-    assert client.get(f"/files/999/download?verifier={other.uuid}").status_code == 401
+    assert client.get(f"/files/999/download?verifier={other.uuid}").status_code == 404  # no file 999 at all
 
 
 def test_download_ranges_for_resuming_clients(client, auth, run_jobs, service):

@@ -145,3 +145,71 @@ def test_accept_canvas_string_ids_turns_every_id_into_a_string(http, auth):
     assert http.get(f"/api/v1/progress/{pid}", headers=auth(Accept=STRING_IDS)).json()["context_id"] == str(ce["id"])
     created = http.post(CE, headers=auth(Accept=STRING_IDS), data={"export_type": "zip"}).json()
     assert isinstance(created["id"], str) and isinstance(created["user_id"], str)
+
+
+# ---------------------------------------------------------------- files, groups, users (items 8, 9)
+def finished_zip(http, auth, user="teacher", path=CE, **data):
+    ce = http.post(path, headers=auth(user), data={"export_type": "zip", **data}).json()
+    for _ in range(400):
+        shown = http.get(f"{path}/{ce['id']}", headers=auth(user)).json()
+        if shown["workflow_state"] in ("exported", "failed"):
+            return shown
+        import time
+
+        time.sleep(0.05)
+    raise AssertionError("the export did not finish")
+
+
+def test_get_file_and_course_file(http, auth, service):
+    """files_controller.rb#api_show: Canvas's File, with a session-less download URL."""
+    r = http.get("/api/v1/files/2", headers=auth())
+    assert r.status_code == 200, r.text
+    f = r.json()
+    assert f["id"] == 2 and f["display_name"] == "planet-data.csv" and f["content-type"] == "text/csv"
+    assert {"uuid", "folder_id", "size", "url", "created_at", "mime_class", "locked_for_user"} <= set(f)
+    assert "/files/2/download?download_frd=1&verifier=" in f["url"]
+    got = http.get(f["url"])  # no token: the verifier opens it
+    assert got.status_code == 200 and len(got.content) == f["size"]
+    assert http.get("/files/2/download", headers=auth("student1")).content == got.content
+    assert http.get("/api/v1/courses/1/files/2", headers=auth()).json() == f
+    assert http.get("/api/v1/courses/2/files/2", headers=auth()).status_code == 404  # not that course's
+    assert http.get("/api/v1/groups/1/files/26", headers=auth("student1")).json()["display_name"] == "project-plan.txt"
+    # permission checks: a locked file is not a student's, nor is a course they are not in
+    assert http.get("/api/v1/files/3", headers=auth("student1")).status_code == 401
+    assert http.get("/api/v1/files/3", headers=auth()).status_code == 200
+    assert http.get("/files/3/download", headers=auth("student1")).status_code == 401
+    assert http.get("/api/v1/files/26", headers=auth("student2")).status_code == 200  # group member
+    assert http.get("/api/v1/files/99999", headers=auth()).status_code == 404
+
+
+def test_export_files_and_course_files_share_one_id_space(http, auth, service):
+    """Canvas's Attachments are one table: an export's file never has a course file's id, and
+    /files/:id/download serves the one object with that id."""
+    ce = finished_zip(http, auth, **{"select[files][]": "2"})
+    att = ce["attachment"]
+    course_file_ids = {r["id"] for r in service.library.database.db.query("SELECT id FROM files")}
+    assert att["id"] not in course_file_ids and att["id"] > max(course_file_ids)
+    served = http.get(f"/files/{att['id']}/download", headers=auth())
+    assert served.headers["content-type"] == "application/zip"
+    assert served.content == service.attachment(att["id"]).path.read_bytes()
+    assert http.get(f"/api/v1/files/{att['id']}", headers=auth()).json()["url"] == att["url"]
+    one = http.get("/files/1/download", headers=auth())
+    assert one.status_code == 200 and one.headers["content-type"] == "audio/mpeg"  # the .mp3, not an export
+    assert http.get(f"/files/99999/download?verifier={att['uuid']}").status_code == 404  # unknown id: 404, not 401
+    # files added after an export take ids above it
+    assert service.library.content.next_ids()["files"] == att["id"] + 1
+
+
+def test_get_group_and_user(http, auth):
+    """groups_controller.rb#show (:read: members and the course's admins), users_controller.rb#api_show."""
+    g = http.get("/api/v1/groups/1", headers=auth("student1"))
+    assert g.status_code == 200
+    assert g.json() == {"id": 1, "name": "Team Turtle", "context_type": "Course", "course_id": 3, "members_count": 2}
+    assert http.get("/api/v1/groups/1", headers=auth("teacher")).status_code == 200
+    assert http.get("/api/v1/groups/2", headers=auth("student1")).status_code == 401
+    assert http.get("/api/v1/groups/999", headers=auth()).status_code == 404
+    me = http.get("/api/v1/users/self", headers=auth("student1")).json()
+    assert http.get("/api/v1/users/3", headers=auth("student1")).json() == me
+    assert http.get("/api/v1/users/4", headers=auth("student1")).status_code == 401
+    assert http.get("/api/v1/users/999", headers=auth("student1")).status_code == 404
+    assert http.get("/api/v1/users/bob", headers=auth("student1")).status_code == 404

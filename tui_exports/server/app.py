@@ -26,7 +26,8 @@ from starlette.routing import Route
 from .. import canvas_json
 from ..engine import ApiError, ExportService, JobRunner, NotFound, Page
 from ..engine.select import ASSET_PREFIX, truthy
-from ..model import ContextType, Course
+from ..model import Attachment, ContextType, Course
+from ..store.content import ContextFile
 from .params import InvalidPage, ParamError, nest, page_params
 
 # Canvas's fixed error bodies (app/controllers/application_controller.rb: render_json_unauthorized,
@@ -256,6 +257,20 @@ class Api:
     def user_self(self, call: Call) -> Response:
         return json_response(canvas_json.user_json(self.service.user(call.user_id)))
 
+    def user(self, call: Call) -> Response:
+        """``GET /api/v1/users/:id`` (users_controller.rb#api_show): ``self`` or your own id;
+        another user's profile is 401 (Canvas grants it to account admins), an unknown one 404."""
+        raw = call.request.path_params["user_id"]
+        if raw == "self":
+            return self.user_self(call)
+        if not raw.isdecimal():
+            raise NotFound(f"no user {raw}")
+        return json_response(canvas_json.user_json(self.service.visible_user(call.user_id, int(raw))))
+
+    def group(self, call: Call) -> Response:
+        """``GET /api/v1/groups/:id`` (groups_controller.rb#show): members and the course's admins."""
+        return json_response(canvas_json.group_json(self.service.group(call.user_id, call.path_int("group_id"))))
+
     def course_json(self, course: Course, standing: Any, user_id: int) -> dict[str, Any]:
         return canvas_json.course_json(course, role=standing.role, current=standing.current, user_id=user_id)
 
@@ -390,18 +405,44 @@ class Api:
         return json_response(self.service.progress_json(p, call.base_url))
 
     # ------------------------------------------------------------------ files
+    def file_json(self, call: Call, found: Attachment | ContextFile) -> dict[str, Any]:
+        if isinstance(found, ContextFile):
+            return canvas_json.file_json(found.file, call.base_url)
+        return canvas_json.attachment_json(found, call.base_url, local=False)
+
+    def file(self, call: Call) -> Response:
+        """``GET /api/v1/files/:id`` (files_controller.rb#api_show): any file you may read, by
+        its id in the one space of export and course files."""
+        found = self.service.readable_file(call.user_id, call.path_int("file_id"))
+        return json_response(self.file_json(call, found))
+
+    def context_file(self, call: Call) -> Response:
+        """``GET /api/v1/courses/:id/files/:id`` (and groups, users): the file must belong to
+        that context (Canvas finds it among the context's attachments), else 404."""
+        kind, cid = self.context(call)
+        file_id = call.path_int("file_id")
+        found = self.service.stored_file(file_id)
+        if not isinstance(found, ContextFile) or (found.context_type, found.context_id) != (kind, cid):
+            raise NotFound(f"no file {file_id} in this {kind.value.lower()}")
+        self.service.check_file_read(call.user_id, found)
+        return json_response(self.file_json(call, found))
+
     async def download(self, request: Request) -> Response:
         """``/files/:id/download?verifier=<uuid>`` needs no token; without a verifier, a token
-        whose user may read the export the file belongs to."""
+        whose user may read the file (its export, or its course, group or user listing).
+        The id names one object, an export's file or a course file; an unknown id is 404."""
         service = self.service
         try:
             params = nest(request.query_params.multi_items())
         except ParamError as e:
             return bad_request(str(e))
         raw_id = request.path_params["file_id"]
-        att = await run_in_threadpool(service.attachment, int(raw_id)) if raw_id.isdigit() else None
+        att = await run_in_threadpool(service.stored_file, int(raw_id)) if raw_id.isdigit() else None
+        if att is None:
+            return error_response(404, NOT_FOUND)
         verifier = params.get("verifier")
-        if att is not None and isinstance(verifier, str) and secrets.compare_digest(verifier, att.uuid):
+        uuid = att.file.uuid if isinstance(att, ContextFile) else att.uuid
+        if isinstance(verifier, str) and secrets.compare_digest(verifier, uuid):
             return _file_response(att)
         token = bearer_token(request, params)
         user_id = await run_in_threadpool(service.verify_token, token)
@@ -409,8 +450,6 @@ class Api:
             if verifier:
                 return error_response(401, UNAUTHORIZED)
             return invalid_token() if token else error_response(401, UNAUTHENTICATED, WWW_AUTHENTICATE)
-        if att is None:
-            return error_response(404, NOT_FOUND)
         try:
             await run_in_threadpool(service.check_file_read, user_id, att)
         except ApiError as e:
@@ -418,12 +457,16 @@ class Api:
         return _file_response(att)
 
 
-def _file_response(att: Any) -> Response:
+def _file_response(att: Attachment | ContextFile) -> Response:
     """The file, streamed. Starlette's FileResponse answers ``Range`` (206, 416) and ``If-Range``
     against the ETag / Last-Modified it sends, which is what resuming clients need."""
-    if not att.path.is_file():
+    if isinstance(att, ContextFile):
+        path, f = att.file.blob_path, att.file
+    else:
+        path, f = att.path, att
+    if path is None or not path.is_file():
         return error_response(404, NOT_FOUND)
-    return FileResponse(att.path, media_type=att.content_type, filename=att.display_name)
+    return FileResponse(path, media_type=f.content_type, filename=f.display_name)
 
 
 def _asset(select_type: str, item_id: Any) -> str:
@@ -466,12 +509,16 @@ def create_app(service: ExportService, runner: JobRunner | None = None) -> Starl
     ctx = "/api/v1/{context:str}/{context_id:str}/content_exports"
     routes = [
         Route("/api/v1/users/self", ep(api.user_self)),
+        Route("/api/v1/users/{user_id:str}", ep(api.user)),
+        Route("/api/v1/groups/{group_id:int}", ep(api.group)),
         Route("/api/v1/courses", ep(api.courses)),
         Route("/api/v1/courses/{course_id:int}", ep(api.course)),
         Route("/api/v1/courses/{course_id:int}/groups", ep(api.groups)),
         Route("/api/v1/courses/{course_id:int}/content_list", ep(api.content_list)),
         Route("/api/v1/{context:str}/{context_id:str}/folders", ep(api.folders)),
         Route("/api/v1/{context:str}/{context_id:str}/files", ep(api.files)),
+        Route("/api/v1/{context:str}/{context_id:str}/files/{file_id:int}", ep(api.context_file)),
+        Route("/api/v1/files/{file_id:int}", ep(api.file)),
         Route(ctx, ep(api.content_exports), methods=["GET"]),
         Route(ctx, ep(api.create_content_export), methods=["POST"]),
         Route(ctx + "/{export_id:int}", ep(api.content_export)),
