@@ -213,3 +213,40 @@ def test_get_group_and_user(http, auth):
     assert http.get("/api/v1/users/4", headers=auth("student1")).status_code == 401
     assert http.get("/api/v1/users/999", headers=auth("student1")).status_code == 404
     assert http.get("/api/v1/users/bob", headers=auth("student1")).status_code == 404
+
+
+# ---------------------------------------------------------------- ePub JSON (item 12)
+def test_a_generated_epub_names_its_content_export(http, auth, service):
+    """lib/api/v1/epub_export.rb serializes the record's content_export_id, which
+    EpubExport#export fills with the common_cartridge ContentExport it makes."""
+    created = http.post("/api/v1/courses/1/epub_exports", headers=auth()).json()["epub_export"]
+    assert created["content_export_id"] is None
+    url = f"/api/v1/courses/1/epub_exports/{created['id']}"
+    for _ in range(600):
+        ep = http.get(url, headers=auth()).json()["epub_export"]
+        if ep["workflow_state"] in ("generated", "failed"):
+            break
+        import time
+
+        time.sleep(0.05)
+    assert ep["workflow_state"] == "generated", ep
+    ce_id = ep["content_export_id"]
+    assert isinstance(ce_id, int)
+    ce = service.store.content_export(ce_id)
+    assert (ce.export_type, ce.workflow_state.value, ce.epub_export_id) == ("common_cartridge", "exported", created["id"])
+    # it is the ePub's own: not listed, not shown, not run
+    assert ce_id not in [e["id"] for e in http.get(CE, headers=auth()).json()]
+    assert http.get(f"{CE}/{ce_id}", headers=auth()).status_code == 404
+    listed = next(c for c in http.get("/api/v1/epub_exports", headers=auth()).json()["courses"] if c["id"] == 1)
+    assert listed["epub_export"]["content_export_id"] == ce_id
+
+
+def test_a_course_without_an_epub_shows_epub_export_null(http, auth):
+    """Canvas's serializer (lib/api/v1/epub_export.rb, course_epub_export_json) leaves the key
+    out; its API docs (epub_exports_controller.rb, the CourseEpubExport model) declare
+    ``epub_export`` without making it optional, and the documented answer for a course with no
+    ePub is ``null`` (spec canvasapi-wire §1.4). We keep null: a client reading the key gets
+    None either way, and one indexing it does not crash."""
+    courses = http.get("/api/v1/epub_exports", headers=auth()).json()["courses"]
+    assert courses and all("epub_export" in c for c in courses)
+    assert next(c for c in courses if c["id"] == 3)["epub_export"] is None
