@@ -250,3 +250,47 @@ def test_a_course_without_an_epub_shows_epub_export_null(http, auth):
     courses = http.get("/api/v1/epub_exports", headers=auth()).json()["courses"]
     assert courses and all("epub_export" in c for c in courses)
     assert next(c for c in courses if c["id"] == 3)["epub_export"] is None
+
+
+# ---------------------------------------------------------------- one time format (item 14)
+CANVAS_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+TIME_KEY = re.compile(r"(_at|_date)$")
+
+
+def times(value, found=None):
+    """Every value under a ``*_at`` key, anywhere in ``value``."""
+    found = [] if found is None else found
+    if isinstance(value, list):
+        for v in value:
+            times(v, found)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if TIME_KEY.search(k) and v is not None:
+                found.append(v)
+            times(v, found)
+    return found
+
+
+def test_one_time_format_in_every_answer_and_in_the_cli(http, auth, service, capsys):
+    """Canvas writes times as 2026-08-24T14:00:00Z (UTC, no fraction): the server, the CLI's
+    --json and the local backend's course list all write them through canvas_json.iso."""
+    from tui_exports.backends.local import LocalBackend
+    from tui_exports.cli import main
+
+    ce = finished_zip(http, auth)
+    pid = ce["progress_url"].rsplit("/", 1)[1]
+    found = []
+    for path in ("/api/v1/users/self", "/api/v1/courses", "/api/v1/courses/1", CE, f"{CE}/{ce['id']}",
+                 f"/api/v1/progress/{pid}", "/api/v1/files/2", f"/api/v1/files/{ce['attachment']['id']}",
+                 "/api/v1/epub_exports"):  # fmt: skip
+        found += times(http.get(path, headers=auth()).json())
+    for argv in (["courses", "--json"], ["show", "1", str(ce["id"]), "--json"],
+                 ["exports", "1", "--json"], ["progress", pid, "--json"]):  # fmt: skip
+        assert main(["--as", "teacher", *argv]) == 0
+        import json
+
+        found += times(json.loads(capsys.readouterr().out))
+    assert len(found) > 20 and all(isinstance(t, str) and CANVAS_TIME.match(t) for t in found), found
+    courses = LocalBackend(service, jobs="none", user_id=1).courses()
+    stamps = [t for c in courses for t in (c.start_at, c.end_at) if t]
+    assert stamps and all(CANVAS_TIME.match(t) for t in stamps), stamps
