@@ -26,6 +26,7 @@ from ..model import (
     Attachment,
     ContentExport,
     ContentExportState,
+    ContextFile,
     ContextType,
     Course,
     EpubExport,
@@ -43,7 +44,6 @@ from ..model import (
 )
 from ..paths import Home, bundled_data_dir
 from ..store import Library, utcnow
-from ..store.content import ContextFile
 from . import permissions as perms
 from . import states, tokens
 from .errors import BadRequest, IllegalTransition, NotFound, Unauthorized, Unprocessable

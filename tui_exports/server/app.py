@@ -26,8 +26,7 @@ from starlette.routing import Route
 from .. import canvas_json
 from ..engine import ApiError, ExportService, JobRunner, NotFound, Page
 from ..engine.select import ASSET_PREFIX, truthy
-from ..model import Attachment, ContextType, Course
-from ..store.content import ContextFile
+from ..model import Attachment, ContextFile, ContextType, Course
 from .params import InvalidPage, ParamError, nest, page_params
 
 # Canvas's fixed error bodies (app/controllers/application_controller.rb: render_json_unauthorized,

@@ -9,6 +9,7 @@ from ..model import (
     Assignment,
     AssignmentGroup,
     CalendarEvent,
+    ContextFile,
     ContextType,
     Course,
     DiscussionTopic,
@@ -92,15 +93,6 @@ FILE_ID_SQL = (
     "SELECT MAX(m) + 1 FROM (SELECT COALESCE(MAX(id), 0) AS m FROM files "
     "UNION ALL SELECT COALESCE(MAX(id), 0) FROM attachments)"
 )
-
-
-@dataclass(frozen=True)
-class ContextFile:
-    """One course, group or user file, with the context it belongs to."""
-
-    file: File
-    context_type: ContextType
-    context_id: int
 
 
 class ContentStore:
