@@ -12,7 +12,7 @@ import mimetypes
 from datetime import datetime, timezone
 from typing import Any
 
-from .model import Attachment, ContentExport, ContextType, Course, EpubExport, Group, Progress, Role, User
+from .model import Attachment, ContentExport, ContextType, Course, EpubExport, File, Group, Progress, Role, User
 
 #: The files of an EpubExport: the book, and the companion zip of what a book cannot hold.
 EPUB_FILES = ("epub_attachment", "zip_attachment")
@@ -97,9 +97,48 @@ def progress_url(base_url: str, progress_id: int) -> str:
     return f"{base_url.rstrip('/')}/api/v1/progress/{progress_id}"
 
 
-def file_download_url(base_url: str, att: Attachment) -> str:
+def file_download_url(base_url: str, att: Attachment | File) -> str:
     """Canvas's session-less download link: the verifier is the file's uuid."""
     return f"{base_url.rstrip('/')}/files/{att.id}/download?download_frd=1&verifier={att.uuid}"
+
+
+def mime_class(content_type: str) -> str:
+    """Canvas's ``mime_class`` of a content type (the few classes a client tells apart)."""
+    if content_type in MIME_CLASSES:
+        return MIME_CLASSES[content_type]
+    major = content_type.split("/", 1)[0]
+    if content_type == "text/html":
+        return "html"
+    return major if major in ("image", "audio", "video", "text") else "file"
+
+
+def file_json(f: File, base_url: str, *, locked_for_user: bool = False) -> dict[str, Any]:
+    """Canvas's File (``lib/api/v1/attachment.rb#attachment_json``) of a course, group or user
+    file, as ``/api/v1/files/:id`` answers it: the download URL carries the file's verifier."""
+    return {
+        "id": f.id,
+        "uuid": f.uuid,
+        "folder_id": f.folder_id,
+        "display_name": f.display_name,
+        "filename": f.filename,
+        "upload_status": "success",
+        "content-type": f.content_type,
+        "url": file_download_url(base_url, f),
+        "size": f.size,
+        "created_at": iso(f.created_at),
+        "updated_at": iso(f.updated_at),
+        "unlock_at": iso(f.unlock_at),
+        "locked": f.locked,
+        "hidden": f.hidden,
+        "lock_at": iso(f.lock_at),
+        "hidden_for_user": False,
+        "thumbnail_url": None,
+        "modified_at": iso(f.updated_at),
+        "mime_class": mime_class(f.content_type),
+        "media_entry_id": None,
+        "category": "uncategorized",
+        "locked_for_user": locked_for_user,
+    }
 
 
 def attachment_json(att: Attachment, base_url: str, *, local: bool) -> dict[str, Any]:
@@ -122,7 +161,7 @@ def attachment_json(att: Attachment, base_url: str, *, local: bool) -> dict[str,
         "hidden_for_user": False,
         "thumbnail_url": None,
         "modified_at": iso(att.updated_at),
-        "mime_class": MIME_CLASSES.get(att.content_type, "file"),
+        "mime_class": mime_class(att.content_type),
         "media_entry_id": None,
         "category": "uncategorized",
         "locked_for_user": False,

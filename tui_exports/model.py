@@ -263,6 +263,15 @@ class File:
 
 
 @dataclass(frozen=True)
+class ContextFile:
+    """One course, group or user file, with the context it belongs to (``/files/:id``)."""
+
+    file: File
+    context_type: ContextType
+    context_id: int
+
+
+@dataclass(frozen=True)
 class Page:
     id: int
     url: str  # slug

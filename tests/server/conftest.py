@@ -11,7 +11,7 @@ with warnings.catch_warnings():  # starlette prefers httpx2; httpx is what we ha
     from starlette.testclient import TestClient
 
 from tui_exports.engine import JobRunner
-from tui_exports.server import create_app
+from tui_exports.server import create_app, running_server
 
 USERS = {"teacher": 1, "ta": 2, "student1": 3, "student2": 4}
 
@@ -45,3 +45,21 @@ def auth(tokens):
         return {"Authorization": f"Bearer {tokens[user]}"}
 
     return headers
+
+
+@pytest.fixture
+def live(service):
+    """``serve`` on loopback (real uvicorn, real HTTP) with a job runner; yields its base URL."""
+    runner = JobRunner(service, poll_seconds=0.05).start()
+    with running_server(service, runner) as base_url:
+        yield base_url
+    runner.stop(wait=True)
+
+
+@pytest.fixture
+def http(live):
+    """An httpx client on the live server."""
+    import httpx
+
+    with httpx.Client(base_url=live, timeout=10) as c:
+        yield c

@@ -10,20 +10,9 @@ import warnings
 import pytest
 import requests
 
-from tui_exports.engine import JobRunner
-from tui_exports.server import running_server
-
 canvasapi = pytest.importorskip("canvasapi")
 from canvasapi import Canvas  # noqa: E402
 from canvasapi.exceptions import InvalidAccessToken, Unauthorized  # noqa: E402
-
-
-@pytest.fixture
-def live(service):
-    runner = JobRunner(service, poll_seconds=0.05).start()
-    with running_server(service, runner) as base_url:
-        yield base_url
-    runner.stop(wait=True)
 
 
 def connect(base_url: str, token: str) -> Canvas:
@@ -110,3 +99,15 @@ def test_polling_is_not_throttled_by_nagle(live, tokens):
     for _ in range(40):
         prog.query()
     assert time.perf_counter() - start < 1.0  # ~0.1 s with NODELAY, ~1.8 s without
+
+
+def test_canvasapi_get_file_group_and_user(live, tokens, service):
+    """canvasapi 3.6: canvas.get_file(id), canvas.get_group(id), canvas.get_user(id | "self")."""
+    canvas = connect(live, tokens["student1"])
+    f = canvas.get_file(2)
+    assert f.display_name == "planet-data.csv" and f.url.startswith(live)
+    assert f.get_contents(binary=True) == service.library.content.file(2).file.blob_path.read_bytes()
+    group = canvas.get_group(1)
+    assert group.name == "Team Turtle" and group.course_id == 3
+    assert canvas.get_user("self").id == 3 and canvas.get_user(3).name == canvas.get_current_user().name
+    assert canvas.get_course(1).get_file(2).id == 2

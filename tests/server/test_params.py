@@ -55,3 +55,17 @@ def test_conflicts_are_errors(pairs):
 
 def test_empty_values_kept():
     assert nest([("a", ""), ("b[]", "")]) == {"a": "", "b": [""]}
+
+
+def test_page_params_as_canvas_reads_them():
+    from tui_exports.server.params import InvalidPage, page_params
+
+    assert page_params({}) == (1, 10)
+    assert page_params({"per_page": "abc"}) == (1, 1)
+    assert page_params({"per_page": "", "page": ""}) == (1, 1)
+    assert page_params({"per_page": "7x", "page": "3"}) == (3, 7)
+    assert page_params({"per_page": "-5"}) == (1, 1)
+    assert page_params({"per_page": "1000"}) == (1, 100)
+    for bad in ("0", "-1", "abc", "2.0", ["1"]):
+        with pytest.raises(InvalidPage):
+            page_params({"page": bad})

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..canvas_json import course_epub_export_json, course_json, group_json
+from ..canvas_json import course_epub_export_json, course_json, group_json, iso
 from ..engine import ApiError, ExportService, JobRunner
 from ..engine.permissions import allowed_select_types, can_create_epub
 from ..engine.worker import ensure_worker
@@ -74,8 +74,7 @@ class LocalBackend:
             out.append(
                 CourseSummary(
                     id=c.id, name=c.name, course_code=c.course_code, term=c.term,
-                    start_at=c.start_at.isoformat() if c.start_at else None,
-                    end_at=c.end_at.isoformat() if c.end_at else None,
+                    start_at=iso(c.start_at), end_at=iso(c.end_at),
                     role=st.role.value if st.role else None, concluded=c.concluded,
                     can_export_all_types=st.is_admin, can_create_epub=can_create_epub(st),
                     canvas=course_json(c, role=st.role, current=st.current, user_id=self.user_id),

@@ -27,6 +27,7 @@ from ..model import (
     EpubExportState,
     ExportCanceled,
     ExportResult,
+    ExportType,
     OutputFile,
     ProgressState,
 )
@@ -112,7 +113,7 @@ class ExportRunner:
                 max_embed_bytes=self.settings.epub_max_embed_mb * 1024 * 1024,
             )  # fmt: skip
             with self.library.transaction():
-                ep = self.moves.move(ep, EpubExportState.EXPORTED)
+                ep = self.moves.move(ep, EpubExportState.EXPORTED, content_export_id=self._epub_content_export(ep))
                 self.store.update_progress(
                     ep.progress_id, completion=states.EPUB_PERCENT[EpubExportState.EXPORTED]
                 )
@@ -138,6 +139,21 @@ class ExportRunner:
                 ep = self.moves.move(ep, EpubExportState.GENERATED, settings=settings, **ids)
                 self.moves.complete_progress(ep.progress_id)
             self.notify(ep, ok=True)
+
+    def _epub_content_export(self, ep: EpubExport) -> int:
+        """The content export behind an ePub, as Canvas records it (``EpubExport#export`` makes a
+        common_cartridge ContentExport of everything, and ``content_export_id`` names it): written
+        as exported, in the caller's transaction, and never listed, shown or run on its own."""
+        settings = {"select": SelectRequest(everything=True).to_json(), "skip_notifications": True, "errors": []}
+        ce_id = self.store.insert_content_export(
+            context_type=ContextType.COURSE,
+            context_id=ep.course_id,
+            user_id=ep.user_id,
+            export_type=ExportType.COMMON_CARTRIDGE.value,
+            settings=settings,
+        )
+        self.store.update_content_export(ce_id, workflow_state=ContentExportState.EXPORTED, epub_export_id=ep.id)
+        return ce_id
 
     @contextmanager
     def _job(self, record: ContentExport | EpubExport, workdir: Path) -> Iterator[None]:

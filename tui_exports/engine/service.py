@@ -20,11 +20,13 @@ from ..model import (
     Attachment,
     ContentExport,
     ContentExportState,
+    ContextFile,
     ContextType,
     Course,
     EpubExport,
     EpubExportState,
     ExportType,
+    Group,
     Notification,
     Progress,
     ProgressState,
@@ -168,6 +170,18 @@ class ExportService:
         if standing.is_admin:
             return groups
         return [g for g in groups if user_id in g.member_ids]
+
+    def group(self, user_id: int, group_id: int) -> Group:
+        """One group, for its members and its course's teachers and TAs (Canvas's ``:read``)."""
+        self._context(user_id, ContextType.GROUP, group_id)
+        return self.content.group(group_id)  # type: ignore[return-value]
+
+    def visible_user(self, user_id: int, other_id: int) -> User:
+        """A user's profile: your own (``/users/self`` or your id); anyone else's is refused."""
+        other = self.user(other_id)
+        if other_id != user_id:
+            raise Unauthorized("you can only read your own user profile")
+        return other
 
     def content_list(self, user_id: int, course_id: int) -> dict[str, list[dict[str, Any]]]:
         """The selectable items per ``select`` type, as this user sees them (picker, ``content``).
@@ -428,8 +442,28 @@ class ExportService:
         """The short name ``--as`` takes (``teacher``, ``student1``), or ""."""
         return self.content.user_key(user_id) or ""
 
-    def check_file_read(self, user_id: int, att: Attachment) -> None:
-        """A finished export's file may be read by whoever may read its export."""
+    def stored_file(self, file_id: int) -> Attachment | ContextFile | None:
+        """The one file with this id: an export's file, or a course, group or user file (one
+        id space, as Canvas's Attachments)."""
+        return self.store.attachment(file_id) or self.content.file(file_id)
+
+    def readable_file(self, user_id: int, file_id: int) -> Attachment | ContextFile:
+        """The file with this id, if this user may read it (else NotFound / Unauthorized)."""
+        found = self.stored_file(file_id)
+        if found is None:
+            raise NotFound(f"no file {file_id}")
+        self.check_file_read(user_id, found)
+        return found
+
+    def check_file_read(self, user_id: int, att: Attachment | ContextFile) -> None:
+        """A finished export's file may be read by whoever may read its export; a course, group
+        or user file by whoever's file listing of that context shows it (hidden and locked
+        files stay out of a student's)."""
+        if isinstance(att, ContextFile):
+            listing = self.context_files(user_id, att.context_type, att.context_id)
+            if not any(f["id"] == att.file.id for f in listing["attachments"]):
+                raise Unauthorized("this file is hidden or locked for you")
+            return
         if att.context_type == "ContentExport":
             ce = self.store.content_export(att.context_id)
             if ce is None:

@@ -10,6 +10,7 @@ Engine refusals (``ApiError``) become their Canvas status and body.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -25,14 +26,17 @@ from starlette.routing import Route
 from .. import canvas_json
 from ..engine import ApiError, ExportService, JobRunner, NotFound, Page
 from ..engine.select import ASSET_PREFIX, truthy
-from ..engine.service import page_params
-from ..model import ContextType, Course
+from ..model import Attachment, ContextFile, ContextType, Course
 from ..vocab import SELECT_VOCAB
-from .params import ParamError, nest
+from .params import InvalidPage, ParamError, nest, page_params
 
+# Canvas's fixed error bodies (app/controllers/application_controller.rb: render_json_unauthorized,
+# the AccessTokenError rescue, and the 404 of an unknown record or route)
 INVALID_TOKEN = {"errors": [{"message": "Invalid access token."}]}
+UNAUTHENTICATED = {"status": "unauthenticated", "errors": [{"message": "user authorization required"}]}
 NOT_FOUND = {"errors": [{"message": "The specified resource does not exist."}]}
 UNAUTHORIZED = {"status": "unauthorized", "errors": [{"message": "user not authorized to perform that action"}]}
+WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="canvas-lms"'}
 CONTEXTS = {"courses": ContextType.COURSE, "groups": ContextType.GROUP, "users": ContextType.USER}
 #: the top of ``content_list``: (type, title); item types come from the engine (``vocab.SELECT_VOCAB``)
 CONTENT_TYPES = [
@@ -62,12 +66,72 @@ class Call:
         return bool(truthy(self.params.get(name)))
 
 
+STRING_IDS = "application/json+canvas-string-ids"
+_ID_KEY = re.compile(r"(^|_)id$")
+_IDS_KEY = re.compile(r"(^|_)ids$")
+
+
+class ApiJSON(JSONResponse):
+    """A JSON answer that keeps its data and headers, so ids can be turned into strings after."""
+
+    def __init__(self, data: Any, status_code: int = 200, headers: dict[str, str] | None = None):
+        super().__init__(data, status_code=status_code, headers=headers)
+        self.data = data
+        self.extra_headers = headers
+
+    def with_string_ids(self) -> ApiJSON:
+        return ApiJSON(stringify_json_ids(self.data), self.status_code, self.extra_headers)
+
+
+def stringify_json_ids(value: Any) -> Any:
+    """Canvas's ``Api.recursively_stringify_json_ids`` (lib/api.rb): in every object, an integer
+    under ``id`` or ``*_id`` becomes a string, and so do the integers of an ``ids``/``*_ids`` list."""
+    if isinstance(value, list):
+        return [stringify_json_ids(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, v in value.items():
+        if _ID_KEY.search(key) and isinstance(v, int) and not isinstance(v, bool):
+            v = str(v)
+        elif _IDS_KEY.search(key) and isinstance(v, list):
+            v = [str(i) if isinstance(i, int) and not isinstance(i, bool) else i for i in v]
+        out[key] = stringify_json_ids(v) if isinstance(v, (dict, list)) else v
+    return out
+
+
+def wants_string_ids(request: Request) -> bool:
+    """``Accept: application/json+canvas-string-ids`` (application_controller.rb, stringify_json_ids?)."""
+    return STRING_IDS in request.headers.get("accept", "")
+
+
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(data, status_code=status, headers=headers)
+    return ApiJSON(data, status_code=status, headers=headers)
+
+
+def error_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    """Every 4xx this server answers is built here: Canvas's bodies always carry an ``errors``
+    list of ``{"message": …}``; a body without one gets its ``message`` as the list's entry."""
+    if not body.get("errors"):
+        message = body.get("message") or "An error occurred."
+        body = {**body, "errors": [{"message": message}]}
+    return json_response(body, status, headers)
+
+
+def api_error(e: ApiError) -> JSONResponse:
+    """An engine refusal: its status and Canvas body (a 422 ePub answer is the export itself)."""
+    if e.status == 422:
+        return json_response(e.body, e.status)
+    return error_response(e.status, e.body)
 
 
 def invalid_token() -> JSONResponse:
-    return json_response(INVALID_TOKEN, 401, {"WWW-Authenticate": 'Bearer realm="canvas-lms"'})
+    return error_response(401, INVALID_TOKEN, WWW_AUTHENTICATE)
+
+
+def unauthenticated() -> JSONResponse:
+    """No token at all: Canvas's ``render_json_unauthorized`` without a current user."""
+    return error_response(401, UNAUTHENTICATED)
 
 
 def request_base_url(request: Request) -> str:
@@ -110,7 +174,7 @@ async def read_params(request: Request) -> dict[str, Any]:
 
 
 def bad_request(message: str) -> JSONResponse:
-    return json_response({"errors": [{"message": message}], "message": message}, 400)
+    return error_response(400, {"errors": [{"message": message}], "message": message})
 
 
 class Api:
@@ -122,11 +186,19 @@ class Api:
         service = self.service
 
         async def run(request: Request) -> Response:
+            response = await answer(request)
+            if isinstance(response, ApiJSON) and wants_string_ids(request):
+                return response.with_string_ids()
+            return response
+
+        async def answer(request: Request) -> Response:
             try:
                 params = await read_params(request)
             except ParamError as e:
                 return bad_request(str(e))
             token = bearer_token(request, params)
+            if token is None:
+                return unauthenticated()
             user_id = await run_in_threadpool(service.verify_token, token)
             if user_id is None:
                 return invalid_token()
@@ -134,16 +206,24 @@ class Api:
             try:
                 return await run_in_threadpool(handler, call)
             except ApiError as e:
-                return json_response(e.body, e.status)
+                return api_error(e)
+            except InvalidPage:
+                return error_response(404, NOT_FOUND)
 
         run.__name__ = handler.__name__
         return run
 
     def paginate(self, call: Call, page: Page, items: list[Any]) -> JSONResponse:
-        """Canvas's ``Api.paginate``: the items plus an absolute ``Link`` header."""
+        """Canvas's ``Api.paginate`` (lib/api.rb): the items plus an absolute ``Link`` header.
+
+        The links name the context by its id, as Canvas's route helpers do: ``users/self``
+        becomes ``users/<your id>``. Past the end, ``prev`` is the page before the one asked."""
         url = call.request.url
         kept = [(k, v) for k, v in call.request.query_params.multi_items() if k not in LINK_DROPPED]
-        base = f"{call.base_url}{url.path}"
+        path = url.path
+        if call.request.path_params.get("context_id") == "self":
+            path = path.replace("/users/self/", f"/users/{call.user_id}/", 1)
+        base = f"{call.base_url}{path}"
 
         def link(n: int, rel: str) -> str:
             query = urlencode([*kept, ("page", str(n)), ("per_page", str(page.per_page))])
@@ -153,12 +233,12 @@ class Api:
         if page.page < page.last_page:
             rels.append(link(page.page + 1, "next"))
         if page.page > 1:
-            rels.append(link(min(page.page - 1, page.last_page), "prev"))
+            rels.append(link(page.page - 1, "prev"))
         rels += [link(1, "first"), link(page.last_page, "last")]
         return json_response(items, headers={"Link": ",".join(rels)})
 
-    def page_args(self, call: Call) -> tuple[Any, Any]:
-        return call.params.get("page", 1), call.params.get("per_page", 10)
+    def page_args(self, call: Call) -> tuple[int, int]:
+        return page_params(call.params)
 
     def context(self, call: Call) -> tuple[ContextType, int]:
         raw = call.request.path_params["context_id"]
@@ -174,6 +254,20 @@ class Api:
     # ------------------------------------------------------------------ users and courses
     def user_self(self, call: Call) -> Response:
         return json_response(canvas_json.user_json(self.service.user(call.user_id)))
+
+    def user(self, call: Call) -> Response:
+        """``GET /api/v1/users/:id`` (users_controller.rb#api_show): ``self`` or your own id;
+        another user's profile is 401 (Canvas grants it to account admins), an unknown one 404."""
+        raw = call.request.path_params["user_id"]
+        if raw == "self":
+            return self.user_self(call)
+        if not raw.isdecimal():
+            raise NotFound(f"no user {raw}")
+        return json_response(canvas_json.user_json(self.service.visible_user(call.user_id, int(raw))))
+
+    def group(self, call: Call) -> Response:
+        """``GET /api/v1/groups/:id`` (groups_controller.rb#show): members and the course's admins."""
+        return json_response(canvas_json.group_json(self.service.group(call.user_id, call.path_int("group_id"))))
 
     def course_json(self, course: Course, standing: Any, user_id: int) -> dict[str, Any]:
         return canvas_json.course_json(course, role=standing.role, current=standing.current, user_id=user_id)
@@ -217,7 +311,7 @@ class Api:
         return self._page_of(call, [canvas_json.listed_file_json(f) for f in listing["attachments"]])
 
     def _page_of(self, call: Call, rows: list[dict[str, Any]]) -> JSONResponse:
-        pg, pp = page_params(*self.page_args(call))
+        pg, pp = self.page_args(call)
         items = rows[(pg - 1) * pp : pg * pp]
         return self.paginate(call, Page(items, pg, pp, len(rows)), items)
 
@@ -309,37 +403,68 @@ class Api:
         return json_response(self.service.progress_json(p, call.base_url))
 
     # ------------------------------------------------------------------ files
+    def file_json(self, call: Call, found: Attachment | ContextFile) -> dict[str, Any]:
+        if isinstance(found, ContextFile):
+            return canvas_json.file_json(found.file, call.base_url)
+        return canvas_json.attachment_json(found, call.base_url, local=False)
+
+    def file(self, call: Call) -> Response:
+        """``GET /api/v1/files/:id`` (files_controller.rb#api_show): any file you may read, by
+        its id in the one space of export and course files."""
+        found = self.service.readable_file(call.user_id, call.path_int("file_id"))
+        return json_response(self.file_json(call, found))
+
+    def context_file(self, call: Call) -> Response:
+        """``GET /api/v1/courses/:id/files/:id`` (and groups, users): the file must belong to
+        that context (Canvas finds it among the context's attachments), else 404."""
+        kind, cid = self.context(call)
+        file_id = call.path_int("file_id")
+        found = self.service.stored_file(file_id)
+        if not isinstance(found, ContextFile) or (found.context_type, found.context_id) != (kind, cid):
+            raise NotFound(f"no file {file_id} in this {kind.value.lower()}")
+        self.service.check_file_read(call.user_id, found)
+        return json_response(self.file_json(call, found))
+
     async def download(self, request: Request) -> Response:
         """``/files/:id/download?verifier=<uuid>`` needs no token; without a verifier, a token
-        whose user may read the export the file belongs to."""
+        whose user may read the file (its export, or its course, group or user listing).
+        The id names one object, an export's file or a course file; an unknown id is 404."""
         service = self.service
         try:
             params = nest(request.query_params.multi_items())
         except ParamError as e:
             return bad_request(str(e))
         raw_id = request.path_params["file_id"]
-        att = await run_in_threadpool(service.attachment, int(raw_id)) if raw_id.isdigit() else None
-        verifier = params.get("verifier")
-        if att is not None and isinstance(verifier, str) and secrets.compare_digest(verifier, att.uuid):
-            return _file_response(att)
-        user_id = await run_in_threadpool(service.verify_token, bearer_token(request, params))
-        if user_id is None:
-            return invalid_token() if not verifier else json_response(UNAUTHORIZED, 401)
+        att = await run_in_threadpool(service.stored_file, int(raw_id)) if raw_id.isdigit() else None
         if att is None:
-            return json_response(NOT_FOUND, 404)
+            return error_response(404, NOT_FOUND)
+        verifier = params.get("verifier")
+        uuid = att.file.uuid if isinstance(att, ContextFile) else att.uuid
+        if isinstance(verifier, str) and secrets.compare_digest(verifier, uuid):
+            return _file_response(att)
+        token = bearer_token(request, params)
+        user_id = await run_in_threadpool(service.verify_token, token)
+        if user_id is None:
+            if verifier:
+                return error_response(401, UNAUTHORIZED)
+            return invalid_token() if token else error_response(401, UNAUTHENTICATED, WWW_AUTHENTICATE)
         try:
             await run_in_threadpool(service.check_file_read, user_id, att)
         except ApiError as e:
-            return json_response(e.body, e.status)
+            return api_error(e)
         return _file_response(att)
 
 
-def _file_response(att: Any) -> Response:
+def _file_response(att: Attachment | ContextFile) -> Response:
     """The file, streamed. Starlette's FileResponse answers ``Range`` (206, 416) and ``If-Range``
     against the ETag / Last-Modified it sends, which is what resuming clients need."""
-    if not att.path.is_file():
-        return json_response(NOT_FOUND, 404)
-    return FileResponse(att.path, media_type=att.content_type, filename=att.display_name)
+    if isinstance(att, ContextFile):
+        path, f = att.file.blob_path, att.file
+    else:
+        path, f = att.path, att
+    if path is None or not path.is_file():
+        return error_response(404, NOT_FOUND)
+    return FileResponse(path, media_type=f.content_type, filename=f.display_name)
 
 
 def _asset(select_type: str, item_id: Any) -> str:
@@ -365,10 +490,12 @@ def _folder_items(tree: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]
 
 
 def _not_found(request: Request, exc: Exception) -> Response:
+    """Routing errors. A known path asked with another method is 404 too: Rails routes by
+    method and path, so Canvas has no such route (``ActionController::RoutingError``)."""
     status = getattr(exc, "status_code", 404)
-    if status == 404:
-        return json_response(NOT_FOUND, 404)
-    return json_response({"errors": [{"message": str(getattr(exc, "detail", exc))}]}, status)
+    if status in (404, 405):
+        return error_response(404, NOT_FOUND)
+    return error_response(status, {"message": str(getattr(exc, "detail", exc))})
 
 
 def create_app(service: ExportService, runner: JobRunner | None = None) -> Starlette:
@@ -380,12 +507,16 @@ def create_app(service: ExportService, runner: JobRunner | None = None) -> Starl
     ctx = "/api/v1/{context:str}/{context_id:str}/content_exports"
     routes = [
         Route("/api/v1/users/self", ep(api.user_self)),
+        Route("/api/v1/users/{user_id:str}", ep(api.user)),
+        Route("/api/v1/groups/{group_id:int}", ep(api.group)),
         Route("/api/v1/courses", ep(api.courses)),
         Route("/api/v1/courses/{course_id:int}", ep(api.course)),
         Route("/api/v1/courses/{course_id:int}/groups", ep(api.groups)),
         Route("/api/v1/courses/{course_id:int}/content_list", ep(api.content_list)),
         Route("/api/v1/{context:str}/{context_id:str}/folders", ep(api.folders)),
         Route("/api/v1/{context:str}/{context_id:str}/files", ep(api.files)),
+        Route("/api/v1/{context:str}/{context_id:str}/files/{file_id:int}", ep(api.context_file)),
+        Route("/api/v1/files/{file_id:int}", ep(api.file)),
         Route(ctx, ep(api.content_exports), methods=["GET"]),
         Route(ctx, ep(api.create_content_export), methods=["POST"]),
         Route(ctx + "/{export_id:int}", ep(api.content_export)),

@@ -80,3 +80,39 @@ def _has_path(d: dict[str, Any], path: list[str]) -> bool:
             return not isinstance(d[part], (dict, list))
         d = d[part]
     return False
+
+
+# ---------------------------------------------------------------- pagination (lib/api.rb)
+PER_PAGE = 10
+MAX_PER_PAGE = 100
+_RUBY_INT = re.compile(r"^\s*([+-]?\d+)")
+
+
+class InvalidPage(ValueError):
+    """A ``page`` that is not a page number (Canvas answers 404: Folio's InvalidPage)."""
+
+
+def ruby_to_i(value: Any) -> int:
+    """Ruby's ``String#to_i``: the leading integer, else 0 (``"abc"`` → 0, ``"5x"`` → 5)."""
+    if isinstance(value, int):
+        return value
+    m = _RUBY_INT.match(value) if isinstance(value, str) else None
+    return int(m.group(1)) if m else 0
+
+
+def page_params(params: dict[str, Any]) -> tuple[int, int]:
+    """``(page, per_page)`` of a request, as Canvas's ``Api.per_page_for`` and Folio read them.
+
+    ``per_page`` is ``(params[:per_page] || 10).to_i.clamp(1, 100)``: given but not a number
+    (``abc``, empty) it is 1. ``page`` absent (or empty) is the first page; anything but a
+    whole number from 1 up (``0``, ``-1``, ``abc``) raises :class:`InvalidPage`."""
+    raw_pp = params.get("per_page")
+    per_page = PER_PAGE if raw_pp is None or isinstance(raw_pp, (dict, list)) else ruby_to_i(raw_pp)
+    raw_page = params.get("page")
+    if raw_page is None or raw_page == "":
+        page = 1
+    elif isinstance(raw_page, str) and raw_page.strip().isdecimal() and int(raw_page) >= 1:
+        page = int(raw_page)
+    else:
+        raise InvalidPage(f"page {raw_page!r} is not a page number")
+    return page, min(MAX_PER_PAGE, max(1, per_page))

@@ -9,6 +9,7 @@ from ..model import (
     Assignment,
     AssignmentGroup,
     CalendarEvent,
+    ContextFile,
     ContextType,
     Course,
     DiscussionTopic,
@@ -87,6 +88,13 @@ ID_TABLES = (
 )  # fmt: skip
 
 
+#: The next id of the one file id space: course, group and user files, and export files.
+FILE_ID_SQL = (
+    "SELECT MAX(m) + 1 FROM (SELECT COALESCE(MAX(id), 0) AS m FROM files "
+    "UNION ALL SELECT COALESCE(MAX(id), 0) FROM attachments)"
+)
+
+
 class ContentStore:
     def __init__(self, database: Database, blobs: BlobStore):
         self._database = database
@@ -98,11 +106,14 @@ class ContentStore:
 
     # ------------------------------------------------------------------ writes
     def next_ids(self) -> dict[str, int]:
-        """The next free id of every content table (call inside a transaction)."""
-        return {
+        """The next free id of every content table (call inside a transaction). Files count
+        above export files too: the two are one id space, as Canvas's Attachments are."""
+        ids = {
             t: (self.db.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {t}").fetchone()[0])
             for t in ID_TABLES
         }
+        ids["files"] = self.db.execute(FILE_ID_SQL).fetchone()[0]
+        return ids
 
     def insert_user(self, user: User, key: str | None = None) -> None:
         self.db["users"].insert(to_row(user, key=key))
@@ -256,6 +267,15 @@ class ContentStore:
             path = self.blobs.path_for(r["sha256"])
             files.append(from_row(File, r, blob_path=path if path.is_file() else None))
         return ContextFiles(context_type, context_id, folders, files)
+
+    def file(self, file_id: int) -> ContextFile | None:
+        """A course, group or user file by id, whatever its context."""
+        r = self._one("SELECT * FROM files WHERE id = ?", file_id)
+        if r is None:
+            return None
+        path = self.blobs.path_for(r["sha256"])
+        f = from_row(File, r, blob_path=path if path.is_file() else None)
+        return ContextFile(f, ContextType(r["context_type"]), r["context_id"])
 
     def _columns(self, table: str, detail: str) -> tuple[str, dict[str, str]]:
         """The columns to read at this detail, and the HTML fields left empty (``body=""``…)."""

@@ -20,6 +20,7 @@ from ..model import (
     Progress,
     ProgressState,
 )
+from .content import FILE_ID_SQL
 from .db import Database, iso, utcnow
 from .rows import from_row
 
@@ -217,10 +218,16 @@ class ExportStore:
 
     # ---------------------------------------------------------------- attachments
     def insert_attachment(self, **fields: Any) -> Attachment:
+        """An export's file, numbered in the one file id space (above every course file too,
+        as Canvas's Attachment ids are): one statement, so two publishers cannot take one id."""
         now = iso(utcnow())
         fields = {**fields, "path": str(fields["path"]), "created_at": now, "updated_at": now}
-        aid = self.db["attachments"].insert(fields).last_pk
-        return self.attachment(aid)  # type: ignore[return-value]
+        cols = ", ".join(fields)
+        marks = ", ".join("?" * len(fields))
+        cur = self.db.execute(
+            f"INSERT INTO attachments (id, {cols}) VALUES (({FILE_ID_SQL}), {marks})", list(fields.values())
+        )
+        return self.attachment(cur.lastrowid)  # type: ignore[return-value]
 
     def attachment(self, attachment_id: int | None) -> Attachment | None:
         if attachment_id is None:

@@ -191,6 +191,33 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "no history of remote exports (Canvas lists them; remote_downloads says where their files went)",
         ["""DROP TABLE IF EXISTS remote_exports"""],
     ),
+    (
+        6,
+        "export files and course files share one id space: renumber export files whose id a course file has",
+        [
+            # Canvas's Attachment ids are one space; ours were two tables counting from 1 each.
+            # Only the clashing export files move, to ids above both tables; the exports that
+            # point at them follow. (New rows take 1 + the highest id of both tables.)
+            """CREATE TEMP TABLE attachment_renumbering AS
+                SELECT a.id AS old_id,
+                       (SELECT MAX(m) FROM (SELECT COALESCE(MAX(id), 0) AS m FROM files
+                                            UNION ALL SELECT COALESCE(MAX(id), 0) FROM attachments))
+                       + ROW_NUMBER() OVER (ORDER BY a.id) AS new_id
+                FROM attachments a WHERE a.id IN (SELECT id FROM files)""",
+            """UPDATE content_exports SET attachment_id =
+                (SELECT new_id FROM attachment_renumbering WHERE old_id = attachment_id)
+                WHERE attachment_id IN (SELECT old_id FROM attachment_renumbering)""",
+            """UPDATE epub_exports SET epub_attachment_id =
+                (SELECT new_id FROM attachment_renumbering WHERE old_id = epub_attachment_id)
+                WHERE epub_attachment_id IN (SELECT old_id FROM attachment_renumbering)""",
+            """UPDATE epub_exports SET zip_attachment_id =
+                (SELECT new_id FROM attachment_renumbering WHERE old_id = zip_attachment_id)
+                WHERE zip_attachment_id IN (SELECT old_id FROM attachment_renumbering)""",
+            """UPDATE attachments SET id = (SELECT new_id FROM attachment_renumbering WHERE old_id = id)
+                WHERE id IN (SELECT old_id FROM attachment_renumbering)""",
+            """DROP TABLE temp.attachment_renumbering""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
