@@ -22,8 +22,9 @@ diff of ``golden/packages.json`` in the same commit::
 
 To see what changed inside an entry, dump the normalised entries on both sides and diff them::
 
-    GOLDEN_DUMP=/tmp/after pytest tests/exporters/test_byte_identity.py   # (and /tmp/before on the old code)
-    diff -r /tmp/before /tmp/after
+    GOLDEN_DUMP=dump-before pytest tests/exporters/test_byte_identity.py   # on the old code
+    GOLDEN_DUMP=dump-after pytest tests/exporters/test_byte_identity.py    # on the new code
+    diff -r dump-before dump-after
 """
 
 from __future__ import annotations
