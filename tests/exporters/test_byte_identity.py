@@ -2,9 +2,9 @@
 
 Each demo course in ``data/`` is exported the way the product does it (``LocalBackend`` →
 engine → job runner → exporter) as a teacher in CC 1.1, CC 1.3, QTI, zip and ePub, and as a
-student in zip and ePub (a student may not export CC or QTI).  For every package the test
-records the file name, the entry names in order, each entry's compression method and the
-SHA-256 of its bytes, and compares them with
+student in zip and ePub (a student may not export CC or QTI); each group's files are zipped by
+a teacher and by a student.  For every package the test records the file name, the entry names
+in order, each entry's compression method and the SHA-256 of its bytes, and compares them with
 ``golden/packages.json``: a refactor that changes one byte of one entry fails here, naming the
 course, the format and the entry.
 
@@ -62,6 +62,8 @@ RUNS = [
     ("student1", "zip", None),
     ("student1", "epub", None),
 ]
+#: Who exports the files of each group of the demo courses (zip is the only type for a group).
+GROUP_RUNS = ["teacher", "student1"]
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _STAMP = rb"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?)?"
@@ -179,6 +181,17 @@ def export_demo_library(home: Path) -> dict[str, dict]:
                         "exported",
                     )
                     out[label] = _describe(Path(record["attachment"]["path"]), export_type, label)
+            for who in GROUP_RUNS:
+                backend.act_as(users[who])
+                for course in backend.courses():
+                    for group in backend.groups(course.id):
+                        label = f"{course.course_code} / group {group['name']} / {who} / zip"
+                        ce = backend.create_content_export(ContextType.GROUP, group["id"], "zip")
+                        record = _wait(
+                            lambda g=group["id"], e=ce["id"]: backend.content_export(ContextType.GROUP, g, e),
+                            "exported",
+                        )
+                        out[label] = _describe(Path(record["attachment"]["path"]), "zip", label)
         finally:
             backend.close()
     return out
