@@ -238,6 +238,7 @@ def test_the_background_worker_runs_below_the_app(home, monkeypatch):
     assert lowered == [7]
 
 
+@pytest.mark.slow  # a subprocess
 @pytest.mark.skipif(not hasattr(os, "nice"), reason="no nice() on this system")
 def test_lower_priority_lowers_this_process_only_by_the_steps_asked():
     code = ("import os; from tui_exports.engine.worker import lower_priority; before = os.nice(0); "

@@ -72,6 +72,7 @@ def test_qti_zip_validates_against_full_qti(shared_dir, blobs, out_dir):
     assert check_qti_zip(path, shared_dir) == []
 
 
+@pytest.mark.slow  # external validators in subprocesses
 @pytest.mark.parametrize("version", VERSIONS)
 def test_command_line_validators_accept_the_package(shared_dir, blobs, tmp_path, version):
     out = tmp_path / "pkg"
@@ -80,6 +81,7 @@ def test_command_line_validators_accept_the_package(shared_dir, blobs, tmp_path,
     assert run_cli_validators(path, shared_dir, version, tmp_path / "cli") == []
 
 
+@pytest.mark.slow  # external validators in subprocesses
 def test_command_line_validator_accepts_the_qti_zip(shared_dir, blobs, out_dir):
     import subprocess
     import sys
@@ -168,6 +170,7 @@ def generated_quizzes(draw, qid: int) -> Quiz:
                 allowed_attempts=draw(st.sampled_from([-1, 1, 3])), groups=tuple(groups), questions=tuple(questions))
 
 
+@pytest.mark.slow  # 50 generated courses through the schemas
 @pytest.mark.parametrize("version", VERSIONS)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])

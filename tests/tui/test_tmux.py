@@ -32,6 +32,7 @@ def wait_screen(session: str, text: str, timeout: float = 20.0) -> str:
     raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
 
 
+@pytest.mark.slow  # the real program in a subprocess
 def test_real_program_in_tmux(home: Path) -> None:
     session = f"tui-exports-{uuid.uuid4().hex[:8]}"
     # COLUMNS/LINES would pin the app to the size of the terminal pytest runs in
