@@ -4,6 +4,7 @@ over real HTTP on loopback."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -130,6 +131,10 @@ def test_accept_canvas_string_ids_turns_every_id_into_a_string(http, auth):
     ce = http.post(CE, headers=auth(), data={"export_type": "zip"}).json()
     assert isinstance(ce["id"], int)
     pid = int(ce["progress_url"].rsplit("/", 1)[1])
+    deadline = time.monotonic() + 30  # the export ends first: a listing read twice must not change between reads
+    while http.get(f"/api/v1/progress/{pid}", headers=auth()).json()["workflow_state"] != "completed":
+        assert time.monotonic() < deadline, "the export did not finish"
+        time.sleep(0.05)
     paths = ["/api/v1/users/self", "/api/v1/courses", "/api/v1/courses/1", f"{CE}/{ce['id']}", CE,
              f"/api/v1/progress/{pid}", "/api/v1/courses/3/groups", "/api/v1/courses/1/files",
              "/api/v1/groups/1/folders", "/api/v1/epub_exports"]  # fmt: skip

@@ -252,21 +252,13 @@ def _library_command(args, home: Home) -> int:
 
 def _generate(args, home: Home) -> int:
     """``library generate``: a synthetic course into the library (prints its id) or a folder (--out)."""
-    from ..importers.synthetic import CourseSpec, write_course_folder
+    from ..engine.generated import course_spec, write_course_folder
 
-    try:
-        spec = CourseSpec(pages=args.pages, quizzes=args.quizzes, questions_per_quiz=args.questions_per_quiz,
-                          files=args.files, file_mb=args.file_mb, modules=args.modules, seed=args.seed)  # fmt: skip
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_BAD_REQUEST
+    spec = course_spec(pages=args.pages, quizzes=args.quizzes, questions_per_quiz=args.questions_per_quiz,
+                       files=args.files, file_mb=args.file_mb, modules=args.modules, seed=args.seed)
     say = lambda message: print(f"generate: {message}", file=sys.stderr)  # noqa: E731
     if args.out is not None:
-        try:
-            folder = write_course_folder(spec, args.out, progress=say)
-        except FileExistsError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return EXIT_BAD_REQUEST
+        folder = write_course_folder(spec, args.out, progress=say)
         print(f"wrote course folder {folder} (load it with: tui-exports library add DIR)", file=sys.stderr)
         print(folder)
         return EXIT_OK
@@ -359,12 +351,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:
         from ..config import ConfigError
         from ..engine import ApiError
-        from ..importers.course_folder import CourseFolderError
 
         if isinstance(e, ApiError):
             print(f"error: {e.describe()}", file=sys.stderr)
             return EXIT_BAD_REQUEST
-        if isinstance(e, (CourseFolderError, ConfigError, FileNotFoundError, PermissionError)):
+        if isinstance(e, (ConfigError, FileNotFoundError, PermissionError)):
             print(f"error: {e}", file=sys.stderr)
             return EXIT_BAD_REQUEST
         raise

@@ -485,9 +485,12 @@ class ExportService:
 
     def add_course_folder(self, folder: Path) -> Any:
         """Load a course folder (the ``data/`` format) into the library; returns its load report."""
-        from ..importers.course_folder import add_course_folder
+        from ..importers.course_folder import CourseFolderError, add_course_folder
 
-        return add_course_folder(self.library, folder)
+        try:
+            return add_course_folder(self.library, folder)
+        except CourseFolderError as e:
+            raise BadRequest(str(e)) from None
 
     def generate_course(self, spec: Any, progress: Callable[[str], None] | None = None) -> Any:
         """Add a synthetic course (``importers.synthetic.CourseSpec``), taught by the library owner."""
