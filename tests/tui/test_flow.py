@@ -233,6 +233,7 @@ async def test_arrows_choose_what_enter_starts_and_the_choice_is_a_glyph(home: P
                        what="the new export highlighted")  # fmt: skip
 
 
+@pytest.mark.slow  # the longest app flow: exports in three contexts
 async def test_group_exports_in_the_course_history_and_user_exports_under_my_files(home: Path, backend) -> None:
     course = next(c for c in backend.courses() if c.course_code == "CS 110")
     group = backend.groups(course.id)[0]

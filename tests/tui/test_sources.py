@@ -42,6 +42,7 @@ def school(tmp_path, home: Path, monkeypatch):
     service.close()
 
 
+@pytest.mark.slow  # the app against a served instance over real HTTP
 async def test_switch_to_a_profile_export_and_download(home: Path, school: str) -> None:
     local = LocalBackend.open(jobs="inprocess")
     app = ExportsApp(local, home=Home.from_env(home), config_file=home / "config.toml")
