@@ -101,8 +101,11 @@ GNU_TIME = "/usr/bin/time"
 def measure(cmd: list[str], env: dict[str, str], cwd: Path | None = None, check: bool = True) -> Run:
     """Run ``cmd`` as a child: its wall time and its own peak RSS, through ``/usr/bin/time`` when
     present (``%M``), else through a small Python launcher using ``os.wait4``."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
-            tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file:  # fmt: skip
+    with (
+        tempfile.TemporaryFile("w+") as out,
+        tempfile.TemporaryFile("w+") as err,
+        tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file,
+    ):
         if os.access(GNU_TIME, os.X_OK):
             full = [GNU_TIME, "-q", "-f", "%M", "-o", rss_file.name, *cmd]
         else:
@@ -175,8 +178,14 @@ class Bench:
         out = self.work / "baseline-epub"
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir()
-        cmd = [self.py, str(Path(__file__).resolve()), "--ebooklib-child", str(book_tree),
-               str(companion_tree or ""), str(out)]  # fmt: skip
+        cmd = [
+            self.py,
+            str(Path(__file__).resolve()),
+            "--ebooklib-child",
+            str(book_tree),
+            str(companion_tree or ""),
+            str(out),
+        ]
         run = measure(cmd, self.env)
         shutil.rmtree(out, ignore_errors=True)
         return run
@@ -187,18 +196,26 @@ class Bench:
         size = SIZES[args.size]
         tenth = {k: (round(v / 10, 1) if isinstance(v, float) else max(1, v // 10)) for k, v in size.items()}
         tenth["questions_per_quiz"] = size["questions_per_quiz"]
-        self.log("generating the course at a tenth of the size, and with a tenth of the items but all the bytes")
+        self.log(
+            "generating the course at a tenth of the size, and with a tenth of the items but all the bytes"
+        )
         small_id, gen_small = self.generate(tenth, seed=1)
         bytes_id, _ = self.generate({**tenth, "file_mb": size["file_mb"]}, seed=3)
         self.log(f"generating the course: {size}")
         main_id, gen = self.generate(size, seed=2)
         self.main_id = main_id
-        self.info["course"] = (f"{size['pages']:,} pages, {size['quizzes']} quizzes × {size['questions_per_quiz']} "
-                               f"questions, {size['files']} files totalling {size['file_mb']:g} MiB, "
-                               f"{size['modules']} modules")  # fmt: skip
-        self.info["course_small"] = (f"{tenth['pages']:,} pages, {tenth['quizzes']} quizzes × "
-                                     f"{tenth['questions_per_quiz']}, {tenth['files']} files, {tenth['file_mb']:g} MiB")  # fmt: skip
-        self.info["generate"] = f"{gen.wall:.1f} s, peak RSS {gen.rss_mb:.0f} MB (tenth: {gen_small.wall:.1f} s, {gen_small.rss_mb:.0f} MB)"
+        self.info["course"] = (
+            f"{size['pages']:,} pages, {size['quizzes']} quizzes × {size['questions_per_quiz']} "
+            f"questions, {size['files']} files totalling {size['file_mb']:g} MiB, "
+            f"{size['modules']} modules"
+        )
+        self.info["course_small"] = (
+            f"{tenth['pages']:,} pages, {tenth['quizzes']} quizzes × "
+            f"{tenth['questions_per_quiz']}, {tenth['files']} files, {tenth['file_mb']:g} MiB"
+        )
+        self.info["generate"] = (
+            f"{gen.wall:.1f} s, peak RSS {gen.rss_mb:.0f} MB (tenth: {gen_small.wall:.1f} s, {gen_small.rss_mb:.0f} MB)"
+        )
         self.row("generate the course (library generate)", gen.wall, None, None, "", "info", unit="s")
 
         from tui_exports.exporters.common.compression import COMPRESSED_EXTENSIONS
@@ -206,15 +223,20 @@ class Bench:
 
         zip_stored = sorted(COMPRESSED_EXTENSIONS)
         cc_stored = sorted("." + e for e in STORED_EXTENSIONS)
-        times: dict[str, list[float]] = {k: [] for k in ("zip", "zip_base", "common_cartridge", "cc_base", "qti",
-                                                          "epub", "epub_base")}  # fmt: skip
+        times: dict[str, list[float]] = {
+            k: [] for k in ("zip", "zip_base", "common_cartridge", "cc_base", "qti", "epub", "epub_base")
+        }
         rss: dict[str, float] = {}
         base_rss: dict[str, float] = {}
         trees: dict[str, Path] = {}
         for r in range(args.repeat):
             self.log(f"round {r + 1} of {args.repeat}")
-            for kind, base_key, base in (("zip", "zip_base", "zip"), ("common_cartridge", "cc_base", "zip"),
-                                         ("qti", None, None), ("epub", "epub_base", "ebooklib")):  # fmt: skip
+            for kind, base_key, base in (
+                ("zip", "zip_base", "zip"),
+                ("common_cartridge", "cc_base", "zip"),
+                ("qti", None, None),
+                ("epub", "epub_base", "ebooklib"),
+            ):
                 run, paths = self.export(main_id, kind)
                 times[kind].append(run.wall)
                 rss[kind] = max(rss.get(kind, 0), run.rss_mb)
@@ -249,25 +271,75 @@ class Bench:
 
         med = {k: statistics.median(v) for k, v in times.items() if v}
         no_zip = "n/a: zip not installed"
-        self.row("zip export (wall)", med["zip"], med.get("zip_base"), TARGETS["zip"], "zip -r -q", "le",
-                 unit="s", missing=None if self.zip else no_zip)  # fmt: skip
-        self.row("Common Cartridge export (wall)", med["common_cartridge"], med.get("cc_base"),
-                 TARGETS["common_cartridge"], "zip -r -q of the unpacked .imscc", "le", unit="s",
-                 missing=None if self.zip else no_zip)  # fmt: skip
-        self.row("QTI export (wall)", med["qti"], med["common_cartridge"], TARGETS["qti"],
-                 "the Common Cartridge export", "le", unit="s")  # fmt: skip
+        self.row(
+            "zip export (wall)",
+            med["zip"],
+            med.get("zip_base"),
+            TARGETS["zip"],
+            "zip -r -q",
+            "le",
+            unit="s",
+            missing=None if self.zip else no_zip,
+        )
+        self.row(
+            "Common Cartridge export (wall)",
+            med["common_cartridge"],
+            med.get("cc_base"),
+            TARGETS["common_cartridge"],
+            "zip -r -q of the unpacked .imscc",
+            "le",
+            unit="s",
+            missing=None if self.zip else no_zip,
+        )
+        self.row(
+            "QTI export (wall)",
+            med["qti"],
+            med["common_cartridge"],
+            TARGETS["qti"],
+            "the Common Cartridge export",
+            "le",
+            unit="s",
+        )
         questions = size["quizzes"] * size["questions_per_quiz"]
-        self.row("QTI questions per second", questions / med["qti"], None, None, f"{questions:,} questions", "info",
-                 unit="q/s")  # fmt: skip
-        self.row("ePub export (wall)", med["epub"], med["epub_base"], TARGETS["epub"],
-                 "bare ebooklib (+ companion zip)", "le", unit="s")  # fmt: skip
+        self.row(
+            "QTI questions per second",
+            questions / med["qti"],
+            None,
+            None,
+            f"{questions:,} questions",
+            "info",
+            unit="q/s",
+        )
+        self.row(
+            "ePub export (wall)",
+            med["epub"],
+            med["epub_base"],
+            TARGETS["epub"],
+            "bare ebooklib (+ companion zip)",
+            "le",
+            unit="s",
+        )
         names = {"zip": "zip", "common_cartridge": "Common Cartridge", "qti": "QTI", "epub": "ePub"}
         for kind, name in names.items():
-            self.row(f"peak RSS, {name}: 10× everything", rss[kind], small_rss[kind], TARGETS["rss_growth"],
-                     "a course 1/10 the size", "rss", unit="MB")  # fmt: skip
+            self.row(
+                f"peak RSS, {name}: 10× everything",
+                rss[kind],
+                small_rss[kind],
+                TARGETS["rss_growth"],
+                "a course 1/10 the size",
+                "rss",
+                unit="MB",
+            )
         for kind, name in names.items():
-            self.row(f"peak RSS, {name}: 10× the file bytes", bytes_rss[kind], small_rss[kind], TARGETS["rss_growth"],
-                     "a course 1/10 the size", "rss", unit="MB")  # fmt: skip
+            self.row(
+                f"peak RSS, {name}: 10× the file bytes",
+                bytes_rss[kind],
+                small_rss[kind],
+                TARGETS["rss_growth"],
+                "a course 1/10 the size",
+                "rss",
+                unit="MB",
+            )
         for kind, value in base_rss.items():
             self.info[f"baseline RSS {names[kind]}"] = f"{value:.0f} MB"
 
@@ -296,25 +368,47 @@ class Bench:
 
         # baseline: the demo library alone (3 courses)
         demo_home = self.work / "demo-home"
-        measure([self.py, "-m", "tui_exports.cli", "courses"], {**self.env, "TUI_EXPORTS_HOME": str(demo_home)})
-        first_demo = [tui_session(self.py, {**self.env, "TUI_EXPORTS_HOME": str(demo_home)}).first_frames()
-                      for _ in range(self.args.tui_starts)]  # fmt: skip
+        measure(
+            [self.py, "-m", "tui_exports.cli", "courses"], {**self.env, "TUI_EXPORTS_HOME": str(demo_home)}
+        )
+        first_demo = [
+            tui_session(self.py, {**self.env, "TUI_EXPORTS_HOME": str(demo_home)}).first_frames()
+            for _ in range(self.args.tui_starts)
+        ]
         firsts = []
         for _ in range(self.args.tui_starts):
             firsts.append(tui_session(self.py, self.env).first_frames())
             self.log(f"  first frame {firsts[-1][0]:.2f} s, course list {firsts[-1][1]:.2f} s")
         med_any = statistics.median(f[0] for f in firsts)
         med_list = statistics.median(f[1] for f in firsts)
-        self.row(f"TUI first frame, {FILLER_COURSES:,} courses", med_any, statistics.median(f[0] for f in first_demo),
-                 TARGETS["tui_first_frame_s"], "3 courses", "abs", unit="s")  # fmt: skip
-        self.row(f"TUI course list painted, {FILLER_COURSES:,} courses", med_list,
-                 statistics.median(f[1] for f in first_demo), TARGETS["tui_first_frame_s"], "3 courses", "abs",
-                 unit="s")  # fmt: skip
+        self.row(
+            f"TUI first frame, {FILLER_COURSES:,} courses",
+            med_any,
+            statistics.median(f[0] for f in first_demo),
+            TARGETS["tui_first_frame_s"],
+            "3 courses",
+            "abs",
+            unit="s",
+        )
+        self.row(
+            f"TUI course list painted, {FILLER_COURSES:,} courses",
+            med_list,
+            statistics.median(f[1] for f in first_demo),
+            TARGETS["tui_first_frame_s"],
+            "3 courses",
+            "abs",
+            unit="s",
+        )
 
         # keypresses: idle first (baseline), then while three exports run
         self.log("keypress latency")
-        worker = subprocess.Popen([self.py, "-m", "tui_exports.engine.worker"], env=self.env,
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        worker = subprocess.Popen(
+            [self.py, "-m", "tui_exports.engine.worker"],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         session = tui_session(self.py, self.env)
         try:
             session.wait_for(b"ASTR 101", 60)
@@ -339,20 +433,44 @@ class Bench:
                     worker.kill()
         lat_busy = [ms for ms, was_busy in busy if was_busy]
         lat_idle = [ms for ms, _ in idle]
-        self.info["keypresses"] = (f"{len(lat_busy)} presses while all three exports ran "
-                                   f"(zip, Common Cartridge, ePub of the big course, 3 worker threads), "
-                                   f"{len(lat_idle)} with nothing running; "
-                                   f"{len(busy) - len(lat_busy)} more after the first export ended (not counted)")  # fmt: skip
+        self.info["keypresses"] = (
+            f"{len(lat_busy)} presses while all three exports ran "
+            f"(zip, Common Cartridge, ePub of the big course, 3 worker threads), "
+            f"{len(lat_idle)} with nothing running; "
+            f"{len(busy) - len(lat_busy)} more after the first export ended (not counted)"
+        )
         if during.error:
             self.info["exports during keypresses"] = during.error
         if lat_busy:
-            self.row("TUI keypress→repaint p50, 3 exports running", pct(lat_busy, 50), pct(lat_idle, 50), None,
-                     "no export running", "info", unit="ms")  # fmt: skip
-            self.row("TUI keypress→repaint p95, 3 exports running", pct(lat_busy, 95), pct(lat_idle, 95),
-                     TARGETS["tui_p95_ms"], "no export running", "abs", unit="ms")  # fmt: skip
+            self.row(
+                "TUI keypress→repaint p50, 3 exports running",
+                pct(lat_busy, 50),
+                pct(lat_idle, 50),
+                None,
+                "no export running",
+                "info",
+                unit="ms",
+            )
+            self.row(
+                "TUI keypress→repaint p95, 3 exports running",
+                pct(lat_busy, 95),
+                pct(lat_idle, 95),
+                TARGETS["tui_p95_ms"],
+                "no export running",
+                "abs",
+                unit="ms",
+            )
         else:
-            self.row("TUI keypress→repaint p95, 3 exports running", None, pct(lat_idle, 95), TARGETS["tui_p95_ms"],
-                     "no export running", "abs", unit="ms", missing="n/a: the exports ended before the first press")  # fmt: skip
+            self.row(
+                "TUI keypress→repaint p95, 3 exports running",
+                None,
+                pct(lat_idle, 95),
+                TARGETS["tui_p95_ms"],
+                "no export running",
+                "abs",
+                unit="ms",
+                missing="n/a: the exports ended before the first press",
+            )
 
     def tui_failed(self, error: Exception) -> None:
         first_line = str(error).split(":")[0].splitlines()[0][:80] if str(error) else ""
@@ -360,16 +478,37 @@ class Bench:
         self.info["terminal app"] = f"could not be measured ({type(error).__name__}: {first_line})"
         self.log(f"the terminal app could not be measured: {type(error).__name__}: {error}")
         have = {r["name"].split(",")[0] for r in self.rows}
-        for name, target, unit in (("TUI first frame", TARGETS["tui_first_frame_s"], "s"),
-                                   ("TUI course list painted", TARGETS["tui_first_frame_s"], "s"),
-                                   ("TUI keypress→repaint p95", TARGETS["tui_p95_ms"], "ms")):  # fmt: skip
+        for name, target, unit in (
+            ("TUI first frame", TARGETS["tui_first_frame_s"], "s"),
+            ("TUI course list painted", TARGETS["tui_first_frame_s"], "s"),
+            ("TUI keypress→repaint p95", TARGETS["tui_p95_ms"], "ms"),
+        ):
             if name not in have:
-                self.row(f"{name}, {FILLER_COURSES:,} courses" if "p95" not in name else f"{name}, 3 exports running",
-                         None, None, target, "", "abs", unit=unit, missing=why)  # fmt: skip
+                self.row(
+                    f"{name}, {FILLER_COURSES:,} courses"
+                    if "p95" not in name
+                    else f"{name}, 3 exports running",
+                    None,
+                    None,
+                    target,
+                    "",
+                    "abs",
+                    unit=unit,
+                    missing=why,
+                )
 
     # -------------------------------------------------------------- the table
-    def row(self, name: str, value: float | None, baseline: float | None, target: float | None, against: str,
-            rule: str, unit: str, missing: str | None = None) -> None:  # fmt: skip
+    def row(
+        self,
+        name: str,
+        value: float | None,
+        baseline: float | None,
+        target: float | None,
+        against: str,
+        rule: str,
+        unit: str,
+        missing: str | None = None,
+    ) -> None:
         ratio = value / baseline if value is not None and baseline else None
         if missing:
             result = "n/a"
@@ -390,18 +529,40 @@ class Bench:
             target_text = f"≤ {TARGETS['rss_mb']:g} MB, ≤ {target:g}×"
         else:
             target_text = ""
-        self.rows.append(dict(name=name, value=value, baseline=baseline, ratio=ratio, target=target_text,
-                              against=against, result=result, unit=unit, missing=missing))  # fmt: skip
+        self.rows.append(
+            dict(
+                name=name,
+                value=value,
+                baseline=baseline,
+                ratio=ratio,
+                target=target_text,
+                against=against,
+                result=result,
+                unit=unit,
+                missing=missing,
+            )
+        )
 
     def table(self) -> list[list[str]]:
         out = [["measure", "value", "baseline", "ratio", "target", "result"]]
         for r in self.rows:
             unit = r["unit"]
-            base = r["missing"] or (f"{number(r['baseline'], unit)} ({r['against']})" if r["baseline"] is not None
-                                    else r["against"])  # fmt: skip
+            base = r["missing"] or (
+                f"{number(r['baseline'], unit)} ({r['against']})"
+                if r["baseline"] is not None
+                else r["against"]
+            )
             ratio = f"{r['ratio']:.2f}×" if r["ratio"] is not None else ""
-            out.append([r["name"], number(r["value"], unit) if r["value"] is not None else "n/a", base, ratio,
-                        r["target"], r["result"]])  # fmt: skip
+            out.append(
+                [
+                    r["name"],
+                    number(r["value"], unit) if r["value"] is not None else "n/a",
+                    base,
+                    ratio,
+                    r["target"],
+                    r["result"],
+                ]
+            )
         return out
 
 
@@ -449,7 +610,10 @@ class Exports:
         s = self.service
         self.ids = [
             ("content", s.create_content_export(owner, ContextType.COURSE, course, "zip", None).id),
-            ("content", s.create_content_export(owner, ContextType.COURSE, course, "common_cartridge", None).id),
+            (
+                "content",
+                s.create_content_export(owner, ContextType.COURSE, course, "common_cartridge", None).id,
+            ),
             ("epub", s.create_epub_export(owner, course).id),
         ]
         self.thread = threading.Thread(target=self._watch, daemon=True)
@@ -460,8 +624,12 @@ class Exports:
         running = {"created", "exporting", "generating"}
         try:
             while not self._stop.wait(0.2):
-                states = [(s.store.content_export(i) if kind == "content" else s.store.epub_export(i)).workflow_state
-                          for kind, i in self.ids]  # fmt: skip
+                states = [
+                    (
+                        s.store.content_export(i) if kind == "content" else s.store.epub_export(i)
+                    ).workflow_state
+                    for kind, i in self.ids
+                ]
                 if any(str(st) not in running for st in states):
                     self.ended.set()
                     return
@@ -487,10 +655,23 @@ class tui_session:  # noqa: N801 - used like a function
     def __init__(self, python: str, env: dict[str, str], cols: int = 120, rows: int = 40):
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        env = {**env, "TERM": "xterm-256color", "COLORTERM": "truecolor", "COLUMNS": str(cols), "LINES": str(rows)}
+        env = {
+            **env,
+            "TERM": "xterm-256color",
+            "COLORTERM": "truecolor",
+            "COLUMNS": str(cols),
+            "LINES": str(rows),
+        }
         self.start = time.perf_counter()
-        self.proc = subprocess.Popen([python, "-m", "tui_exports.cli"], stdin=slave, stdout=slave, stderr=slave,
-                                     env=env, start_new_session=True, close_fds=True)  # fmt: skip
+        self.proc = subprocess.Popen(
+            [python, "-m", "tui_exports.cli"],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
+        )
         os.close(slave)
         self.master = master
         self.buf = bytearray()
@@ -535,11 +716,15 @@ class tui_session:  # noqa: N801 - used like a function
                     raise RuntimeError("the app exited: " + self.screen_text()[-800:])
                 left = deadline - time.perf_counter()
                 if left <= 0:
-                    raise TimeoutError(f"no {needle!r} on screen after {timeout:g} s: " + self.screen_text()[-800:])
+                    raise TimeoutError(
+                        f"no {needle!r} on screen after {timeout:g} s: " + self.screen_text()[-800:]
+                    )
                 self.lock.wait(left)
 
     def screen_text(self) -> str:
-        return re.sub(r"\x1b\[[0-9;?<>=]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]", "", self.buf.decode("utf-8", "replace"))
+        return re.sub(
+            r"\x1b\[[0-9;?<>=]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]", "", self.buf.decode("utf-8", "replace")
+        )
 
     def first_frames(self) -> tuple[float, float]:
         """(first frame of the main screen, first frame showing the course list), in seconds.
@@ -625,15 +810,22 @@ def ebooklib_child(book_tree: Path, companion_tree: Path | None, out: Path) -> N
         href = item.get("href")
         content = (book_tree / "OEBPS" / href).read_bytes()
         title = re.search(rb"<title>(.*?)</title>", content, re.S)
-        chapter = epub.EpubHtml(uid=f"c{n}", file_name=href, title=title.group(1).decode() if title else href,
-                                content=content)  # fmt: skip
+        chapter = epub.EpubHtml(
+            uid=f"c{n}", file_name=href, title=title.group(1).decode() if title else href, content=content
+        )
         book.add_item(chapter)
         chapters.append(chapter)
     for item in items.values():
         mt = item.get("media-type")
         if mt.startswith(("image/", "audio/")) or mt == "text/css":
-            book.add_item(epub.EpubItem(uid=item.get("id"), file_name=item.get("href"), media_type=mt,
-                                        content=(book_tree / "OEBPS" / item.get("href")).read_bytes()))  # fmt: skip
+            book.add_item(
+                epub.EpubItem(
+                    uid=item.get("id"),
+                    file_name=item.get("href"),
+                    media_type=mt,
+                    content=(book_tree / "OEBPS" / item.get("href")).read_bytes(),
+                )
+            )
     book.toc = chapters
     book.add_item(epub.EpubNcx())
     book.add_item(epub.EpubNav())
@@ -674,7 +866,9 @@ def machine() -> dict[str, str]:
         pass
     zip_version = "not installed"
     if shutil.which("zip"):
-        m = re.search(r"This is Zip ([\d.]+)", subprocess.run(["zip", "-v"], capture_output=True, text=True).stdout)
+        m = re.search(
+            r"This is Zip ([\d.]+)", subprocess.run(["zip", "-v"], capture_output=True, text=True).stdout
+        )
         zip_version = f"Info-ZIP Zip {m.group(1)}" if m else "Info-ZIP Zip"
     versions = {}
     for dist in ("textual", "ebooklib", "lxml"):
@@ -722,8 +916,11 @@ def write_results(path: Path, bench: Bench, started: str, elapsed: float) -> Non
         "",
         "Times are medians of the rounds; each export is a whole `tui-exports export … --wait` (or `epub … "
         "--wait`) process, start-up and progress polling included, measured from spawn to exit; peak RSS "
-        "is that process's own (`wait4`). Course: " + bench.info.get("course", "") + "; the tenth: "
-        + bench.info.get("course_small", "") + ".",
+        "is that process's own (`wait4`). Course: "
+        + bench.info.get("course", "")
+        + "; the tenth: "
+        + bench.info.get("course_small", "")
+        + ".",
         "",
     ]
     for key, value in bench.info.items():
@@ -738,8 +935,11 @@ def write_results(path: Path, bench: Bench, started: str, elapsed: float) -> Non
             _, _, tail = rest.partition(RESULTS_END)
             path.write_text(head + text + tail, encoding="utf-8")
             return
-    path.write_text("# Benchmark results\n\nWritten by `benchmarks/run.py`; what it measures and how is in its "
-                    "docstring.\n\n" + text + "\n", encoding="utf-8")  # fmt: skip
+    path.write_text(
+        "# Benchmark results\n\nWritten by `benchmarks/run.py`; what it measures and how is in its "
+        "docstring.\n\n" + text + "\n",
+        encoding="utf-8",
+    )
 
 
 def default_repeat(size: str) -> int:
@@ -751,7 +951,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="the quick size: a smoke test, under a minute")
     p.add_argument("--size", choices=sorted(SIZES), help="course size (default full; --quick means quick)")
     p.add_argument("--repeat", type=int, help="rounds of every export and baseline (default 3; quick 1)")
-    p.add_argument("--results", type=Path, help="write the report here (default benchmarks/RESULTS.md; --quick: none)")
+    p.add_argument(
+        "--results", type=Path, help="write the report here (default benchmarks/RESULTS.md; --quick: none)"
+    )
     p.add_argument("--workdir", type=Path, help="where to build the library (default: a temporary folder)")
     p.add_argument("--keep", action="store_true", help="keep the work folder")
     p.add_argument("--no-tui", action="store_true", help="skip the terminal app measurements")

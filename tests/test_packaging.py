@@ -16,10 +16,26 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_wheel_bundles_demo_library_and_styles(tmp_path: Path) -> None:
     source = tmp_path / "src"  # a copy: building writes build/ and egg-info beside the sources
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__",
-                                                                 ".pytest_cache", ".hypothesis", "benchmarks"))  # fmt: skip
-    run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
-                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".venv",
+            ".git",
+            "build",
+            "*.egg-info",
+            "__pycache__",
+            ".pytest_cache",
+            ".hypothesis",
+            "benchmarks",
+        ),
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if run.returncode != 0 and "No matching distribution" in run.stderr:
         pytest.skip("no package index reachable to build the wheel")
     assert run.returncode == 0, run.stderr[-2000:]

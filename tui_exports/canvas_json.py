@@ -9,10 +9,21 @@ Canvas swallows) and, for local use, ``path`` on a file (where it is on disk).
 from __future__ import annotations
 
 import mimetypes
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from .model import Attachment, ContentExport, ContextType, Course, EpubExport, File, Group, Progress, Role, User
+from .model import (
+    Attachment,
+    ContentExport,
+    ContextType,
+    Course,
+    EpubExport,
+    File,
+    Group,
+    Progress,
+    Role,
+    User,
+)
 
 #: The files of an EpubExport: the book, and the companion zip of what a book cannot hold.
 EPUB_FILES = ("epub_attachment", "zip_attachment")
@@ -23,8 +34,8 @@ def iso(dt: datetime | None) -> str | None:
     if dt is None:
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 MIME_CLASSES = {
@@ -36,17 +47,25 @@ MIME_CLASSES = {
 
 #: Canvas's enrollment class name for each role (an enrollment's ``role``)
 ENROLLMENT_ROLE = {
-    Role.TEACHER: "TeacherEnrollment", Role.TA: "TaEnrollment", Role.DESIGNER: "DesignerEnrollment",
-    Role.STUDENT: "StudentEnrollment", Role.OBSERVER: "ObserverEnrollment",
-}  # fmt: skip
+    Role.TEACHER: "TeacherEnrollment",
+    Role.TA: "TaEnrollment",
+    Role.DESIGNER: "DesignerEnrollment",
+    Role.STUDENT: "StudentEnrollment",
+    Role.OBSERVER: "ObserverEnrollment",
+}
 
 
 def user_json(u: User) -> dict[str, Any]:
     """Canvas's User as ``/users/self`` answers it."""
     return {
-        "id": u.id, "name": u.name, "sortable_name": u.sortable_name or u.name, "short_name": u.short_name or u.name,
-        "login_id": u.login_id, "primary_email": u.email, "time_zone": u.time_zone,
-    }  # fmt: skip
+        "id": u.id,
+        "name": u.name,
+        "sortable_name": u.sortable_name or u.name,
+        "short_name": u.short_name or u.name,
+        "login_id": u.login_id,
+        "primary_email": u.email,
+        "time_zone": u.time_zone,
+    }
 
 
 def course_json(course: Course, *, role: Role | None, current: bool, user_id: int) -> dict[str, Any]:
@@ -55,42 +74,75 @@ def course_json(course: Course, *, role: Role | None, current: bool, user_id: in
     enrollments = []
     if role is not None:
         enrollments.append(
-            {"type": role.value, "role": ENROLLMENT_ROLE[role], "user_id": user_id,
-             "enrollment_state": "active" if current else "completed"}  # fmt: skip
+            {
+                "type": role.value,
+                "role": ENROLLMENT_ROLE[role],
+                "user_id": user_id,
+                "enrollment_state": "active" if current else "completed",
+            }
         )
     return {
-        "id": course.id, "name": course.name, "course_code": course.course_code, "uuid": course.uuid,
-        "workflow_state": course.workflow_state, "start_at": iso(course.start_at),
-        "end_at": iso(course.end_at), "time_zone": course.time_zone,
-        "default_view": course.default_view, "locale": course.locale, "license": course.license,
-        "term": {"name": course.term}, "concluded": course.concluded, "enrollments": enrollments,
-    }  # fmt: skip
+        "id": course.id,
+        "name": course.name,
+        "course_code": course.course_code,
+        "uuid": course.uuid,
+        "workflow_state": course.workflow_state,
+        "start_at": iso(course.start_at),
+        "end_at": iso(course.end_at),
+        "time_zone": course.time_zone,
+        "default_view": course.default_view,
+        "locale": course.locale,
+        "license": course.license,
+        "term": {"name": course.term},
+        "concluded": course.concluded,
+        "enrollments": enrollments,
+    }
 
 
 def group_json(g: Group) -> dict[str, Any]:
     """Canvas's Group (of a course)."""
-    return {"id": g.id, "name": g.name, "context_type": "Course", "course_id": g.course_id,
-            "members_count": len(g.member_ids)}  # fmt: skip
+    return {
+        "id": g.id,
+        "name": g.name,
+        "context_type": "Course",
+        "course_id": g.course_id,
+        "members_count": len(g.member_ids),
+    }
 
 
 def folder_json(
-    folder: dict[str, Any], context_type: ContextType, context_id: int, *, files_count: int, folders_count: int
+    folder: dict[str, Any],
+    context_type: ContextType,
+    context_id: int,
+    *,
+    files_count: int,
+    folders_count: int,
 ) -> dict[str, Any]:
     """Canvas's Folder, the fields a picker needs, from an entry of a ``folders`` listing
     (``id``, ``title``, ``path``, ``parent_id``: what ``context_files`` lists)."""
     return {
-        "id": folder["id"], "name": folder["title"], "full_name": folder["path"], "parent_folder_id": folder["parent_id"],
-        "context_type": context_type.value, "context_id": context_id, "files_count": files_count,
+        "id": folder["id"],
+        "name": folder["title"],
+        "full_name": folder["path"],
+        "parent_folder_id": folder["parent_id"],
+        "context_type": context_type.value,
+        "context_id": context_id,
+        "files_count": files_count,
         "folders_count": folders_count,
-    }  # fmt: skip
+    }
 
 
 def listed_file_json(f: dict[str, Any]) -> dict[str, Any]:
     """Canvas's File as a context's file listing shows it, without download URLs, from an entry
     of an ``attachments`` listing (``id``, ``title``, ``folder_id``, ``size``). A finished
     export's file, with its URL, is :func:`attachment_json`."""
-    return {"id": f["id"], "display_name": f["title"], "filename": f["title"], "folder_id": f["folder_id"],
-            "size": f["size"]}  # fmt: skip
+    return {
+        "id": f["id"],
+        "display_name": f["title"],
+        "filename": f["title"],
+        "folder_id": f["folder_id"],
+        "size": f["size"],
+    }
 
 
 def progress_url(base_url: str, progress_id: int) -> str:

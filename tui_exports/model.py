@@ -103,6 +103,7 @@ DONE_STATES = CONTENT_EXPORT_DOWNLOADABLE | EPUB_EXPORT_DOWNLOADABLE | PROGRESS_
 RUNNING_STATES = (CONTENT_EXPORT_RUNNING | EPUB_EXPORT_RUNNING | PROGRESS_RUNNING) - DONE_STATES
 FAILED_STATES = CONTENT_EXPORT_FAILED | EPUB_EXPORT_FAILED | PROGRESS_FAILED
 
+
 class JobKind(StrEnum):
     """The records a job runs for: a ContentExport or an EpubExport."""
 
@@ -113,7 +114,12 @@ class JobKind(StrEnum):
 #: kind → (running, final, failed, downloadable); a kind is ``"content"`` (a ContentExport),
 #: ``"epub"`` (an EpubExport) or ``"progress"``.
 JOB_STATES: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]] = {
-    "content": (CONTENT_EXPORT_RUNNING, CONTENT_EXPORT_FINAL, CONTENT_EXPORT_FAILED, CONTENT_EXPORT_DOWNLOADABLE),
+    "content": (
+        CONTENT_EXPORT_RUNNING,
+        CONTENT_EXPORT_FINAL,
+        CONTENT_EXPORT_FAILED,
+        CONTENT_EXPORT_DOWNLOADABLE,
+    ),
     "epub": (EPUB_EXPORT_RUNNING, EPUB_EXPORT_FINAL, EPUB_EXPORT_FAILED, EPUB_EXPORT_DOWNLOADABLE),
     "progress": (PROGRESS_RUNNING, PROGRESS_FINAL, PROGRESS_FAILED, PROGRESS_COMPLETED),
 }
@@ -517,6 +523,7 @@ class Selection:
 
 # --------------------------------------------------------------------- snapshot
 
+
 class ItemGone(LookupError):
     """An item of the snapshot's outline was deleted, or hidden from the export's user, after
     the snapshot was taken; the exporter skips it and says so."""
@@ -525,8 +532,13 @@ class ItemGone(LookupError):
 #: What a snapshot's outline holds without HTML (and questions): :meth:`CourseSnapshot.load`.
 OUTLINED_TYPES = (Page, Assignment, DiscussionTopic, CalendarEvent, Quiz)
 #: How messages name them.
-OUTLINED_NAMES = {Page: "page", Assignment: "assignment", DiscussionTopic: "discussion topic",
-                  CalendarEvent: "calendar event", Quiz: "quiz"}
+OUTLINED_NAMES = {
+    Page: "page",
+    Assignment: "assignment",
+    DiscussionTopic: "discussion topic",
+    CalendarEvent: "calendar event",
+    Quiz: "quiz",
+}
 
 
 @dataclass

@@ -23,7 +23,7 @@ class Home:
     config_dir: Path
 
     @classmethod
-    def from_env(cls, override: str | os.PathLike[str] | None = None) -> "Home":
+    def from_env(cls, override: str | os.PathLike[str] | None = None) -> Home:
         root = override or os.environ.get("TUI_EXPORTS_HOME")
         if root:
             path = Path(root).expanduser().resolve()
@@ -53,7 +53,7 @@ class Home:
     def config_file(self) -> Path:
         return self.config_dir / "config.toml"
 
-    def ensure(self) -> "Home":
+    def ensure(self) -> Home:
         for p in (self.data, self.blobs, self.exports, self.config_dir):
             p.mkdir(parents=True, exist_ok=True)
         return self

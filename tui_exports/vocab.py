@@ -69,8 +69,10 @@ SELECT_VOCAB: tuple[SelectType, ...] = (
 #: Canonical name → entry.
 SELECT_BY_KEY: dict[str, SelectType] = {t.key: t for t in SELECT_VOCAB}
 #: Every name the API takes (canonical and aliases) → canonical name.
-SELECT_NAMES: dict[str, str] = {**{t.key: t.key for t in SELECT_VOCAB},
-                                **{a: t.key for t in SELECT_VOCAB for a in t.aliases}}  # fmt: skip
+SELECT_NAMES: dict[str, str] = {
+    **{t.key: t.key for t in SELECT_VOCAB},
+    **{a: t.key for t in SELECT_VOCAB for a in t.aliases},
+}
 #: The canonical names, in content_list order.
 SELECT_KEYS: tuple[str, ...] = tuple(t.key for t in SELECT_VOCAB)
 #: The entries in picker order.

@@ -27,11 +27,21 @@ def test_content_list_matches_local_shape(backend, server):
     _, service, _ = server
     remote = backend.content_list(1)
     local = LocalBackend(service, jobs="none", user_id=1).content_list(1)
-    for kind in ("wiki_pages", "assignments", "quizzes", "context_modules", "content_tags", "attachments", "folders"):
+    for kind in (
+        "wiki_pages",
+        "assignments",
+        "quizzes",
+        "context_modules",
+        "content_tags",
+        "attachments",
+        "folders",
+    ):
         assert [i["id"] for i in remote[kind]] == [i["id"] for i in local[kind]], kind
         assert [i["title"] for i in remote[kind]] == [i["title"] for i in local[kind]], kind
     assert [t["module_id"] for t in remote["content_tags"]] == [t["module_id"] for t in local["content_tags"]]
-    assert sorted(a["folder_id"] for a in remote["attachments"]) == sorted(a["folder_id"] for a in local["attachments"])
+    assert sorted(a["folder_id"] for a in remote["attachments"]) == sorted(
+        a["folder_id"] for a in local["attachments"]
+    )
 
 
 def test_zip_export_follow_and_fetch(backend, server, tmp_path, client_library):
@@ -42,7 +52,9 @@ def test_zip_export_follow_and_fetch(backend, server, tmp_path, client_library):
     ce = backend.wait_content_export(C, 1, ce, interval=0.05, timeout=20, on_update=seen.append)
     assert ce["workflow_state"] == "exported" and seen[-1]["workflow_state"] == "completed"
     ticks = []
-    path = backend.fetch_file(ce["attachment"], tmp_path / "dl", progress=lambda done, total: ticks.append((done, total)))
+    path = backend.fetch_file(
+        ce["attachment"], tmp_path / "dl", progress=lambda done, total: ticks.append((done, total))
+    )
     assert path.read_bytes() == service.attachment(ce["attachment"]["id"]).path.read_bytes()
     assert ticks[-1] == (path.stat().st_size, path.stat().st_size)
     assert not list((tmp_path / "dl").glob("*.part"))
@@ -82,7 +94,9 @@ def test_download_resumes_with_range_on_real_server(server, client_library, tmp_
                     def close(self):
                         inner.close()
 
-                return httpx.Response(response.status_code, headers=response.headers, stream=Cut(), request=request)
+                return httpx.Response(
+                    response.status_code, headers=response.headers, stream=Cut(), request=request
+                )
             return response
 
     b = CanvasBackend(base_url, tokens["teacher"], library=client_library, backoff=0.01, transport=Dropping())
@@ -97,7 +111,9 @@ def test_download_resumes_with_range_on_real_server(server, client_library, tmp_
 def test_polling_an_unchanged_listing_writes_nothing_locally(backend, client_library, monkeypatch):
     """The app reads the history several times a second: nothing is written locally by a
     listing (only a download writes where it went), and its download paths come from one query."""
-    ce = backend.wait_content_export(C, 1, backend.create_content_export(C, 1, "zip"), interval=0.05, timeout=20)
+    ce = backend.wait_content_export(
+        C, 1, backend.create_content_export(C, 1, "zip"), interval=0.05, timeout=20
+    )
     writes, queries = [], []
     monkeypatch.setattr(client_library.remote, "record_download", lambda *a: writes.append(a))
     real = client_library.remote.download_paths
@@ -115,7 +131,8 @@ def test_context_files_match_the_local_listing(backend, server):
         for kind in ("folders", "attachments"):
             assert sorted(remote[kind], key=lambda x: x["id"]) == sorted(
                 [{k: v for k, v in row.items() if k != "path" or kind == "folders"} for row in local[kind]],
-                key=lambda x: x["id"])  # fmt: skip
+                key=lambda x: x["id"],
+            )
 
 
 def test_epub_exports(backend):
@@ -123,7 +140,10 @@ def test_epub_exports(backend):
     assert created["id"] == 1 and created["epub_export"]["id"]
     listed = backend.epub_exports()
     assert {c["id"] for c in listed} == {1, 2, 3}
-    assert backend.epub_export(1, created["epub_export"]["id"])["epub_export"]["id"] == created["epub_export"]["id"]
+    assert (
+        backend.epub_export(1, created["epub_export"]["id"])["epub_export"]["id"]
+        == created["epub_export"]["id"]
+    )
     assert next(c for c in listed if c["id"] == 1)["epub_export"]["id"] == created["epub_export"]["id"]
 
 
@@ -170,7 +190,9 @@ class CutEveryDownload(httpx.HTTPTransport):
         response = super().handle_request(request)
         if "/files/" not in request.url.path:
             return response
-        self.seen.append((request.headers.get("range"), request.headers.get("if-range"), response.status_code))
+        self.seen.append(
+            (request.headers.get("range"), request.headers.get("if-range"), response.status_code)
+        )
         if self.at is None:
             return response
         inner, at = response.stream, self.at
@@ -201,8 +223,14 @@ def _exported_zip(server, client_library):
 def _run(server, client_library, att, folder, transport=None, retries=4):
     """One run of the program: a new backend over the same download folder."""
     base_url, _, tokens = server
-    b = CanvasBackend(base_url, tokens["teacher"], library=client_library, backoff=0.01, retries=retries,
-                      transport=transport)  # fmt: skip
+    b = CanvasBackend(
+        base_url,
+        tokens["teacher"],
+        library=client_library,
+        backoff=0.01,
+        retries=retries,
+        transport=transport,
+    )
     try:
         return b.fetch_file(att, folder)
     finally:
@@ -224,7 +252,7 @@ def test_download_resumes_in_a_later_run_on_real_server(server, client_library, 
     second = CutEveryDownload(None)
     path = _run(server, client_library, att, folder, second)
     assert path.read_bytes() == on_disk
-    (rng, if_range, status), = second.seen
+    ((rng, if_range, status),) = second.seen
     assert rng == "bytes=200-" and if_range.startswith('"') and status == 206
     assert sorted(p.name for p in folder.iterdir()) == [att["filename"]]
 

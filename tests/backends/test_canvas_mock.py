@@ -21,8 +21,14 @@ PAYLOAD = bytes(range(256)) * 40  # 10 KiB
 
 def make(handler, **kwargs):
     sleeps: list[float] = []
-    b = CanvasBackend(BASE, TOKEN, transport=httpx.MockTransport(handler), sleep=sleeps.append,
-                      retries=kwargs.pop("retries", 3), **kwargs)  # fmt: skip
+    b = CanvasBackend(
+        BASE,
+        TOKEN,
+        transport=httpx.MockTransport(handler),
+        sleep=sleeps.append,
+        retries=kwargs.pop("retries", 3),
+        **kwargs,
+    )
     return b, sleeps
 
 
@@ -40,7 +46,9 @@ def scripted(*responses):
 
 
 def test_429_with_retry_after_then_success():
-    handler, seen = scripted(httpx.Response(429, headers={"Retry-After": "2"}), httpx.Response(200, json={"id": 7, "name": "A"}))
+    handler, seen = scripted(
+        httpx.Response(429, headers={"Retry-After": "2"}), httpx.Response(200, json={"id": 7, "name": "A"})
+    )
     b, sleeps = make(handler)
     assert b.current_user().id == 7
     assert sleeps == [2.0] and len(seen) == 2
@@ -48,7 +56,9 @@ def test_429_with_retry_after_then_success():
 
 
 def test_5xx_then_success_and_bounded():
-    handler, seen = scripted(httpx.Response(502), httpx.Response(500), httpx.Response(200, json={"courses": []}))
+    handler, seen = scripted(
+        httpx.Response(502), httpx.Response(500), httpx.Response(200, json={"courses": []})
+    )
     b, sleeps = make(handler, backoff=0.5)
     assert b.epub_exports() == []
     assert sleeps == [0.5, 1.0]
@@ -65,7 +75,9 @@ def test_post_is_not_retried_on_500_but_is_on_429():
     with pytest.raises(BackendError):
         b.create_content_export(C, 1, "zip")
     assert len(seen) == 1
-    handler, seen = scripted(httpx.Response(429), httpx.Response(200, json={"id": 1, "workflow_state": "created"}))
+    handler, seen = scripted(
+        httpx.Response(429), httpx.Response(200, json={"id": 1, "workflow_state": "created"})
+    )
     b, sleeps = make(handler)
     assert b.create_content_export(C, 1, "zip")["id"] == 1 and len(seen) == 2 and sleeps == [0.5]
 
@@ -131,7 +143,9 @@ def test_stalling_server_on_loopback_times_out():
 
     t = threading.Thread(target=accept, daemon=True)
     t.start()
-    b = CanvasBackend(f"http://127.0.0.1:{srv.getsockname()[1]}", TOKEN, timeout=0.2, retries=1, sleep=lambda s: None)
+    b = CanvasBackend(
+        f"http://127.0.0.1:{srv.getsockname()[1]}", TOKEN, timeout=0.2, retries=1, sleep=lambda s: None
+    )
     try:
         with pytest.raises(BackendError, match="did not answer in time"):
             b.current_user()
@@ -185,12 +199,20 @@ def test_epub_422_names_the_running_export():
 
 def test_failed_export_message():
     handler, _ = scripted(
-        lambda r: httpx.Response(200, json={"id": 4, "workflow_state": "failed", "message": "Failed to export wiki pages"})
-        if "/progress/" in r.url.path
-        else httpx.Response(200, json={"id": 5, "workflow_state": "failed", "errors": ["Failed to export wiki pages"]})
+        lambda r: (
+            httpx.Response(
+                200, json={"id": 4, "workflow_state": "failed", "message": "Failed to export wiki pages"}
+            )
+            if "/progress/" in r.url.path
+            else httpx.Response(
+                200, json={"id": 5, "workflow_state": "failed", "errors": ["Failed to export wiki pages"]}
+            )
+        )
     )
     b, _ = make(handler)
-    with pytest.raises(BackendError, match="Canvas marked content export 5 as failed: Failed to export wiki pages"):
+    with pytest.raises(
+        BackendError, match="Canvas marked content export 5 as failed: Failed to export wiki pages"
+    ):
         b.wait_content_export(C, 1, {"id": 5, "progress_url": f"{BASE}/api/v1/progress/4"})
     with pytest.raises(BackendError, match="failed on canvas.example.edu: Failed to export wiki pages"):
         b.follow_progress(f"{BASE}/api/v1/progress/4")
@@ -198,13 +220,19 @@ def test_failed_export_message():
 
 def test_auth_messages_never_show_the_token():
     handler, _ = scripted(
-        httpx.Response(401, json={"errors": [{"message": "Invalid access token."}]}, headers={"WWW-Authenticate": "Bearer"})
+        httpx.Response(
+            401,
+            json={"errors": [{"message": "Invalid access token."}]},
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     )
     b, _ = make(handler)
     with pytest.raises(BackendError, match="rejected the access token") as e:
         b.courses()
     assert TOKEN not in str(e.value) and TOKEN not in repr(b)
-    handler, _ = scripted(httpx.Response(403, json={"status": "unauthorized", "errors": [{"message": "forbidden"}]}))
+    handler, _ = scripted(
+        httpx.Response(403, json={"status": "unauthorized", "errors": [{"message": "forbidden"}]})
+    )
     b, _ = make(handler)
     with pytest.raises(BackendError, match="may not export this course"):
         b.create_content_export(C, 1, "common_cartridge")
@@ -216,25 +244,42 @@ def test_form_body_like_canvasapi_and_link_pagination():
     def handler(request):
         seen.append(request)
         if request.method == "POST":
-            return httpx.Response(200, json={"id": 1, "workflow_state": "created", "export_type": "common_cartridge"})
+            return httpx.Response(
+                200, json={"id": 1, "workflow_state": "created", "export_type": "common_cartridge"}
+            )
         page = request.url.params.get("page", "1")
         nxt = f'<{BASE}/api/v1/courses?page=2&per_page=1>; rel="next"' if page == "1" else ""
-        data = [{"id": int(page), "name": f"C{page}", "course_code": "X", "enrollments": [{"type": "student"}]}]
+        data = [
+            {"id": int(page), "name": f"C{page}", "course_code": "X", "enrollments": [{"type": "student"}]}
+        ]
         return httpx.Response(200, json=data, headers={"Link": nxt} if nxt else {})
 
     b, _ = make(handler)
-    b.create_content_export(C, 1, "common_cartridge", {"pages": [1, 2], "all_quizzes": True}, skip_notifications=True)
+    b.create_content_export(
+        C, 1, "common_cartridge", {"pages": [1, 2], "all_quizzes": True}, skip_notifications=True
+    )
     body = seen[0].content.decode()
     assert seen[0].headers["content-type"] == "application/x-www-form-urlencoded"
-    assert parse_qsl(body) == [("select[pages][]", "1"), ("select[pages][]", "2"), ("select[all_quizzes]", "true"),
-                               ("skip_notifications", "true"), ("export_type", "common_cartridge")]  # fmt: skip
+    assert parse_qsl(body) == [
+        ("select[pages][]", "1"),
+        ("select[pages][]", "2"),
+        ("select[all_quizzes]", "true"),
+        ("skip_notifications", "true"),
+        ("export_type", "common_cartridge"),
+    ]
     courses = b.courses()
-    assert [c.id for c in courses] == [1, 2] and courses[0].role == "student" and not courses[0].can_export_all_types
+    assert (
+        [c.id for c in courses] == [1, 2]
+        and courses[0].role == "student"
+        and not courses[0].can_export_all_types
+    )
     assert str(seen[-1].url) == f"{BASE}/api/v1/courses?page=2&per_page=1"
 
 
 def test_form_pairs_nesting():
-    assert form_pairs("select", {"context_modules": {"module_12": 1}}) == [("select[context_modules][module_12]", "1")]
+    assert form_pairs("select", {"context_modules": {"module_12": 1}}) == [
+        ("select[context_modules][module_12]", "1")
+    ]
 
 
 # ---------------------------------------------------------------- downloads
@@ -267,7 +312,12 @@ def file_server(*, ranges: bool, drops: int = 1, cut_at: int = 4000):
     return handler, seen
 
 
-ATT = {"id": 11, "filename": "course-export.imscc", "size": len(PAYLOAD), "url": f"{BASE}/files/11/download?verifier=u"}
+ATT = {
+    "id": 11,
+    "filename": "course-export.imscc",
+    "size": len(PAYLOAD),
+    "url": f"{BASE}/files/11/download?verifier=u",
+}
 
 
 def test_download_drops_then_resumes_with_range(tmp_path):
@@ -321,5 +371,7 @@ def test_base_url_checks():
 def test_an_address_that_is_not_canvas_says_so():
     handler, _ = scripted(httpx.Response(200, text="<html>Welcome to our website</html>"))
     b, _ = make(handler)
-    with pytest.raises(BackendError, match="something other than JSON; is https://canvas.example.edu the address"):
+    with pytest.raises(
+        BackendError, match="something other than JSON; is https://canvas.example.edu the address"
+    ):
         b.courses()

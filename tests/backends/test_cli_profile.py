@@ -47,20 +47,45 @@ def canvas(server, home, capsys, monkeypatch):
 
 def test_profile_add_and_list_never_show_a_token(home, capsys, monkeypatch):
     monkeypatch.delenv("SCHOOL_TOKEN", raising=False)
-    code, out, err = run_cli(capsys, "profile", "add", "school", "--base-url", "https://canvas.example.edu/",
-                             "--token-env", "SCHOOL_TOKEN")  # fmt: skip
+    code, out, err = run_cli(
+        capsys,
+        "profile",
+        "add",
+        "school",
+        "--base-url",
+        "https://canvas.example.edu/",
+        "--token-env",
+        "SCHOOL_TOKEN",
+    )
     assert code == 0 and "added profile 'school': https://canvas.example.edu" in out
     assert "export SCHOOL_TOKEN=" in err  # the variable is not set in this shell yet
     config = Path(home) / "config.toml"
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
     code, out, _ = run_cli(capsys, "profile", "list")
-    assert out.split() == ["school", "https://canvas.example.edu", "token:", "$SCHOOL_TOKEN", "(not", "set", "in",
-                           "this", "shell)"]  # fmt: skip
+    assert out.split() == [
+        "school",
+        "https://canvas.example.edu",
+        "token:",
+        "$SCHOOL_TOKEN",
+        "(not",
+        "set",
+        "in",
+        "this",
+        "shell)",
+    ]
     monkeypatch.setenv("SCHOOL_TOKEN", "tok-never-shown")
     code, out, _ = run_cli(capsys, "profile", "list", "--json")
-    assert json.loads(out) == [{"name": "school", "base_url": "https://canvas.example.edu", "token_env": "SCHOOL_TOKEN",
-                                "keyring": False}]  # fmt: skip
-    code, out, _ = run_cli(capsys, "profile", "add", "school", "--base-url", "https://lms.example.org", "--token-env", "X")
+    assert json.loads(out) == [
+        {
+            "name": "school",
+            "base_url": "https://canvas.example.edu",
+            "token_env": "SCHOOL_TOKEN",
+            "keyring": False,
+        }
+    ]
+    code, out, _ = run_cli(
+        capsys, "profile", "add", "school", "--base-url", "https://lms.example.org", "--token-env", "X"
+    )
     assert code == 0 and "replaced profile 'school'" in out
     assert profile_names(Home.from_env(home)) == ["school"]
     assert "tok-never-shown" not in config.read_text()
@@ -71,18 +96,25 @@ def test_profile_add_and_list_never_show_a_token(home, capsys, monkeypatch):
     [
         (["--base-url", "canvas.example.edu", "--token-env", "T"], "not a Canvas address"),
         (["--base-url", "https://c.example/api/v1", "--token-env", "T"], "without /api/v1"),
-        (["--base-url", "https://c.example", "--token-env", "1234~pasted-token"], "NAME of an environment variable"),
+        (
+            ["--base-url", "https://c.example", "--token-env", "1234~pasted-token"],
+            "NAME of an environment variable",
+        ),
     ],
 )
 def test_profile_add_refuses_bad_input(home, capsys, argv, message):
     code, _, err = run_cli(capsys, "profile", "add", "p", *argv)
     assert code == 2 and message in err and "pasted-token" not in err
-    code, _, err = run_cli(capsys, "profile", "add", "no/slash", "--base-url", "https://c.example", "--token-env", "T")
+    code, _, err = run_cli(
+        capsys, "profile", "add", "no/slash", "--base-url", "https://c.example", "--token-env", "T"
+    )
     assert code == 2 and "profile names are" in err
     assert not (Path(home) / "config.toml").exists()
 
 
-def test_profile_add_with_keyring_reads_the_token_from_stdin(home, capsys, monkeypatch, server, memory_keyring):
+def test_profile_add_with_keyring_reads_the_token_from_stdin(
+    home, capsys, monkeypatch, server, memory_keyring
+):
     base_url, _, tokens = server
     monkeypatch.setattr("sys.stdin", io.StringIO(tokens["teacher"] + "\n"))
     code, out, _ = run_cli(capsys, "profile", "add", "work", "--base-url", base_url, "--keyring")
@@ -116,15 +148,28 @@ def test_courses_json_on_the_instance_is_the_instance_course(canvas, capsys):
     _, service, _ = canvas
     code, out, _ = run_cli(capsys, "--profile", "school", "courses", "--json")
     teacher = service.find_user("teacher").id
-    served = [canvas_json.course_json(c, role=st.role, current=st.current, user_id=teacher)
-              for c, st in service.courses(teacher)]  # fmt: skip
+    served = [
+        canvas_json.course_json(c, role=st.role, current=st.current, user_id=teacher)
+        for c, st in service.courses(teacher)
+    ]
     assert code == 0 and json.loads(out) == served
 
 
 def test_export_wait_follows_progress_and_downloads(canvas, capsys, home):
     base_url, service, _ = canvas
-    code, out, err = run_cli(capsys, "--profile", "school", "export", "1", "--type", "zip", "--select", "files=2,3",
-                             "--wait", "--json")  # fmt: skip
+    code, out, err = run_cli(
+        capsys,
+        "--profile",
+        "school",
+        "export",
+        "1",
+        "--type",
+        "zip",
+        "--select",
+        "files=2,3",
+        "--wait",
+        "--json",
+    )
     assert code == 0, err
     ce = json.loads(out)
     assert ce["workflow_state"] == "exported" and ce["attachment"]["url"].startswith(base_url)
@@ -150,7 +195,9 @@ def test_export_wait_follows_progress_and_downloads(canvas, capsys, home):
 
 def test_export_without_wait_then_cancel(canvas, capsys, monkeypatch):
     _, service, _ = canvas
-    code, out, _ = run_cli(capsys, "--profile", "school", "export", "1", "--type", "common_cartridge", "--json")
+    code, out, _ = run_cli(
+        capsys, "--profile", "school", "export", "1", "--type", "common_cartridge", "--json"
+    )
     ce = json.loads(out)
     assert code == 0 and ce["workflow_state"] in ("created", "exporting", "exported")
     code, out, err = run_cli(capsys, "--profile", "school", "cancel", ce["progress_url"].rsplit("/", 1)[1])
@@ -163,7 +210,9 @@ def test_export_without_wait_downloaded_later_with_show(canvas, capsys, home):
     ce = json.loads(out)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:  # a person would look again later
-        code, out, err = run_cli(capsys, "--profile", "school", "show", "1", str(ce["id"]), "--download", "--json")
+        code, out, err = run_cli(
+            capsys, "--profile", "school", "show", "1", str(ce["id"]), "--download", "--json"
+        )
         if code != 2:
             break
         assert "has no file to download yet" in err
@@ -173,7 +222,9 @@ def test_export_without_wait_downloaded_later_with_show(canvas, capsys, home):
     path = Path(shown["attachment"]["path"])
     assert path.parent == Home.from_env(home).downloads and "100%" in err
     assert path.read_bytes() == service.attachment(shown["attachment"]["id"]).path.read_bytes()
-    code, out, err = run_cli(capsys, "--profile", "school", "show", "1", str(ce["id"]), "--download", "--json")
+    code, out, err = run_cli(
+        capsys, "--profile", "school", "show", "1", str(ce["id"]), "--download", "--json"
+    )
     assert code == 0 and json.loads(out)["attachment"]["path"] == str(path) and "download" not in err  # once
 
 
@@ -222,11 +273,14 @@ def test_clear_messages(canvas, capsys, monkeypatch):
 def test_epub_disabled_on_the_instance(canvas, capsys, monkeypatch):
     def handler(request):
         if "epub_exports" in request.url.path:
-            return httpx.Response(404, json={"errors": [{"message": "The specified resource does not exist."}]})
+            return httpx.Response(
+                404, json={"errors": [{"message": "The specified resource does not exist."}]}
+            )
         return httpx.Response(200, json={"id": 1, "name": "Course"})
 
-    monkeypatch.setattr(cli_remote, "open_profile",
-                        functools.partial(open_profile, transport=httpx.MockTransport(handler)))  # fmt: skip
+    monkeypatch.setattr(
+        cli_remote, "open_profile", functools.partial(open_profile, transport=httpx.MockTransport(handler))
+    )
     for argv in (["epub", "1", "--wait"], ["epubs"]):
         code, _, err = run_cli(capsys, "--profile", "school", *argv)
         assert code == 2 and "ePub export is not enabled on this Canvas instance" in err

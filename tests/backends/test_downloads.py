@@ -16,7 +16,12 @@ from tui_exports.backends.canvas import CanvasBackend
 BASE = "https://canvas.example.edu"
 OLD = bytes(range(256)) * 40  # 10 KiB
 NEW = bytes(reversed(range(256))) * 48  # 12 KiB: the file after it changed on the server
-ATT = {"id": 11, "filename": "course-export.imscc", "size": len(OLD), "url": f"{BASE}/files/11/download?verifier=sekrit"}
+ATT = {
+    "id": 11,
+    "filename": "course-export.imscc",
+    "size": len(OLD),
+    "url": f"{BASE}/files/11/download?verifier=sekrit",
+}
 
 
 class Cut(httpx.SyncByteStream):
@@ -33,8 +38,15 @@ class Cut(httpx.SyncByteStream):
 class FileServer:
     """One file at ``/files/11/download``, with switchable Range/If-Range support and drops."""
 
-    def __init__(self, data: bytes = OLD, *, etag: str | None = '"v1"', last_modified: str | None = None,
-                 ranges: bool = True, if_range: bool = True):  # fmt: skip
+    def __init__(
+        self,
+        data: bytes = OLD,
+        *,
+        etag: str | None = '"v1"',
+        last_modified: str | None = None,
+        ranges: bool = True,
+        if_range: bool = True,
+    ):
         self.data, self.etag, self.last_modified = data, etag, last_modified
         self.ranges, self.if_range = ranges, if_range
         self.cut_at: int | None = None  # drop every response after this many body bytes
@@ -49,7 +61,11 @@ class FileServer:
             headers["Last-Modified"] = self.last_modified
         start = 0
         rng, cond = request.headers.get("range"), request.headers.get("if-range")
-        if rng and self.ranges and (not self.if_range or cond is None or cond in (self.etag, self.last_modified)):
+        if (
+            rng
+            and self.ranges
+            and (not self.if_range or cond is None or cond in (self.etag, self.last_modified))
+        ):
             start = int(rng.removeprefix("bytes=").rstrip("-"))
             if start >= len(self.data):
                 return httpx.Response(416, headers={"Content-Range": f"bytes */{len(self.data)}"})
@@ -69,7 +85,9 @@ class FileServer:
 
 def run(server: FileServer, folder, *, retries: int = 1, att=ATT, progress=None):
     """One run of the program: a new backend, one fetch_file, closed."""
-    b = CanvasBackend(BASE, "tok", transport=httpx.MockTransport(server.handler), sleep=lambda s: None, retries=retries)
+    b = CanvasBackend(
+        BASE, "tok", transport=httpx.MockTransport(server.handler), sleep=lambda s: None, retries=retries
+    )
     try:
         return b.fetch_file(att, folder, progress=progress)
     finally:
@@ -94,9 +112,17 @@ def test_resumes_in_a_later_run_with_range_and_if_range(tmp_path):
     interrupted_run(server, tmp_path)
     assert names(tmp_path) == ["course-export.imscc.11.part", "course-export.imscc.11.part.json"]
     sidecar = json.loads((tmp_path / "course-export.imscc.11.part.json").read_text())
-    assert sidecar == {"version": 1, "base_url": BASE, "file_id": "11", "size": len(OLD), "etag": '"v1"',
-                       "last_modified": None}  # fmt: skip
-    assert "sekrit" not in (tmp_path / "course-export.imscc.11.part.json").read_text()  # the verifier is never stored
+    assert sidecar == {
+        "version": 1,
+        "base_url": BASE,
+        "file_id": "11",
+        "size": len(OLD),
+        "etag": '"v1"',
+        "last_modified": None,
+    }
+    assert (
+        "sekrit" not in (tmp_path / "course-export.imscc.11.part.json").read_text()
+    )  # the verifier is never stored
     ticks = []
     path = run(server, tmp_path, progress=lambda d, t: ticks.append((d, t)))
     assert path.read_bytes() == OLD and names(tmp_path) == ["course-export.imscc"]
@@ -126,7 +152,9 @@ def test_dropped_mid_file_twice_in_one_run(tmp_path):
     def handler(request):
         response = FileServer.handler(server, request)
         if drops:
-            return httpx.Response(response.status_code, headers=response.headers, stream=Cut(response.read(), drops.pop(0)))
+            return httpx.Response(
+                response.status_code, headers=response.headers, stream=Cut(response.read(), drops.pop(0))
+            )
         return response
 
     b = CanvasBackend(BASE, "tok", transport=httpx.MockTransport(handler), sleep=lambda s: None, retries=3)
@@ -206,8 +234,12 @@ def test_two_files_named_alike_downloading_at_once_keep_their_own_bytes(tmp_path
 
     def fetch(file_id: int, out: dict) -> None:
         b = CanvasBackend(BASE, "t", transport=httpx.MockTransport(handler), sleep=lambda s: None)
-        att = {"id": file_id, "filename": "course_files_export.zip", "size": len(payloads[file_id]),
-               "url": f"{BASE}/files/{file_id}/download?verifier=v"}  # fmt: skip
+        att = {
+            "id": file_id,
+            "filename": "course_files_export.zip",
+            "size": len(payloads[file_id]),
+            "url": f"{BASE}/files/{file_id}/download?verifier=v",
+        }
         try:
             out[file_id] = b.fetch_file(att, tmp_path)
         finally:

@@ -48,8 +48,14 @@ class Scripted:
         }
 
     def _record(self) -> dict[str, Any]:
-        return {"id": 5, "export_type": "zip", "workflow_state": self._step()[1], "created_at": "now",
-                "progress_url": "http://x/api/v1/progress/4", **self.files}  # fmt: skip
+        return {
+            "id": 5,
+            "export_type": "zip",
+            "workflow_state": self._step()[1],
+            "created_at": "now",
+            "progress_url": "http://x/api/v1/progress/4",
+            **self.files,
+        }
 
     def content_export(self, context_type: ContextType, context_id: int, export_id: int) -> dict[str, Any]:
         return self._record()
@@ -79,8 +85,17 @@ class Scripted:
         interval=None,
         timeout=None,
     ):
-        return follow_job(self, kind, context_type, context_id, export, on_progress, interval=0, timeout=timeout,
-                          pause=pause)  # fmt: skip
+        return follow_job(
+            self,
+            kind,
+            context_type,
+            context_id,
+            export,
+            on_progress,
+            interval=0,
+            timeout=timeout,
+            pause=pause,
+        )
 
     def download(self, kind, export, on_bytes=None, dest_dir=None):
         return download_export(self, kind, export, on_bytes, dest_dir)
@@ -96,8 +111,13 @@ def test_exported_for_course_copy_is_the_end_of_a_follow(capsys) -> None:
     """The CLI's follower used to list its own final states and lacked this one: it never ended."""
     backend = Scripted("content", [("running", "exporting"), ("completed", "exported_for_course_copy")])
     seen: list[tuple[str, str]] = []
-    final = backend.follow("content", C, 1, {"id": 5, "progress_url": "http://x/api/v1/progress/4"},
-                           lambda p, e: seen.append((p["workflow_state"], e.get("workflow_state"))))  # fmt: skip
+    final = backend.follow(
+        "content",
+        C,
+        1,
+        {"id": 5, "progress_url": "http://x/api/v1/progress/4"},
+        lambda p, e: seen.append((p["workflow_state"], e.get("workflow_state"))),
+    )
     assert final["workflow_state"] == "exported_for_course_copy"
     assert seen[-1] == ("completed", "exported_for_course_copy")
     backend = Scripted("content", [("running", "exporting"), ("completed", "exported_for_course_copy")])
@@ -122,8 +142,15 @@ def test_an_epub_that_is_exported_is_still_running() -> None:
 
 def test_a_progress_that_ends_before_its_record_waits_for_the_record() -> None:
     """A canceled local job fails its record at its next progress call, a moment later."""
-    backend = Scripted("content", [("running", "exporting"), ("canceled", "exporting"), ("canceled", "exporting"),
-                                   ("canceled", "failed")])  # fmt: skip
+    backend = Scripted(
+        "content",
+        [
+            ("running", "exporting"),
+            ("canceled", "exporting"),
+            ("canceled", "exporting"),
+            ("canceled", "failed"),
+        ],
+    )
     assert (
         backend.follow("content", C, 1, {"id": 5, "progress_url": "http://x/api/v1/progress/4"})[
             "workflow_state"

@@ -31,7 +31,9 @@ def test_token_env_profile(h, monkeypatch):
         open_profile("school", h)
     monkeypatch.setenv("SCHOOL_TOKEN", "tok-abc")
     b = open_profile("school", h)
-    assert isinstance(b, CanvasBackend) and b.base_url == "https://canvas.example.edu" and b.profile == "school"
+    assert (
+        isinstance(b, CanvasBackend) and b.base_url == "https://canvas.example.edu" and b.profile == "school"
+    )
     assert b.downloads == h.downloads and b.library is not None
     b.close()
     with pytest.raises(BackendError, match="no profile 'other'.*school"):
@@ -54,7 +56,7 @@ def test_keyring_profile_and_file_hygiene(h, memory_keyring):
 
 
 def test_existing_settings_kept_and_readable_file_warns(h):
-    h.config_file.write_text('[engine]\nworkers = 3\n')
+    h.config_file.write_text("[engine]\nworkers = 3\n")
     os.chmod(h.config_file, 0o644)
     with pytest.warns(ConfigPermissionWarning, match="chmod 600"):
         save_profile(h, Profile("a", "https://a.example", token_env="A"))

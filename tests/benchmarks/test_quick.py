@@ -15,20 +15,41 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 def test_quick_benchmark_runs_and_prints_the_table(tmp_path):
     results = tmp_path / "RESULTS.md"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--quiet", "--workdir", str(tmp_path),
-         "--results", str(results)],
-        capture_output=True, text=True, timeout=240, cwd=tmp_path,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run.py"),
+            "--quick",
+            "--quiet",
+            "--workdir",
+            str(tmp_path),
+            "--results",
+            str(results),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
     header = out.splitlines()[0].split()
     assert header == ["measure", "value", "baseline", "ratio", "target", "result"]
-    for row in ("zip export (wall)", "Common Cartridge export (wall)", "QTI export (wall)", "QTI questions per second",
-                "ePub export (wall)", "peak RSS, zip: 10× everything", "peak RSS, ePub: 10× the file bytes",
-                "TUI first frame, 10,000 courses", "TUI keypress→repaint p95"):  # fmt: skip
+    for row in (
+        "zip export (wall)",
+        "Common Cartridge export (wall)",
+        "QTI export (wall)",
+        "QTI questions per second",
+        "ePub export (wall)",
+        "peak RSS, zip: 10× everything",
+        "peak RSS, ePub: 10× the file bytes",
+        "TUI first frame, 10,000 courses",
+        "TUI keypress→repaint p95",
+    ):
         assert row in out, row
     assert "Traceback" not in out + done.stderr
     report = results.read_text(encoding="utf-8")
     assert "<!-- results:begin -->" in report and "| measure | value |" in report and "Machine:" in report
     assert str(tmp_path) not in report and str(Path.home()) not in report  # no machine paths
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith("tui-exports-bench-")]  # work folder removed
+    assert not [
+        p for p in tmp_path.iterdir() if p.name.startswith("tui-exports-bench-")
+    ]  # work folder removed

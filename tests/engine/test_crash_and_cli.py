@@ -49,8 +49,12 @@ SLOW_EXPORT = textwrap.dedent(
 @pytest.mark.slow
 def test_killed_process_leaves_no_file_and_reads_failed(home):
     ExportService.open(Home.from_env(home)).close()  # seed first, outside the victim
-    victim = subprocess.Popen([sys.executable, "-c", SLOW_EXPORT], stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "TUI_EXPORTS_HOME": str(home)})  # fmt: skip
+    victim = subprocess.Popen(
+        [sys.executable, "-c", SLOW_EXPORT],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TUI_EXPORTS_HOME": str(home)},
+    )
     try:
         assert victim.stdout.readline().strip() == "WRITING"
         os.kill(victim.pid, signal.SIGKILL)
@@ -62,7 +66,9 @@ def test_killed_process_leaves_no_file_and_reads_failed(home):
     try:
         ce = svc.store.content_export(1)
         assert ce.workflow_state.value == "failed"
-        assert ce.errors and ce.errors[-1].startswith(f"interrupted: the process running this export (pid {victim.pid})")
+        assert ce.errors and ce.errors[-1].startswith(
+            f"interrupted: the process running this export (pid {victim.pid})"
+        )
         assert svc.store.progress(ce.progress_id).workflow_state.value == "failed"
         assert not (exports / "content-1").exists() and not list(exports.glob(".work-*"))
         assert ce.attachment_id is None
@@ -98,9 +104,18 @@ def test_demo_library_loads_with_canvas_links(service):
     assert [c.course_code for c in service.content.courses()] == ["ASTR 101", "HIST 390", "CS 110"]
     content = service.content.course_content(1)
     bodies = " ".join(p.body for p in content["pages"])
-    assert "/courses/1/files/" in bodies and "/courses/1/pages/" in bodies and "/courses/1/assignments/" in bodies
+    assert (
+        "/courses/1/files/" in bodies
+        and "/courses/1/pages/" in bodies
+        and "/courses/1/assignments/" in bodies
+    )
     assert "../files/" not in bodies
-    types = {q.question_type.value for quiz in (service.content.course_content(c)["quizzes"] for c in (1, 2, 3)) for qz in quiz for q in qz.questions}
+    types = {
+        q.question_type.value
+        for quiz in (service.content.course_content(c)["quizzes"] for c in (1, 2, 3))
+        for qz in quiz
+        for q in qz.questions
+    }
     assert len(types) == 13  # every Canvas question type
 
 
@@ -119,10 +134,19 @@ def _folder(tmp_path, course_toml: str, files: dict[str, str] | None = None) -> 
     [
         ("[course]\nname = 'X'\n", "missing required key 'course_code'"),
         ("[course\nname=", "not valid TOML"),
-        ("[course]\nname='X'\ncourse_code='X'\n[[enrollments]]\nuser='nobody'\nrole='teacher'\n", "unknown user 'nobody'"),
-        ("[course]\nname='X'\ncourse_code='X'\n[[modules]]\nkey='m'\nname='M'\nitems=[{type='page', ref='ghost'}]\n", "no page 'ghost'"),
+        (
+            "[course]\nname='X'\ncourse_code='X'\n[[enrollments]]\nuser='nobody'\nrole='teacher'\n",
+            "unknown user 'nobody'",
+        ),
+        (
+            "[course]\nname='X'\ncourse_code='X'\n[[modules]]\nkey='m'\nname='M'\nitems=[{type='page', ref='ghost'}]\n",
+            "no page 'ghost'",
+        ),
         ("[course]\nname='X'\ncourse_code='X'\ntime_zone='Mars/Olympus'\n", "unknown time zone"),
-        ("[course]\nname='X'\ncourse_code='X'\n[[pages]]\nslug='a'\ntitle='A'\n", "pages/a.html: file not found"),
+        (
+            "[course]\nname='X'\ncourse_code='X'\n[[pages]]\nslug='a'\ntitle='A'\n",
+            "pages/a.html: file not found",
+        ),
     ],
 )
 def test_bad_course_folders_write_nothing(service, tmp_path, course_toml, message):
@@ -154,7 +178,9 @@ def test_cli_content_of_a_course_a_group_and_refusals(home, capsys):
 def test_cli_end_to_end(home, capsys):
     code, out, _ = run_cli(capsys, "courses", "--json")
     assert code == 0 and [c["course_code"] for c in json.loads(out)] == ["ASTR 101", "HIST 390", "CS 110"]
-    code, out, err = run_cli(capsys, "export", "1", "--type", "zip", "--select", "files=6,7", "--wait", "--json")
+    code, out, err = run_cli(
+        capsys, "export", "1", "--type", "zip", "--select", "files=6,7", "--wait", "--json"
+    )
     ce = json.loads(out)
     assert code == 0 and ce["workflow_state"] == "exported" and Path(ce["attachment"]["path"]).is_file()
     assert "100%" in err  # the progress bar on stderr
@@ -178,6 +204,7 @@ def test_cli_failed_export_exits_1(home, capsys, monkeypatch):
     def broken(self, ce):
         def fail(snap, workdir, progress):
             raise OSError("no space left on device")
+
         return fail
 
     monkeypatch.setattr(ExportRunner, "exporter", broken)
@@ -186,7 +213,9 @@ def test_cli_failed_export_exits_1(home, capsys, monkeypatch):
 
 
 def test_cli_library_add(home, capsys, tmp_path):
-    folder = _folder(tmp_path, """
+    folder = _folder(
+        tmp_path,
+        """
         [course]
         name = "My Own Course"
         course_code = "OWN 1"
@@ -196,7 +225,9 @@ def test_cli_library_add(home, capsys, tmp_path):
         [[pages]]
         slug = "hello"
         title = "Hello"
-        """, {"pages/hello.html": '<p>See <a href="missing.html">this</a></p>', "files/a.txt": "hi"})  # fmt: skip
+        """,
+        {"pages/hello.html": '<p>See <a href="missing.html">this</a></p>', "files/a.txt": "hi"},
+    )
     code, out, err = run_cli(capsys, "library", "add", str(folder))
     assert code == 0 and out.strip().splitlines()[-1] == "4"
     assert "points at nothing" in err
@@ -210,14 +241,27 @@ def test_console_script_without_wait_runs_in_the_background_worker(home):
     if not exe.exists():
         pytest.skip("the tui-exports console script is not installed in this environment")
     env = {**os.environ, "TUI_EXPORTS_HOME": str(home)}
-    out = subprocess.run([str(exe), "export", "1", "--type", "zip", "--json"], capture_output=True, text=True, env=env, timeout=60)
+    out = subprocess.run(
+        [str(exe), "export", "1", "--type", "zip", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     ce = json.loads(out.stdout)
     assert ce["workflow_state"] == "created"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        shown = json.loads(subprocess.run([str(exe), "show", "1", str(ce["id"]), "--json"], capture_output=True,
-                                          text=True, env=env, timeout=60).stdout)  # fmt: skip
+        shown = json.loads(
+            subprocess.run(
+                [str(exe), "show", "1", str(ce["id"]), "--json"],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=60,
+            ).stdout
+        )
         if shown["workflow_state"] == "exported":
             break
         time.sleep(0.3)
@@ -241,8 +285,10 @@ def test_the_background_worker_runs_below_the_app(home, monkeypatch):
 @pytest.mark.slow  # a subprocess
 @pytest.mark.skipif(not hasattr(os, "nice"), reason="no nice() on this system")
 def test_lower_priority_lowers_this_process_only_by_the_steps_asked():
-    code = ("import os; from tui_exports.engine.worker import lower_priority; before = os.nice(0); "
-            "lower_priority(0); same = os.nice(0); lower_priority(5); print(before, same, os.nice(0))")
+    code = (
+        "import os; from tui_exports.engine.worker import lower_priority; before = os.nice(0); "
+        "lower_priority(0); same = os.nice(0); lower_priority(5); print(before, same, os.nice(0))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     before, same, after = map(int, out.stdout.split())
     assert same == before and after == min(before + 5, 19)
@@ -264,27 +310,33 @@ def test_recovery_leaves_alone_an_export_that_ended_meanwhile(service, monkeypat
     for final in (ContentExportState.EXPORTED, ContentExportState.FAILED):
         ce = service.create_content_export(owner, ContextType.COURSE, 1, "zip")
         assert service.store.claim(JobKind.CONTENT, ce.id, 1, state=ContentExportState.CREATED)
-        service.store.update_content_export(ce.id, workflow_state=ContentExportState.EXPORTING,
-                                            heartbeat_at=utcnow() - timedelta(hours=1))  # fmt: skip
+        service.store.update_content_export(
+            ce.id, workflow_state=ContentExportState.EXPORTING, heartbeat_at=utcnow() - timedelta(hours=1)
+        )
         ended[ce.id] = final
     seen = list(service.store.unfinished(JobKind.CONTENT, running_states(ContentExportState)))
     assert {r.id for r in seen} >= set(ended)
     for export_id, final in ended.items():  # ...then they end, before this recovery moves them
         service.store.update_content_export(export_id, workflow_state=final)
-    monkeypatch.setattr(service.store, "unfinished", lambda kind, states: seen if kind is JobKind.CONTENT else [])
+    monkeypatch.setattr(
+        service.store, "unfinished", lambda kind, states: seen if kind is JobKind.CONTENT else []
+    )
     assert service.recover() == []
     for export_id, final in ended.items():
         record = service.store.content_export(export_id)
         assert record.workflow_state is final and not record.errors
 
 
-@pytest.mark.parametrize("line,message", [
-    ('worker_nice = "10"', "[engine] worker_nice must be a whole number, not '10'"),
-    ("workers = true", "[engine] workers must be a whole number, not True"),
-    ("heartbeat_seconds = 1", None),  # a whole number is a number
-    ("bogus = 1", "unknown [engine] settings ['bogus']"),
-    ("workers = ", "is not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "line,message",
+    [
+        ('worker_nice = "10"', "[engine] worker_nice must be a whole number, not '10'"),
+        ("workers = true", "[engine] workers must be a whole number, not True"),
+        ("heartbeat_seconds = 1", None),  # a whole number is a number
+        ("bogus = 1", "unknown [engine] settings ['bogus']"),
+        ("workers = ", "is not valid TOML"),
+    ],
+)
 def test_a_bad_config_file_is_a_message_not_a_traceback(home, capsys, line, message):
     (Path(home) / "config.toml").write_text(f"[engine]\n{line}\n", encoding="utf-8")
     code, out, err = run_cli(capsys, "courses")
@@ -295,15 +347,20 @@ def test_a_bad_config_file_is_a_message_not_a_traceback(home, capsys, line, mess
         assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("text,problem", [
-    ('[keys]\nnew_export = 3\n', '[keys] new_export must be keys in quotes (e.g. "ctrl+n"), not 3'),
-    ("keys = 'N'\n", "keys must be a table ([keys]), not 'N'"),
-    ("theme = 1\n", "theme must be a theme name in quotes"),
-    ('[engine]\nworkers = "2"\n', "[engine] workers must be a whole number, not '2'"),
-    ('[profiles.school]\nbase_url = "https://s.example"\nkeyring = "yes"\n',
-     "[profiles.school] keyring must be true or false, not 'yes'"),
-    ('[profiles.school]\ntoken_env = "SCHOOL"\n', "[profiles.school] needs base_url"),
-])
+@pytest.mark.parametrize(
+    "text,problem",
+    [
+        ("[keys]\nnew_export = 3\n", '[keys] new_export must be keys in quotes (e.g. "ctrl+n"), not 3'),
+        ("keys = 'N'\n", "keys must be a table ([keys]), not 'N'"),
+        ("theme = 1\n", "theme must be a theme name in quotes"),
+        ('[engine]\nworkers = "2"\n', "[engine] workers must be a whole number, not '2'"),
+        (
+            '[profiles.school]\nbase_url = "https://s.example"\nkeyring = "yes"\n',
+            "[profiles.school] keyring must be true or false, not 'yes'",
+        ),
+        ('[profiles.school]\ntoken_env = "SCHOOL"\n', "[profiles.school] needs base_url"),
+    ],
+)
 def test_one_error_policy_for_every_table_of_the_config_file(home, capsys, text, problem):
     """The app's [keys] and theme, the engine's [engine], a [profiles.NAME]: one line naming the
     file and the key, exit 2, whatever the command; the app shows the same line."""
@@ -347,11 +404,15 @@ def test_a_refused_select_reads_the_same_in_the_cli_and_the_picker(home, capsys)
     from tui_exports.backends.local import LocalBackend
     from tui_exports.model import ContextType
 
-    code, _, err = run_cli(capsys, "export", "1", "--type", "common_cartridge", "--select", "pages=999", "bogus=1")
+    code, _, err = run_cli(
+        capsys, "export", "1", "--type", "common_cartridge", "--select", "pages=999", "bogus=1"
+    )
     assert code == 2
     backend = LocalBackend.open(jobs="none")
     try:
-        lines = backend.validate_select(ContextType.COURSE, 1, "common_cartridge", {"pages": [999], "bogus": [1]})
+        lines = backend.validate_select(
+            ContextType.COURSE, 1, "common_cartridge", {"pages": [999], "bogus": [1]}
+        )
     finally:
         backend.close()
     assert lines and err.splitlines()[1:] == [f"  {line}" for line in lines]
@@ -361,7 +422,12 @@ def test_sizes_read_the_same_in_the_cli_and_the_app():
     from tui_exports.cli.common import describe_export
     from tui_exports.tui.format import human_size
 
-    ce = {"id": 1, "export_type": "zip", "workflow_state": "exported", "created_at": "now",
-          "attachment": {"path": "a.zip", "size": 1536}}  # fmt: skip
+    ce = {
+        "id": 1,
+        "export_type": "zip",
+        "workflow_state": "exported",
+        "created_at": "now",
+        "attachment": {"path": "a.zip", "size": 1536},
+    }
     assert human_size(1536) == "1.5 KB" and "a.zip  (1.5 KB)" in describe_export(ce)
     assert [human_size(n) for n in (None, 0, 1023, 1024**3 * 3)] == ["", "0 B", "1023 B", "3.0 GB"]

@@ -15,23 +15,64 @@ def test_an_old_library_with_clashing_file_ids_opens_and_renumbers(tmp_path):
     db = connect(tmp_path / "library.db")
     migrate(db, upto=4)
     db["courses"].insert({"id": 1, "name": "C", "course_code": "C", "uuid": "u"})
-    db["folders"].insert({"id": 1, "context_type": "Course", "context_id": 1, "name": "files", "full_name": "files"})
+    db["folders"].insert(
+        {"id": 1, "context_type": "Course", "context_id": 1, "name": "files", "full_name": "files"}
+    )
     for fid in (1, 2, 3):
-        db["files"].insert({"id": fid, "context_type": "Course", "context_id": 1, "folder_id": 1,
-                            "display_name": f"f{fid}", "filename": f"f{fid}", "content_type": "text/plain",
-                            "size": 1, "sha256": "x", "uuid": f"file-{fid}"})  # fmt: skip
+        db["files"].insert(
+            {
+                "id": fid,
+                "context_type": "Course",
+                "context_id": 1,
+                "folder_id": 1,
+                "display_name": f"f{fid}",
+                "filename": f"f{fid}",
+                "content_type": "text/plain",
+                "size": 1,
+                "sha256": "x",
+                "uuid": f"file-{fid}",
+            }
+        )
     for aid, ctx in ((1, "ContentExport"), (2, "EpubExport"), (3, "EpubExport"), (7, "ContentExport")):
-        db["attachments"].insert({"id": aid, "context_type": ctx, "context_id": 1, "uuid": f"att-{aid}",
-                                  "display_name": f"a{aid}", "filename": f"a{aid}", "content_type": "application/zip",
-                                  "size": 1, "sha256": "", "path": f"/nowhere/a{aid}", "created_at": NOW,
-                                  "updated_at": NOW})  # fmt: skip
-    common = {"context_type": "Course", "context_id": 1, "user_id": 1, "export_type": "zip",
-              "workflow_state": "exported", "created_at": NOW, "updated_at": NOW}  # fmt: skip
+        db["attachments"].insert(
+            {
+                "id": aid,
+                "context_type": ctx,
+                "context_id": 1,
+                "uuid": f"att-{aid}",
+                "display_name": f"a{aid}",
+                "filename": f"a{aid}",
+                "content_type": "application/zip",
+                "size": 1,
+                "sha256": "",
+                "path": f"/nowhere/a{aid}",
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+        )
+    common = {
+        "context_type": "Course",
+        "context_id": 1,
+        "user_id": 1,
+        "export_type": "zip",
+        "workflow_state": "exported",
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
     db["content_exports"].insert({"id": 1, **common, "attachment_id": 1})
     db["content_exports"].insert({"id": 2, **common, "attachment_id": 7})
-    db["epub_exports"].insert({"id": 1, "course_id": 1, "user_id": 1, "workflow_state": "generated",
-                               "created_at": NOW, "updated_at": NOW, "epub_attachment_id": 2,
-                               "zip_attachment_id": 3})  # fmt: skip
+    db["epub_exports"].insert(
+        {
+            "id": 1,
+            "course_id": 1,
+            "user_id": 1,
+            "workflow_state": "generated",
+            "created_at": NOW,
+            "updated_at": NOW,
+            "epub_attachment_id": 2,
+            "zip_attachment_id": 3,
+        }
+    )
     db.conn.close()
 
     lib = Library(Home(tmp_path, tmp_path))

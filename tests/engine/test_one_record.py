@@ -28,10 +28,14 @@ def test_a_content_export_has_no_progress_of_its_own(service, runner, users):
 def test_a_library_with_a_remote_history_opens_without_it(tmp_path):
     db = connect(tmp_path / "library.db")
     migrate(db, upto=4)
-    db.execute("INSERT INTO remote_exports (base_url, kind, remote_id, export_type, workflow_state, created_at, "
-               "updated_at) VALUES ('https://c.example', 'content', 5, 'zip', 'exported', 'x', 'x')")  # fmt: skip
-    db.execute("INSERT INTO remote_downloads (base_url, file_id, path, downloaded_at) "
-               "VALUES ('https://c.example', 7, '/d/x.zip', 'x')")  # fmt: skip
+    db.execute(
+        "INSERT INTO remote_exports (base_url, kind, remote_id, export_type, workflow_state, created_at, "
+        "updated_at) VALUES ('https://c.example', 'content', 5, 'zip', 'exported', 'x', 'x')"
+    )
+    db.execute(
+        "INSERT INTO remote_downloads (base_url, file_id, path, downloaded_at) "
+        "VALUES ('https://c.example', 7, '/d/x.zip', 'x')"
+    )
     db.conn.close()
     lib = Library(Home(tmp_path, tmp_path))
     try:

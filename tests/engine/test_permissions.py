@@ -19,20 +19,30 @@ def _enroll_observer(service, course_id, key="observer1"):
     with service.library.transaction():
         uid = service.content.next_ids()["users"]
         service.content.insert_user(User(uid, "Olive Observer"), key=key)
-        service.content.db["enrollments"].insert({"user_id": uid, "course_id": course_id, "role": Role.OBSERVER.value, "state": "active"})
+        service.content.db["enrollments"].insert(
+            {"user_id": uid, "course_id": course_id, "role": Role.OBSERVER.value, "state": "active"}
+        )
     return uid
 
 
 @pytest.mark.parametrize(
     "who,export_type,allowed",
     [
-        ("teacher", "common_cartridge", True), ("teacher", "qti", True), ("teacher", "zip", True),
-        ("ta", "common_cartridge", True), ("ta", "qti", True), ("ta", "zip", True),
-        ("student1", "common_cartridge", False), ("student1", "qti", False), ("student1", "zip", True),
-        ("observer", "common_cartridge", False), ("observer", "zip", True),
-        ("stranger", "zip", False), ("stranger", "common_cartridge", False),
+        ("teacher", "common_cartridge", True),
+        ("teacher", "qti", True),
+        ("teacher", "zip", True),
+        ("ta", "common_cartridge", True),
+        ("ta", "qti", True),
+        ("ta", "zip", True),
+        ("student1", "common_cartridge", False),
+        ("student1", "qti", False),
+        ("student1", "zip", True),
+        ("observer", "common_cartridge", False),
+        ("observer", "zip", True),
+        ("stranger", "zip", False),
+        ("stranger", "common_cartridge", False),
     ],
-)  # fmt: skip
+)
 def test_create_in_course(service, users, who, export_type, allowed):
     if who == "observer":
         uid = _enroll_observer(service, ASTR)
@@ -51,7 +61,10 @@ def test_create_in_course(service, users, who, export_type, allowed):
         assert e.value.body["reason"]
 
 
-@pytest.mark.parametrize("context,export_type", [(C.GROUP, "common_cartridge"), (C.USER, "qti"), (C.COURSE, "user_data"), (C.COURSE, None)])
+@pytest.mark.parametrize(
+    "context,export_type",
+    [(C.GROUP, "common_cartridge"), (C.USER, "qti"), (C.COURSE, "user_data"), (C.COURSE, None)],
+)
 def test_invalid_export_type(service, users, context, export_type):
     cid = {C.GROUP: 1, C.USER: users["student1"], C.COURSE: ASTR}[context]
     uid = users["student1"]
@@ -82,7 +95,9 @@ def test_group_and_user_contexts(service, users):
     with pytest.raises(NotFound):
         service.create_content_export(users["teacher"], C.GROUP, 99, "zip")
     # group/user indexes show only the caller's own exports
-    assert [e.user_id for e in service.list_content_exports(users["student1"], C.GROUP, 1).items] == [users["student1"]]
+    assert [e.user_id for e in service.list_content_exports(users["student1"], C.GROUP, 1).items] == [
+        users["student1"]
+    ]
 
 
 def test_show_and_index_visibility(service, users):

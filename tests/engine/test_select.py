@@ -38,10 +38,22 @@ CC, QTI, ZIP = ExportType.COMMON_CARTRIDGE, ExportType.QTI, ExportType.ZIP
         ({"context_modules": {"context_module_12": "1"}}, CC, {"context_modules": [12]}),
         ({"quizzes": ["quizzes:quiz_3"]}, QTI, {"quizzes": [3]}),
         ({"announcements": ["discussion_topic_9"]}, CC, {"announcements": [9]}),
-        ({"all_assignments": "1", "all_pages": "true"}, CC, {"all_assignments": True, "all_wiki_pages": True}),
+        (
+            {"all_assignments": "1", "all_pages": "true"},
+            CC,
+            {"all_assignments": True, "all_wiki_pages": True},
+        ),
         ({"everything": "1"}, CC, {"everything": True}),
-        ({"all_syllabus_body": 1, "all_course_settings": True}, CC, {"all_syllabus_body": True, "all_course_settings": True}),
-        ({"all_learning_outcomes": "1", "pages": [2]}, CC, {"wiki_pages": [2]}),  # a type we never hold: nothing more
+        (
+            {"all_syllabus_body": 1, "all_course_settings": True},
+            CC,
+            {"all_syllabus_body": True, "all_course_settings": True},
+        ),
+        (
+            {"all_learning_outcomes": "1", "pages": [2]},
+            CC,
+            {"wiki_pages": [2]},
+        ),  # a type we never hold: nothing more
         ({"pages": [1, 1, "1"]}, CC, {"wiki_pages": [1]}),
         ({"wiki_pages": [mig_id("wiki_pages", 4)]}, CC, {"wiki_pages": [mig_id("wiki_pages", 4)]}),
     ],
@@ -99,7 +111,9 @@ def student_snap(service, users):
 
 
 def by_title(items, text):
-    found = [i.id for i in items if text in getattr(i, "title", getattr(i, "name", getattr(i, "display_name", "")))]
+    found = [
+        i.id for i in items if text in getattr(i, "title", getattr(i, "name", getattr(i, "display_name", "")))
+    ]
     assert found, text
     return found[0]
 
@@ -109,7 +123,10 @@ def test_ids_not_in_course_are_rejected(teacher_snap):
     with pytest.raises(BadRequest) as e:
         check_ids(req, teacher_snap)
     messages = [x["message"] for x in e.value.errors]
-    assert messages == ["no page 999 in this course (or not visible to you)", "no file 12345 in this course (or not visible to you)"]
+    assert messages == [
+        "no page 999 in this course (or not visible to you)",
+        "no file 12345 in this course (or not visible to you)",
+    ]
 
 
 def test_student_cannot_name_hidden_files(student_snap, teacher_snap):
@@ -164,10 +181,16 @@ def test_assignment_brings_its_rubric(teacher_snap):
 def test_folder_brings_everything_below_it(teacher_snap):
     images = next(f for f in teacher_snap.folders if f.full_name == "course files/images")
     sel = resolve(parse_select({"folders": [images.id]}, ZIP), teacher_snap)
-    below = {f.id for f in teacher_snap.files if teacher_snap.folder(f.folder_id).full_name.startswith("course files/images")}
+    below = {
+        f.id
+        for f in teacher_snap.files
+        if teacher_snap.folder(f.folder_id).full_name.startswith("course files/images")
+    }
     assert sel.of("attachments") == below
     assert {teacher_snap.folder(i).full_name for i in sel.of("folders")} == {
-        "course files/images", "course files/images/sky", "course files/images/sky/winter"
+        "course files/images",
+        "course files/images/sky",
+        "course files/images/sky/winter",
     }
 
 
@@ -175,7 +198,9 @@ def test_all_discussion_topics_does_not_select_announcements(teacher_snap):
     sel = resolve(parse_select({"all_discussion_topics": "1"}, CC), teacher_snap)
     news = {t.id for t in teacher_snap.discussion_topics if t.is_announcement}
     assert news and not (sel.of("announcements") & news)
-    assert sel.of("discussion_topics") == {t.id for t in teacher_snap.discussion_topics if not t.is_announcement}
+    assert sel.of("discussion_topics") == {
+        t.id for t in teacher_snap.discussion_topics if not t.is_announcement
+    }
 
 
 def test_announcement_named_as_a_discussion_topic_counts(teacher_snap):
@@ -197,12 +222,29 @@ def test_all_attachments_includes_every_folder(teacher_snap):
 
 
 keys = st.sampled_from(
-    list(SELECT_TYPES) + ["pages", "files", "modules", "module_items", "bogus", "all_pages", "all_quizzes",
-                          "everything", "all_attachments", "syllabus_body", "learning_outcomes"]
-)  # fmt: skip
-ids = st.one_of(st.integers(-3, 60), st.text(max_size=12), st.sampled_from(["attachment_3", "wiki_page_2", "1", "0"]))
-values = st.one_of(st.lists(ids, max_size=5), st.dictionaries(st.text(max_size=10), st.sampled_from(["1", "0", True]), max_size=3),
-                   st.sampled_from(["1", "0", "true", "x", 1, None]))  # fmt: skip
+    list(SELECT_TYPES)
+    + [
+        "pages",
+        "files",
+        "modules",
+        "module_items",
+        "bogus",
+        "all_pages",
+        "all_quizzes",
+        "everything",
+        "all_attachments",
+        "syllabus_body",
+        "learning_outcomes",
+    ]
+)
+ids = st.one_of(
+    st.integers(-3, 60), st.text(max_size=12), st.sampled_from(["attachment_3", "wiki_page_2", "1", "0"])
+)
+values = st.one_of(
+    st.lists(ids, max_size=5),
+    st.dictionaries(st.text(max_size=10), st.sampled_from(["1", "0", True]), max_size=3),
+    st.sampled_from(["1", "0", "true", "x", 1, None]),
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -220,8 +262,13 @@ def test_random_select_hashes(raw, export_type, teacher_snap):
         assert sel.of(t) <= everything.of(t) | everything.of("announcements"), t
     assert SelectRequest.from_json(request.to_json()).to_json() == request.to_json()
     stored = SelectRequest.from_stored(request.to_json())  # what a job rebuilds when it runs
-    assert stored == SelectRequest({t: v for t, v in request.ids.items() if v}, request.all_types, request.everything,
-                                   request.syllabus_body, request.course_settings)  # fmt: skip
+    assert stored == SelectRequest(
+        {t: v for t, v in request.ids.items() if v},
+        request.all_types,
+        request.everything,
+        request.syllabus_body,
+        request.course_settings,
+    )
 
 
 def test_unicode_digits_that_int_refuses_are_not_ids():

@@ -23,13 +23,18 @@ from tui_exports.model import CalendarEvent, ContextType, Page, Quiz, Role, no_p
 from tui_exports.store.content import CONTENT_DETAILS
 
 NOW = datetime(2026, 10, 1, 12, tzinfo=UTC)
-HTML = (("pages", "body"), ("assignments", "description"), ("discussion_topics", "message"),
-        ("calendar_events", "description"))  # fmt: skip
+HTML = (
+    ("pages", "body"),
+    ("assignments", "description"),
+    ("discussion_topics", "message"),
+    ("calendar_events", "description"),
+)
 
 
 def snapshot(service, course_id: int, detail: str, role: Role | None = Role.TEACHER):
-    snap = build_snapshot(service.library, course_id, service.user(service.owner_id()), role, now=NOW,
-                          detail=detail)  # fmt: skip
+    snap = build_snapshot(
+        service.library, course_id, service.user(service.owner_id()), role, now=NOW, detail=detail
+    )
     snap.selection = resolve(SelectRequest(everything=True), snap)
     return snap
 
@@ -58,7 +63,9 @@ def test_an_outline_leaves_out_only_html_and_questions(service):
     assert any(p.body for p in full["pages"]) and any(q.questions for q in full["quizzes"])
     for kind, html in HTML:
         assert not any(getattr(o, html) for o in outline[kind])
-        assert [{**o.__dict__, html: ""} for o in full[kind]] == [{**o.__dict__, html: ""} for o in outline[kind]]
+        assert [{**o.__dict__, html: ""} for o in full[kind]] == [
+            {**o.__dict__, html: ""} for o in outline[kind]
+        ]
     assert not any(q.questions or q.groups or q.description for q in outline["quizzes"])
     assert [q.id for q in outline["quizzes"]] == [q.id for q in full["quizzes"]]
     for kind in ("folders", "files", "modules", "rubrics", "assignment_groups"):
@@ -107,8 +114,13 @@ def test_an_item_deleted_during_an_export_is_skipped_with_a_warning(service, tmp
     cc = export_common_cartridge(snap, tmp_path / "cc", no_progress)
     gone = f"page {page.id} was deleted during the export"
     assert f'Skipped page "{page.title}" (id {page.id}): {gone}' in cc.warnings
-    assert f'Skipped quiz "{quiz.title}" (id {quiz.id}): quiz {quiz.id} was deleted during the export' in cc.warnings
-    assert events and all(any(f'calendar event "{e.title}" (id {e.id})' in w for w in cc.warnings) for e in events)
+    assert (
+        f'Skipped quiz "{quiz.title}" (id {quiz.id}): quiz {quiz.id} was deleted during the export'
+        in cc.warnings
+    )
+    assert events and all(
+        any(f'calendar event "{e.title}" (id {e.id})' in w for w in cc.warnings) for e in events
+    )
     names = entries(cc.files[0].path)
     assert "course_settings/events.xml" not in names  # every event gone: no empty events file
     assert f"wiki_content/{page.url}.html" not in names
@@ -123,8 +135,9 @@ def test_an_item_deleted_during_an_export_is_skipped_with_a_warning(service, tmp
 
 def test_a_zip_of_everything_reads_no_body(service, tmp_path):
     """Every visible file is selected already: scanning HTML for linked files can add none."""
-    snap = build_snapshot(service.library, 3, service.user(service.owner_id()), Role.TEACHER, now=NOW,
-                          detail="outline")  # fmt: skip
+    snap = build_snapshot(
+        service.library, 3, service.user(service.owner_id()), Role.TEACHER, now=NOW, detail="outline"
+    )
     reads = []
     read = snap.loader
     snap.loader = lambda cls, i: reads.append((cls, i)) or read(cls, i)
@@ -133,8 +146,12 @@ def test_a_zip_of_everything_reads_no_body(service, tmp_path):
     assert reads == []
     resolve(SelectRequest({"wiki_pages": (snap.pages[0].id,)}), snap)
     assert reads == [(Page, snap.pages[0].id)]  # a page alone: its links are followed
-    assert resolve(SelectRequest({"wiki_pages": (snap.pages[0].id,)}), snap, linked_files=False).ids["attachments"] \
+    assert (
+        resolve(SelectRequest({"wiki_pages": (snap.pages[0].id,)}), snap, linked_files=False).ids[
+            "attachments"
+        ]
         == frozenset()
+    )
     assert len(reads) == 1  # links not followed: the body is not read
 
 
@@ -143,7 +160,9 @@ def test_a_qti_export_reads_each_quiz_twice(service, runner, monkeypatch):
     scan them a third time, and the linked files are in the package all the same."""
     from tui_exports.importers.synthetic import CourseSpec, generate_course
 
-    course_id = generate_course(service.library, CourseSpec(pages=2, quizzes=3, files=6, file_mb=0.2)).course_id
+    course_id = generate_course(
+        service.library, CourseSpec(pages=2, quizzes=3, files=6, file_mb=0.2)
+    ).course_id
     reads = []
     original = service.content.item
     monkeypatch.setattr(service.content, "item", lambda cls, i: reads.append((cls, i)) or original(cls, i))
@@ -152,7 +171,9 @@ def test_a_qti_export_reads_each_quiz_twice(service, runner, monkeypatch):
     ce = service.store.content_export(ce.id)
     assert ce.workflow_state.value == "exported"
     quizzes = [i for cls, i in reads if cls is Quiz]
-    assert {i: quizzes.count(i) for i in quizzes} == {q.id: 2 for q in service.content.course_content(course_id)["quizzes"]}
+    assert {i: quizzes.count(i) for i in quizzes} == {
+        q.id: 2 for q in service.content.course_content(course_id)["quizzes"]
+    }
     snap = build_snapshot(service.library, course_id, service.user(service.owner_id()), Role.TEACHER, now=NOW)
     linked = linked_file_ids(snap, (h for q in snap.quizzes for h in quiz_html(q)))
     with zipfile.ZipFile(service.attachment(ce.attachment_id).path) as zf:
@@ -163,7 +184,9 @@ def test_a_qti_export_reads_each_quiz_twice(service, runner, monkeypatch):
 def test_courses_reads_standings_in_one_pass(service, users):
     for user_id in users.values():
         listed = service.courses(user_id)
-        assert [c.id for c, _ in listed] == sorted({e.course_id for e in service.content.enrollments_of_user(user_id)})
+        assert [c.id for c, _ in listed] == sorted(
+            {e.course_id for e in service.content.enrollments_of_user(user_id)}
+        )
         for course, standing in listed:
             assert standing == service.standing(user_id, course)
 
@@ -171,12 +194,17 @@ def test_courses_reads_standings_in_one_pass(service, users):
 def test_exports_and_checks_read_only_the_outline(service, runner, monkeypatch):
     seen = []
     original = service.content.course_content
-    monkeypatch.setattr(service.content, "course_content",
-                        lambda cid, detail="full": seen.append(detail) or original(cid, detail))  # fmt: skip
+    monkeypatch.setattr(
+        service.content,
+        "course_content",
+        lambda cid, detail="full": seen.append(detail) or original(cid, detail),
+    )
     owner = service.owner_id()
     service.check_content_export(owner, ContextType.COURSE, 3, "common_cartridge", None)
-    made = [service.create_content_export(owner, ContextType.COURSE, 3, kind).id
-            for kind in ("zip", "qti", "common_cartridge")]  # fmt: skip
+    made = [
+        service.create_content_export(owner, ContextType.COURSE, 3, kind).id
+        for kind in ("zip", "qti", "common_cartridge")
+    ]
     epub_id = service.create_epub_export(owner, 3).id
     assert runner.wait_idle(60)
     assert [service.store.content_export(i).workflow_state.value for i in made] == ["exported"] * 3
@@ -221,7 +249,9 @@ def test_copying_each_sanitized_body_changes_no_byte_of_the_book(service, tmp_pa
 
     (tmp_path / "copied").mkdir(), (tmp_path / "moved").mkdir()
     copied = epub(snapshot(service, course_id, "outline"), tmp_path / "copied", no_progress)
-    monkeypatch.setattr(render.Renderer, "user_content", lambda self, html, prefix: self.sanitizer.to_xhtml(html, prefix))
+    monkeypatch.setattr(
+        render.Renderer, "user_content", lambda self, html, prefix: self.sanitizer.to_xhtml(html, prefix)
+    )
     moved = epub(snapshot(service, course_id, "outline"), tmp_path / "moved", no_progress)
     assert [f.path.name for f in copied.files] == [f.path.name for f in moved.files]
     for a, b in zip(copied.files, moved.files, strict=True):

@@ -13,16 +13,32 @@ from tui_exports.model import EpubExportState as EP
 from tui_exports.model import ProgressState as P
 
 LEGAL = [
-    (CE.CREATED, CE.EXPORTING), (CE.CREATED, CE.WAITING_FOR_EXTERNAL_TOOL), (CE.CREATED, CE.FAILED),
-    (CE.WAITING_FOR_EXTERNAL_TOOL, CE.EXPORTING), (CE.WAITING_FOR_EXTERNAL_TOOL, CE.FAILED),
-    (CE.EXPORTING, CE.EXPORTED), (CE.EXPORTING, CE.EXPORTED_FOR_COURSE_COPY), (CE.EXPORTING, CE.FAILED),
-    (EP.CREATED, EP.EXPORTING), (EP.CREATED, EP.FAILED), (EP.EXPORTING, EP.EXPORTED), (EP.EXPORTING, EP.FAILED),
-    (EP.EXPORTED, EP.GENERATING), (EP.EXPORTED, EP.FAILED), (EP.GENERATING, EP.GENERATED),
+    (CE.CREATED, CE.EXPORTING),
+    (CE.CREATED, CE.WAITING_FOR_EXTERNAL_TOOL),
+    (CE.CREATED, CE.FAILED),
+    (CE.WAITING_FOR_EXTERNAL_TOOL, CE.EXPORTING),
+    (CE.WAITING_FOR_EXTERNAL_TOOL, CE.FAILED),
+    (CE.EXPORTING, CE.EXPORTED),
+    (CE.EXPORTING, CE.EXPORTED_FOR_COURSE_COPY),
+    (CE.EXPORTING, CE.FAILED),
+    (EP.CREATED, EP.EXPORTING),
+    (EP.CREATED, EP.FAILED),
+    (EP.EXPORTING, EP.EXPORTED),
+    (EP.EXPORTING, EP.FAILED),
+    (EP.EXPORTED, EP.GENERATING),
+    (EP.EXPORTED, EP.FAILED),
+    (EP.GENERATING, EP.GENERATED),
     (EP.GENERATING, EP.FAILED),
-    (P.QUEUED, P.RUNNING), (P.QUEUED, P.FAILED), (P.QUEUED, P.CANCELED), (P.RUNNING, P.COMPLETED),
-    (P.RUNNING, P.FAILED), (P.RUNNING, P.CANCELED), (P.RUNNING, P.WAITING_FOR_EXTERNAL_TOOL),
-    (P.WAITING_FOR_EXTERNAL_TOOL, P.COMPLETED), (P.WAITING_FOR_EXTERNAL_TOOL, P.FAILED),
-]  # fmt: skip  (a list: equal-valued StrEnum pairs would collapse in a set)
+    (P.QUEUED, P.RUNNING),
+    (P.QUEUED, P.FAILED),
+    (P.QUEUED, P.CANCELED),
+    (P.RUNNING, P.COMPLETED),
+    (P.RUNNING, P.FAILED),
+    (P.RUNNING, P.CANCELED),
+    (P.RUNNING, P.WAITING_FOR_EXTERNAL_TOOL),
+    (P.WAITING_FOR_EXTERNAL_TOOL, P.COMPLETED),
+    (P.WAITING_FOR_EXTERNAL_TOOL, P.FAILED),
+]  # a list: equal-valued StrEnum pairs would collapse in a set
 # soft delete is legal from every export state but deleted itself
 LEGAL += [(s, CE.DELETED) for s in CE if s is not CE.DELETED]
 LEGAL += [(s, EP.DELETED) for s in EP if s is not EP.DELETED]
@@ -49,7 +65,12 @@ def test_cross_machine_moves_are_illegal():
 
 
 def test_final_states():
-    assert {s for s in CE if states.is_final(s)} == {CE.EXPORTED, CE.EXPORTED_FOR_COURSE_COPY, CE.FAILED, CE.DELETED}
+    assert {s for s in CE if states.is_final(s)} == {
+        CE.EXPORTED,
+        CE.EXPORTED_FOR_COURSE_COPY,
+        CE.FAILED,
+        CE.DELETED,
+    }
     assert {s for s in EP if states.is_final(s)} == {EP.GENERATED, EP.FAILED, EP.DELETED}
     assert {s for s in P if states.is_final(s)} == {P.COMPLETED, P.FAILED, P.CANCELED}
     assert states.EPUB_PERCENT == {EP.CREATED: 0, EP.EXPORTED: 80, EP.GENERATING: 90, EP.GENERATED: 100}

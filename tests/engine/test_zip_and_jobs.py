@@ -20,7 +20,9 @@ ASTR, HIST, CS = 1, 2, 3
 def run_export(service, runner, uid, context, cid, export_type="zip", select=None, **kw):
     ce = service.create_content_export(uid, context, cid, export_type, select, **kw)
     assert runner.wait_idle(60)
-    return service.store.content_export(ce.id), service.content_export_json(service.store.content_export(ce.id))
+    return service.store.content_export(ce.id), service.content_export_json(
+        service.store.content_export(ce.id)
+    )
 
 
 def test_teacher_zip_has_every_folder_and_hidden_files(service, runner, users):
@@ -67,11 +69,22 @@ def test_student_zip_leaves_out_hidden_and_locked(service, runner, users):
 def test_selected_files_are_relative_to_their_deepest_common_folder(service, runner, users):
     files = {i["path"]: i["id"] for i in service.content_list(users["teacher"], ASTR)["attachments"]}
     folders = {i["path"]: i["id"] for i in service.content_list(users["teacher"], ASTR)["folders"]}
-    _, data = run_export(service, runner, users["teacher"], C.COURSE, ASTR, select={
-        "files": [files["images/moon-phases.png"]], "folders": [folders["course files/images/sky"]]})  # fmt: skip
+    _, data = run_export(
+        service,
+        runner,
+        users["teacher"],
+        C.COURSE,
+        ASTR,
+        select={"files": [files["images/moon-phases.png"]], "folders": [folders["course files/images/sky"]]},
+    )
     path = Path(data["attachment"]["path"])
     assert path.name == "images_export.zip"
-    assert sorted(zipfile.ZipFile(path).namelist()) == ["moon-phases.png", "sky/", "sky/winter/", "sky/winter/orion.jpg"]
+    assert sorted(zipfile.ZipFile(path).namelist()) == [
+        "moon-phases.png",
+        "sky/",
+        "sky/winter/",
+        "sky/winter/orion.jpg",
+    ]
 
 
 def test_group_zip(service, runner, users):
@@ -82,11 +95,15 @@ def test_group_zip(service, runner, users):
 
 
 def test_unreadable_file_is_skipped_with_a_recorded_warning(service, runner, users):
-    f = next(x for x in service.content.context_files(C.COURSE, ASTR).files if x.display_name.endswith(".csv"))
+    f = next(
+        x for x in service.content.context_files(C.COURSE, ASTR).files if x.display_name.endswith(".csv")
+    )
     f.blob_path.unlink()
     ce, data = run_export(service, runner, users["teacher"], C.COURSE, ASTR)
     assert ce.workflow_state.value == "exported"
-    assert data["errors"] == [f"Skipped file {f.display_name} due to error: its bytes are missing from the library"]
+    assert data["errors"] == [
+        f"Skipped file {f.display_name} due to error: its bytes are missing from the library"
+    ]
     assert "data/planet-data.csv" not in zipfile.ZipFile(data["attachment"]["path"]).namelist()
 
 
@@ -148,6 +165,7 @@ def test_cancel_a_running_export(service, runner, users, monkeypatch):
 def test_an_error_after_the_export_ended_leaves_it_ended_and_is_still_raised(service, users, monkeypatch):
     """A failing notification, after the export was marked exported, cannot fail it any more;
     the error must not vanish either (the runner logs what a job raises)."""
+
     def broken(record, ok):
         raise RuntimeError("mail server down")
 
@@ -192,13 +210,17 @@ def test_stopping_a_runner_ends_its_threads_before_the_service_closes(service, u
     runner.stop(wait=True)
     assert not any(t.is_alive() for t in runner._threads)
     ce = service.store.content_export(ce.id)
-    assert ce.workflow_state.value == "failed" and ce.errors == ["canceled: the program running it was shut down"]
+    assert ce.workflow_state.value == "failed" and ce.errors == [
+        "canceled: the program running it was shut down"
+    ]
 
 
 def test_progress_is_written_a_few_times_a_second(service, runner, users, monkeypatch):
     writes = []
     original = service.store.report_progress
-    monkeypatch.setattr(service.store, "report_progress", lambda pid, c, m: (writes.append(c), original(pid, c, m))[1])
+    monkeypatch.setattr(
+        service.store, "report_progress", lambda pid, c, m: (writes.append(c), original(pid, c, m))[1]
+    )
 
     def chatty(snap, workdir, progress):
         end = time.monotonic() + 1.0
@@ -230,7 +252,9 @@ def test_epub_stuck_past_the_limit_is_failed_by_the_runner(service, users, monke
     try:
         ep = service.create_epub_export(users["teacher"], ASTR)
         deadline = time.monotonic() + 10
-        while service.store.epub_export(ep.id).workflow_state.value != "failed" and time.monotonic() < deadline:
+        while (
+            service.store.epub_export(ep.id).workflow_state.value != "failed" and time.monotonic() < deadline
+        ):
             time.sleep(0.05)
         ep = service.store.epub_export(ep.id)
         assert ep.workflow_state.value == "failed"  # while the builder is still blocked

@@ -215,7 +215,11 @@ def text_of(el: etree._Element | None, name: str | None = None) -> str:
 
 def flat(el: etree._Element | None) -> dict[str, str]:
     """Leaf children as a dict (Canvas metadata files are mostly flat)."""
-    return {local(c): (c.text or "") for c in el if isinstance(c.tag, str) and len(c) == 0} if el is not None else {}
+    return (
+        {local(c): (c.text or "") for c in el if isinstance(c.tag, str) and len(c) == 0}
+        if el is not None
+        else {}
+    )
 
 
 def parse_xml(data: bytes) -> etree._Element:
@@ -243,7 +247,7 @@ def link_references(html: str) -> list[tuple[str, str]]:
             value = el.get(attr) or ""
             for token in TOKENS:
                 if value.startswith(token + "/") or value == token:
-                    path = urlsplit(value[len(token):]).path.lstrip("/")
+                    path = urlsplit(value[len(token) :]).path.lstrip("/")
                     out.append((token, unquote(path)))
     return out
 
@@ -274,9 +278,11 @@ def _scoring_values(res: etree._Element) -> dict[str, list[str]]:
             if any(local(a) == "not" for a in var.iterancestors()):
                 continue
             out.setdefault(var.get("respident", ""), []).append(var.text or "")
-        for var in descendants(child(cond, "conditionvar"), "vargte") + \
-                descendants(child(cond, "conditionvar"), "vargt") + \
-                descendants(child(cond, "conditionvar"), "varlte"):
+        for var in (
+            descendants(child(cond, "conditionvar"), "vargte")
+            + descendants(child(cond, "conditionvar"), "vargt")
+            + descendants(child(cond, "conditionvar"), "varlte")
+        ):
             out.setdefault(var.get("respident", ""), []).append(f"{local(var)}:{var.text or ''}")
     return out
 
@@ -286,9 +292,17 @@ def parse_item(item: etree._Element) -> Question:
     qtype = meta.get("question_type") or CC_PROFILE_TYPES.get(meta.get("cc_profile", ""), "unknown")
     pres = child(item, "presentation")
     text, _ = _mattext(child(pres, "material"))
-    q = Question(item.get("ident", ""), item.get("title", ""), qtype, text, _float(meta.get("points_possible")),
-                 metadata=meta)
-    for resp in [c for c in (pres if pres is not None else []) if local(c) in ("response_lid", "response_str")]:
+    q = Question(
+        item.get("ident", ""),
+        item.get("title", ""),
+        qtype,
+        text,
+        _float(meta.get("points_possible")),
+        metadata=meta,
+    )
+    for resp in [
+        c for c in (pres if pres is not None else []) if local(c) in ("response_lid", "response_str")
+    ]:
         ident = resp.get("ident", "")
         q.response_labels[ident] = _mattext(child(resp, "material"))[0]
         choices = []
@@ -309,8 +323,13 @@ def parse_item(item: etree._Element) -> Question:
         q.calculated = {
             "formulas": [f.text or "" for f in descendants(c, "formula")],
             "variables": [v.get("name") for v in children(child(c, "vars"), "var")],
-            "var_sets": [{"variables": {v.get("name"): _float(v.text) for v in children(s, "var")},
-                          "answer": _float(text_of(s, "answer"))} for s in descendants(c, "var_set")],
+            "var_sets": [
+                {
+                    "variables": {v.get("name"): _float(v.text) for v in children(s, "var")},
+                    "answer": _float(text_of(s, "answer")),
+                }
+                for s in descendants(c, "var_set")
+            ],
         }
     return q
 
@@ -320,18 +339,32 @@ def parse_assessment(data: bytes) -> Assessment:
     assessment = descendants(root, "assessment")[0]
     entries: list[Question | QuestionGroup] = []
     root_section = child(assessment, "section")
-    for el in (root_section if root_section is not None else []):
+    for el in root_section if root_section is not None else []:
         if local(el) == "item":
             entries.append(parse_item(el))
         elif local(el) == "section":
             sel = descendants(el, "selection")
             pick = int(text_of(sel[0], "selection_number") or 0) if sel else 0
-            ppi = _float(text_of(descendants(el, "selection_extension")[0], "points_per_item")) \
-                if descendants(el, "selection_extension") else None
-            entries.append(QuestionGroup(el.get("ident", ""), el.get("title", ""), pick, ppi,
-                                         [parse_item(i) for i in children(el, "item")]))
-    return Assessment(assessment.get("ident", ""), assessment.get("title", ""),
-                      _metadata(child(assessment, "qtimetadata")), entries)
+            ppi = (
+                _float(text_of(descendants(el, "selection_extension")[0], "points_per_item"))
+                if descendants(el, "selection_extension")
+                else None
+            )
+            entries.append(
+                QuestionGroup(
+                    el.get("ident", ""),
+                    el.get("title", ""),
+                    pick,
+                    ppi,
+                    [parse_item(i) for i in children(el, "item")],
+                )
+            )
+    return Assessment(
+        assessment.get("ident", ""),
+        assessment.get("title", ""),
+        _metadata(child(assessment, "qtimetadata")),
+        entries,
+    )
 
 
 # ----------------------------------------------------------------------------- package
@@ -379,10 +412,14 @@ def _resources(manifest: etree._Element) -> dict[str, Resource]:
     out = {}
     for res in descendants(child(manifest, "resources"), "resource"):
         out[res.get("identifier", "")] = Resource(
-            res.get("identifier", ""), res.get("type", ""), res.get("href"),
+            res.get("identifier", ""),
+            res.get("type", ""),
+            res.get("href"),
             [f.get("href", "") for f in children(res, "file")],
             [d.get("identifierref", "") for d in children(res, "dependency")],
-            res.get("intendeduse"), child(res, "metadata"))
+            res.get("intendeduse"),
+            child(res, "metadata"),
+        )
     return out
 
 
@@ -391,8 +428,10 @@ def _organization(manifest: etree._Element) -> list[Module]:
     root = child(org, "item")
     modules = []
     for mod in children(root, "item"):
-        items = [ModuleItem(i.get("identifier", ""), text_of(i, "title"), i.get("identifierref"))
-                 for i in children(mod, "item")]
+        items = [
+            ModuleItem(i.get("identifier", ""), text_of(i, "title"), i.get("identifierref"))
+            for i in children(mod, "item")
+        ]
         modules.append(Module(mod.get("identifier", ""), text_of(mod, "title"), items))
     return modules
 
@@ -403,14 +442,32 @@ def _module_meta(root: etree._Element) -> list[Module]:
         items = []
         for i in children(child(m, "items"), "item"):
             f = flat(i)
-            items.append(ModuleItem(i.get("identifier", ""), f.get("title", ""), f.get("identifierref") or None,
-                                    f.get("content_type"), f.get("url"), int(f.get("indent") or 0),
-                                    int(f.get("position") or 0) or None, f.get("workflow_state")))
+            items.append(
+                ModuleItem(
+                    i.get("identifier", ""),
+                    f.get("title", ""),
+                    f.get("identifierref") or None,
+                    f.get("content_type"),
+                    f.get("url"),
+                    int(f.get("indent") or 0),
+                    int(f.get("position") or 0) or None,
+                    f.get("workflow_state"),
+                )
+            )
         f = flat(m)
         prereqs = [text_of(p, "identifierref") for p in children(child(m, "prerequisites"), "prerequisite")]
-        modules.append(Module(m.get("identifier", ""), f.get("title", ""), items, f.get("workflow_state"),
-                              int(f.get("position") or 0) or None, prereqs, f.get("unlock_at"),
-                              f.get("require_sequential_progress") == "true"))
+        modules.append(
+            Module(
+                m.get("identifier", ""),
+                f.get("title", ""),
+                items,
+                f.get("workflow_state"),
+                int(f.get("position") or 0) or None,
+                prereqs,
+                f.get("unlock_at"),
+                f.get("require_sequential_progress") == "true",
+            )
+        )
     return modules
 
 
@@ -420,12 +477,34 @@ def read_package(source: Path | str | bytes) -> Package:
     manifest = parse_xml(z.read("imsmanifest.xml") or b"")
     metadata = child(manifest, "metadata")
     version = text_of(metadata, "schemaversion")
-    title_el = [s for s in descendants(metadata, "string") + descendants(metadata, "langstring")
-                if any(local(a) == "title" for a in s.iterancestors())]
+    title_el = [
+        s
+        for s in descendants(metadata, "string") + descendants(metadata, "langstring")
+        if any(local(a) == "title" for a in s.iterancestors())
+    ]
     resources = _resources(manifest)
-    pkg = Package(version, manifest.get("identifier", ""), (title_el[0].text or "") if title_el else "",
-                  resources, _organization(manifest), [], {}, {}, {}, {}, {}, {}, {}, None, [], [], [], {},
-                  [(c.text or "").strip() for c in manifest.iter(etree.Comment)], z.names())
+    pkg = Package(
+        version,
+        manifest.get("identifier", ""),
+        (title_el[0].text or "") if title_el else "",
+        resources,
+        _organization(manifest),
+        [],
+        {},
+        {},
+        {},
+        {},
+        {},
+        {},
+        {},
+        None,
+        [],
+        [],
+        [],
+        {},
+        [(c.text or "").strip() for c in manifest.iter(etree.Comment)],
+        z.names(),
+    )
 
     def xml(name: str | None) -> etree._Element | None:
         data = z.read(name) if name else None
@@ -437,11 +516,15 @@ def read_package(source: Path | str | bytes) -> Package:
     mm = xml(settings_dir + "module_meta.xml")
     pkg.modules = _module_meta(mm) if mm is not None else pkg.organization
     ag = xml(settings_dir + "assignment_groups.xml")
-    pkg.assignment_groups = [dict(flat(g), identifier=g.get("identifier", "")) for g in children(ag, "assignmentGroup")]
+    pkg.assignment_groups = [
+        dict(flat(g), identifier=g.get("identifier", "")) for g in children(ag, "assignmentGroup")
+    ]
     rb = xml(settings_dir + "rubrics.xml")
     for r in children(rb, "rubric"):
-        criteria = [dict(flat(c), ratings=[flat(x) for x in descendants(c, "rating")])
-                    for c in descendants(r, "criterion")]
+        criteria = [
+            dict(flat(c), ratings=[flat(x) for x in descendants(c, "rating")])
+            for c in descendants(r, "criterion")
+        ]
         pkg.rubrics.append(dict(flat(r), identifier=r.get("identifier", ""), criteria=criteria))
     ev = xml(settings_dir + "events.xml")
     pkg.events = [dict(flat(e), identifier=e.get("identifier", "")) for e in children(ev, "event")]
@@ -465,22 +548,30 @@ def read_package(source: Path | str | bytes) -> Package:
             pkg.files[res.identifier] = res.href
         elif kind.startswith("imsdt_xml"):
             topic = xml(res.files[0] if res.files else None)
-            meta = xml(resources[res.dependencies[0]].href) if res.dependencies and \
-                res.dependencies[0] in resources else None
-            pkg.topics[res.identifier] = Topic(res.identifier, text_of(topic, "title"), text_of(topic, "text"),
-                                               _topic_meta(meta))
+            meta = (
+                xml(resources[res.dependencies[0]].href)
+                if res.dependencies and res.dependencies[0] in resources
+                else None
+            )
+            pkg.topics[res.identifier] = Topic(
+                res.identifier, text_of(topic, "title"), text_of(topic, "text"), _topic_meta(meta)
+            )
         elif kind.startswith("imswl_xml"):
             link = xml(res.files[0] if res.files else None)
             url = child(link, "url")
-            pkg.web_links[res.identifier] = WebLink(res.identifier, text_of(link, "title"),
-                                                    url.get("href", "") if url is not None else "",
-                                                    url.get("target") if url is not None else None)
+            pkg.web_links[res.identifier] = WebLink(
+                res.identifier,
+                text_of(link, "title"),
+                url.get("href", "") if url is not None else "",
+                url.get("target") if url is not None else None,
+            )
         elif kind == "assignment_xmlv1p0" or any(f.endswith("/assignment_settings.xml") for f in res.files):
             pkg.assignments[res.identifier] = _assignment(z, res)
         elif kind.startswith("imsqti_xml") and ("assessment" in kind or kind == "imsqti_xmlv1p2"):
             pkg.quizzes[res.identifier] = _quiz(z, res, resources)
-        elif any(f.endswith("/assessment_meta.xml") for f in res.files) and \
-                not any(res.identifier in r.dependencies for r in resources.values()):
+        elif any(f.endswith("/assessment_meta.xml") for f in res.files) and not any(
+            res.identifier in r.dependencies for r in resources.values()
+        ):
             pkg.quizzes[res.identifier] = _quiz(z, res, resources)  # a quiz with only its Canvas QTI
     return pkg
 
@@ -521,9 +612,15 @@ def _quiz(z: _Zip, res: Resource, resources: dict[str, Resource]) -> Quiz:
     meta_res = resources.get(res.dependencies[0]) if res.dependencies else res
     files = (meta_res.files if meta_res else []) + res.files
     meta_path = next((f for f in files if f.endswith("assessment_meta.xml")), None)
-    canvas_path = next((f for f in files if f.endswith(".xml.qti") or
-                        (f.endswith(".xml") and not f.endswith(("assessment_meta.xml", "assessment_qti.xml")))),
-                       None)
+    canvas_path = next(
+        (
+            f
+            for f in files
+            if f.endswith(".xml.qti")
+            or (f.endswith(".xml") and not f.endswith(("assessment_meta.xml", "assessment_qti.xml")))
+        ),
+        None,
+    )
     meta_root = parse_xml(z.read(meta_path)) if meta_path and z.read(meta_path) else None
     settings = flat(meta_root) if meta_root is not None else {}
     if meta_root is not None and child(meta_root, "assignment") is not None:

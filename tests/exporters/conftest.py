@@ -10,7 +10,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # snapshots.py, validation.py, exporter_runs.py
 
 
-
 @pytest.fixture
 def blobs(tmp_path: Path) -> Path:
     return tmp_path / "blobs"

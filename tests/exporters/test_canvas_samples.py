@@ -39,22 +39,61 @@ def ours(tmp_path_factory):
         return {n: z.read(n) for n in z.namelist()}
 
 
-@pytest.mark.parametrize("ours_name, sample_path, core", [
-    (f"{mig_id('assignments', 600)}/assignment_settings.xml",
-     f"{ASSOC}/i082d21cb1c9d8a6639d6f76f29cd5416/assignment_settings.xml",
-     {"title", "due_at", "workflow_state", "points_possible", "grading_type", "submission_types", "position"}),
-    (f"{mig_id('discussion_topics', 800, 'meta')}.xml", f"{ASSOC}/i2d2420e53aaf53f5ac4a4495e0c8cb70.xml",
-     {"topic_id", "title", "position", "type", "discussion_type", "workflow_state"}),
-    (f"{mig_id('quizzes', 300)}/assessment_meta.xml", f"{ASSOC}/i9dede821e375f4888540a2095824f51e/assessment_meta.xml",
-     {"title", "description", "shuffle_answers", "scoring_policy", "quiz_type", "points_possible",
-      "show_correct_answers", "allowed_attempts", "assignment", "assignment_group_identifierref"}),
-    ("course_settings/course_settings.xml", f"{COURSE1}/course_settings/course_settings.xml",
-     {"title", "course_code", "start_at", "conclude_at", "default_view", "license"}),
-    ("course_settings/assignment_groups.xml", f"{COURSE1}/course_settings/assignment_groups.xml", {"assignmentGroup"}),
-    ("course_settings/module_meta.xml", f"{COURSE1}/course_settings/module_meta.xml", {"module"}),
-    ("course_settings/rubrics.xml", "imscc_unpacked/ccviewer_assignment-rubrics/course_settings/rubrics.xml",
-     {"rubric"}),
-])
+@pytest.mark.parametrize(
+    "ours_name, sample_path, core",
+    [
+        (
+            f"{mig_id('assignments', 600)}/assignment_settings.xml",
+            f"{ASSOC}/i082d21cb1c9d8a6639d6f76f29cd5416/assignment_settings.xml",
+            {
+                "title",
+                "due_at",
+                "workflow_state",
+                "points_possible",
+                "grading_type",
+                "submission_types",
+                "position",
+            },
+        ),
+        (
+            f"{mig_id('discussion_topics', 800, 'meta')}.xml",
+            f"{ASSOC}/i2d2420e53aaf53f5ac4a4495e0c8cb70.xml",
+            {"topic_id", "title", "position", "type", "discussion_type", "workflow_state"},
+        ),
+        (
+            f"{mig_id('quizzes', 300)}/assessment_meta.xml",
+            f"{ASSOC}/i9dede821e375f4888540a2095824f51e/assessment_meta.xml",
+            {
+                "title",
+                "description",
+                "shuffle_answers",
+                "scoring_policy",
+                "quiz_type",
+                "points_possible",
+                "show_correct_answers",
+                "allowed_attempts",
+                "assignment",
+                "assignment_group_identifierref",
+            },
+        ),
+        (
+            "course_settings/course_settings.xml",
+            f"{COURSE1}/course_settings/course_settings.xml",
+            {"title", "course_code", "start_at", "conclude_at", "default_view", "license"},
+        ),
+        (
+            "course_settings/assignment_groups.xml",
+            f"{COURSE1}/course_settings/assignment_groups.xml",
+            {"assignmentGroup"},
+        ),
+        ("course_settings/module_meta.xml", f"{COURSE1}/course_settings/module_meta.xml", {"module"}),
+        (
+            "course_settings/rubrics.xml",
+            "imscc_unpacked/ccviewer_assignment-rubrics/course_settings/rubrics.xml",
+            {"rubric"},
+        ),
+    ],
+)
 def test_canvas_metadata_files_follow_canvas_order(shared_dir, ours, ours_name, sample_path, core):
     mine = etree.fromstring(ours[ours_name])
     canvas = etree.parse(str(shared_dir / "samples" / sample_path)).getroot()
@@ -73,22 +112,36 @@ def test_canvas_metadata_files_follow_canvas_order(shared_dir, ours, ours_name, 
 
 def test_wiki_page_meta_names_are_canvas_names(shared_dir, ours):
     canvas = read_package(shared_dir / "samples" / ASSOC)
-    known = {"identifier", "editing_roles", "notify_of_update", "workflow_state", "front_page", "module_locked",
-             "assignment_identifier", "todo_date"}
+    known = {
+        "identifier",
+        "editing_roles",
+        "notify_of_update",
+        "workflow_state",
+        "front_page",
+        "module_locked",
+        "assignment_identifier",
+        "todo_date",
+    }
     mine = read_package(_zip_bytes(ours))
     for page in list(mine.pages.values()) + list(canvas.pages.values()):
         assert set(page.meta) <= known
 
 
 def test_qti_items_follow_canvas_structure(shared_dir, ours):
-    canvas_doc = etree.parse(str(shared_dir / "samples" / "imscc_unpacked/ccviewer_all-question-types/"
-                                 "non_cc_assessments/iaa8f9f400b29e514ea8d28fd7ed067f4.xml.qti")).getroot()
+    canvas_doc = etree.parse(
+        str(
+            shared_dir / "samples" / "imscc_unpacked/ccviewer_all-question-types/"
+            "non_cc_assessments/iaa8f9f400b29e514ea8d28fd7ed067f4.xml.qti"
+        )
+    ).getroot()
     mine = etree.fromstring(ours[f"non_cc_assessments/{mig_id('quizzes', 300)}.xml.qti"])
 
     def by_type(root):
         out = {}
         for item in root.iter("{*}item"):
-            qtype = item.xpath(".//*[local-name()='fieldlabel'][.='question_type']/../*[local-name()='fieldentry']")
+            qtype = item.xpath(
+                ".//*[local-name()='fieldlabel'][.='question_type']/../*[local-name()='fieldentry']"
+            )
             out.setdefault(qtype[0].text, item)
         return out
 

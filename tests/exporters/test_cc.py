@@ -47,10 +47,21 @@ def test_layout_and_resource_types_follow_canvas(blobs, out_dir, version):
     settings = res[mig_id("courses", 42)]
     assert settings.get("type") == lor and settings.get("href") == "course_settings/canvas_export.txt"
     assert {f.get("href") for f in settings.iter("{*}file")} == {
-        f"course_settings/{n}" for n in ("canvas_export.txt", "course_settings.xml", "module_meta.xml",
-                                         "assignment_groups.xml", "rubrics.xml", "files_meta.xml", "events.xml")}
+        f"course_settings/{n}"
+        for n in (
+            "canvas_export.txt",
+            "course_settings.xml",
+            "module_meta.xml",
+            "assignment_groups.xml",
+            "rubrics.xml",
+            "files_meta.xml",
+            "events.xml",
+        )
+    }
     syllabus = res[mig_id("courses", 42) + "_syllabus"]
-    assert syllabus.get("intendeduse") == "syllabus" and syllabus.get("href") == "course_settings/syllabus.html"
+    assert (
+        syllabus.get("intendeduse") == "syllabus" and syllabus.get("href") == "course_settings/syllabus.html"
+    )
     assert res[mig_id("wiki_pages", 100)].get("href") == "wiki_content/front-page.html"
     asg = mig_id("assignments", 600)
     files = [f.get("href") for f in res[asg].iter("{*}file")]
@@ -58,7 +69,9 @@ def test_layout_and_resource_types_follow_canvas(blobs, out_dir, version):
         assert res[asg].get("type") == lor and res[asg].get("href") == f"{asg}/essay-a-b-c.html"
         assert f"{asg}/assignment_settings.xml" in files
     else:
-        assert res[asg].get("type") == "assignment_xmlv1p0" and res[asg].get("href") == f"{asg}/assignment.xml"
+        assert (
+            res[asg].get("type") == "assignment_xmlv1p0" and res[asg].get("href") == f"{asg}/assignment.xml"
+        )
         assert {f"{asg}/essay-a-b-c.html", f"{asg}/assignment_settings.xml"} <= set(files)
     topic, meta = mig_id("discussion_topics", 800), mig_id("discussion_topics", 800, "meta")
     assert res[topic].get("type") == f"imsdt_xml{v}" and res[topic].get("href") is None
@@ -69,7 +82,9 @@ def test_layout_and_resource_types_follow_canvas(blobs, out_dir, version):
     assert res[quiz].get("type") == f"imsqti_xmlv1p2/imscc_xml{v}/assessment"
     assert [f.get("href") for f in res[quiz].iter("{*}file")] == [f"{quiz}/assessment_qti.xml"]
     assert [f.get("href") for f in res[quiz_meta].iter("{*}file")] == [
-        f"{quiz}/assessment_meta.xml", f"non_cc_assessments/{quiz}.xml.qti"]
+        f"{quiz}/assessment_meta.xml",
+        f"non_cc_assessments/{quiz}.xml.qti",
+    ]
     assert res[mig_id("attachments", 12)].get("href") == "web_resources/docs/week 1 — Ünï/deep/photo.jpg"
     # no assignment resource for the quiz's or the graded topic's own assignment (no_submittables)
     assert mig_id("assignments", 700) not in res and mig_id("assignments", 701) not in res
@@ -82,9 +97,17 @@ def test_identifiers_are_canvas_migration_ids(blobs, out_dir):
     manifest, _ = manifest_of(path)
     assert manifest.get("identifier") == md5_id("common_cartridge_course_42")
     res = resources(manifest)
-    for ident in (md5_id("course_42"), md5_id("wiki_page_100"), md5_id("assignment_600"), md5_id("quizzes:quiz_300"),
-                  md5_id("canvas_quizzes:quiz_300"), md5_id("discussion_topic_800"),
-                  md5_id("metadiscussion_topic_800"), md5_id("weblinkcontent_tag_1007"), md5_id("attachment_10")):
+    for ident in (
+        md5_id("course_42"),
+        md5_id("wiki_page_100"),
+        md5_id("assignment_600"),
+        md5_id("quizzes:quiz_300"),
+        md5_id("canvas_quizzes:quiz_300"),
+        md5_id("discussion_topic_800"),
+        md5_id("metadiscussion_topic_800"),
+        md5_id("weblinkcontent_tag_1007"),
+        md5_id("attachment_10"),
+    ):
         assert ident in res
     items = {i.get("identifier") for i in manifest.iter("{*}item")}
     assert md5_id("context_module_1000") in items and md5_id("content_tag_1002") in items
@@ -115,7 +138,7 @@ def test_progress_follows_canvas_checkpoints_smoothly(blobs, out_dir, monkeypatc
     assert positions == sorted(positions)
     assert any(40 < v < 60 for v in values)  # quizzes advance between checkpoints
     assert len(calls) < 200
-    assert ("Exporting quizzes" in {m for _, m in calls})
+    assert "Exporting quizzes" in {m for _, m in calls}
 
 
 @pytest.mark.parametrize("stop_at", [5, 30, 50, 65])
@@ -139,10 +162,18 @@ def test_cancel_propagates_and_closes_the_zip(blobs, out_dir, monkeypatch, stop_
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_missing_blobs_and_failing_items_are_skipped_with_warnings(shared_dir, blobs, out_dir, monkeypatch, version):
+def test_missing_blobs_and_failing_items_are_skipped_with_warnings(
+    shared_dir, blobs, out_dir, monkeypatch, version
+):
     snap = rich_snapshot(blobs)
-    snap.files = [replace(f, blob_path=None) if f.id == 10 else
-                  replace(f, blob_path=blobs / "gone") if f.id == 13 else f for f in snap.files]
+    snap.files = [
+        replace(f, blob_path=None)
+        if f.id == 10
+        else replace(f, blob_path=blobs / "gone")
+        if f.id == 13
+        else f
+        for f in snap.files
+    ]
     original_html = CCLinkRewriter.html
 
     def html(self, body):
@@ -207,8 +238,12 @@ def test_course_settings_and_syllabus_only_when_selected(blobs, out_dir):
     _, names = manifest_of(path)
     assert "course_settings/course_settings.xml" not in names and "course_settings/syllabus.html" not in names
     assert "course_settings/rubrics.xml" not in names and "course_settings/events.xml" not in names
-    assert {"course_settings/module_meta.xml", "course_settings/files_meta.xml",
-            "course_settings/assignment_groups.xml", "course_settings/canvas_export.txt"} <= set(names)
+    assert {
+        "course_settings/module_meta.xml",
+        "course_settings/files_meta.xml",
+        "course_settings/assignment_groups.xml",
+        "course_settings/canvas_export.txt",
+    } <= set(names)
     snap = rich_snapshot(blobs)
     snap.selection = Selection(course_settings=True, syllabus_body=True)
     path, _ = export_cc(snap, out_dir)
@@ -243,7 +278,15 @@ def test_cc13_assignment_resource_keeps_to_the_ims_assignment_schema(blobs, out_
     ``extensions`` is left out, because its strict wildcard would need a Canvas schema.
     """
     path, _ = export_cc(rich_snapshot(blobs), out_dir, "1.3.0")
-    allowed = {"title", "text", "instructor_text", "attachments", "gradable", "submission_formats", "extensions"}
+    allowed = {
+        "title",
+        "text",
+        "instructor_text",
+        "attachments",
+        "gradable",
+        "submission_formats",
+        "extensions",
+    }
     with zipfile.ZipFile(path) as z:
         docs = {n: etree.fromstring(z.read(n)) for n in z.namelist() if n.endswith("/assignment.xml")}
     assert len(docs) == 3
@@ -251,29 +294,60 @@ def test_cc13_assignment_resource_keeps_to_the_ims_assignment_schema(blobs, out_
         assert etree.QName(root).namespace == "http://www.imsglobal.org/xsd/imscc_extensions/assignment"
         assert root.get("identifier") == name.split("/")[0]
         tags = [etree.QName(c).localname for c in root]
-        assert set(tags) <= allowed and len(tags) == len(set(tags)) and "title" in tags and "extensions" not in tags
+        assert (
+            set(tags) <= allowed
+            and len(tags) == len(set(tags))
+            and "title" in tags
+            and "extensions" not in tags
+        )
         gradable = root.find("{*}gradable")
         assert gradable.text in ("true", "false") and not gradable.attrib
         assert root.find("{*}text").get("texttype") == "text/html"
-        assert {f.get("type") for f in root.iterfind("{*}submission_formats/{*}format")} <= {"text", "html", "url", "file"}
+        assert {f.get("type") for f in root.iterfind("{*}submission_formats/{*}format")} <= {
+            "text",
+            "html",
+            "url",
+            "file",
+        }
     essay = docs[f"{mig_id('assignments', 600)}/assignment.xml"]
     assert essay.findtext("{*}gradable") == "true"
     assert [f.get("type") for f in essay.iterfind("{*}submission_formats/{*}format")] == ["file", "html"]
     assert docs[f"{mig_id('assignments', 601)}/assignment.xml"].findtext("{*}gradable") == "false"
 
 
-
 def test_package_paths_never_clash(tmp_path):
     """Case-insensitive, file-versus-folder safe, URI-safe names: a zip that unpacks anywhere."""
     with PackageWriter(tmp_path / "x.zip", datetime(2026, 1, 1)) as pkg:
-        got = [pkg.unique(p) for p in (
-            "web_resources/docs", "web_resources/docs/a.txt", "web_resources/Docs/b.txt", "web_resources/a.txt",
-            "web_resources/A.TXT", "web_resources/docs-2", "web_resources/../etc/passwd", "/abs/x",
-            "web_resources/50% [off] #1?.pdf", "web_resources/.hidden", "web_resources/.hidden", "web_resources/")]
+        got = [
+            pkg.unique(p)
+            for p in (
+                "web_resources/docs",
+                "web_resources/docs/a.txt",
+                "web_resources/Docs/b.txt",
+                "web_resources/a.txt",
+                "web_resources/A.TXT",
+                "web_resources/docs-2",
+                "web_resources/../etc/passwd",
+                "/abs/x",
+                "web_resources/50% [off] #1?.pdf",
+                "web_resources/.hidden",
+                "web_resources/.hidden",
+                "web_resources/",
+            )
+        ]
     assert got == [
-        "web_resources/docs", "web_resources/docs-2/a.txt", "web_resources/docs-2/b.txt", "web_resources/a.txt",
-        "web_resources/A-2.TXT", "web_resources/docs-2-2", "web_resources/_/etc/passwd", "abs/x",
-        "web_resources/50_ _off_ _1_.pdf", "web_resources/.hidden", "web_resources/.hidden-2", "web_resources-2",
+        "web_resources/docs",
+        "web_resources/docs-2/a.txt",
+        "web_resources/docs-2/b.txt",
+        "web_resources/a.txt",
+        "web_resources/A-2.TXT",
+        "web_resources/docs-2-2",
+        "web_resources/_/etc/passwd",
+        "abs/x",
+        "web_resources/50_ _off_ _1_.pdf",
+        "web_resources/.hidden",
+        "web_resources/.hidden-2",
+        "web_resources-2",
     ]
 
 

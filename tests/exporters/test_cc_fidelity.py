@@ -17,9 +17,13 @@ from tui_exports.html_fragments import parse_fragment
 from tui_exports.model import ModuleItemType, QuestionType, Role
 
 VERSIONS = ["1.1.0", "1.3.0"]
-CONTENT_TYPES = {ModuleItemType.PAGE: "wiki_pages", ModuleItemType.ASSIGNMENT: "assignments",
-                 ModuleItemType.QUIZ: "quizzes", ModuleItemType.DISCUSSION: "discussion_topics",
-                 ModuleItemType.FILE: "attachments"}
+CONTENT_TYPES = {
+    ModuleItemType.PAGE: "wiki_pages",
+    ModuleItemType.ASSIGNMENT: "assignments",
+    ModuleItemType.QUIZ: "quizzes",
+    ModuleItemType.DISCUSSION: "discussion_topics",
+    ModuleItemType.FILE: "attachments",
+}
 
 
 def text(html: str) -> str:
@@ -93,7 +97,9 @@ def test_modules_match_the_snapshot(teacher_package):
 
 def test_web_links(teacher_package):
     snap, pkg, _ = teacher_package
-    links = {i.title: i for m in snap.modules for i in m.items if i.content_type == ModuleItemType.EXTERNAL_URL}
+    links = {
+        i.title: i for m in snap.modules for i in m.items if i.content_type == ModuleItemType.EXTERNAL_URL
+    }
     assert sorted(w.title for w in pkg.web_links.values()) == sorted(links)
     for w in pkg.web_links.values():
         assert w.url == links[w.title].url
@@ -155,15 +161,21 @@ def test_quizzes_every_question_type(teacher_package):
         assert read.title == question.name
         assert read.points == question.points_possible
         assert text(read.text) == text(expected.question_text)
-        if question.question_type in (QuestionType.MULTIPLE_CHOICE, QuestionType.TRUE_FALSE,
-                                      QuestionType.MULTIPLE_ANSWERS):
+        if question.question_type in (
+            QuestionType.MULTIPLE_CHOICE,
+            QuestionType.TRUE_FALSE,
+            QuestionType.MULTIPLE_ANSWERS,
+        ):
             assert [c.ident for c in read.responses["response1"]] == [str(a.id) for a in question.answers]
-            assert sorted(read.correct["response1"]) == sorted(str(a.id) for a in question.answers if a.weight > 0)
+            assert sorted(read.correct["response1"]) == sorted(
+                str(a.id) for a in question.answers if a.weight > 0
+            )
         if question.question_type == QuestionType.SHORT_ANSWER:
             assert read.correct["response1"] == [a.text for a in question.answers]
         if question.question_type == QuestionType.MATCHING and question.group_id is None:
-            assert {k: v for k, v in read.correct.items()} == {f"response_{a.id}": [str(a.match_id)]
-                                                              for a in question.answers}
+            assert {k: v for k, v in read.correct.items()} == {
+                f"response_{a.id}": [str(a.match_id)] for a in question.answers
+            }
             assert [c.text for c in read.responses["response_30061"]] == ["Corolla", "Civic", "Model X"]
         if question.question_type == QuestionType.CALCULATED:
             assert read.calculated["formulas"] == ["5 + x"]
@@ -172,14 +184,20 @@ def test_quizzes_every_question_type(teacher_package):
     assert set(mc.feedback) == {"general_fb", "correct_fb", "general_incorrect_fb", "30001_fb", "30002_fb"}
     groups = [e for e in canvas.entries if isinstance(e, QuestionGroup)]
     assert [(g.title, g.pick_count, len(g.questions)) for g in groups] == [
-        (g.name, g.pick_count, len([x for x in quiz.questions if x.group_id == g.id])) for g in quiz.groups]
+        (g.name, g.pick_count, len([x for x in quiz.questions if x.group_id == g.id])) for g in quiz.groups
+    ]
     assert groups[0].points_per_item == 3.0
     # CC profile: the five CC types only, each group cut to its pick count
-    assert [q.ident for q in got.cc.questions] == [mig_id("quiz_questions", x.id)
-                                                   for x in QuizDocuments.cc_questions(quiz)]
+    assert [q.ident for q in got.cc.questions] == [
+        mig_id("quiz_questions", x.id) for x in QuizDocuments.cc_questions(quiz)
+    ]
     assert {q.question_type for q in got.cc.questions} <= {
-        "multiple_choice_question", "multiple_answers_question", "true_false_question",
-        "short_answer_question", "essay_question"}
+        "multiple_choice_question",
+        "multiple_answers_question",
+        "true_false_question",
+        "short_answer_question",
+        "essay_question",
+    }
     # a quiz without questions has only its Canvas resource, under its own id
     empty = pkg.quizzes[mig_id("quizzes", 301)]
     assert empty.cc is None and empty.canvas.questions == []
@@ -195,8 +213,11 @@ def test_files_round_trip_with_bytes_and_restrictions(teacher_package):
     assert pkg.files[mig_id("attachments", 16)] == "web_resources/docs/Handout-2.pdf"  # case clash renamed
     assert pkg.files_meta[mig_id("attachments", 16)]["display_name"] == "Handout.pdf"
     assert pkg.files_meta[mig_id("attachments", 14)]["hidden"] == "true"
-    assert pkg.files_meta["folder:hidden stuff"] == {"locked": "true", "hidden": "true",
-                                                      "unlock_at": "2026-03-01T12:00:00"}
+    assert pkg.files_meta["folder:hidden stuff"] == {
+        "locked": "true",
+        "hidden": "true",
+        "unlock_at": "2026-03-01T12:00:00",
+    }
     locked = pkg.resources[mig_id("attachments", 14)].metadata
     assert locked is not None and "Instructor" in "".join(locked.itertext())
 

@@ -25,49 +25,79 @@ def rewrite(blobs):
     return one
 
 
-@pytest.mark.parametrize("href, expected", [
-    ("/courses/42/files/10/download?wrap=1", "$IMS-CC-FILEBASE$/docs/handout.pdf?canvas_download=1&canvas_qs_wrap=1"),
-    ("/courses/42/files/10/preview", "$IMS-CC-FILEBASE$/docs/handout.pdf"),
-    ("/courses/42/files/10", "$IMS-CC-FILEBASE$/docs/handout.pdf"),
-    ("/courses/42/files/11/download?verifier=abc", "$IMS-CC-FILEBASE$/docs/a%20b/%C3%BC.txt?canvas_download=1"),
-    ("/files/10/download", "$IMS-CC-FILEBASE$/docs/handout.pdf?canvas_download=1"),
-    ("https://canvas.example.edu/courses/42/files/10/download", "$IMS-CC-FILEBASE$/docs/handout.pdf?canvas_download=1"),
-    ("/courses/42/files/99/download", "https://canvas.example.edu/courses/42/files/99/download"),
-    ("/courses/42/pages/second-page", f"$WIKI_REFERENCE$/pages/{PAGE}"),
-    ("/courses/42/pages/second-page?x=1#h", f"$WIKI_REFERENCE$/pages/{PAGE}?x=1#h"),
-    ("/courses/42/wiki/second-page", f"$WIKI_REFERENCE$/wiki/{PAGE}"),
-    ("/courses/42/pages/Second-Page", f"$WIKI_REFERENCE$/pages/{PAGE}"),  # resolved by title
-    ("/courses/42/pages/no-such-page", "$WIKI_REFERENCE$/pages/no-such-page"),
-    ("/courses/42/assignments/600", f"$CANVAS_OBJECT_REFERENCE$/assignments/{mig_id('assignments', 600)}"),
-    ("/courses/42/assignments/600/submissions",
-     f"$CANVAS_OBJECT_REFERENCE$/assignments/{mig_id('assignments', 600)}/submissions"),
-    ("/courses/42/quizzes/300", f"$CANVAS_OBJECT_REFERENCE$/quizzes/{mig_id('quizzes', 300)}"),
-    ("/courses/42/announcements/802", f"$CANVAS_OBJECT_REFERENCE$/announcements/{mig_id('discussion_topics', 802)}"),
-    ("/courses/42/discussion_topics/800?module_item_id=1005",
-     f"$CANVAS_OBJECT_REFERENCE$/discussion_topics/{mig_id('discussion_topics', 800)}"
-     f"?module_item_id={mig_id('content_tags', 1005)}"),
-    ("/courses/42/modules/items/1002", f"$CANVAS_COURSE_REFERENCE$/modules/items/{mig_id('content_tags', 1002)}"),
-    ("/courses/42/modules/1000", f"$CANVAS_OBJECT_REFERENCE$/modules/{mig_id('context_modules', 1000)}"),
-    ("/courses/42/grades", "$CANVAS_COURSE_REFERENCE$/grades"),
-    ("/courses/42", "$CANVAS_COURSE_REFERENCE$"),
-    ("/courses/7/pages/x", "https://canvas.example.edu/courses/7/pages/x"),
-    ("/about", "https://canvas.example.edu/about"),
-    ("https://example.com/courses/42/files/10", "https://example.com/courses/42/files/10"),
-    ("mailto:a@b.c", "mailto:a@b.c"),
-    ("#top", "#top"),
-    ("relative/path.html", "relative/path.html"),
-    ("http://[::1", "http://[::1"),  # not a URL: kept, and the page is not lost
-    ("/courses/42/assignments/¹", "/courses/42/assignments/%C2%B9"),  # isdigit() but no int: left (lxml escapes)
-    ("/courses/42/pages/%ZZ", "$WIKI_REFERENCE$/pages/%25ZZ"),
-])
+@pytest.mark.parametrize(
+    "href, expected",
+    [
+        (
+            "/courses/42/files/10/download?wrap=1",
+            "$IMS-CC-FILEBASE$/docs/handout.pdf?canvas_download=1&canvas_qs_wrap=1",
+        ),
+        ("/courses/42/files/10/preview", "$IMS-CC-FILEBASE$/docs/handout.pdf"),
+        ("/courses/42/files/10", "$IMS-CC-FILEBASE$/docs/handout.pdf"),
+        (
+            "/courses/42/files/11/download?verifier=abc",
+            "$IMS-CC-FILEBASE$/docs/a%20b/%C3%BC.txt?canvas_download=1",
+        ),
+        ("/files/10/download", "$IMS-CC-FILEBASE$/docs/handout.pdf?canvas_download=1"),
+        (
+            "https://canvas.example.edu/courses/42/files/10/download",
+            "$IMS-CC-FILEBASE$/docs/handout.pdf?canvas_download=1",
+        ),
+        ("/courses/42/files/99/download", "https://canvas.example.edu/courses/42/files/99/download"),
+        ("/courses/42/pages/second-page", f"$WIKI_REFERENCE$/pages/{PAGE}"),
+        ("/courses/42/pages/second-page?x=1#h", f"$WIKI_REFERENCE$/pages/{PAGE}?x=1#h"),
+        ("/courses/42/wiki/second-page", f"$WIKI_REFERENCE$/wiki/{PAGE}"),
+        ("/courses/42/pages/Second-Page", f"$WIKI_REFERENCE$/pages/{PAGE}"),  # resolved by title
+        ("/courses/42/pages/no-such-page", "$WIKI_REFERENCE$/pages/no-such-page"),
+        (
+            "/courses/42/assignments/600",
+            f"$CANVAS_OBJECT_REFERENCE$/assignments/{mig_id('assignments', 600)}",
+        ),
+        (
+            "/courses/42/assignments/600/submissions",
+            f"$CANVAS_OBJECT_REFERENCE$/assignments/{mig_id('assignments', 600)}/submissions",
+        ),
+        ("/courses/42/quizzes/300", f"$CANVAS_OBJECT_REFERENCE$/quizzes/{mig_id('quizzes', 300)}"),
+        (
+            "/courses/42/announcements/802",
+            f"$CANVAS_OBJECT_REFERENCE$/announcements/{mig_id('discussion_topics', 802)}",
+        ),
+        (
+            "/courses/42/discussion_topics/800?module_item_id=1005",
+            f"$CANVAS_OBJECT_REFERENCE$/discussion_topics/{mig_id('discussion_topics', 800)}"
+            f"?module_item_id={mig_id('content_tags', 1005)}",
+        ),
+        (
+            "/courses/42/modules/items/1002",
+            f"$CANVAS_COURSE_REFERENCE$/modules/items/{mig_id('content_tags', 1002)}",
+        ),
+        ("/courses/42/modules/1000", f"$CANVAS_OBJECT_REFERENCE$/modules/{mig_id('context_modules', 1000)}"),
+        ("/courses/42/grades", "$CANVAS_COURSE_REFERENCE$/grades"),
+        ("/courses/42", "$CANVAS_COURSE_REFERENCE$"),
+        ("/courses/7/pages/x", "https://canvas.example.edu/courses/7/pages/x"),
+        ("/about", "https://canvas.example.edu/about"),
+        ("https://example.com/courses/42/files/10", "https://example.com/courses/42/files/10"),
+        ("mailto:a@b.c", "mailto:a@b.c"),
+        ("#top", "#top"),
+        ("relative/path.html", "relative/path.html"),
+        ("http://[::1", "http://[::1"),  # not a URL: kept, and the page is not lost
+        (
+            "/courses/42/assignments/¹",
+            "/courses/42/assignments/%C2%B9",
+        ),  # isdigit() but no int: left (lxml escapes)
+        ("/courses/42/pages/%ZZ", "$WIKI_REFERENCE$/pages/%25ZZ"),
+    ],
+)
 def test_links(rewrite, href, expected):
     assert rewrite(href) == expected
 
 
 def test_images_and_other_attributes(rewrite):
     assert rewrite("/courses/42/files/10/preview", "img", "src") == "$IMS-CC-FILEBASE$/docs/handout.pdf"
-    assert rewrite("/courses/42/files/10/download", "object", "data") == \
-        "$IMS-CC-FILEBASE$/docs/handout.pdf?canvas_download=1"
+    assert (
+        rewrite("/courses/42/files/10/download", "object", "data")
+        == "$IMS-CC-FILEBASE$/docs/handout.pdf?canvas_download=1"
+    )
 
 
 def test_text_and_markup_survive(blobs):
@@ -78,6 +108,8 @@ def test_text_and_markup_survive(blobs):
 
 
 def test_file_ids_skip_malformed_links():
-    html = ('<a href="http://[::1">bad</a><a href="/courses/42/files/7/download">ok</a>'
-            '<img src="/courses/42/files/¹/preview"><a href="/courses/42/files/8">ok too</a>')
+    html = (
+        '<a href="http://[::1">bad</a><a href="/courses/42/files/7/download">ok</a>'
+        '<img src="/courses/42/files/¹/preview"><a href="/courses/42/files/8">ok too</a>'
+    )
     assert file_ids(html, 42) == {7, 8}

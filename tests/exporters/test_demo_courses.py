@@ -31,8 +31,11 @@ def demo(tmp_path_factory):
 
 def snapshots(svc, export: str = "cc"):
     """(label, snapshot) for a teacher and a student of every demo course."""
-    request = select_mod.SelectRequest(everything=True) if export == "cc" else \
-        select_mod.SelectRequest(all_types=frozenset({"quizzes"}))
+    request = (
+        select_mod.SelectRequest(everything=True)
+        if export == "cc"
+        else select_mod.SelectRequest(all_types=frozenset({"quizzes"}))
+    )
     out = []
     for course in svc.content.courses():
         by_role = {}

@@ -32,24 +32,35 @@ def conditions(el) -> list[tuple[str | None, list[str], list[tuple[str, str]]]]:
     """(continue, [tag:respident=value…], [(action, value)…]) per respcondition."""
     out = []
     for cond in xp(el, "q:resprocessing/q:respcondition"):
-        tests = [f"{etree.QName(v).localname}:{v.get('respident')}={v.text}" for v in xp(cond, ".//q:conditionvar//*")
-                 if v.get("respident")]
+        tests = [
+            f"{etree.QName(v).localname}:{v.get('respident')}={v.text}"
+            for v in xp(cond, ".//q:conditionvar//*")
+            if v.get("respident")
+        ]
         out.append((cond.get("continue"), tests, [(s.get("action"), s.text) for s in xp(cond, "q:setvar")]))
     return out
 
 
 def meta(el) -> dict[str, str]:
     """The item's (or assessment's) own metadata fields."""
-    return {f.findtext("q:fieldlabel", namespaces=NS): f.findtext("q:fieldentry", namespaces=NS)
-            for f in xp(el, "q:itemmetadata/q:qtimetadata/q:qtimetadatafield | q:qtimetadata/q:qtimetadatafield")}
+    return {
+        f.findtext("q:fieldlabel", namespaces=NS): f.findtext("q:fieldentry", namespaces=NS)
+        for f in xp(el, "q:itemmetadata/q:qtimetadata/q:qtimetadatafield | q:qtimetadata/q:qtimetadatafield")
+    }
 
 
 def test_multiple_choice_with_all_feedback():
     el = item(30001)
     assert el.get("ident") == mig_id("quiz_questions", 30001) and el.get("title") == "MC"
-    assert meta(el) == {"question_type": "multiple_choice_question", "points_possible": "2.0",
-                        "original_answer_ids": "30001,30002,30003"}
-    assert xp(el, "q:presentation/q:material/q:mattext/text()")[0] == "<div><p>How many letters in <b>RED</b>?</p></div>"
+    assert meta(el) == {
+        "question_type": "multiple_choice_question",
+        "points_possible": "2.0",
+        "original_answer_ids": "30001,30002,30003",
+    }
+    assert (
+        xp(el, "q:presentation/q:material/q:mattext/text()")[0]
+        == "<div><p>How many letters in <b>RED</b>?</p></div>"
+    )
     lid = xp(el, "q:presentation/q:response_lid")[0]
     assert (lid.get("ident"), lid.get("rcardinality")) == ("response1", "Single")
     labels = xp(lid, "q:render_choice/q:response_label")
@@ -64,7 +75,13 @@ def test_multiple_choice_with_all_feedback():
     ]
     links = xp(el, "q:resprocessing//q:displayfeedback/@linkrefid")
     assert links == ["general_fb", "30001_fb", "30002_fb", "correct_fb", "general_incorrect_fb"]
-    assert xp(el, "q:itemfeedback/@ident") == ["general_fb", "correct_fb", "general_incorrect_fb", "30001_fb", "30002_fb"]
+    assert xp(el, "q:itemfeedback/@ident") == [
+        "general_fb",
+        "correct_fb",
+        "general_incorrect_fb",
+        "30001_fb",
+        "30002_fb",
+    ]
 
 
 def test_true_false_and_multiple_answers():
@@ -72,7 +89,11 @@ def test_true_false_and_multiple_answers():
     el = item(30003)
     assert xp(el, "q:presentation/q:response_lid/@rcardinality") == ["Multiple"]
     (cond,) = xp(el, "q:resprocessing/q:respcondition")
-    assert [etree.QName(c).localname for c in xp(cond, "q:conditionvar/q:and/*")] == ["varequal", "not", "varequal"]
+    assert [etree.QName(c).localname for c in xp(cond, "q:conditionvar/q:and/*")] == [
+        "varequal",
+        "not",
+        "varequal",
+    ]
     assert xp(cond, "q:conditionvar/q:and/q:not/q:varequal/text()") == ["30022"]
 
 
@@ -81,8 +102,10 @@ def test_short_answer_and_essay():
     s = xp(el, "q:presentation/q:response_str")[0]
     assert (s.get("ident"), s.get("rcardinality")) == ("response1", "Single")
     assert xp(s, "q:render_fib/q:response_label/@ident") == ["answer1"]
-    assert conditions(el) == [("Yes", ["varequal:response1=Paris"], []),
-                              ("No", ["varequal:response1=Paris", "varequal:response1=paris"], [("Set", "100")])]
+    assert conditions(el) == [
+        ("Yes", ["varequal:response1=Paris"], []),
+        ("No", ["varequal:response1=Paris", "varequal:response1=paris"], [("Set", "100")]),
+    ]
     essay = item(30010)
     assert conditions(essay) == [("Yes", [], []), ("No", [], [])]
     assert xp(essay, "q:resprocessing/q:respcondition[2]/q:conditionvar/q:other")
@@ -92,12 +115,16 @@ def test_blanks_dropdowns_and_missing_word():
     fimb = item(30005)
     assert xp(fimb, "q:presentation/q:response_lid/@ident") == ["response_c1", "response_c2"]
     assert xp(fimb, "q:presentation/q:response_lid/q:material/q:mattext/text()") == ["c1", "c2"]
-    assert conditions(fimb) == [(None, ["varequal:response_c1=30041"], [("Add", "50.00")]),
-                                (None, ["varequal:response_c1=30042"], [("Add", "50.00")]),
-                                (None, ["varequal:response_c2=30043"], [("Add", "50.00")])]
+    assert conditions(fimb) == [
+        (None, ["varequal:response_c1=30041"], [("Add", "50.00")]),
+        (None, ["varequal:response_c1=30042"], [("Add", "50.00")]),
+        (None, ["varequal:response_c2=30043"], [("Add", "50.00")]),
+    ]
     dropdowns = item(30006)
-    assert conditions(dropdowns) == [(None, ["varequal:response_x=30051"], [("Add", "50.00")]),
-                                     (None, ["varequal:response_y=30054"], [("Add", "50.00")])]
+    assert conditions(dropdowns) == [
+        (None, ["varequal:response_x=30051"], [("Add", "50.00")]),
+        (None, ["varequal:response_y=30054"], [("Add", "50.00")]),
+    ]
     missing = item(30013)
     assert meta(missing)["question_type"] == "multiple_dropdowns_question"
     assert xp(missing, "q:presentation/q:material/q:mattext/text()")[0].endswith("[drop1]</div>")
@@ -108,20 +135,33 @@ def test_matching():
     el = item(30007)
     assert xp(el, "q:presentation/q:response_lid/@ident") == ["response_30061", "response_30062"]
     assert xp(el, "q:presentation/q:response_lid[1]/q:material/q:mattext/text()") == ["Toyota"]
-    assert xp(el, "q:presentation/q:response_lid[1]/q:render_choice/q:response_label/@ident") == ["901", "902", "903"]
-    assert conditions(el) == [(None, ["varequal:response_30061=901"], [("Add", "50.00")]),
-                              (None, ["varequal:response_30061=901"], []),  # under <not>: per-answer feedback
-                              (None, ["varequal:response_30062=902"], [("Add", "50.00")])]
+    assert xp(el, "q:presentation/q:response_lid[1]/q:render_choice/q:response_label/@ident") == [
+        "901",
+        "902",
+        "903",
+    ]
+    assert conditions(el) == [
+        (None, ["varequal:response_30061=901"], [("Add", "50.00")]),
+        (None, ["varequal:response_30061=901"], []),  # under <not>: per-answer feedback
+        (None, ["varequal:response_30062=902"], [("Add", "50.00")]),
+    ]
 
 
 def test_numerical_answers():
     el = item(30008)
     assert xp(el, "q:presentation/q:response_str/q:render_fib/@fibtype") == ["Decimal"]
     assert conditions(el) == [
-        ("No", ["varequal:response1=33.33", "vargte:response1=33.32", "varlte:response1=33.34"], [("Set", "100")]),
+        (
+            "No",
+            ["varequal:response1=33.33", "vargte:response1=33.32", "varlte:response1=33.34"],
+            [("Set", "100")],
+        ),
         ("No", ["vargte:response1=1.0", "varlte:response1=22.0"], [("Set", "100")]),
-        ("No", ["varequal:response1=1000.0", "vargt:response1=999.995", "varlte:response1=1000.005"],
-         [("Set", "100")]),
+        (
+            "No",
+            ["varequal:response1=1000.0", "vargt:response1=999.995", "varlte:response1=1000.005"],
+            [("Set", "100")],
+        ),
         ("No", ["varequal:response1=7.0"], [("Set", "100")]),
     ]
     low, high = precision_window(0.0123, 2)
@@ -132,7 +172,9 @@ def test_calculated_text_only_and_file_upload():
     el = item(30009)
     assert [c.get("title") for c in xp(el, "q:resprocessing/q:respcondition")] == ["correct", "incorrect"]
     calc = xp(el, "q:itemproc_extension/q:calculated")[0]
-    assert xp(calc, "q:formulas/@decimal_places") == ["0"] and xp(calc, "q:formulas/q:formula/text()") == ["5 + x"]
+    assert xp(calc, "q:formulas/@decimal_places") == ["0"] and xp(calc, "q:formulas/q:formula/text()") == [
+        "5 + x"
+    ]
     assert xp(calc, "q:vars/q:var/@name") == ["x"] and xp(calc, "q:vars/q:var/q:max/text()") == ["10.0"]
     assert xp(calc, "q:var_sets/q:var_set/q:answer/text()") == ["8.0", "9.0"]
     for qid in (30011, 30012):
@@ -170,7 +212,10 @@ def test_groups_become_sections_and_cc_flattens_them(blobs):
     cc = docs.cc_qti(QUIZ, "1.3.0")
     assert "ccv1p3_qtiasiv1p2p1" in cc.get("{http://www.w3.org/2001/XMLSchema-instance}schemaLocation")
     assert [m for m in meta(xp(cc, "q:assessment")[0]).items()][:3] == [
-        ("cc_profile", "cc.exam.v0p1"), ("qmd_assessmenttype", "Examination"), ("qmd_scoretype", "Percentage")]
+        ("cc_profile", "cc.exam.v0p1"),
+        ("qmd_assessmenttype", "Examination"),
+        ("qmd_scoretype", "Percentage"),
+    ]
     assert not xp(cc, "q:assessment/q:section/q:section")
     assert xp(cc, "q:assessment/q:section/q:item/@title")[-3:] == ['G1 A & <B> "C"', "G1 essay", "G2 tf"]
 
@@ -199,8 +244,12 @@ def test_quiz_export_layout_and_progress(blobs, out_dir):
     with zipfile.ZipFile(path) as z:
         names = set(z.namelist())
         manifest = etree.fromstring(z.read("imsmanifest.xml"))
-    assert {f"{quiz}/{quiz}.xml", f"{quiz}/assessment_meta.xml", "web_resources/docs/handout.pdf",
-            "imsmanifest.xml"} <= names
+    assert {
+        f"{quiz}/{quiz}.xml",
+        f"{quiz}/assessment_meta.xml",
+        "web_resources/docs/handout.pdf",
+        "imsmanifest.xml",
+    } <= names
     assert not any(n.startswith("non_cc_assessments/") or n.endswith("assessment_qti.xml") for n in names)
     assert manifest.get("identifier") == mig_id("courses", 42, "qti_export_")
     res = {r.get("identifier"): r for r in manifest.iter("{*}resource")}
@@ -211,7 +260,12 @@ def test_quiz_export_layout_and_progress(blobs, out_dir):
 
 
 def test_numbers_print_without_float_noise():
-    q = QuizQuestion(1, QT.NUMERICAL, "n", "", answers=(
-        Answer(1, numerical_answer_type="exact_answer", exact=0.3, margin=0.1),))
+    q = QuizQuestion(
+        1,
+        QT.NUMERICAL,
+        "n",
+        "",
+        answers=(Answer(1, numerical_answer_type="exact_answer", exact=0.3, margin=0.1),),
+    )
     el = ItemWriter(lambda h: h).build(q)
     assert conditions(el)[0][1] == ["varequal:response1=0.3", "vargte:response1=0.2", "varlte:response1=0.4"]

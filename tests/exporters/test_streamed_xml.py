@@ -35,7 +35,9 @@ def _module(parent: etree._Element, n: int) -> etree._Element:
     canvas.sub(m, "empty")
     items = canvas.sub(m, "items")
     for i in range(n):
-        canvas.sub(canvas.sub(items, "item", identifier=f"t{n}-{i}", title='a "b" <c>'), "url", "https://x/?a=1&b=2")
+        canvas.sub(
+            canvas.sub(items, "item", identifier=f"t{n}-{i}", title='a "b" <c>'), "url", "https://x/?a=1&b=2"
+        )
     return m
 
 
@@ -84,7 +86,9 @@ def _manifest_like(fill_orgs: bool, fill_resources: bool, orgs: int, resources: 
     ns = "urn:cp"
     whole = etree.Element(f"{{{ns}}}manifest", nsmap={None: ns, "lom": "urn:lom"}, identifier="m")
     etree.SubElement(etree.SubElement(whole, f"{{{ns}}}metadata"), "{urn:lom}lom").text = "x"
-    org = etree.SubElement(etree.SubElement(whole, f"{{{ns}}}organizations"), f"{{{ns}}}item", identifier="LM")
+    org = etree.SubElement(
+        etree.SubElement(whole, f"{{{ns}}}organizations"), f"{{{ns}}}item", identifier="LM"
+    )
     res = etree.SubElement(whole, f"{{{ns}}}resources")
     whole.append(etree.Comment(" a warning "))
     shell = copy.deepcopy(whole)
@@ -124,8 +128,9 @@ def _manifest_like(fill_orgs: bool, fill_resources: bool, orgs: int, resources: 
 
 @pytest.mark.parametrize("orgs,resources", [(0, 0), (0, 2), (3, 0), (2, 3)])
 @pytest.mark.parametrize("fill_orgs,fill_resources", [(True, True), (True, False), (False, True)])
-def test_several_fills_at_different_depths_with_elements_or_bytes(tmp_path, orgs, resources, fill_orgs,
-                                                                 fill_resources):
+def test_several_fills_at_different_depths_with_elements_or_bytes(
+    tmp_path, orgs, resources, fill_orgs, fill_resources
+):
     whole, shell, fills = _manifest_like(fill_orgs, fill_resources, orgs, resources)
     assert _zip_entry(tmp_path, lambda pkg: pkg.write_xml_streamed("x.xml", shell, fills)) == _whole(whole)
 
@@ -136,7 +141,9 @@ def test_unindented_documents_with_a_doctype_stream_the_same_bytes(count):
     x = "http://www.w3.org/1999/xhtml"
 
     def doc():
-        html = etree.Element(f"{{{x}}}html", nsmap={None: x, "epub": "http://www.idpf.org/2007/ops"}, lang="en")
+        html = etree.Element(
+            f"{{{x}}}html", nsmap={None: x, "epub": "http://www.idpf.org/2007/ops"}, lang="en"
+        )
         nav = etree.SubElement(etree.SubElement(html, f"{{{x}}}body"), f"{{{x}}}nav")
         nav.set("{http://www.idpf.org/2007/ops}type", "toc")
         return html, etree.SubElement(nav, f"{{{x}}}ol")
@@ -187,8 +194,10 @@ def test_a_comment_like_the_placeholder_is_left_alone(tmp_path):
     expected = copy.deepcopy(root)
     for n in range(2):
         _module(expected[1], n)
-    streamed = _zip_entry(tmp_path, lambda pkg: pkg.write_xml_streamed(
-        "x.xml", root, {fill: (_module(fill, n) for n in range(2))}))
+    streamed = _zip_entry(
+        tmp_path,
+        lambda pkg: pkg.write_xml_streamed("x.xml", root, {fill: (_module(fill, n) for n in range(2))}),
+    )
     assert streamed == _whole(expected)
 
 
@@ -199,9 +208,14 @@ def test_the_manifest_holds_no_resource_in_memory(tmp_path):
         expected = copy.deepcopy(manifest.root)
         b = manifest.b
         for n in range(3):
-            manifest.resource(f"r{n}", "webcontent", href=f"p{n}.html", files=[f"p{n}.html", "x.css"],
-                              dependencies=["d"] if n else (),
-                              metadata=(lambda md: etree.SubElement(md, "{urn:lom}lom")) if n == 2 else None)
+            manifest.resource(
+                f"r{n}",
+                "webcontent",
+                href=f"p{n}.html",
+                files=[f"p{n}.html", "x.css"],
+                dependencies=["d"] if n else (),
+                metadata=(lambda md: etree.SubElement(md, "{urn:lom}lom")) if n == 2 else None,
+            )
             assert len(manifest.resources) == 0
         manifest.add_comments(["Skipped page -- gone"])
         res = expected[2]
@@ -225,6 +239,7 @@ def test_a_resource_that_fails_leaves_nothing_behind(tmp_path):
     """A bad item is skipped by the exporter; the manifest must not keep half of it."""
     ns = "urn:cp"
     with Manifest(ns, "m1", {None: ns}, f"{ns} cp.xsd", tmp_path) as manifest:
+
         def broken(md):
             raise RuntimeError("bad metadata")
 
@@ -248,8 +263,9 @@ def test_a_spool_that_cannot_be_written_fails_the_manifest(tmp_path, monkeypatch
         def full(data):
             raise OSError(28, "No space left on device")
 
-        monkeypatch.setattr(manifest, "_spool", type("Full", (), {"write": staticmethod(full),
-                                                                   "close": lambda self: None})())
+        monkeypatch.setattr(
+            manifest, "_spool", type("Full", (), {"write": staticmethod(full), "close": lambda self: None})()
+        )
         with pytest.raises(OSError):
             manifest.resource("two", "webcontent", href="two.html")
         with PackageWriter(tmp_path / "p.zip", WHEN) as pkg:

@@ -22,10 +22,14 @@ from lxml import etree
 from tui_exports.exporters.qti.items import QTI_NS
 
 PARSER = etree.XMLParser(no_network=True, resolve_entities=False)
-CC_NS = {"1.1.0": "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1",
-         "1.3.0": "http://www.imsglobal.org/xsd/imsccv1p3/imscp_v1p1"}
-MANIFEST_XSD = {"1.1.0": "cc_v1p1_moodle/ccv1p1_imscp_v1p2_v1p0.xsd",
-                "1.3.0": "cc_v1p3/ccv1p3_imscp_v1p2_v1p0.xsd"}
+CC_NS = {
+    "1.1.0": "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1",
+    "1.3.0": "http://www.imsglobal.org/xsd/imsccv1p3/imscp_v1p1",
+}
+MANIFEST_XSD = {
+    "1.1.0": "cc_v1p1_moodle/ccv1p1_imscp_v1p2_v1p0.xsd",
+    "1.3.0": "cc_v1p3/ccv1p3_imscp_v1p2_v1p0.xsd",
+}
 FULL_QTI_XSD = "cc_v1p0_moodle/domainProfile_4/ims_qtiasiv1p2.xsd"
 CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
 
@@ -35,8 +39,11 @@ def tools(schemas_dir: str):
     """The vendored ``validate_cc``, ``load_schemas`` and ``cc_schematron`` modules."""
     if schemas_dir not in sys.path:
         sys.path.insert(0, schemas_dir)
-    return (importlib.import_module("validate_cc"), importlib.import_module("load_schemas"),
-            importlib.import_module("cc_schematron"))
+    return (
+        importlib.import_module("validate_cc"),
+        importlib.import_module("load_schemas"),
+        importlib.import_module("cc_schematron"),
+    )
 
 
 @functools.cache
@@ -72,8 +79,11 @@ def zip_errors(path: Path) -> list[str]:
         errors.append("entry names differ only by case")
     for n in names:  # a file named like a folder cannot be unpacked beside it
         parts = n.lower().split("/")
-        errors += [f"{n!r} is inside {'/'.join(parts[:i])!r}, which is a file"
-                   for i in range(1, len(parts)) if "/".join(parts[:i]) in lowered]
+        errors += [
+            f"{n!r} is inside {'/'.join(parts[:i])!r}, which is a file"
+            for i in range(1, len(parts))
+            if "/".join(parts[:i]) in lowered
+        ]
     for n in names:
         parts = PurePosixPath(n).parts
         if n.startswith("/") or "\\" in n or ".." in parts or "." in parts or re.match(r"^[A-Za-z]:", n):
@@ -81,7 +91,9 @@ def zip_errors(path: Path) -> list[str]:
     if shutil.which("unzip"):
         run = subprocess.run(["unzip", "-tqq", str(path)], capture_output=True)
         if run.returncode != 0:
-            errors.append(f"unzip -t failed: {run.stdout.decode(errors='replace')} {run.stderr.decode(errors='replace')}")
+            errors.append(
+                f"unzip -t failed: {run.stdout.decode(errors='replace')} {run.stderr.decode(errors='replace')}"
+            )
     return errors
 
 
@@ -198,8 +210,10 @@ def run_cli_validators(path: Path, shared: Path, version: str, workdir: Path) ->
     if (unpacked / "non_cc_assessments").exists():
         noncc.mkdir()
         shutil.move(unpacked / "non_cc_assessments", noncc / "non_cc_assessments")
-    runs = [[str(schemas / "validate_cc.py"), str(unpacked)],
-            [str(schemas / "cc_schematron.py"), str(schemas / MANIFEST_XSD[version]), str(path)]]
+    runs = [
+        [str(schemas / "validate_cc.py"), str(unpacked)],
+        [str(schemas / "cc_schematron.py"), str(schemas / MANIFEST_XSD[version]), str(path)],
+    ]
     if noncc.exists():
         runs.append([str(schemas / "validate_cc.py"), "--full-qti", str(noncc)])
     errors = []
@@ -229,7 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2].parent / "shared")
     args = parser.parse_args(argv)
     if not (args.shared / "schemas" / "validate_cc.py").is_file():
-        print(f"no schemas in {args.shared}: pass --shared DIR (the folder holding schemas/)", file=sys.stderr)
+        print(
+            f"no schemas in {args.shared}: pass --shared DIR (the folder holding schemas/)", file=sys.stderr
+        )
         return 2
     total = 0
     for package in args.packages:

@@ -61,14 +61,20 @@ def test_files_add_up_and_carry_real_headers(tmp_path):
     assert sum(sizes.values()) == pytest.approx(SMALL.file_mb * MIB, abs=64)
     kinds = {f.kind for f in planned}
     assert kinds == {"photo", "figure", "diagram", "audio", "video", "handout", "notes", "data"}
-    expected = {"photo": "image/jpeg", "figure": "image/png", "diagram": "image/png", "audio": "audio/mpeg",
-                "video": None}  # fmt: skip
+    expected = {
+        "photo": "image/jpeg",
+        "figure": "image/png",
+        "diagram": "image/png",
+        "audio": "audio/mpeg",
+        "video": None,
+    }
     for f in planned:
         head = (folder / "files" / f.path).open("rb").read(64)
         if f.kind in expected:
             assert sniff(head, "", f.path) == expected[f.kind], f.path
         elif f.kind == "handout":
             assert head.startswith(b"%PDF-")
+
     # media are incompressible, text is not
     def ratio(kind: str) -> float:
         data = b"".join((folder / "files" / f.path).read_bytes() for f in planned if f.kind == kind)
@@ -94,9 +100,27 @@ def test_generation_streams_file_bytes(tmp_path):
 
 def test_folder_round_trips_through_library_add(home, capsys, tmp_path):
     out = tmp_path / "folder"
-    code, stdout, _ = run_cli(capsys, "library", "generate", "--pages", "12", "--quizzes", "3",
-                              "--questions-per-quiz", "20", "--files", "24", "--file-mb", "3", "--modules", "3",
-                              "--seed", "7", "--out", str(out))  # fmt: skip
+    code, stdout, _ = run_cli(
+        capsys,
+        "library",
+        "generate",
+        "--pages",
+        "12",
+        "--quizzes",
+        "3",
+        "--questions-per-quiz",
+        "20",
+        "--files",
+        "24",
+        "--file-mb",
+        "3",
+        "--modules",
+        "3",
+        "--seed",
+        "7",
+        "--out",
+        str(out),
+    )
     assert code == 0 and Path(stdout.strip()) == out
     assert tree_digest(out) == tree_digest(write_course_folder(SMALL, tmp_path / "direct"))
     code, stdout, err = run_cli(capsys, "library", "add", str(out))
@@ -109,8 +133,15 @@ def test_folder_round_trips_through_library_add(home, capsys, tmp_path):
         assert len(content["modules"]) == 3
         assert sum(len(q.questions) for q in content["quizzes"]) == 60
         types = {x.question_type.value for q in content["quizzes"] for x in q.questions}
-        assert {"multiple_choice_question", "true_false_question", "matching_question", "numerical_question",
-                "calculated_question", "essay_question", "fill_in_multiple_blanks_question"} <= types
+        assert {
+            "multiple_choice_question",
+            "true_false_question",
+            "matching_question",
+            "numerical_question",
+            "calculated_question",
+            "essay_question",
+            "fill_in_multiple_blanks_question",
+        } <= types
         bodies = " ".join(p.body for p in content["pages"])
         assert f"/courses/{course_id}/pages/" in bodies and f"/courses/{course_id}/files/" in bodies
         assert "/preview" in bodies  # images
@@ -121,8 +152,24 @@ def test_folder_round_trips_through_library_add(home, capsys, tmp_path):
 
 
 def test_generate_adds_the_newest_course_and_every_export_works(home, capsys):
-    args = ["library", "generate", "--pages", "12", "--quizzes", "3", "--questions-per-quiz", "20", "--files", "24",
-            "--file-mb", "3", "--modules", "3", "--seed", "7"]  # fmt: skip
+    args = [
+        "library",
+        "generate",
+        "--pages",
+        "12",
+        "--quizzes",
+        "3",
+        "--questions-per-quiz",
+        "20",
+        "--files",
+        "24",
+        "--file-mb",
+        "3",
+        "--modules",
+        "3",
+        "--seed",
+        "7",
+    ]
     code, out, _ = run_cli(capsys, *args)
     course_id = int(out.strip())
     code, out, _ = run_cli(capsys, "courses", "--json")
@@ -148,8 +195,14 @@ def test_generate_adds_the_newest_course_and_every_export_works(home, capsys):
         assert sum(1 for n in zf.namelist() if n.startswith("non_cc_assessments/")) == 3
         assert sum(1 for n in zf.namelist() if n.startswith("web_resources/")) == 24
     with zipfile.ZipFile(export("qti")) as zf:
-        quiz_docs = [n for n in zf.namelist() if n.endswith(".xml") and "/" in n and "assessment_meta" not in n
-                     and not n.startswith("web_resources/")]  # fmt: skip
+        quiz_docs = [
+            n
+            for n in zf.namelist()
+            if n.endswith(".xml")
+            and "/" in n
+            and "assessment_meta" not in n
+            and not n.startswith("web_resources/")
+        ]
         assert len(quiz_docs) == 3
         items = sum(len(etree.fromstring(zf.read(n)).findall(".//{*}item")) for n in quiz_docs)
         assert items == 60
@@ -171,7 +224,9 @@ def test_generate_adds_the_newest_course_and_every_export_works(home, capsys):
 def test_generate_course_and_filler_courses_through_the_api(home):
     service = ExportService.open(Home.from_env(home))
     try:
-        report = generate_course(service.library, CourseSpec(pages=3, quizzes=1, files=3, file_mb=0.1, seed=3))
+        report = generate_course(
+            service.library, CourseSpec(pages=3, quizzes=1, files=3, file_mb=0.1, seed=3)
+        )
         assert report.course_id == 4 and not report.warnings
         assert not list(Path(home).glob(".generate-*"))  # the temporary folder is gone
         ids = add_empty_courses(service.library, 50, service.owner_id())

@@ -93,7 +93,9 @@ def test_cli_courses_json_is_the_api_course(client, auth, capsys, user):
     assert main(["--as", user, "courses", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed == served and {c["id"] for c in printed} and all(c["enrollments"] for c in printed)
-    assert client.get("/api/v1/courses/1", headers=auth(user)).json() == next(c for c in printed if c["id"] == 1)
+    assert client.get("/api/v1/courses/1", headers=auth(user)).json() == next(
+        c for c in printed if c["id"] == 1
+    )
 
 
 def test_course_show_and_404(client, auth):
@@ -125,8 +127,12 @@ def test_content_list_top_and_sub_lists(client, auth):
 
 # ---------------------------------------------------------------- content exports
 def test_create_with_form_select(client, auth, service):
-    data = {"export_type": "common_cartridge", "skip_notifications": "true", "select[pages][]": ["1", "2"],
-            "select[context_modules][context_module_1]": "1"}  # fmt: skip
+    data = {
+        "export_type": "common_cartridge",
+        "skip_notifications": "true",
+        "select[pages][]": ["1", "2"],
+        "select[context_modules][context_module_1]": "1",
+    }
     r = client.post(CE, headers=auth(), data=data)
     assert r.status_code == 200, r.text
     body = r.json()
@@ -138,7 +144,9 @@ def test_create_with_form_select(client, auth, service):
 
 
 def test_create_with_json_body(client, auth):
-    r = client.post(CE, headers=auth(), json={"export_type": "zip", "select": {"files": [2]}, "skip_notifications": False})
+    r = client.post(
+        CE, headers=auth(), json={"export_type": "zip", "select": {"files": [2]}, "skip_notifications": False}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["export_type"] == "zip"
 
@@ -161,7 +169,11 @@ def test_create_400(client, auth, data, message):
 
 
 def test_conflicting_params_400(client, auth):
-    r = client.post(CE, headers={**auth(), "Content-Type": "application/x-www-form-urlencoded"}, content=b"select=1&select[pages][]=2")
+    r = client.post(
+        CE,
+        headers={**auth(), "Content-Type": "application/x-www-form-urlencoded"},
+        content=b"select=1&select[pages][]=2",
+    )
     assert r.status_code == 400 and r.json()["errors"]
     r = client.post(CE, headers={**auth(), "Content-Type": "application/json"}, content=b"{not json")
     assert r.status_code == 400
@@ -194,12 +206,29 @@ def test_other_users_zip_is_401(client, auth):
 def test_group_and_user_exports(client, auth):
     r = client.post("/api/v1/groups/1/content_exports", headers=auth("student1"), data={"export_type": "zip"})
     assert r.status_code == 200 and "course_id" not in r.json()
-    assert client.get(f"/api/v1/groups/1/content_exports/{r.json()['id']}", headers=auth("student1")).status_code == 200
-    assert client.post("/api/v1/groups/2/content_exports", headers=auth("student1"), data={"export_type": "zip"}).status_code == 401
-    assert client.post("/api/v1/groups/1/content_exports", headers=auth("student1"), data={"export_type": "qti"}).status_code == 400
-    r = client.post("/api/v1/users/self/content_exports", headers=auth("student2"), data={"export_type": "zip"})
+    assert (
+        client.get(f"/api/v1/groups/1/content_exports/{r.json()['id']}", headers=auth("student1")).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            "/api/v1/groups/2/content_exports", headers=auth("student1"), data={"export_type": "zip"}
+        ).status_code
+        == 401
+    )
+    assert (
+        client.post(
+            "/api/v1/groups/1/content_exports", headers=auth("student1"), data={"export_type": "qti"}
+        ).status_code
+        == 400
+    )
+    r = client.post(
+        "/api/v1/users/self/content_exports", headers=auth("student2"), data={"export_type": "zip"}
+    )
     assert r.status_code == 200
-    assert [e["id"] for e in client.get("/api/v1/users/4/content_exports", headers=auth("student2")).json()] == [r.json()["id"]]
+    assert [
+        e["id"] for e in client.get("/api/v1/users/4/content_exports", headers=auth("student2")).json()
+    ] == [r.json()["id"]]
     assert client.get("/api/v1/users/4/content_exports", headers=auth("teacher")).status_code == 401
     assert client.get("/api/v1/widgets/1/content_exports", headers=auth()).status_code == 404
 
@@ -256,7 +285,9 @@ def test_epub_create_422_show_and_index(client, auth):
     assert r.json()["epub_export"]["id"] == first["epub_export"]["id"]
     assert "path" not in str(r.json())
     eid = first["epub_export"]["id"]
-    assert client.get(f"/api/v1/courses/1/epub_exports/{eid}", headers=auth()).json()["epub_export"]["id"] == eid
+    assert (
+        client.get(f"/api/v1/courses/1/epub_exports/{eid}", headers=auth()).json()["epub_export"]["id"] == eid
+    )
     assert client.get(f"/api/v1/courses/1/epub_exports/{eid}", headers=auth("student1")).status_code == 401
     for path in ("/api/v1/epub_exports", "/api/v1/epub_exports/"):
         courses = client.get(path, headers=auth()).json()["courses"]
@@ -272,7 +303,9 @@ def test_download_with_verifier_and_token(client, auth, run_jobs, service):
     ce = client.get(f"{CE}/{ce['id']}", headers=auth("student1")).json()
     assert ce["workflow_state"] == "exported"
     att = ce["attachment"]
-    assert "path" not in att and att["url"].startswith(f"{BASE}/files/{att['id']}/download?download_frd=1&verifier=")
+    assert "path" not in att and att["url"].startswith(
+        f"{BASE}/files/{att['id']}/download?download_frd=1&verifier="
+    )
     on_disk = service.attachment(att["id"]).path.read_bytes()
     r = client.get(att["url"])  # no token needed with the verifier
     assert r.status_code == 200 and r.content == on_disk
@@ -299,7 +332,9 @@ def test_download_ranges_for_resuming_clients(client, auth, run_jobs, service):
     att = client.get(f"{CE}/{ce['id']}", headers=auth()).json()["attachment"]
     on_disk = service.attachment(att["id"]).path.read_bytes()
     whole = client.get(att["url"])
-    assert whole.headers["accept-ranges"] == "bytes" and whole.headers["etag"] and whole.headers["last-modified"]
+    assert (
+        whole.headers["accept-ranges"] == "bytes" and whole.headers["etag"] and whole.headers["last-modified"]
+    )
     size = len(on_disk)
     r = client.get(att["url"], headers={"Range": "bytes=100-", "If-Range": whole.headers["etag"]})
     assert r.status_code == 206 and r.content == on_disk[100:]
@@ -310,5 +345,7 @@ def test_download_ranges_for_resuming_clients(client, auth, run_jobs, service):
     assert r.status_code == 200 and r.content == on_disk  # changed since: the whole file
     r = client.get(att["url"], headers={"Range": f"bytes={size}-"})
     assert r.status_code == 416 and r.headers["content-range"] == f"bytes */{size}"
-    r = client.get(f"/files/{att['id']}/download", headers={**auth(), "Range": "bytes=0-9"})  # with a token too
+    r = client.get(
+        f"/files/{att['id']}/download", headers={**auth(), "Range": "bytes=0-9"}
+    )  # with a token too
     assert r.status_code == 206 and r.content == on_disk[:10]

@@ -29,7 +29,9 @@ def test_no_token_is_unauthenticated(http):
     r = http.get("/api/v1/courses")
     assert r.status_code == 401
     assert r.json() == {"status": "unauthenticated", "errors": [{"message": "user authorization required"}]}
-    assert "www-authenticate" not in r.headers  # that header marks a bad token (canvasapi: InvalidAccessToken)
+    assert (
+        "www-authenticate" not in r.headers
+    )  # that header marks a bad token (canvasapi: InvalidAccessToken)
 
 
 def test_bad_token_is_invalid_access_token(http):
@@ -38,8 +40,15 @@ def test_bad_token_is_invalid_access_token(http):
     assert r.headers["www-authenticate"] == 'Bearer realm="canvas-lms"'
 
 
-@pytest.mark.parametrize("method, path", [("DELETE", "/api/v1/courses/1"), ("POST", "/api/v1/progress/1"),
-                                          ("PUT", CE), ("GET", "/api/v1/progress/1/cancel")])  # fmt: skip
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("DELETE", "/api/v1/courses/1"),
+        ("POST", "/api/v1/progress/1"),
+        ("PUT", CE),
+        ("GET", "/api/v1/progress/1/cancel"),
+    ],
+)
 def test_wrong_method_on_a_known_path_is_404(http, auth, method, path):
     """Rails routes by method and path: no route, 404 (not 405)."""
     r = http.request(method, path, headers=auth())
@@ -61,10 +70,12 @@ def test_every_error_has_an_errors_list(http, auth):
     body = r.json()
     assert body["errors"] and all(e["message"] for e in body["errors"])
     assert f"progress {pid} has already ended" in body["errors"][0]["message"]
-    for bad in (http.post(CE, headers=auth(), data={"export_type": "pdf"}),
-                http.get("/api/v1/courses/1/content_list?type=bogus", headers=auth()),
-                http.post(CE, headers=auth("student1"), data={"export_type": "common_cartridge"}),
-                http.get("/api/v1/courses/999", headers=auth())):  # fmt: skip
+    for bad in (
+        http.post(CE, headers=auth(), data={"export_type": "pdf"}),
+        http.get("/api/v1/courses/1/content_list?type=bogus", headers=auth()),
+        http.post(CE, headers=auth("student1"), data={"export_type": "common_cartridge"}),
+        http.get("/api/v1/courses/999", headers=auth()),
+    ):
         assert 400 <= bad.status_code < 500 and bad.json()["errors"], bad.text
 
 
@@ -96,8 +107,12 @@ def test_past_the_end_prev_is_the_page_before(http, auth):
 
 def test_links_of_users_self_carry_the_numeric_id(http, auth, live):
     for _ in range(3):
-        assert http.post("/api/v1/users/self/content_exports", headers=auth("student2"),
-                         data={"export_type": "zip"}).status_code == 200  # fmt: skip
+        assert (
+            http.post(
+                "/api/v1/users/self/content_exports", headers=auth("student2"), data={"export_type": "zip"}
+            ).status_code
+            == 200
+        )
     r = http.get("/api/v1/users/self/content_exports?per_page=2", headers=auth("student2"))
     assert len(r.json()) == 2
     rels = links(r)
@@ -131,13 +146,24 @@ def test_accept_canvas_string_ids_turns_every_id_into_a_string(http, auth):
     ce = http.post(CE, headers=auth(), data={"export_type": "zip"}).json()
     assert isinstance(ce["id"], int)
     pid = int(ce["progress_url"].rsplit("/", 1)[1])
-    deadline = time.monotonic() + 30  # the export ends first: a listing read twice must not change between reads
+    deadline = (
+        time.monotonic() + 30
+    )  # the export ends first: a listing read twice must not change between reads
     while http.get(f"/api/v1/progress/{pid}", headers=auth()).json()["workflow_state"] != "completed":
         assert time.monotonic() < deadline, "the export did not finish"
         time.sleep(0.05)
-    paths = ["/api/v1/users/self", "/api/v1/courses", "/api/v1/courses/1", f"{CE}/{ce['id']}", CE,
-             f"/api/v1/progress/{pid}", "/api/v1/courses/3/groups", "/api/v1/courses/1/files",
-             "/api/v1/groups/1/folders", "/api/v1/epub_exports"]  # fmt: skip
+    paths = [
+        "/api/v1/users/self",
+        "/api/v1/courses",
+        "/api/v1/courses/1",
+        f"{CE}/{ce['id']}",
+        CE,
+        f"/api/v1/progress/{pid}",
+        "/api/v1/courses/3/groups",
+        "/api/v1/courses/1/files",
+        "/api/v1/groups/1/folders",
+        "/api/v1/epub_exports",
+    ]
     for path in paths:
         plain = http.get(path, headers=auth()).json()
         r = http.get(path, headers=auth(Accept=STRING_IDS))
@@ -147,7 +173,9 @@ def test_accept_canvas_string_ids_turns_every_id_into_a_string(http, auth):
         assert ids == [None if v is None else str(v) for v in id_values(plain)], path
     shown = http.get(f"{CE}/{ce['id']}", headers=auth(Accept=STRING_IDS)).json()
     assert shown["id"] == str(ce["id"]) and shown["user_id"] == "1" and shown["course_id"] == "1"
-    assert http.get(f"/api/v1/progress/{pid}", headers=auth(Accept=STRING_IDS)).json()["context_id"] == str(ce["id"])
+    assert http.get(f"/api/v1/progress/{pid}", headers=auth(Accept=STRING_IDS)).json()["context_id"] == str(
+        ce["id"]
+    )
     created = http.post(CE, headers=auth(Accept=STRING_IDS), data={"export_type": "zip"}).json()
     assert isinstance(created["id"], str) and isinstance(created["user_id"], str)
 
@@ -178,7 +206,10 @@ def test_get_file_and_course_file(http, auth, service):
     assert http.get("/files/2/download", headers=auth("student1")).content == got.content
     assert http.get("/api/v1/courses/1/files/2", headers=auth()).json() == f
     assert http.get("/api/v1/courses/2/files/2", headers=auth()).status_code == 404  # not that course's
-    assert http.get("/api/v1/groups/1/files/26", headers=auth("student1")).json()["display_name"] == "project-plan.txt"
+    assert (
+        http.get("/api/v1/groups/1/files/26", headers=auth("student1")).json()["display_name"]
+        == "project-plan.txt"
+    )
     # permission checks: a locked file is not a student's, nor is a course they are not in
     assert http.get("/api/v1/files/3", headers=auth("student1")).status_code == 401
     assert http.get("/api/v1/files/3", headers=auth()).status_code == 200
@@ -200,7 +231,9 @@ def test_export_files_and_course_files_share_one_id_space(http, auth, service):
     assert http.get(f"/api/v1/files/{att['id']}", headers=auth()).json()["url"] == att["url"]
     one = http.get("/files/1/download", headers=auth())
     assert one.status_code == 200 and one.headers["content-type"] == "audio/mpeg"  # the .mp3, not an export
-    assert http.get(f"/files/99999/download?verifier={att['uuid']}").status_code == 404  # unknown id: 404, not 401
+    assert (
+        http.get(f"/files/99999/download?verifier={att['uuid']}").status_code == 404
+    )  # unknown id: 404, not 401
     # files added after an export take ids above it
     assert service.library.content.next_ids()["files"] == att["id"] + 1
 
@@ -209,7 +242,13 @@ def test_get_group_and_user(http, auth):
     """groups_controller.rb#show (:read: members and the course's admins), users_controller.rb#api_show."""
     g = http.get("/api/v1/groups/1", headers=auth("student1"))
     assert g.status_code == 200
-    assert g.json() == {"id": 1, "name": "Team Turtle", "context_type": "Course", "course_id": 3, "members_count": 2}
+    assert g.json() == {
+        "id": 1,
+        "name": "Team Turtle",
+        "context_type": "Course",
+        "course_id": 3,
+        "members_count": 2,
+    }
     assert http.get("/api/v1/groups/1", headers=auth("teacher")).status_code == 200
     assert http.get("/api/v1/groups/2", headers=auth("student1")).status_code == 401
     assert http.get("/api/v1/groups/999", headers=auth()).status_code == 404
@@ -238,11 +277,17 @@ def test_a_generated_epub_names_its_content_export(http, auth, service):
     ce_id = ep["content_export_id"]
     assert isinstance(ce_id, int)
     ce = service.store.content_export(ce_id)
-    assert (ce.export_type, ce.workflow_state.value, ce.epub_export_id) == ("common_cartridge", "exported", created["id"])
+    assert (ce.export_type, ce.workflow_state.value, ce.epub_export_id) == (
+        "common_cartridge",
+        "exported",
+        created["id"],
+    )
     # it is the ePub's own: not listed, not shown, not run
     assert ce_id not in [e["id"] for e in http.get(CE, headers=auth()).json()]
     assert http.get(f"{CE}/{ce_id}", headers=auth()).status_code == 404
-    listed = next(c for c in http.get("/api/v1/epub_exports", headers=auth()).json()["courses"] if c["id"] == 1)
+    listed = next(
+        c for c in http.get("/api/v1/epub_exports", headers=auth()).json()["courses"] if c["id"] == 1
+    )
     assert listed["epub_export"]["content_export_id"] == ce_id
 
 
@@ -285,12 +330,24 @@ def test_one_time_format_in_every_answer_and_in_the_cli(http, auth, service, cap
     ce = finished_zip(http, auth)
     pid = ce["progress_url"].rsplit("/", 1)[1]
     found = []
-    for path in ("/api/v1/users/self", "/api/v1/courses", "/api/v1/courses/1", CE, f"{CE}/{ce['id']}",
-                 f"/api/v1/progress/{pid}", "/api/v1/files/2", f"/api/v1/files/{ce['attachment']['id']}",
-                 "/api/v1/epub_exports"):  # fmt: skip
+    for path in (
+        "/api/v1/users/self",
+        "/api/v1/courses",
+        "/api/v1/courses/1",
+        CE,
+        f"{CE}/{ce['id']}",
+        f"/api/v1/progress/{pid}",
+        "/api/v1/files/2",
+        f"/api/v1/files/{ce['attachment']['id']}",
+        "/api/v1/epub_exports",
+    ):
         found += times(http.get(path, headers=auth()).json())
-    for argv in (["courses", "--json"], ["show", "1", str(ce["id"]), "--json"],
-                 ["exports", "1", "--json"], ["progress", pid, "--json"]):  # fmt: skip
+    for argv in (
+        ["courses", "--json"],
+        ["show", "1", str(ce["id"]), "--json"],
+        ["exports", "1", "--json"],
+        ["progress", pid, "--json"],
+    ):
         assert main(["--as", "teacher", *argv]) == 0
         import json
 

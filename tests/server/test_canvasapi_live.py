@@ -59,7 +59,14 @@ def test_canvasapi_flow(live, tokens, service):
     assert len(listed) == 12 and listed[0].id > listed[-1].id
 
     ep = course.create_epub_export()
-    assert ep.epub_export["workflow_state"] in ("created", "exporting", "failed", "exported", "generating", "generated")
+    assert ep.epub_export["workflow_state"] in (
+        "created",
+        "exporting",
+        "failed",
+        "exported",
+        "generating",
+        "generated",
+    )
     shown = course.get_epub_export(ep.epub_export["id"])
     assert shown.epub_export["id"] == ep.epub_export["id"]
     all_epubs = list(canvas.get_epub_exports())
@@ -76,8 +83,14 @@ def test_canvasapi_pages_across_link_headers(live, tokens, service):
     from canvasapi.content_export import ContentExport
     from canvasapi.paginated_list import PaginatedList
 
-    pl = PaginatedList(ContentExport, canvas._Canvas__requester, "GET", "courses/1/content_exports", {"course_id": 1},
-                       _kwargs=[("per_page", 2)])  # fmt: skip
+    pl = PaginatedList(
+        ContentExport,
+        canvas._Canvas__requester,
+        "GET",
+        "courses/1/content_exports",
+        {"course_id": 1},
+        _kwargs=[("per_page", 2)],
+    )
     assert len(list(pl)) == 3  # two pages, the second found through rel="next"
 
 

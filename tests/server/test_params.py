@@ -12,9 +12,13 @@ def test_split_key():
 
 def test_canvasapi_wire_example():
     pairs = [
-        ("skip_notifications", "true"), ("select[pages][]", "1"), ("select[pages][]", "2"),
-        ("select[files][]", "f3"), ("select[modules][]", "7"), ("export_type", "common_cartridge"),
-    ]  # fmt: skip
+        ("skip_notifications", "true"),
+        ("select[pages][]", "1"),
+        ("select[pages][]", "2"),
+        ("select[files][]", "f3"),
+        ("select[modules][]", "7"),
+        ("export_type", "common_cartridge"),
+    ]
     assert nest(pairs) == {
         "skip_notifications": "true",
         "select": {"pages": ["1", "2"], "files": ["f3"], "modules": ["7"]},
@@ -23,8 +27,14 @@ def test_canvasapi_wire_example():
 
 
 def test_nested_hash_and_scalars():
-    pairs = [("select[all_pages]", "1"), ("select[context_modules][module_12]", "1"), ("select[context_modules][module_13]", "0")]
-    assert nest(pairs) == {"select": {"all_pages": "1", "context_modules": {"module_12": "1", "module_13": "0"}}}
+    pairs = [
+        ("select[all_pages]", "1"),
+        ("select[context_modules][module_12]", "1"),
+        ("select[context_modules][module_13]", "0"),
+    ]
+    assert nest(pairs) == {
+        "select": {"all_pages": "1", "context_modules": {"module_12": "1", "module_13": "0"}}
+    }
 
 
 def test_repeated_scalar_keeps_last():

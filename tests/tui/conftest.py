@@ -35,7 +35,9 @@ def make_app(backend: Any, home: Path) -> ExportsApp:
     return ExportsApp(backend, config_file=home / "config.toml")
 
 
-async def wait_for(pilot, condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+async def wait_for(
+    pilot, condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition"
+) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
@@ -62,8 +64,12 @@ async def settle(pilot, app, timeout: float = 10.0) -> None:
     from textual.worker import WorkerState
 
     busy = (WorkerState.PENDING, WorkerState.RUNNING)
-    await wait_for(pilot, lambda: not [w for w in app.workers if w.group != "poll" and w.state in busy],
-                   timeout, what="workers to finish")  # fmt: skip
+    await wait_for(
+        pilot,
+        lambda: not [w for w in app.workers if w.group != "poll" and w.state in busy],
+        timeout,
+        what="workers to finish",
+    )
 
 
 def wait_done(backend: LocalBackend, course_id: int, timeout: float = 20.0) -> list[dict[str, Any]]:
@@ -119,8 +125,11 @@ class FrozenBackend:
             out["workflow_state"] = "exporting"
             out.pop("attachment", None)
         if name == "progress" and out.get("context_id") in self.fake_running:
-            out.update(workflow_state="running", completion=self.fake_running[out["context_id"]],
-                       message="Copying files into the archive")  # fmt: skip
+            out.update(
+                workflow_state="running",
+                completion=self.fake_running[out["context_id"]],
+                message="Copying files into the archive",
+            )
         return out
 
 

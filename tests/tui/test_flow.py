@@ -27,7 +27,9 @@ async def started(pilot, app: ExportsApp) -> None:
 
 async def open_dialog(pilot, app: ExportsApp, kind: str) -> NewExportScreen:
     await pilot.press("n")
-    screen = await wait_for(pilot, lambda: isinstance(app.screen, NewExportScreen) and app.screen, what="dialog")
+    screen = await wait_for(
+        pilot, lambda: isinstance(app.screen, NewExportScreen) and app.screen, what="dialog"
+    )
     await pilot.pause()
     kinds = list(screen.query_one("#type").query("RadioButton"))
     index = [b.id for b in kinds].index(f"type-{kind}")
@@ -39,7 +41,9 @@ async def open_dialog(pilot, app: ExportsApp, kind: str) -> NewExportScreen:
 async def open_picker(pilot, app: ExportsApp) -> tuple[PickerScreen, ContentTree]:
     await pilot.press("p")
     picker = await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen) and app.screen, what="picker")
-    tree = await wait_for(pilot, lambda: picker.query(ContentTree) and picker.query_one(ContentTree), what="tree")
+    tree = await wait_for(
+        pilot, lambda: picker.query(ContentTree) and picker.query_one(ContentTree), what="tree"
+    )
     return picker, tree
 
 
@@ -49,8 +53,11 @@ def text_of(screen, selector: str) -> str:
 
 async def test_zip_of_two_files_and_a_folder(home: Path, backend) -> None:
     content = backend.content_list(1)
-    folder = next(f for f in content["folders"] if f["parent_id"] is not None
-                  and any(a["folder_id"] == f["id"] for a in content["attachments"]))  # fmt: skip
+    folder = next(
+        f
+        for f in content["folders"]
+        if f["parent_id"] is not None and any(a["folder_id"] == f["id"] for a in content["attachments"])
+    )
     files = [a["id"] for a in content["attachments"] if a["folder_id"] != folder["id"]][:2]
     app = make_app(backend, home)
     async with app.run_test(size=SIZE) as pilot:
@@ -69,8 +76,12 @@ async def test_zip_of_two_files_and_a_folder(home: Path, backend) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen is app.main, what="main screen")
         table = app.main.history
-        await wait_for(pilot, lambda: any("exported" in str(table.get_row_at(i)[2]) for i in range(table.row_count)),
-                       timeout=20, what="an exported row")  # fmt: skip
+        await wait_for(
+            pilot,
+            lambda: any("exported" in str(table.get_row_at(i)[2]) for i in range(table.row_count)),
+            timeout=20,
+            what="an exported row",
+        )
         row = table.get_row_at(0)
         assert "✓ exported" in str(row[2]) and row[1] == "zip"
         path = Path(path_of(table.exports[str(row[0])]))
@@ -93,13 +104,19 @@ async def test_rejected_selection_starts_nothing(home: Path, backend) -> None:
         assert "zip exports only folders and files" in tree.disabled_types["pages"]
         await tick(pilot, tree, ("pages", page))
         assert f'"pages": [{page}]' in text_of(picker, "#select-preview")
-        await wait_for(pilot, lambda: "zip exports only folders and files" in text_of(picker, "#select-validation"),
-                       what="the engine's refusal")  # fmt: skip
+        await wait_for(
+            pilot,
+            lambda: "zip exports only folders and files" in text_of(picker, "#select-validation"),
+            what="the engine's refusal",
+        )
         await pilot.press("enter")
         await pilot.pause(0.3)
         assert app.screen is picker  # refused: still picking
-        refusal = await wait_for(pilot, lambda: [n for n in app._notifications if "select[pages]" in n.message],
-                                 what="the refusal's toast")  # fmt: skip
+        refusal = await wait_for(
+            pilot,
+            lambda: [n for n in app._notifications if "select[pages]" in n.message],
+            what="the refusal's toast",
+        )
         assert not refusal[0].markup  # shown as written: "[pages]" is not eaten as a markup tag
         await pilot.press("escape", "escape")
         await wait_for(pilot, lambda: app.screen is app.main, what="main screen")
@@ -112,7 +129,9 @@ async def test_picker_asks_which_types_once_and_sends_no_probes(home: Path, back
     calls: list[tuple[str, tuple]] = []
     for name in ("validate_select", "allowed_select_types"):
         real = getattr(backend, name)
-        monkeypatch.setattr(backend, name, lambda *a, _real=real, _name=name: calls.append((_name, a)) or _real(*a))
+        monkeypatch.setattr(
+            backend, name, lambda *a, _real=real, _name=name: calls.append((_name, a)) or _real(*a)
+        )
     app = make_app(backend, home)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot, app)
@@ -122,12 +141,24 @@ async def test_picker_asks_which_types_once_and_sends_no_probes(home: Path, back
         picker, tree = await open_picker(pilot, app)
         await settle(pilot, app)
         assert [a for n, a in calls if n == "allowed_select_types"] == [(ContextType.COURSE, 1, "qti")]
-        probes = [a for n, a in calls if n == "validate_select" and a[3] and any(k.startswith("all_") for k in a[3])]
+        probes = [
+            a for n, a in calls if n == "validate_select" and a[3] and any(k.startswith("all_") for k in a[3])
+        ]
         assert probes == []
         assert len([n for n, _ in calls if n == "validate_select"]) <= 1  # the verdict on what is ticked
-        assert tree.disabled_types == {b: "qti exports only quizzes" for b in
-                                       ("modules", "pages", "assignments", "discussion_topics", "announcements",
-                                        "calendar_events", "rubrics", "folders")}  # fmt: skip
+        assert tree.disabled_types == {
+            b: "qti exports only quizzes"
+            for b in (
+                "modules",
+                "pages",
+                "assignments",
+                "discussion_topics",
+                "announcements",
+                "calendar_events",
+                "rubrics",
+                "folders",
+            )
+        }
 
 
 async def test_failing_export_shows_its_error(home: Path, backend, monkeypatch) -> None:
@@ -144,8 +175,12 @@ async def test_failing_export_shows_its_error(home: Path, backend, monkeypatch) 
         await open_dialog(pilot, app, "common_cartridge")
         await pilot.press("enter")
         table = app.main.history
-        await wait_for(pilot, lambda: table.row_count and "failed" in str(table.get_row_at(0)[2]), what="failed row")
-        await wait_for(pilot, lambda: any(expected in str(n.message) for n in app._notifications), what="toast")
+        await wait_for(
+            pilot, lambda: table.row_count and "failed" in str(table.get_row_at(0)[2]), what="failed row"
+        )
+        await wait_for(
+            pilot, lambda: any(expected in str(n.message) for n in app._notifications), what="toast"
+        )
         assert expected in str(app.main.query_one("#detail-summary").render())
         assert "✗ failed" in str(table.get_row_at(0)[2])
 
@@ -161,7 +196,9 @@ async def test_student_may_only_zip_and_keys_are_remappable(home: Path, backend)
         await pilot.pause(0.2)
         assert app.screen is app.main  # remapped away
         await pilot.press("N")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, NewExportScreen) and app.screen, what="dialog")
+        dialog = await wait_for(
+            pilot, lambda: isinstance(app.screen, NewExportScreen) and app.screen, what="dialog"
+        )
         assert dialog.query_one("#type-common_cartridge").disabled and dialog.query_one("#type-qti").disabled
         assert "needs a teacher" in text_of(dialog, "#type-reasons")
         assert dialog.kind == "zip"
@@ -179,12 +216,17 @@ async def test_filter_act_as_and_epub_screen(home: Path, backend) -> None:
         await wait_for(pilot, lambda: app.main.courses.option_count == 1, what="filtered list")
         assert app.main.course.course_code == "HIST 390"
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.main.courses.option_count == 4, what="list back (3 courses, My files)")
+        await wait_for(
+            pilot, lambda: app.main.courses.option_count == 4, what="list back (3 courses, My files)"
+        )
         await pilot.press("slash", *"zzz", "enter")  # nothing matches; enter moves to the (empty) list
         await wait_for(pilot, lambda: app.main.courses.option_count == 0, what="an empty list")
         await pilot.press("n")
-        await wait_for(pilot, lambda: any("No course highlighted" in n.message for n in app._notifications),
-                       what="the warning")  # fmt: skip
+        await wait_for(
+            pilot,
+            lambda: any("No course highlighted" in n.message for n in app._notifications),
+            what="the warning",
+        )
         await pilot.press("escape")  # from the list too, esc clears the filter
         await wait_for(pilot, lambda: app.main.courses.option_count == 4, what="list back again")
         ta = next(u for u in app.users if u.key == "ta")
@@ -193,7 +235,9 @@ async def test_filter_act_as_and_epub_screen(home: Path, backend) -> None:
         await pilot.press("e")
         from tui_exports.tui.screens import EpubScreen
 
-        epubs = await wait_for(pilot, lambda: isinstance(app.screen, EpubScreen) and app.screen, what="ePub screen")
+        epubs = await wait_for(
+            pilot, lambda: isinstance(app.screen, EpubScreen) and app.screen, what="ePub screen"
+        )
         await wait_for(pilot, lambda: epubs.query_one("#epubs").row_count, what="ePub rows")
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.main, what="main screen")
@@ -213,7 +257,9 @@ async def test_arrows_choose_what_enter_starts_and_the_choice_is_a_glyph(home: P
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot, app)
         await pilot.press("n")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, NewExportScreen) and app.screen, what="dialog")
+        dialog = await wait_for(
+            pilot, lambda: isinstance(app.screen, NewExportScreen) and app.screen, what="dialog"
+        )
         await pilot.pause()
         await pilot.press("down", "down")
         buttons = {b.id: str(b.render()) for b in dialog.query("RadioButton")}
@@ -229,12 +275,17 @@ async def test_arrows_choose_what_enter_starts_and_the_choice_is_a_glyph(home: P
         await pilot.pause()
         await pilot.press("down", "down", "enter")
         await wait_for(pilot, lambda: app.main.history.row_count == 2, what="two rows")
-        await wait_for(pilot, lambda: app.main.history.selected_key == str(max(int(k) for k in app.main.history.exports)),
-                       what="the new export highlighted")  # fmt: skip
+        await wait_for(
+            pilot,
+            lambda: app.main.history.selected_key == str(max(int(k) for k in app.main.history.exports)),
+            what="the new export highlighted",
+        )
 
 
 @pytest.mark.slow  # the longest app flow: exports in three contexts
-async def test_group_exports_in_the_course_history_and_user_exports_under_my_files(home: Path, backend) -> None:
+async def test_group_exports_in_the_course_history_and_user_exports_under_my_files(
+    home: Path, backend
+) -> None:
     course = next(c for c in backend.courses() if c.course_code == "CS 110")
     group = backend.groups(course.id)[0]
     files = backend.context_files(ContextType.GROUP, group["id"])
@@ -242,15 +293,20 @@ async def test_group_exports_in_the_course_history_and_user_exports_under_my_fil
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot, app)
         courses = app.main.courses
-        courses.highlighted = next(i for i in range(courses.option_count)
-                                   if courses.get_option_at_index(i).id == str(course.id))  # fmt: skip
+        courses.highlighted = next(
+            i for i in range(courses.option_count) if courses.get_option_at_index(i).id == str(course.id)
+        )
         await pilot.press("n")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, NewExportScreen) and app.screen, what="dialog")
+        dialog = await wait_for(
+            pilot, lambda: isinstance(app.screen, NewExportScreen) and app.screen, what="dialog"
+        )
         await pilot.pause()
         await pilot.press("down", "down", "tab", "down")  # zip of files, then the first group
         assert dialog.context == (ContextType.GROUP, group["id"])
         picker, tree = await open_picker(pilot, app)  # the group's own files
-        assert tree.branches == ["folders"] and group["name"] in str(picker.query_one("#picker-title").render())
+        assert tree.branches == ["folders"] and group["name"] in str(
+            picker.query_one("#picker-title").render()
+        )
         sub = next(f for f in files["folders"] if f["parent_id"] is not None)
         await tick(pilot, tree, ("folders", sub["id"]))
         await wait_for(pilot, lambda: "accepts" in text_of(picker, "#select-validation"), what="validation")
@@ -259,7 +315,9 @@ async def test_group_exports_in_the_course_history_and_user_exports_under_my_fil
         assert dialog.select == {"folders": [sub["id"]]}
         await pilot.press("enter")
         table = app.main.history
-        await wait_for(pilot, lambda: table.row_count and "exported" in str(table.get_row_at(0)[2]), what="group row")
+        await wait_for(
+            pilot, lambda: table.row_count and "exported" in str(table.get_row_at(0)[2]), what="group row"
+        )
         assert table.get_row_at(0)[1] == "zip·group"
         with zipfile.ZipFile(path_of(table.exports[str(table.get_row_at(0)[0])])) as z:
             inside = [f["path"] for f in files["attachments"] if f["folder_id"] == sub["id"]]
@@ -269,18 +327,29 @@ async def test_group_exports_in_the_course_history_and_user_exports_under_my_fil
         courses.highlighted = courses.option_count - 1
         await wait_for(pilot, lambda: app.main.course is MY_FILES, what="My files")
         await pilot.press("n")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, NewExportScreen) and app.screen, what="dialog")
+        dialog = await wait_for(
+            pilot, lambda: isinstance(app.screen, NewExportScreen) and app.screen, what="dialog"
+        )
         await pilot.pause()
         assert dialog.kind == "zip" and dialog.context[0] is ContextType.USER
         assert dialog.query_one("#type-common_cartridge").disabled
         await pilot.press("enter")
-        await wait_for(pilot, lambda: table.course_id == MY_FILES.id and table.row_count
-                       and "exported" in str(table.get_row_at(0)[2]), what="user export row")  # fmt: skip
+        await wait_for(
+            pilot,
+            lambda: (
+                table.course_id == MY_FILES.id
+                and table.row_count
+                and "exported" in str(table.get_row_at(0)[2])
+            ),
+            what="user export row",
+        )
     user_exports, _ = backend.content_exports(ContextType.USER, backend.current_user().id)
     assert len(user_exports) == 1
 
 
-async def test_a_long_course_list_shows_the_first_courses_and_the_filter_reaches_the_rest(home: Path, backend) -> None:
+async def test_a_long_course_list_shows_the_first_courses_and_the_filter_reaches_the_rest(
+    home: Path, backend
+) -> None:
     from tui_exports.importers.synthetic import add_empty_courses
     from tui_exports.tui.widgets import MAX_SHOWN
 
@@ -344,11 +413,13 @@ async def reload(pilot, app: ExportsApp, freezes: list) -> None:
 
 
 async def test_a_bad_keys_table_is_shown_as_one_line_and_the_app_still_opens(home: Path, backend) -> None:
-    (home / "config.toml").write_text('[keys]\nnew_export = 3\n', encoding="utf-8")
+    (home / "config.toml").write_text("[keys]\nnew_export = 3\n", encoding="utf-8")
     app = make_app(backend, home)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot, app)
         line = f'{home / "config.toml"}: [keys] new_export must be keys in quotes (e.g. "ctrl+n"), not 3'
-        await wait_for(pilot, lambda: any(n.message == line for n in app._notifications), what="the config line")
+        await wait_for(
+            pilot, lambda: any(n.message == line for n in app._notifications), what="the config line"
+        )
         await pilot.press("n")  # the default keys stay
         await wait_for(pilot, lambda: isinstance(app.screen, NewExportScreen), what="dialog")

@@ -47,8 +47,18 @@ class Watched:
         interval=None,
         timeout=None,
     ):
-        return follow_job(self, kind, context_type, context_id, export, on_progress, interval=0.1, pause=pause,
-                          timeout=timeout, reload_while_running=True)  # fmt: skip
+        return follow_job(
+            self,
+            kind,
+            context_type,
+            context_id,
+            export,
+            on_progress,
+            interval=0.1,
+            pause=pause,
+            timeout=timeout,
+            reload_while_running=True,
+        )
 
     def download(self, kind, export, on_bytes=None, dest_dir=None):
         return download_export(self, kind, export, on_bytes, dest_dir)
@@ -73,8 +83,12 @@ async def test_the_follower_is_the_only_reader_of_its_progress(home: Path, backe
         course = next(c for c in backend.courses() if c.id == app.main.history.course_id)
         app.start_export(ExportRequest(course, "zip", watched, ContextType.COURSE, course.id, None, True))
         table = app.main.history
-        await wait_for(pilot, lambda: any("exported" in str(table.get_row_at(i)[2]) for i in range(table.row_count)),
-                       timeout=20, what="an exported row")  # fmt: skip
+        await wait_for(
+            pilot,
+            lambda: any("exported" in str(table.get_row_at(i)[2]) for i in range(table.row_count)),
+            timeout=20,
+            what="an exported row",
+        )
         seen = {pid: groups for pid, groups in watched.readers.items() if "start" in groups}
         assert seen and all(groups == {"start"} for groups in seen.values()), dict(watched.readers)
         await wait_for(pilot, lambda: not app.followed, what="the follower to forget it once it ended")

@@ -48,7 +48,9 @@ def test_main_screen(snap_compare, frozen, home, size) -> None:
 def test_new_export_dialog(snap_compare, frozen, home, size) -> None:
     async def run_before(pilot) -> None:
         dialog = await press_for(pilot, "n", NewExportScreen)
-        await wait_for(pilot, lambda: dialog.errors == [] and "accepts" in str(dialog.query_one("#validation").render()))
+        await wait_for(
+            pilot, lambda: dialog.errors == [] and "accepts" in str(dialog.query_one("#validation").render())
+        )
         await pilot.pause(0.2)
 
     assert snap_compare(make_app(frozen, home), terminal_size=size, run_before=run_before)
@@ -59,7 +61,9 @@ def test_content_picker(snap_compare, frozen, home, size) -> None:
     async def run_before(pilot) -> None:
         dialog = await press_for(pilot, "n", NewExportScreen)
         await pilot.press("down", "down", "p")  # zip of files (the arrows choose), then the picker
-        picker = await wait_for(pilot, lambda: isinstance(pilot.app.screen, PickerScreen) and pilot.app.screen)
+        picker = await wait_for(
+            pilot, lambda: isinstance(pilot.app.screen, PickerScreen) and pilot.app.screen
+        )
         tree = await wait_for(pilot, lambda: picker.query(ContentTree) and picker.query_one(ContentTree))
         content = frozen.content_list(1)
         for key in [("folders", content["folders"][1]["id"]), ("files", content["attachments"][-1]["id"])]:

@@ -33,9 +33,11 @@ def school(tmp_path, home: Path, monkeypatch):
     with running_server(service, runner) as base_url:
         config = home / "config.toml"
         monkeypatch.setenv(TOKEN_VAR + "_OLD", "a-token-that-was-revoked")
-        config.write_text(f'[profiles.school]\nbase_url = "{base_url}"\ntoken_env = "{TOKEN_VAR}"\n'
-                          f'[profiles.stale]\nbase_url = "{base_url}"\ntoken_env = "{TOKEN_VAR}_OLD"\n',
-                          encoding="utf-8")  # fmt: skip
+        config.write_text(
+            f'[profiles.school]\nbase_url = "{base_url}"\ntoken_env = "{TOKEN_VAR}"\n'
+            f'[profiles.stale]\nbase_url = "{base_url}"\ntoken_env = "{TOKEN_VAR}_OLD"\n',
+            encoding="utf-8",
+        )
         os.chmod(config, 0o600)
         yield base_url
     runner.stop(wait=True)
@@ -51,45 +53,74 @@ async def test_switch_to_a_profile_export_and_download(home: Path, school: str) 
             await wait_for(pilot, lambda: app.main.courses.option_count, what="local courses")
             assert "Use Canvas profile school" in [name for name, _, _ in app.palette_commands()]
             app.use_source("stale")  # a bad token: the app stays where it was, and says why
-            await wait_for(pilot, lambda: any("rejected the access token" in n.message
-                                              for n in app._notifications if n.severity == "error"),
-                           what="the refusal")  # fmt: skip
+            await wait_for(
+                pilot,
+                lambda: any(
+                    "rejected the access token" in n.message
+                    for n in app._notifications
+                    if n.severity == "error"
+                ),
+                what="the refusal",
+            )
             assert app.backend is local and app.main.course.role == "teacher"
             assert "local library" in str(app.main.query_one("#status").render())
             await pilot.press("ctrl+p")
             await wait_for(pilot, lambda: app.screen.query(OptionList), what="the palette")
             await pilot.press(*"profile school")
-            await wait_for(pilot, lambda: [str(o.prompt).split("\n")[0] for o in app.screen.query_one(OptionList).options]
-                           == ["Use Canvas profile school"], what="the profile, alone, in the palette")  # fmt: skip
+            await wait_for(
+                pilot,
+                lambda: (
+                    [str(o.prompt).split("\n")[0] for o in app.screen.query_one(OptionList).options]
+                    == ["Use Canvas profile school"]
+                ),
+                what="the profile, alone, in the palette",
+            )
             await pilot.press("enter")
             await wait_for(pilot, lambda: app.backend is not local, what="the Canvas backend")
             host = school.split("//", 1)[1]
-            await wait_for(pilot, lambda: app.user and app.user.key != "teacher" and app.main.course
-                           and app.main.course.role == "student", what="the student's courses")  # fmt: skip
+            await wait_for(
+                pilot,
+                lambda: (
+                    app.user
+                    and app.user.key != "teacher"
+                    and app.main.course
+                    and app.main.course.role == "student"
+                ),
+                what="the student's courses",
+            )
             assert host in str(app.main.query_one("#status").render())
 
             await pilot.press("n")
-            dialog = await wait_for(pilot, lambda: isinstance(app.screen, NewExportScreen) and app.screen, what="dialog")
+            dialog = await wait_for(
+                pilot, lambda: isinstance(app.screen, NewExportScreen) and app.screen, what="dialog"
+            )
             await pilot.pause()
             assert dialog.kind == "zip"  # a student may only zip
             await pilot.press("enter")
             table = app.main.history
-            await wait_for(pilot, lambda: table.row_count and (table.selected or {}).get("attachment", {}).get("path"),
-                           timeout=20, what="the downloaded file")  # fmt: skip
+            await wait_for(
+                pilot,
+                lambda: table.row_count and (table.selected or {}).get("attachment", {}).get("path"),
+                timeout=20,
+                what="the downloaded file",
+            )
             path = Path(table.selected["attachment"]["path"])
             assert path.is_file() and path.suffix == ".zip" and not path.name.endswith(".part")
             assert path.is_relative_to(Home.from_env(home).downloads)
             assert any(str(path) in n.message for n in app._notifications)
             shown = table.selected
             app.wake_poller()
-            await wait_for(pilot, lambda: table.selected is not shown, what="a history refresh from the instance")
+            await wait_for(
+                pilot, lambda: table.selected is not shown, what="a history refresh from the instance"
+            )
             assert table.selected["attachment"]["path"] == str(path)  # the refresh keeps the download's path
-            assert "Use Canvas profile school" not in [n for n, _, _ in app.palette_commands()]  # already on it
+            assert "Use Canvas profile school" not in [
+                n for n, _, _ in app.palette_commands()
+            ]  # already on it
             assert "Use the local library" in [n for n, _, _ in app.palette_commands()]
     finally:
         for backend in app.sources.values():
             backend.close()
-
 
 
 async def test_a_download_that_fails_says_so_and_leaves_no_bar(home: Path, school: str, monkeypatch) -> None:
@@ -108,16 +139,25 @@ async def test_a_download_that_fails_says_so_and_leaves_no_bar(home: Path, schoo
         async with app.run_test(size=(100, 30)) as pilot:
             await wait_for(pilot, lambda: app.main.courses.option_count, what="local courses")
             app.use_source("school")
-            await wait_for(pilot, lambda: app.backend is not local and app.main.course
-                           and app.main.course.role == "student", what="the student's courses")  # fmt: skip
+            await wait_for(
+                pilot,
+                lambda: app.backend is not local and app.main.course and app.main.course.role == "student",
+                what="the student's courses",
+            )
             await pilot.press("n")
             await wait_for(pilot, lambda: isinstance(app.screen, NewExportScreen), what="dialog")
             await pilot.pause()
             await pilot.press("enter")
-            await wait_for(pilot, lambda: any("could not be downloaded" in n.message for n in app._notifications),
-                           timeout=20, what="the download's failure")  # fmt: skip
+            await wait_for(
+                pilot,
+                lambda: any("could not be downloaded" in n.message for n in app._notifications),
+                timeout=20,
+                what="the download's failure",
+            )
             table = app.main.history
-            await wait_for(pilot, lambda: table.row_count and "KB" in str(table.get_row_at(0)[4]), what="size, no bar")
+            await wait_for(
+                pilot, lambda: table.row_count and "KB" in str(table.get_row_at(0)[4]), what="size, no bar"
+            )
             assert "exported" in str(table.get_row_at(0)[2]) and not str(table.get_row_at(0)[5])
     finally:
         for backend in app.sources.values():

@@ -13,12 +13,16 @@ import pytest
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
-PROGRAM = ("from tui_exports.tui.app import run_tui; from tui_exports.backends.local import LocalBackend; "
-           "run_tui(LocalBackend.open(jobs='worker'))")  # fmt: skip
+PROGRAM = (
+    "from tui_exports.tui.app import run_tui; from tui_exports.backends.local import LocalBackend; "
+    "run_tui(LocalBackend.open(jobs='worker'))"
+)
 
 
 def capture(session: str) -> str:
-    return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
+    ).stdout
 
 
 def wait_screen(session: str, text: str, timeout: float = 20.0) -> str:
@@ -36,7 +40,9 @@ def wait_screen(session: str, text: str, timeout: float = 20.0) -> str:
 def test_real_program_in_tmux(home: Path) -> None:
     session = f"tui-exports-{uuid.uuid4().hex[:8]}"
     # COLUMNS/LINES would pin the app to the size of the terminal pytest runs in
-    command = f"env -u COLUMNS -u LINES TUI_EXPORTS_HOME={home} TERM=xterm-256color {sys.executable} -c \"{PROGRAM}\""
+    command = (
+        f'env -u COLUMNS -u LINES TUI_EXPORTS_HOME={home} TERM=xterm-256color {sys.executable} -c "{PROGRAM}"'
+    )
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command], check=True)
     try:
         started = time.monotonic()
@@ -51,8 +57,13 @@ def test_real_program_in_tmux(home: Path) -> None:
         time.sleep(0.3)
         subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and session in subprocess.run(
-            ["tmux", "list-sessions", "-F", "#{session_name}"], capture_output=True, text=True).stdout:  # fmt: skip
+        while (
+            time.monotonic() < deadline
+            and session
+            in subprocess.run(
+                ["tmux", "list-sessions", "-F", "#{session_name}"], capture_output=True, text=True
+            ).stdout
+        ):
             time.sleep(0.1)
         print(f"first screen after {first_screen:.2f}s")
     finally:

@@ -8,9 +8,10 @@ the courses come from the local library or from a Canvas instance.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from ..canvas_json import EPUB_FILES
@@ -78,7 +79,9 @@ class Backend(Protocol):
     def courses(self) -> list[CourseSummary]: ...
     def groups(self, course_id: int) -> list[dict[str, Any]]: ...
     def content_list(self, course_id: int) -> dict[str, list[dict[str, Any]]]: ...
-    def context_files(self, context_type: ContextType, context_id: int) -> dict[str, list[dict[str, Any]]]: ...
+    def context_files(
+        self, context_type: ContextType, context_id: int
+    ) -> dict[str, list[dict[str, Any]]]: ...
     def validate_select(
         self, context_type: ContextType, context_id: int, export_type: str, select: dict[str, Any] | None
     ) -> list[str]: ...
@@ -86,31 +89,54 @@ class Backend(Protocol):
         self, context_type: ContextType, context_id: int, export_type: str
     ) -> dict[str, str | None]: ...  # select type → why this export type cannot carry it (None: it can)
     def create_content_export(
-        self, context_type: ContextType, context_id: int, export_type: str, select: dict[str, Any] | None = None,
-        *, skip_notifications: bool = False, version: str | None = None,
-    ) -> dict[str, Any]: ...  # fmt: skip
+        self,
+        context_type: ContextType,
+        context_id: int,
+        export_type: str,
+        select: dict[str, Any] | None = None,
+        *,
+        skip_notifications: bool = False,
+        version: str | None = None,
+    ) -> dict[str, Any]: ...
     def content_exports(
         self, context_type: ContextType, context_id: int, page: int = 1, per_page: int = 10
     ) -> tuple[list[dict[str, Any]], int | None]: ...
-    def content_export(self, context_type: ContextType, context_id: int, export_id: int) -> dict[str, Any]: ...
+    def content_export(
+        self, context_type: ContextType, context_id: int, export_id: int
+    ) -> dict[str, Any]: ...
     def progress(self, progress_id: int) -> dict[str, Any]: ...
     def cancel(self, progress_id: int) -> dict[str, Any]: ...
     def create_epub_export(self, course_id: int) -> dict[str, Any]: ...
     def epub_exports(self) -> list[dict[str, Any]]: ...
     def epub_export(self, course_id: int, epub_id: int) -> dict[str, Any]: ...
-    def fetch_file(self, attachment: dict[str, Any], dest_dir: Path | None = None,
-                   progress: FetchProgress | None = None) -> Path: ...  # fmt: skip
+    def fetch_file(
+        self, attachment: dict[str, Any], dest_dir: Path | None = None, progress: FetchProgress | None = None
+    ) -> Path: ...
     def follow(
-        self, kind: str, context_type: ContextType, context_id: int, export: dict[str, Any],
-        on_progress: FollowProgress | None = None, *, pause: Callable[[float], bool] | None = None,
-        interval: float | None = None, timeout: float | None = None,
-    ) -> dict[str, Any]: ...  # fmt: skip
-    def download(self, kind: str, export: dict[str, Any], on_bytes: DownloadProgress | None = None,
-                 dest_dir: Path | None = None) -> dict[str, Any]: ...  # fmt: skip
+        self,
+        kind: str,
+        context_type: ContextType,
+        context_id: int,
+        export: dict[str, Any],
+        on_progress: FollowProgress | None = None,
+        *,
+        pause: Callable[[float], bool] | None = None,
+        interval: float | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]: ...
+    def download(
+        self,
+        kind: str,
+        export: dict[str, Any],
+        on_bytes: DownloadProgress | None = None,
+        dest_dir: Path | None = None,
+    ) -> dict[str, Any]: ...
     def close(self) -> None: ...
 
 
-def reload_export(backend: Backend, kind: str, context_type: ContextType, context_id: int, export_id: int) -> dict[str, Any]:
+def reload_export(
+    backend: Backend, kind: str, context_type: ContextType, context_id: int, export_id: int
+) -> dict[str, Any]:
     """The export as it is now: a ContentExport, or the EpubExport of course ``context_id``."""
     if kind == "epub":
         return backend.epub_export(context_id, export_id)["epub_export"]
@@ -118,10 +144,18 @@ def reload_export(backend: Backend, kind: str, context_type: ContextType, contex
 
 
 def follow_job(
-    backend: Backend, kind: str, context_type: ContextType, context_id: int, export: dict[str, Any],
-    on_progress: FollowProgress | None, *, interval: float, pause: Callable[[float], bool] | None = None,
-    timeout: float | None = None, reload_while_running: bool = False,
-) -> dict[str, Any]:  # fmt: skip
+    backend: Backend,
+    kind: str,
+    context_type: ContextType,
+    context_id: int,
+    export: dict[str, Any],
+    on_progress: FollowProgress | None,
+    *,
+    interval: float,
+    pause: Callable[[float], bool] | None = None,
+    timeout: float | None = None,
+    reload_while_running: bool = False,
+) -> dict[str, Any]:
     """The one follower behind every ``Backend.follow``: poll the job's Progress until it ends,
     then return the export re-read in its final state (``model.JOB_STATES``).
 
@@ -159,7 +193,9 @@ def follow_job(
                 return export
         if timeout is not None and time.monotonic() - started > timeout:
             state = progress.get("workflow_state") or export.get("workflow_state")
-            raise BackendError(f"the export on {backend.label} did not finish within {timeout:.0f} s (still {state})")
+            raise BackendError(
+                f"the export on {backend.label} did not finish within {timeout:.0f} s (still {state})"
+            )
         if not pause(interval):
             return export
 
@@ -170,13 +206,18 @@ def export_files(kind: str, export: dict[str, Any]) -> list[str]:
 
 
 def download_export(
-    backend: Backend, kind: str, export: dict[str, Any], on_bytes: DownloadProgress | None = None,
+    backend: Backend,
+    kind: str,
+    export: dict[str, Any],
+    on_bytes: DownloadProgress | None = None,
     dest_dir: Path | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """The one downloader behind every ``Backend.download``: a copy of a finished export whose
     files each have a local ``path``; files already on this disk are not fetched again."""
     if not is_downloadable(export.get("workflow_state"), kind):
-        raise BackendError(f"export {export.get('id')} is {export.get('workflow_state')}: it has no file to download")
+        raise BackendError(
+            f"export {export.get('id')} is {export.get('workflow_state')}: it has no file to download"
+        )
     out = dict(export)
     for key in export_files(kind, export):
         att = export[key]

@@ -16,8 +16,9 @@ import email.utils
 import logging
 import re
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -134,7 +135,11 @@ class CanvasBackend:
         self._sleep = sleep
         self._client = httpx.Client(
             base_url=f"{base_url}/api/v1/",
-            headers={"Authorization": f"Bearer {token}", "User-Agent": "tui-exports", "Accept": "application/json"},
+            headers={
+                "Authorization": f"Bearer {token}",
+                "User-Agent": "tui-exports",
+                "Accept": "application/json",
+            },
             timeout=timeout,
             transport=transport,
             follow_redirects=True,  # file downloads redirect to storage; httpx drops the token off-origin
@@ -155,15 +160,21 @@ class CanvasBackend:
                 response = self._client.send(request, stream=stream)
             except httpx.TimeoutException as e:
                 if not idempotent and not isinstance(e, httpx.ConnectTimeout):
-                    raise BackendError(f"{self.label} did not answer {method} {self._path(url)} in time") from None
+                    raise BackendError(
+                        f"{self.label} did not answer {method} {self._path(url)} in time"
+                    ) from None
                 error: Exception = e
             except httpx.TransportError as e:
                 if not idempotent and not isinstance(e, httpx.ConnectError):
-                    raise BackendError(f"the connection to {self.label} failed during {method} {self._path(url)}: {e}") from None
+                    raise BackendError(
+                        f"the connection to {self.label} failed during {method} {self._path(url)}: {e}"
+                    ) from None
                 error = e
             else:
                 self._pace(response)
-                retryable = response.status_code == 429 or (response.status_code >= 500 and (idempotent or response.status_code == 503))
+                retryable = response.status_code == 429 or (
+                    response.status_code >= 500 and (idempotent or response.status_code == 503)
+                )
                 if not retryable or attempt >= self.retries:
                     if response.is_success:
                         return response
@@ -177,8 +188,14 @@ class CanvasBackend:
                 attempt += 1
                 continue
             if attempt >= self.retries:
-                what = "did not answer in time" if isinstance(error, httpx.TimeoutException) else f"could not be reached ({error})"
-                raise BackendError(f"{self.label} {what}: {method} {self._path(url)} failed {attempt + 1} times") from None
+                what = (
+                    "did not answer in time"
+                    if isinstance(error, httpx.TimeoutException)
+                    else f"could not be reached ({error})"
+                )
+                raise BackendError(
+                    f"{self.label} {what}: {method} {self._path(url)} failed {attempt + 1} times"
+                ) from None
             self._wait(attempt, None, error)
             attempt += 1
 
@@ -233,7 +250,8 @@ class CanvasBackend:
         except ValueError:
             raise BackendError(
                 f"{self.label} answered {response.request.url.path} with something other than JSON; "
-                f"is {self.base_url} the address of a Canvas instance?", response.status_code
+                f"is {self.base_url} the address of a Canvas instance?",
+                response.status_code,
             ) from None
 
     def _pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
@@ -259,7 +277,9 @@ class CanvasBackend:
     def act_as(self, user_id: int) -> UserSummary:
         me = self.current_user()
         if user_id != me.id:
-            raise BackendError("on Canvas you act as the token's owner; acting as someone else is not possible")
+            raise BackendError(
+                "on Canvas you act as the token's owner; acting as someone else is not possible"
+            )
         return me
 
     # ------------------------------------------------------------------ courses
@@ -273,16 +293,25 @@ class CanvasBackend:
             concluded = bool(c.get("concluded")) or c.get("workflow_state") == "completed"
             out.append(
                 CourseSummary(
-                    id=int(c["id"]), name=c["name"], course_code=c.get("course_code", ""),
-                    term=(c.get("term") or {}).get("name", "") or "", start_at=c.get("start_at"), end_at=c.get("end_at"),
-                    role=role, concluded=concluded, can_export_all_types=role in ADMIN_ROLES,
-                    can_create_epub=role in ADMIN_ROLES or (role == "student" and not concluded), canvas=c,
-                )  # fmt: skip
+                    id=int(c["id"]),
+                    name=c["name"],
+                    course_code=c.get("course_code", ""),
+                    term=(c.get("term") or {}).get("name", "") or "",
+                    start_at=c.get("start_at"),
+                    end_at=c.get("end_at"),
+                    role=role,
+                    concluded=concluded,
+                    can_export_all_types=role in ADMIN_ROLES,
+                    can_create_epub=role in ADMIN_ROLES or (role == "student" and not concluded),
+                    canvas=c,
+                )
             )
         return out
 
     def groups(self, course_id: int) -> list[dict[str, Any]]:
-        return [{"id": g["id"], "name": g.get("name", "")} for g in self._pages(f"courses/{course_id}/groups")]
+        return [
+            {"id": g["id"], "name": g.get("name", "")} for g in self._pages(f"courses/{course_id}/groups")
+        ]
 
     def content_list(self, course_id: int) -> dict[str, list[dict[str, Any]]]:
         """Canvas's selectable-content tree, flattened to ``{type: [{id, title, …}]}`` like the local one."""
@@ -290,7 +319,9 @@ class CanvasBackend:
         for entry in self._json("GET", f"courses/{course_id}/content_list"):
             if not entry.get("sub_items_url") and not entry.get("sub_items"):
                 continue
-            items = entry.get("sub_items") or self._json("GET", f"courses/{course_id}/content_list", params={"type": entry["type"]})
+            items = entry.get("sub_items") or self._json(
+                "GET", f"courses/{course_id}/content_list", params={"type": entry["type"]}
+            )
             self._flatten(items, out, None)
         return out
 
@@ -299,17 +330,28 @@ class CanvasBackend:
         ``content_list``'s shape, for a picker of what a zip export takes."""
         base = self._exports_path(context_type, context_id).rsplit("/", 1)[0]
         folders = [
-            {"id": f["id"], "title": f.get("name", ""), "path": f.get("full_name", ""), "parent_id": f.get("parent_folder_id")}
+            {
+                "id": f["id"],
+                "title": f.get("name", ""),
+                "path": f.get("full_name", ""),
+                "parent_id": f.get("parent_folder_id"),
+            }
             for f in self._pages(f"{base}/folders")
-        ]  # fmt: skip
+        ]
         files = [
-            {"id": f["id"], "title": f.get("display_name") or f.get("filename", ""), "folder_id": f.get("folder_id"),
-             "size": f.get("size")}
+            {
+                "id": f["id"],
+                "title": f.get("display_name") or f.get("filename", ""),
+                "folder_id": f.get("folder_id"),
+                "size": f.get("size"),
+            }
             for f in self._pages(f"{base}/files")
-        ]  # fmt: skip
+        ]
         return {"folders": folders, "attachments": files}
 
-    def _flatten(self, items: list[dict[str, Any]], out: dict[str, list[dict[str, Any]]], parent: dict[str, Any] | None) -> None:
+    def _flatten(
+        self, items: list[dict[str, Any]], out: dict[str, list[dict[str, Any]]], parent: dict[str, Any] | None
+    ) -> None:
         for item in items:
             kind = item.get("type", "")
             row: dict[str, Any] = {"id": _numeric_id(item.get("id", "")), "title": item.get("title", "")}
@@ -324,8 +366,9 @@ class CanvasBackend:
             if item.get("sub_items"):
                 self._flatten(item["sub_items"], out, {"type": kind, "id": row["id"]})
 
-    def validate_select(self, context_type: ContextType, context_id: int, export_type: str,
-                        select: dict[str, Any] | None) -> list[str]:  # fmt: skip
+    def validate_select(
+        self, context_type: ContextType, context_id: int, export_type: str, select: dict[str, Any] | None
+    ) -> list[str]:
         """Shape checks only (Canvas itself accepts any ``select`` and exports what matches)."""
         try:
             parse_select(select, check_export_type(context_type, export_type))
@@ -333,7 +376,9 @@ class CanvasBackend:
             return e.error_lines() or [e.describe()]
         return []
 
-    def allowed_select_types(self, context_type: ContextType, context_id: int, export_type: str) -> dict[str, str | None]:
+    def allowed_select_types(
+        self, context_type: ContextType, context_id: int, export_type: str
+    ) -> dict[str, str | None]:
         """Canvas's rules are the engine's format registry: answered here, with no request."""
         return allowed_select_types(context_type, export_type)
 
@@ -341,21 +386,33 @@ class CanvasBackend:
     def _exports_path(self, context_type: ContextType, context_id: int) -> str:
         return f"{CONTEXT_PATH[context_type]}/{context_id}/content_exports"
 
-    def create_content_export(self, context_type: ContextType, context_id: int, export_type: str,
-                              select: dict[str, Any] | None = None, *, skip_notifications: bool = False,
-                              version: str | None = None) -> dict[str, Any]:  # fmt: skip
+    def create_content_export(
+        self,
+        context_type: ContextType,
+        context_id: int,
+        export_type: str,
+        select: dict[str, Any] | None = None,
+        *,
+        skip_notifications: bool = False,
+        version: str | None = None,
+    ) -> dict[str, Any]:
         pairs = form_pairs("select", select) if select else []
         if skip_notifications:
             pairs.append(("skip_notifications", "true"))
         if version:
             pairs.append(("version", version))
         pairs.append(("export_type", export_type))
-        ce = self._json("POST", self._exports_path(context_type, context_id), content=urlencode(pairs), headers=FORM)
+        ce = self._json(
+            "POST", self._exports_path(context_type, context_id), content=urlencode(pairs), headers=FORM
+        )
         return ce
 
-    def content_exports(self, context_type: ContextType, context_id: int, page: int = 1,
-                        per_page: int = 10) -> tuple[list[dict[str, Any]], int | None]:  # fmt: skip
-        items = self._json("GET", self._exports_path(context_type, context_id), params={"page": page, "per_page": per_page})
+    def content_exports(
+        self, context_type: ContextType, context_id: int, page: int = 1, per_page: int = 10
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        items = self._json(
+            "GET", self._exports_path(context_type, context_id), params={"page": page, "per_page": per_page}
+        )
         return self._with_paths(items, "attachment"), None
 
     def content_export(self, context_type: ContextType, context_id: int, export_id: int) -> dict[str, Any]:
@@ -368,32 +425,76 @@ class CanvasBackend:
     def cancel(self, progress_id: int) -> dict[str, Any]:
         return self._json("POST", f"progress/{progress_id}/cancel")
 
-    def follow_progress(self, progress_url: str, *, interval: float = 1.0, timeout: float | None = None,
-                        on_update: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:  # fmt: skip
+    def follow_progress(
+        self,
+        progress_url: str,
+        *,
+        interval: float = 1.0,
+        timeout: float | None = None,
+        on_update: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
         """Poll a bare ``progress_url`` until it ends (``follow_job``); a failed or canceled job
         is a BackendError.  (A front follows an export with :meth:`follow`, which re-reads it too.)"""
-        p = self.follow("progress", ContextType.COURSE, 0, {"progress_url": progress_url}, _progress_only(on_update),
-                        interval=interval, timeout=timeout)  # fmt: skip
+        p = self.follow(
+            "progress",
+            ContextType.COURSE,
+            0,
+            {"progress_url": progress_url},
+            _progress_only(on_update),
+            interval=interval,
+            timeout=timeout,
+        )
         if is_failed(p.get("workflow_state"), "progress"):
-            raise BackendError(f"the export failed on {self.label}: {p.get('message') or p.get('workflow_state')}", body=p)
+            raise BackendError(
+                f"the export failed on {self.label}: {p.get('message') or p.get('workflow_state')}", body=p
+            )
         return p
 
-    def follow(self, kind: str, context_type: ContextType, context_id: int, export: dict[str, Any],
-               on_progress: FollowProgress | None = None, *, pause: Callable[[float], bool] | None = None,
-               interval: float | None = None, timeout: float | None = None) -> dict[str, Any]:  # fmt: skip
+    def follow(
+        self,
+        kind: str,
+        context_type: ContextType,
+        context_id: int,
+        export: dict[str, Any],
+        on_progress: FollowProgress | None = None,
+        *,
+        pause: Callable[[float], bool] | None = None,
+        interval: float | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
         """Poll the job's Progress (every ``poll_seconds``: the API is rate limited) until it
         ends, then re-read the export (``backends.base.follow_job``)."""
         pause = pause or (lambda seconds: self._sleep(seconds) or True)
-        return follow_job(self, kind, context_type, context_id, export, on_progress, interval=interval or self.poll_seconds,
-                          pause=pause, timeout=timeout)  # fmt: skip
+        return follow_job(
+            self,
+            kind,
+            context_type,
+            context_id,
+            export,
+            on_progress,
+            interval=interval or self.poll_seconds,
+            pause=pause,
+            timeout=timeout,
+        )
 
-    def download(self, kind: str, export: dict[str, Any], on_bytes: DownloadProgress | None = None,
-                 dest_dir: Path | None = None) -> dict[str, Any]:  # fmt: skip
+    def download(
+        self,
+        kind: str,
+        export: dict[str, Any],
+        on_bytes: DownloadProgress | None = None,
+        dest_dir: Path | None = None,
+    ) -> dict[str, Any]:
         """Stream the finished export's files not on this disk yet (``fetch_file``: resumable)."""
         return download_export(self, kind, export, on_bytes, dest_dir)
 
-    def wait_content_export(self, context_type: ContextType, context_id: int, export: dict[str, Any],
-                            on_update: Callable[[dict[str, Any]], None] | None = None, **follow: Any) -> dict[str, Any]:  # fmt: skip
+    def wait_content_export(
+        self,
+        context_type: ContextType,
+        context_id: int,
+        export: dict[str, Any],
+        on_update: Callable[[dict[str, Any]], None] | None = None,
+        **follow: Any,
+    ) -> dict[str, Any]:
         """:meth:`follow` the export to its end (``on_update(progress)`` on each poll); Canvas
         marking it failed is a BackendError."""
         ce = self.follow("content", context_type, context_id, export, _progress_only(on_update), **follow)
@@ -408,7 +509,9 @@ class CanvasBackend:
         except BackendError as e:
             if e.status == 422 and isinstance(e.body.get("epub_export"), dict):
                 running = e.body["epub_export"]
-                raise BackendError(f"an ePub export of this course is already running (id {running.get('id')})", 422, e.body) from None
+                raise BackendError(
+                    f"an ePub export of this course is already running (id {running.get('id')})", 422, e.body
+                ) from None
             raise self._epub_404(e, course_id) from None
         return data
 
@@ -433,20 +536,37 @@ class CanvasBackend:
         try:
             self._send("GET", f"courses/{course_id}").close()
         except BackendError as e:
-            return BackendError(f"no course {course_id} on {self.label} that you can see", 404, e.body) if e.status == 404 else error
+            return (
+                BackendError(f"no course {course_id} on {self.label} that you can see", 404, e.body)
+                if e.status == 404
+                else error
+            )
         if epub_id is None:
             return error  # the course is there: ePub export is off
         try:
             self._send("GET", "epub_exports").close()
         except BackendError:
             return error  # the ePub API is not there at all: off
-        return BackendError(f"no ePub export {epub_id} of course {course_id} on {self.label}", 404, error.body)
+        return BackendError(
+            f"no ePub export {epub_id} of course {course_id} on {self.label}", 404, error.body
+        )
 
-    def wait_epub_export(self, course_id: int, data: dict[str, Any],
-                         on_update: Callable[[dict[str, Any]], None] | None = None, **follow: Any) -> dict[str, Any]:  # fmt: skip
+    def wait_epub_export(
+        self,
+        course_id: int,
+        data: dict[str, Any],
+        on_update: Callable[[dict[str, Any]], None] | None = None,
+        **follow: Any,
+    ) -> dict[str, Any]:
         """:meth:`follow` a CourseEpubExport's job to its end; failed is a BackendError."""
-        ep = self.follow("epub", ContextType.COURSE, course_id, data.get("epub_export") or {}, _progress_only(on_update),
-                         **follow)  # fmt: skip
+        ep = self.follow(
+            "epub",
+            ContextType.COURSE,
+            course_id,
+            data.get("epub_export") or {},
+            _progress_only(on_update),
+            **follow,
+        )
         data = {**data, "epub_export": ep}
         if is_failed(ep.get("workflow_state"), "epub"):
             raise marked_failed("epub", ep, data)
@@ -457,7 +577,9 @@ class CanvasBackend:
         """Give each attachment already downloaded its local ``path``, as the local library's
         attachments have (so the history shows where the file is, across runs): one query for
         a whole listing, which the app reads several times a second while exports run."""
-        atts = [(e, k) for e in exports for k in keys if isinstance(e.get(k), dict) and e[k].get("id") is not None]
+        atts = [
+            (e, k) for e in exports for k in keys if isinstance(e.get(k), dict) and e[k].get("id") is not None
+        ]
         if self.library is None or not atts:
             return exports
         paths = self.library.remote.download_paths(self.base_url, [int(e[k]["id"]) for e, k in atts])
@@ -468,8 +590,9 @@ class CanvasBackend:
         return exports
 
     # ------------------------------------------------------------------ files
-    def fetch_file(self, attachment: dict[str, Any], dest_dir: Path | None = None,
-                   progress: FetchProgress | None = None) -> Path:  # fmt: skip
+    def fetch_file(
+        self, attachment: dict[str, Any], dest_dir: Path | None = None, progress: FetchProgress | None = None
+    ) -> Path:
         """Stream the file to ``dest_dir`` (default: the downloads folder) through ``<name>.part``.
 
         A ``.part`` left by an earlier attempt or run is continued with ``Range`` when its
@@ -479,7 +602,9 @@ class CanvasBackend:
         url = attachment.get("url")
         if not url:
             raise BackendError("this file has no download URL (it may be locked or expired)")
-        name = _safe_name(attachment.get("filename") or attachment.get("display_name") or f"file-{attachment.get('id')}")
+        name = _safe_name(
+            attachment.get("filename") or attachment.get("display_name") or f"file-{attachment.get('id')}"
+        )
         folder = Path(dest_dir or self.downloads)
         folder.mkdir(parents=True, exist_ok=True)
         final = folder / name
@@ -492,7 +617,9 @@ class CanvasBackend:
         while True:
             try:
                 if restarts > self.retries:
-                    raise BackendError(f"{self.label} kept answering the download of {name} with parts of another file")
+                    raise BackendError(
+                        f"{self.label} kept answering the download of {name} with parts of another file"
+                    )
                 if self._download_into(url, dl, progress):
                     break
                 error: Exception = BackendError("the connection closed before the whole file arrived")
@@ -511,8 +638,10 @@ class CanvasBackend:
                 raise
             failures += 1
             if failures > self.retries:
-                raise BackendError(f"downloading {name} from {self.label} failed {failures} times ({error}); "
-                                   f"{dl.part.name} was kept and the next download of this file continues it") from None  # fmt: skip
+                raise BackendError(
+                    f"downloading {name} from {self.label} failed {failures} times ({error}); "
+                    f"{dl.part.name} was kept and the next download of this file continues it"
+                ) from None
             self._wait(failures - 1, None, error)
         final = dl.finish(final)
         if self.library is not None and attachment.get("id") is not None:
@@ -529,7 +658,9 @@ class CanvasBackend:
             if have and response.status_code == 206:
                 start, total = _content_range(response)
                 if start != have:
-                    raise _StartOver(f"asked for bytes {have}- and got {response.headers.get('content-range')!r}")
+                    raise _StartOver(
+                        f"asked for bytes {have}- and got {response.headers.get('content-range')!r}"
+                    )
                 if not dl.matches(size=total, etag=etag, last_modified=modified):
                     raise _StartOver("the file changed on the server since the .part was begun")
                 if dl.size is None:
@@ -542,7 +673,11 @@ class CanvasBackend:
                     raise _StartOver("a partial answer to a request for the whole file")
                 length = response.headers.get("content-length")
                 have = 0
-                f = dl.start_over(size=int(length) if length and length.isdigit() else None, etag=etag, last_modified=modified)
+                f = dl.start_over(
+                    size=int(length) if length and length.isdigit() else None,
+                    etag=etag,
+                    last_modified=modified,
+                )
             total = dl.size
             with f:
                 for chunk in response.iter_bytes():  # as they arrive: a drop loses nothing buffered

@@ -73,12 +73,18 @@ class LocalBackend:
         for c, st in self._call(self.service.courses, self.user_id):
             out.append(
                 CourseSummary(
-                    id=c.id, name=c.name, course_code=c.course_code, term=c.term,
-                    start_at=iso(c.start_at), end_at=iso(c.end_at),
-                    role=st.role.value if st.role else None, concluded=c.concluded,
-                    can_export_all_types=st.is_admin, can_create_epub=can_create_epub(st),
+                    id=c.id,
+                    name=c.name,
+                    course_code=c.course_code,
+                    term=c.term,
+                    start_at=iso(c.start_at),
+                    end_at=iso(c.end_at),
+                    role=st.role.value if st.role else None,
+                    concluded=c.concluded,
+                    can_export_all_types=st.is_admin,
+                    can_create_epub=can_create_epub(st),
                     canvas=course_json(c, role=st.role, current=st.current, user_id=self.user_id),
-                )  # fmt: skip
+                )
             )
         return out
 
@@ -91,8 +97,9 @@ class LocalBackend:
     def context_files(self, context_type: ContextType, context_id: int) -> dict[str, list[dict[str, Any]]]:
         return self._call(self.service.context_files, self.user_id, context_type, context_id)
 
-    def validate_select(self, context_type: ContextType, context_id: int, export_type: str,
-                        select: dict[str, Any] | None) -> list[str]:  # fmt: skip
+    def validate_select(
+        self, context_type: ContextType, context_id: int, export_type: str, select: dict[str, Any] | None
+    ) -> list[str]:
         """What the engine would answer to this request, without queuing anything."""
         try:
             self.service.check_content_export(self.user_id, context_type, context_id, export_type, select)
@@ -100,23 +107,41 @@ class LocalBackend:
             return e.error_lines() or [e.describe()]
         return []
 
-    def allowed_select_types(self, context_type: ContextType, context_id: int, export_type: str) -> dict[str, str | None]:
+    def allowed_select_types(
+        self, context_type: ContextType, context_id: int, export_type: str
+    ) -> dict[str, str | None]:
         """Which ``select`` types this export type carries here, from the format registry."""
         return allowed_select_types(context_type, export_type)
 
     # -- content exports
-    def create_content_export(self, context_type: ContextType, context_id: int, export_type: str,
-                              select: dict[str, Any] | None = None, *, skip_notifications: bool = False,
-                              version: str | None = None) -> dict[str, Any]:  # fmt: skip
+    def create_content_export(
+        self,
+        context_type: ContextType,
+        context_id: int,
+        export_type: str,
+        select: dict[str, Any] | None = None,
+        *,
+        skip_notifications: bool = False,
+        version: str | None = None,
+    ) -> dict[str, Any]:
         ce = self._call(
-            self.service.create_content_export, self.user_id, context_type, context_id, export_type, select,
-            skip_notifications=skip_notifications, version=version,
-        )  # fmt: skip
+            self.service.create_content_export,
+            self.user_id,
+            context_type,
+            context_id,
+            export_type,
+            select,
+            skip_notifications=skip_notifications,
+            version=version,
+        )
         return self.service.content_export_json(ce)
 
-    def content_exports(self, context_type: ContextType, context_id: int, page: int = 1,
-                        per_page: int = 10) -> tuple[list[dict[str, Any]], int | None]:  # fmt: skip
-        pg = self._call(self.service.list_content_exports, self.user_id, context_type, context_id, page, per_page)
+    def content_exports(
+        self, context_type: ContextType, context_id: int, page: int = 1, per_page: int = 10
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        pg = self._call(
+            self.service.list_content_exports, self.user_id, context_type, context_id, page, per_page
+        )
         return [self.service.content_export_json(ce) for ce in pg.items], pg.total
 
     def content_export(self, context_type: ContextType, context_id: int, export_id: int) -> dict[str, Any]:
@@ -143,8 +168,9 @@ class LocalBackend:
         course, _ = self._call(self.service.course, self.user_id, course_id)
         return course_epub_export_json(course, self.service.epub_export_json(ep, self.user_id))
 
-    def fetch_file(self, attachment: dict[str, Any], dest_dir: Path | None = None,
-                   progress: FetchProgress | None = None) -> Path:  # fmt: skip
+    def fetch_file(
+        self, attachment: dict[str, Any], dest_dir: Path | None = None, progress: FetchProgress | None = None
+    ) -> Path:
         """Local exports are already on disk: the path is the answer."""
         path = Path(attachment.get("path") or "")
         if not path.is_file():
@@ -155,16 +181,40 @@ class LocalBackend:
         return path
 
     # -- following a job, fetching its files
-    def follow(self, kind: str, context_type: ContextType, context_id: int, export: dict[str, Any],
-               on_progress: FollowProgress | None = None, *, pause: Callable[[float], bool] | None = None,
-               interval: float | None = None, timeout: float | None = None) -> dict[str, Any]:  # fmt: skip
+    def follow(
+        self,
+        kind: str,
+        context_type: ContextType,
+        context_id: int,
+        export: dict[str, Any],
+        on_progress: FollowProgress | None = None,
+        *,
+        pause: Callable[[float], bool] | None = None,
+        interval: float | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
         """Poll the job until it ends (``backends.base.follow_job``); the record is re-read on
         every poll, as reads of the library are cheap."""
-        return follow_job(self, kind, context_type, context_id, export, on_progress, interval=interval or self.poll_seconds,
-                          pause=pause, timeout=timeout, reload_while_running=True)  # fmt: skip
+        return follow_job(
+            self,
+            kind,
+            context_type,
+            context_id,
+            export,
+            on_progress,
+            interval=interval or self.poll_seconds,
+            pause=pause,
+            timeout=timeout,
+            reload_while_running=True,
+        )
 
-    def download(self, kind: str, export: dict[str, Any], on_bytes: DownloadProgress | None = None,
-                 dest_dir: Path | None = None) -> dict[str, Any]:  # fmt: skip
+    def download(
+        self,
+        kind: str,
+        export: dict[str, Any],
+        on_bytes: DownloadProgress | None = None,
+        dest_dir: Path | None = None,
+    ) -> dict[str, Any]:
         """The library's files are already on disk (they have a ``path``): nothing is copied."""
         return download_export(self, kind, export, on_bytes, dest_dir)
 
@@ -172,4 +222,3 @@ class LocalBackend:
         if self.runner is not None:
             self.runner.stop(wait=True)  # its jobs end, canceled, before their connections close
         self.service.close()
-

@@ -109,9 +109,13 @@ class PartialDownload:
 
     def _write_sidecar(self) -> None:
         data = {
-            "version": SIDECAR_VERSION, "base_url": self.base_url, "file_id": self.file_id,
-            "size": self.size, "etag": self.etag, "last_modified": self.last_modified,
-        }  # fmt: skip
+            "version": SIDECAR_VERSION,
+            "base_url": self.base_url,
+            "file_id": self.file_id,
+            "size": self.size,
+            "etag": self.etag,
+            "last_modified": self.last_modified,
+        }
         tmp = self.sidecar.with_name(self.sidecar.name + ".tmp")
         tmp.write_text(json.dumps(data), encoding="utf-8")
         os.replace(tmp, self.sidecar)

@@ -28,9 +28,16 @@ _ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 __all__ = [
-    "ConfigPermissionWarning", "Profile", "ProfileError", "check_permissions", "load_profiles", "open_profile",
-    "profile_names", "profiles_of", "save_profile",
-]  # fmt: skip
+    "ConfigPermissionWarning",
+    "Profile",
+    "ProfileError",
+    "check_permissions",
+    "load_profiles",
+    "open_profile",
+    "profile_names",
+    "profiles_of",
+    "save_profile",
+]
 
 
 class ProfileError(BackendError, ConfigError):
@@ -50,10 +57,14 @@ class Profile:
         if not _NAME.fullmatch(name):
             raise BackendError(f"profile names are letters, digits, '-' and '_' (at most 64): {name!r}")
         if bool(token_env) == bool(keyring):
-            raise BackendError("say where the token is: an environment variable (token_env) or the OS keyring")
+            raise BackendError(
+                "say where the token is: an environment variable (token_env) or the OS keyring"
+            )
         if token_env is not None and not _ENV_VAR.fullmatch(token_env):
             # never echo the value: it may be the token itself, pasted in the wrong place
-            raise BackendError("token_env takes the NAME of an environment variable (e.g. SCHOOL_CANVAS_TOKEN), not the token")
+            raise BackendError(
+                "token_env takes the NAME of an environment variable (e.g. SCHOOL_CANVAS_TOKEN), not the token"
+            )
         return cls(name, canvas_base_url(base_url), token_env or None, bool(keyring))
 
     @property
@@ -68,7 +79,9 @@ class Profile:
         if self.token_env:
             value = os.environ.get(self.token_env, "").strip()
             if not value:
-                raise BackendError(f"profile '{self.name}': the environment variable {self.token_env} is not set")
+                raise BackendError(
+                    f"profile '{self.name}': the environment variable {self.token_env} is not set"
+                )
             return value
         if self.keyring:
             import keyring  # only profiles that use it need the keyring backend
@@ -77,7 +90,9 @@ class Profile:
             try:
                 value = keyring.get_password(KEYRING_SERVICE, self.name)
             except KeyringError as e:
-                raise BackendError(f"profile '{self.name}': the OS keyring is not available ({e.__class__.__name__})") from None
+                raise BackendError(
+                    f"profile '{self.name}': the OS keyring is not available ({e.__class__.__name__})"
+                ) from None
             if not value:
                 raise BackendError(
                     f"profile '{self.name}': no token in the OS keyring (service '{KEYRING_SERVICE}', user '{self.name}')"
@@ -110,11 +125,16 @@ def profiles_of(config: Config) -> dict[str, Profile]:
             raise config.error(f"{where} needs base_url", ProfileError)
         unknown = set(table) - {"base_url", "token_env", "keyring"}
         if "token" in table:
-            raise config.error(f"{where} holds a token; remove it and use token_env or keyring = true", ProfileError)
+            raise config.error(
+                f"{where} holds a token; remove it and use token_env or keyring = true", ProfileError
+            )
         if unknown:
             raise config.error(f"{where} has unknown keys {sorted(unknown)}", ProfileError)
-        for key, kind, what in (("base_url", str, "an address in quotes"), ("token_env", str, "a variable name in quotes"),
-                                ("keyring", bool, "true or false")):  # fmt: skip
+        for key, kind, what in (
+            ("base_url", str, "an address in quotes"),
+            ("token_env", str, "a variable name in quotes"),
+            ("keyring", bool, "true or false"),
+        ):
             if key in table and not isinstance(table[key], kind):
                 raise config.error(f"{where} {key} must be {what}, not {table[key]!r}", ProfileError)
         out[name] = Profile(name, table["base_url"], table.get("token_env"), table.get("keyring", False))
@@ -146,7 +166,9 @@ def save_profile(home: Home, profile: Profile, token: str | None = None) -> Path
             try:
                 keyring.set_password(KEYRING_SERVICE, profile.name, token)
             except KeyringError as e:
-                raise BackendError(f"the OS keyring is not available ({e.__class__.__name__}); use token_env instead") from None
+                raise BackendError(
+                    f"the OS keyring is not available ({e.__class__.__name__}); use token_env instead"
+                ) from None
     try:
         return config.with_entry("profiles", profile.name, table)
     except ConfigError as e:
@@ -168,8 +190,9 @@ def open_profile(name: str, home: Home | None = None, **kwargs: Any):
     token = profile.token()
     library = Library(home)
     try:
-        backend = CanvasBackend(profile.base_url, token, library=library, downloads=home.downloads,
-                                close_library=True, **kwargs)  # fmt: skip
+        backend = CanvasBackend(
+            profile.base_url, token, library=library, downloads=home.downloads, close_library=True, **kwargs
+        )
     except BaseException:
         library.close()
         raise

@@ -38,10 +38,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Export courses (Common Cartridge, QTI, zip of files, ePub) the way Canvas LMS does. "
         "With no command, opens the terminal app.",
     )
-    p.add_argument("--as", dest="as_user", metavar="USER", help="act as this user (id or key) in the local library")
-    p.add_argument("--home", metavar="DIR", help="library folder (default: $TUI_EXPORTS_HOME or the user data dir)")
-    p.add_argument("--profile", metavar="NAME",
-                   help="work on the Canvas instance of this profile (`tui-exports profile list`) instead of the local library")  # fmt: skip
+    p.add_argument(
+        "--as", dest="as_user", metavar="USER", help="act as this user (id or key) in the local library"
+    )
+    p.add_argument(
+        "--home", metavar="DIR", help="library folder (default: $TUI_EXPORTS_HOME or the user data dir)"
+    )
+    p.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="work on the Canvas instance of this profile (`tui-exports profile list`) instead of the local library",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def cmd(name: str, help: str, json_flag: bool = True) -> argparse.ArgumentParser:
@@ -56,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--user", type=int, metavar="ID", help="a user's files instead of a course")
 
     cmd("courses", "list your courses")
-    sp = cmd("content", "list the selectable items of a course (or the files of a group or user), by select type")
+    sp = cmd(
+        "content", "list the selectable items of a course (or the files of a group or user), by select type"
+    )
     context(sp)
 
     kinds = [f.name for f in CONTENT_FORMATS]
@@ -65,14 +74,30 @@ def build_parser() -> argparse.ArgumentParser:
     sp = cmd("export", f"start a content export ({named})")
     context(sp)
     anywhere = " or ".join(f.name for f in formats_for(ContextType.GROUP.value))
-    sp.add_argument("--type", required=True, dest="export_type", metavar="TYPE", choices=kinds,
-                    help=f"{named} (groups and users: {anywhere})")  # fmt: skip
-    sp.add_argument("--select", nargs="+", action="extend", metavar="KEY=ID,ID",
-                    help="what to export, e.g. pages=1,2 files=7 all_quizzes (default: Canvas's per type)")  # fmt: skip
+    sp.add_argument(
+        "--type",
+        required=True,
+        dest="export_type",
+        metavar="TYPE",
+        choices=kinds,
+        help=f"{named} (groups and users: {anywhere})",
+    )
+    sp.add_argument(
+        "--select",
+        nargs="+",
+        action="extend",
+        metavar="KEY=ID,ID",
+        help="what to export, e.g. pages=1,2 files=7 all_quizzes (default: Canvas's per type)",
+    )
     sp.add_argument("--skip-notifications", action="store_true")
-    sp.add_argument("--cc-version", choices=cc.version_choices,
-                    help=f"Common Cartridge version (default {cc.version_choices[0]})")  # fmt: skip
-    sp.add_argument("--wait", action="store_true", help="run it here with a progress bar, then print the result")
+    sp.add_argument(
+        "--cc-version",
+        choices=cc.version_choices,
+        help=f"Common Cartridge version (default {cc.version_choices[0]})",
+    )
+    sp.add_argument(
+        "--wait", action="store_true", help="run it here with a progress bar, then print the result"
+    )
 
     sp = cmd("exports", "list the exports of a course (newest first)")
     context(sp)
@@ -82,12 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp = cmd("show", "show one content export")
     context(sp)
     sp.add_argument("export_id", type=int, metavar="EXPORT_ID")
-    sp.add_argument("--download", action="store_true",
-                    help="with --profile: fetch its file if it is not on this disk yet (resumes a partial one)")  # fmt: skip
+    sp.add_argument(
+        "--download",
+        action="store_true",
+        help="with --profile: fetch its file if it is not on this disk yet (resumes a partial one)",
+    )
 
     sp = cmd("epub", "start an ePub export of a course")
     sp.add_argument("course_id", type=int, metavar="COURSE_ID")
-    sp.add_argument("--wait", action="store_true", help="run it here with a progress bar, then print the result")
+    sp.add_argument(
+        "--wait", action="store_true", help="run it here with a progress bar, then print the result"
+    )
     cmd("epubs", "list the latest ePub export of each of your courses")
 
     sp = cmd("progress", "show a job's progress")
@@ -102,19 +132,37 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("path", type=Path)
     lsub.add_parser("users", help="list the users of the library")
     lsub.add_parser("path", help="print where the library is on disk")
-    sp = lsub.add_parser("generate", help="add a synthetic course of a chosen size (benchmarks, tests)",
-                         description="Generate a synthetic course: pages of linked HTML, quizzes of mixed question "
-                         "types, files mixing incompressible media and compressible text/PDF, modules. It is "
-                         "added to the library (its id is printed), or written as a course folder with --out.")
-    for flag, default, what in (("--pages", 20, "pages"), ("--quizzes", 2, "quizzes"),
-                                ("--questions-per-quiz", 10, "questions in each quiz"), ("--files", 10, "files"),
-                                ("--modules", 4, "modules")):  # fmt: skip
+    sp = lsub.add_parser(
+        "generate",
+        help="add a synthetic course of a chosen size (benchmarks, tests)",
+        description="Generate a synthetic course: pages of linked HTML, quizzes of mixed question "
+        "types, files mixing incompressible media and compressible text/PDF, modules. It is "
+        "added to the library (its id is printed), or written as a course folder with --out.",
+    )
+    for flag, default, what in (
+        ("--pages", 20, "pages"),
+        ("--quizzes", 2, "quizzes"),
+        ("--questions-per-quiz", 10, "questions in each quiz"),
+        ("--files", 10, "files"),
+        ("--modules", 4, "modules"),
+    ):
         sp.add_argument(flag, type=int, default=default, metavar="N", help=f"{what} (default {default})")
-    sp.add_argument("--file-mb", type=float, default=5.0, metavar="N",
-                    help="total size of all the files, in MiB (default 5)")  # fmt: skip
-    sp.add_argument("--seed", type=int, default=1, metavar="S", help="same seed, same course, byte for byte (default 1)")
-    sp.add_argument("--out", type=Path, metavar="DIR",
-                    help="write a course folder (the data/ format) here instead of adding it to the library")
+    sp.add_argument(
+        "--file-mb",
+        type=float,
+        default=5.0,
+        metavar="N",
+        help="total size of all the files, in MiB (default 5)",
+    )
+    sp.add_argument(
+        "--seed", type=int, default=1, metavar="S", help="same seed, same course, byte for byte (default 1)"
+    )
+    sp.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="write a course folder (the data/ format) here instead of adding it to the library",
+    )
 
     sp = sub.add_parser("serve", help="serve the library over Canvas's REST API")
     sp.add_argument("--host", default="127.0.0.1")
@@ -125,18 +173,33 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--user", metavar="USER", help="id or key (default: the library owner)")
     sp.add_argument("--purpose", default="")
 
-    prof = sub.add_parser("profile", help="Canvas instances to work on with --profile NAME",
-                          description="Canvas instances to work on with --profile NAME. The token is never written "
-                          "to the config file: it is read from an environment variable or the OS keyring.")  # fmt: skip
+    prof = sub.add_parser(
+        "profile",
+        help="Canvas instances to work on with --profile NAME",
+        description="Canvas instances to work on with --profile NAME. The token is never written "
+        "to the config file: it is read from an environment variable or the OS keyring.",
+    )
     psub = prof.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
     sp = psub.add_parser("add", help="add (or replace) a profile")
     sp.add_argument("name", metavar="NAME")
-    sp.add_argument("--base-url", required=True, metavar="URL", help="the instance's address, e.g. https://canvas.example.edu")
+    sp.add_argument(
+        "--base-url",
+        required=True,
+        metavar="URL",
+        help="the instance's address, e.g. https://canvas.example.edu",
+    )
     where = sp.add_mutually_exclusive_group(required=True)
-    where.add_argument("--token-env", metavar="VAR", help="read the access token from this environment variable")
-    where.add_argument("--keyring", action="store_true",
-                       help="keep the token in the OS keyring (asked for now, without echo; or read from stdin)")  # fmt: skip
-    sp = psub.add_parser("list", help="list profiles: names, addresses and where their tokens are (never a token)")
+    where.add_argument(
+        "--token-env", metavar="VAR", help="read the access token from this environment variable"
+    )
+    where.add_argument(
+        "--keyring",
+        action="store_true",
+        help="keep the token in the OS keyring (asked for now, without echo; or read from stdin)",
+    )
+    sp = psub.add_parser(
+        "list", help="list profiles: names, addresses and where their tokens are (never a token)"
+    )
     sp.add_argument("--json", action="store_true")
     return p
 
@@ -170,7 +233,12 @@ def run_command(args, backend: Backend) -> int:
         ctx, cid = export_context(args)
         select = select_arg(args.select)
         ce = backend.create_content_export(
-            ctx, cid, args.export_type, select, skip_notifications=args.skip_notifications, version=args.cc_version
+            ctx,
+            cid,
+            args.export_type,
+            select,
+            skip_notifications=args.skip_notifications,
+            version=args.cc_version,
         )
         if args.wait:
             ce = follow_with_bar(backend, "content", ctx, cid, ce, f"export {ce['id']}")
@@ -200,7 +268,9 @@ def run_command(args, backend: Backend) -> int:
         if args.wait:
             ep = follow_with_bar(backend, "epub", ContextType.COURSE, args.course_id, ep, f"epub {ep['id']}")
             cee = {**cee, "epub_export": ep}
-        print_json(cee) if args.json else print(f"{cee['name']}\n" + describe_export({**ep, "export_type": "epub"}))
+        print_json(cee) if args.json else print(
+            f"{cee['name']}\n" + describe_export({**ep, "export_type": "epub"})
+        )
         return EXIT_FAILED if is_failed(ep["workflow_state"], "epub") else EXIT_OK
     if c == "epubs":
         listing = backend.epub_exports()
@@ -221,7 +291,9 @@ def run_command(args, backend: Backend) -> int:
         if getattr(args, "json", False):
             print_json(p)
         else:
-            print(f"progress {p['id']}  {p['workflow_state']}  {p['completion']}%  {p.get('message') or ''}".rstrip())
+            print(
+                f"progress {p['id']}  {p['workflow_state']}  {p['completion']}%  {p.get('message') or ''}".rstrip()
+            )
         return EXIT_OK
     raise AssertionError(c)
 
@@ -254,8 +326,15 @@ def _generate(args, home: Home) -> int:
     """``library generate``: a synthetic course into the library (prints its id) or a folder (--out)."""
     from ..engine.generated import course_spec, write_course_folder
 
-    spec = course_spec(pages=args.pages, quizzes=args.quizzes, questions_per_quiz=args.questions_per_quiz,
-                       files=args.files, file_mb=args.file_mb, modules=args.modules, seed=args.seed)
+    spec = course_spec(
+        pages=args.pages,
+        quizzes=args.quizzes,
+        questions_per_quiz=args.questions_per_quiz,
+        files=args.files,
+        file_mb=args.file_mb,
+        modules=args.modules,
+        seed=args.seed,
+    )
     say = lambda message: print(f"generate: {message}", file=sys.stderr)  # noqa: E731
     if args.out is not None:
         folder = write_course_folder(spec, args.out, progress=say)
@@ -334,7 +413,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "token":
             return _token_command(args, home)
         waits = getattr(args, "wait", False)
-        backend = _open_local(args, home, "inprocess" if waits else ("worker" if args.command in ("export", "epub") else "none"))
+        backend = _open_local(
+            args, home, "inprocess" if waits else ("worker" if args.command in ("export", "epub") else "none")
+        )
         try:
             if args.command == "notifications":
                 return _notifications(backend)
@@ -360,7 +441,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_BAD_REQUEST
         raise
     except KeyboardInterrupt:
-        print("\ninterrupted: a job this command was running is marked failed on the next start", file=sys.stderr)
+        print(
+            "\ninterrupted: a job this command was running is marked failed on the next start",
+            file=sys.stderr,
+        )
         return 130
 
 

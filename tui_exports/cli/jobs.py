@@ -10,8 +10,17 @@ from ..model import ContextType, is_failed
 from .common import ProgressBar, human_size
 
 
-def follow_with_bar(backend: Backend, kind: str, context_type: ContextType, context_id: int, export: dict[str, Any],
-                    label: str, *, interval: float | None = None, show: str = "export") -> dict[str, Any]:  # fmt: skip
+def follow_with_bar(
+    backend: Backend,
+    kind: str,
+    context_type: ContextType,
+    context_id: int,
+    export: dict[str, Any],
+    label: str,
+    *,
+    interval: float | None = None,
+    show: str = "export",
+) -> dict[str, Any]:
     """Follow the job to its end with a bar; returns the export in its final state.  The bar's
     word is the export's state (``show="export"``) or its Progress's (``show="progress"``)."""
     bar = ProgressBar(label)

@@ -106,12 +106,20 @@ def _show_and_download(args, backend) -> int:
 def _export_and_download(args, backend) -> int:
     ctx, cid = export_context(args)
     ce = backend.create_content_export(
-        ctx, cid, args.export_type, select_arg(args.select),
-        skip_notifications=args.skip_notifications, version=args.cc_version,
-    )  # fmt: skip
-    ce = follow_with_bar(backend, "content", ctx, cid, ce, f"export {ce['id']}", interval=POLL_SECONDS, show="progress")
+        ctx,
+        cid,
+        args.export_type,
+        select_arg(args.select),
+        skip_notifications=args.skip_notifications,
+        version=args.cc_version,
+    )
+    ce = follow_with_bar(
+        backend, "content", ctx, cid, ce, f"export {ce['id']}", interval=POLL_SECONDS, show="progress"
+    )
     if is_failed(ce.get("workflow_state"), "content"):
-        return _failed(marked_failed("content", ce), args, ce, describe_export({"export_type": args.export_type, **ce}))
+        return _failed(
+            marked_failed("content", ce), args, ce, describe_export({"export_type": args.export_type, **ce})
+        )
     if not is_downloadable(ce.get("workflow_state"), "content") or not ce.get("attachment"):
         error = BackendError(f"export {ce['id']} ended {ce.get('workflow_state')} with no file")
         return _failed(error, args, ce, describe_export(ce))
@@ -123,8 +131,16 @@ def _export_and_download(args, backend) -> int:
 def _epub_and_download(args, backend) -> int:
     cee = backend.create_epub_export(args.course_id)
     ep = cee["epub_export"]
-    ep = follow_with_bar(backend, "epub", ContextType.COURSE, args.course_id, ep, f"epub {ep['id']}",
-                         interval=POLL_SECONDS, show="progress")  # fmt: skip
+    ep = follow_with_bar(
+        backend,
+        "epub",
+        ContextType.COURSE,
+        args.course_id,
+        ep,
+        f"epub {ep['id']}",
+        interval=POLL_SECONDS,
+        show="progress",
+    )
     cee = {**cee, "epub_export": ep}
     if is_failed(ep.get("workflow_state"), "epub"):
         return _failed(marked_failed("epub", ep, cee), args, cee, _describe_epub(cee))
@@ -138,7 +154,9 @@ def _epub_and_download(args, backend) -> int:
 
 def _describe_epub(cee: dict[str, Any]) -> str:
     ep = cee.get("epub_export") or {}
-    return f"{cee.get('name', '')}\n" + describe_export({"id": "", "created_at": "", "workflow_state": "", **ep, "export_type": "epub"})
+    return f"{cee.get('name', '')}\n" + describe_export(
+        {"id": "", "created_at": "", "workflow_state": "", **ep, "export_type": "epub"}
+    )
 
 
 # ------------------------------------------------------------------ tui-exports profile …
@@ -149,8 +167,12 @@ def profile_command(args, home: Home) -> int:
         return _profile_add(args, home)
     profiles = load_profiles(home)
     if args.json:
-        print_json([{"name": p.name, "base_url": p.base_url, "token_env": p.token_env, "keyring": p.keyring}
-                     for _, p in sorted(profiles.items())])  # fmt: skip
+        print_json(
+            [
+                {"name": p.name, "base_url": p.base_url, "token_env": p.token_env, "keyring": p.keyring}
+                for _, p in sorted(profiles.items())
+            ]
+        )
         return EXIT_OK
     if not profiles:
         print("no profiles; add one with: tui-exports profile add NAME --base-url URL --token-env VAR")
@@ -169,7 +191,10 @@ def _profile_add(args, home: Home) -> int:
         token = _read_token(profile.name)
     host = urlsplit(profile.base_url).hostname
     if profile.base_url.startswith("http://") and host not in ("localhost", "127.0.0.1", "::1"):
-        print("warning: http:// sends the token unencrypted; use https:// for a real Canvas instance", file=sys.stderr)
+        print(
+            "warning: http:// sends the token unencrypted; use https:// for a real Canvas instance",
+            file=sys.stderr,
+        )
     replaced = profile.name in load_profiles(home)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConfigPermissionWarning)
@@ -195,4 +220,12 @@ def _read_token(name: str) -> str:
     return token
 
 
-__all__ = ["LOCAL_ONLY", "POLL_SECONDS", "interrupted", "open_remote", "profile_command", "refusal", "run_remote"]
+__all__ = [
+    "LOCAL_ONLY",
+    "POLL_SECONDS",
+    "interrupted",
+    "open_remote",
+    "profile_command",
+    "refusal",
+    "run_remote",
+]

@@ -6,6 +6,14 @@ from .service import ExportService, Page
 from .settings import Settings
 
 __all__ = [
-    "ApiError", "BadRequest", "ExportService", "IllegalTransition", "JobRunner", "NotFound", "Page",
-    "Settings", "Unauthorized", "Unprocessable",
-]  # fmt: skip
+    "ApiError",
+    "BadRequest",
+    "ExportService",
+    "IllegalTransition",
+    "JobRunner",
+    "NotFound",
+    "Page",
+    "Settings",
+    "Unauthorized",
+    "Unprocessable",
+]

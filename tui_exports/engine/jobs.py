@@ -130,7 +130,9 @@ class JobRunner:
                 jobs = list(self._active.values())
             for job in jobs:
                 if job.kind is JobKind.EPUB and time.monotonic() - job.started > limit:
-                    self.expire(job, f"took longer than {settings.epub_timeout_minutes} minutes and was stopped")
+                    self.expire(
+                        job, f"took longer than {settings.epub_timeout_minutes} minutes and was stopped"
+                    )
 
     def heartbeat(self) -> None:
         with self._lock:

@@ -41,7 +41,7 @@ class Standing:
     current: bool  # an active enrollment in a course that has not concluded
 
     @classmethod
-    def of(cls, user_id: int, course: Course, enrollments: list[Enrollment]) -> "Standing":
+    def of(cls, user_id: int, course: Course, enrollments: list[Enrollment]) -> Standing:
         order = [Role.TEACHER, Role.TA, Role.DESIGNER, Role.STUDENT, Role.OBSERVER]
         roles = {e.role for e in enrollments}
         role = next((r for r in order if r in roles), None)
@@ -64,7 +64,12 @@ def check_export_type(context: ContextType, export_type: str | None) -> ExportTy
         what = ", ".join(t.value for t in allowed)
         raise BadRequest(
             "invalid export_type",
-            [{"field": "export_type", "message": f"'{export_type}' is not one of: {what} (for a {context.value.lower()})"}],
+            [
+                {
+                    "field": "export_type",
+                    "message": f"'{export_type}' is not one of: {what} (for a {context.value.lower()})",
+                }
+            ],
         )
     return ExportType(export_type)
 

@@ -28,8 +28,10 @@ def recover(service: ExportService, now: datetime | None = None) -> list[str]:
             pid = record.runner_pid
             if job_kind is JobKind.EPUB and record.workflow_state is not EpubExportState.CREATED:
                 if record.created_at < now - limit:
-                    if service.moves.fail(record, f"took longer than {service.settings.epub_timeout_minutes} minutes "
-                                         "and was stopped"):  # fmt: skip
+                    if service.moves.fail(
+                        record,
+                        f"took longer than {service.settings.epub_timeout_minutes} minutes and was stopped",
+                    ):
                         done.append(f"{table} {record.id}: timed out")
                     continue
             if pid is None:
@@ -39,7 +41,9 @@ def recover(service: ExportService, now: datetime | None = None) -> list[str]:
             if pid == os.getpid():
                 alive = True
             if not alive:
-                shutil.rmtree(service.library.exports_dir / f".work-{job_kind}-{record.id}", ignore_errors=True)
+                shutil.rmtree(
+                    service.library.exports_dir / f".work-{job_kind}-{record.id}", ignore_errors=True
+                )
                 if service.moves.fail(
                     record,
                     f"interrupted: the process running this export (pid {pid}) stopped before it finished; "

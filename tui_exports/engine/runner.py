@@ -86,9 +86,7 @@ class ExportRunner:
             att = self._publish(result.files[0], final, "ContentExport", export_id)
             settings = {**ce.settings, "errors": [*ce.errors, *result.warnings]}
             with self.library.transaction():
-                ce = self.moves.move(
-                    ce, ContentExportState.EXPORTED, attachment_id=att.id, settings=settings
-                )
+                ce = self.moves.move(ce, ContentExportState.EXPORTED, attachment_id=att.id, settings=settings)
                 self.moves.complete_progress(ce.progress_id)
             self.notify(ce, ok=True)
 
@@ -109,11 +107,15 @@ class ExportRunner:
             snap.selection = resolve(SelectRequest(everything=True), snap)
             _fresh_dir(workdir)
             rendered = epub_builder.render_book(
-                snap, workdir, ProgressReporter(self.service, ep, 0, 80, cancel),
+                snap,
+                workdir,
+                ProgressReporter(self.service, ep, 0, 80, cancel),
                 max_embed_bytes=self.settings.epub_max_embed_mb * 1024 * 1024,
-            )  # fmt: skip
+            )
             with self.library.transaction():
-                ep = self.moves.move(ep, EpubExportState.EXPORTED, content_export_id=self._epub_content_export(ep))
+                ep = self.moves.move(
+                    ep, EpubExportState.EXPORTED, content_export_id=self._epub_content_export(ep)
+                )
                 self.store.update_progress(
                     ep.progress_id, completion=states.EPUB_PERCENT[EpubExportState.EXPORTED]
                 )
@@ -144,7 +146,11 @@ class ExportRunner:
         """The content export behind an ePub, as Canvas records it (``EpubExport#export`` makes a
         common_cartridge ContentExport of everything, and ``content_export_id`` names it): written
         as exported, in the caller's transaction, and never listed, shown or run on its own."""
-        settings = {"select": SelectRequest(everything=True).to_json(), "skip_notifications": True, "errors": []}
+        settings = {
+            "select": SelectRequest(everything=True).to_json(),
+            "skip_notifications": True,
+            "errors": [],
+        }
         ce_id = self.store.insert_content_export(
             context_type=ContextType.COURSE,
             context_id=ep.course_id,
@@ -152,7 +158,9 @@ class ExportRunner:
             export_type=ExportType.COMMON_CARTRIDGE.value,
             settings=settings,
         )
-        self.store.update_content_export(ce_id, workflow_state=ContentExportState.EXPORTED, epub_export_id=ep.id)
+        self.store.update_content_export(
+            ce_id, workflow_state=ContentExportState.EXPORTED, epub_export_id=ep.id
+        )
         return ce_id
 
     @contextmanager
@@ -230,8 +238,14 @@ class ProgressReporter:
     """The progress callback given to exporters: maps 0–100 onto [lo, hi] of the job,
     writes at most a few times a second, and raises ExportCanceled once the user canceled."""
 
-    def __init__(self, service: ExportService, record: ContentExport | EpubExport, lo: float, hi: float,
-                 cancel: threading.Event | None):  # fmt: skip
+    def __init__(
+        self,
+        service: ExportService,
+        record: ContentExport | EpubExport,
+        lo: float,
+        hi: float,
+        cancel: threading.Event | None,
+    ):
         self.service = service
         self.record = record
         self.lo, self.hi = lo, hi

@@ -20,7 +20,9 @@ from ..vocab import CANVAS_ONLY_TYPES, CONTENT_FORMATS, FORMAT_BY_NAME, SELECT_N
 from .errors import BadRequest
 
 #: What each export type can carry (None: everything), and why another type is refused.
-TYPES_FOR_EXPORT: dict[ExportType, tuple[str, ...] | None] = {ExportType(f.name): f.select_types for f in CONTENT_FORMATS}
+TYPES_FOR_EXPORT: dict[ExportType, tuple[str, ...] | None] = {
+    ExportType(f.name): f.select_types for f in CONTENT_FORMATS
+}
 EXPORT_WORDS = {ExportType(f.name): f.refusal for f in CONTENT_FORMATS if f.select_types is not None}
 
 #: How messages name one item of each type.
@@ -123,7 +125,12 @@ def _parse_id(value: Any, select_type: str) -> int | str | None:
     if v.isascii() and v.isdigit() and int(v) > 0:
         return int(v)
     prefix = ASSET_PREFIX.get(select_type)
-    if prefix and v.startswith(prefix + "_") and v[len(prefix) + 1 :].isascii() and v[len(prefix) + 1 :].isdigit():
+    if (
+        prefix
+        and v.startswith(prefix + "_")
+        and v[len(prefix) + 1 :].isascii()
+        and v[len(prefix) + 1 :].isdigit()
+    ):
         return int(v[len(prefix) + 1 :])
     if _MIG.match(v):
         return v
@@ -154,7 +161,12 @@ def parse_select(raw: Any, export_type: ExportType, *, check_types: bool = True)
 
     for key, value in raw.items():
         fieldname = f"select[{key}]"
-        if key in ("everything",) or key in ("syllabus_body", "all_syllabus_body", "course_settings", "all_course_settings"):
+        if key in ("everything",) or key in (
+            "syllabus_body",
+            "all_syllabus_body",
+            "course_settings",
+            "all_course_settings",
+        ):
             flag = truthy(value)
             if flag is None:
                 errors.append({"field": fieldname, "message": f"expected true or false, got {value!r}"})
@@ -179,17 +191,29 @@ def parse_select(raw: Any, export_type: ExportType, *, check_types: bool = True)
             continue
         t = _canonical_type(key)
         if t in CANVAS_ONLY_TYPES:
-            errors.append({"field": fieldname, "message": f"this library has no {t.replace('_', ' ')}; nothing to select"})
+            errors.append(
+                {
+                    "field": fieldname,
+                    "message": f"this library has no {t.replace('_', ' ')}; nothing to select",
+                }
+            )
             continue
         if t not in SELECT_TYPES:
             known = ", ".join(sorted(SELECT_NAMES))
-            errors.append({"field": fieldname, "message": f"unknown select key '{key}' (known: {known}, all_<type>, everything)"})
+            errors.append(
+                {
+                    "field": fieldname,
+                    "message": f"unknown select key '{key}' (known: {known}, all_<type>, everything)",
+                }
+            )
             continue
         if isinstance(value, Mapping):
             candidates = [k for k, v in value.items() if truthy(v)]
         elif isinstance(value, (list, tuple, set, frozenset)):
             candidates = list(value)
-        elif isinstance(value, (str, int)) and not isinstance(value, bool) and _parse_id(value, t) is not None:
+        elif (
+            isinstance(value, (str, int)) and not isinstance(value, bool) and _parse_id(value, t) is not None
+        ):
             candidates = [value]
         else:
             errors.append({"field": fieldname, "message": f"expected a list of ids, got {value!r}"})
@@ -204,7 +228,12 @@ def parse_select(raw: Any, export_type: ExportType, *, check_types: bool = True)
             elif parsed not in bucket:
                 bucket.append(parsed)
     if not errors and not any(ids.values()) and not all_types and not any(flags.values()):
-        errors.append({"field": "select", "message": "names nothing to export; pick at least one item, or leave select out"})
+        errors.append(
+            {
+                "field": "select",
+                "message": "names nothing to export; pick at least one item, or leave select out",
+            }
+        )
     if errors:
         raise BadRequest("invalid select", errors)
     return SelectRequest(
@@ -277,12 +306,17 @@ def check_ids(request: SelectRequest, snapshot: CourseSnapshot, where: str = "th
                 out.append(w)
                 continue
             errors.append(
-                {"field": f"select[{t}][]", "message": f"no {TYPE_WORDS[t]} {w} in {where} (or not visible to you)"}
+                {
+                    "field": f"select[{t}][]",
+                    "message": f"no {TYPE_WORDS[t]} {w} in {where} (or not visible to you)",
+                }
             )
         resolved[t] = tuple(dict.fromkeys(out))
     if errors:
         raise BadRequest("invalid select", errors)
-    return SelectRequest(resolved, request.all_types, request.everything, request.syllabus_body, request.course_settings)
+    return SelectRequest(
+        resolved, request.all_types, request.everything, request.syllabus_body, request.course_settings
+    )
 
 
 # ------------------------------------------------------------------ closure
@@ -381,10 +415,12 @@ def _selected_html(snapshot: CourseSnapshot, sel: dict[str, set[int]], syllabus:
     if syllabus:
         yield snapshot.course.syllabus_body
     topics = sel["discussion_topics"] | sel["announcements"]
-    for objs, ids, attr in ((snapshot.pages, sel["wiki_pages"], "body"),
-                            (snapshot.assignments, sel["assignments"], "description"),
-                            (snapshot.discussion_topics, topics, "message"),
-                            (snapshot.calendar_events, sel["calendar_events"], "description")):  # fmt: skip
+    for objs, ids, attr in (
+        (snapshot.pages, sel["wiki_pages"], "body"),
+        (snapshot.assignments, sel["assignments"], "description"),
+        (snapshot.discussion_topics, topics, "message"),
+        (snapshot.calendar_events, sel["calendar_events"], "description"),
+    ):
         for obj in snapshot.loaded(o for o in objs if o.id in ids):
             yield getattr(obj, attr)
     for q in snapshot.loaded(q for q in snapshot.quizzes if q.id in sel["quizzes"]):

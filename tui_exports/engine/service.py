@@ -188,9 +188,13 @@ class ExportService:
 
         Titles are all it needs: the snapshot's outline (no HTML, no quiz questions)."""
         course, standing = self.course(user_id, course_id)
-        return listing(build_snapshot(self.library, course.id, self.user(user_id), standing.role, detail="outline"))
+        return listing(
+            build_snapshot(self.library, course.id, self.user(user_id), standing.role, detail="outline")
+        )
 
-    def context_files(self, user_id: int, context_type: ContextType, context_id: int) -> dict[str, list[dict[str, Any]]]:
+    def context_files(
+        self, user_id: int, context_type: ContextType, context_id: int
+    ) -> dict[str, list[dict[str, Any]]]:
         """The folders and files of a course, group or user that this user may export
         (``folders`` and ``attachments`` as in ``content_list``): a group's or user's picker."""
         course, standing = self._context(user_id, context_type, context_id)
@@ -198,7 +202,9 @@ class ExportService:
         return listing(snap, ("folders", "attachments"))
 
     # ------------------------------------------------------------------ content exports
-    def _context(self, user_id: int, context_type: ContextType, context_id: int) -> tuple[Course | None, Standing | None]:
+    def _context(
+        self, user_id: int, context_type: ContextType, context_id: int
+    ) -> tuple[Course | None, Standing | None]:
         """Check ``:read`` on the context; returns the course (and standing) it belongs to."""
         if context_type is ContextType.COURSE:
             return self.course(user_id, context_id)
@@ -218,13 +224,19 @@ class ExportService:
         return None, None
 
     def check_content_export(
-        self, user_id: int, context_type: ContextType, context_id: int, export_type: str | None,
-        select: Any = None, *, version: str | None = None,
+        self,
+        user_id: int,
+        context_type: ContextType,
+        context_id: int,
+        export_type: str | None,
+        select: Any = None,
+        *,
+        version: str | None = None,
     ) -> tuple[ExportType, SelectRequest, str | None]:
         """Every check a create makes, writing nothing: (type, checked select, CC version).
 
         The picker calls it on each tick, so a person sees the engine's answer before starting.
-        """  # fmt: skip
+        """
         course, standing = self._context(user_id, context_type, context_id)
         etype = perms.check_export_type(context_type, export_type)
         if context_type is ContextType.COURSE:
@@ -233,10 +245,14 @@ class ExportService:
         cc_version = fmt.version(version)
         if fmt.versions and cc_version is None:
             choices = " or ".join(fmt.version_choices)
-            raise BadRequest("invalid version", [{"field": "version", "message": f"'{version}' is not {choices}"}])
+            raise BadRequest(
+                "invalid version", [{"field": "version", "message": f"'{version}' is not {choices}"}]
+            )
         request = parse_select(select, etype)
         # ids are all a check needs: no HTML, no quiz questions
-        snap = self._snapshot(context_type, context_id, self.user(user_id), course, standing, detail="outline")
+        snap = self._snapshot(
+            context_type, context_id, self.user(user_id), course, standing, detail="outline"
+        )
         where = {"Course": "this course", "Group": "this group", "User": "your files"}[context_type.value]
         return etype, check_ids(request, snap, where), cc_version
 
@@ -264,27 +280,53 @@ class ExportService:
         }
         if cc_version:
             settings["version"] = cc_version
-        insert = partial(self.store.insert_content_export, context_type=context_type, context_id=context_id,
-                         user_id=user_id, export_type=etype.value, settings=settings)  # fmt: skip
-        return self._queue("ContentExport", "content_export", user_id, insert, self.store.update_content_export,
-                           self.store.content_export)  # fmt: skip
+        insert = partial(
+            self.store.insert_content_export,
+            context_type=context_type,
+            context_id=context_id,
+            user_id=user_id,
+            export_type=etype.value,
+            settings=settings,
+        )
+        return self._queue(
+            "ContentExport",
+            "content_export",
+            user_id,
+            insert,
+            self.store.update_content_export,
+            self.store.content_export,
+        )
 
-    def _queue(self, kind: str, tag: str, user_id: int, insert: Callable[[], int],
-               update: Callable[..., Any], read: Callable[[int], Any]) -> Any:  # fmt: skip
+    def _queue(
+        self,
+        kind: str,
+        tag: str,
+        user_id: int,
+        insert: Callable[[], int],
+        update: Callable[..., Any],
+        read: Callable[[int], Any],
+    ) -> Any:
         """Insert a job's record and its Progress in one transaction, then wake a runner.
 
         The record is read back *before* the runner is woken, so the answer is the export
         as created (a client once saw ``exporting`` in the create response)."""
         with self.library.transaction():
             record_id = insert()
-            progress = self.store.create_progress(context_type=kind, context_id=record_id, user_id=user_id, tag=tag)
+            progress = self.store.create_progress(
+                context_type=kind, context_id=record_id, user_id=user_id, tag=tag
+            )
             update(record_id, progress_id=progress.id)
         created = read(record_id)
         self.on_queued()
         return created
 
     def list_content_exports(
-        self, user_id: int, context_type: ContextType, context_id: int, page: Any = 1, per_page: Any = PER_PAGE
+        self,
+        user_id: int,
+        context_type: ContextType,
+        context_id: int,
+        page: Any = 1,
+        per_page: Any = PER_PAGE,
     ) -> Page:
         _, standing = self._context(user_id, context_type, context_id)
         visible = perms.index_visibility(user_id, standing, context_type)
@@ -300,7 +342,12 @@ class ExportService:
     ) -> ContentExport:
         _, standing = self._context(user_id, context_type, context_id)
         ce = self.store.content_export(export_id)
-        if ce is None or ce.context_type is not context_type or ce.context_id != context_id or ce.epub_export_id:
+        if (
+            ce is None
+            or ce.context_type is not context_type
+            or ce.context_id != context_id
+            or ce.epub_export_id
+        ):
             raise NotFound(f"no content export {export_id} here")
         if ce.workflow_state is ContentExportState.DELETED:
             raise NotFound(f"content export {export_id} was deleted")
@@ -311,7 +358,9 @@ class ExportService:
         days = self.settings.expire_days
         return days > 0 and created_at < utcnow() - timedelta(days=days)
 
-    def content_export_json(self, ce: ContentExport, *, local: bool = True, base_url: str | None = None) -> dict[str, Any]:
+    def content_export_json(
+        self, ce: ContentExport, *, local: bool = True, base_url: str | None = None
+    ) -> dict[str, Any]:
         return canvas_json.content_export_json(
             ce,
             base_url or self.settings.base_url,
@@ -327,10 +376,14 @@ class ExportService:
         if context_type is ContextType.COURSE:
             return build_snapshot(self.library, context_id, user, standing.role, now=now, detail=detail)
         admin = bool(standing and standing.is_admin)
-        return build_files_snapshot(self.library, context_type, context_id, user, course, admin=admin, now=now)
+        return build_files_snapshot(
+            self.library, context_type, context_id, user, course, admin=admin, now=now
+        )
 
     # ------------------------------------------------------------------ ePub exports
-    def create_epub_export(self, user_id: int, course_id: int, *, skip_notifications: bool = False) -> EpubExport:
+    def create_epub_export(
+        self, user_id: int, course_id: int, *, skip_notifications: bool = False
+    ) -> EpubExport:
         course, standing = self.course(user_id, course_id)
         perms.check_epub_create(standing)
         for running in self.store.epub_exports_of(course_id, user_id):
@@ -339,10 +392,20 @@ class ExportService:
                     f"an ePub export of this course is already running (id {running.id})",
                     canvas_json.course_epub_export_json(course, self.epub_export_json(running, user_id)),
                 )
-        insert = partial(self.store.insert_epub_export, course_id=course_id, user_id=user_id,
-                         settings={"skip_notifications": skip_notifications, "errors": []})  # fmt: skip
-        return self._queue("EpubExport", "epub_export", user_id, insert, self.store.update_epub_export,
-                           self.store.epub_export)  # fmt: skip
+        insert = partial(
+            self.store.insert_epub_export,
+            course_id=course_id,
+            user_id=user_id,
+            settings={"skip_notifications": skip_notifications, "errors": []},
+        )
+        return self._queue(
+            "EpubExport",
+            "epub_export",
+            user_id,
+            insert,
+            self.store.update_epub_export,
+            self.store.epub_export,
+        )
 
     def show_epub_export(self, user_id: int, course_id: int, epub_id: int) -> EpubExport:
         course, standing = self.course(user_id, course_id)
@@ -352,7 +415,9 @@ class ExportService:
         perms.check_epub_read(user_id, standing, ep)
         return ep
 
-    def epub_export_json(self, ep: EpubExport, user_id: int, *, local: bool = True, base_url: str | None = None) -> dict[str, Any]:
+    def epub_export_json(
+        self, ep: EpubExport, user_id: int, *, local: bool = True, base_url: str | None = None
+    ) -> dict[str, Any]:
         course = self.content.course(ep.course_id)
         standing = self.standing(user_id, course) if course else Standing(user_id, None, False)
         return canvas_json.epub_export_json(
@@ -364,7 +429,9 @@ class ExportService:
             local=local,
         )
 
-    def course_epub_exports(self, user_id: int, *, local: bool = True, base_url: str | None = None) -> list[dict[str, Any]]:
+    def course_epub_exports(
+        self, user_id: int, *, local: bool = True, base_url: str | None = None
+    ) -> list[dict[str, Any]]:
         """CourseEpubExport for every course with a student, teacher or TA enrollment (spec §3.6)."""
         out = []
         for course, standing in self.courses(user_id):

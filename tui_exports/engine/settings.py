@@ -36,8 +36,11 @@ class Settings:
             raise config.error(f"unknown [engine] settings {unknown}; known: {sorted(known)}")
         for name, value in table.items():
             wanted = known[name]
-            ok = isinstance(value, wanted) and not isinstance(value, bool) or (
-                wanted is float and isinstance(value, int) and not isinstance(value, bool))
+            ok = (
+                isinstance(value, wanted)
+                and not isinstance(value, bool)
+                or (wanted is float and isinstance(value, int) and not isinstance(value, bool))
+            )
             if not ok:
                 raise config.error(f"[engine] {name} must be {_KINDS[wanted]}, not {value!r}")
         return cls(**table)

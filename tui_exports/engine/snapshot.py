@@ -49,7 +49,11 @@ def visible_files(folders: list[Folder], files: list[File], now: datetime) -> tu
         if fid not in ok:
             f = by_id.get(fid)
             ok[fid] = bool(
-                f and not f.hidden and not f.locked and not locked(f.unlock_at, f.lock_at, now) and folder_ok(f.parent_id)
+                f
+                and not f.hidden
+                and not f.locked
+                and not locked(f.unlock_at, f.lock_at, now)
+                and folder_ok(f.parent_id)
             )
         return ok[fid]
 
@@ -57,7 +61,10 @@ def visible_files(folders: list[Folder], files: list[File], now: datetime) -> tu
     keep_files = [
         f
         for f in files
-        if folder_ok(f.folder_id) and not f.hidden and not f.locked and not locked(f.unlock_at, f.lock_at, now)
+        if folder_ok(f.folder_id)
+        and not f.hidden
+        and not f.locked
+        and not locked(f.unlock_at, f.lock_at, now)
     ]
     return keep_folders, keep_files
 
@@ -92,8 +99,14 @@ def build_snapshot(
 
 
 def build_files_snapshot(
-    library: Library, context: ContextType, context_id: int, user: User, owner_course: Course | None,
-    *, admin: bool, now: datetime | None = None,
+    library: Library,
+    context: ContextType,
+    context_id: int,
+    user: User,
+    owner_course: Course | None,
+    *,
+    admin: bool,
+    now: datetime | None = None,
 ) -> CourseSnapshot:
     """A snapshot holding only the files of a group or a user (for their zip exports)."""
     now = now or utcnow()
@@ -102,7 +115,9 @@ def build_files_snapshot(
         id=0, name=user.name, course_code="", uuid="", time_zone=user.time_zone or "UTC"
     )
     folders, files = (tree.folders, tree.files) if admin else visible_files(tree.folders, tree.files, now)
-    return CourseSnapshot(course=course, viewer=user, viewer_role=None, exported_at=now, folders=folders, files=files)
+    return CourseSnapshot(
+        course=course, viewer=user, viewer_role=None, exported_at=now, folders=folders, files=files
+    )
 
 
 def student_may_see(obj: Any, now: datetime) -> bool:
@@ -124,8 +139,10 @@ def _still_visible(load: Callable[[type, int], Any], now: datetime) -> Callable[
     def loader(cls: type, item_id: int) -> Any:
         whole = load(cls, item_id)
         if whole is not None and not student_may_see(whole, now):
-            raise ItemGone(f"{OUTLINED_NAMES[cls]} {item_id} was hidden from students during the export "
-                           "(unpublished, locked or not yet posted)")
+            raise ItemGone(
+                f"{OUTLINED_NAMES[cls]} {item_id} was hidden from students during the export "
+                "(unpublished, locked or not yet posted)"
+            )
         return whole
 
     return loader

@@ -116,7 +116,9 @@ def export_zip(snapshot: CourseSnapshot, workdir: Path, progress: ProgressFn) ->
                     raise FileNotFoundError("its bytes are missing from the library")
                 src = open(f.blob_path, "rb")
             except OSError as e:
-                warnings.append(f"Skipped file {f.display_name} due to error: {getattr(e, 'strerror', None) or e}")
+                warnings.append(
+                    f"Skipped file {f.display_name} due to error: {getattr(e, 'strerror', None) or e}"
+                )
                 copied += f.size
                 continue
             with src:

@@ -12,10 +12,11 @@ import mimetypes
 import posixpath
 import tomllib
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -192,9 +193,9 @@ class _CourseReader:
         if isinstance(value, datetime):
             if value.tzinfo is None:
                 value = value.replace(tzinfo=self.tz)
-            return value.astimezone(timezone.utc)
+            return value.astimezone(UTC)
         if isinstance(value, date):
-            return datetime.combine(value, time(0, 0), self.tz).astimezone(timezone.utc)
+            return datetime.combine(value, time(0, 0), self.tz).astimezone(UTC)
         if isinstance(value, str):
             try:
                 return self.dt(datetime.fromisoformat(value.replace("Z", "+00:00")), where)
@@ -234,13 +235,9 @@ class _CourseReader:
         for r in self.spec.get("rubrics", []):
             self.rubric_ids[_require(r, "key", f"{self.toml_path} [[rubrics]]")] = ids("rubrics")
         for a in self.spec.get("assignments", []):
-            self.assignment_ids[_require(a, "key", f"{self.toml_path} [[assignments]]")] = ids(
-                "assignments"
-            )
+            self.assignment_ids[_require(a, "key", f"{self.toml_path} [[assignments]]")] = ids("assignments")
         for t in self.spec.get("discussions", []):
-            self.topic_ids[_require(t, "key", f"{self.toml_path} [[discussions]]")] = ids(
-                "discussion_topics"
-            )
+            self.topic_ids[_require(t, "key", f"{self.toml_path} [[discussions]]")] = ids("discussion_topics")
         for q, _ in self.quiz_tables():
             self.quiz_ids[_require(q, "key", f"{self.toml_path} [[quizzes]]")] = ids("quizzes")
         for m in self.spec.get("modules", []):
@@ -342,7 +339,9 @@ class _CourseReader:
                 a = file_attrs.get(rel, {})
                 where = f"{self.toml_path} [[files]] '{rel}'"
                 sha, size = self.library.blobs.put_file(path)
-                ctype = a.get("content_type") or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                ctype = (
+                    a.get("content_type") or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                )
                 fid = ids("files")
                 tree.files.append(
                     File(
@@ -377,7 +376,9 @@ class _CourseReader:
         )
         syllabus = ""
         if c.get("syllabus"):
-            syllabus = self.rewrite(self.html_file(c["syllabus"], required=True), posixpath.dirname(c["syllabus"]), c["syllabus"])
+            syllabus = self.rewrite(
+                self.html_file(c["syllabus"], required=True), posixpath.dirname(c["syllabus"]), c["syllabus"]
+            )
         state = c.get("state", "available")
         if state not in ("available", "completed"):
             raise CourseFolderError(f"{t} [course].state: '{state}' is not 'available' or 'completed'")
@@ -418,7 +419,12 @@ class _CourseReader:
             if unknown:
                 raise CourseFolderError(f"{where} '{key}': unknown members {unknown}")
             bundle.groups.append(
-                Group(gid, course.id, _require(g, "name", where), tuple(self.user_ids[m] for m in g.get("members", [])))
+                Group(
+                    gid,
+                    course.id,
+                    _require(g, "name", where),
+                    tuple(self.user_ids[m] for m in g.get("members", [])),
+                )
             )
             gtree, _ = self.file_tree(
                 self.folder / "groups" / key / "files", ContextType.GROUP, gid, "files", ids, attrs=False
@@ -512,8 +518,16 @@ class _CourseReader:
             tid = self.topic_ids[key]
             assignment_id = None
             if d.get("points") is not None and not d.get("announcement"):
-                assignment_id = self._owned_assignment(bundle, ids("assignments"), d, where, d["points"],
-                                                       "discussion_topic", ("due_at",), discussion_topic_id=tid)
+                assignment_id = self._owned_assignment(
+                    bundle,
+                    ids("assignments"),
+                    d,
+                    where,
+                    d["points"],
+                    "discussion_topic",
+                    ("due_at",),
+                    discussion_topic_id=tid,
+                )
             bundle.discussion_topics.append(
                 DiscussionTopic(
                     id=tid,
@@ -568,7 +582,9 @@ class _CourseReader:
                 iwhere = f"{where} item #{j + 1}"
                 kind = ITEM_TYPES.get(_require(it, "type", iwhere))
                 if kind is None:
-                    raise CourseFolderError(f"{iwhere}: unknown type '{it['type']}' (one of {sorted(ITEM_TYPES)})")
+                    raise CourseFolderError(
+                        f"{iwhere}: unknown type '{it['type']}' (one of {sorted(ITEM_TYPES)})"
+                    )
                 content_id = None
                 title = it.get("title", "")
                 if kind in refs:
@@ -606,8 +622,17 @@ class _CourseReader:
             )
         return bundle
 
-    def _owned_assignment(self, bundle: CourseBundle, assignment_id: int, spec: dict[str, Any], where: str,
-                          points: float, submission_type: str, dates: tuple[str, ...], **owner: int) -> int:
+    def _owned_assignment(
+        self,
+        bundle: CourseBundle,
+        assignment_id: int,
+        spec: dict[str, Any],
+        where: str,
+        points: float,
+        submission_type: str,
+        dates: tuple[str, ...],
+        **owner: int,
+    ) -> int:
         """Add the assignment a graded quiz or discussion is graded through (Canvas's model);
         ``dates`` are the spec's dates it takes, ``owner`` its ``quiz_id`` or ``discussion_topic_id``."""
         bundle.assignments.append(
@@ -643,7 +668,13 @@ class _CourseReader:
             gid = ids("quiz_groups")
             group_ids[_require(g, "key", f"{where} group #{j + 1}")] = gid
             groups.append(
-                QuizGroup(gid, g.get("name", g["key"]), int(g.get("pick_count", 1)), float(g.get("question_points", 1)), j + 1)
+                QuizGroup(
+                    gid,
+                    g.get("name", g["key"]),
+                    int(g.get("pick_count", 1)),
+                    float(g.get("question_points", 1)),
+                    j + 1,
+                )
             )
         questions = []
         for j, qq in enumerate(q.get("questions", [])):
@@ -680,8 +711,16 @@ class _CourseReader:
         quiz_type = q.get("quiz_type", "assignment")
         assignment_id = None
         if quiz_type in ("assignment", "graded_survey"):
-            assignment_id = self._owned_assignment(bundle, ids("assignments"), q, where, points, "online_quiz",
-                                                   ("due_at", "unlock_at", "lock_at"), quiz_id=qid)
+            assignment_id = self._owned_assignment(
+                bundle,
+                ids("assignments"),
+                q,
+                where,
+                points,
+                "online_quiz",
+                ("due_at", "unlock_at", "lock_at"),
+                quiz_id=qid,
+            )
         return Quiz(
             id=qid,
             title=_require(q, "title", f"{self.toml_path} {where}"),
@@ -707,10 +746,17 @@ class _CourseReader:
         )
 
     def answers(self, qtype: QuestionType, qq: dict[str, Any], qqid: int, where: str) -> Iterator[Answer]:
-        default_weight = 100.0 if qtype in (
-            QuestionType.SHORT_ANSWER, QuestionType.FILL_IN_MULTIPLE_BLANKS, QuestionType.NUMERICAL,
-            QuestionType.MATCHING,
-        ) else 0.0  # fmt: skip
+        default_weight = (
+            100.0
+            if qtype
+            in (
+                QuestionType.SHORT_ANSWER,
+                QuestionType.FILL_IN_MULTIPLE_BLANKS,
+                QuestionType.NUMERICAL,
+                QuestionType.MATCHING,
+            )
+            else 0.0
+        )
         for k, a in enumerate(qq.get("answers", [])):
             aid = qqid * 1000 + k + 1
             common = {
@@ -722,17 +768,26 @@ class _CourseReader:
                 "comments_html": a.get("comments_html", ""),
             }
             if qtype is QuestionType.MATCHING:
-                yield Answer(**common, left=_require(a, "left", where), right=_require(a, "right", where),
-                             match_id=qqid * 1000 + 100 + k)  # fmt: skip
+                yield Answer(
+                    **common,
+                    left=_require(a, "left", where),
+                    right=_require(a, "right", where),
+                    match_id=qqid * 1000 + 100 + k,
+                )
             elif qtype is QuestionType.NUMERICAL:
                 kind = a.get("kind", "exact")
                 if kind not in NUMERICAL_KINDS:
                     raise CourseFolderError(f"{self.toml_path} {where}: numerical kind '{kind}' unknown")
                 yield Answer(
-                    **common, numerical_answer_type=NUMERICAL_KINDS[kind], exact=a.get("exact"),
-                    margin=a.get("margin", 0 if kind == "exact" else None), start=a.get("start"),
-                    end=a.get("end"), approximate=a.get("approximate"), precision=a.get("precision"),
-                )  # fmt: skip
+                    **common,
+                    numerical_answer_type=NUMERICAL_KINDS[kind],
+                    exact=a.get("exact"),
+                    margin=a.get("margin", 0 if kind == "exact" else None),
+                    start=a.get("start"),
+                    end=a.get("end"),
+                    approximate=a.get("approximate"),
+                    precision=a.get("precision"),
+                )
             else:
                 yield Answer(**common, blank_id=a.get("blank"))
 

@@ -48,9 +48,23 @@ WORDS = (
     "more than when how why what between within across under over through during before after"
 ).split()
 TOPICS = (
-    "Foundations", "Measurement", "Patterns", "Models", "Evidence", "Systems", "Change", "Structure",
-    "Energy", "Networks", "Signals", "Scale", "Methods", "Practice", "Review", "Applications",
-)  # fmt: skip
+    "Foundations",
+    "Measurement",
+    "Patterns",
+    "Models",
+    "Evidence",
+    "Systems",
+    "Change",
+    "Structure",
+    "Energy",
+    "Networks",
+    "Signals",
+    "Scale",
+    "Methods",
+    "Practice",
+    "Review",
+    "Applications",
+)
 
 #: (kind, extension, folder, relative average size); files take kinds in this repeating order,
 #: so even a handful of files holds every kind, and 500 files hold the same mix 25 times.
@@ -65,17 +79,51 @@ KINDS = {
     "data": ("csv", 0.5),
 }
 PATTERN = (
-    "photo", "handout", "notes", "video", "figure", "audio", "data", "diagram", "photo", "handout",
-    "photo", "figure", "notes", "photo", "data", "photo", "handout", "diagram", "photo", "figure",
-)  # fmt: skip
+    "photo",
+    "handout",
+    "notes",
+    "video",
+    "figure",
+    "audio",
+    "data",
+    "diagram",
+    "photo",
+    "handout",
+    "photo",
+    "figure",
+    "notes",
+    "photo",
+    "data",
+    "photo",
+    "handout",
+    "diagram",
+    "photo",
+    "figure",
+)
 MEDIA_KINDS = ("photo", "figure", "diagram", "audio", "video")
 
 QUESTION_PATTERN = (
-    "multiple_choice", "true_false", "multiple_answers", "short_answer", "matching", "numerical",
-    "fill_in_multiple_blanks", "multiple_choice", "multiple_dropdowns", "essay", "calculated",
-    "multiple_choice", "true_false", "numerical", "multiple_answers", "file_upload", "short_answer",
-    "multiple_choice", "matching", "text_only",
-)  # fmt: skip
+    "multiple_choice",
+    "true_false",
+    "multiple_answers",
+    "short_answer",
+    "matching",
+    "numerical",
+    "fill_in_multiple_blanks",
+    "multiple_choice",
+    "multiple_dropdowns",
+    "essay",
+    "calculated",
+    "multiple_choice",
+    "true_false",
+    "numerical",
+    "multiple_answers",
+    "file_upload",
+    "short_answer",
+    "multiple_choice",
+    "matching",
+    "text_only",
+)
 
 
 @dataclass(frozen=True)
@@ -99,13 +147,17 @@ class CourseSpec:
 
     @property
     def name(self) -> str:
-        return f"Synthetic Course {self.seed} ({self.pages} pages, {self.quizzes} quizzes, {self.files} files)"
+        return (
+            f"Synthetic Course {self.seed} ({self.pages} pages, {self.quizzes} quizzes, {self.files} files)"
+        )
 
     @property
     def arguments(self) -> str:
         """The ``library generate`` options that make this course."""
-        return (f"--pages {self.pages} --quizzes {self.quizzes} --questions-per-quiz {self.questions_per_quiz} "
-                f"--files {self.files} --file-mb {self.file_mb:g} --modules {self.modules} --seed {self.seed}")
+        return (
+            f"--pages {self.pages} --quizzes {self.quizzes} --questions-per-quiz {self.questions_per_quiz} "
+            f"--files {self.files} --file-mb {self.file_mb:g} --modules {self.modules} --seed {self.seed}"
+        )
 
     @property
     def questions(self) -> int:
@@ -209,8 +261,11 @@ def write_file(out: BinaryIO, planned: PlannedFile, rng: random.Random, pools: d
         out.write(tail)
     elif kind in ("figure", "diagram"):
         ihdr = struct.pack(">IIBBBBB", 640, 480, 8, 2, 0, 0, 0)
-        head = b"\x89PNG\r\n\x1a\n" + _png_chunk_header(b"IHDR", 13) + ihdr + struct.pack(
-            ">I", zlib.crc32(b"IHDR" + ihdr)
+        head = (
+            b"\x89PNG\r\n\x1a\n"
+            + _png_chunk_header(b"IHDR", 13)
+            + ihdr
+            + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
         )
         iend = _png_chunk_header(b"IEND", 0) + struct.pack(">I", zlib.crc32(b"IEND"))
         body = max(0, size - len(head) - 12 - len(iend))
@@ -273,8 +328,14 @@ def _attr(text: str) -> str:
     return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 
-def page_html(spec: CourseSpec, n: int, slugs: list[str], titles: list[str], files: list[PlannedFile],
-              rng: random.Random) -> str:  # fmt: skip
+def page_html(
+    spec: CourseSpec,
+    n: int,
+    slugs: list[str],
+    titles: list[str],
+    files: list[PlannedFile],
+    rng: random.Random,
+) -> str:
     """One page body: headings, paragraphs, a list or a table, links to pages, files and images."""
     h = _Html(rng)
     images = [f for f in files if f.kind in ("photo", "figure", "diagram")]
@@ -327,14 +388,21 @@ def question(kind: str, n: int, h: _Html, rng: random.Random, figure: str | None
     text = h.sentence()[:-1] + "?"
     if figure:
         text += f' <img src="../files/{_href(figure)}" alt="figure for question {n}">'
-    q: dict = {"type": kind, "name": f"Question {n}", "text": f"<p>{text}</p>", "points": float(rng.randint(1, 4))}
+    q: dict = {
+        "type": kind,
+        "name": f"Question {n}",
+        "text": f"<p>{text}</p>",
+        "points": float(rng.randint(1, 4)),
+    }
     if kind == "multiple_choice":
         right = rng.randrange(4)
         q["answers"] = [{"text": h.words(2, 6), "weight": 100 if i == right else 0} for i in range(4)]
         q["answers"][right]["comments"] = "Correct: " + h.sentence()
     elif kind == "true_false":
         right = rng.randrange(2)
-        q["answers"] = [{"text": t, "weight": 100 if i == right else 0} for i, t in enumerate(("True", "False"))]
+        q["answers"] = [
+            {"text": t, "weight": 100 if i == right else 0} for i, t in enumerate(("True", "False"))
+        ]
     elif kind == "multiple_answers":
         q["answers"] = [{"text": h.words(2, 5), "weight": 100 if i % 2 == 0 else 0} for i in range(5)]
     elif kind == "short_answer":
@@ -345,23 +413,38 @@ def question(kind: str, n: int, h: _Html, rng: random.Random, figure: str | None
         q["distractors"] = [h.words(1, 3)]
     elif kind == "numerical":
         value = round(rng.uniform(1, 500), 2)
-        q["answers"] = [{"kind": "exact", "exact": value, "margin": 0.5}, {"kind": "range", "start": value - 1, "end": value + 1}]
+        q["answers"] = [
+            {"kind": "exact", "exact": value, "margin": 0.5},
+            {"kind": "range", "start": value - 1, "end": value + 1},
+        ]
     elif kind in ("fill_in_multiple_blanks", "multiple_dropdowns"):
         q["text"] = f"<p>{h.words(3, 6)} [b1] {h.words(2, 5)} [b2].</p>"
         if kind == "fill_in_multiple_blanks":
-            q["answers"] = [{"blank": "b1", "text": rng.choice(WORDS)}, {"blank": "b2", "text": rng.choice(WORDS)}]
+            q["answers"] = [
+                {"blank": "b1", "text": rng.choice(WORDS)},
+                {"blank": "b2", "text": rng.choice(WORDS)},
+            ]
         else:
-            q["answers"] = [{"blank": b, "text": rng.choice(WORDS), "weight": 100 if i == 0 else 0}
-                            for b in ("b1", "b2") for i in range(3)]  # fmt: skip
+            q["answers"] = [
+                {"blank": b, "text": rng.choice(WORDS), "weight": 100 if i == 0 else 0}
+                for b in ("b1", "b2")
+                for i in range(3)
+            ]
     elif kind == "calculated":
         a, b = rng.randint(1, 9), rng.randint(10, 20)
         q["text"] = "<p>What is [x] times [y]?</p>"
         q["calculated"] = {
             "formulas": ["x * y"],
-            "variables": [{"name": "x", "min": 1.0, "max": 9.0, "scale": 0}, {"name": "y", "min": 10.0, "max": 20.0, "scale": 0}],
+            "variables": [
+                {"name": "x", "min": 1.0, "max": 9.0, "scale": 0},
+                {"name": "y", "min": 10.0, "max": 20.0, "scale": 0},
+            ],
             "answer_tolerance": 0.0,
             "formula_decimal_places": 0,
-            "var_sets": [{"variables": {"x": float(a + i), "y": float(b)}, "answer": float((a + i) * b)} for i in range(3)],
+            "var_sets": [
+                {"variables": {"x": float(a + i), "y": float(b)}, "answer": float((a + i) * b)}
+                for i in range(3)
+            ],
         }
     elif kind == "text_only":
         q["points"] = 0.0
@@ -402,8 +485,9 @@ def _chunks(n: int, parts: int) -> list[range]:
     return [range(n * k // parts, n * (k + 1) // parts) for k in range(parts)]
 
 
-def write_course_folder(spec: CourseSpec, out: Path, teacher_key: str = "teacher",
-                        progress: Callable[[str], None] | None = None) -> Path:  # fmt: skip
+def write_course_folder(
+    spec: CourseSpec, out: Path, teacher_key: str = "teacher", progress: Callable[[str], None] | None = None
+) -> Path:
     """Write a course folder (the ``data/`` format) at ``out``, which must not exist or be empty."""
     out = Path(out)
     if out.exists() and any(out.iterdir()):
@@ -445,18 +529,26 @@ def write_course_folder(spec: CourseSpec, out: Path, teacher_key: str = "teacher
 
     modules = []
     handouts = [f for f in files if f.kind in ("handout", "video", "notes")]
-    page_parts, quiz_parts = _chunks(spec.pages, max(1, spec.modules)), _chunks(spec.quizzes, max(1, spec.modules))
+    page_parts, quiz_parts = (
+        _chunks(spec.pages, max(1, spec.modules)),
+        _chunks(spec.quizzes, max(1, spec.modules)),
+    )
     for k in range(spec.modules):
         items: list[dict] = [{"type": "subheader", "title": "Read"}]
         items += [{"type": "page", "ref": slugs[n], "indent": 1} for n in page_parts[k]]
         if handouts:
             items.append({"type": "file", "ref": handouts[k % len(handouts)].path, "indent": 1})
-        items.append({"type": "url", "title": "Reference", "url": f"https://example.org/ref/{k + 1}", "new_tab": True})
+        items.append(
+            {"type": "url", "title": "Reference", "url": f"https://example.org/ref/{k + 1}", "new_tab": True}
+        )
         if len(quiz_parts[k]):
             items.append({"type": "subheader", "title": "Practice"})
             items += [{"type": "quiz", "ref": quiz_keys[n], "indent": 1} for n in quiz_parts[k]]
-        module: dict = {"key": f"module-{k + 1:03d}", "name": f"Module {k + 1}: {TOPICS[k % len(TOPICS)]}",
-                        "items": items}  # fmt: skip
+        module: dict = {
+            "key": f"module-{k + 1:03d}",
+            "name": f"Module {k + 1}: {TOPICS[k % len(TOPICS)]}",
+            "items": items,
+        }
         if k:
             module["prerequisites"] = [f"module-{k:03d}"]
         modules.append(module)
@@ -473,7 +565,10 @@ def write_course_folder(spec: CourseSpec, out: Path, teacher_key: str = "teacher
         },
         "users": [{"key": teacher_key, "name": "Synthetic Teacher", "login_id": teacher_key}],
         "enrollments": [{"user": teacher_key, "role": "teacher"}],
-        "pages": [{"slug": s, "title": t, "front_page": n == 0} for n, (s, t) in enumerate(zip(slugs, titles, strict=True))],
+        "pages": [
+            {"slug": s, "title": t, "front_page": n == 0}
+            for n, (s, t) in enumerate(zip(slugs, titles, strict=True))
+        ],
         "modules": modules,
     }
     with open(out / "course.toml", "wb") as fh:
@@ -483,8 +578,12 @@ def write_course_folder(spec: CourseSpec, out: Path, teacher_key: str = "teacher
     return out
 
 
-def generate_course(library: Library, spec: CourseSpec, teacher_key: str = "teacher",
-                    progress: Callable[[str], None] | None = None) -> LoadReport:  # fmt: skip
+def generate_course(
+    library: Library,
+    spec: CourseSpec,
+    teacher_key: str = "teacher",
+    progress: Callable[[str], None] | None = None,
+) -> LoadReport:
     """Write the course folder in a temporary directory beside the library, load it, remove it."""
     tmp = Path(tempfile.mkdtemp(prefix=".generate-", dir=library.home.data))
     try:

@@ -28,8 +28,9 @@ def serve(home: Home, host: str = "127.0.0.1", port: int = 8080) -> None:
 
 
 @contextmanager
-def running_server(service: ExportService, runner: JobRunner | None = None, host: str = "127.0.0.1",
-                   port: int = 0) -> Iterator[str]:  # fmt: skip
+def running_server(
+    service: ExportService, runner: JobRunner | None = None, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[str]:
     """Serve ``service`` on a thread (port 0: a free one); yields the base URL, stops on exit."""
     # proto must say TCP: asyncio only sets TCP_NODELAY on such sockets (else ~45 ms per request)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)

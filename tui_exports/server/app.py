@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.applications import Starlette
@@ -35,14 +36,18 @@ from .params import InvalidPage, ParamError, nest, page_params
 INVALID_TOKEN = {"errors": [{"message": "Invalid access token."}]}
 UNAUTHENTICATED = {"status": "unauthenticated", "errors": [{"message": "user authorization required"}]}
 NOT_FOUND = {"errors": [{"message": "The specified resource does not exist."}]}
-UNAUTHORIZED = {"status": "unauthorized", "errors": [{"message": "user not authorized to perform that action"}]}
+UNAUTHORIZED = {
+    "status": "unauthorized",
+    "errors": [{"message": "user not authorized to perform that action"}],
+}
 WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="canvas-lms"'}
 CONTEXTS = {"courses": ContextType.COURSE, "groups": ContextType.GROUP, "users": ContextType.USER}
 #: the top of ``content_list``: (type, title); item types come from the engine (``vocab.SELECT_VOCAB``)
 CONTENT_TYPES = [
-    ("course_settings", "Course Settings"), ("syllabus_body", "Syllabus Body"),
+    ("course_settings", "Course Settings"),
+    ("syllabus_body", "Syllabus Body"),
     *((t.key, t.list_title) for t in SELECT_VOCAB if t.list_title),
-]  # fmt: skip
+]
 LINK_DROPPED = {"page", "per_page", "access_token", "api_key"}
 
 
@@ -267,7 +272,9 @@ class Api:
 
     def group(self, call: Call) -> Response:
         """``GET /api/v1/groups/:id`` (groups_controller.rb#show): members and the course's admins."""
-        return json_response(canvas_json.group_json(self.service.group(call.user_id, call.path_int("group_id"))))
+        return json_response(
+            canvas_json.group_json(self.service.group(call.user_id, call.path_int("group_id")))
+        )
 
     def course_json(self, course: Course, standing: Any, user_id: int) -> dict[str, Any]:
         return canvas_json.course_json(course, role=standing.role, current=standing.current, user_id=user_id)
@@ -287,7 +294,9 @@ class Api:
 
     def groups(self, call: Call) -> Response:
         """A course's groups you may export (all of them for its teachers, else your own), as Canvas's Group."""
-        rows = [canvas_json.group_json(g) for g in self.service.groups(call.user_id, call.path_int("course_id"))]
+        rows = [
+            canvas_json.group_json(g) for g in self.service.groups(call.user_id, call.path_int("course_id"))
+        ]
         return self._page_of(call, rows)
 
     def folders(self, call: Call) -> Response:
@@ -298,10 +307,15 @@ class Api:
         for f in listing["attachments"]:
             counts[f["folder_id"]] = counts.get(f["folder_id"], 0) + 1
         rows = [
-            canvas_json.folder_json(f, kind, cid, files_count=counts.get(f["id"], 0),
-                                    folders_count=sum(1 for g in listing["folders"] if g["parent_id"] == f["id"]))
+            canvas_json.folder_json(
+                f,
+                kind,
+                cid,
+                files_count=counts.get(f["id"], 0),
+                folders_count=sum(1 for g in listing["folders"] if g["parent_id"] == f["id"]),
+            )
             for f in listing["folders"]
-        ]  # fmt: skip
+        ]
         return self._page_of(call, rows)
 
     def files(self, call: Call) -> Response:
@@ -325,13 +339,17 @@ class Api:
                 entry: dict[str, Any] = {"type": t, "property": f"select[all_{t}]", "title": title}
                 if t in tree:
                     entry["count"] = len(tree[t])
-                    entry["sub_items_url"] = f"{call.base_url}/api/v1/courses/{course_id}/content_list?type={t}"
+                    entry["sub_items_url"] = (
+                        f"{call.base_url}/api/v1/courses/{course_id}/content_list?type={t}"
+                    )
                 out.append(entry)
             return json_response(out)
         if wanted == "attachments":
             return json_response(_folder_items(tree))
         if wanted not in tree or wanted == "content_tags":
-            raise ApiError(f"unknown content type '{wanted}'", [{"field": "type", "message": f"one of {sorted(tree)}"}])
+            raise ApiError(
+                f"unknown content type '{wanted}'", [{"field": "type", "message": f"one of {sorted(tree)}"}]
+            )
         items = []
         for raw in tree[wanted]:
             item = _item(wanted, raw)
@@ -353,9 +371,14 @@ class Api:
         p = call.params
         version = p.get("version")
         ce = self.service.create_content_export(
-            call.user_id, kind, cid, p.get("export_type"), p.get("select"),
-            skip_notifications=call.flag("skip_notifications"), version=version if version else None,
-        )  # fmt: skip
+            call.user_id,
+            kind,
+            cid,
+            p.get("export_type"),
+            p.get("select"),
+            skip_notifications=call.flag("skip_notifications"),
+            version=version if version else None,
+        )
         return json_response(self.export_json(call, ce))
 
     def content_export(self, call: Call) -> Response:
@@ -368,7 +391,9 @@ class Api:
 
     # ------------------------------------------------------------------ ePub
     def epub_exports(self, call: Call) -> Response:
-        return json_response({"courses": self.service.course_epub_exports(call.user_id, local=False, base_url=call.base_url)})
+        return json_response(
+            {"courses": self.service.course_epub_exports(call.user_id, local=False, base_url=call.base_url)}
+        )
 
     def course_epub(self, call: Call, ep: Any) -> dict[str, Any]:
         course, _ = self.service.course(call.user_id, ep.course_id)
@@ -399,7 +424,9 @@ class Api:
 
     def cancel(self, call: Call) -> Response:
         message = call.params.get("message")
-        p = self.service.cancel(call.user_id, call.path_int("progress_id"), message if isinstance(message, str) else None)
+        p = self.service.cancel(
+            call.user_id, call.path_int("progress_id"), message if isinstance(message, str) else None
+        )
         return json_response(self.service.progress_json(p, call.base_url))
 
     # ------------------------------------------------------------------ files
@@ -475,8 +502,13 @@ def _item(select_type: str, raw: dict[str, Any]) -> dict[str, Any]:
     """One selectable item as Canvas's content_list shows it (``id`` = asset string)."""
     asset = _asset(select_type, raw["id"])
     extra = {k: v for k, v in raw.items() if k not in ("id", "title")}
-    return {"type": select_type, "property": f"select[{select_type}][{asset}]", "title": raw["title"],
-            "id": asset, **extra}  # fmt: skip
+    return {
+        "type": select_type,
+        "property": f"select[{select_type}][{asset}]",
+        "title": raw["title"],
+        "id": asset,
+        **extra,
+    }
 
 
 def _folder_items(tree: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -484,7 +516,9 @@ def _folder_items(tree: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]
     folders = []
     for f in tree.get("folders", []):
         entry = _item("folders", f)
-        entry["sub_items"] = [_item("attachments", a) for a in tree.get("attachments", []) if a["folder_id"] == f["id"]]
+        entry["sub_items"] = [
+            _item("attachments", a) for a in tree.get("attachments", []) if a["folder_id"] == f["id"]
+        ]
         folders.append(entry)
     return folders
 

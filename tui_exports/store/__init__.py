@@ -40,6 +40,17 @@ class Library:
 
 
 __all__ = [
-    "Library", "BlobStore", "ContentStore", "ContextFiles", "CourseBundle", "Database",
-    "ExportStore", "LibraryTooNew", "RemoteExportStore", "TokenStore", "iso", "parse_iso", "utcnow",
-]  # fmt: skip
+    "Library",
+    "BlobStore",
+    "ContentStore",
+    "ContextFiles",
+    "CourseBundle",
+    "Database",
+    "ExportStore",
+    "LibraryTooNew",
+    "RemoteExportStore",
+    "TokenStore",
+    "iso",
+    "parse_iso",
+    "utcnow",
+]

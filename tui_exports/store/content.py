@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from ..model import (
     Assignment,
@@ -73,19 +74,41 @@ class CourseBundle:
 CONTENT_DETAILS = ("full", "outline")
 #: The HTML column of each content table: what ``outline`` leaves unread.
 HTML_COLUMNS = {
-    "pages": "body", "assignments": "description", "discussion_topics": "message",
-    "calendar_events": "description", "quizzes": "description",
-}  # fmt: skip
+    "pages": "body",
+    "assignments": "description",
+    "discussion_topics": "message",
+    "calendar_events": "description",
+    "quizzes": "description",
+}
 #: The content types an outline leaves HTML (and questions) out of, with their tables.
-OUTLINED = {Page: "pages", Assignment: "assignments", DiscussionTopic: "discussion_topics",
-            CalendarEvent: "calendar_events", Quiz: "quizzes"}  # fmt: skip
+OUTLINED = {
+    Page: "pages",
+    Assignment: "assignments",
+    DiscussionTopic: "discussion_topics",
+    CalendarEvent: "calendar_events",
+    Quiz: "quizzes",
+}
 
 #: Tables whose ids an importer allocates before inserting a bundle.
 ID_TABLES = (
-    "courses", "users", "enrollments", "groups", "folders", "files", "pages",
-    "assignment_groups", "rubrics", "assignments", "quizzes", "quiz_groups",
-    "quiz_questions", "discussion_topics", "calendar_events", "modules", "module_items",
-)  # fmt: skip
+    "courses",
+    "users",
+    "enrollments",
+    "groups",
+    "folders",
+    "files",
+    "pages",
+    "assignment_groups",
+    "rubrics",
+    "assignments",
+    "quizzes",
+    "quiz_groups",
+    "quiz_questions",
+    "discussion_topics",
+    "calendar_events",
+    "modules",
+    "module_items",
+)
 
 
 #: The next id of the one file id space: course, group and user files, and export files.
@@ -109,8 +132,7 @@ class ContentStore:
         """The next free id of every content table (call inside a transaction). Files count
         above export files too: the two are one id space, as Canvas's Attachments are."""
         ids = {
-            t: (self.db.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {t}").fetchone()[0])
-            for t in ID_TABLES
+            t: (self.db.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {t}").fetchone()[0]) for t in ID_TABLES
         }
         ids["files"] = self.db.execute(FILE_ID_SQL).fetchone()[0]
         return ids
@@ -174,12 +196,8 @@ class ContentStore:
 
     def delete_course(self, course_id: int) -> None:
         db = self.db
-        db.execute(
-            "DELETE FROM files WHERE context_type = 'Course' AND context_id = ?", [course_id]
-        )
-        db.execute(
-            "DELETE FROM folders WHERE context_type = 'Course' AND context_id = ?", [course_id]
-        )
+        db.execute("DELETE FROM files WHERE context_type = 'Course' AND context_id = ?", [course_id])
+        db.execute("DELETE FROM folders WHERE context_type = 'Course' AND context_id = ?", [course_id])
         db.execute("DELETE FROM courses WHERE id = ?", [course_id])
 
     # ------------------------------------------------------------------ people
@@ -220,9 +238,7 @@ class ContentStore:
         return [from_row(Enrollment, r) for r in rows]
 
     def enrollments_in_course(self, course_id: int) -> list[Enrollment]:
-        rows = self.db.query(
-            "SELECT * FROM enrollments WHERE course_id = ? ORDER BY id", [course_id]
-        )
+        rows = self.db.query("SELECT * FROM enrollments WHERE course_id = ? ORDER BY id", [course_id])
         return [from_row(Enrollment, r) for r in rows]
 
     def course_enrollments(self, user_id: int, course_id: int) -> list[Enrollment]:
@@ -255,8 +271,7 @@ class ContentStore:
         folders = [
             from_row(Folder, r)
             for r in self.db.query(
-                "SELECT * FROM folders WHERE context_type = ? AND context_id = ? "
-                "ORDER BY full_name, id",
+                "SELECT * FROM folders WHERE context_type = ? AND context_id = ? ORDER BY full_name, id",
                 params,
             )
         ]
@@ -297,7 +312,8 @@ class ContentStore:
     def _whole_quiz(self, row: dict[str, Any]) -> Quiz:
         q, quiz_id = self.db.query, [row["id"]]
         groups = tuple(
-            from_row(QuizGroup, g) for g in q("SELECT * FROM quiz_groups WHERE quiz_id = ? ORDER BY position, id", quiz_id)
+            from_row(QuizGroup, g)
+            for g in q("SELECT * FROM quiz_groups WHERE quiz_id = ? ORDER BY position, id", quiz_id)
         )
         questions = tuple(
             from_row(QuizQuestion, x)
@@ -329,9 +345,7 @@ class ContentStore:
         for r in q("SELECT * FROM modules WHERE course_id = ? ORDER BY position, id", cid):
             items = tuple(
                 from_row(ModuleItem, it)
-                for it in q(
-                    "SELECT * FROM module_items WHERE module_id = ? ORDER BY position, id", [r["id"]]
-                )
+                for it in q("SELECT * FROM module_items WHERE module_id = ? ORDER BY position, id", [r["id"]])
             )
             modules.append(from_row(Module, r, items=items))
         rubrics = [
@@ -340,8 +354,10 @@ class ContentStore:
 
         def rows(cls: type, table: str, order: str) -> list[Any]:
             cols, empty = self._columns(table, detail)
-            return [from_row(cls, r, **empty)
-                    for r in q(f"SELECT {cols} FROM {table} WHERE course_id = ? ORDER BY {order}", cid)]  # fmt: skip
+            return [
+                from_row(cls, r, **empty)
+                for r in q(f"SELECT {cols} FROM {table} WHERE course_id = ? ORDER BY {order}", cid)
+            ]
 
         return {
             "folders": tree.folders,

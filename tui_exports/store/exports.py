@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from ..model import (
     PROGRESS_RUNNING,
@@ -53,20 +54,26 @@ class ExportStore:
         return self._database.transaction()
 
     # ---------------------------------------------------------------- progress
-    def create_progress(self, *, context_type: str, context_id: int | None, user_id: int, tag: str) -> Progress:
+    def create_progress(
+        self, *, context_type: str, context_id: int | None, user_id: int, tag: str
+    ) -> Progress:
         now = iso(utcnow())
-        pid = self.db["progress"].insert(
-            {
-                "context_type": context_type,
-                "context_id": context_id,
-                "user_id": user_id,
-                "tag": tag,
-                "completion": 0,
-                "workflow_state": ProgressState.QUEUED.value,
-                "created_at": now,
-                "updated_at": now,
-            }
-        ).last_pk
+        pid = (
+            self.db["progress"]
+            .insert(
+                {
+                    "context_type": context_type,
+                    "context_id": context_id,
+                    "user_id": user_id,
+                    "tag": tag,
+                    "completion": 0,
+                    "workflow_state": ProgressState.QUEUED.value,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            .last_pk
+        )
         return self.progress(pid)  # type: ignore[return-value]
 
     def progress(self, progress_id: int) -> Progress | None:
@@ -93,30 +100,45 @@ class ExportStore:
 
     # ------------------------------------------------------------ content exports
     def insert_content_export(
-        self, *, context_type: ContextType, context_id: int, user_id: int, export_type: str,
-        settings: dict[str, Any], created_at: datetime | None = None,
+        self,
+        *,
+        context_type: ContextType,
+        context_id: int,
+        user_id: int,
+        export_type: str,
+        settings: dict[str, Any],
+        created_at: datetime | None = None,
     ) -> int:
         now = iso(created_at or utcnow())
-        return self.db["content_exports"].insert(
-            {
-                "context_type": context_type.value,
-                "context_id": context_id,
-                "user_id": user_id,
-                "export_type": export_type,
-                "workflow_state": ContentExportState.CREATED.value,
-                "created_at": now,
-                "updated_at": now,
-                "settings": json.dumps(settings),
-            }
-        ).last_pk
+        return (
+            self.db["content_exports"]
+            .insert(
+                {
+                    "context_type": context_type.value,
+                    "context_id": context_id,
+                    "user_id": user_id,
+                    "export_type": export_type,
+                    "workflow_state": ContentExportState.CREATED.value,
+                    "created_at": now,
+                    "updated_at": now,
+                    "settings": json.dumps(settings),
+                }
+            )
+            .last_pk
+        )
 
     def content_export(self, export_id: int) -> ContentExport | None:
         row = self._one("SELECT * FROM content_exports WHERE id = ?", export_id)
         return from_row(ContentExport, row) if row else None
 
     def content_exports(
-        self, context_type: ContextType, context_id: int, *, visible_to: VisibleTo,
-        limit: int | None = None, offset: int = 0,
+        self,
+        context_type: ContextType,
+        context_id: int,
+        *,
+        visible_to: VisibleTo,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[ContentExport]:
         """Newest first (``id DESC``, as Canvas's index), only those ``visible_to`` allows."""
         sql, args = self._exports_sql("SELECT *", context_type, context_id, visible_to)
@@ -126,7 +148,9 @@ class ExportStore:
             args += [limit, offset]
         return [from_row(ContentExport, r) for r in self.db.query(sql, args)]
 
-    def count_content_exports(self, context_type: ContextType, context_id: int, *, visible_to: VisibleTo) -> int:
+    def count_content_exports(
+        self, context_type: ContextType, context_id: int, *, visible_to: VisibleTo
+    ) -> int:
         sql, args = self._exports_sql("SELECT COUNT(*)", context_type, context_id, visible_to)
         return self.db.execute(sql, args).fetchone()[0]
 
@@ -154,16 +178,20 @@ class ExportStore:
     # --------------------------------------------------------------- ePub exports
     def insert_epub_export(self, *, course_id: int, user_id: int, settings: dict[str, Any]) -> int:
         now = iso(utcnow())
-        return self.db["epub_exports"].insert(
-            {
-                "course_id": course_id,
-                "user_id": user_id,
-                "workflow_state": EpubExportState.CREATED.value,
-                "created_at": now,
-                "updated_at": now,
-                "settings": json.dumps(settings),
-            }
-        ).last_pk
+        return (
+            self.db["epub_exports"]
+            .insert(
+                {
+                    "course_id": course_id,
+                    "user_id": user_id,
+                    "workflow_state": EpubExportState.CREATED.value,
+                    "created_at": now,
+                    "updated_at": now,
+                    "settings": json.dumps(settings),
+                }
+            )
+            .last_pk
+        )
 
     def epub_export(self, epub_id: int) -> EpubExport | None:
         row = self._one("SELECT * FROM epub_exports WHERE id = ?", epub_id)
@@ -212,9 +240,7 @@ class ExportStore:
             return
         table, _ = _JOB_TABLES[kind]
         marks = ",".join("?" * len(ids))
-        self.db.execute(
-            f"UPDATE {table} SET heartbeat_at = ? WHERE id IN ({marks})", [iso(utcnow()), *ids]
-        )
+        self.db.execute(f"UPDATE {table} SET heartbeat_at = ? WHERE id IN ({marks})", [iso(utcnow()), *ids])
 
     # ---------------------------------------------------------------- attachments
     def insert_attachment(self, **fields: Any) -> Attachment:
@@ -236,7 +262,9 @@ class ExportStore:
         return from_row(Attachment, row) if row else None
 
     # ---------------------------------------------------------------- notifications
-    def notify(self, *, user_id: int, name: str, context_type: str, context_id: int, subject: str, body: str) -> None:
+    def notify(
+        self, *, user_id: int, name: str, context_type: str, context_id: int, subject: str, body: str
+    ) -> None:
         self.db["notifications"].insert(
             {
                 "user_id": user_id,

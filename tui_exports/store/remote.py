@@ -27,6 +27,8 @@ class RemoteExportStore:
         if not file_ids:
             return {}
         marks = ", ".join("?" * len(file_ids))
-        rows = self.db.query(f"SELECT file_id, path FROM remote_downloads WHERE base_url = ? AND file_id IN ({marks})",
-                             [base_url, *file_ids])  # fmt: skip
+        rows = self.db.query(
+            f"SELECT file_id, path FROM remote_downloads WHERE base_url = ? AND file_id IN ({marks})",
+            [base_url, *file_ids],
+        )
         return {int(r["file_id"]): r["path"] for r in rows}

@@ -54,7 +54,8 @@ def _converter(tp: Any) -> Callable[[Any], Any] | None:
     inner = typing.get_args(tp)[0] if origin is tuple and typing.get_args(tp) else None
     if dataclasses.is_dataclass(inner):  # JSON list of objects (a question's answers): the hot path
         return lambda value: tuple(
-            from_row(inner, i) if isinstance(i, dict) else i for i in (json.loads(value) if isinstance(value, str) else value)
+            from_row(inner, i) if isinstance(i, dict) else i
+            for i in (json.loads(value) if isinstance(value, str) else value)
         )
     if origin is tuple or origin is dict or tp is dict:
         return lambda value: _convert_in(tp, value)

@@ -45,7 +45,9 @@ class MainScreen(Screen):
         Binding("c", "copy_path", "Copy", id="copy_path", tooltip="Copy the file path (OSC 52)"),
         Binding("x", "cancel_export", "Cancel export", id="cancel_export", show=False),
         Binding("r", "refresh", "Refresh", id="refresh", show=False),
-        Binding("s", "toggle_side", "Pane", id="toggle_side", show=False, tooltip="Hide or show the course list"),
+        Binding(
+            "s", "toggle_side", "Pane", id="toggle_side", show=False, tooltip="Hide or show the course list"
+        ),
         Binding("escape", "back", "Back", id="back", show=False),
     ]
 
@@ -119,8 +121,11 @@ class MainScreen(Screen):
     @on(DataTable.RowHighlighted, "#history")
     def show_detail(self) -> None:
         key = self.history.selected_key
-        self.query_one(DetailPanel).show(self.history.selected, self.history.progress.get(key) if key else None,
-                                         self.history.downloads.get(key) if key else None)  # fmt: skip
+        self.query_one(DetailPanel).show(
+            self.history.selected,
+            self.history.progress.get(key) if key else None,
+            self.history.downloads.get(key) if key else None,
+        )
 
     # -- actions
     def action_new_export(self) -> None:
@@ -163,7 +168,9 @@ class MainScreen(Screen):
 
     def action_back(self) -> None:
         box = self.query_one("#course-filter", Input)
-        if box.has_focus or (box.display and (not box.value or self.courses.has_focus)):  # esc clears a filter
+        if box.has_focus or (
+            box.display and (not box.value or self.courses.has_focus)
+        ):  # esc clears a filter
             box.value = ""
             box.display = False
             self.courses.focus()
@@ -237,8 +244,14 @@ class ExportsApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="quit_ctrl", show=False, priority=True),
     ]
 
-    def __init__(self, backend: Backend, *, home: Home | None = None, config_file: Path | None = None,
-                 watch_css: bool = False):  # fmt: skip
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        home: Home | None = None,
+        config_file: Path | None = None,
+        watch_css: bool = False,
+    ):
         super().__init__(watch_css=watch_css)
         self.backend = backend
         self.home = home or Home.from_env()
@@ -288,7 +301,9 @@ class ExportsApp(App[None]):
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             error = event.worker.error
-            self.show_error(f"{type(error).__name__}: {error}" if not isinstance(error, BackendError) else str(error))
+            self.show_error(
+                f"{type(error).__name__}: {error}" if not isinstance(error, BackendError) else str(error)
+            )
 
     # -- loading
     def load_courses(self) -> None:
@@ -323,19 +338,33 @@ class ExportsApp(App[None]):
             ("ePub exports", partial(main.run_action, "epub"), "The ePub of each of your courses"),
             ("Refresh", app.load_courses, "Reload courses and exports"),
             ("Copy path", partial(main.run_action, "copy_path"), "Copy the highlighted export's file path"),
-            ("Cancel export", partial(main.run_action, "cancel_export"), "Cancel the highlighted running export"),
+            (
+                "Cancel export",
+                partial(main.run_action, "cancel_export"),
+                "Cancel the highlighted running export",
+            ),
             ("Toggle course pane", partial(main.run_action, "toggle_side"), "Hide or show the course list"),
             ("Filter courses", partial(main.run_action, "filter"), "Filter the course list as you type"),
             ("Help: every key of this app", app.action_help, "Every key binding, by area, with its id"),
         ]
         for user in app.users:
-            out.append((f"Act as {user.name} ({user.key})", partial(app.act_as, user.id), "Switch the current user"))
+            out.append(
+                (f"Act as {user.name} ({user.key})", partial(app.act_as, user.id), "Switch the current user")
+            )
         current = next((k for k, b in app.sources.items() if b is app.backend), None)
         if current != LOCAL:
-            out.append(("Use the local library", partial(app.use_source, None), "The courses of the local library"))
+            out.append(
+                ("Use the local library", partial(app.use_source, None), "The courses of the local library")
+            )
         for name in app.profiles():
             if name != current:
-                out.append((f"Use Canvas profile {name}", partial(app.use_source, name), "The courses of that Canvas instance"))
+                out.append(
+                    (
+                        f"Use Canvas profile {name}",
+                        partial(app.use_source, name),
+                        "The courses of that Canvas instance",
+                    )
+                )
         return out
 
     def profiles(self) -> list[str]:
@@ -355,11 +384,17 @@ class ExportsApp(App[None]):
         def open_source() -> tuple[Backend, tuple[UserSummary, list[UserSummary], list[CourseSummary]]]:
             backend = self.sources.get(key)
             if backend is None:
-                backend = LocalBackend.open(self.home, jobs="worker") if profile is None else open_profile(profile, self.home)
+                backend = (
+                    LocalBackend.open(self.home, jobs="worker")
+                    if profile is None
+                    else open_profile(profile, self.home)
+                )
                 self.sources[key] = backend  # closed with the others when the app ends
             return backend, read_courses(backend)  # a source that cannot list courses is not switched to
 
-        def opened(result: tuple[Backend, tuple[UserSummary, list[UserSummary], list[CourseSummary]]]) -> None:
+        def opened(
+            result: tuple[Backend, tuple[UserSummary, list[UserSummary], list[CourseSummary]]],
+        ) -> None:
             backend, courses = result
             self.backend = backend
             self.watched_course = None
@@ -497,18 +532,29 @@ class ExportsApp(App[None]):
         try:
             with self._starting:  # the poller takes no reading of it before its follower is known
                 export = backend.create_content_export(
-                    request.context_type, request.context_id, request.kind, request.select,
+                    request.context_type,
+                    request.context_id,
+                    request.kind,
+                    request.select,
                     skip_notifications=request.skip_notifications,
-                )  # fmt: skip
+                )
                 self._note_followed(backend, export)
         except BackendError as e:
             self.call_from_thread(self.show_error, f"Could not start the export: {e}")
             return
         if request.context_type is ContextType.GROUP:
-            self.busy_groups.setdefault(self.groups_key(backend, request.course.id), set()).add(request.context_id)
+            self.busy_groups.setdefault(self.groups_key(backend, request.course.id), set()).add(
+                request.context_id
+            )
         self.call_from_thread(setattr, self.main.history, "wanted", str(export["id"]))
-        self._follow(backend, request.kind, request.context_type, request.context_id, export,
-                     not request.skip_notifications)  # fmt: skip
+        self._follow(
+            backend,
+            request.kind,
+            request.context_type,
+            request.context_id,
+            export,
+            not request.skip_notifications,
+        )
 
     def start_epub(self, course_id: int, skip_notifications: bool) -> None:
         self._run_epub(course_id, skip_notifications)
@@ -525,8 +571,15 @@ class ExportsApp(App[None]):
             return
         self._follow(backend, "epub", ContextType.COURSE, course_id, created, not skip_notifications)
 
-    def _follow(self, backend: Backend, kind: str, context_type: ContextType, context_id: int,
-                export: dict[str, Any], notify: bool) -> None:  # fmt: skip
+    def _follow(
+        self,
+        backend: Backend,
+        kind: str,
+        context_type: ContextType,
+        context_id: int,
+        export: dict[str, Any],
+        notify: bool,
+    ) -> None:
         """Follow the export to its end (``Backend.follow``, on the calling thread worker), then
         fetch its files (``Backend.download``).  While it runs, this is the only reader of its
         Progress: the history poller takes the readings from ``self.followed``."""
@@ -542,7 +595,9 @@ class ExportsApp(App[None]):
 
         self.wake_poller()
         try:
-            final = backend.follow(job, context_type, context_id, export, moved, pause=lambda _: nap(FOLLOW_SECONDS))
+            final = backend.follow(
+                job, context_type, context_id, export, moved, pause=lambda _: nap(FOLLOW_SECONDS)
+            )
         except BackendError as e:
             self.call_from_thread(self.show_error, str(e))
             return
@@ -554,8 +609,11 @@ class ExportsApp(App[None]):
             try:
                 final = self._download(backend, kind, final)
             except (BackendError, OSError) as e:  # the row ends without a bar; the message says why
-                self.call_from_thread(self.show_error, f"{'ePub' if kind == 'epub' else 'Export'} {final.get('id')} is "
-                                      f"ready on {backend.label}, but its file could not be downloaded: {e}")  # fmt: skip
+                self.call_from_thread(
+                    self.show_error,
+                    f"{'ePub' if kind == 'epub' else 'Export'} {final.get('id')} is "
+                    f"ready on {backend.label}, but its file could not be downloaded: {e}",
+                )
                 notify = False
         self.post_message(ExportFinished(kind, final, last, notify, backend))
 
@@ -600,11 +658,17 @@ class ExportsApp(App[None]):
         what = f"{'ePub' if msg.kind == 'epub' else 'Export'} {export.get('id')}"
         if is_downloadable(state):
             if msg.notify:
-                self.notify(f"{what} is ready:\n{path_of(export) or '(no file)'}", title="✓ Export done", timeout=8)
+                self.notify(
+                    f"{what} is ready:\n{path_of(export) or '(no file)'}", title="✓ Export done", timeout=8
+                )
         else:
             errors = export.get("errors") or [msg.progress.get("message") or state or "unknown error"]
-            self.notify(f"{what} failed: " + "; ".join(map(str, errors)), title="✗ Export failed",
-                        severity="error", timeout=12)  # fmt: skip
+            self.notify(
+                f"{what} failed: " + "; ".join(map(str, errors)),
+                title="✗ Export failed",
+                severity="error",
+                timeout=12,
+            )
 
     # -- small shared actions
     def copy_path(self, path: str | None) -> None:
@@ -618,14 +682,27 @@ class ExportsApp(App[None]):
         self.push_screen(HelpScreen(self.key_rows()))
 
     def key_rows(self) -> list[tuple[str, str, str, str]]:
-        areas = [("everywhere", ExportsApp), ("main screen", MainScreen), ("course list", CourseList),
-                 ("export history", HistoryTable), ("detail panel", DetailPanel), ("new export", NewExportScreen),
-                 ("content picker", PickerScreen), ("content tree", ContentTree), ("ePub screen", EpubScreen)]  # fmt: skip
-        rows = [("everywhere", "ctrl+p", "Command palette", "-"), ("everywhere", "tab / shift+tab", "Next / previous pane", "-")]
+        areas = [
+            ("everywhere", ExportsApp),
+            ("main screen", MainScreen),
+            ("course list", CourseList),
+            ("export history", HistoryTable),
+            ("detail panel", DetailPanel),
+            ("new export", NewExportScreen),
+            ("content picker", PickerScreen),
+            ("content tree", ContentTree),
+            ("ePub screen", EpubScreen),
+        ]
+        rows = [
+            ("everywhere", "ctrl+p", "Command palette", "-"),
+            ("everywhere", "tab / shift+tab", "Next / previous pane", "-"),
+        ]
         for area, cls in areas:
             for b in cls.BINDINGS:
                 if isinstance(b, Binding):
-                    rows.append((area, self.keymap.get(b.id or "", b.key), b.description or b.action, b.id or ""))
+                    rows.append(
+                        (area, self.keymap.get(b.id or "", b.key), b.description or b.action, b.id or "")
+                    )
         return rows
 
     def action_quit(self) -> None:

@@ -9,8 +9,9 @@ adds the rest, as Canvas does).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from ..vocab import PICKER_ORDER, SELECT_VOCAB
 from .format import API_KEYS, SELECT_BRANCHES

@@ -30,7 +30,7 @@ from .format import (
     path_of,
     short_time,
     state_text,
-)  # fmt: skip
+)
 from .selection import BRANCH_OF, Key, TickModel
 
 TICKS = {"all": "☑", "none": "☐", "some": "◐"}
@@ -127,7 +127,9 @@ class CourseList(OptionList):
         self.courses = courses
         self._by_id = {str(c.id): c for c in [*courses, MY_FILES]}
         q = query.casefold().strip()
-        matches = [c for c in courses if not q or q in f"{c.course_code} {c.name} {c.term} {c.role}".casefold()]
+        matches = [
+            c for c in courses if not q or q in f"{c.course_code} {c.name} {c.term} {c.role}".casefold()
+        ]
         options = [Option(course_prompt(c, self.one_line), id=str(c.id)) for c in matches[:MAX_SHOWN]]
         if len(matches) > MAX_SHOWN:
             more = f"… {len(matches) - MAX_SHOWN:,} more courses: press / to filter"
@@ -151,13 +153,20 @@ class CourseList(OptionList):
 
 
 #: The size column shows a progress bar while the export runs (it has no size yet).
-HISTORY_COLUMNS = [("id", "#", 4), ("type", "Type", 9), ("state", "State", 11), ("created", "Created (UTC)", 16),
-                   ("size", "Size/progress", 13), ("path", "File", 72)]  # fmt: skip
+HISTORY_COLUMNS = [
+    ("id", "#", 4),
+    ("type", "Type", 9),
+    ("state", "State", 11),
+    ("created", "Created (UTC)", 16),
+    ("size", "Size/progress", 13),
+    ("path", "File", 72),
+]
 MIN_FILE_WIDTH = 12
 
 
-def history_cells(export: dict[str, Any], progress: dict[str, Any] | None,
-                  download: tuple[float, str] | None = None) -> list[Any]:  # fmt: skip
+def history_cells(
+    export: dict[str, Any], progress: dict[str, Any] | None, download: tuple[float, str] | None = None
+) -> list[Any]:
     """A history row; ``download`` is (percent, file name) while its finished file comes down."""
     state = export.get("workflow_state")
     completion = download[0] if download else (progress or {}).get("completion") or 0.0
@@ -207,7 +216,9 @@ class HistoryTable(DataTable):
         self._clear_caches()
         self.refresh()
 
-    def show(self, course_id: int | None, exports: list[dict[str, Any]], progress: dict[int, dict[str, Any]]) -> None:
+    def show(
+        self, course_id: int | None, exports: list[dict[str, Any]], progress: dict[int, dict[str, Any]]
+    ) -> None:
         if course_id != self.course_id:
             self.clear()
             self.exports, self.progress, self.downloads = {}, {}, {}
@@ -237,7 +248,7 @@ class HistoryTable(DataTable):
         if key not in self.rows:
             self.add_row(*cells, key=key)
             return
-        for (column, _, _), value in zip(HISTORY_COLUMNS, cells):
+        for (column, _, _), value in zip(HISTORY_COLUMNS, cells, strict=True):
             if self.get_cell(key, column) != value:
                 self.update_cell(key, column, value)
 
@@ -301,8 +312,12 @@ class DetailPanel(VerticalScroll):
         if self._pending is not None:
             self.show(*self._pending)
 
-    def show(self, export: dict[str, Any] | None, progress: dict[str, Any] | None,
-             download: tuple[float, str] | None = None) -> None:  # fmt: skip
+    def show(
+        self,
+        export: dict[str, Any] | None,
+        progress: dict[str, Any] | None,
+        download: tuple[float, str] | None = None,
+    ) -> None:
         if not self.query("#detail-json"):  # not composed yet: show it once mounted
             self._pending = (export, progress, download)
             return
@@ -324,8 +339,10 @@ class DetailPanel(VerticalScroll):
             text.append(f"progress: {download[0]:.0f}% running — downloading {download[1]}\n")
         elif progress:
             message = progress.get("message") or ""
-            text.append(f"progress: {progress.get('completion', 0):.0f}% {progress.get('workflow_state', '')}"
-                        f"{' — ' + message if message else ''}\n")  # fmt: skip
+            text.append(
+                f"progress: {progress.get('completion', 0):.0f}% {progress.get('workflow_state', '')}"
+                f"{' — ' + message if message else ''}\n"
+            )
         for error in export.get("errors") or []:
             text.append(f"✗ {error}\n", style="bold red")
         for warning in export.get("warnings") or []:
@@ -369,7 +386,9 @@ class ContentTree(Tree[Key | str]):
         self.query_text = q = query.casefold().strip()
         self.clear()
         for branch in self.branches:
-            node = self.root.add(SELECT_BRANCHES[branch], data=branch, expand=bool(q) or len(self.branches) == 1)
+            node = self.root.add(
+                SELECT_BRANCHES[branch], data=branch, expand=bool(q) or len(self.branches) == 1
+            )
             for key in self.model.roots[branch]:
                 self._add(node, key, q)
             if q and not node.children:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from textual.dom import DOMNode
 from textual.message import Message
@@ -58,8 +59,13 @@ def nap(seconds: float, wake: Callable[[], bool] | None = None) -> bool:
 class HistoryLoaded(Message):
     """The exports of one course (newest first) and the Progress of those still running."""
 
-    def __init__(self, course_id: int, exports: list[dict[str, Any]], progress: dict[int, dict[str, Any]],
-                 backend: Any = None):  # fmt: skip
+    def __init__(
+        self,
+        course_id: int,
+        exports: list[dict[str, Any]],
+        progress: dict[int, dict[str, Any]],
+        backend: Any = None,
+    ):
         super().__init__()
         self.course_id, self.exports, self.progress = course_id, exports, progress
         self.backend = backend  # the source it was read from (the app may have switched since)
@@ -86,13 +92,18 @@ class ExportProgress(Message):
         self.backend = backend  # ids are per source: a row of another source must not move
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, ExportProgress) and (message.kind, message.export_id) == (self.kind, self.export_id)
+        return isinstance(message, ExportProgress) and (message.kind, message.export_id) == (
+            self.kind,
+            self.export_id,
+        )
 
 
 class DownloadProgress(Message):
     """A finished export's file is coming down: ``done`` of ``total`` bytes (None: unknown)."""
 
-    def __init__(self, kind: str, export_id: int, name: str, done: int, total: int | None, backend: Any = None):
+    def __init__(
+        self, kind: str, export_id: int, name: str, done: int, total: int | None, backend: Any = None
+    ):
         super().__init__()
         self.kind, self.export_id, self.name, self.done, self.total = kind, export_id, name, done, total
         self.backend = backend
@@ -102,11 +113,16 @@ class DownloadProgress(Message):
         return 100.0 * self.done / self.total if self.total else 0.0
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, DownloadProgress) and (message.kind, message.export_id) == (self.kind, self.export_id)
+        return isinstance(message, DownloadProgress) and (message.kind, message.export_id) == (
+            self.kind,
+            self.export_id,
+        )
 
 
 class ExportFinished(Message):
-    def __init__(self, kind: str, export: dict[str, Any], progress: dict[str, Any], notify: bool, backend: Any = None):
+    def __init__(
+        self, kind: str, export: dict[str, Any], progress: dict[str, Any], notify: bool, backend: Any = None
+    ):
         super().__init__()
         self.kind, self.export, self.progress, self.notify = kind, export, progress, notify
         self.backend = backend

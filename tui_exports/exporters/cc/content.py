@@ -42,13 +42,17 @@ def html_page(body_html: str, title: str, meta: list[tuple[str, object]] = ()) -
 
 
 def page_document(page: Page, body_html: str) -> bytes:
-    return html_page(body_html, page.title, [
-        ("identifier", mig_id("wiki_pages", page.id)),
-        ("editing_roles", page.editing_roles),
-        ("workflow_state", "active" if page.published else "unpublished"),
-        ("front_page", "true" if page.front_page else None),
-        ("todo_date", page.todo_date),
-    ])
+    return html_page(
+        body_html,
+        page.title,
+        [
+            ("identifier", mig_id("wiki_pages", page.id)),
+            ("editing_roles", page.editing_roles),
+            ("workflow_state", "active" if page.published else "unpublished"),
+            ("front_page", "true" if page.front_page else None),
+            ("todo_date", page.todo_date),
+        ],
+    )
 
 
 # ----------------------------------------------------------------------------- assignments
@@ -102,17 +106,30 @@ def topic_meta(snapshot: CourseSnapshot, topic: DiscussionTopic) -> etree._Eleme
     for name in ("posted_at", "delayed_post_at", "lock_at"):
         if getattr(topic, name):
             b.sub(root, name, getattr(topic, name))
-    b.fields(root, [("position", topic.position),
-                    ("type", "announcement" if topic.is_announcement else "topic"),
-                    ("discussion_type", topic.discussion_type)])
+    b.fields(
+        root,
+        [
+            ("position", topic.position),
+            ("type", "announcement" if topic.is_announcement else "topic"),
+            ("discussion_type", topic.discussion_type),
+        ],
+    )
     if topic.pinned:
         b.sub(root, "pinned", True)
     if topic.require_initial_post:
         b.sub(root, "require_initial_post", True)
-    b.fields(root, [("has_group_category", False),
-                    ("workflow_state", "active" if topic.published else "unpublished"),
-                    ("module_locked", False), ("allow_rating", False), ("only_graders_can_rate", False),
-                    ("sort_by_rating", False), ("todo_date", None)])
+    b.fields(
+        root,
+        [
+            ("has_group_category", False),
+            ("workflow_state", "active" if topic.published else "unpublished"),
+            ("module_locked", False),
+            ("allow_rating", False),
+            ("only_graders_can_rate", False),
+            ("sort_by_rating", False),
+            ("todo_date", None),
+        ],
+    )
     assignment = snapshot.assignment(topic.assignment_id) if topic.assignment_id is not None else None
     if assignment is not None:
         embedded_assignment(root, snapshot, assignment)

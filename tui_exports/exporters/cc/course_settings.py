@@ -35,26 +35,43 @@ LICENSES = {
     "cc_by": ("CC Attribution", "http://creativecommons.org/licenses/by/4.0"),
     "cc_by_sa": ("CC Attribution Share Alike", "http://creativecommons.org/licenses/by-sa/4.0"),
     "cc_by_nc": ("CC Attribution Non-Commercial", "http://creativecommons.org/licenses/by-nc/4.0"),
-    "cc_by_nc_sa": ("CC Attribution Non-Commercial Share Alike",
-                    "http://creativecommons.org/licenses/by-nc-sa/4.0"),
+    "cc_by_nc_sa": (
+        "CC Attribution Non-Commercial Share Alike",
+        "http://creativecommons.org/licenses/by-nc-sa/4.0",
+    ),
     "cc_by_nd": ("CC Attribution No Derivatives", "http://creativecommons.org/licenses/by-nd/4.0"),
-    "cc_by_nc_nd": ("CC Attribution Non-Commercial No Derivatives",
-                    "http://creativecommons.org/licenses/by-nc-nd/4.0"),
+    "cc_by_nc_nd": (
+        "CC Attribution Non-Commercial No Derivatives",
+        "http://creativecommons.org/licenses/by-nc-nd/4.0",
+    ),
 }
 
 
 def course_settings(snapshot: CourseSnapshot) -> etree._Element:
     c = snapshot.course
     root = canvas_root("course", identifier=mig_id("courses", c.id))
-    canvas.fields(root, [
-        ("title", c.name), ("course_code", c.course_code), ("start_at", c.start_at), ("conclude_at", c.end_at),
-        ("is_public", False), ("allow_student_wiki_edits", False), ("allow_student_forum_attachments", False),
-        ("lock_all_announcements", False), ("allow_student_organized_groups", True),
-        ("default_view", c.default_view), ("license", c.license), ("locale", c.locale),
-        ("time_zone", c.time_zone), ("organize_epub_by_content_type", c.organize_epub_by_content_type),
-        ("restrict_student_future_view", False), ("restrict_student_past_view", False),
-        ("grading_standard_enabled", False),
-    ])
+    canvas.fields(
+        root,
+        [
+            ("title", c.name),
+            ("course_code", c.course_code),
+            ("start_at", c.start_at),
+            ("conclude_at", c.end_at),
+            ("is_public", False),
+            ("allow_student_wiki_edits", False),
+            ("allow_student_forum_attachments", False),
+            ("lock_all_announcements", False),
+            ("allow_student_organized_groups", True),
+            ("default_view", c.default_view),
+            ("license", c.license),
+            ("locale", c.locale),
+            ("time_zone", c.time_zone),
+            ("organize_epub_by_content_type", c.organize_epub_by_content_type),
+            ("restrict_student_future_view", False),
+            ("restrict_student_past_view", False),
+            ("grading_standard_enabled", False),
+        ],
+    )
     return root
 
 
@@ -62,8 +79,12 @@ def assignment_groups(groups: Iterable[AssignmentGroup]) -> etree._Element:
     root = canvas_root("assignmentGroups")
     for g in groups:
         el = canvas.sub(root, "assignmentGroup", identifier=mig_id("assignment_groups", g.id))
-        canvas.fields(el, [("title", g.name), ("position", g.position), ("group_weight", float(g.group_weight))])
-        rules = [(kind, n) for kind, n in (("drop_lowest", g.drop_lowest), ("drop_highest", g.drop_highest)) if n]
+        canvas.fields(
+            el, [("title", g.name), ("position", g.position), ("group_weight", float(g.group_weight))]
+        )
+        rules = [
+            (kind, n) for kind, n in (("drop_lowest", g.drop_lowest), ("drop_highest", g.drop_highest)) if n
+        ]
         if rules:
             node = canvas.sub(el, "rules")
             for kind, n in rules:
@@ -75,13 +96,24 @@ def rubrics(items: Iterable[Rubric]) -> etree._Element:
     root = canvas_root("rubrics")
     for r in items:
         el = canvas.sub(root, "rubric", identifier=mig_id("rubrics", r.id))
-        canvas.fields(el, [("read_only", False), ("title", r.title), ("reusable", False), ("public", False),
-                           ("points_possible", float(r.points_possible)), ("hide_score_total", False),
-                           ("free_form_criterion_comments", r.free_form_criterion_comments)])
+        canvas.fields(
+            el,
+            [
+                ("read_only", False),
+                ("title", r.title),
+                ("reusable", False),
+                ("public", False),
+                ("points_possible", float(r.points_possible)),
+                ("hide_score_total", False),
+                ("free_form_criterion_comments", r.free_form_criterion_comments),
+            ],
+        )
         criteria = canvas.sub(el, "criteria")
         for c in r.criteria:
             node = canvas.sub(criteria, "criterion")
-            canvas.fields(node, [("criterion_id", c.id), ("points", float(c.points)), ("description", c.description)])
+            canvas.fields(
+                node, [("criterion_id", c.id), ("points", float(c.points)), ("description", c.description)]
+            )
             if c.long_description:
                 canvas.sub(node, "long_description", c.long_description)
             ratings = canvas.sub(node, "ratings")
@@ -90,7 +122,9 @@ def rubrics(items: Iterable[Rubric]) -> etree._Element:
                 canvas.fields(rn, [("description", rating.description)])
                 if rating.long_description:
                     canvas.sub(rn, "long_description", rating.long_description)
-                canvas.fields(rn, [("points", float(rating.points)), ("criterion_id", c.id), ("id", rating.id)])
+                canvas.fields(
+                    rn, [("points", float(rating.points)), ("criterion_id", c.id), ("id", rating.id)]
+                )
     return root
 
 
@@ -99,8 +133,16 @@ def events(items: Iterable[CalendarEvent], html) -> etree._Element:
     root = canvas_root("events")
     for e in items:
         el = canvas.sub(root, "event", identifier=mig_id("calendar_events", e.id))
-        canvas.fields(el, [("title", e.title), ("description", html(e.description)), ("start_at", e.start_at),
-                           ("end_at", e.end_at), ("all_day", e.all_day)])
+        canvas.fields(
+            el,
+            [
+                ("title", e.title),
+                ("description", html(e.description)),
+                ("start_at", e.start_at),
+                ("end_at", e.end_at),
+                ("all_day", e.all_day),
+            ],
+        )
         if e.all_day and e.start_at:
             canvas.sub(el, "all_day_date", e.start_at.date().isoformat())
         if e.location_name:
@@ -108,18 +150,29 @@ def events(items: Iterable[CalendarEvent], html) -> etree._Element:
     return root
 
 
-def files_meta(snapshot: CourseSnapshot, written: list[PlannedFile], folders: Iterable[Folder]) -> etree._Element:
+def files_meta(
+    snapshot: CourseSnapshot, written: list[PlannedFile], folders: Iterable[Folder]
+) -> etree._Element:
     """Folders and files whose visibility or name an IMS package cannot express."""
     root = canvas_root("fileMeta")
-    restricted = [f for f in folders if f.parent_id is not None and
-                  (f.hidden or f.locked or f.lock_at or f.unlock_at)]
+    restricted = [
+        f for f in folders if f.parent_id is not None and (f.hidden or f.locked or f.lock_at or f.unlock_at)
+    ]
     if restricted:
         node = canvas.sub(root, "folders")
         for f in restricted:
             el = canvas.sub(node, "folder", path=f.path_below_root)
             _restrictions(el, f)
-    special = [p for p in written if p.file.hidden or p.file.locked or p.file.lock_at or p.file.unlock_at
-               or p.file.display_name != p.file.filename or not p.path.endswith("/" + p.file.display_name)]
+    special = [
+        p
+        for p in written
+        if p.file.hidden
+        or p.file.locked
+        or p.file.lock_at
+        or p.file.unlock_at
+        or p.file.display_name != p.file.filename
+        or not p.path.endswith("/" + p.file.display_name)
+    ]
     if special:
         node = canvas.sub(root, "files")
         for p in special:
@@ -140,15 +193,25 @@ def _restrictions(el: etree._Element, obj) -> None:
         canvas.sub(el, "unlock_at", obj.unlock_at)
 
 
-def module_meta(root: etree._Element, modules: Iterable[Module], item_refs: dict[int, str | None],
-                prerequisite_titles: dict[int, str]) -> Iterator[etree._Element]:
+def module_meta(
+    root: etree._Element,
+    modules: Iterable[Module],
+    item_refs: dict[int, str | None],
+    prerequisite_titles: dict[int, str],
+) -> Iterator[etree._Element]:
     """``module_meta.xml``'s modules, each appended to ``root`` (``canvas_root("modules")``) and
     yielded in turn, for :meth:`PackageWriter.write_xml_streamed`; ``item_refs`` holds the
     exported module items and what each points at."""
     for position, m in enumerate(modules, start=1):
         el = canvas.sub(root, "module", identifier=mig_id("context_modules", m.id))
-        canvas.fields(el, [("title", m.name), ("workflow_state", "active" if m.published else "unpublished"),
-                           ("position", m.position or position)])
+        canvas.fields(
+            el,
+            [
+                ("title", m.name),
+                ("workflow_state", "active" if m.published else "unpublished"),
+                ("position", m.position or position),
+            ],
+        )
         if m.unlock_at:
             canvas.sub(el, "unlock_at", m.unlock_at)
         canvas.fields(el, [("require_sequential_progress", m.require_sequential_progress), ("locked", False)])
@@ -157,17 +220,26 @@ def module_meta(root: etree._Element, modules: Iterable[Module], item_refs: dict
             node = canvas.sub(el, "prerequisites")
             for pid in prereqs:
                 p = canvas.sub(node, "prerequisite", type="context_module")
-                canvas.fields(p, [("title", prerequisite_titles[pid]), ("identifierref", mig_id("context_modules", pid))])
+                canvas.fields(
+                    p,
+                    [("title", prerequisite_titles[pid]), ("identifierref", mig_id("context_modules", pid))],
+                )
         items = canvas.sub(el, "items")
         for i, item in enumerate((it for it in m.items if it.id in item_refs), start=1):
             node = canvas.sub(items, "item", identifier=mig_id("content_tags", item.id))
-            canvas.fields(node, [("content_type", item.content_type.value),
-                                 ("workflow_state", "active" if item.published else "unpublished"),
-                                 ("title", item.title)])
+            canvas.fields(
+                node,
+                [
+                    ("content_type", item.content_type.value),
+                    ("workflow_state", "active" if item.published else "unpublished"),
+                    ("title", item.title),
+                ],
+            )
             if item_refs[item.id]:
                 canvas.sub(node, "identifierref", item_refs[item.id])
             if item.content_type == ModuleItemType.EXTERNAL_URL:
                 canvas.sub(node, "url", item.url)
-            canvas.fields(node, [("position", item.position or i), ("new_tab", item.new_tab),
-                                 ("indent", item.indent)])
+            canvas.fields(
+                node, [("position", item.position or i), ("new_tab", item.new_tab), ("indent", item.indent)]
+            )
         yield el

@@ -52,8 +52,9 @@ ITEM_CONTENT = {
 }
 
 
-def export_common_cartridge(snapshot: CourseSnapshot, workdir: Path, progress: ProgressFn,
-                            version: str = "1.1.0") -> ExportResult:
+def export_common_cartridge(
+    snapshot: CourseSnapshot, workdir: Path, progress: ProgressFn, version: str = "1.1.0"
+) -> ExportResult:
     """Write ``<course-slug>-export.imscc`` into ``workdir`` (CC 1.1.0, or 1.3.0)."""
     return CCExporter(snapshot, Path(workdir), progress, profile_for(version)).run()
 
@@ -80,9 +81,16 @@ class CCExporter:
     # ------------------------------------------------------------------ driver
     def run(self) -> ExportResult:
         snap = self.snapshot
-        with PackageWriter(self.out, snap.exported_at) as pkg, \
-                Manifest(self.profile.cp_ns, mig_id("courses", snap.course.id, "common_cartridge_"),
-                         self.profile.nsmap, self.profile.schema_location, self.out.parent) as manifest:
+        with (
+            PackageWriter(self.out, snap.exported_at) as pkg,
+            Manifest(
+                self.profile.cp_ns,
+                mig_id("courses", snap.course.id, "common_cartridge_"),
+                self.profile.nsmap,
+                self.profile.schema_location,
+                self.out.parent,
+            ) as manifest,
+        ):
             self.pkg, self.manifest = pkg, manifest
             self.files = plan_files(pkg, snap, snap.selected_files(), self.warnings)
             self.rewriter = CCLinkRewriter(snap, {p.file.id: p.below_root for p in self.files})
@@ -94,9 +102,13 @@ class CCExporter:
             self._course_settings()  # → 25
             self._each(30, None, "page", snap.selected_pages(), self._page)
             self.steps.report(32)  # LTI resource links: none in this product
-            self._each(35, "Exporting assignments", "assignment", self._exported_assignments(), self._assignment)
+            self._each(
+                35, "Exporting assignments", "assignment", self._exported_assignments(), self._assignment
+            )
             self._each(37, "Exporting discussions", "discussion topic", snap.selected_topics(), self._topic)
-            links = [i for m in self.modules for i in m.items if i.content_type == ModuleItemType.EXTERNAL_URL]
+            links = [
+                i for m in self.modules for i in m.items if i.content_type == ModuleItemType.EXTERNAL_URL
+            ]
             self._each(40, "Exporting web links", "web link", links, self._web_link)
             self.quiz_docs = QuizDocuments(snap, self.rewriter.html, self.warnings)
             self._each(60, "Exporting quizzes", "quiz", snap.selected_quizzes(), self._quiz)
@@ -134,8 +146,11 @@ class CCExporter:
         contribute = lom.sub(lom.sub(root, "lifeCycle"), "contribute")
         lom.sub(lom.sub(contribute, "date"), "dateTime", self.snapshot.exported_at.date().isoformat())
         rights = lom.sub(root, "rights")
-        lom.sub(lom.sub(rights, "copyrightAndOtherRestrictions"), "value",
-                "no" if course.license == "public_domain" else "yes")
+        lom.sub(
+            lom.sub(rights, "copyrightAndOtherRestrictions"),
+            "value",
+            "no" if course.license == "public_domain" else "yes",
+        )
         name, url = settings.LICENSES.get(course.license, settings.LICENSES["private"])
         lom.sub(lom.sub(rights, "description"), "string", f"{name} - {url}")
 
@@ -146,8 +161,9 @@ class CCExporter:
         self.org_root: etree._Element | None = None
         if self.modules:
             b = self.manifest.b
-            org = b.sub(self.manifest.organizations, "organization", identifier="org_1",
-                        structure="rooted-hierarchy")
+            org = b.sub(
+                self.manifest.organizations, "organization", identifier="org_1", structure="rooted-hierarchy"
+            )
             self.org_root = b.sub(org, "item", identifier="LearningModules")
 
     def _organization_modules(self, kept: dict[int, str | None]):
@@ -186,12 +202,19 @@ class CCExporter:
             write("rubrics.xml", settings.rubrics(rubrics))
         self.files_meta_path = self.pkg.unique(f"{SETTINGS}/files_meta.xml")  # after the files are copied
         files.append(self.files_meta_path)
-        flag = self.pkg.write_bytes(self.pkg.unique(f"{SETTINGS}/canvas_export.txt"),
-                                    settings.CANVAS_EXPORT_FLAG.encode())
+        flag = self.pkg.write_bytes(
+            self.pkg.unique(f"{SETTINGS}/canvas_export.txt"), settings.CANVAS_EXPORT_FLAG.encode()
+        )
         self.steps.report(15)
         self.steps.report(20)  # grading standards: none in this product
-        events = [e for e in (self._guard(f'calendar event "{e.title}" (id {e.id})', snap.load, e)
-                              for e in snap.selected_events()) if e is not None]  # fmt: skip
+        events = [
+            e
+            for e in (
+                self._guard(f'calendar event "{e.title}" (id {e.id})', snap.load, e)
+                for e in snap.selected_events()
+            )
+            if e is not None
+        ]
         if events:
             root = self._guard("calendar events", settings.events, events, self.rewriter.html)
             if root is not None:
@@ -202,17 +225,23 @@ class CCExporter:
         self.steps.report(25, "Exporting pages")
 
     def _syllabus(self) -> None:
-        body = self._guard("the syllabus", lambda: content.html_page(
-            self.rewriter.html(self.snapshot.course.syllabus_body), "Syllabus"))
+        body = self._guard(
+            "the syllabus",
+            lambda: content.html_page(self.rewriter.html(self.snapshot.course.syllabus_body), "Syllabus"),
+        )
         if body is not None:
             path = self.pkg.write_bytes(self.pkg.unique(f"{SETTINGS}/syllabus.html"), body)
-            self.manifest.resource(f"{self.course_mig}_syllabus", self.profile.lor, href=path,
-                                   intendeduse="syllabus")
+            self.manifest.resource(
+                f"{self.course_mig}_syllabus", self.profile.lor, href=path, intendeduse="syllabus"
+            )
 
     def _exported_assignments(self) -> list[Assignment]:
         """Canvas's ``no_submittables``: assignments of quizzes and topics are written with those."""
-        return [a for a in self.snapshot.selected_assignments()
-                if a.quiz_id is None and a.discussion_topic_id is None]
+        return [
+            a
+            for a in self.snapshot.selected_assignments()
+            if a.quiz_id is None and a.discussion_topic_id is None
+        ]
 
     def _assignment_groups(self):
         snap = self.snapshot
@@ -251,7 +280,9 @@ class CCExporter:
         page = content.html_page(description, f"Assignment: {a.title}")
         meta = content.assignment_settings(self.snapshot, a)
         ext = content.assignment_extension(a, description) if self.profile.assignment_extension else None
-        html_path = self.pkg.write_bytes(self.pkg.unique(f"{mig}/{slugify(a.title, 80, 'assignment')}.html"), page)
+        html_path = self.pkg.write_bytes(
+            self.pkg.unique(f"{mig}/{slugify(a.title, 80, 'assignment')}.html"), page
+        )
         meta_path = self._write_xml(f"{mig}/assignment_settings.xml", meta)
         if ext is None:
             self.manifest.resource(mig, self.profile.lor, href=html_path, files=[meta_path])
@@ -290,13 +321,19 @@ class CCExporter:
         full_path = self._write_xml(f"non_cc_assessments/{mig}.xml.qti", canvas_doc)
         if qti_path:
             self.manifest.resource(mig, self.profile.assessment, files=[qti_path], dependencies=[meta_id])
-        self.manifest.resource(meta_id if qti_path else mig, self.profile.lor, href=meta_path, files=[full_path])
+        self.manifest.resource(
+            meta_id if qti_path else mig, self.profile.lor, href=meta_path, files=[full_path]
+        )
 
     # ------------------------------------------------------------------ files (60–70)
     def _file_resources(self, written: list[PlannedFile]) -> None:
         for p in written:
-            self.manifest.resource(mig_id("attachments", p.file.id), "webcontent", href=p.path,
-                                   metadata=self._instructors_only if p.file.locked else None)
+            self.manifest.resource(
+                mig_id("attachments", p.file.id),
+                "webcontent",
+                href=p.path,
+                metadata=self._instructors_only if p.file.locked else None,
+            )
 
     def _instructors_only(self, md: etree._Element) -> None:
         """A locked file's resource metadata: its intended end users are instructors."""
@@ -316,12 +353,16 @@ class CCExporter:
             for item in m.items:
                 ref = content_ref(item)
                 if ref is None or ref in exported:
-                    kept[item.id] = mig_id("content_tags", item.id) \
-                        if item.content_type == ModuleItemType.EXTERNAL_URL else ref
+                    kept[item.id] = (
+                        mig_id("content_tags", item.id)
+                        if item.content_type == ModuleItemType.EXTERNAL_URL
+                        else ref
+                    )
         titles = {m.id: m.name for m in snap.modules}
         root = canvas_root("modules")
-        self.pkg.write_xml_streamed(self.module_meta_path, root,
-                                    {root: settings.module_meta(root, self.modules, kept, titles)})
+        self.pkg.write_xml_streamed(
+            self.module_meta_path, root, {root: settings.module_meta(root, self.modules, kept, titles)}
+        )
         folders = {f.id: f for f in snap.selected_folders()}
         for p in written:
             f = snap.folder(p.file.folder_id)
@@ -332,4 +373,3 @@ class CCExporter:
         self.manifest.add_comments(self.warnings)
         fills = {self.org_root: self._organization_modules(kept)} if self.org_root is not None else {}
         self.manifest.write(self.pkg, self.pkg.unique("imsmanifest.xml"), fills)
-

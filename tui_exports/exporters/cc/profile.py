@@ -43,11 +43,16 @@ def _profile(v: str, version: str, *, role_source: str, assignment_extension: bo
         cp_ns=cp,
         lom_ns=lom,
         lomimscc_ns=lomimscc,
-        schema_location=" ".join([
-            cp, f"{profile_dir}/cc{v}_imscp_v1p2_v1p0.xsd",
-            lom, f"{profile_dir}/LOM/cc{v}_lomresource_v1p0.xsd",
-            lomimscc, f"{profile_dir}/LOM/cc{v}_lommanifest_v1p0.xsd",
-        ]),
+        schema_location=" ".join(
+            [
+                cp,
+                f"{profile_dir}/cc{v}_imscp_v1p2_v1p0.xsd",
+                lom,
+                f"{profile_dir}/LOM/cc{v}_lomresource_v1p0.xsd",
+                lomimscc,
+                f"{profile_dir}/LOM/cc{v}_lommanifest_v1p0.xsd",
+            ]
+        ),
         lor=f"associatedcontent/imscc_xml{v}/learning-application-resource",
         assessment=f"imsqti_xmlv1p2/imscc_xml{v}/assessment",
         discussion=f"imsdt_xml{v}",

@@ -30,10 +30,15 @@ def assignment_for_quiz(snapshot: CourseSnapshot, quiz: Quiz) -> Assignment | No
         return found
     return Assignment(
         id=quiz.assignment_id if quiz.assignment_id is not None else -quiz.id,
-        title=quiz.title, assignment_group_id=quiz.assignment_group_id,
-        points_possible=quiz.points_possible, submission_types=("online_quiz",),
-        due_at=quiz.due_at, unlock_at=quiz.unlock_at, lock_at=quiz.lock_at,
-        published=quiz.published, quiz_id=quiz.id,
+        title=quiz.title,
+        assignment_group_id=quiz.assignment_group_id,
+        points_possible=quiz.points_possible,
+        submission_types=("online_quiz",),
+        due_at=quiz.due_at,
+        unlock_at=quiz.unlock_at,
+        lock_at=quiz.lock_at,
+        published=quiz.published,
+        quiz_id=quiz.id,
     )
 
 
@@ -41,39 +46,66 @@ def fill_assignment(el: etree._Element, snapshot: CourseSnapshot, a: Assignment)
     """Append Canvas's assignment fields to ``el`` (an ``<assignment identifier>`` element)."""
     b = canvas
     # None gives an empty element, as Canvas writes <due_at/>
-    b.fields(el, [("title", a.title), ("due_at", a.due_at), ("lock_at", a.lock_at),
-                  ("unlock_at", a.unlock_at), ("module_locked", False)])
+    b.fields(
+        el,
+        [
+            ("title", a.title),
+            ("due_at", a.due_at),
+            ("lock_at", a.lock_at),
+            ("unlock_at", a.unlock_at),
+            ("module_locked", False),
+        ],
+    )
     ref = group_ref(snapshot, a.assignment_group_id)
     if ref:
         b.sub(el, "assignment_group_identifierref", ref)
     b.sub(el, "workflow_state", "published" if a.published else "unpublished")
     if a.rubric_id is not None and any(r.id == a.rubric_id for r in snapshot.rubrics):
-        b.fields(el, [("rubric_identifierref", mig_id("rubrics", a.rubric_id)),
-                      ("rubric_use_for_grading", True), ("rubric_hide_points", False),
-                      ("rubric_hide_outcome_results", False), ("rubric_hide_score_total", False)])
+        b.fields(
+            el,
+            [
+                ("rubric_identifierref", mig_id("rubrics", a.rubric_id)),
+                ("rubric_use_for_grading", True),
+                ("rubric_hide_points", False),
+                ("rubric_hide_outcome_results", False),
+                ("rubric_hide_score_total", False),
+            ],
+        )
     b.sub(el, "assignment_overrides")
     if a.quiz_id is not None:
         b.sub(el, "quiz_identifierref", mig_id("quizzes", a.quiz_id))
     if a.allowed_extensions:
         b.sub(el, "allowed_extensions", ",".join(a.allowed_extensions))
-    b.fields(el, [
-        ("has_group_category", False),
-        ("points_possible", float(a.points_possible) if a.points_possible is not None else None),
-        ("grading_type", a.grading_type),
-        ("all_day", False),
-        ("submission_types", ",".join(a.submission_types)),
-        ("position", a.position),
-        ("turnitin_enabled", False), ("vericite_enabled", False),
-        ("peer_review_count", 0), ("peer_reviews", a.peer_reviews),
-        ("automatic_peer_reviews", False), ("anonymous_peer_reviews", False),
-        ("grade_group_students_individually", False), ("freeze_on_copy", False),
-        ("omit_from_final_grade", False), ("intra_group_peer_reviews", False),
-        ("only_visible_to_overrides", False), ("post_to_sis", False),
-        ("moderated_grading", False), ("grader_count", 0),
-        ("grader_comments_visible_to_graders", True), ("anonymous_grading", False),
-        ("graders_anonymous_to_graders", False), ("grader_names_visible_to_final_grader", True),
-        ("anonymous_instructor_annotations", False),
-    ])
+    b.fields(
+        el,
+        [
+            ("has_group_category", False),
+            ("points_possible", float(a.points_possible) if a.points_possible is not None else None),
+            ("grading_type", a.grading_type),
+            ("all_day", False),
+            ("submission_types", ",".join(a.submission_types)),
+            ("position", a.position),
+            ("turnitin_enabled", False),
+            ("vericite_enabled", False),
+            ("peer_review_count", 0),
+            ("peer_reviews", a.peer_reviews),
+            ("automatic_peer_reviews", False),
+            ("anonymous_peer_reviews", False),
+            ("grade_group_students_individually", False),
+            ("freeze_on_copy", False),
+            ("omit_from_final_grade", False),
+            ("intra_group_peer_reviews", False),
+            ("only_visible_to_overrides", False),
+            ("post_to_sis", False),
+            ("moderated_grading", False),
+            ("grader_count", 0),
+            ("grader_comments_visible_to_graders", True),
+            ("anonymous_grading", False),
+            ("graders_anonymous_to_graders", False),
+            ("grader_names_visible_to_final_grader", True),
+            ("anonymous_instructor_annotations", False),
+        ],
+    )
     return el
 
 

@@ -74,13 +74,15 @@ class CCLinkRewriter:
         if kind == "page":
             return self._page(link)
         if kind == "module_item" and link.target_id is not None:
-            return f"{COURSE_TOKEN}/modules/items/{mig_id('content_tags', link.target_id)}" + \
-                _suffix(link.query, link.fragment)
+            return f"{COURSE_TOKEN}/modules/items/{mig_id('content_tags', link.target_id)}" + _suffix(
+                link.query, link.fragment
+            )
         if kind in KIND_TYPES and link.target_id is not None:
             rest = f"/{link.subpath}" if link.subpath else ""
             segment = _segment_after_course(link.raw) or f"{kind}s"
-            return f"{OBJECT_TOKEN}/{segment}/{mig_id(KIND_TYPES[kind], link.target_id)}{rest}" + \
-                _suffix(self._module_item_query(link.query), link.fragment)
+            return f"{OBJECT_TOKEN}/{segment}/{mig_id(KIND_TYPES[kind], link.target_id)}{rest}" + _suffix(
+                self._module_item_query(link.query), link.fragment
+            )
         if kind == "course":
             rest = link.subpath
             return f"{COURSE_TOKEN}/{rest}" + _suffix(link.query, link.fragment) if rest else COURSE_TOKEN
@@ -103,8 +105,9 @@ class CCLinkRewriter:
         sub = link.subpath.strip("/")
         if sub and sub != "preview":
             params.append((f"canvas_{sub}", "1"))
-        params += [(f"canvas_qs_{k}", v) for k, v in parse_qsl(link.query, keep_blank_values=True)
-                   if k != "verifier"]
+        params += [
+            (f"canvas_qs_{k}", v) for k, v in parse_qsl(link.query, keep_blank_values=True) if k != "verifier"
+        ]
         return url + _suffix(urlencode(params), link.fragment)
 
     def _page(self, link: CanvasLink) -> str:
@@ -119,8 +122,10 @@ class CCLinkRewriter:
         """``module_item_id=7`` names a module item: turn it into its migration id."""
         if "module_item_id=" not in query:
             return query
-        pairs = [(k, mig_id("content_tags", int(v)) if k == "module_item_id" and v.isdigit() else v)
-                 for k, v in parse_qsl(query, keep_blank_values=True)]
+        pairs = [
+            (k, mig_id("content_tags", int(v)) if k == "module_item_id" and v.isdigit() else v)
+            for k, v in parse_qsl(query, keep_blank_values=True)
+        ]
         return urlencode(pairs)
 
 

@@ -9,7 +9,15 @@ COMPRESSED_EXTENSIONS = frozenset(
     ".webm .mkv .avi .zip .gz .tgz .bz2 .xz .7z .rar .zst .pdf .docx .xlsx .pptx .odt .ods .odp "
     ".epub .imscc .woff .woff2 .jar".split()
 )
-COMPRESSED_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "audio/", "video/", "application/zip")
+COMPRESSED_TYPES = (
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "audio/",
+    "video/",
+    "application/zip",
+)
 
 
 def compress_type(name: str, content_type: str = "") -> int:

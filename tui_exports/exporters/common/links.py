@@ -10,8 +10,8 @@ into a selective export.  This module is that one parser.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
@@ -120,8 +120,9 @@ def iter_links(html: str, course_id: int, host: str | None = None) -> Iterator[C
 Rewriter = Callable[[etree._Element, str, CanvasLink], "str | None"]
 
 
-def rewrite_links(html: str, course_id: int, rewrite: Rewriter, host: str | None = None, *,
-                  keep_invalid: bool = False) -> str:
+def rewrite_links(
+    html: str, course_id: int, rewrite: Rewriter, host: str | None = None, *, keep_invalid: bool = False
+) -> str:
     """Apply ``rewrite`` to every link of an HTML body and return the new HTML.
 
     ``keep_invalid``: leave a URL that cannot be parsed (``http://[::1``) as it is

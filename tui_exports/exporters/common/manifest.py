@@ -22,10 +22,18 @@ from .xmlutil import Builder, child_xml, clean
 
 
 class Manifest:
-    def __init__(self, namespace: str, identifier: str, nsmap: dict[str | None, str], schema_location: str,
-                 spool_dir: Path | None = None):
+    def __init__(
+        self,
+        namespace: str,
+        identifier: str,
+        nsmap: dict[str | None, str],
+        schema_location: str,
+        spool_dir: Path | None = None,
+    ):
         self.b = Builder(namespace)
-        self.root = self.b.root("manifest", nsmap=nsmap, schema_location=schema_location, identifier=identifier)
+        self.root = self.b.root(
+            "manifest", nsmap=nsmap, schema_location=schema_location, identifier=identifier
+        )
         self.metadata = self.b.sub(self.root, "metadata")
         self.organizations = self.b.sub(self.root, "organizations")
         self.resources = self.b.sub(self.root, "resources")
@@ -39,9 +47,16 @@ class Manifest:
     def __exit__(self, *exc: object) -> None:
         self._spool.close()
 
-    def resource(self, identifier: str, type_: str, href: str | None = None, files: Iterable[str] = (),
-                 dependencies: Iterable[str] = (), intendeduse: str | None = None,
-                 metadata: Callable[[etree._Element], object] | None = None) -> None:
+    def resource(
+        self,
+        identifier: str,
+        type_: str,
+        href: str | None = None,
+        files: Iterable[str] = (),
+        dependencies: Iterable[str] = (),
+        intendeduse: str | None = None,
+        metadata: Callable[[etree._Element], object] | None = None,
+    ) -> None:
         """Add a ``<resource>``; ``href`` is also listed as its first ``<file>``.  ``metadata``
         fills the resource's ``<metadata>`` (its namespaces must be the manifest's)."""
         res = self.b.sub(self.resources, "resource", identifier=identifier, type=type_)
@@ -75,8 +90,12 @@ class Manifest:
             text = clean(message).replace("--", "- -").rstrip("-")
             self.root.append(etree.Comment(f" {text} "))
 
-    def write(self, pkg: PackageWriter, name: str,
-              fills: Mapping[etree._Element, Iterable[etree._Element | bytes]] | None = None) -> str:
+    def write(
+        self,
+        pkg: PackageWriter,
+        name: str,
+        fills: Mapping[etree._Element, Iterable[etree._Element | bytes]] | None = None,
+    ) -> str:
         """Write the manifest at ``name``: the spooled resources, and the children of other
         empty elements (an organization) from ``fills``, as :meth:`PackageWriter.write_xml_streamed`."""
         if self._spool_error is not None:

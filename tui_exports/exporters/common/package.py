@@ -30,14 +30,23 @@ STORED_EXTENSIONS = frozenset(
     "jpg jpeg png gif webp heic avif mp3 m4a aac ogg oga opus flac mp4 m4v mov webm mkv avi "
     "zip gz tgz bz2 xz 7z rar pdf docx xlsx pptx odt ods odp epub jar apk imscc woff woff2".split()
 )
-STORED_TYPES = ("image/jpeg", "image/png", "image/gif", "audio/mpeg", "video/mp4", "application/zip",
-                "application/pdf")
+STORED_TYPES = (
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "audio/mpeg",
+    "video/mp4",
+    "application/zip",
+    "application/pdf",
+)
 
 
 def slugify(text: str, max_length: int = 200, fallback: str = "untitled") -> str:
     """Ruby ``to_url`` in spirit: ASCII, lower case, words joined by ``-``."""
     words = re.split(r"[\W_]+", text or "")  # any non-word character separates, "1650–1800" too
-    ascii_text = " ".join(unicodedata.normalize("NFKD", w).encode("ascii", "ignore").decode("ascii") for w in words)
+    ascii_text = " ".join(
+        unicodedata.normalize("NFKD", w).encode("ascii", "ignore").decode("ascii") for w in words
+    )
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:max_length].strip("-") or fallback
 
@@ -144,8 +153,12 @@ class PackageWriter:
         self.names.append(name)
         return name
 
-    def write_xml_streamed(self, name: str, root: etree._Element,
-                           fills: Mapping[etree._Element, Iterable[etree._Element | bytes]]) -> str:
+    def write_xml_streamed(
+        self,
+        name: str,
+        root: etree._Element,
+        fills: Mapping[etree._Element, Iterable[etree._Element | bytes]],
+    ) -> str:
         """:meth:`write_xml`, byte for byte, for a document whose big parts are never held
         whole: the children of each element of ``fills`` come from its iterable
         (:func:`~.xmlutil.write_streamed`)."""
@@ -155,8 +168,7 @@ class PackageWriter:
         self.names.append(name)
         return name
 
-    def copy_file(self, name: str, source: Path, size: int, content_type: str = "",
-                  on_bytes=None) -> int:
+    def copy_file(self, name: str, source: Path, size: int, content_type: str = "", on_bytes=None) -> int:
         """Stream ``source`` into the zip at ``name``; returns bytes copied.
 
         The source is opened before the entry is created, so a missing or unreadable

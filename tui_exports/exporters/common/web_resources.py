@@ -23,11 +23,12 @@ class PlannedFile:
 
     @property
     def below_root(self) -> str:
-        return self.path[len(WEB_RESOURCES) + 1:]
+        return self.path[len(WEB_RESOURCES) + 1 :]
 
 
-def plan_files(pkg: PackageWriter, snapshot: CourseSnapshot, files: list[File],
-               warnings: list[str]) -> list[PlannedFile]:
+def plan_files(
+    pkg: PackageWriter, snapshot: CourseSnapshot, files: list[File], warnings: list[str]
+) -> list[PlannedFile]:
     """Reserve a zip path for every file that can be copied."""
     planned = []
     for f in files:
@@ -38,19 +39,26 @@ def plan_files(pkg: PackageWriter, snapshot: CourseSnapshot, files: list[File],
     return planned
 
 
-def copy_files(pkg: PackageWriter, planned: list[PlannedFile], steps: Stepper, end: float,
-               warnings: list[str]) -> list[PlannedFile]:
+def copy_files(
+    pkg: PackageWriter, planned: list[PlannedFile], steps: Stepper, end: float, warnings: list[str]
+) -> list[PlannedFile]:
     """Stream each planned file into the zip, advancing progress by bytes; returns those written."""
     steps.step(end, sum(max(p.file.size, 1) for p in planned) or 1, "Copying files")
     written = []
     for p in planned:
         size = max(p.file.size, 1)
         try:
-            copied = pkg.copy_file(p.path, p.file.blob_path, p.file.size, p.file.content_type,
-                                   on_bytes=lambda n: steps.advance(n))
+            copied = pkg.copy_file(
+                p.path,
+                p.file.blob_path,
+                p.file.size,
+                p.file.content_type,
+                on_bytes=lambda n: steps.advance(n),
+            )
         except OSError as e:
-            warnings.append(f'Skipped file "{p.file.display_name}" (id {p.file.id}) due to error: '
-                            f"{e.strerror or e}")
+            warnings.append(
+                f'Skipped file "{p.file.display_name}" (id {p.file.id}) due to error: {e.strerror or e}'
+            )
             if p.path in pkg.names:  # failed mid-copy: the entry exists, keep it referenced
                 written.append(p)
             steps.advance(size)

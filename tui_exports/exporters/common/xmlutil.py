@@ -62,8 +62,14 @@ class Builder:
     def tag(self, name: str) -> str:
         return f"{{{self.ns}}}{name}" if self.ns else name
 
-    def root(self, name: str, /, nsmap: dict[str | None, str] | None = None,
-             schema_location: str | None = None, **attrs: Any) -> etree._Element:
+    def root(
+        self,
+        name: str,
+        /,
+        nsmap: dict[str | None, str] | None = None,
+        schema_location: str | None = None,
+        **attrs: Any,
+    ) -> etree._Element:
         nsmap = dict(nsmap or {})
         if self.ns and None not in nsmap:
             nsmap[None] = self.ns
@@ -115,14 +121,21 @@ def child_xml(child: etree._Element, indent: bool = True) -> bytes:
     start = etree.tostring(probe, encoding="UTF-8")[:-2]  # "<tag xmlns…" without "/>"
     parent.remove(probe)
     bare = start.split(b" ", 1)[0]
-    if not text.startswith(start) or text[len(start):len(start) + 1] not in (b" ", b">", b"/"):
+    if not text.startswith(start) or text[len(start) : len(start) + 1] not in (b" ", b">", b"/"):
         raise ValueError(f"{child.tag} declares namespaces of its own")
-    return prefix + bare + text[len(start):]
+    return prefix + bare + text[len(start) :]
 
 
-def write_streamed(dst: BinaryIO, root: etree._Element,
-                   fills: Mapping[etree._Element, Iterable[etree._Element | bytes]], *, indent: bool,
-                   encoding: str = "UTF-8", trailer: bytes = b"", **options: Any) -> None:
+def write_streamed(
+    dst: BinaryIO,
+    root: etree._Element,
+    fills: Mapping[etree._Element, Iterable[etree._Element | bytes]],
+    *,
+    indent: bool,
+    encoding: str = "UTF-8",
+    trailer: bytes = b"",
+    **options: Any,
+) -> None:
     """Write ``root`` to ``dst`` as ``etree.tostring(root, encoding, **options)`` (after
     two-space indentation if ``indent``) would, byte for byte, without ever holding the big
     parts of it.
@@ -154,7 +167,7 @@ def write_streamed(dst: BinaryIO, root: etree._Element,
     for n, after in zip(pieces[1::2], pieces[2::2], strict=True):
         parent, children = fills[int(n)]
         if indent:
-            pending = pending[:pending.rindex(b"\n")]  # the placeholder's own indentation
+            pending = pending[: pending.rindex(b"\n")]  # the placeholder's own indentation
         wrote_any = False
         for child in children:
             if not wrote_any:
@@ -169,5 +182,5 @@ def write_streamed(dst: BinaryIO, root: etree._Element,
             pending = after
         else:  # no children: the empty-element form, as tostring gives
             dst.write(pending[:-1] + b"/>")
-            pending = after[after.index(b">") + 1:]
+            pending = after[after.index(b">") + 1 :]
     dst.write(pending + trailer)

@@ -168,7 +168,9 @@ class Renderer:
             return element
 
         yield add(E.h1(title_text(chapter.title), id=chapter.key))
-        yield add(E.h2("Course Content" if self.plan.by_content_type else "Course Modules", {"class": "note"}))
+        yield add(
+            E.h2("Course Content" if self.plan.by_content_type else "Course Modules", {"class": "note"})
+        )
         for title, href, items in self.plan.outline[2:]:
             yield add(E.h2(E.a(title_text(title), href=href)))
             if items:
@@ -235,7 +237,10 @@ class Renderer:
         try:  # the snapshot holds outlines: the item is read whole only while it is rendered
             entry = replace(entry, obj=self.snapshot.load(entry.obj))
         except ItemGone as e:  # deleted or hidden since the snapshot: its title and a note
-            note(etree.SubElement(section, xhtml("p")), "(This item was deleted or hidden while the book was made.)")
+            note(
+                etree.SubElement(section, xhtml("p")),
+                "(This item was deleted or hidden while the book was made.)",
+            )
             self.warnings.append(f'Left out {entry.kind.replace("_", " ")} "{entry.title}": {e}')
             return
         getattr(self, f"item_{entry.kind}")(entry, section)

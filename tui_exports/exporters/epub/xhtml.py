@@ -88,13 +88,22 @@ def new_document(title: str, lang: str, css_href: str | None = "style.css", *, e
     return html, body
 
 
-def write_document(html: etree._Element, path: Path, fills: Mapping[etree._Element, Iterable] | None = None) -> int:
+def write_document(
+    html: etree._Element, path: Path, fills: Mapping[etree._Element, Iterable] | None = None
+) -> int:
     """Serialise a chapter as XML with the HTML5 doctype; returns the bytes written.  The
     children of the elements of ``fills`` come from their iterables, one at a time
     (:func:`~tui_exports.exporters.common.xmlutil.write_streamed`)."""
     with path.open("wb") as dst:
-        write_streamed(dst, html, fills or {}, indent=False, encoding="utf-8", xml_declaration=True,
-                       doctype="<!DOCTYPE html>")
+        write_streamed(
+            dst,
+            html,
+            fills or {},
+            indent=False,
+            encoding="utf-8",
+            xml_declaration=True,
+            doctype="<!DOCTYPE html>",
+        )
         return dst.tell()
 
 

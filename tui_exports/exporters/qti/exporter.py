@@ -75,10 +75,13 @@ class QuizDocuments:
             parent.append(writer.build(question))
         except Exception as e:  # noqa: BLE001 — one bad question must not sink the quiz
             self._failed.add(question.id)
-            self.warnings.append(f'Skipped question "{question.name}" (id {question.id}) of quiz '
-                                 f'"{quiz.title}": {e}')
+            self.warnings.append(
+                f'Skipped question "{question.name}" (id {question.id}) of quiz "{quiz.title}": {e}'
+            )
 
-    def _assessment(self, quiz: Quiz, schema_location: str, cc: bool) -> tuple[etree._Element, etree._Element]:
+    def _assessment(
+        self, quiz: Quiz, schema_location: str, cc: bool
+    ) -> tuple[etree._Element, etree._Element]:
         root = q.root("questestinterop", schema_location=schema_location)
         assessment = q.sub(root, "assessment", ident=mig_id("quizzes", quiz.id), title=clean(quiz.title))
         meta = q.sub(assessment, "qtimetadata")
@@ -88,7 +91,9 @@ class QuizDocuments:
             meta_field(meta, "qmd_scoretype", "Percentage")
         if quiz.time_limit:
             meta_field(meta, "qmd_timelimit", quiz.time_limit)
-        meta_field(meta, "cc_maxattempts", "unlimited" if quiz.allowed_attempts == -1 else quiz.allowed_attempts)
+        meta_field(
+            meta, "cc_maxattempts", "unlimited" if quiz.allowed_attempts == -1 else quiz.allowed_attempts
+        )
         return root, q.sub(assessment, "section", ident="root_section")
 
     # -- Canvas flavour
@@ -97,7 +102,9 @@ class QuizDocuments:
         for entry in root_entries(quiz):
             if isinstance(entry, tuple):
                 group, questions = entry
-                sub = q.sub(section, "section", ident=mig_id("quiz_groups", group.id), title=clean(group.name))
+                sub = q.sub(
+                    section, "section", ident=mig_id("quiz_groups", group.id), title=clean(group.name)
+                )
                 selection = q.sub(q.sub(sub, "selection_ordering"), "selection")
                 q.sub(selection, "selection_number", group.pick_count)
                 ext = q.sub(selection, "selection_extension")
@@ -137,29 +144,54 @@ class QuizDocuments:
         for name in ("lock_at", "unlock_at", "due_at"):
             if getattr(quiz, name):
                 b.sub(root, name, getattr(quiz, name))
-        b.fields(root, [
-            ("shuffle_answers", quiz.shuffle_answers), ("scoring_policy", quiz.scoring_policy),
-            ("hide_results", quiz.hide_results or ""), ("quiz_type", quiz.quiz_type),
-            ("points_possible", float(quiz.points_possible) if quiz.points_possible is not None else None),
-            ("require_lockdown_browser", False), ("require_lockdown_browser_for_results", False),
-            ("require_lockdown_browser_monitor", False), ("lockdown_browser_monitor_data", None),
-        ])
+        b.fields(
+            root,
+            [
+                ("shuffle_answers", quiz.shuffle_answers),
+                ("scoring_policy", quiz.scoring_policy),
+                ("hide_results", quiz.hide_results or ""),
+                ("quiz_type", quiz.quiz_type),
+                (
+                    "points_possible",
+                    float(quiz.points_possible) if quiz.points_possible is not None else None,
+                ),
+                ("require_lockdown_browser", False),
+                ("require_lockdown_browser_for_results", False),
+                ("require_lockdown_browser_monitor", False),
+                ("lockdown_browser_monitor_data", None),
+            ],
+        )
         if quiz.access_code and answers_allowed(snapshot):
             b.sub(root, "access_code", quiz.access_code)
-        b.fields(root, [("show_correct_answers", quiz.show_correct_answers), ("anonymous_submissions", False),
-                        ("could_be_locked", True)])
+        b.fields(
+            root,
+            [
+                ("show_correct_answers", quiz.show_correct_answers),
+                ("anonymous_submissions", False),
+                ("could_be_locked", True),
+            ],
+        )
         if quiz.time_limit:
             b.sub(root, "time_limit", quiz.time_limit)
-        b.fields(root, [
-            ("allowed_attempts", quiz.allowed_attempts), ("one_question_at_a_time", quiz.one_question_at_a_time),
-            ("cant_go_back", quiz.cant_go_back), ("available", quiz.published), ("one_time_results", False),
-            ("show_correct_answers_last_attempt", False), ("only_visible_to_overrides", False),
-            ("module_locked", False),
-        ])
+        b.fields(
+            root,
+            [
+                ("allowed_attempts", quiz.allowed_attempts),
+                ("one_question_at_a_time", quiz.one_question_at_a_time),
+                ("cant_go_back", quiz.cant_go_back),
+                ("available", quiz.published),
+                ("one_time_results", False),
+                ("show_correct_answers_last_attempt", False),
+                ("only_visible_to_overrides", False),
+                ("module_locked", False),
+            ],
+        )
         assignment = assignment_for_quiz(snapshot, quiz)
         if assignment is not None:
             embedded_assignment(root, snapshot, assignment)
-        ref = group_ref(snapshot, quiz.assignment_group_id if assignment is None else assignment.assignment_group_id)
+        ref = group_ref(
+            snapshot, quiz.assignment_group_id if assignment is None else assignment.assignment_group_id
+        )
         if ref:
             b.sub(root, "assignment_group_identifierref", ref)
         b.sub(root, "assignment_overrides")
@@ -198,10 +230,14 @@ def _qti_manifest(snapshot: CourseSnapshot, spool_dir: Path) -> Manifest:
     content-packaging metadata, so it validates against neither; the plain CP
     namespace is what QTI 1.2 packages from other tools use and what validates.
     """
-    return Manifest(CP_NS, create_key(f"course_{snapshot.course.id}", "qti_export_"),
-                    {None: CP_NS, "imsmd": IMSMD_NS},
-                    f"{CP_NS} http://www.imsglobal.org/xsd/imscp_v1p1.xsd "
-                    f"{IMSMD_NS} http://www.imsglobal.org/xsd/imsmd_v1p2p2.xsd", spool_dir)
+    return Manifest(
+        CP_NS,
+        create_key(f"course_{snapshot.course.id}", "qti_export_"),
+        {None: CP_NS, "imsmd": IMSMD_NS},
+        f"{CP_NS} http://www.imsglobal.org/xsd/imscp_v1p1.xsd "
+        f"{IMSMD_NS} http://www.imsglobal.org/xsd/imsmd_v1p2p2.xsd",
+        spool_dir,
+    )
 
 
 def _qti_metadata(snapshot: CourseSnapshot, m: Manifest) -> None:
@@ -257,4 +293,3 @@ def export_qti(snapshot: CourseSnapshot, workdir: Path, progress: ProgressFn) ->
         manifest.write(pkg, pkg.unique("imsmanifest.xml"))
     steps.report(100, None)
     return ExportResult(files=[OutputFile(out, "application/zip")], warnings=warnings)
-

@@ -117,8 +117,9 @@ class ItemWriter:
     def build(self, question: QuizQuestion) -> etree._Element:
         """A detached ``<item>`` (built whole first, so a failure leaves no half item behind)."""
         question = from_missing_word(question)
-        item = etree.Element(q.tag("item"), ident=mig_id("quiz_questions", question.id),
-                             title=clean(question.name))
+        item = etree.Element(
+            q.tag("item"), ident=mig_id("quiz_questions", question.id), title=clean(question.name)
+        )
         self._metadata(item, question)
         pres = q.sub(item, "presentation")
         self.html_material(pres, f"<div>{self.html(question.question_text)}</div>")
@@ -175,7 +176,9 @@ class ItemWriter:
                 q.sub(q.sub(lid, "material"), "mattext", a.left or a.text, texttype="text/plain")
                 rc = q.sub(lid, "render_choice")
                 for match_id, text in choices:
-                    q.sub(q.sub(q.sub(rc, "response_label", ident=str(match_id)), "material"), "mattext", text)
+                    q.sub(
+                        q.sub(q.sub(rc, "response_label", ident=str(match_id)), "material"), "mattext", text
+                    )
         elif kind in BLANK_TYPES:
             for blank, answers in blanks(question).items():
                 if kind == QT.FILL_IN_MULTIPLE_BLANKS and not self.with_answers:
@@ -347,8 +350,11 @@ class ItemWriter:
             q.sub(s, "answer", number(var_set.get("answer", 0)))
 
     def _feedback(self, item: etree._Element, question: QuizQuestion) -> None:
-        for ident, text in (("general_fb", question.neutral_comments), ("correct_fb", question.correct_comments),
-                            ("general_incorrect_fb", question.incorrect_comments)):
+        for ident, text in (
+            ("general_fb", question.neutral_comments),
+            ("correct_fb", question.correct_comments),
+            ("general_incorrect_fb", question.incorrect_comments),
+        ):
             if text:
                 self._feedback_block(item, ident, text, "")
         for a in question.answers:

@@ -5,4 +5,12 @@ from .help import HelpScreen
 from .new_export import ExportRequest, NewExportScreen, type_reasons
 from .picker import PickerScreen, branch_reasons
 
-__all__ = ["EpubScreen", "ExportRequest", "HelpScreen", "NewExportScreen", "PickerScreen", "branch_reasons", "type_reasons"]
+__all__ = [
+    "EpubScreen",
+    "ExportRequest",
+    "HelpScreen",
+    "NewExportScreen",
+    "PickerScreen",
+    "branch_reasons",
+    "type_reasons",
+]

@@ -16,15 +16,22 @@ from ...backends.base import Backend, CourseSummary
 from ..format import bar, is_running, short_time, state_text
 from .new_export import type_reasons
 
-EPUB_COLUMNS = [("course", "Course", 10), ("state", "State", 12), ("progress", "Progress", 15),
-                ("updated", "Updated (UTC)", 16), ("file", "ePub file", 72)]  # fmt: skip
+EPUB_COLUMNS = [
+    ("course", "Course", 10),
+    ("state", "State", 12),
+    ("progress", "Progress", 15),
+    ("updated", "Updated (UTC)", 16),
+    ("file", "ePub file", 72),
+]
 
 
 class EpubScreen(Screen):
     """The latest ePub of each of your courses; generate or regenerate with one key."""
 
     BINDINGS = [
-        Binding("g", "generate", "Generate ePub", id="generate_epub", tooltip="Create or regenerate the ePub"),
+        Binding(
+            "g", "generate", "Generate ePub", id="generate_epub", tooltip="Create or regenerate the ePub"
+        ),
         Binding("c", "copy_path", "Copy path", id="copy_epub_path"),
         Binding("r", "refresh", "Refresh", id="refresh_epubs"),
         Binding("escape", "back", "Back", id="epub_back"),
@@ -66,14 +73,16 @@ class EpubScreen(Screen):
             cells = [
                 course.course_code if course else item["name"],
                 state_text(state) if ep else "– none yet",
-                bar((self.progress.get(ep.get("id") or 0) or {}).get("completion")) if is_running(state) else "",
+                bar((self.progress.get(ep.get("id") or 0) or {}).get("completion"))
+                if is_running(state)
+                else "",
                 short_time(ep.get("updated_at")),
                 (ep.get("epub_attachment") or {}).get("path", ""),
             ]
             if key not in table.rows:
                 table.add_row(*cells, key=key)
             else:
-                for (column, _, _), value in zip(EPUB_COLUMNS, cells):
+                for (column, _, _), value in zip(EPUB_COLUMNS, cells, strict=True):
                     if table.get_cell(key, column) != value:
                         table.update_cell(key, column, value)
         self.show_detail()

@@ -75,7 +75,9 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
             with Horizontal(id="choices"):
                 with ChoiceSet(id="type", compact=True):
                     for value, label in EXPORT_TYPES.items():
-                        yield Choice(label, value=value == default, disabled=value in self.reasons, id=f"type-{value}")
+                        yield Choice(
+                            label, value=value == default, disabled=value in self.reasons, id=f"type-{value}"
+                        )
                 with ChoiceSet(id="scope", compact=True):
                     if self.course is not MY_FILES:
                         yield Choice("the course", value=True, id="scope-course")
@@ -120,8 +122,15 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
     def request(self) -> ExportRequest:
         context_type, context_id = self.context
         select = self.select if self.picker_reason() is None else None
-        return ExportRequest(self.course, self.kind, self.backend, context_type, context_id, select,
-                             self.query_one("#skip", Tick).value)  # fmt: skip
+        return ExportRequest(
+            self.course,
+            self.kind,
+            self.backend,
+            context_type,
+            context_id,
+            select,
+            self.query_one("#skip", Tick).value,
+        )
 
     def picker_reason(self) -> str | None:
         if self.kind == "epub":
@@ -149,9 +158,17 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
         if req.kind == "epub":
             self.show_errors([] if "epub" not in self.reasons else [f"ePub: {self.reasons['epub']}"], then)
             return
-        in_thread(self, "validate", self.backend.validate_select, req.context_type, req.context_id, req.kind,
-                  req.select, then=lambda errors: self.show_errors(errors, then),
-                  on_error=lambda msg: self.show_errors([msg], then))  # fmt: skip
+        in_thread(
+            self,
+            "validate",
+            self.backend.validate_select,
+            req.context_type,
+            req.context_id,
+            req.kind,
+            req.select,
+            then=lambda errors: self.show_errors(errors, then),
+            on_error=lambda msg: self.show_errors([msg], then),
+        )
 
     def show_errors(self, errors: list[str], then=None) -> None:
         self.errors = errors
@@ -183,7 +200,9 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
                 self.select, self.ticked = result
                 self.changed()
 
-        screen = PickerScreen(self.backend, self.course, self.kind, self.ticked, self.context, self.scope_label())
+        screen = PickerScreen(
+            self.backend, self.course, self.kind, self.ticked, self.context, self.scope_label()
+        )
         self.app.push_screen(screen, picked)
 
     def scope_label(self) -> str:

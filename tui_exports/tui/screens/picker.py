@@ -41,8 +41,15 @@ class PickerScreen(ModalScreen[tuple[dict[str, Any] | None, set[Key]] | None]):
         Binding("slash", "filter", "Filter", id="picker_filter"),
     ]
 
-    def __init__(self, backend: Backend, course: CourseSummary, kind: str, ticked: set[Key] | None = None,
-                 context: tuple[ContextType, int] | None = None, scope: str = "the course"):  # fmt: skip
+    def __init__(
+        self,
+        backend: Backend,
+        course: CourseSummary,
+        kind: str,
+        ticked: set[Key] | None = None,
+        context: tuple[ContextType, int] | None = None,
+        scope: str = "the course",
+    ):
         super().__init__()
         self.backend, self.course, self.kind, self.scope = backend, course, kind, scope
         self.context = context or (ContextType.COURSE, course.id)
@@ -55,7 +62,9 @@ class PickerScreen(ModalScreen[tuple[dict[str, Any] | None, set[Key]] | None]):
             where = self.course.course_code
             if self.context[0] is not ContextType.COURSE:
                 where += f" · {self.scope}"
-            yield Label(f"Choose content — {where} · {EXPORT_TYPES.get(self.kind, self.kind)}", id="picker-title")
+            yield Label(
+                f"Choose content — {where} · {EXPORT_TYPES.get(self.kind, self.kind)}", id="picker-title"
+            )
             yield Input(placeholder="filter items (esc to close)", id="picker-filter", compact=True)
             with Horizontal(id="picker-body"):
                 yield Static("loading…", id="picker-loading")
@@ -101,8 +110,16 @@ class PickerScreen(ModalScreen[tuple[dict[str, Any] | None, set[Key]] | None]):
     def refresh_select(self) -> None:
         select = self.select
         self.query_one("#select-preview", Static).update(Text(select_preview(select)))
-        in_thread(self, "validate", self.backend.validate_select, *self.context, self.kind, select,
-                  then=self.show_errors, on_error=lambda msg: self.show_errors([msg]))  # fmt: skip
+        in_thread(
+            self,
+            "validate",
+            self.backend.validate_select,
+            *self.context,
+            self.kind,
+            select,
+            then=self.show_errors,
+            on_error=lambda msg: self.show_errors([msg]),
+        )
 
     def show_errors(self, errors: list[str]) -> None:
         self.errors = errors
@@ -121,8 +138,16 @@ class PickerScreen(ModalScreen[tuple[dict[str, Any] | None, set[Key]] | None]):
             else:
                 self.dismiss((select, set(self.model.ticked)))
 
-        in_thread(self, "validate", self.backend.validate_select, *self.context, self.kind, select,
-                  then=verdict, on_error=lambda msg: verdict([msg]))  # fmt: skip
+        in_thread(
+            self,
+            "validate",
+            self.backend.validate_select,
+            *self.context,
+            self.kind,
+            select,
+            then=verdict,
+            on_error=lambda msg: verdict([msg]),
+        )
 
     def action_filter(self) -> None:
         box = self.query_one("#picker-filter", Input)
