@@ -249,3 +249,53 @@ def progress_id_of(url: str | None) -> int | None:
         return None
     tail = url.rstrip("/").rsplit("/", 1)[-1]
     return int(tail) if tail.isdecimal() else None
+
+
+class FollowsJobs:
+    """``follow()`` and ``download()`` written once for both backends, on :func:`follow_job` and
+    :func:`download_export`.  A backend sets ``poll_seconds``, whether the export is re-read on
+    every poll (``reload_while_running``: cheap on the local library, not on a rate-limited
+    Canvas instance) and how it waits between polls (``pause_between_polls``)."""
+
+    poll_seconds: float
+    reload_while_running: bool = False
+
+    def pause_between_polls(self, seconds: float) -> bool:
+        time.sleep(seconds)
+        return True
+
+    def follow(
+        self,
+        kind: str,
+        context_type: ContextType,
+        context_id: int,
+        export: dict[str, Any],
+        on_progress: FollowProgress | None = None,
+        *,
+        pause: Callable[[float], bool] | None = None,
+        interval: float | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Poll the job until it ends; the export in its final state (:func:`follow_job`)."""
+        return follow_job(
+            self,  # type: ignore[arg-type]
+            kind,
+            context_type,
+            context_id,
+            export,
+            on_progress,
+            interval=interval or self.poll_seconds,
+            pause=pause or self.pause_between_polls,
+            timeout=timeout,
+            reload_while_running=self.reload_while_running,
+        )
+
+    def download(
+        self,
+        kind: str,
+        export: dict[str, Any],
+        on_bytes: DownloadProgress | None = None,
+        dest_dir: Path | None = None,
+    ) -> dict[str, Any]:
+        """The finished export's files, fetched where they are not on this disk yet."""
+        return download_export(self, kind, export, on_bytes, dest_dir)  # type: ignore[arg-type]

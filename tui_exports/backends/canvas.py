@@ -32,13 +32,11 @@ from ..store import Library
 from .base import (
     BackendError,
     CourseSummary,
-    DownloadProgress,
     FetchProgress,
     FollowProgress,
+    FollowsJobs,
     UserSummary,
     canvas_base_url,
-    download_export,
-    follow_job,
 )
 from .partial import PartialDownload, file_id_of
 
@@ -99,7 +97,7 @@ def _numeric_id(asset: Any) -> int | str:
     return int(m.group(1)) if m else str(asset)
 
 
-class CanvasBackend:
+class CanvasBackend(FollowsJobs):
     poll_seconds = 1.0  # between Progress polls of a followed job (the API is rate limited)
 
     def __init__(
@@ -450,42 +448,9 @@ class CanvasBackend:
             )
         return p
 
-    def follow(
-        self,
-        kind: str,
-        context_type: ContextType,
-        context_id: int,
-        export: dict[str, Any],
-        on_progress: FollowProgress | None = None,
-        *,
-        pause: Callable[[float], bool] | None = None,
-        interval: float | None = None,
-        timeout: float | None = None,
-    ) -> dict[str, Any]:
-        """Poll the job's Progress (every ``poll_seconds``: the API is rate limited) until it
-        ends, then re-read the export (``backends.base.follow_job``)."""
-        pause = pause or (lambda seconds: self._sleep(seconds) or True)
-        return follow_job(
-            self,
-            kind,
-            context_type,
-            context_id,
-            export,
-            on_progress,
-            interval=interval or self.poll_seconds,
-            pause=pause,
-            timeout=timeout,
-        )
-
-    def download(
-        self,
-        kind: str,
-        export: dict[str, Any],
-        on_bytes: DownloadProgress | None = None,
-        dest_dir: Path | None = None,
-    ) -> dict[str, Any]:
-        """Stream the finished export's files not on this disk yet (``fetch_file``: resumable)."""
-        return download_export(self, kind, export, on_bytes, dest_dir)
+    def pause_between_polls(self, seconds: float) -> bool:
+        self._sleep(seconds)  # injectable: the tests' clock
+        return True
 
     def wait_content_export(
         self,

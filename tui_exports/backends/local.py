@@ -15,20 +15,19 @@ from ..paths import Home
 from .base import (
     BackendError,
     CourseSummary,
-    DownloadProgress,
     FetchProgress,
-    FollowProgress,
+    FollowsJobs,
     UserSummary,
-    download_export,
-    follow_job,
 )
 
 T = TypeVar("T")
 
 
-class LocalBackend:
+class LocalBackend(FollowsJobs):
     """Jobs run either in a background worker process (``jobs="worker"``: they outlive the
     TUI) or on a runner inside this process (``jobs="inprocess"``: tests, the server)."""
+
+    reload_while_running = True  # reads of the library are cheap: the export is re-read on every poll
 
     label = "local library"
     poll_seconds = 0.2  # between reads of a followed job (one SQLite read each)
@@ -181,43 +180,6 @@ class LocalBackend:
         return path
 
     # -- following a job, fetching its files
-    def follow(
-        self,
-        kind: str,
-        context_type: ContextType,
-        context_id: int,
-        export: dict[str, Any],
-        on_progress: FollowProgress | None = None,
-        *,
-        pause: Callable[[float], bool] | None = None,
-        interval: float | None = None,
-        timeout: float | None = None,
-    ) -> dict[str, Any]:
-        """Poll the job until it ends (``backends.base.follow_job``); the record is re-read on
-        every poll, as reads of the library are cheap."""
-        return follow_job(
-            self,
-            kind,
-            context_type,
-            context_id,
-            export,
-            on_progress,
-            interval=interval or self.poll_seconds,
-            pause=pause,
-            timeout=timeout,
-            reload_while_running=True,
-        )
-
-    def download(
-        self,
-        kind: str,
-        export: dict[str, Any],
-        on_bytes: DownloadProgress | None = None,
-        dest_dir: Path | None = None,
-    ) -> dict[str, Any]:
-        """The library's files are already on disk (they have a ``path``): nothing is copied."""
-        return download_export(self, kind, export, on_bytes, dest_dir)
-
     def close(self) -> None:
         if self.runner is not None:
             self.runner.stop(wait=True)  # its jobs end, canceled, before their connections close
