@@ -193,15 +193,37 @@ def test_export_wait_follows_progress_and_downloads(canvas, capsys, home):
         lib.close()
 
 
-def test_export_without_wait_then_cancel(canvas, capsys, monkeypatch):
-    _, service, _ = canvas
-    code, out, _ = run_cli(
-        capsys, "--profile", "school", "export", "1", "--type", "common_cartridge", "--json"
-    )
-    ce = json.loads(out)
-    assert code == 0 and ce["workflow_state"] in ("created", "exporting", "exported")
-    code, out, err = run_cli(capsys, "--profile", "school", "cancel", ce["progress_url"].rsplit("/", 1)[1])
-    assert code in (0, 2) and (out.startswith("progress ") or "error:" in err)  # it may have finished already
+def test_export_without_wait_then_cancel_by_course_and_export_id(canvas, capsys, monkeypatch):
+    """``cancel COURSE_ID EXPORT_ID`` on the instance: the export as ``export`` printed it, its
+    Progress found through the export (never a bare number meaning another object)."""
+
+    def slow(self, ce):  # runs until canceled: the server runs its jobs in this process
+        def run(snap, workdir, progress):
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                progress(1, "waiting to be canceled")
+                time.sleep(0.02)
+            raise AssertionError("never canceled")
+
+        return run
+
+    monkeypatch.setattr(ExportRunner, "exporter", slow)
+    code, out, _ = run_cli(capsys, "--profile", "school", "export", "1", "--type", "zip")
+    export_id = int(out.split()[1])
+    assert code == 0 and out.splitlines()[1].split()[:1] == ["progress"]
+    code, out, err = run_cli(capsys, "--profile", "school", "cancel", "1", str(export_id))
+    assert code == 0 and out.startswith(f"canceled export {export_id} (progress "), err
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        code, out, _ = run_cli(capsys, "--profile", "school", "show", "1", str(export_id), "--json")
+        if json.loads(out)["workflow_state"] == "failed":
+            break
+        time.sleep(0.05)
+    assert json.loads(out)["workflow_state"] == "failed"
+    code, _, err = run_cli(capsys, "--profile", "school", "cancel", "1", str(export_id))
+    assert code == 2 and "has already ended (failed): nothing to cancel" in err
+    code, _, err = run_cli(capsys, "--profile", "school", "cancel", str(export_id))
+    assert code == 2 and "cancel COURSE_ID EXPORT_ID" in err
 
 
 def test_export_without_wait_downloaded_later_with_show(canvas, capsys, home):

@@ -22,12 +22,12 @@ from .common import (
     EXIT_FAILED,
     EXIT_OK,
     check_config,
-    describe_export,
+    describe_progress,
     export_context,
     print_json,
     select_arg,
 )
-from .jobs import follow_with_bar
+from .jobs import cancel_command, describe, follow_with_bar
 
 # ------------------------------------------------------------------ argument parsing
 
@@ -122,8 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = cmd("progress", "show a job's progress")
     sp.add_argument("progress_id", type=int, metavar="PROGRESS_ID")
-    sp = cmd("cancel", "cancel a running job")
-    sp.add_argument("progress_id", type=int, metavar="PROGRESS_ID")
+    sp = cmd(
+        "cancel",
+        "cancel a running export, named as `export` printed it: COURSE_ID EXPORT_ID "
+        "(--group ID EXPORT_ID, --user ID EXPORT_ID), --epub COURSE_ID EXPORT_ID, or --progress ID",
+    )
+    context(sp)
+    sp.add_argument("export_id", type=int, nargs="?", metavar="EXPORT_ID")
+    sp.add_argument("--epub", action="store_true", help="EXPORT_ID is an ePub export of COURSE_ID")
+    sp.add_argument("--progress", type=int, metavar="ID", help="cancel the job of this Progress instead")
     cmd("notifications", "list your notifications (export finished / failed)")
 
     lib = sub.add_parser("library", help="manage the local library", description="manage the local library")
@@ -242,7 +249,7 @@ def run_command(args, backend: Backend) -> int:
         )
         if args.wait:
             ce = follow_with_bar(backend, "content", ctx, cid, ce, f"export {ce['id']}")
-        print_json(ce) if args.json else print(describe_export(ce))
+        print_json(ce) if args.json else print(describe(backend, ce))
         return EXIT_FAILED if is_failed(ce["workflow_state"], "content") else EXIT_OK
     if c == "exports":
         ctx, cid = export_context(args)
@@ -253,14 +260,14 @@ def run_command(args, backend: Backend) -> int:
             if not items:
                 print("no exports")
             for ce in items:
-                print(describe_export(ce))
+                print(describe(backend, ce))
             if total is not None and total > len(items):
                 print(f"({len(items)} of {total}; --page N for more)")
         return EXIT_OK
     if c == "show":
         ctx, cid = export_context(args)
         ce = backend.content_export(ctx, cid, args.export_id)
-        print_json(ce) if args.json else print(describe_export(ce))
+        print_json(ce) if args.json else print(describe(backend, ce))
         return EXIT_OK
     if c == "epub":
         cee = backend.create_epub_export(args.course_id)
@@ -268,9 +275,7 @@ def run_command(args, backend: Backend) -> int:
         if args.wait:
             ep = follow_with_bar(backend, "epub", ContextType.COURSE, args.course_id, ep, f"epub {ep['id']}")
             cee = {**cee, "epub_export": ep}
-        print_json(cee) if args.json else print(
-            f"{cee['name']}\n" + describe_export({**ep, "export_type": "epub"})
-        )
+        print_json(cee) if args.json else print(describe(backend, {**ep, "export_type": "epub"}, cee))
         return EXIT_FAILED if is_failed(ep["workflow_state"], "epub") else EXIT_OK
     if c == "epubs":
         listing = backend.epub_exports()
@@ -286,15 +291,12 @@ def run_command(args, backend: Backend) -> int:
                         if ep.get(key):
                             print(f"         {ep[key].get('path') or ep[key].get('url')}")
         return EXIT_OK
-    if c in ("progress", "cancel"):
-        p = backend.progress(args.progress_id) if c == "progress" else backend.cancel(args.progress_id)
-        if getattr(args, "json", False):
-            print_json(p)
-        else:
-            print(
-                f"progress {p['id']}  {p['workflow_state']}  {p['completion']}%  {p.get('message') or ''}".rstrip()
-            )
+    if c == "progress":
+        p = backend.progress(args.progress_id)
+        print_json(p) if args.json else print(describe_progress(p))
         return EXIT_OK
+    if c == "cancel":
+        return cancel_command(args, backend)
     raise AssertionError(c)
 
 

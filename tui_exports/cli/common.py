@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ..backends.base import BackendError
+from ..backends.base import BackendError, progress_id_of
 from ..backends.profiles import profiles_of
 from ..config import Config
 from ..model import ContextType
@@ -77,7 +77,20 @@ def print_json(obj: Any) -> None:
     sys.stdout.write("\n")
 
 
-def describe_export(ce: dict[str, Any]) -> str:
+def describe_progress(p: dict[str, Any]) -> str:
+    """``progress 14  completed  100%  Done: the ePub is written``."""
+    completion = p.get("completion")
+    percent = f"{float(completion):.0f}%" if completion is not None else ""
+    return "  ".join(
+        x
+        for x in (f"progress {p['id']}", p.get("workflow_state") or "", percent, p.get("message") or "")
+        if x
+    )
+
+
+def describe_export(ce: dict[str, Any], progress: dict[str, Any] | None = None) -> str:
+    """An export in a few lines; its Progress by id and state (``progress``: as read now), never
+    by URL: text output is for people, and the URL names a server that may not be running."""
     lines = [f"export {ce['id']}  {ce['export_type']}  {ce['workflow_state']}  created {ce['created_at']}"]
     att = ce.get("attachment") or ce.get("epub_attachment")
     if att:
@@ -85,8 +98,10 @@ def describe_export(ce: dict[str, Any]) -> str:
     if ce.get("zip_attachment"):
         z = ce["zip_attachment"]
         lines.append(f"  companion zip: {z.get('path') or z.get('url')}  ({human_size(z.get('size'))})")
-    if ce.get("progress_url"):
-        lines.append(f"  progress: {ce['progress_url']}")
+    if progress:
+        lines.append(f"  {describe_progress(progress)}")
+    elif progress_id_of(ce.get("progress_url")) is not None:
+        lines.append(f"  progress {progress_id_of(ce.get('progress_url'))}")
     for err in ce.get("errors") or []:
         lines.append(f"  ! {err}")
     return "\n".join(lines)

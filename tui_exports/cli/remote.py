@@ -23,12 +23,11 @@ from .common import (
     EXIT_BAD_REQUEST,
     EXIT_FAILED,
     EXIT_OK,
-    describe_export,
     export_context,
     print_json,
     select_arg,
 )
-from .jobs import download_with_bars, follow_with_bar
+from .jobs import describe, download_with_bars, follow_with_bar
 
 #: seconds between Progress polls on a Canvas instance (its API is rate limited)
 POLL_SECONDS = 1.0
@@ -96,10 +95,10 @@ def _show_and_download(args, backend) -> int:
     state = ce.get("workflow_state")
     if not is_downloadable(state, "content") or not ce.get("attachment"):
         print(f"error: export {ce['id']} is {state}: it has no file to download yet", file=sys.stderr)
-        print_json(ce) if args.json else print(describe_export(ce))
+        print_json(ce) if args.json else print(describe(backend, ce))
         return EXIT_FAILED if is_failed(state, "content") else EXIT_BAD_REQUEST
     ce = download_with_bars(backend, "content", ce)
-    print_json(ce) if args.json else print(describe_export(ce))
+    print_json(ce) if args.json else print(describe(backend, ce))
     return EXIT_OK
 
 
@@ -118,13 +117,13 @@ def _export_and_download(args, backend) -> int:
     )
     if is_failed(ce.get("workflow_state"), "content"):
         return _failed(
-            marked_failed("content", ce), args, ce, describe_export({"export_type": args.export_type, **ce})
+            marked_failed("content", ce), args, ce, describe(backend, {"export_type": args.export_type, **ce})
         )
     if not is_downloadable(ce.get("workflow_state"), "content") or not ce.get("attachment"):
         error = BackendError(f"export {ce['id']} ended {ce.get('workflow_state')} with no file")
-        return _failed(error, args, ce, describe_export(ce))
+        return _failed(error, args, ce, describe(backend, ce))
     ce = download_with_bars(backend, "content", ce)
-    print_json(ce) if args.json else print(describe_export(ce))
+    print_json(ce) if args.json else print(describe(backend, ce))
     return EXIT_OK
 
 
@@ -143,19 +142,19 @@ def _epub_and_download(args, backend) -> int:
     )
     cee = {**cee, "epub_export": ep}
     if is_failed(ep.get("workflow_state"), "epub"):
-        return _failed(marked_failed("epub", ep, cee), args, cee, _describe_epub(cee))
+        return _failed(marked_failed("epub", ep, cee), args, cee, _describe_epub(backend, cee))
     if not is_downloadable(ep.get("workflow_state"), "epub") or not ep.get("epub_attachment"):
         error = BackendError(f"ePub export {ep.get('id')} ended {ep.get('workflow_state')} with no file")
-        return _failed(error, args, cee, _describe_epub(cee))
+        return _failed(error, args, cee, _describe_epub(backend, cee))
     cee = {**cee, "epub_export": download_with_bars(backend, "epub", ep)}
-    print_json(cee) if args.json else print(_describe_epub(cee))
+    print_json(cee) if args.json else print(_describe_epub(backend, cee))
     return EXIT_OK
 
 
-def _describe_epub(cee: dict[str, Any]) -> str:
+def _describe_epub(backend, cee: dict[str, Any]) -> str:
     ep = cee.get("epub_export") or {}
-    return f"{cee.get('name', '')}\n" + describe_export(
-        {"id": "", "created_at": "", "workflow_state": "", **ep, "export_type": "epub"}
+    return describe(
+        backend, {"id": "", "created_at": "", "workflow_state": "", **ep, "export_type": "epub"}, cee
     )
 
 
