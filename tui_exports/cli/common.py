@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -108,35 +110,74 @@ def describe_export(ce: dict[str, Any], progress: dict[str, Any] | None = None) 
 
 
 class ProgressBar:
-    """A progress bar on stderr: redrawn in place on a terminal, a line per 10 % otherwise."""
+    """A progress bar on stderr.  On a terminal, ``rich.progress`` draws one line that fits the
+    terminal's width (measured on the stream itself) and is redrawn in place; otherwise (a pipe,
+    a log file) a plain line at each tenth of the way, so a long download is a dozen lines."""
 
-    WIDTH = 30
+    #: at most this many redraws a second on a terminal (a download reports every chunk)
+    REDRAWS_PER_SECOND = 10
 
     def __init__(self, label: str, stream=None):
         self.label = label
         self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
+        self.tty = _isatty(self.stream)
         self._last_step = -1
-        self._last_text = ""
+        self._last_drawn = 0.0
+        self._progress = None
+        if self.tty:
+            self._start_bar()
+
+    def _start_bar(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+        from rich.table import Column
+
+        try:
+            width = os.get_terminal_size(self.stream.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            width = None  # rich's own guess
+        console = Console(file=self.stream, width=width, force_terminal=True, highlight=False)
+        self._progress = Progress(
+            TextColumn("{task.description}", table_column=Column(no_wrap=True, overflow="ellipsis", ratio=2)),
+            BarColumn(bar_width=None, table_column=Column(ratio=2)),
+            TaskProgressColumn(),
+            TextColumn(
+                "{task.fields[note]}", table_column=Column(no_wrap=True, overflow="ellipsis", ratio=3)
+            ),
+            console=console,
+            auto_refresh=False,
+            redirect_stdout=False,
+            redirect_stderr=False,
+            expand=True,
+        )
+        self._task = self._progress.add_task(self.label, total=100, note="")
+        self._progress.start()
 
     def update(self, percent: float, state: str, message: str | None = None) -> None:
         percent = max(0.0, min(100.0, percent))
-        if self.tty:
-            filled = int(self.WIDTH * percent / 100)
-            bar = "█" * filled + "░" * (self.WIDTH - filled)
-            text = f"\r{self.label} [{bar}] {percent:5.1f}% {state:<10} {(message or '')[:40]:<40}"
-            if text != self._last_text:
-                self.stream.write(text)
-                self.stream.flush()
-                self._last_text = text
-        else:
-            step = int(percent // 10)
-            if step != self._last_step:
-                self._last_step = step
-                self.stream.write(f"{self.label}: {percent:.0f}% {state}\n")
-                self.stream.flush()
+        if self._progress is not None:
+            note = f"{state} {message or ''}".strip()
+            self._progress.update(self._task, completed=percent, note=note)
+            now = time.monotonic()
+            if percent >= 100 or now - self._last_drawn >= 1 / self.REDRAWS_PER_SECOND:
+                self._last_drawn = now
+                self._progress.refresh()
+            return
+        step = int(percent // 10)
+        if step != self._last_step:
+            self._last_step = step
+            self.stream.write(f"{self.label}: {percent:.0f}% {state}\n")
+            self.stream.flush()
 
     def done(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
+        if self._progress is not None:
+            self._progress.refresh()
+            self._progress.stop()
+            self._progress = None
+
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
