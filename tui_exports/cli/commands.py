@@ -24,6 +24,7 @@ from .common import (
     check_config,
     describe_progress,
     export_context,
+    export_version,
     print_json,
     select_arg,
 )
@@ -32,8 +33,42 @@ from .jobs import cancel_command, describe, follow_with_bar
 # ------------------------------------------------------------------ argument parsing
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a bad command line as one line (``error: …``, exit 2), as every other refusal."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_BAD_REQUEST, f"error: {message} (see: {self.prog} --help)\n")
+
+
+def export_type_arg(value: str) -> str:
+    """``--type``: a format of the Content Exports API (``vocab.FORMATS``); the ePub has its own command."""
+    fmt = FORMAT_BY_NAME.get(value)
+    if fmt is not None and fmt.content_export:
+        return value
+    if fmt is not None:
+        raise argparse.ArgumentTypeError(
+            f"an {fmt.label} is not made with `export`: use tui-exports {fmt.name} COURSE_ID"
+        )
+    kinds = ", ".join(f.name for f in CONTENT_FORMATS)
+    raise argparse.ArgumentTypeError(f"no export type {value!r} (one of {kinds}; an ePub: tui-exports epub)")
+
+
+def whole_number(low: int, high: int | None = None, why: str = ""):
+    def read(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+        if number is None or number < low or (high is not None and number > high):
+            span = f"{low} to {high}" if high is not None else f"{low} or more"
+            raise argparse.ArgumentTypeError(f"must be a whole number {span}{why}, not {value!r}")
+        return number
+
+    return read
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="tui-exports",
         description="Export courses (Common Cartridge, QTI, zip of files, ePub) the way Canvas LMS does. "
         "With no command, opens the terminal app.",
@@ -79,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         dest="export_type",
         metavar="TYPE",
+        type=export_type_arg,  # a refusal in words (an ePub: its own command) before choices
         choices=kinds,
         help=f"{named} (groups and users: {anywhere})",
     )
@@ -101,8 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = cmd("exports", "list the exports of a course (newest first)")
     context(sp)
-    sp.add_argument("--page", type=int, default=1)
-    sp.add_argument("--per-page", type=int, default=10)
+    sp.add_argument("--page", type=whole_number(1, why=" (the first page is 1)"), default=1, metavar="N")
+    sp.add_argument(
+        "--per-page",
+        type=whole_number(1, 100, " (Canvas's limit)"),
+        default=10,
+        metavar="N",
+        help="exports per page, 1 to 100 (default 10)",
+    )
 
     sp = cmd("show", "show one content export")
     context(sp)
@@ -214,6 +256,22 @@ def build_parser() -> argparse.ArgumentParser:
 # ------------------------------------------------------------------ commands
 
 
+def listing_text(backend: Backend, items: list, total: int | None, page: int, per_page: int) -> str:
+    """``exports`` as text: the page's exports, and where the page sits in the whole list."""
+    pages = max(1, -(-total // per_page)) if total is not None else None
+    if not items:
+        if page == 1:
+            return "no exports"
+        where = f": there are {total} on {pages} page{'s' * (pages != 1)} of {per_page}" if total else ""
+        return f"no exports on page {page}{where}"
+    lines = [describe(backend, ce) for ce in items]
+    if total is not None and total > len(items):
+        first = (page - 1) * per_page + 1
+        more = f"; --page {page + 1} for more" if page < (pages or 0) else ""
+        lines.append(f"(exports {first}–{first + len(items) - 1} of {total}, page {page} of {pages}{more})")
+    return "\n".join(lines)
+
+
 def run_command(args, backend: Backend) -> int:
     c = args.command
     if c == "courses":
@@ -245,7 +303,7 @@ def run_command(args, backend: Backend) -> int:
             args.export_type,
             select,
             skip_notifications=args.skip_notifications,
-            version=args.cc_version,
+            version=export_version(args),
         )
         if args.wait:
             ce = follow_with_bar(backend, "content", ctx, cid, ce, f"export {ce['id']}")
@@ -257,12 +315,7 @@ def run_command(args, backend: Backend) -> int:
         if args.json:
             print_json(items)
         else:
-            if not items:
-                print("no exports")
-            for ce in items:
-                print(describe(backend, ce))
-            if total is not None and total > len(items):
-                print(f"({len(items)} of {total}; --page N for more)")
+            print(listing_text(backend, items, total, args.page, args.per_page))
         return EXIT_OK
     if c == "show":
         ctx, cid = export_context(args)

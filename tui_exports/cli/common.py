@@ -16,6 +16,7 @@ from ..config import Config
 from ..model import ContextType
 from ..paths import Home
 from ..tui.format import human_size  # plain text, no Textual: the app's sizes are the CLI's
+from ..vocab import FORMAT_BY_NAME, FORMATS, SELECT_NAMES
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_REQUEST = 0, 1, 2
 
@@ -39,26 +40,42 @@ def check_config(home: Home) -> None:
 
 
 def select_arg(values: Sequence[str] | None) -> dict[str, Any] | None:
-    """``pages=1,2 files=7 all_quizzes everything`` → a select hash."""
+    """``pages=1,2 files=7 all_quizzes everything`` → a select hash.  A type named without ids
+    (``files``, ``files=``) is refused here, with what to write instead."""
     if not values:
         return None
     select: dict[str, Any] = {}
+    bare: list[str] = []
     for value in values:
         for part in value.split():
             key, eq, ids = part.partition("=")
-            if not eq:
-                select[key] = True
-                continue
-            if key.startswith("all_") or key in ("everything", "syllabus_body"):
-                select[key] = ids
+            if key.startswith("all_") or key in ("everything", "syllabus_body", "course_settings"):
+                select[key] = ids if eq else True
                 continue
             items = [i.strip() for i in ids.split(",") if i.strip()]
+            if not items and key in SELECT_NAMES:
+                bare.append(key)
+                continue
+            if not eq:
+                select[key] = True  # not a select type: the engine names the unknown key
+                continue
             select.setdefault(key, []).extend(int(i) if i.isdecimal() else i for i in items)
+    if bare:
+        raise BackendError(
+            "--select "
+            + ", ".join(bare)
+            + ": name the ids, e.g. "
+            + " ".join(f"{k}=3,4" for k in bare)
+            + " (`tui-exports content COURSE_ID` lists them), or "
+            + " ".join(f"all_{k}" for k in bare)
+            + " for every one",
+            400,
+        )
     return select
 
 
 def export_context(args) -> tuple[ContextType, int]:
-    """The context an export command names: exactly one of COURSE_ID, ``--group`` or ``--user``."""
+    """The context a command names: exactly one of COURSE_ID, ``--group`` or ``--user``."""
     chosen = [x for x in (args.group, args.user) if x is not None]
     if len(chosen) > 1 or (chosen and args.course_id is not None):
         raise BackendError("give one of COURSE_ID, --group ID or --user ID", 400)
@@ -67,8 +84,28 @@ def export_context(args) -> tuple[ContextType, int]:
     if args.user is not None:
         return ContextType.USER, args.user
     if args.course_id is None:
-        raise BackendError("give a COURSE_ID, --group ID or --user ID", 400)
+        export_id = getattr(args, "export_id", None)
+        if export_id is not None:  # ``show 7``: the one number is the export's
+            raise BackendError(
+                f"`{args.command} {export_id}` names the export but not whose it is: give a COURSE_ID, "
+                f"--group ID or --user ID before it (tui-exports {args.command} COURSE_ID EXPORT_ID)",
+                400,
+            )
+        raise BackendError(
+            f"`{args.command}` needs whose exports: give a COURSE_ID, --group ID or --user ID", 400
+        )
     return ContextType.COURSE, args.course_id
+
+
+def export_version(args) -> str | None:
+    """``--cc-version`` if the format has versions (the registry says which); refused otherwise."""
+    fmt = FORMAT_BY_NAME[args.export_type]
+    if args.cc_version is not None and not fmt.versions:
+        with_versions = " and ".join(f.name for f in FORMATS if f.versions)
+        raise BackendError(
+            f"--cc-version is for {with_versions} exports; a {fmt.name} export has no version: drop it", 400
+        )
+    return args.cc_version
 
 
 # ------------------------------------------------------------------ output

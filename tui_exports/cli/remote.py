@@ -24,6 +24,7 @@ from .common import (
     EXIT_FAILED,
     EXIT_OK,
     export_context,
+    export_version,
     print_json,
     select_arg,
 )
@@ -110,7 +111,7 @@ def _export_and_download(args, backend) -> int:
         args.export_type,
         select_arg(args.select),
         skip_notifications=args.skip_notifications,
-        version=args.cc_version,
+        version=export_version(args),
     )
     ce = follow_with_bar(
         backend, "content", ctx, cid, ce, f"export {ce['id']}", interval=POLL_SECONDS, show="progress"
