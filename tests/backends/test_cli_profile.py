@@ -83,12 +83,38 @@ def test_profile_add_and_list_never_show_a_token(home, capsys, monkeypatch):
             "keyring": False,
         }
     ]
-    code, out, _ = run_cli(
-        capsys, "profile", "add", "school", "--base-url", "https://lms.example.org", "--token-env", "X"
-    )
+    again = ["profile", "add", "school", "--base-url", "https://lms.example.org", "--token-env", "X"]
+    code, out, err = run_cli(capsys, *again)
+    assert code == 2 and out == "" and "a profile 'school' exists already: add --replace to change it" in err
+    assert "canvas.example.edu" in config.read_text()  # left as it was
+    code, out, _ = run_cli(capsys, *again, "--replace")
     assert code == 0 and "replaced profile 'school'" in out
     assert profile_names(Home.from_env(home)) == ["school"]
     assert "tok-never-shown" not in config.read_text()
+
+
+def test_profile_remove(home, capsys, monkeypatch, memory_keyring):
+    config = Path(home) / "config.toml"
+    config.write_text('theme = "textual-light"\n', encoding="utf-8")
+    for name in ("school", "work"):
+        code, _, _ = run_cli(
+            capsys, "profile", "add", name, "--base-url", f"https://{name}.example", "--token-env", "T"
+        )
+        assert code == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("tok-in-keyring\n"))
+    assert run_cli(capsys, "profile", "add", "ring", "--base-url", "https://r.example", "--keyring")[0] == 0
+    code, out, _ = run_cli(capsys, "profile", "remove", "school")
+    assert code == 0 and out.startswith("removed profile 'school' (https://school.example)")
+    assert profile_names(Home.from_env(home)) == ["ring", "work"]
+    assert 'theme = "textual-light"' in config.read_text()  # the rest of the file is kept
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    code, out, _ = run_cli(capsys, "profile", "remove", "ring")
+    assert code == 0 and "and its token from the OS keyring" in out and memory_keyring.store == {}
+    code, _, err = run_cli(capsys, "profile", "remove", "school")
+    assert code == 2 and "no profile 'school'" in err and "known: work" in err
+    assert run_cli(capsys, "profile", "remove", "work")[0] == 0
+    code, out, _ = run_cli(capsys, "profile", "list")
+    assert out.startswith("no profiles") and "profiles" not in config.read_text()
 
 
 @pytest.mark.parametrize(

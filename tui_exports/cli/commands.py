@@ -221,6 +221,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp = tsub.add_parser("create", help="create a token (printed once, alone on the last line)")
     sp.add_argument("--user", metavar="USER", help="id or key (default: the library owner)")
     sp.add_argument("--purpose", default="")
+    sp = tsub.add_parser(
+        "list", help="list tokens: id, user, purpose, last 4 characters, created, last used (never a token)"
+    )
+    sp.add_argument("--user", metavar="USER", help="only this user's (id or key)")
+    sp.add_argument("--json", action="store_true", help="print the list as JSON")
+    sp = tsub.add_parser("revoke", help="revoke a token by its id (`token list`): it stops working at once")
+    sp.add_argument("token_id", type=int, metavar="TOKEN_ID")
 
     prof = sub.add_parser(
         "profile",
@@ -229,8 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
         "to the config file: it is read from an environment variable or the OS keyring.",
     )
     psub = prof.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
-    sp = psub.add_parser("add", help="add (or replace) a profile")
+    sp = psub.add_parser("add", help="add a profile (--replace to change an existing one)")
     sp.add_argument("name", metavar="NAME")
+    sp.add_argument("--replace", action="store_true", help="replace a profile of this name")
     sp.add_argument(
         "--base-url",
         required=True,
@@ -250,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
         "list", help="list profiles: names, addresses and where their tokens are (never a token)"
     )
     sp.add_argument("--json", action="store_true")
+    sp = psub.add_parser("remove", help="remove a profile (and its token from the OS keyring, if there)")
+    sp.add_argument("name", metavar="NAME")
     return p
 
 
@@ -516,12 +526,36 @@ def _token_command(args, home: Home) -> int:
 
     service = ExportService.open(home)
     try:
+        if args.token_command == "list":
+            return _token_list(args, service)
+        if args.token_command == "revoke":
+            row = service.revoke_token(args.token_id)
+            print(f"revoked token {row['id']} (…{row['hint']}, {row['purpose'] or 'no purpose'})")
+            return EXIT_OK
         user = service.find_user(args.user) if args.user else service.user(service.owner_id())
         token = service.create_token(user.id, purpose=args.purpose)
         print(f"token for {user.name} (user {user.id}); it is shown only once:", file=sys.stderr)
         print(token)
     finally:
         service.close()
+    return EXIT_OK
+
+
+def _token_list(args, service) -> int:
+    user_id = service.find_user(args.user).id if args.user else None
+    rows = service.tokens(user_id)
+    keys = {u.id: key for u, key in service.users()}
+    if args.json:
+        print_json([{**row, "user": keys.get(row["user_id"])} for row in rows])
+        return EXIT_OK
+    if not rows:
+        print("no tokens; make one with: tui-exports token create --purpose WHAT")
+    for row in rows:
+        user = keys.get(row["user_id"], row["user_id"])
+        print(
+            f"{row['id']:>4}  …{row['hint']}  {user:<10}  created {row['created_at']}  "
+            f"last used {row['last_used_at'] or 'never'}  {row['purpose'] or ''}".rstrip()
+        )
     return EXIT_OK
 
 

@@ -16,7 +16,14 @@ from urllib.parse import urlsplit
 
 from ..backends.base import BackendError
 from ..backends.canvas import marked_failed
-from ..backends.profiles import ConfigPermissionWarning, Profile, load_profiles, open_profile, save_profile
+from ..backends.profiles import (
+    ConfigPermissionWarning,
+    Profile,
+    load_profiles,
+    open_profile,
+    remove_profile,
+    save_profile,
+)
 from ..model import ContextType, is_downloadable, is_failed
 from ..paths import Home
 from .common import (
@@ -165,6 +172,15 @@ def _describe_epub(backend, cee: dict[str, Any]) -> str:
 def profile_command(args, home: Home) -> int:
     if args.profile_command == "add":
         return _profile_add(args, home)
+    if args.profile_command == "remove":
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConfigPermissionWarning)
+            gone = remove_profile(home, args.name)
+        for w in caught:
+            print(f"note: {w.message} (now fixed: mode 600)", file=sys.stderr)
+        where = " and its token from the OS keyring" if gone.keyring else ""
+        print(f"removed profile '{gone.name}' ({gone.base_url}){where} from {home.config_file}")
+        return EXIT_OK
     profiles = load_profiles(home)
     if args.json:
         print_json(
@@ -186,6 +202,13 @@ def profile_command(args, home: Home) -> int:
 
 def _profile_add(args, home: Home) -> int:
     profile = Profile.new(args.name, args.base_url, token_env=args.token_env, keyring=args.keyring)
+    replaced = profile.name in load_profiles(home)
+    if replaced and not args.replace:
+        raise BackendError(
+            f"a profile '{profile.name}' exists already: add --replace to change it "
+            f"(or choose another name; tui-exports profile list shows them)",
+            400,
+        )
     token = None
     if profile.keyring:
         token = _read_token(profile.name)
@@ -195,7 +218,6 @@ def _profile_add(args, home: Home) -> int:
             "warning: http:// sends the token unencrypted; use https:// for a real Canvas instance",
             file=sys.stderr,
         )
-    replaced = profile.name in load_profiles(home)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConfigPermissionWarning)
         path = save_profile(home, profile, token)

@@ -552,6 +552,14 @@ class ExportService:
         """A new API token for ``user_id``, returned once (the library keeps its hash)."""
         return tokens.create_token(self.library, user_id, purpose)
 
+    def tokens(self, user_id: int | None = None) -> list[dict[str, Any]]:
+        """The API tokens (of one user, or all), as ``tokens.list_tokens`` (never a token or a hash)."""
+        return tokens.list_tokens(self.library, user_id)
+
+    def revoke_token(self, token_id: int) -> dict[str, Any]:
+        """Remove an API token; NotFound if there is none with that id."""
+        return tokens.revoke_token(self.library, token_id)
+
     def verify_token(self, token: str | None) -> int | None:
         """The user a token belongs to, or None."""
         return tokens.verify_token(self.library, token)
