@@ -180,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = lsub.add_parser("add", help="load a course folder (the data/ format) into the library")
     sp.add_argument("path", type=Path)
     lsub.add_parser("users", help="list the users of the library")
-    lsub.add_parser("path", help="print where the library is on disk")
+    lsub.add_parser("path", help="print where the library and the config file are on disk")
     sp = lsub.add_parser(
         "generate",
         help="add a synthetic course of a chosen size (benchmarks, tests)",
@@ -368,6 +368,10 @@ def _library_command(args, home: Home) -> int:
 
     if args.library_command == "generate":
         return _generate(args, home)
+    if args.library_command == "path":  # two places: the config file is in the platform's config folder
+        print(f"library: {home.data}")
+        print(f"config:  {home.config_file}")
+        return EXIT_OK
     service = ExportService.open(home)
     try:
         if args.library_command == "add":
@@ -380,8 +384,6 @@ def _library_command(args, home: Home) -> int:
             owner = service.owner_id()
             for u, key in service.users():
                 print(f"{u.id:>5}  {key:<12} {u.name}{'  (owner)' if u.id == owner else ''}")
-        elif args.library_command == "path":
-            print(home.data)
     finally:
         service.close()
     return EXIT_OK
