@@ -10,6 +10,7 @@ import functools
 import io
 import json
 import os
+import re
 import stat
 import time
 from pathlib import Path
@@ -370,3 +371,28 @@ def test_config_readable_by_others_is_a_warning_line(canvas, capsys, home):
     os.chmod(Path(home) / "config.toml", 0o644)
     code, _, err = run_cli(capsys, "--profile", "school", "courses")
     assert code == 0 and "warning:" in err and "chmod 600" in err
+
+
+def test_show_json_reads_the_same_times_locally_and_through_a_profile(canvas, capsys, monkeypatch):
+    """One object, one time format (Canvas's ``Z``), whether read from the library or over the API."""
+    _, service, _ = canvas
+    code, out, err = run_cli(
+        capsys, "--profile", "school", "export", "1", "--type", "zip", "--wait", "--json"
+    )
+    assert code == 0, err
+    remote = json.loads(out)
+    code, out, _ = run_cli(capsys, "--profile", "school", "show", "1", str(remote["id"]), "--json")
+    remote = json.loads(out)
+    monkeypatch.setenv("TUI_EXPORTS_HOME", str(service.library.home.data))  # the served library itself
+    code, out, _ = run_cli(capsys, "show", "1", str(remote["id"]), "--json")
+    local = json.loads(out)
+
+    def times(obj, where=""):
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                if k.endswith("_at") and v is not None:
+                    yield f"{where}{k}", v
+                yield from times(v, f"{where}{k}.")
+
+    assert dict(times(local)) == dict(times(remote)) and dict(times(local))
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", v) for _, v in times(local))
