@@ -274,7 +274,7 @@ def listing_text(backend: Backend, items: list, total: int | None, page: int, pe
             return "no exports"
         where = f": there are {total} on {pages} page{'s' * (pages != 1)} of {per_page}" if total else ""
         return f"no exports on page {page}{where}"
-    lines = [describe(backend, ce) for ce in items]
+    lines = [describe(backend, ce, running_only=True) for ce in items]
     if total is not None and total > len(items):
         first = (page - 1) * per_page + 1
         more = f"; --page {page + 1} for more" if page < (pages or 0) else ""

@@ -66,11 +66,22 @@ def download_with_bars(backend: Backend, kind: str, export: dict[str, Any]) -> d
             bars[-1][1].done()
 
 
-def describe(backend: Backend, export: dict[str, Any], course: dict[str, Any] | None = None) -> str:
+def describe(
+    backend: Backend,
+    export: dict[str, Any],
+    course: dict[str, Any] | None = None,
+    *,
+    running_only: bool = False,
+) -> str:
     """An export as text, with its Progress's id and state as read now (``describe_export``).
-    ``course``: the CourseEpubExport an ePub export came in (its course is named last)."""
+    ``course``: the CourseEpubExport an ePub export came in (its course is named last).
+    ``running_only``: read the Progress only of an export still running (a long listing on a
+    rate-limited Canvas instance); an ended one shows its Progress's id."""
     progress = None
     pid = progress_id_of(export.get("progress_url"))
+    kind = "epub" if export.get("export_type") == "epub" else "content"
+    if running_only and is_final(export.get("workflow_state"), kind):
+        pid = None
     if pid is not None:
         try:
             progress = backend.progress(pid)
