@@ -10,6 +10,7 @@ import functools
 import io
 import json
 import os
+import re
 import stat
 import time
 from pathlib import Path
@@ -83,12 +84,38 @@ def test_profile_add_and_list_never_show_a_token(home, capsys, monkeypatch):
             "keyring": False,
         }
     ]
-    code, out, _ = run_cli(
-        capsys, "profile", "add", "school", "--base-url", "https://lms.example.org", "--token-env", "X"
-    )
+    again = ["profile", "add", "school", "--base-url", "https://lms.example.org", "--token-env", "X"]
+    code, out, err = run_cli(capsys, *again)
+    assert code == 2 and out == "" and "a profile 'school' exists already: add --replace to change it" in err
+    assert "canvas.example.edu" in config.read_text()  # left as it was
+    code, out, _ = run_cli(capsys, *again, "--replace")
     assert code == 0 and "replaced profile 'school'" in out
     assert profile_names(Home.from_env(home)) == ["school"]
     assert "tok-never-shown" not in config.read_text()
+
+
+def test_profile_remove(home, capsys, monkeypatch, memory_keyring):
+    config = Path(home) / "config.toml"
+    config.write_text('theme = "textual-light"\n', encoding="utf-8")
+    for name in ("school", "work"):
+        code, _, _ = run_cli(
+            capsys, "profile", "add", name, "--base-url", f"https://{name}.example", "--token-env", "T"
+        )
+        assert code == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("tok-in-keyring\n"))
+    assert run_cli(capsys, "profile", "add", "ring", "--base-url", "https://r.example", "--keyring")[0] == 0
+    code, out, _ = run_cli(capsys, "profile", "remove", "school")
+    assert code == 0 and out.startswith("removed profile 'school' (https://school.example)")
+    assert profile_names(Home.from_env(home)) == ["ring", "work"]
+    assert 'theme = "textual-light"' in config.read_text()  # the rest of the file is kept
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    code, out, _ = run_cli(capsys, "profile", "remove", "ring")
+    assert code == 0 and "and its token from the OS keyring" in out and memory_keyring.store == {}
+    code, _, err = run_cli(capsys, "profile", "remove", "school")
+    assert code == 2 and "no profile 'school'" in err and "known: work" in err
+    assert run_cli(capsys, "profile", "remove", "work")[0] == 0
+    code, out, _ = run_cli(capsys, "profile", "list")
+    assert out.startswith("no profiles") and "profiles" not in config.read_text()
 
 
 @pytest.mark.parametrize(
@@ -193,15 +220,37 @@ def test_export_wait_follows_progress_and_downloads(canvas, capsys, home):
         lib.close()
 
 
-def test_export_without_wait_then_cancel(canvas, capsys, monkeypatch):
-    _, service, _ = canvas
-    code, out, _ = run_cli(
-        capsys, "--profile", "school", "export", "1", "--type", "common_cartridge", "--json"
-    )
-    ce = json.loads(out)
-    assert code == 0 and ce["workflow_state"] in ("created", "exporting", "exported")
-    code, out, err = run_cli(capsys, "--profile", "school", "cancel", ce["progress_url"].rsplit("/", 1)[1])
-    assert code in (0, 2) and (out.startswith("progress ") or "error:" in err)  # it may have finished already
+def test_export_without_wait_then_cancel_by_course_and_export_id(canvas, capsys, monkeypatch):
+    """``cancel COURSE_ID EXPORT_ID`` on the instance: the export as ``export`` printed it, its
+    Progress found through the export (never a bare number meaning another object)."""
+
+    def slow(self, ce):  # runs until canceled: the server runs its jobs in this process
+        def run(snap, workdir, progress):
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                progress(1, "waiting to be canceled")
+                time.sleep(0.02)
+            raise AssertionError("never canceled")
+
+        return run
+
+    monkeypatch.setattr(ExportRunner, "exporter", slow)
+    code, out, _ = run_cli(capsys, "--profile", "school", "export", "1", "--type", "zip")
+    export_id = int(out.split()[1])
+    assert code == 0 and out.splitlines()[1].split()[:1] == ["progress"]
+    code, out, err = run_cli(capsys, "--profile", "school", "cancel", "1", str(export_id))
+    assert code == 0 and out.startswith(f"canceled export {export_id} (progress "), err
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        code, out, _ = run_cli(capsys, "--profile", "school", "show", "1", str(export_id), "--json")
+        if json.loads(out)["workflow_state"] == "failed":
+            break
+        time.sleep(0.05)
+    assert json.loads(out)["workflow_state"] == "failed"
+    code, _, err = run_cli(capsys, "--profile", "school", "cancel", "1", str(export_id))
+    assert code == 2 and "has already ended (failed): nothing to cancel" in err
+    code, _, err = run_cli(capsys, "--profile", "school", "cancel", str(export_id))
+    assert code == 2 and "cancel COURSE_ID EXPORT_ID" in err
 
 
 def test_export_without_wait_downloaded_later_with_show(canvas, capsys, home):
@@ -322,3 +371,28 @@ def test_config_readable_by_others_is_a_warning_line(canvas, capsys, home):
     os.chmod(Path(home) / "config.toml", 0o644)
     code, _, err = run_cli(capsys, "--profile", "school", "courses")
     assert code == 0 and "warning:" in err and "chmod 600" in err
+
+
+def test_show_json_reads_the_same_times_locally_and_through_a_profile(canvas, capsys, monkeypatch):
+    """One object, one time format (Canvas's ``Z``), whether read from the library or over the API."""
+    _, service, _ = canvas
+    code, out, err = run_cli(
+        capsys, "--profile", "school", "export", "1", "--type", "zip", "--wait", "--json"
+    )
+    assert code == 0, err
+    remote = json.loads(out)
+    code, out, _ = run_cli(capsys, "--profile", "school", "show", "1", str(remote["id"]), "--json")
+    remote = json.loads(out)
+    monkeypatch.setenv("TUI_EXPORTS_HOME", str(service.library.home.data))  # the served library itself
+    code, out, _ = run_cli(capsys, "show", "1", str(remote["id"]), "--json")
+    local = json.loads(out)
+
+    def times(obj, where=""):
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                if k.endswith("_at") and v is not None:
+                    yield f"{where}{k}", v
+                yield from times(v, f"{where}{k}.")
+
+    assert dict(times(local)) == dict(times(remote)) and dict(times(local))
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", v) for _, v in times(local))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, ConfigError, ConfigPermissionWarning, check_permissions
+from ..config import Config, ConfigError, ConfigPermissionWarning, check_permissions, write_config
 from ..paths import Home
 from .base import BackendError, canvas_base_url
 
@@ -36,6 +36,7 @@ __all__ = [
     "open_profile",
     "profile_names",
     "profiles_of",
+    "remove_profile",
     "save_profile",
 ]
 
@@ -173,6 +174,34 @@ def save_profile(home: Home, profile: Profile, token: str | None = None) -> Path
         return config.with_entry("profiles", profile.name, table)
     except ConfigError as e:
         raise ProfileError(str(e)) from None
+
+
+def remove_profile(home: Home, name: str) -> Profile:
+    """Remove ``[profiles.NAME]`` (other settings kept; comments are not), mode 0600, and its
+    token from the OS keyring if it kept one there.  Returns the profile as it was."""
+    path = home.config_file
+    check_permissions(path)
+    config = _config(home)
+    profiles = profiles_of(config)
+    if name not in profiles:
+        known = ", ".join(sorted(profiles)) or "none"
+        raise BackendError(f"no profile '{name}' in {path} (known: {known})")
+    data = dict(config.data)
+    rest = {k: v for k, v in config.table("profiles").items() if k != name}
+    if rest:
+        data["profiles"] = rest
+    else:
+        data.pop("profiles", None)
+    write_config(path, data)
+    if profiles[name].keyring:
+        import keyring
+        from keyring.errors import KeyringError
+
+        try:
+            keyring.delete_password(KEYRING_SERVICE, name)
+        except KeyringError:  # not there, or no keyring here: nothing left to remove
+            pass
+    return profiles[name]
 
 
 def open_profile(name: str, home: Home | None = None, **kwargs: Any):

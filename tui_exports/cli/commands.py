@@ -22,18 +22,53 @@ from .common import (
     EXIT_FAILED,
     EXIT_OK,
     check_config,
-    describe_export,
+    describe_progress,
     export_context,
+    export_version,
     print_json,
     select_arg,
 )
-from .jobs import follow_with_bar
+from .jobs import cancel_command, describe, follow_with_bar
 
 # ------------------------------------------------------------------ argument parsing
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a bad command line as one line (``error: …``, exit 2), as every other refusal."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_BAD_REQUEST, f"error: {message} (see: {self.prog} --help)\n")
+
+
+def export_type_arg(value: str) -> str:
+    """``--type``: a format of the Content Exports API (``vocab.FORMATS``); the ePub has its own command."""
+    fmt = FORMAT_BY_NAME.get(value)
+    if fmt is not None and fmt.content_export:
+        return value
+    if fmt is not None:
+        raise argparse.ArgumentTypeError(
+            f"an {fmt.label} is not made with `export`: use tui-exports {fmt.name} COURSE_ID"
+        )
+    kinds = ", ".join(f.name for f in CONTENT_FORMATS)
+    raise argparse.ArgumentTypeError(f"no export type {value!r} (one of {kinds}; an ePub: tui-exports epub)")
+
+
+def whole_number(low: int, high: int | None = None, why: str = ""):
+    def read(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+        if number is None or number < low or (high is not None and number > high):
+            span = f"{low} to {high}" if high is not None else f"{low} or more"
+            raise argparse.ArgumentTypeError(f"must be a whole number {span}{why}, not {value!r}")
+        return number
+
+    return read
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="tui-exports",
         description="Export courses (Common Cartridge, QTI, zip of files, ePub) the way Canvas LMS does. "
         "With no command, opens the terminal app.",
@@ -79,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         dest="export_type",
         metavar="TYPE",
+        type=export_type_arg,  # a refusal in words (an ePub: its own command) before choices
         choices=kinds,
         help=f"{named} (groups and users: {anywhere})",
     )
@@ -101,8 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = cmd("exports", "list the exports of a course (newest first)")
     context(sp)
-    sp.add_argument("--page", type=int, default=1)
-    sp.add_argument("--per-page", type=int, default=10)
+    sp.add_argument("--page", type=whole_number(1, why=" (the first page is 1)"), default=1, metavar="N")
+    sp.add_argument(
+        "--per-page",
+        type=whole_number(1, 100, " (Canvas's limit)"),
+        default=10,
+        metavar="N",
+        help="exports per page, 1 to 100 (default 10)",
+    )
 
     sp = cmd("show", "show one content export")
     context(sp)
@@ -122,8 +164,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = cmd("progress", "show a job's progress")
     sp.add_argument("progress_id", type=int, metavar="PROGRESS_ID")
-    sp = cmd("cancel", "cancel a running job")
-    sp.add_argument("progress_id", type=int, metavar="PROGRESS_ID")
+    sp = cmd(
+        "cancel",
+        "cancel a running export, named as `export` printed it: COURSE_ID EXPORT_ID "
+        "(--group ID EXPORT_ID, --user ID EXPORT_ID), --epub COURSE_ID EXPORT_ID, or --progress ID",
+    )
+    context(sp)
+    sp.add_argument("export_id", type=int, nargs="?", metavar="EXPORT_ID")
+    sp.add_argument("--epub", action="store_true", help="EXPORT_ID is an ePub export of COURSE_ID")
+    sp.add_argument("--progress", type=int, metavar="ID", help="cancel the job of this Progress instead")
     cmd("notifications", "list your notifications (export finished / failed)")
 
     lib = sub.add_parser("library", help="manage the local library", description="manage the local library")
@@ -131,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = lsub.add_parser("add", help="load a course folder (the data/ format) into the library")
     sp.add_argument("path", type=Path)
     lsub.add_parser("users", help="list the users of the library")
-    lsub.add_parser("path", help="print where the library is on disk")
+    lsub.add_parser("path", help="print where the library and the config file are on disk")
     sp = lsub.add_parser(
         "generate",
         help="add a synthetic course of a chosen size (benchmarks, tests)",
@@ -172,6 +221,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp = tsub.add_parser("create", help="create a token (printed once, alone on the last line)")
     sp.add_argument("--user", metavar="USER", help="id or key (default: the library owner)")
     sp.add_argument("--purpose", default="")
+    sp = tsub.add_parser(
+        "list", help="list tokens: id, user, purpose, last 4 characters, created, last used (never a token)"
+    )
+    sp.add_argument("--user", metavar="USER", help="only this user's (id or key)")
+    sp.add_argument("--json", action="store_true", help="print the list as JSON")
+    sp = tsub.add_parser("revoke", help="revoke a token by its id (`token list`): it stops working at once")
+    sp.add_argument("token_id", type=int, metavar="TOKEN_ID")
 
     prof = sub.add_parser(
         "profile",
@@ -180,8 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
         "to the config file: it is read from an environment variable or the OS keyring.",
     )
     psub = prof.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
-    sp = psub.add_parser("add", help="add (or replace) a profile")
+    sp = psub.add_parser("add", help="add a profile (--replace to change an existing one)")
     sp.add_argument("name", metavar="NAME")
+    sp.add_argument("--replace", action="store_true", help="replace a profile of this name")
     sp.add_argument(
         "--base-url",
         required=True,
@@ -201,10 +258,28 @@ def build_parser() -> argparse.ArgumentParser:
         "list", help="list profiles: names, addresses and where their tokens are (never a token)"
     )
     sp.add_argument("--json", action="store_true")
+    sp = psub.add_parser("remove", help="remove a profile (and its token from the OS keyring, if there)")
+    sp.add_argument("name", metavar="NAME")
     return p
 
 
 # ------------------------------------------------------------------ commands
+
+
+def listing_text(backend: Backend, items: list, total: int | None, page: int, per_page: int) -> str:
+    """``exports`` as text: the page's exports, and where the page sits in the whole list."""
+    pages = max(1, -(-total // per_page)) if total is not None else None
+    if not items:
+        if page == 1:
+            return "no exports"
+        where = f": there are {total} on {pages} page{'s' * (pages != 1)} of {per_page}" if total else ""
+        return f"no exports on page {page}{where}"
+    lines = [describe(backend, ce, running_only=True) for ce in items]
+    if total is not None and total > len(items):
+        first = (page - 1) * per_page + 1
+        more = f"; --page {page + 1} for more" if page < (pages or 0) else ""
+        lines.append(f"(exports {first}–{first + len(items) - 1} of {total}, page {page} of {pages}{more})")
+    return "\n".join(lines)
 
 
 def run_command(args, backend: Backend) -> int:
@@ -238,11 +313,11 @@ def run_command(args, backend: Backend) -> int:
             args.export_type,
             select,
             skip_notifications=args.skip_notifications,
-            version=args.cc_version,
+            version=export_version(args),
         )
         if args.wait:
             ce = follow_with_bar(backend, "content", ctx, cid, ce, f"export {ce['id']}")
-        print_json(ce) if args.json else print(describe_export(ce))
+        print_json(ce) if args.json else print(describe(backend, ce))
         return EXIT_FAILED if is_failed(ce["workflow_state"], "content") else EXIT_OK
     if c == "exports":
         ctx, cid = export_context(args)
@@ -250,17 +325,12 @@ def run_command(args, backend: Backend) -> int:
         if args.json:
             print_json(items)
         else:
-            if not items:
-                print("no exports")
-            for ce in items:
-                print(describe_export(ce))
-            if total is not None and total > len(items):
-                print(f"({len(items)} of {total}; --page N for more)")
+            print(listing_text(backend, items, total, args.page, args.per_page))
         return EXIT_OK
     if c == "show":
         ctx, cid = export_context(args)
         ce = backend.content_export(ctx, cid, args.export_id)
-        print_json(ce) if args.json else print(describe_export(ce))
+        print_json(ce) if args.json else print(describe(backend, ce))
         return EXIT_OK
     if c == "epub":
         cee = backend.create_epub_export(args.course_id)
@@ -268,9 +338,7 @@ def run_command(args, backend: Backend) -> int:
         if args.wait:
             ep = follow_with_bar(backend, "epub", ContextType.COURSE, args.course_id, ep, f"epub {ep['id']}")
             cee = {**cee, "epub_export": ep}
-        print_json(cee) if args.json else print(
-            f"{cee['name']}\n" + describe_export({**ep, "export_type": "epub"})
-        )
+        print_json(cee) if args.json else print(describe(backend, {**ep, "export_type": "epub"}, cee))
         return EXIT_FAILED if is_failed(ep["workflow_state"], "epub") else EXIT_OK
     if c == "epubs":
         listing = backend.epub_exports()
@@ -286,15 +354,12 @@ def run_command(args, backend: Backend) -> int:
                         if ep.get(key):
                             print(f"         {ep[key].get('path') or ep[key].get('url')}")
         return EXIT_OK
-    if c in ("progress", "cancel"):
-        p = backend.progress(args.progress_id) if c == "progress" else backend.cancel(args.progress_id)
-        if getattr(args, "json", False):
-            print_json(p)
-        else:
-            print(
-                f"progress {p['id']}  {p['workflow_state']}  {p['completion']}%  {p.get('message') or ''}".rstrip()
-            )
+    if c == "progress":
+        p = backend.progress(args.progress_id)
+        print_json(p) if args.json else print(describe_progress(p))
         return EXIT_OK
+    if c == "cancel":
+        return cancel_command(args, backend)
     raise AssertionError(c)
 
 
@@ -303,6 +368,10 @@ def _library_command(args, home: Home) -> int:
 
     if args.library_command == "generate":
         return _generate(args, home)
+    if args.library_command == "path":  # two places: the config file is in the platform's config folder
+        print(f"library: {home.data}")
+        print(f"config:  {home.config_file}")
+        return EXIT_OK
     service = ExportService.open(home)
     try:
         if args.library_command == "add":
@@ -315,8 +384,6 @@ def _library_command(args, home: Home) -> int:
             owner = service.owner_id()
             for u, key in service.users():
                 print(f"{u.id:>5}  {key:<12} {u.name}{'  (owner)' if u.id == owner else ''}")
-        elif args.library_command == "path":
-            print(home.data)
     finally:
         service.close()
     return EXIT_OK
@@ -461,12 +528,36 @@ def _token_command(args, home: Home) -> int:
 
     service = ExportService.open(home)
     try:
+        if args.token_command == "list":
+            return _token_list(args, service)
+        if args.token_command == "revoke":
+            row = service.revoke_token(args.token_id)
+            print(f"revoked token {row['id']} (…{row['hint']}, {row['purpose'] or 'no purpose'})")
+            return EXIT_OK
         user = service.find_user(args.user) if args.user else service.user(service.owner_id())
         token = service.create_token(user.id, purpose=args.purpose)
         print(f"token for {user.name} (user {user.id}); it is shown only once:", file=sys.stderr)
         print(token)
     finally:
         service.close()
+    return EXIT_OK
+
+
+def _token_list(args, service) -> int:
+    user_id = service.find_user(args.user).id if args.user else None
+    rows = service.tokens(user_id)
+    keys = {u.id: key for u, key in service.users()}
+    if args.json:
+        print_json([{**row, "user": keys.get(row["user_id"])} for row in rows])
+        return EXIT_OK
+    if not rows:
+        print("no tokens; make one with: tui-exports token create --purpose WHAT")
+    for row in rows:
+        user = keys.get(row["user_id"], row["user_id"])
+        print(
+            f"{row['id']:>4}  …{row['hint']}  {user:<10}  created {row['created_at']}  "
+            f"last used {row['last_used_at'] or 'never'}  {row['purpose'] or ''}".rstrip()
+        )
     return EXIT_OK
 
 

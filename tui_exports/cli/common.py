@@ -4,16 +4,19 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
-from ..backends.base import BackendError
+from ..backends.base import BackendError, progress_id_of
 from ..backends.profiles import profiles_of
 from ..config import Config
 from ..model import ContextType
 from ..paths import Home
 from ..tui.format import human_size  # plain text, no Textual: the app's sizes are the CLI's
+from ..vocab import FORMAT_BY_NAME, FORMATS, SELECT_NAMES
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_REQUEST = 0, 1, 2
 
@@ -37,26 +40,42 @@ def check_config(home: Home) -> None:
 
 
 def select_arg(values: Sequence[str] | None) -> dict[str, Any] | None:
-    """``pages=1,2 files=7 all_quizzes everything`` → a select hash."""
+    """``pages=1,2 files=7 all_quizzes everything`` → a select hash.  A type named without ids
+    (``files``, ``files=``) is refused here, with what to write instead."""
     if not values:
         return None
     select: dict[str, Any] = {}
+    bare: list[str] = []
     for value in values:
         for part in value.split():
             key, eq, ids = part.partition("=")
-            if not eq:
-                select[key] = True
-                continue
-            if key.startswith("all_") or key in ("everything", "syllabus_body"):
-                select[key] = ids
+            if key.startswith("all_") or key in ("everything", "syllabus_body", "course_settings"):
+                select[key] = ids if eq else True
                 continue
             items = [i.strip() for i in ids.split(",") if i.strip()]
+            if not items and key in SELECT_NAMES:
+                bare.append(key)
+                continue
+            if not eq:
+                select[key] = True  # not a select type: the engine names the unknown key
+                continue
             select.setdefault(key, []).extend(int(i) if i.isdecimal() else i for i in items)
+    if bare:
+        raise BackendError(
+            "--select "
+            + ", ".join(bare)
+            + ": name the ids, e.g. "
+            + " ".join(f"{k}=3,4" for k in bare)
+            + " (`tui-exports content COURSE_ID` lists them), or "
+            + " ".join(f"all_{k}" for k in bare)
+            + " for every one",
+            400,
+        )
     return select
 
 
 def export_context(args) -> tuple[ContextType, int]:
-    """The context an export command names: exactly one of COURSE_ID, ``--group`` or ``--user``."""
+    """The context a command names: exactly one of COURSE_ID, ``--group`` or ``--user``."""
     chosen = [x for x in (args.group, args.user) if x is not None]
     if len(chosen) > 1 or (chosen and args.course_id is not None):
         raise BackendError("give one of COURSE_ID, --group ID or --user ID", 400)
@@ -65,8 +84,28 @@ def export_context(args) -> tuple[ContextType, int]:
     if args.user is not None:
         return ContextType.USER, args.user
     if args.course_id is None:
-        raise BackendError("give a COURSE_ID, --group ID or --user ID", 400)
+        export_id = getattr(args, "export_id", None)
+        if export_id is not None:  # ``show 7``: the one number is the export's
+            raise BackendError(
+                f"`{args.command} {export_id}` names the export but not whose it is: give a COURSE_ID, "
+                f"--group ID or --user ID before it (tui-exports {args.command} COURSE_ID EXPORT_ID)",
+                400,
+            )
+        raise BackendError(
+            f"`{args.command}` needs whose exports: give a COURSE_ID, --group ID or --user ID", 400
+        )
     return ContextType.COURSE, args.course_id
+
+
+def export_version(args) -> str | None:
+    """``--cc-version`` if the format has versions (the registry says which); refused otherwise."""
+    fmt = FORMAT_BY_NAME[args.export_type]
+    if args.cc_version is not None and not fmt.versions:
+        with_versions = " and ".join(f.name for f in FORMATS if f.versions)
+        raise BackendError(
+            f"--cc-version is for {with_versions} exports; a {fmt.name} export has no version: drop it", 400
+        )
+    return args.cc_version
 
 
 # ------------------------------------------------------------------ output
@@ -77,7 +116,20 @@ def print_json(obj: Any) -> None:
     sys.stdout.write("\n")
 
 
-def describe_export(ce: dict[str, Any]) -> str:
+def describe_progress(p: dict[str, Any]) -> str:
+    """``progress 14  completed  100%  Done: the ePub is written``."""
+    completion = p.get("completion")
+    percent = f"{float(completion):.0f}%" if completion is not None else ""
+    return "  ".join(
+        x
+        for x in (f"progress {p['id']}", p.get("workflow_state") or "", percent, p.get("message") or "")
+        if x
+    )
+
+
+def describe_export(ce: dict[str, Any], progress: dict[str, Any] | None = None) -> str:
+    """An export in a few lines; its Progress by id and state (``progress``: as read now), never
+    by URL: text output is for people, and the URL names a server that may not be running."""
     lines = [f"export {ce['id']}  {ce['export_type']}  {ce['workflow_state']}  created {ce['created_at']}"]
     att = ce.get("attachment") or ce.get("epub_attachment")
     if att:
@@ -85,43 +137,84 @@ def describe_export(ce: dict[str, Any]) -> str:
     if ce.get("zip_attachment"):
         z = ce["zip_attachment"]
         lines.append(f"  companion zip: {z.get('path') or z.get('url')}  ({human_size(z.get('size'))})")
-    if ce.get("progress_url"):
-        lines.append(f"  progress: {ce['progress_url']}")
+    if progress:
+        lines.append(f"  {describe_progress(progress)}")
+    elif progress_id_of(ce.get("progress_url")) is not None:
+        lines.append(f"  progress {progress_id_of(ce.get('progress_url'))}")
     for err in ce.get("errors") or []:
         lines.append(f"  ! {err}")
     return "\n".join(lines)
 
 
 class ProgressBar:
-    """A progress bar on stderr: redrawn in place on a terminal, a line per 10 % otherwise."""
+    """A progress bar on stderr.  On a terminal, ``rich.progress`` draws one line that fits the
+    terminal's width (measured on the stream itself) and is redrawn in place; otherwise (a pipe,
+    a log file) a plain line at each tenth of the way, so a long download is a dozen lines."""
 
-    WIDTH = 30
+    #: at most this many redraws a second on a terminal (a download reports every chunk)
+    REDRAWS_PER_SECOND = 10
 
     def __init__(self, label: str, stream=None):
         self.label = label
         self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
+        self.tty = _isatty(self.stream)
         self._last_step = -1
-        self._last_text = ""
+        self._last_drawn = 0.0
+        self._progress = None
+        if self.tty:
+            self._start_bar()
+
+    def _start_bar(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+        from rich.table import Column
+
+        try:
+            width = os.get_terminal_size(self.stream.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            width = None  # rich's own guess
+        console = Console(file=self.stream, width=width, force_terminal=True, highlight=False)
+        self._progress = Progress(
+            TextColumn("{task.description}", table_column=Column(no_wrap=True, overflow="ellipsis", ratio=2)),
+            BarColumn(bar_width=None, table_column=Column(ratio=2)),
+            TaskProgressColumn(),
+            TextColumn(
+                "{task.fields[note]}", table_column=Column(no_wrap=True, overflow="ellipsis", ratio=3)
+            ),
+            console=console,
+            auto_refresh=False,
+            redirect_stdout=False,
+            redirect_stderr=False,
+            expand=True,
+        )
+        self._task = self._progress.add_task(self.label, total=100, note="")
+        self._progress.start()
 
     def update(self, percent: float, state: str, message: str | None = None) -> None:
         percent = max(0.0, min(100.0, percent))
-        if self.tty:
-            filled = int(self.WIDTH * percent / 100)
-            bar = "█" * filled + "░" * (self.WIDTH - filled)
-            text = f"\r{self.label} [{bar}] {percent:5.1f}% {state:<10} {(message or '')[:40]:<40}"
-            if text != self._last_text:
-                self.stream.write(text)
-                self.stream.flush()
-                self._last_text = text
-        else:
-            step = int(percent // 10)
-            if step != self._last_step:
-                self._last_step = step
-                self.stream.write(f"{self.label}: {percent:.0f}% {state}\n")
-                self.stream.flush()
+        if self._progress is not None:
+            note = f"{state} {message or ''}".strip()
+            self._progress.update(self._task, completed=percent, note=note)
+            now = time.monotonic()
+            if percent >= 100 or now - self._last_drawn >= 1 / self.REDRAWS_PER_SECOND:
+                self._last_drawn = now
+                self._progress.refresh()
+            return
+        step = int(percent // 10)
+        if step != self._last_step:
+            self._last_step = step
+            self.stream.write(f"{self.label}: {percent:.0f}% {state}\n")
+            self.stream.flush()
 
     def done(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
+        if self._progress is not None:
+            self._progress.refresh()
+            self._progress.stop()
+            self._progress = None
+
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False

@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..backends.base import Backend
-from ..model import ContextType, is_failed
-from .common import ProgressBar, human_size
+from ..backends.base import Backend, BackendError, progress_id_of
+from ..model import ContextType, is_failed, is_final
+from .common import (
+    EXIT_OK,
+    ProgressBar,
+    describe_export,
+    describe_progress,
+    export_context,
+    human_size,
+    print_json,
+)
 
 
 def follow_with_bar(
@@ -56,3 +64,84 @@ def download_with_bars(backend: Backend, kind: str, export: dict[str, Any]) -> d
     finally:
         if bars:
             bars[-1][1].done()
+
+
+def describe(
+    backend: Backend,
+    export: dict[str, Any],
+    course: dict[str, Any] | None = None,
+    *,
+    running_only: bool = False,
+) -> str:
+    """An export as text, with its Progress's id and state as read now (``describe_export``).
+    ``course``: the CourseEpubExport an ePub export came in (its course is named last).
+    ``running_only``: read the Progress only of an export still running (a long listing on a
+    rate-limited Canvas instance); an ended one shows its Progress's id."""
+    progress = None
+    pid = progress_id_of(export.get("progress_url"))
+    kind = "epub" if export.get("export_type") == "epub" else "content"
+    if running_only and is_final(export.get("workflow_state"), kind):
+        pid = None
+    if pid is not None:
+        try:
+            progress = backend.progress(pid)
+        except BackendError:  # gone (Canvas deletes old ones): the id alone
+            progress = None
+    text = describe_export(export, progress)
+    if course is not None:
+        text += f"\n  course {course.get('id')}: {course.get('name', '')}"
+    return text
+
+
+# ------------------------------------------------------------------ cancel
+
+CANCEL_FORMS = (
+    "tui-exports cancel COURSE_ID EXPORT_ID (as `export` printed it; --group ID EXPORT_ID or "
+    "--user ID EXPORT_ID for those), cancel --epub COURSE_ID EXPORT_ID, or cancel --progress ID"
+)
+
+
+def cancel_command(args, backend: Backend) -> int:
+    """``cancel``: the export as every other command names it (its context and id), an ePub
+    export of a course, or a bare Progress with ``--progress``; never a number meaning another object."""
+    if (
+        args.export_id is None
+        and args.course_id is not None
+        and (args.group is not None or args.user is not None)
+    ):
+        args.export_id, args.course_id = args.course_id, None  # ``cancel --group 1 7``
+    if args.progress is not None:
+        named = (args.export_id, args.course_id, args.group, args.user)
+        if args.epub or any(x is not None for x in named):
+            raise BackendError(f"--progress ID names the job alone; give one of: {CANCEL_FORMS}", 400)
+        p = backend.cancel(args.progress)
+        print_json(p) if args.json else print(f"canceled: {describe_progress(p)}")
+        return EXIT_OK
+    if args.export_id is None:
+        given = "no export id" if args.course_id is None else f"only one id ({args.course_id})"
+        raise BackendError(f"cancel needs the export, got {given}: {CANCEL_FORMS}", 400)
+    if args.epub:
+        if args.group is not None or args.user is not None:
+            raise BackendError(
+                "ePub exports are made of courses only: cancel --epub COURSE_ID EXPORT_ID", 400
+            )
+        if args.course_id is None:
+            raise BackendError(f"give the course of the ePub export: {CANCEL_FORMS}", 400)
+        kind, what = "epub", f"ePub export {args.export_id}"
+        export = backend.epub_export(args.course_id, args.export_id)["epub_export"]
+    else:
+        ctx, cid = export_context(args)
+        kind, what = "content", f"export {args.export_id}"
+        export = backend.content_export(ctx, cid, args.export_id)
+    state = export.get("workflow_state")
+    pid = progress_id_of(export.get("progress_url")) or export.get("progress_id")
+    if is_final(state, kind):
+        raise BackendError(f"{what} has already ended ({state}): nothing to cancel", 400)
+    if pid is None:
+        raise BackendError(f"{what} has no job to cancel (no Progress)", 400)
+    p = backend.cancel(int(pid))
+    if args.json:
+        print_json(p)
+    else:
+        print(f"canceled {what} ({describe_progress(p)})")
+    return EXIT_OK

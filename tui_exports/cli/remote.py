@@ -16,19 +16,26 @@ from urllib.parse import urlsplit
 
 from ..backends.base import BackendError
 from ..backends.canvas import marked_failed
-from ..backends.profiles import ConfigPermissionWarning, Profile, load_profiles, open_profile, save_profile
+from ..backends.profiles import (
+    ConfigPermissionWarning,
+    Profile,
+    load_profiles,
+    open_profile,
+    remove_profile,
+    save_profile,
+)
 from ..model import ContextType, is_downloadable, is_failed
 from ..paths import Home
 from .common import (
     EXIT_BAD_REQUEST,
     EXIT_FAILED,
     EXIT_OK,
-    describe_export,
     export_context,
+    export_version,
     print_json,
     select_arg,
 )
-from .jobs import download_with_bars, follow_with_bar
+from .jobs import describe, download_with_bars, follow_with_bar
 
 #: seconds between Progress polls on a Canvas instance (its API is rate limited)
 POLL_SECONDS = 1.0
@@ -96,10 +103,10 @@ def _show_and_download(args, backend) -> int:
     state = ce.get("workflow_state")
     if not is_downloadable(state, "content") or not ce.get("attachment"):
         print(f"error: export {ce['id']} is {state}: it has no file to download yet", file=sys.stderr)
-        print_json(ce) if args.json else print(describe_export(ce))
+        print_json(ce) if args.json else print(describe(backend, ce))
         return EXIT_FAILED if is_failed(state, "content") else EXIT_BAD_REQUEST
     ce = download_with_bars(backend, "content", ce)
-    print_json(ce) if args.json else print(describe_export(ce))
+    print_json(ce) if args.json else print(describe(backend, ce))
     return EXIT_OK
 
 
@@ -111,20 +118,20 @@ def _export_and_download(args, backend) -> int:
         args.export_type,
         select_arg(args.select),
         skip_notifications=args.skip_notifications,
-        version=args.cc_version,
+        version=export_version(args),
     )
     ce = follow_with_bar(
         backend, "content", ctx, cid, ce, f"export {ce['id']}", interval=POLL_SECONDS, show="progress"
     )
     if is_failed(ce.get("workflow_state"), "content"):
         return _failed(
-            marked_failed("content", ce), args, ce, describe_export({"export_type": args.export_type, **ce})
+            marked_failed("content", ce), args, ce, describe(backend, {"export_type": args.export_type, **ce})
         )
     if not is_downloadable(ce.get("workflow_state"), "content") or not ce.get("attachment"):
         error = BackendError(f"export {ce['id']} ended {ce.get('workflow_state')} with no file")
-        return _failed(error, args, ce, describe_export(ce))
+        return _failed(error, args, ce, describe(backend, ce))
     ce = download_with_bars(backend, "content", ce)
-    print_json(ce) if args.json else print(describe_export(ce))
+    print_json(ce) if args.json else print(describe(backend, ce))
     return EXIT_OK
 
 
@@ -143,19 +150,19 @@ def _epub_and_download(args, backend) -> int:
     )
     cee = {**cee, "epub_export": ep}
     if is_failed(ep.get("workflow_state"), "epub"):
-        return _failed(marked_failed("epub", ep, cee), args, cee, _describe_epub(cee))
+        return _failed(marked_failed("epub", ep, cee), args, cee, _describe_epub(backend, cee))
     if not is_downloadable(ep.get("workflow_state"), "epub") or not ep.get("epub_attachment"):
         error = BackendError(f"ePub export {ep.get('id')} ended {ep.get('workflow_state')} with no file")
-        return _failed(error, args, cee, _describe_epub(cee))
+        return _failed(error, args, cee, _describe_epub(backend, cee))
     cee = {**cee, "epub_export": download_with_bars(backend, "epub", ep)}
-    print_json(cee) if args.json else print(_describe_epub(cee))
+    print_json(cee) if args.json else print(_describe_epub(backend, cee))
     return EXIT_OK
 
 
-def _describe_epub(cee: dict[str, Any]) -> str:
+def _describe_epub(backend, cee: dict[str, Any]) -> str:
     ep = cee.get("epub_export") or {}
-    return f"{cee.get('name', '')}\n" + describe_export(
-        {"id": "", "created_at": "", "workflow_state": "", **ep, "export_type": "epub"}
+    return describe(
+        backend, {"id": "", "created_at": "", "workflow_state": "", **ep, "export_type": "epub"}, cee
     )
 
 
@@ -165,6 +172,15 @@ def _describe_epub(cee: dict[str, Any]) -> str:
 def profile_command(args, home: Home) -> int:
     if args.profile_command == "add":
         return _profile_add(args, home)
+    if args.profile_command == "remove":
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConfigPermissionWarning)
+            gone = remove_profile(home, args.name)
+        for w in caught:
+            print(f"note: {w.message} (now fixed: mode 600)", file=sys.stderr)
+        where = " and its token from the OS keyring" if gone.keyring else ""
+        print(f"removed profile '{gone.name}' ({gone.base_url}){where} from {home.config_file}")
+        return EXIT_OK
     profiles = load_profiles(home)
     if args.json:
         print_json(
@@ -186,6 +202,13 @@ def profile_command(args, home: Home) -> int:
 
 def _profile_add(args, home: Home) -> int:
     profile = Profile.new(args.name, args.base_url, token_env=args.token_env, keyring=args.keyring)
+    replaced = profile.name in load_profiles(home)
+    if replaced and not args.replace:
+        raise BackendError(
+            f"a profile '{profile.name}' exists already: add --replace to change it "
+            f"(or choose another name; tui-exports profile list shows them)",
+            400,
+        )
     token = None
     if profile.keyring:
         token = _read_token(profile.name)
@@ -195,7 +218,6 @@ def _profile_add(args, home: Home) -> int:
             "warning: http:// sends the token unencrypted; use https:// for a real Canvas instance",
             file=sys.stderr,
         )
-    replaced = profile.name in load_profiles(home)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConfigPermissionWarning)
         path = save_profile(home, profile, token)

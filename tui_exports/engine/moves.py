@@ -19,6 +19,9 @@ from ..store import Library
 from . import states
 from .notifications import send_notification
 
+#: A completed Progress's message, by what it was the progress of.
+DONE_MESSAGES = {"ContentExport": "Done: the export is ready", "EpubExport": "Done: the ePub is ready"}
+
 
 class StateMoves:
     def __init__(self, library: Library):
@@ -27,8 +30,9 @@ class StateMoves:
 
     def move_progress(self, p: Progress, target: ProgressState, **fields: Any) -> None:
         states.check(p.workflow_state, target)
-        if target is ProgressState.COMPLETED:
+        if target is ProgressState.COMPLETED:  # the last step's words ("Writing the ePub") are over
             fields["completion"] = 100
+            fields.setdefault("message", DONE_MESSAGES.get(p.context_type, "Done"))
         self.store.update_progress(p.id, workflow_state=target, **fields)
 
     def move(self, record: ContentExport | EpubExport, target: StrEnum, **fields: Any) -> Any:

@@ -139,14 +139,23 @@ def _parse_id(value: Any, select_type: str) -> int | str | None:
 
 def parse_select(raw: Any, export_type: ExportType, *, check_types: bool = True) -> SelectRequest:
     """Normalise a ``select`` hash; raise one BadRequest listing every problem."""
+    request, errors = read_select(raw, export_type, check_types=check_types)
+    if errors:
+        raise BadRequest("invalid select", errors)
+    return request
+
+
+def read_select(
+    raw: Any, export_type: ExportType, *, check_types: bool = True
+) -> tuple[SelectRequest, list[dict[str, str]]]:
+    """The ``select`` as far as it reads, and every problem found: the ids of the keys that
+    read can still be checked against the course, so one answer names every problem."""
     if raw is None:
-        return default_select(export_type)
+        return default_select(export_type), []
     if not isinstance(raw, Mapping):
-        raise BadRequest(
-            "invalid select", [{"field": "select", "message": "must be a hash such as select[pages][]=1"}]
-        )
+        return SelectRequest(), [{"field": "select", "message": "must be a hash such as select[pages][]=1"}]
     if not raw:
-        return default_select(export_type)
+        return default_select(export_type), []
     errors: list[dict[str, str]] = []
     ids: dict[str, list[int | str]] = {}
     all_types: set[str] = set()
@@ -234,15 +243,14 @@ def parse_select(raw: Any, export_type: ExportType, *, check_types: bool = True)
                 "message": "names nothing to export; pick at least one item, or leave select out",
             }
         )
-    if errors:
-        raise BadRequest("invalid select", errors)
-    return SelectRequest(
+    request = SelectRequest(
         ids={t: tuple(v) for t, v in ids.items()},
         all_types=frozenset(all_types),
         everything=flags["everything"],
         syllabus_body=flags["syllabus_body"],
         course_settings=flags["course_settings"],
     )
+    return request, errors
 
 
 # ------------------------------------------------------------------ the catalogue

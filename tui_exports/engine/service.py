@@ -43,7 +43,7 @@ from .moves import StateMoves
 from .permissions import Standing
 from .recovery import recover
 from .runner import ExportRunner
-from .select import SelectRequest, check_ids, listing, parse_select
+from .select import SelectRequest, check_ids, listing, read_select
 from .settings import Settings
 from .snapshot import build_files_snapshot, build_snapshot
 
@@ -248,13 +248,19 @@ class ExportService:
             raise BadRequest(
                 "invalid version", [{"field": "version", "message": f"'{version}' is not {choices}"}]
             )
-        request = parse_select(select, etype)
+        request, problems = read_select(select, etype)
         # ids are all a check needs: no HTML, no quiz questions
         snap = self._snapshot(
             context_type, context_id, self.user(user_id), course, standing, detail="outline"
         )
         where = {"Course": "this course", "Group": "this group", "User": "your files"}[context_type.value]
-        return etype, check_ids(request, snap, where), cc_version
+        try:  # the ids of the keys that read are checked too: one answer names every problem
+            request = check_ids(request, snap, where)
+        except BadRequest as e:
+            problems = [*problems, *e.errors]
+        if problems:
+            raise BadRequest("invalid select", problems)
+        return etype, request, cc_version
 
     def create_content_export(
         self,
@@ -545,6 +551,14 @@ class ExportService:
     def create_token(self, user_id: int, purpose: str = "") -> str:
         """A new API token for ``user_id``, returned once (the library keeps its hash)."""
         return tokens.create_token(self.library, user_id, purpose)
+
+    def tokens(self, user_id: int | None = None) -> list[dict[str, Any]]:
+        """The API tokens (of one user, or all), as ``tokens.list_tokens`` (never a token or a hash)."""
+        return tokens.list_tokens(self.library, user_id)
+
+    def revoke_token(self, token_id: int) -> dict[str, Any]:
+        """Remove an API token; NotFound if there is none with that id."""
+        return tokens.revoke_token(self.library, token_id)
 
     def verify_token(self, token: str | None) -> int | None:
         """The user a token belongs to, or None."""

@@ -1,14 +1,17 @@
-"""API access tokens for ``tui-exports serve`` (``tui-exports token create``).
+"""API access tokens for ``tui-exports serve`` (``tui-exports token create|list|revoke``).
 
-A token is shown once, when it is made; the library keeps only its SHA-256.
+A token is shown once, when it is made; the library keeps only its SHA-256 and, so that a
+listing can tell tokens apart, its last 4 characters.
 """
 
 from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from ..store import Library, parse_iso, utcnow
+from .errors import NotFound
 
 TOKEN_BYTES = 32
 TOUCH_EVERY = timedelta(seconds=60)
@@ -34,3 +37,17 @@ def verify_token(library: Library, token: str | None) -> int | None:
     if last is None or utcnow() - last > TOUCH_EVERY:  # not a write on every poll
         library.tokens.touch(row["id"])
     return int(row["user_id"])
+
+
+def list_tokens(library: Library, user_id: int | None = None) -> list[dict[str, Any]]:
+    """The tokens (of one user, or all): ``id``, ``user_id``, ``hint`` (last 4 characters),
+    ``purpose``, ``created_at``, ``last_used_at`` (None: never used)."""
+    return library.tokens.listing(user_id)
+
+
+def revoke_token(library: Library, token_id: int) -> dict[str, Any]:
+    """Remove a token: requests with it are refused from now on.  Returns what it was."""
+    row = next((t for t in library.tokens.listing() if t["id"] == token_id), None)
+    if row is None or not library.tokens.delete(token_id):
+        raise NotFound(f"no token {token_id} (tui-exports token list shows them)")
+    return row

@@ -131,6 +131,8 @@ def export_zip(snapshot: CourseSnapshot, workdir: Path, progress: ProgressFn) ->
                         copied += len(chunk)
                         progress(min(99.0, copied * 100 / total), None)
             progress(min(99.0, copied * 100 / total), f"added {entry}")
+    if not files:  # Canvas makes the empty zip silently; say so
+        warnings.append("the zip is empty: there were no files to export")
     progress(100, None)
     return ExportResult([OutputFile(out_path, "application/zip")], warnings)
 

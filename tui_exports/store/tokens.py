@@ -41,3 +41,16 @@ class TokenStore:
     def of_user(self, user_id: int) -> list[dict[str, Any]]:
         sql = "SELECT id, user_id, hint, purpose, created_at, last_used_at FROM access_tokens WHERE user_id = ? ORDER BY id"
         return list(self.db.query(sql, [user_id]))
+
+    def listing(self, user_id: int | None = None) -> list[dict[str, Any]]:
+        """Every token (or one user's): id, user, hint, purpose, created, last used; never a hash."""
+        sql = "SELECT id, user_id, hint, purpose, created_at, last_used_at FROM access_tokens"
+        args: list[Any] = []
+        if user_id is not None:
+            sql += " WHERE user_id = ?"
+            args.append(user_id)
+        return list(self.db.query(sql + " ORDER BY id", args))
+
+    def delete(self, token_id: int) -> bool:
+        """Remove a token; False if there is none with that id."""
+        return self.db.execute("DELETE FROM access_tokens WHERE id = ?", [token_id]).rowcount == 1
