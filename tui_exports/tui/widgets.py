@@ -368,8 +368,14 @@ class ContentTree(Tree[Key | str]):
     """The picker's tree: one branch per ``select`` type, ticks drawn in the labels."""
 
     BINDINGS = [
+        Binding("right,l", "open_node", "Open", id="open_branch", tooltip="Open the branch (or go into it)"),
+        Binding(
+            "left,h", "close_node", "Close", id="close_branch", tooltip="Close the branch or go to its parent"
+        ),
         Binding("space", "tick", "Tick", id="tick", tooltip="Tick or untick the item or the whole branch"),
-        Binding("a", "tick_all", "Tick all", id="tick_all"),
+        Binding(
+            "a", "tick_all", "Tick all", id="tick_all", tooltip="Tick everything this export type carries"
+        ),
         Binding("j", "cursor_down", "Down", show=False, id="tree_down"),
         Binding("k", "cursor_up", "Up", show=False, id="tree_up"),
     ]
@@ -380,20 +386,56 @@ class ContentTree(Tree[Key | str]):
         self.model = model
         self.disabled_types: dict[str, str] = {}  # branch → reason
         self.branches: list[str] = list(SELECT_BRANCHES)  # a group's or user's picker: files only
+        self.open_branches: set[str] = set()  # opened when the tree is built (the export type's own)
         self.query_text = ""
 
     def rebuild(self, query: str = "") -> None:
+        """Build the tree; the opened branches show their items (a lone top folder is opened
+        too), and the cursor rests on the first item of the first one, or on the first branch."""
         self.query_text = q = query.casefold().strip()
         self.clear()
+        first: TreeNode | None = None
         for branch in self.branches:
-            node = self.root.add(
-                SELECT_BRANCHES[branch], data=branch, expand=bool(q) or len(self.branches) == 1
-            )
+            opened = bool(q) or len(self.branches) == 1 or branch in self.open_branches
+            node = self.root.add(SELECT_BRANCHES[branch], data=branch, expand=opened)
             for key in self.model.roots[branch]:
                 self._add(node, key, q)
             if q and not node.children:
                 node.remove()
+                continue
+            if opened and len(node.children) == 1 and node.children[0].allow_expand:
+                node.children[0].expand()
+            if first is None and opened and node.children:
+                first = node.children[0]
         self.root.expand()
+        if first is None and self.root.children:
+            first = self.root.children[0]
+        if first is not None:
+            self.call_after_refresh(self._put_cursor, first)
+
+    def _put_cursor(self, node: TreeNode) -> None:
+        if node.tree is self and node._line >= 0:
+            self.move_cursor(node, animate=False)
+
+    def action_open_node(self) -> None:
+        """Open a closed branch; on an open one, go to its first item (as in file managers)."""
+        node = self.cursor_node
+        if node is None or not node.allow_expand:
+            return
+        if not node.is_expanded:
+            node.expand()
+        elif node.children:
+            self.move_cursor(node.children[0], animate=False)
+
+    def action_close_node(self) -> None:
+        """Close an open branch; on anything else, go to its parent."""
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand and node.is_expanded:
+            node.collapse()
+        elif node.parent is not None and node.parent is not self.root:
+            self.move_cursor(node.parent, animate=False)
 
     def _add(self, parent: TreeNode, key: Key, q: str) -> bool:
         item = self.model.items[key]
@@ -436,7 +478,8 @@ class ContentTree(Tree[Key | str]):
         self._refresh_ticks()
 
     def action_tick_all(self) -> None:
-        self.model.toggle_all()
+        """Tick (or untick) everything of the types this export can carry; the greyed ones stay as they are."""
+        self.model.toggle_all([b for b in self.branches if b not in self.disabled_types])
         self._refresh_ticks()
 
     def _refresh_ticks(self) -> None:

@@ -14,9 +14,9 @@ from textual.widgets import Footer, Input, Label, Static
 
 from ...backends.base import Backend, CourseSummary
 from ...model import ContextType
-from ...vocab import SELECT_VOCAB
+from ...vocab import FORMAT_BY_NAME, SELECT_BY_KEY, SELECT_VOCAB
 from ..format import EXPORT_TYPES, select_preview
-from ..selection import Key, TickModel
+from ..selection import BRANCH_OF, Key, TickModel
 from ..widgets import ContentTree
 from ..work import in_thread
 
@@ -24,6 +24,17 @@ from ..work import in_thread
 def branch_reasons(allowed: dict[str, str | None]) -> dict[str, str]:
     """The picker's branches an export type cannot carry, with why (from ``allowed_select_types``)."""
     return {t.api: why for t in SELECT_VOCAB if t.heading and (why := allowed.get(t.key))}
+
+
+def own_branches(kind: str, ticked: set[Key] = frozenset()) -> set[str]:
+    """The branches the picker opens with: those of the types the export type carries
+    (Quizzes for QTI, Files for zip; none for a cartridge, which carries all), and those
+    holding what was ticked before."""
+    fmt = FORMAT_BY_NAME.get(kind)
+    carried = fmt.select_types if fmt and fmt.select_types is not None else ()
+    return {SELECT_BY_KEY[k].branch for k in carried if k in SELECT_BY_KEY} | {
+        BRANCH_OF.get(api, api) for api, _ in ticked
+    }
 
 
 def validation_text(errors: list[str]) -> Text:
@@ -94,6 +105,7 @@ class PickerScreen(ModalScreen[tuple[dict[str, Any] | None, set[Key]] | None]):
         self.model.ticked = {k for k in self.initial if k in self.model.items}
         tree = ContentTree(self.model, id="content-tree")
         tree.disabled_types = disabled
+        tree.open_branches = own_branches(self.kind, self.model.ticked)
         if self.context[0] is not ContextType.COURSE:
             tree.branches = ["folders"]
         self.query_one("#picker-loading").remove()
