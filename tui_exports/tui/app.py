@@ -522,6 +522,11 @@ class ExportsApp(App[None]):
         if request is None:
             return
         if request.kind == "epub":
+            if (
+                request.context_type is not ContextType.COURSE
+            ):  # the dialog offers none: never a course's instead
+                self.show_error("An ePub exists only for courses: choose the course as its scope")
+                return
             self.start_epub(request.course.id, request.skip_notifications)
             return
         self._run_export(request)

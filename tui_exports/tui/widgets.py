@@ -74,6 +74,18 @@ class ChoiceSet(RadioSet):
         if self.pressed_index >= 0:
             self._selected = self.pressed_index
 
+    def choose(self, button: RadioButton) -> None:
+        """Press this button from code, even while handling another set's ``Changed``
+        (whose handlers run with the buttons' own change messages muted)."""
+        if self._pressed_button is not None and self._pressed_button is not button:
+            with self.prevent(RadioButton.Changed):
+                self._pressed_button.value = False
+        with self.prevent(RadioButton.Changed):
+            button.value = True
+        self._pressed_button = button
+        self._selected = list(self.query(RadioButton)).index(button)
+        self.post_message(self.Changed(self, button))
+
     def action_step(self, step: int) -> None:
         if step > 0:
             self.action_next_button()

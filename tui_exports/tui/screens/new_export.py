@@ -15,7 +15,7 @@ from textual.widgets import Button, Footer, Label, Static
 
 from ...backends.base import Backend, CourseSummary
 from ...model import ContextType
-from ...vocab import CONTENT_FORMATS, formats_for
+from ...vocab import CONTENT_FORMATS, FORMAT_BY_NAME, formats_for
 from ..format import EXPORT_TYPES
 from ..selection import Key
 from ..widgets import MY_FILES, Choice, ChoiceSet, Tick
@@ -84,6 +84,9 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
                     for g in self.groups:
                         yield Choice(f"group: {g['name']}", id=f"scope-group-{g['id']}")
                     yield Choice("my user files", value=self.course is MY_FILES, id="scope-user")
+                yield Static(
+                    Text("the course: an ePub exists only for courses", style="italic"), id="scope-note"
+                )
             by_reason: dict[str, list[str]] = {}
             for kind, why in self.reasons.items():
                 by_reason.setdefault(why, []).append(EXPORT_TYPES[kind])
@@ -112,12 +115,29 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
     @property
     def context(self) -> tuple[ContextType, int]:
         pressed = self.query_one("#scope", ChoiceSet).pressed_button
-        scope = pressed.id if pressed and pressed.id else "scope-course"
+        return self.context_of(pressed.id if pressed and pressed.id else "scope-course")
+
+    def context_of(self, scope: str) -> tuple[ContextType, int]:
         if scope.startswith("scope-group-"):
             return ContextType.GROUP, int(scope.removeprefix("scope-group-"))
         if scope == "scope-user":
             return ContextType.USER, self.user_id
         return ContextType.COURSE, self.course.id
+
+    def fit_scopes(self) -> None:
+        """Offer only the scopes the chosen type can be made in (``vocab.FORMATS``' contexts):
+        an ePub has no scope to choose (courses only), a cartridge or QTI no group or user one."""
+        fmt = FORMAT_BY_NAME.get(self.kind)
+        allowed = set(fmt.contexts) if fmt else {ContextType.COURSE.value}
+        scopes = self.query_one("#scope", ChoiceSet)
+        for choice in scopes.query(Choice):
+            choice.disabled = self.context_of(choice.id or "")[0].value not in allowed
+        pressed = scopes.pressed_button
+        if pressed is not None and pressed.disabled and self.query("#scope-course"):
+            scopes.choose(self.query_one("#scope-course", Choice))
+        epub = self.kind == "epub"
+        scopes.display = not epub
+        self.query_one("#scope-note").display = epub
 
     def request(self) -> ExportRequest:
         context_type, context_id = self.context
@@ -140,6 +160,7 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
     @on(ChoiceSet.Changed)
     @on(Tick.Changed)
     def changed(self) -> None:
+        self.fit_scopes()
         if self.context != self.picked_in:  # what was ticked belongs to another course, group or user
             self.select, self.ticked, self.picked_in = None, set(), self.context
         reason = self.picker_reason()
