@@ -25,7 +25,7 @@ from ..backends.profiles import open_profile, profile_names
 from ..config import Config, ConfigError
 from ..model import ContextType, is_downloadable, is_running
 from ..paths import Home, bundled
-from .format import path_of
+from .format import attachment_of, path_of
 from .screens import EpubScreen, ExportRequest, HelpScreen, NewExportScreen, PickerScreen
 from .widgets import MY_FILES, ContentTree, CourseList, DetailPanel, HistoryTable
 from .work import DownloadProgress, EpubsLoaded, ExportFinished, ExportProgress, HistoryLoaded, in_thread, nap
@@ -43,6 +43,7 @@ class MainScreen(Screen):
         Binding("e", "epub", "ePub", id="epub_screen", tooltip="ePub exports of all your courses"),
         Binding("slash", "filter", "Filter", id="filter", tooltip="Filter courses as you type"),
         Binding("c", "copy_path", "Copy", id="copy_path", tooltip="Copy the file path (OSC 52)"),
+        Binding("d", "download_export", "Download", id="download_export", tooltip="Download the file"),
         Binding("x", "cancel_export", "Cancel export", id="cancel_export", show=False),
         Binding("r", "refresh", "Refresh", id="refresh", show=False),
         Binding(
@@ -181,6 +182,27 @@ class MainScreen(Screen):
 
     def action_copy_path(self) -> None:
         self.app.copy_path(path_of(self.history.selected))
+
+    def action_download_export(self) -> None:
+        """Fetch the highlighted export's file to this disk (one made earlier on a Canvas instance:
+        by the CLI, another run of the app, Canvas's own pages), with a bar, then its path."""
+        export = self.history.selected
+        if export is None:
+            self.notify("Highlight an export to download its file", severity="warning")
+            return
+        what = f"Export {export.get('id')}"
+        if not is_downloadable(export.get("workflow_state")) or not attachment_of(export):
+            self.notify(
+                f"{what} has no file to download ({export.get('workflow_state')})", severity="warning"
+            )
+        elif path_of(export):
+            self.notify(f"{what} is on this disk:\n{path_of(export)}", title="Already downloaded")
+        elif self.history.selected_key in self.history.downloads:
+            self.notify(f"{what} is being downloaded", title="Downloading")
+        else:
+            self.history.update_download(int(export["id"]), 0.0, file_name_of(export))
+            self.show_detail()
+            self.app.download_earlier(self.app.backend, export)
 
     def action_cancel_export(self) -> None:
         export = self.history.selected
@@ -629,6 +651,25 @@ class ExportsApp(App[None]):
             self.followed.setdefault(key, {})
         return key
 
+    @work(thread=True, group="download", exit_on_error=False)
+    def download_earlier(self, backend: Backend, export: dict[str, Any]) -> None:
+        """Download a finished export's file on request (``d``): the row's bar, then its path."""
+        try:
+            final = self._download(backend, "content", export)
+        except (BackendError, OSError) as e:
+            self.call_from_thread(self._downloaded, backend, export, str(e))
+            return
+        self.call_from_thread(self._downloaded, backend, final, None)
+
+    def _downloaded(self, backend: Backend, export: dict[str, Any], error: str | None) -> None:
+        if self.main_ready and backend is self.backend:
+            self.main.history.finished(export)  # the bar goes; with the path when it came down
+            self.main.show_detail()
+        if error is not None:
+            self.show_error(f"Export {export.get('id')} could not be downloaded: {error}")
+        else:
+            self.notify(f"Export {export.get('id')}:\n{path_of(export)}", title="✓ Downloaded", timeout=8)
+
     def _download(self, backend: Backend, kind: str, export: dict[str, Any]) -> dict[str, Any]:
         """Fetch the finished files that are not on this disk yet (a Canvas instance's), with a bar.
 
@@ -712,6 +753,11 @@ class ExportsApp(App[None]):
 
     def action_quit(self) -> None:
         self.exit()
+
+
+def file_name_of(export: dict[str, Any]) -> str:
+    att = attachment_of(export) or {}
+    return str(att.get("display_name") or att.get("filename") or "file")
 
 
 def freeze_long_lived() -> None:

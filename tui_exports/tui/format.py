@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..model import DONE_STATES, RUNNING_STATES, is_running  # noqa: F401 - the fronts' names for them
+from ..model import DONE_STATES, RUNNING_STATES, is_downloadable, is_running  # noqa: F401 - the fronts' names for them
 from ..vocab import FORMATS, PICKER_ORDER, SELECT_VOCAB
 
 #: Every state as a glyph *and* a word: colour is never the only signal.

@@ -22,10 +22,12 @@ from .format import (
     SELECT_BRANCHES,
     SHORT_TYPES,
     api_fields,
+    attachment_of,
     bar,
     course_dates,
     file_name,
     human_size,
+    is_downloadable,
     is_running,
     path_of,
     short_time,
@@ -301,7 +303,7 @@ class HistoryTable(DataTable):
         return any(is_running(e.get("workflow_state")) for e in self.exports.values())
 
     def action_open(self) -> None:
-        self.screen.query_one("#detail").focus()
+        self.screen.query_one("#detail-file").focus()
 
 
 class DetailPanel(VerticalScroll):
@@ -311,6 +313,7 @@ class DetailPanel(VerticalScroll):
 
     def compose(self):
         yield Static(id="detail-summary")
+        yield FileLine(id="detail-file")
         yield ProgressBar(total=100, show_eta=False, id="detail-bar")
         yield Static(id="detail-json")
 
@@ -335,8 +338,10 @@ class DetailPanel(VerticalScroll):
             return
         summary, raw = self.query_one("#detail-summary", Static), self.query_one("#detail-json", Static)
         pbar = self.query_one("#detail-bar", ProgressBar)
+        line = self.query_one("#detail-file", FileLine)
         if export is None:
             self._put(summary, Text("No export highlighted. Press n to start one.", style="dim"))
+            self._put(line, Text(""))
             self._put(raw, Text(""))
             pbar.display = False
             return
@@ -345,8 +350,7 @@ class DetailPanel(VerticalScroll):
         kind = SHORT_TYPES.get(export.get("export_type", ""), export.get("export_type") or "ePub")
         scope = f" · {export['_scope']}" if export.get("_scope") else ""
         text.append(f"Export {export['id']} · {kind}{scope} · {state_text(state)}\n", style="bold")
-        path = path_of(export)
-        text.append(f"file: {path}\n" if path else "file: (none yet)\n")
+        self._put(line, file_line(export, download))
         if download:
             text.append(f"progress: {download[0]:.0f}% running — downloading {download[1]}\n")
         elif progress:
@@ -359,6 +363,7 @@ class DetailPanel(VerticalScroll):
             text.append(f"✗ {error}\n", style="bold red")
         for warning in export.get("warnings") or []:
             text.append(f"⚠ {warning}\n", style="yellow")
+        text.rstrip()
         self._put(summary, text)
         pbar.display = is_running(state)
         pbar.update(progress=download[0] if download else (progress or {}).get("completion") or 0)
@@ -374,6 +379,38 @@ class DetailPanel(VerticalScroll):
             return
         static.update(text, layout=before is None or before[1] != height)
         self._shown[static.id] = (text.copy(), height)
+
+
+def file_line(export: dict[str, Any], download: tuple[float, str] | None = None) -> Text:
+    """Where the export's file is: its local path, or what ``d`` (or ``enter`` here) fetches."""
+    path, att = path_of(export), attachment_of(export)
+    if path:
+        return Text(f"file: {path}")
+    if download:
+        return Text(f"file: downloading {download[1]}…")
+    if att and is_downloadable(export.get("workflow_state")):
+        name = att.get("display_name") or att.get("filename") or "the file"
+        size = human_size(att.get("size"))
+        return Text.assemble(
+            f"file: {name}{f' ({size})' if size else ''}, not on this disk yet — ",
+            ("d", "bold"),
+            " or ",
+            ("enter", "bold"),
+            " downloads it",
+        )
+    if is_running(export.get("workflow_state")):
+        return Text("file: (none yet)")
+    return Text("file: (none)")
+
+
+class FileLine(Static, can_focus=True):
+    """The detail's file line: ``enter`` downloads a file that is not on this disk yet."""
+
+    BINDINGS = [
+        Binding(
+            "enter", "screen.download_export", "Download", id="download_file", tooltip="Download the file"
+        )
+    ]
 
 
 class ContentTree(Tree[Key | str]):
