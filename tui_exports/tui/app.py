@@ -25,8 +25,8 @@ from ..backends.profiles import open_profile, profile_names
 from ..config import Config, ConfigError
 from ..model import ContextType, is_downloadable, is_running
 from ..paths import Home, bundled
-from .format import attachment_of, path_of
-from .screens import EpubScreen, ExportRequest, HelpScreen, NewExportScreen, PickerScreen
+from .format import SHORT_TYPES, attachment_of, path_of, was_canceled
+from .screens import AskScreen, EpubScreen, ExportRequest, HelpScreen, NewExportScreen, PickerScreen
 from .widgets import MY_FILES, ContentTree, CourseList, DetailPanel, HistoryTable
 from .work import DownloadProgress, EpubsLoaded, ExportFinished, ExportProgress, HistoryLoaded, in_thread, nap
 
@@ -210,7 +210,22 @@ class MainScreen(Screen):
         if export is None or pid is None or not is_running(export.get("workflow_state")):
             self.notify("Highlight a running export to cancel it", severity="warning")
             return
-        in_thread(self, "cancel", self.app.backend.cancel, pid, then=lambda _: self.app.wake_poller())
+        backend = self.app.backend
+
+        def answered(cancel: bool | None) -> None:
+            if cancel:
+                in_thread(self, "cancel", backend.cancel, pid, then=lambda _: self.app.wake_poller())
+
+        kind = SHORT_TYPES.get(export.get("export_type", ""), export.get("export_type", ""))
+        self.app.push_screen(
+            AskScreen(
+                f"Cancel export {export['id']}?",
+                f"The {kind} export {export['id']} stops where it is; it makes no file.",
+                [("n", "Keep it running", False), ("y", "Cancel the export", True)],
+                on_escape=False,
+            ),
+            answered,
+        )
 
     def action_refresh(self) -> None:
         self.app.load_courses()
@@ -707,6 +722,8 @@ class ExportsApp(App[None]):
                 self.notify(
                     f"{what} is ready:\n{path_of(export) or '(no file)'}", title="✓ Export done", timeout=8
                 )
+        elif was_canceled(export, msg.progress):
+            self.notify(f"{what} was canceled", title="⊘ Export canceled", timeout=8)
         else:
             errors = export.get("errors") or [msg.progress.get("message") or state or "unknown error"]
             self.notify(
@@ -751,8 +768,33 @@ class ExportsApp(App[None]):
                     )
         return rows
 
+    def running_count(self) -> int:
+        """Exports this app follows, and those running in the history shown."""
+        followed = {pid for _, pid in self.followed}
+        shown = {
+            progress_id_of(e.get("progress_url"))
+            for e in self.main.history.exports.values()
+            if is_running(e.get("workflow_state"))
+        }
+        return len(followed | shown)
+
     def action_quit(self) -> None:
-        self.exit()
+        """With exports running, ask once whether to leave them in the background (the default)."""
+        running = self.running_count() if self.main_ready else 0
+        if not running or isinstance(self.screen, AskScreen):
+            self.exit()
+            return
+        these = "1 export is" if running == 1 else f"{running} exports are"
+        self.push_screen(
+            AskScreen(
+                "Quit?",
+                f"{these} still running. They go on in the background and show their state "
+                "the next time you open the app.",
+                [("q", "Quit; they go on in the background", True), ("s", "Stay", False)],
+                on_escape=False,
+            ),
+            lambda leave: self.exit() if leave else None,
+        )
 
 
 def file_name_of(export: dict[str, Any]) -> str:

@@ -31,7 +31,9 @@ from .format import (
     is_running,
     path_of,
     short_time,
+    shown_state,
     state_text,
+    was_canceled,
 )
 from .selection import BRANCH_OF, Key, TickModel
 
@@ -189,7 +191,7 @@ def history_cells(
     return [
         int(export["id"]),
         f"{kind}·group" if export.get("_scope") else kind,
-        state_text(state),
+        state_text(shown_state(export, progress)),
         short_time(export.get("created_at")),
         bar(completion, 7) if is_running(state) or download else human_size(att.get("size")) if att else "",
         Text(file_name(path_of(export)), no_wrap=True, overflow="ellipsis"),
@@ -349,7 +351,8 @@ class DetailPanel(VerticalScroll):
         text = Text()
         kind = SHORT_TYPES.get(export.get("export_type", ""), export.get("export_type") or "ePub")
         scope = f" · {export['_scope']}" if export.get("_scope") else ""
-        text.append(f"Export {export['id']} · {kind}{scope} · {state_text(state)}\n", style="bold")
+        shown = state_text(shown_state(export, progress))
+        text.append(f"Export {export['id']} · {kind}{scope} · {shown}\n", style="bold")
         self._put(line, file_line(export, download))
         if download:
             text.append(f"progress: {download[0]:.0f}% running — downloading {download[1]}\n")
@@ -359,8 +362,11 @@ class DetailPanel(VerticalScroll):
                 f"progress: {progress.get('completion', 0):.0f}% {progress.get('workflow_state', '')}"
                 f"{' — ' + message if message else ''}\n"
             )
+        canceled = was_canceled(export, progress)
         for error in export.get("errors") or []:
-            text.append(f"✗ {error}\n", style="bold red")
+            text.append(
+                f"⊘ {error}\n" if canceled else f"✗ {error}\n", style="italic" if canceled else "bold red"
+            )
         for warning in export.get("warnings") or []:
             text.append(f"⚠ {warning}\n", style="yellow")
         text.rstrip()

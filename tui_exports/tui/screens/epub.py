@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from ...backends.base import Backend, CourseSummary
-from ..format import bar, is_running, short_time, state_text
+from ..format import bar, is_running, short_time, shown_state, state_text, was_canceled
 from .new_export import type_reasons
 
 EPUB_COLUMNS = [
@@ -72,7 +72,7 @@ class EpubScreen(Screen):
             course = self.courses.get(item["id"])
             cells = [
                 course.course_code if course else item["name"],
-                state_text(state) if ep else "– none yet",
+                state_text(shown_state(ep, self.progress.get(ep.get("id") or 0))) if ep else "– none yet",
                 bar((self.progress.get(ep.get("id") or 0) or {}).get("completion"))
                 if is_running(state)
                 else "",
@@ -105,12 +105,15 @@ class EpubScreen(Screen):
                 text.append("No ePub yet: press g to generate one.\n")
             else:
                 prog = self.progress.get(ep["id"]) or {}
-                text.append(f"ePub {ep['id']} · {state_text(ep.get('workflow_state'))}")
+                text.append(f"ePub {ep['id']} · {state_text(shown_state(ep, prog))}")
                 text.append(f" · {prog.get('message')}\n" if prog.get("message") else "\n")
                 text.append(f"epub: {(ep.get('epub_attachment') or {}).get('path') or '(none yet)'}\n")
                 text.append(f"zip:  {(ep.get('zip_attachment') or {}).get('path') or '(none yet)'}\n")
+                canceled = was_canceled(ep, prog)
                 for error in ep.get("errors") or []:
-                    text.append(f"✗ {error}\n", style="bold red")
+                    text.append(
+                        f"{'⊘' if canceled else '✗'} {error}\n", style="italic" if canceled else "bold red"
+                    )
                 text.append(json.dumps(ep, indent=2, ensure_ascii=False), style="dim")
         self.query_one("#epub-detail", Static).update(text)
 
