@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 import threading
 from functools import partial
 from pathlib import Path
@@ -27,7 +28,7 @@ from ..model import ContextType, is_downloadable, is_running
 from ..paths import Home, bundled
 from .format import SHORT_TYPES, attachment_of, path_of, was_canceled
 from .screens import AskScreen, EpubScreen, ExportRequest, HelpScreen, NewExportScreen, PickerScreen
-from .widgets import MY_FILES, ContentTree, CourseList, DetailPanel, HistoryTable
+from .widgets import MY_FILES, ContentTree, CourseList, DetailPanel, FileLine, HistoryTable
 from .work import DownloadProgress, EpubsLoaded, ExportFinished, ExportProgress, HistoryLoaded, in_thread, nap
 
 STYLES = bundled("styles", "app.tcss")
@@ -541,7 +542,7 @@ class ExportsApp(App[None]):
     @property
     def main_ready(self) -> bool:
         """The main screen is up (messages can still arrive while it is being built or torn down)."""
-        parts = ("#courses", "#history", "#detail")  # torn down one by one when the app exits
+        parts = ("#courses", "#history", "#detail", "#status")  # torn down one by one when the app exits
         return self.main.is_attached and not self._exit and all(self.main.query(p) for p in parts)
 
     def on_history_loaded(self, msg: HistoryLoaded) -> None:
@@ -751,6 +752,7 @@ class ExportsApp(App[None]):
             ("course list", CourseList),
             ("export history", HistoryTable),
             ("detail panel", DetailPanel),
+            ("detail file line", FileLine),
             ("new export", NewExportScreen),
             ("content picker", PickerScreen),
             ("content tree", ContentTree),
@@ -763,10 +765,22 @@ class ExportsApp(App[None]):
         for area, cls in areas:
             for b in cls.BINDINGS:
                 if isinstance(b, Binding):
-                    rows.append(
-                        (area, self.keymap.get(b.id or "", b.key), b.description or b.action, b.id or "")
-                    )
+                    keys = self.keymap.get(b.id or "", b.key)
+                    rows.append((area, self.keys_display(keys), b.description or b.action, b.id or ""))
         return rows
+
+    def keys_display(self, keys: str) -> str:
+        """``question_mark,f1`` → ``? / F1``: keys as people type them (Textual's key display,
+        with function keys in capitals and ``ctrl+`` spelled out)."""
+        shown = []
+        for key in keys.split(","):
+            display = self.get_key_display(Binding(key.strip(), ""))
+            if re.fullmatch(r"f\d+", display):
+                display = display.upper()
+            elif display.startswith("^") and len(display) > 1:
+                display = "ctrl+" + display[1:]
+            shown.append(display)
+        return " / ".join(shown)
 
     def running_count(self) -> int:
         """Exports this app follows, and those running in the history shown."""
