@@ -23,7 +23,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from ..backends.base import Backend, BackendError, CourseSummary, UserSummary, progress_id_of
 from ..backends.local import LocalBackend
 from ..backends.profiles import open_profile, profile_names
-from ..config import Config, ConfigError
+from ..config import Config, ConfigError, write_config
 from ..model import ContextType, is_downloadable, is_running
 from ..paths import Home, bundled
 from .format import SHORT_TYPES, attachment_of, path_of, was_canceled
@@ -323,9 +323,25 @@ class ExportsApp(App[None]):
                 self.notify(f"unknown theme {self.wanted_theme!r}", severity="warning")
         if self.config_problem:
             self.notify(self.config_problem, title="Config ignored", severity="warning")
+        self.call_after_refresh(self.theme_changed_signal.subscribe, self, self._save_theme)
         self.push_screen(self.main)
         self.load_courses()
         self.poll()
+
+    def _save_theme(self, theme: Any) -> None:
+        """A theme chosen (in the palette) is kept in config.toml, everything else there kept."""
+        name = getattr(theme, "name", None)
+        if not name or name == self.wanted_theme:
+            return
+        try:
+            config = Config.load(self.config_file)
+            config.theme()  # a file with a bad theme value is not rewritten over
+            write_config(self.config_file, {**config.data, "theme": name})
+        except (ConfigError, OSError) as e:
+            self.notify(f"The theme was not saved: {e}", severity="warning")
+            return
+        self.wanted_theme = name
+        self.notify(f"Theme {name} saved in {self.config_file}", title="Theme")
 
     def notify(self, message: str, *, markup: bool = False, **kwargs: Any) -> None:
         """Never as markup: messages carry select keys (``[modules]``), paths and course titles."""
