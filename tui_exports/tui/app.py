@@ -596,6 +596,7 @@ class ExportsApp(App[None]):
                     request.kind,
                     request.select,
                     skip_notifications=request.skip_notifications,
+                    version=request.version,
                 )
                 self._note_followed(backend, export)
         except BackendError as e:

@@ -22,6 +22,12 @@ from ..widgets import MY_FILES, Choice, ChoiceSet, Tick
 from ..work import in_thread
 from .picker import PickerScreen, validation_text
 
+#: The dialog's Common Cartridge versions (``vocab.FORMATS``); it starts on the newest, 1.3:
+#: both validate against their IMS schemas, and 1.3 carries assignments as IMS assignments.
+#: (The API and the CLI keep Canvas's default when none is given, the format's first: 1.1.)
+VERSIONS = FORMAT_BY_NAME["common_cartridge"].versions
+DEFAULT_VERSION = VERSIONS[-1]
+
 
 @dataclass(frozen=True)
 class ExportRequest:
@@ -34,6 +40,7 @@ class ExportRequest:
     context_id: int
     select: dict[str, Any] | None
     skip_notifications: bool
+    version: str | None = None  # a Common Cartridge's version ("1.3.0"); None: the type has none
 
 
 def type_reasons(course: CourseSummary) -> dict[str, str]:
@@ -87,6 +94,12 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
                 yield Static(
                     Text("the course: an ePub exists only for courses", style="italic"), id="scope-note"
                 )
+                with ChoiceSet(id="version", compact=True):
+                    for v in VERSIONS:
+                        short = v.removesuffix(".0")
+                        yield Choice(
+                            f"CC {short}", value=v == DEFAULT_VERSION, id=f"version-{short.replace('.', '_')}"
+                        )
             by_reason: dict[str, list[str]] = {}
             for kind, why in self.reasons.items():
                 by_reason.setdefault(why, []).append(EXPORT_TYPES[kind])
@@ -137,7 +150,18 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
             scopes.choose(self.query_one("#scope-course", Choice))
         epub = self.kind == "epub"
         scopes.display = not epub
+        self.query_one("#version").display = bool(fmt and fmt.versions)
         self.query_one("#scope-note").display = epub
+
+    @property
+    def version(self) -> str | None:
+        """The chosen version, for a type that has versions (a cartridge)."""
+        fmt = FORMAT_BY_NAME.get(self.kind)
+        if fmt is None or not fmt.versions:
+            return None
+        pressed = self.query_one("#version", ChoiceSet).pressed_button
+        label = str(pressed.label).removeprefix("CC ") if pressed is not None else None
+        return fmt.version(label)
 
     def request(self) -> ExportRequest:
         context_type, context_id = self.context
@@ -150,6 +174,7 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
             context_id,
             select,
             self.query_one("#skip", Tick).value,
+            self.version,
         )
 
     def picker_reason(self) -> str | None:
