@@ -378,11 +378,20 @@ class ExportsApp(App[None]):
             freeze_long_lived()
 
     def act_as(self, user_id: int) -> None:
-        def switched(user: UserSummary) -> None:
-            self.notify(f"Now acting as {user.name} ({user.key})")
-            self.load_courses()
+        """Switch user, then show their courses: the highlight stays on the course if they can
+        see it, else moves to one they can (the history of a course they cannot see is never read)."""
+        backend = self.backend
+        self.watched_course = None  # no pass reads the old course as the new user
 
-        in_thread(self, "act_as", self.backend.act_as, user_id, then=switched)
+        def switch() -> tuple[UserSummary, list[UserSummary], list[CourseSummary]]:
+            backend.act_as(user_id)
+            return read_courses(backend)
+
+        def switched(result: tuple[UserSummary, list[UserSummary], list[CourseSummary]]) -> None:
+            self.notify(f"Now acting as {result[0].name} ({result[0].key})")
+            self._courses_loaded(result)
+
+        in_thread(self, "act_as", switch, then=switched)
 
     def palette_commands(self) -> list[tuple[str, Any, str]]:
         """(name, callback, help) of every command the palette offers."""
@@ -481,10 +490,16 @@ class ExportsApp(App[None]):
         while not worker.is_cancelled:
             self._wake.clear()
             busy = False
+            watched, user = self.watched_course, self.user
             try:
                 busy = self._poll_once()
                 self._poll_error = None
             except Exception as e:  # noqa: BLE001 - the history must keep refreshing whatever one pass met
+                if (self.watched_course, self.user) != (
+                    watched,
+                    user,
+                ):  # read for a course or user left since
+                    continue
                 message = str(e) if isinstance(e, BackendError) else f"{type(e).__name__}: {e}"
                 if message != self._poll_error:  # say it once, not every poll
                     self._poll_error = message
