@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import re
+import shlex
 import threading
 from functools import partial
 from pathlib import Path
@@ -182,7 +183,8 @@ class MainScreen(Screen):
             self.courses.focus()
 
     def action_copy_path(self) -> None:
-        self.app.copy_path(path_of(self.history.selected))
+        export = self.history.selected
+        self.app.copy_path(path_of(export), f"export {export['id']}" if export else "the export")
 
     def action_download_export(self) -> None:
         """Fetch the highlighted export's file to this disk (one made earlier on a Canvas instance:
@@ -767,12 +769,16 @@ class ExportsApp(App[None]):
             )
 
     # -- small shared actions
-    def copy_path(self, path: str | None) -> None:
+    def copy_path(self, path: str | None, what: str = "the file") -> None:
+        """Copy the path shell-quoted (a name with spaces or ``&`` pastes into a shell as one
+        word), and say what was copied."""
         if not path:
-            self.notify("This export has no file (yet)", severity="warning")
+            self.notify(f"{what[:1].upper()}{what[1:]} has no file (yet)", severity="warning")
             return
-        self.copy_to_clipboard(path)
-        self.notify(f"Copied {path}", title="Path copied")
+        quoted = shlex.quote(path)
+        self.copy_to_clipboard(quoted)
+        note = " (shell-quoted)" if quoted != path else ""
+        self.notify(f"{quoted}", title=f"Copied the path of {what}{note}")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.key_rows()))

@@ -128,8 +128,10 @@ class EpubScreen(Screen):
         self.app.start_epub(item["id"], skip_notifications=False)
 
     def action_copy_path(self) -> None:
-        ep = (self.selected or {}).get("epub_export") or {}
-        self.app.copy_path((ep.get("epub_attachment") or {}).get("path"))
+        item = self.selected or {}
+        ep = item.get("epub_export") or {}
+        what = f"ePub {ep['id']} of {item.get('name')}" if ep else "this course's ePub"
+        self.app.copy_path((ep.get("epub_attachment") or {}).get("path"), what)
 
     def action_refresh(self) -> None:
         self.app.wake_poller()
