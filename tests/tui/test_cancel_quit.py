@@ -69,7 +69,7 @@ async def test_x_asks_and_a_cancel_reads_as_canceled(home: Path, backend, slow_z
         table = app.main.history
         await pilot.press("x")
         ask = await wait_for(pilot, lambda: isinstance(app.screen, AskScreen) and app.screen, what="question")
-        assert "Cancel export" in str(ask.query_one("#ask-title").render())
+        assert "Cancel the zip export" in str(ask.query_one("#ask-title").render())
         await pilot.press("n")  # keep it
         await wait_for(pilot, lambda: app.screen is app.main, what="main screen")
         await pilot.pause(0.3)

@@ -213,22 +213,8 @@ class MainScreen(Screen):
         if export is None or pid is None or not is_running(export.get("workflow_state")):
             self.notify("Highlight a running export to cancel it", severity="warning")
             return
-        backend = self.app.backend
-
-        def answered(cancel: bool | None) -> None:
-            if cancel:
-                in_thread(self, "cancel", backend.cancel, pid, then=lambda _: self.app.wake_poller())
-
         kind = SHORT_TYPES.get(export.get("export_type", ""), export.get("export_type", ""))
-        self.app.push_screen(
-            AskScreen(
-                f"Cancel export {export['id']}?",
-                f"The {kind} export {export['id']} stops where it is; it makes no file.",
-                [("n", "Keep it running", False), ("y", "Cancel the export", True)],
-                on_escape=False,
-            ),
-            answered,
-        )
+        self.app.ask_cancel(self.app.backend, export, f"the {kind} export {export['id']}")
 
     def action_refresh(self) -> None:
         self.app.load_courses()
@@ -311,6 +297,8 @@ class ExportsApp(App[None]):
         self.watch_epubs = False
         #: (source, progress id) → the last reading of a job this app follows (its follower reads it, no one else)
         self.followed: dict[tuple[int, int | None], dict[str, Any]] = {}
+        #: (source, course) → the last generated ePub seen, shown beside a newer attempt that failed
+        self.good_epubs: dict[tuple[int, int], dict[str, Any]] = {}
         self._starting = threading.Lock()  # held while an export is created and registered
         self._wake = threading.Event()
         self._poll_error: str | None = None
@@ -769,6 +757,27 @@ class ExportsApp(App[None]):
             )
 
     # -- small shared actions
+    def ask_cancel(self, backend: Backend, export: dict[str, Any], what: str) -> None:
+        """Ask, then cancel the running export (or ePub) through its Progress."""
+        pid = progress_id_of(export.get("progress_url"))
+        if pid is None:
+            self.notify(f"{what[:1].upper()}{what[1:]} cannot be canceled (no progress)", severity="warning")
+            return
+
+        def answered(cancel: bool | None) -> None:
+            if cancel:
+                in_thread(self, "cancel", backend.cancel, pid, then=lambda _: self.wake_poller())
+
+        self.push_screen(
+            AskScreen(
+                f"Cancel {what}?",
+                f"{what[:1].upper()}{what[1:]} stops where it is; it makes no file.",
+                [("n", "Keep it running", False), ("y", "Cancel it", True)],
+                on_escape=False,
+            ),
+            answered,
+        )
+
     def copy_path(self, path: str | None, what: str = "the file") -> None:
         """Copy the path shell-quoted (a name with spaces or ``&`` pastes into a shell as one
         word), and say what was copied."""
