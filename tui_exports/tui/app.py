@@ -36,6 +36,9 @@ STYLES = bundled("styles", "app.tcss")
 FOLLOW_SECONDS = 0.25  # between reads of an export this app started and follows
 LOCAL = "local library"
 SETTLE_SECONDS = 0.1  # the highlight rests this long before the history follows it
+BUSY_SECONDS = 0.5  # between readings of the history while an export runs
+IDLE_SECONDS = 2.0  # the first pause once nothing runs; doubled while nothing changes …
+IDLE_MAX_SECONDS = 60.0  # … up to this
 NARROW = 100  # below this width the course list stacks above the history (see HORIZONTAL_BREAKPOINTS)
 
 
@@ -302,6 +305,7 @@ class ExportsApp(App[None]):
         self._starting = threading.Lock()  # held while an export is created and registered
         self._wake = threading.Event()
         self._poll_error: str | None = None
+        self.poll_pause = IDLE_SECONDS  # the poller's current pause (it backs off while idle)
 
     def on_mount(self) -> None:
         if self.keymap:
@@ -476,14 +480,21 @@ class ExportsApp(App[None]):
 
     @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
     def poll(self) -> None:
+        """Read the history often while something runs; when nothing does, less and less often
+        while nothing changes (a Canvas instance is not asked every 2 s by an idle app); a wake
+        (``r``, a new export, another course) reads at once and starts over."""
         worker = get_current_worker()
+        pause, seen = IDLE_SECONDS, None
         while not worker.is_cancelled:
+            woken = self._wake.is_set()
             self._wake.clear()
             busy = False
             watched, user = self.watched_course, self.user
             try:
-                busy = self._poll_once()
+                busy, now = self._poll_once()
                 self._poll_error = None
+                pause = next_pause(busy, woken or now != seen, pause)
+                seen = now
             except Exception as e:  # noqa: BLE001 - the history must keep refreshing whatever one pass met
                 if (self.watched_course, self.user) != (
                     watched,
@@ -494,23 +505,30 @@ class ExportsApp(App[None]):
                 if message != self._poll_error:  # say it once, not every poll
                     self._poll_error = message
                     self.call_from_thread(self.notify, message, title="Could not refresh", severity="warning")
-            if not nap(0.5 if busy else 2.0, self._wake.is_set):
+                pause = next_pause(False, False, pause)
+            self.poll_pause = pause
+            if not nap(pause, self._wake.is_set):
                 return
 
-    def _poll_once(self) -> bool:
+    def _poll_once(self) -> tuple[bool, Any]:
+        """One reading: whether something runs, and what was seen (to tell a change)."""
         busy = False
+        seen: list[Any] = []
         backend, course_id = self.backend, self.watched_course  # one source per pass, even if it is switched
         if course_id is not None:
             exports = self._course_history(backend, course_id)
             progress = self._progress_of(backend, exports)
             busy = bool(progress)
+            seen.append((course_id, [(e.get("id"), e.get("workflow_state")) for e in exports]))
             self.post_message(HistoryLoaded(course_id, exports, progress, backend))
         if self.watch_epubs:
             items = backend.epub_exports()
             progress = self._progress_of(backend, [i["epub_export"] for i in items if i.get("epub_export")])
             busy = busy or bool(progress)
+            seen.append([(i.get("id"), (i.get("epub_export") or {}).get("id")) for i in items])
+            seen.append([(i.get("epub_export") or {}).get("workflow_state") for i in items])
             self.post_message(EpubsLoaded(items, progress))
-        return busy
+        return busy, seen
 
     def groups_key(self, backend: Backend, course_id: int) -> tuple[int, int | None, int]:
         """Groups are per source, per user (act as) and per course."""
@@ -856,6 +874,16 @@ class ExportsApp(App[None]):
             ),
             lambda leave: self.exit() if leave else None,
         )
+
+
+def next_pause(busy: bool, changed: bool, previous: float) -> float:
+    """The history poller's next pause: short while something runs; when nothing does, from
+    ``IDLE_SECONDS`` doubling up to ``IDLE_MAX_SECONDS`` while nothing changes."""
+    if busy:
+        return BUSY_SECONDS
+    if changed or previous < IDLE_SECONDS:
+        return IDLE_SECONDS
+    return min(IDLE_MAX_SECONDS, previous * 2)
 
 
 def file_name_of(export: dict[str, Any]) -> str:
