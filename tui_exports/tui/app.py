@@ -39,7 +39,8 @@ SETTLE_SECONDS = 0.1  # the highlight rests this long before the history follows
 BUSY_SECONDS = 0.5  # between readings of the history while an export runs
 IDLE_SECONDS = 2.0  # the first pause once nothing runs; doubled while nothing changes …
 IDLE_MAX_SECONDS = 60.0  # … up to this
-NARROW = 100  # below this width the course list stacks above the history (see HORIZONTAL_BREAKPOINTS)
+NARROW = 100
+SHORT = 20  # below this height the course list shows fewer lines, so the history keeps its rows  # below this width the course list stacks above the history (see HORIZONTAL_BREAKPOINTS)
 
 
 class MainScreen(Screen):
@@ -67,7 +68,8 @@ class MainScreen(Screen):
                 yield HistoryTable(id="history")
                 yield DetailPanel(id="detail")
         yield Static(id="status")
-        yield Footer(compact=True)
+        # the palette's key is on the status line: the footer keeps its width for the keys (80 columns)
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#course-filter").display = False
@@ -266,6 +268,7 @@ class ExportsApp(App[None]):
     CSS_PATH = STYLES / "app.tcss"
     TITLE = "tui-exports"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT, "-tall")]
     COMMANDS = App.COMMANDS | {ExportsCommands}
     BINDINGS = [
         Binding("question_mark,f1", "help", "Help", id="help", tooltip="Every key"),
@@ -467,7 +470,7 @@ class ExportsApp(App[None]):
         who = f"{self.user.name} ({self.user.key})" if self.user else "…"
         running = sum(is_running(e.get("workflow_state")) for e in self.main.history.exports.values())
         busy = f" · {running} running" if running else ""
-        self.main.set_status(f"{self.backend.label} · acting as {who}{busy} · ? keys · ctrl+p commands")
+        self.main.set_status(f"{self.backend.label} · as {who}{busy} · ctrl+p commands")
 
     # -- the poller: one thread worker reading the Backend, faster while something runs
     def watch_course(self, course_id: int | None) -> None:

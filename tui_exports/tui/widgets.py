@@ -127,7 +127,7 @@ class CourseList(OptionList):
     """The courses, filtered as you type in ``#course-filter``."""
 
     BINDINGS = [
-        Binding("enter", "open", "Open", id="open_history", tooltip="Move to the export history"),
+        Binding("enter", "open", "Open", id="open_history", tooltip="Move to the export history", show=False),
         Binding("j", "cursor_down", "Down", show=False, id="course_down"),
         Binding("k", "cursor_up", "Up", show=False, id="course_up"),
     ]
@@ -202,7 +202,7 @@ class HistoryTable(DataTable):
     """The export history of one course, newest first: a keyed table refreshed by diff."""
 
     BINDINGS = [
-        Binding("enter", "open", "Details", id="open_detail", tooltip="Move to the detail panel"),
+        Binding("enter", "open", "Details", id="open_detail", tooltip="Move to the detail panel", show=False),
         Binding("j", "cursor_down", "Down", show=False, id="history_down"),
         Binding("k", "cursor_up", "Up", show=False, id="history_up"),
     ]

@@ -15,7 +15,7 @@ from textual.widgets import Footer, Input, Label, Static
 from ...backends.base import Backend, CourseSummary
 from ...model import ContextType
 from ...vocab import FORMAT_BY_NAME, SELECT_BY_KEY, SELECT_VOCAB
-from ..format import EXPORT_TYPES, select_preview
+from ..format import EXPORT_TYPES, SELECT_BRANCHES, select_preview
 from ..selection import BRANCH_OF, Key, TickModel
 from ..widgets import ContentTree
 from ..work import in_thread
@@ -84,6 +84,8 @@ class PickerScreen(ModalScreen[tuple[dict[str, Any] | None, set[Key]] | None]):
                     yield Static(id="select-preview")
                     yield Label("engine's check", classes="side-title")
                     yield Static(id="select-validation")
+                    yield Label("greyed out", classes="side-title", id="greyed-title")
+                    yield Static(id="greyed")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -108,11 +110,22 @@ class PickerScreen(ModalScreen[tuple[dict[str, Any] | None, set[Key]] | None]):
         tree.open_branches = own_branches(self.kind, self.model.ticked)
         if self.context[0] is not ContextType.COURSE:
             tree.branches = ["folders"]
+        self.show_greyed(disabled)
         self.query_one("#picker-loading").remove()
         self.query_one("#picker-body").mount(tree, before=0)
         tree.rebuild()
         tree.focus()
         self.refresh_select()
+
+    def show_greyed(self, disabled: dict[str, str]) -> None:
+        """The branches this type cannot carry, with why, whole (the tree's lines may be cut)."""
+        by_reason: dict[str, list[str]] = {}
+        for branch, heading in SELECT_BRANCHES.items():  # in the tree's order
+            if branch in disabled:
+                by_reason.setdefault(disabled[branch], []).append(heading)
+        text = "\n".join(f"{', '.join(names)}: {why}" for why, names in by_reason.items())
+        self.query_one("#greyed", Static).update(Text(text, style="italic"))
+        self.query_one("#greyed").display = self.query_one("#greyed-title").display = bool(text)
 
     @property
     def select(self) -> dict[str, Any] | None:
