@@ -86,10 +86,10 @@ async def test_zip_of_two_files_and_a_folder(home: Path, backend) -> None:
         assert "✓ exported" in str(row[2]) and row[1] == "zip"
         path = Path(path_of(table.exports[str(row[0])]))
         assert path.is_file() and path.suffix == ".zip" and str(row[5]) == path.name
-        assert f"file: {path}" in text_of(app.main, "#detail-summary")
+        assert f"file: {path}" in text_of(app.main, "#detail-file")
         await pilot.press("tab", "c")  # copy from the history
         await settle(pilot, app)
-        assert any("Copied" in str(n.message) for n in app._notifications)
+        assert any("Copied the path of export" in (n.title or "") for n in app._notifications)
     exports, total = backend.content_exports(ContextType.COURSE, 1)
     assert total == 1 and exports[0]["workflow_state"] == "exported"
 

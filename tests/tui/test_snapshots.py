@@ -83,3 +83,24 @@ def test_epub_screen(snap_compare, frozen, home, size) -> None:
         await pilot.pause(0.2)
 
     assert snap_compare(make_app(frozen, home), terminal_size=size, run_before=run_before)
+
+
+@pytest.fixture
+def running(home: Path, backend) -> FrozenBackend:
+    """As ``frozen``, with export 2 pictured running at 45 %."""
+    content = backend.content_list(1)
+    backend.create_content_export(ContextType.COURSE, 1, "zip", {"files": [content["attachments"][0]["id"]]})
+    wait_done(backend, 1)
+    backend.create_content_export(ContextType.COURSE, 1, "zip")
+    wait_done(backend, 1)
+    return FrozenBackend(backend, home, fake_running={2: 45.0})
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 16)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_main_screen_while_an_export_runs(snap_compare, running, home, size) -> None:
+    async def run_before(pilot) -> None:
+        await loaded(pilot)
+        pilot.app.main.history.focus()
+        await pilot.pause(0.2)
+
+    assert snap_compare(make_app(running, home), terminal_size=size, run_before=run_before)

@@ -5,43 +5,19 @@ The instance is ``tui-exports serve`` on loopback (real HTTP), over a second lib
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from textual.widgets import OptionList
 
 from tui_exports.backends.local import LocalBackend
-from tui_exports.engine import ExportService, JobRunner
 from tui_exports.paths import Home
-from tui_exports.server import running_server
 from tui_exports.tui.app import ExportsApp
 from tui_exports.tui.screens import NewExportScreen
 
 from .conftest import wait_for
 
 pytestmark = pytest.mark.anyio
-TOKEN_VAR = "TUI_EXPORTS_TEST_SCHOOL_TOKEN"
-
-
-@pytest.fixture
-def school(tmp_path, home: Path, monkeypatch):
-    """A served library, and a ``school`` profile for it in the app's config (token in the environment)."""
-    service = ExportService.open(Home.from_env(tmp_path / "school-home"))
-    runner = JobRunner(service, poll_seconds=0.05).start()
-    monkeypatch.setenv(TOKEN_VAR, service.create_token(3))  # student1
-    with running_server(service, runner) as base_url:
-        config = home / "config.toml"
-        monkeypatch.setenv(TOKEN_VAR + "_OLD", "a-token-that-was-revoked")
-        config.write_text(
-            f'[profiles.school]\nbase_url = "{base_url}"\ntoken_env = "{TOKEN_VAR}"\n'
-            f'[profiles.stale]\nbase_url = "{base_url}"\ntoken_env = "{TOKEN_VAR}_OLD"\n',
-            encoding="utf-8",
-        )
-        os.chmod(config, 0o600)
-        yield base_url
-    runner.stop(wait=True)
-    service.close()
 
 
 @pytest.mark.slow  # the app against a served instance over real HTTP

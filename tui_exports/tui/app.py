@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import re
+import shlex
 import threading
 from functools import partial
 from pathlib import Path
@@ -22,19 +24,23 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from ..backends.base import Backend, BackendError, CourseSummary, UserSummary, progress_id_of
 from ..backends.local import LocalBackend
 from ..backends.profiles import open_profile, profile_names
-from ..config import Config, ConfigError
+from ..config import Config, ConfigError, write_config
 from ..model import ContextType, is_downloadable, is_running
 from ..paths import Home, bundled
-from .format import path_of
-from .screens import EpubScreen, ExportRequest, HelpScreen, NewExportScreen, PickerScreen
-from .widgets import MY_FILES, ContentTree, CourseList, DetailPanel, HistoryTable
+from .format import SHORT_TYPES, attachment_of, path_of, was_canceled
+from .screens import AskScreen, EpubScreen, ExportRequest, HelpScreen, NewExportScreen, PickerScreen
+from .widgets import MY_FILES, ContentTree, CourseList, DetailPanel, FileLine, HistoryTable
 from .work import DownloadProgress, EpubsLoaded, ExportFinished, ExportProgress, HistoryLoaded, in_thread, nap
 
 STYLES = bundled("styles", "app.tcss")
 FOLLOW_SECONDS = 0.25  # between reads of an export this app started and follows
 LOCAL = "local library"
 SETTLE_SECONDS = 0.1  # the highlight rests this long before the history follows it
-NARROW = 100  # below this width the course list stacks above the history (see HORIZONTAL_BREAKPOINTS)
+BUSY_SECONDS = 0.5  # between readings of the history while an export runs
+IDLE_SECONDS = 2.0  # the first pause once nothing runs; doubled while nothing changes …
+IDLE_MAX_SECONDS = 60.0  # … up to this
+NARROW = 100
+SHORT = 20  # below this height the course list shows fewer lines, so the history keeps its rows  # below this width the course list stacks above the history (see HORIZONTAL_BREAKPOINTS)
 
 
 class MainScreen(Screen):
@@ -43,6 +49,7 @@ class MainScreen(Screen):
         Binding("e", "epub", "ePub", id="epub_screen", tooltip="ePub exports of all your courses"),
         Binding("slash", "filter", "Filter", id="filter", tooltip="Filter courses as you type"),
         Binding("c", "copy_path", "Copy", id="copy_path", tooltip="Copy the file path (OSC 52)"),
+        Binding("d", "download_export", "Download", id="download_export", tooltip="Download the file"),
         Binding("x", "cancel_export", "Cancel export", id="cancel_export", show=False),
         Binding("r", "refresh", "Refresh", id="refresh", show=False),
         Binding(
@@ -61,7 +68,8 @@ class MainScreen(Screen):
                 yield HistoryTable(id="history")
                 yield DetailPanel(id="detail")
         yield Static(id="status")
-        yield Footer(compact=True)
+        # the palette's key is on the status line: the footer keeps its width for the keys (80 columns)
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#course-filter").display = False
@@ -180,7 +188,29 @@ class MainScreen(Screen):
             self.courses.focus()
 
     def action_copy_path(self) -> None:
-        self.app.copy_path(path_of(self.history.selected))
+        export = self.history.selected
+        self.app.copy_path(path_of(export), f"export {export['id']}" if export else "the export")
+
+    def action_download_export(self) -> None:
+        """Fetch the highlighted export's file to this disk (one made earlier on a Canvas instance:
+        by the CLI, another run of the app, Canvas's own pages), with a bar, then its path."""
+        export = self.history.selected
+        if export is None:
+            self.notify("Highlight an export to download its file", severity="warning")
+            return
+        what = f"Export {export.get('id')}"
+        if not is_downloadable(export.get("workflow_state")) or not attachment_of(export):
+            self.notify(
+                f"{what} has no file to download ({export.get('workflow_state')})", severity="warning"
+            )
+        elif path_of(export):
+            self.notify(f"{what} is on this disk:\n{path_of(export)}", title="Already downloaded")
+        elif self.history.selected_key in self.history.downloads:
+            self.notify(f"{what} is being downloaded", title="Downloading")
+        else:
+            self.history.update_download(int(export["id"]), 0.0, file_name_of(export))
+            self.show_detail()
+            self.app.download_earlier(self.app.backend, export)
 
     def action_cancel_export(self) -> None:
         export = self.history.selected
@@ -188,7 +218,8 @@ class MainScreen(Screen):
         if export is None or pid is None or not is_running(export.get("workflow_state")):
             self.notify("Highlight a running export to cancel it", severity="warning")
             return
-        in_thread(self, "cancel", self.app.backend.cancel, pid, then=lambda _: self.app.wake_poller())
+        kind = SHORT_TYPES.get(export.get("export_type", ""), export.get("export_type", ""))
+        self.app.ask_cancel(self.app.backend, export, f"the {kind} export {export['id']}")
 
     def action_refresh(self) -> None:
         self.app.load_courses()
@@ -237,6 +268,7 @@ class ExportsApp(App[None]):
     CSS_PATH = STYLES / "app.tcss"
     TITLE = "tui-exports"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT, "-tall")]
     COMMANDS = App.COMMANDS | {ExportsCommands}
     BINDINGS = [
         Binding("question_mark,f1", "help", "Help", id="help", tooltip="Every key"),
@@ -271,9 +303,12 @@ class ExportsApp(App[None]):
         self.watch_epubs = False
         #: (source, progress id) → the last reading of a job this app follows (its follower reads it, no one else)
         self.followed: dict[tuple[int, int | None], dict[str, Any]] = {}
+        #: (source, course) → the last generated ePub seen, shown beside a newer attempt that failed
+        self.good_epubs: dict[tuple[int, int], dict[str, Any]] = {}
         self._starting = threading.Lock()  # held while an export is created and registered
         self._wake = threading.Event()
         self._poll_error: str | None = None
+        self.poll_pause = IDLE_SECONDS  # the poller's current pause (it backs off while idle)
 
     def on_mount(self) -> None:
         if self.keymap:
@@ -285,9 +320,25 @@ class ExportsApp(App[None]):
                 self.notify(f"unknown theme {self.wanted_theme!r}", severity="warning")
         if self.config_problem:
             self.notify(self.config_problem, title="Config ignored", severity="warning")
+        self.call_after_refresh(self.theme_changed_signal.subscribe, self, self._save_theme)
         self.push_screen(self.main)
         self.load_courses()
         self.poll()
+
+    def _save_theme(self, theme: Any) -> None:
+        """A theme chosen (in the palette) is kept in config.toml, everything else there kept."""
+        name = getattr(theme, "name", None)
+        if not name or name == self.wanted_theme:
+            return
+        try:
+            config = Config.load(self.config_file)
+            config.theme()  # a file with a bad theme value is not rewritten over
+            write_config(self.config_file, {**config.data, "theme": name})
+        except (ConfigError, OSError) as e:
+            self.notify(f"The theme was not saved: {e}", severity="warning")
+            return
+        self.wanted_theme = name
+        self.notify(f"Theme {name} saved in {self.config_file}", title="Theme")
 
     def notify(self, message: str, *, markup: bool = False, **kwargs: Any) -> None:
         """Never as markup: messages carry select keys (``[modules]``), paths and course titles."""
@@ -324,11 +375,20 @@ class ExportsApp(App[None]):
             freeze_long_lived()
 
     def act_as(self, user_id: int) -> None:
-        def switched(user: UserSummary) -> None:
-            self.notify(f"Now acting as {user.name} ({user.key})")
-            self.load_courses()
+        """Switch user, then show their courses: the highlight stays on the course if they can
+        see it, else moves to one they can (the history of a course they cannot see is never read)."""
+        backend = self.backend
+        self.watched_course = None  # no pass reads the old course as the new user
 
-        in_thread(self, "act_as", self.backend.act_as, user_id, then=switched)
+        def switch() -> tuple[UserSummary, list[UserSummary], list[CourseSummary]]:
+            backend.act_as(user_id)
+            return read_courses(backend)
+
+        def switched(result: tuple[UserSummary, list[UserSummary], list[CourseSummary]]) -> None:
+            self.notify(f"Now acting as {result[0].name} ({result[0].key})")
+            self._courses_loaded(result)
+
+        in_thread(self, "act_as", switch, then=switched)
 
     def palette_commands(self) -> list[tuple[str, Any, str]]:
         """(name, callback, help) of every command the palette offers."""
@@ -410,7 +470,7 @@ class ExportsApp(App[None]):
         who = f"{self.user.name} ({self.user.key})" if self.user else "…"
         running = sum(is_running(e.get("workflow_state")) for e in self.main.history.exports.values())
         busy = f" · {running} running" if running else ""
-        self.main.set_status(f"{self.backend.label} · acting as {who}{busy} · ? keys · ctrl+p commands")
+        self.main.set_status(f"{self.backend.label} · as {who}{busy} · ctrl+p commands")
 
     # -- the poller: one thread worker reading the Backend, faster while something runs
     def watch_course(self, course_id: int | None) -> None:
@@ -423,35 +483,55 @@ class ExportsApp(App[None]):
 
     @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
     def poll(self) -> None:
+        """Read the history often while something runs; when nothing does, less and less often
+        while nothing changes (a Canvas instance is not asked every 2 s by an idle app); a wake
+        (``r``, a new export, another course) reads at once and starts over."""
         worker = get_current_worker()
+        pause, seen = IDLE_SECONDS, None
         while not worker.is_cancelled:
+            woken = self._wake.is_set()
             self._wake.clear()
             busy = False
+            watched, user = self.watched_course, self.user
             try:
-                busy = self._poll_once()
+                busy, now = self._poll_once()
                 self._poll_error = None
+                pause = next_pause(busy, woken or now != seen, pause)
+                seen = now
             except Exception as e:  # noqa: BLE001 - the history must keep refreshing whatever one pass met
+                if (self.watched_course, self.user) != (
+                    watched,
+                    user,
+                ):  # read for a course or user left since
+                    continue
                 message = str(e) if isinstance(e, BackendError) else f"{type(e).__name__}: {e}"
                 if message != self._poll_error:  # say it once, not every poll
                     self._poll_error = message
                     self.call_from_thread(self.notify, message, title="Could not refresh", severity="warning")
-            if not nap(0.5 if busy else 2.0, self._wake.is_set):
+                pause = next_pause(False, False, pause)
+            self.poll_pause = pause
+            if not nap(pause, self._wake.is_set):
                 return
 
-    def _poll_once(self) -> bool:
+    def _poll_once(self) -> tuple[bool, Any]:
+        """One reading: whether something runs, and what was seen (to tell a change)."""
         busy = False
+        seen: list[Any] = []
         backend, course_id = self.backend, self.watched_course  # one source per pass, even if it is switched
         if course_id is not None:
             exports = self._course_history(backend, course_id)
             progress = self._progress_of(backend, exports)
             busy = bool(progress)
+            seen.append((course_id, [(e.get("id"), e.get("workflow_state")) for e in exports]))
             self.post_message(HistoryLoaded(course_id, exports, progress, backend))
         if self.watch_epubs:
             items = backend.epub_exports()
             progress = self._progress_of(backend, [i["epub_export"] for i in items if i.get("epub_export")])
             busy = busy or bool(progress)
+            seen.append([(i.get("id"), (i.get("epub_export") or {}).get("id")) for i in items])
+            seen.append([(i.get("epub_export") or {}).get("workflow_state") for i in items])
             self.post_message(EpubsLoaded(items, progress))
-        return busy
+        return busy, seen
 
     def groups_key(self, backend: Backend, course_id: int) -> tuple[int, int | None, int]:
         """Groups are per source, per user (act as) and per course."""
@@ -504,7 +584,7 @@ class ExportsApp(App[None]):
     @property
     def main_ready(self) -> bool:
         """The main screen is up (messages can still arrive while it is being built or torn down)."""
-        parts = ("#courses", "#history", "#detail")  # torn down one by one when the app exits
+        parts = ("#courses", "#history", "#detail", "#status")  # torn down one by one when the app exits
         return self.main.is_attached and not self._exit and all(self.main.query(p) for p in parts)
 
     def on_history_loaded(self, msg: HistoryLoaded) -> None:
@@ -522,6 +602,11 @@ class ExportsApp(App[None]):
         if request is None:
             return
         if request.kind == "epub":
+            if (
+                request.context_type is not ContextType.COURSE
+            ):  # the dialog offers none: never a course's instead
+                self.show_error("An ePub exists only for courses: choose the course as its scope")
+                return
             self.start_epub(request.course.id, request.skip_notifications)
             return
         self._run_export(request)
@@ -537,6 +622,7 @@ class ExportsApp(App[None]):
                     request.kind,
                     request.select,
                     skip_notifications=request.skip_notifications,
+                    version=request.version,
                 )
                 self._note_followed(backend, export)
         except BackendError as e:
@@ -624,6 +710,25 @@ class ExportsApp(App[None]):
             self.followed.setdefault(key, {})
         return key
 
+    @work(thread=True, group="download", exit_on_error=False)
+    def download_earlier(self, backend: Backend, export: dict[str, Any]) -> None:
+        """Download a finished export's file on request (``d``): the row's bar, then its path."""
+        try:
+            final = self._download(backend, "content", export)
+        except (BackendError, OSError) as e:
+            self.call_from_thread(self._downloaded, backend, export, str(e))
+            return
+        self.call_from_thread(self._downloaded, backend, final, None)
+
+    def _downloaded(self, backend: Backend, export: dict[str, Any], error: str | None) -> None:
+        if self.main_ready and backend is self.backend:
+            self.main.history.finished(export)  # the bar goes; with the path when it came down
+            self.main.show_detail()
+        if error is not None:
+            self.show_error(f"Export {export.get('id')} could not be downloaded: {error}")
+        else:
+            self.notify(f"Export {export.get('id')}:\n{path_of(export)}", title="✓ Downloaded", timeout=8)
+
     def _download(self, backend: Backend, kind: str, export: dict[str, Any]) -> dict[str, Any]:
         """Fetch the finished files that are not on this disk yet (a Canvas instance's), with a bar.
 
@@ -661,6 +766,8 @@ class ExportsApp(App[None]):
                 self.notify(
                     f"{what} is ready:\n{path_of(export) or '(no file)'}", title="✓ Export done", timeout=8
                 )
+        elif was_canceled(export, msg.progress):
+            self.notify(f"{what} was canceled", title="⊘ Export canceled", timeout=8)
         else:
             errors = export.get("errors") or [msg.progress.get("message") or state or "unknown error"]
             self.notify(
@@ -671,12 +778,37 @@ class ExportsApp(App[None]):
             )
 
     # -- small shared actions
-    def copy_path(self, path: str | None) -> None:
-        if not path:
-            self.notify("This export has no file (yet)", severity="warning")
+    def ask_cancel(self, backend: Backend, export: dict[str, Any], what: str) -> None:
+        """Ask, then cancel the running export (or ePub) through its Progress."""
+        pid = progress_id_of(export.get("progress_url"))
+        if pid is None:
+            self.notify(f"{what[:1].upper()}{what[1:]} cannot be canceled (no progress)", severity="warning")
             return
-        self.copy_to_clipboard(path)
-        self.notify(f"Copied {path}", title="Path copied")
+
+        def answered(cancel: bool | None) -> None:
+            if cancel:
+                in_thread(self, "cancel", backend.cancel, pid, then=lambda _: self.wake_poller())
+
+        self.push_screen(
+            AskScreen(
+                f"Cancel {what}?",
+                f"{what[:1].upper()}{what[1:]} stops where it is; it makes no file.",
+                [("n", "Keep it running", False), ("y", "Cancel it", True)],
+                on_escape=False,
+            ),
+            answered,
+        )
+
+    def copy_path(self, path: str | None, what: str = "the file") -> None:
+        """Copy the path shell-quoted (a name with spaces or ``&`` pastes into a shell as one
+        word), and say what was copied."""
+        if not path:
+            self.notify(f"{what[:1].upper()}{what[1:]} has no file (yet)", severity="warning")
+            return
+        quoted = shlex.quote(path)
+        self.copy_to_clipboard(quoted)
+        note = " (shell-quoted)" if quoted != path else ""
+        self.notify(f"{quoted}", title=f"Copied the path of {what}{note}")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.key_rows()))
@@ -688,6 +820,7 @@ class ExportsApp(App[None]):
             ("course list", CourseList),
             ("export history", HistoryTable),
             ("detail panel", DetailPanel),
+            ("detail file line", FileLine),
             ("new export", NewExportScreen),
             ("content picker", PickerScreen),
             ("content tree", ContentTree),
@@ -700,13 +833,65 @@ class ExportsApp(App[None]):
         for area, cls in areas:
             for b in cls.BINDINGS:
                 if isinstance(b, Binding):
-                    rows.append(
-                        (area, self.keymap.get(b.id or "", b.key), b.description or b.action, b.id or "")
-                    )
+                    keys = self.keymap.get(b.id or "", b.key)
+                    rows.append((area, self.keys_display(keys), b.description or b.action, b.id or ""))
         return rows
 
+    def keys_display(self, keys: str) -> str:
+        """``question_mark,f1`` → ``? / F1``: keys as people type them (Textual's key display,
+        with function keys in capitals and ``ctrl+`` spelled out)."""
+        shown = []
+        for key in keys.split(","):
+            display = self.get_key_display(Binding(key.strip(), ""))
+            if re.fullmatch(r"f\d+", display):
+                display = display.upper()
+            elif display.startswith("^") and len(display) > 1:
+                display = "ctrl+" + display[1:]
+            shown.append(display)
+        return " / ".join(shown)
+
+    def running_count(self) -> int:
+        """Exports this app follows, and those running in the history shown."""
+        followed = {pid for _, pid in self.followed}
+        shown = {
+            progress_id_of(e.get("progress_url"))
+            for e in self.main.history.exports.values()
+            if is_running(e.get("workflow_state"))
+        }
+        return len(followed | shown)
+
     def action_quit(self) -> None:
-        self.exit()
+        """With exports running, ask once whether to leave them in the background (the default)."""
+        running = self.running_count() if self.main_ready else 0
+        if not running or isinstance(self.screen, AskScreen):
+            self.exit()
+            return
+        these = "1 export is" if running == 1 else f"{running} exports are"
+        self.push_screen(
+            AskScreen(
+                "Quit?",
+                f"{these} still running. They go on in the background and show their state "
+                "the next time you open the app.",
+                [("q", "Quit; they go on in the background", True), ("s", "Stay", False)],
+                on_escape=False,
+            ),
+            lambda leave: self.exit() if leave else None,
+        )
+
+
+def next_pause(busy: bool, changed: bool, previous: float) -> float:
+    """The history poller's next pause: short while something runs; when nothing does, from
+    ``IDLE_SECONDS`` doubling up to ``IDLE_MAX_SECONDS`` while nothing changes."""
+    if busy:
+        return BUSY_SECONDS
+    if changed or previous < IDLE_SECONDS:
+        return IDLE_SECONDS
+    return min(IDLE_MAX_SECONDS, previous * 2)
+
+
+def file_name_of(export: dict[str, Any]) -> str:
+    att = attachment_of(export) or {}
+    return str(att.get("display_name") or att.get("filename") or "file")
 
 
 def freeze_long_lived() -> None:

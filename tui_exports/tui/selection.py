@@ -103,8 +103,12 @@ class TickModel:
     def toggle_item(self, key: Key) -> None:
         self.toggle(self.subtree(key))
 
-    def toggle_all(self) -> None:
-        self.toggle(self.items)
+    def toggle_all(self, branches: Iterable[str] | None = None) -> None:
+        """Tick everything of these branches (all of them when None), or untick it if all is ticked."""
+        if branches is None:
+            self.toggle(self.items)
+        else:
+            self.toggle([k for b in branches for k in self.branch_keys(b)])
 
     def count(self, branch: str) -> tuple[int, int]:
         leaves = self.leaves(self.branch_keys(branch))

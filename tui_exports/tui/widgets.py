@@ -22,14 +22,18 @@ from .format import (
     SELECT_BRANCHES,
     SHORT_TYPES,
     api_fields,
+    attachment_of,
     bar,
     course_dates,
     file_name,
     human_size,
+    is_downloadable,
     is_running,
     path_of,
     short_time,
+    shown_state,
     state_text,
+    was_canceled,
 )
 from .selection import BRANCH_OF, Key, TickModel
 
@@ -74,6 +78,18 @@ class ChoiceSet(RadioSet):
         if self.pressed_index >= 0:
             self._selected = self.pressed_index
 
+    def choose(self, button: RadioButton) -> None:
+        """Press this button from code, even while handling another set's ``Changed``
+        (whose handlers run with the buttons' own change messages muted)."""
+        if self._pressed_button is not None and self._pressed_button is not button:
+            with self.prevent(RadioButton.Changed):
+                self._pressed_button.value = False
+        with self.prevent(RadioButton.Changed):
+            button.value = True
+        self._pressed_button = button
+        self._selected = list(self.query(RadioButton)).index(button)
+        self.post_message(self.Changed(self, button))
+
     def action_step(self, step: int) -> None:
         if step > 0:
             self.action_next_button()
@@ -111,7 +127,7 @@ class CourseList(OptionList):
     """The courses, filtered as you type in ``#course-filter``."""
 
     BINDINGS = [
-        Binding("enter", "open", "Open", id="open_history", tooltip="Move to the export history"),
+        Binding("enter", "open", "Open", id="open_history", tooltip="Move to the export history", show=False),
         Binding("j", "cursor_down", "Down", show=False, id="course_down"),
         Binding("k", "cursor_up", "Up", show=False, id="course_up"),
     ]
@@ -175,7 +191,7 @@ def history_cells(
     return [
         int(export["id"]),
         f"{kind}·group" if export.get("_scope") else kind,
-        state_text(state),
+        state_text(shown_state(export, progress)),
         short_time(export.get("created_at")),
         bar(completion, 7) if is_running(state) or download else human_size(att.get("size")) if att else "",
         Text(file_name(path_of(export)), no_wrap=True, overflow="ellipsis"),
@@ -186,7 +202,7 @@ class HistoryTable(DataTable):
     """The export history of one course, newest first: a keyed table refreshed by diff."""
 
     BINDINGS = [
-        Binding("enter", "open", "Details", id="open_detail", tooltip="Move to the detail panel"),
+        Binding("enter", "open", "Details", id="open_detail", tooltip="Move to the detail panel", show=False),
         Binding("j", "cursor_down", "Down", show=False, id="history_down"),
         Binding("k", "cursor_up", "Up", show=False, id="history_up"),
     ]
@@ -289,7 +305,7 @@ class HistoryTable(DataTable):
         return any(is_running(e.get("workflow_state")) for e in self.exports.values())
 
     def action_open(self) -> None:
-        self.screen.query_one("#detail").focus()
+        self.screen.query_one("#detail-file").focus()
 
 
 class DetailPanel(VerticalScroll):
@@ -299,6 +315,7 @@ class DetailPanel(VerticalScroll):
 
     def compose(self):
         yield Static(id="detail-summary")
+        yield FileLine(id="detail-file")
         yield ProgressBar(total=100, show_eta=False, id="detail-bar")
         yield Static(id="detail-json")
 
@@ -323,8 +340,10 @@ class DetailPanel(VerticalScroll):
             return
         summary, raw = self.query_one("#detail-summary", Static), self.query_one("#detail-json", Static)
         pbar = self.query_one("#detail-bar", ProgressBar)
+        line = self.query_one("#detail-file", FileLine)
         if export is None:
             self._put(summary, Text("No export highlighted. Press n to start one.", style="dim"))
+            self._put(line, Text(""))
             self._put(raw, Text(""))
             pbar.display = False
             return
@@ -332,9 +351,9 @@ class DetailPanel(VerticalScroll):
         text = Text()
         kind = SHORT_TYPES.get(export.get("export_type", ""), export.get("export_type") or "ePub")
         scope = f" · {export['_scope']}" if export.get("_scope") else ""
-        text.append(f"Export {export['id']} · {kind}{scope} · {state_text(state)}\n", style="bold")
-        path = path_of(export)
-        text.append(f"file: {path}\n" if path else "file: (none yet)\n")
+        shown = state_text(shown_state(export, progress))
+        text.append(f"Export {export['id']} · {kind}{scope} · {shown}\n", style="bold")
+        self._put(line, file_line(export, download))
         if download:
             text.append(f"progress: {download[0]:.0f}% running — downloading {download[1]}\n")
         elif progress:
@@ -343,10 +362,14 @@ class DetailPanel(VerticalScroll):
                 f"progress: {progress.get('completion', 0):.0f}% {progress.get('workflow_state', '')}"
                 f"{' — ' + message if message else ''}\n"
             )
+        canceled = was_canceled(export, progress)
         for error in export.get("errors") or []:
-            text.append(f"✗ {error}\n", style="bold red")
+            text.append(
+                f"⊘ {error}\n" if canceled else f"✗ {error}\n", style="italic" if canceled else "bold red"
+            )
         for warning in export.get("warnings") or []:
             text.append(f"⚠ {warning}\n", style="yellow")
+        text.rstrip()
         self._put(summary, text)
         pbar.display = is_running(state)
         pbar.update(progress=download[0] if download else (progress or {}).get("completion") or 0)
@@ -364,12 +387,50 @@ class DetailPanel(VerticalScroll):
         self._shown[static.id] = (text.copy(), height)
 
 
+def file_line(export: dict[str, Any], download: tuple[float, str] | None = None) -> Text:
+    """Where the export's file is: its local path, or what ``d`` (or ``enter`` here) fetches."""
+    path, att = path_of(export), attachment_of(export)
+    if path:
+        return Text(f"file: {path}")
+    if download:
+        return Text(f"file: downloading {download[1]}…")
+    if att and is_downloadable(export.get("workflow_state")):
+        name = att.get("display_name") or att.get("filename") or "the file"
+        size = human_size(att.get("size"))
+        return Text.assemble(
+            f"file: {name}{f' ({size})' if size else ''}, not on this disk yet — ",
+            ("d", "bold"),
+            " or ",
+            ("enter", "bold"),
+            " downloads it",
+        )
+    if is_running(export.get("workflow_state")):
+        return Text("file: (none yet)")
+    return Text("file: (none)")
+
+
+class FileLine(Static, can_focus=True):
+    """The detail's file line: ``enter`` downloads a file that is not on this disk yet."""
+
+    BINDINGS = [
+        Binding(
+            "enter", "screen.download_export", "Download", id="download_file", tooltip="Download the file"
+        )
+    ]
+
+
 class ContentTree(Tree[Key | str]):
     """The picker's tree: one branch per ``select`` type, ticks drawn in the labels."""
 
     BINDINGS = [
+        Binding("right,l", "open_node", "Open", id="open_branch", tooltip="Open the branch (or go into it)"),
+        Binding(
+            "left,h", "close_node", "Close", id="close_branch", tooltip="Close the branch or go to its parent"
+        ),
         Binding("space", "tick", "Tick", id="tick", tooltip="Tick or untick the item or the whole branch"),
-        Binding("a", "tick_all", "Tick all", id="tick_all"),
+        Binding(
+            "a", "tick_all", "Tick all", id="tick_all", tooltip="Tick everything this export type carries"
+        ),
         Binding("j", "cursor_down", "Down", show=False, id="tree_down"),
         Binding("k", "cursor_up", "Up", show=False, id="tree_up"),
     ]
@@ -380,20 +441,56 @@ class ContentTree(Tree[Key | str]):
         self.model = model
         self.disabled_types: dict[str, str] = {}  # branch → reason
         self.branches: list[str] = list(SELECT_BRANCHES)  # a group's or user's picker: files only
+        self.open_branches: set[str] = set()  # opened when the tree is built (the export type's own)
         self.query_text = ""
 
     def rebuild(self, query: str = "") -> None:
+        """Build the tree; the opened branches show their items (a lone top folder is opened
+        too), and the cursor rests on the first item of the first one, or on the first branch."""
         self.query_text = q = query.casefold().strip()
         self.clear()
+        first: TreeNode | None = None
         for branch in self.branches:
-            node = self.root.add(
-                SELECT_BRANCHES[branch], data=branch, expand=bool(q) or len(self.branches) == 1
-            )
+            opened = bool(q) or len(self.branches) == 1 or branch in self.open_branches
+            node = self.root.add(SELECT_BRANCHES[branch], data=branch, expand=opened)
             for key in self.model.roots[branch]:
                 self._add(node, key, q)
             if q and not node.children:
                 node.remove()
+                continue
+            if opened and len(node.children) == 1 and node.children[0].allow_expand:
+                node.children[0].expand()
+            if first is None and opened and node.children:
+                first = node.children[0]
         self.root.expand()
+        if first is None and self.root.children:
+            first = self.root.children[0]
+        if first is not None:
+            self.call_after_refresh(self._put_cursor, first)
+
+    def _put_cursor(self, node: TreeNode) -> None:
+        if node.tree is self and node._line >= 0:
+            self.move_cursor(node, animate=False)
+
+    def action_open_node(self) -> None:
+        """Open a closed branch; on an open one, go to its first item (as in file managers)."""
+        node = self.cursor_node
+        if node is None or not node.allow_expand:
+            return
+        if not node.is_expanded:
+            node.expand()
+        elif node.children:
+            self.move_cursor(node.children[0], animate=False)
+
+    def action_close_node(self) -> None:
+        """Close an open branch; on anything else, go to its parent."""
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand and node.is_expanded:
+            node.collapse()
+        elif node.parent is not None and node.parent is not self.root:
+            self.move_cursor(node.parent, animate=False)
 
     def _add(self, parent: TreeNode, key: Key, q: str) -> bool:
         item = self.model.items[key]
@@ -436,7 +533,8 @@ class ContentTree(Tree[Key | str]):
         self._refresh_ticks()
 
     def action_tick_all(self) -> None:
-        self.model.toggle_all()
+        """Tick (or untick) everything of the types this export can carry; the greyed ones stay as they are."""
+        self.model.toggle_all([b for b in self.branches if b not in self.disabled_types])
         self._refresh_ticks()
 
     def _refresh_ticks(self) -> None:

@@ -13,7 +13,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from ...backends.base import Backend, CourseSummary
-from ..format import bar, is_running, short_time, state_text
+from ..format import bar, is_downloadable, is_running, short_time, shown_state, state_text, was_canceled
+from .ask import AskScreen
 from .new_export import type_reasons
 
 EPUB_COLUMNS = [
@@ -32,6 +33,7 @@ class EpubScreen(Screen):
         Binding(
             "g", "generate", "Generate ePub", id="generate_epub", tooltip="Create or regenerate the ePub"
         ),
+        Binding("x", "cancel", "Cancel", id="cancel_epub", tooltip="Cancel the ePub being generated"),
         Binding("c", "copy_path", "Copy path", id="copy_epub_path"),
         Binding("r", "refresh", "Refresh", id="refresh_epubs"),
         Binding("escape", "back", "Back", id="epub_back"),
@@ -61,6 +63,15 @@ class EpubScreen(Screen):
     def on_unmount(self) -> None:
         self.app.watch_epubs = False
 
+    def last_good(self, item: dict[str, Any]) -> dict[str, Any] | None:
+        """The last generated ePub of the course, when its latest attempt is not one (it failed,
+        was canceled, or runs): it stays readable beside the newer attempt's state."""
+        ep = item.get("epub_export") or {}
+        good = self.app.good_epubs.get((id(self.backend), int(item["id"])))
+        if good is None or good.get("id") == ep.get("id"):
+            return None
+        return good
+
     def show(self, items: list[dict[str, Any]], progress: dict[int, dict[str, Any]]) -> None:
         table = self.query_one("#epubs", DataTable)
         self.progress.update(progress)
@@ -69,15 +80,19 @@ class EpubScreen(Screen):
             self.items[item["id"]] = item
             ep = item.get("epub_export") or {}
             state = ep.get("workflow_state")
+            if is_downloadable(state, "epub") and ep.get("epub_attachment"):
+                self.app.good_epubs[(id(self.backend), int(item["id"]))] = ep
+            good_path = ((self.last_good(item) or {}).get("epub_attachment") or {}).get("path")
             course = self.courses.get(item["id"])
             cells = [
                 course.course_code if course else item["name"],
-                state_text(state) if ep else "– none yet",
+                state_text(shown_state(ep, self.progress.get(ep.get("id") or 0))) if ep else "– none yet",
                 bar((self.progress.get(ep.get("id") or 0) or {}).get("completion"))
                 if is_running(state)
                 else "",
                 short_time(ep.get("updated_at")),
-                (ep.get("epub_attachment") or {}).get("path", ""),
+                (ep.get("epub_attachment") or {}).get("path")
+                or (f"last good: {good_path}" if good_path else ""),
             ]
             if key not in table.rows:
                 table.add_row(*cells, key=key)
@@ -105,12 +120,19 @@ class EpubScreen(Screen):
                 text.append("No ePub yet: press g to generate one.\n")
             else:
                 prog = self.progress.get(ep["id"]) or {}
-                text.append(f"ePub {ep['id']} · {state_text(ep.get('workflow_state'))}")
+                text.append(f"ePub {ep['id']} · {state_text(shown_state(ep, prog))}")
                 text.append(f" · {prog.get('message')}\n" if prog.get("message") else "\n")
                 text.append(f"epub: {(ep.get('epub_attachment') or {}).get('path') or '(none yet)'}\n")
                 text.append(f"zip:  {(ep.get('zip_attachment') or {}).get('path') or '(none yet)'}\n")
+                canceled = was_canceled(ep, prog)
                 for error in ep.get("errors") or []:
-                    text.append(f"✗ {error}\n", style="bold red")
+                    text.append(
+                        f"{'⊘' if canceled else '✗'} {error}\n", style="italic" if canceled else "bold red"
+                    )
+                good = self.last_good(item)
+                if good is not None:
+                    text.append(f"last good: ePub {good['id']} · {short_time(good.get('updated_at'))}\n")
+                    text.append(f"  epub: {(good.get('epub_attachment') or {}).get('path')}\n")
                 text.append(json.dumps(ep, indent=2, ensure_ascii=False), style="dim")
         self.query_one("#epub-detail", Static).update(text)
 
@@ -122,11 +144,42 @@ class EpubScreen(Screen):
         if course is not None and not course.can_create_epub:
             self.notify(f"ePub: {type_reasons(course)['epub']}", severity="warning")
             return
-        self.app.start_epub(item["id"], skip_notifications=False)
+        ep = item.get("epub_export") or {}
+        if is_running(ep.get("workflow_state")):
+            self.notify(f"The ePub of {item['name']} is being generated (x cancels it)", severity="warning")
+            return
+        if not ep:
+            self.app.start_epub(item["id"], skip_notifications=False)
+            return
+        self.app.push_screen(
+            AskScreen(
+                "Regenerate the ePub?",
+                f"{item['name']} has an ePub (ePub {ep['id']}, {short_time(ep.get('updated_at'))} UTC, "
+                f"{shown_state(ep)}). A new one is made from the course as it is now; the current "
+                "one stays readable here until it is ready.",
+                [("g", "Regenerate", True), ("n", "Keep the current one", False)],
+                on_escape=False,
+            ),
+            lambda yes: self.app.start_epub(item["id"], skip_notifications=False) if yes else None,
+        )
+
+    def action_cancel(self) -> None:
+        item = self.selected or {}
+        ep = item.get("epub_export") or {}
+        if not is_running(ep.get("workflow_state")):
+            self.notify("Highlight an ePub being generated to cancel it", severity="warning")
+            return
+        self.app.ask_cancel(self.backend, ep, f"the ePub of {item.get('name')}")
 
     def action_copy_path(self) -> None:
-        ep = (self.selected or {}).get("epub_export") or {}
-        self.app.copy_path((ep.get("epub_attachment") or {}).get("path"))
+        item = self.selected or {}
+        ep = item.get("epub_export") or {}
+        path = (ep.get("epub_attachment") or {}).get("path")
+        good = self.last_good(item) if not path else None
+        if good is not None:
+            ep, path = good, (good.get("epub_attachment") or {}).get("path")
+        what = f"ePub {ep['id']} of {item.get('name')}" if ep else "this course's ePub"
+        self.app.copy_path(path, what)
 
     def action_refresh(self) -> None:
         self.app.wake_poller()

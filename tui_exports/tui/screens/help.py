@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -14,13 +15,13 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close", id="close_help")]
 
-    def __init__(self, rows: list[tuple[str, str, str]]):
+    def __init__(self, rows: list[tuple[str, str, str, str]]):
         super().__init__()
         self.rows = rows
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help"):
-            yield Label("Keys (remap them in the [keys] table of config.toml, by id)", id="help-title")
+            yield Label(Text("Keys (remap them in the [keys] table of config.toml, by id)"), id="help-title")
             table = DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
             table.add_columns("Where", "Key", "Does", "id")
             yield table
@@ -29,7 +30,7 @@ class HelpScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for row in self.rows:
-            table.add_row(*row)
+            table.add_row(*(Text(cell) for cell in row))
         table.focus()
 
     def action_close(self) -> None:

@@ -15,12 +15,18 @@ from textual.widgets import Button, Footer, Label, Static
 
 from ...backends.base import Backend, CourseSummary
 from ...model import ContextType
-from ...vocab import CONTENT_FORMATS, formats_for
+from ...vocab import CONTENT_FORMATS, FORMAT_BY_NAME, formats_for
 from ..format import EXPORT_TYPES
 from ..selection import Key
 from ..widgets import MY_FILES, Choice, ChoiceSet, Tick
 from ..work import in_thread
 from .picker import PickerScreen, validation_text
+
+#: The dialog's Common Cartridge versions (``vocab.FORMATS``); it starts on the newest, 1.3:
+#: both validate against their IMS schemas, and 1.3 carries assignments as IMS assignments.
+#: (The API and the CLI keep Canvas's default when none is given, the format's first: 1.1.)
+VERSIONS = FORMAT_BY_NAME["common_cartridge"].versions
+DEFAULT_VERSION = VERSIONS[-1]
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,7 @@ class ExportRequest:
     context_id: int
     select: dict[str, Any] | None
     skip_notifications: bool
+    version: str | None = None  # a Common Cartridge's version ("1.3.0"); None: the type has none
 
 
 def type_reasons(course: CourseSummary) -> dict[str, str]:
@@ -84,6 +91,15 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
                     for g in self.groups:
                         yield Choice(f"group: {g['name']}", id=f"scope-group-{g['id']}")
                     yield Choice("my user files", value=self.course is MY_FILES, id="scope-user")
+                yield Static(
+                    Text("the course: an ePub exists only for courses", style="italic"), id="scope-note"
+                )
+                with ChoiceSet(id="version", compact=True):
+                    for v in VERSIONS:
+                        short = v.removesuffix(".0")
+                        yield Choice(
+                            f"CC {short}", value=v == DEFAULT_VERSION, id=f"version-{short.replace('.', '_')}"
+                        )
             by_reason: dict[str, list[str]] = {}
             for kind, why in self.reasons.items():
                 by_reason.setdefault(why, []).append(EXPORT_TYPES[kind])
@@ -112,12 +128,40 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
     @property
     def context(self) -> tuple[ContextType, int]:
         pressed = self.query_one("#scope", ChoiceSet).pressed_button
-        scope = pressed.id if pressed and pressed.id else "scope-course"
+        return self.context_of(pressed.id if pressed and pressed.id else "scope-course")
+
+    def context_of(self, scope: str) -> tuple[ContextType, int]:
         if scope.startswith("scope-group-"):
             return ContextType.GROUP, int(scope.removeprefix("scope-group-"))
         if scope == "scope-user":
             return ContextType.USER, self.user_id
         return ContextType.COURSE, self.course.id
+
+    def fit_scopes(self) -> None:
+        """Offer only the scopes the chosen type can be made in (``vocab.FORMATS``' contexts):
+        an ePub has no scope to choose (courses only), a cartridge or QTI no group or user one."""
+        fmt = FORMAT_BY_NAME.get(self.kind)
+        allowed = set(fmt.contexts) if fmt else {ContextType.COURSE.value}
+        scopes = self.query_one("#scope", ChoiceSet)
+        for choice in scopes.query(Choice):
+            choice.disabled = self.context_of(choice.id or "")[0].value not in allowed
+        pressed = scopes.pressed_button
+        if pressed is not None and pressed.disabled and self.query("#scope-course"):
+            scopes.choose(self.query_one("#scope-course", Choice))
+        epub = self.kind == "epub"
+        scopes.display = not epub
+        self.query_one("#version").display = bool(fmt and fmt.versions)
+        self.query_one("#scope-note").display = epub
+
+    @property
+    def version(self) -> str | None:
+        """The chosen version, for a type that has versions (a cartridge)."""
+        fmt = FORMAT_BY_NAME.get(self.kind)
+        if fmt is None or not fmt.versions:
+            return None
+        pressed = self.query_one("#version", ChoiceSet).pressed_button
+        label = str(pressed.label).removeprefix("CC ") if pressed is not None else None
+        return fmt.version(label)
 
     def request(self) -> ExportRequest:
         context_type, context_id = self.context
@@ -130,6 +174,7 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
             context_id,
             select,
             self.query_one("#skip", Tick).value,
+            self.version,
         )
 
     def picker_reason(self) -> str | None:
@@ -140,6 +185,7 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
     @on(ChoiceSet.Changed)
     @on(Tick.Changed)
     def changed(self) -> None:
+        self.fit_scopes()
         if self.context != self.picked_in:  # what was ticked belongs to another course, group or user
             self.select, self.ticked, self.picked_in = None, set(), self.context
         reason = self.picker_reason()

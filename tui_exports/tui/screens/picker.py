@@ -14,9 +14,9 @@ from textual.widgets import Footer, Input, Label, Static
 
 from ...backends.base import Backend, CourseSummary
 from ...model import ContextType
-from ...vocab import SELECT_VOCAB
-from ..format import EXPORT_TYPES, select_preview
-from ..selection import Key, TickModel
+from ...vocab import FORMAT_BY_NAME, SELECT_BY_KEY, SELECT_VOCAB
+from ..format import EXPORT_TYPES, SELECT_BRANCHES, select_preview
+from ..selection import BRANCH_OF, Key, TickModel
 from ..widgets import ContentTree
 from ..work import in_thread
 
@@ -24,6 +24,17 @@ from ..work import in_thread
 def branch_reasons(allowed: dict[str, str | None]) -> dict[str, str]:
     """The picker's branches an export type cannot carry, with why (from ``allowed_select_types``)."""
     return {t.api: why for t in SELECT_VOCAB if t.heading and (why := allowed.get(t.key))}
+
+
+def own_branches(kind: str, ticked: set[Key] = frozenset()) -> set[str]:
+    """The branches the picker opens with: those of the types the export type carries
+    (Quizzes for QTI, Files for zip; none for a cartridge, which carries all), and those
+    holding what was ticked before."""
+    fmt = FORMAT_BY_NAME.get(kind)
+    carried = fmt.select_types if fmt and fmt.select_types is not None else ()
+    return {SELECT_BY_KEY[k].branch for k in carried if k in SELECT_BY_KEY} | {
+        BRANCH_OF.get(api, api) for api, _ in ticked
+    }
 
 
 def validation_text(errors: list[str]) -> Text:
@@ -73,6 +84,8 @@ class PickerScreen(ModalScreen[tuple[dict[str, Any] | None, set[Key]] | None]):
                     yield Static(id="select-preview")
                     yield Label("engine's check", classes="side-title")
                     yield Static(id="select-validation")
+                    yield Label("greyed out", classes="side-title", id="greyed-title")
+                    yield Static(id="greyed")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -94,13 +107,25 @@ class PickerScreen(ModalScreen[tuple[dict[str, Any] | None, set[Key]] | None]):
         self.model.ticked = {k for k in self.initial if k in self.model.items}
         tree = ContentTree(self.model, id="content-tree")
         tree.disabled_types = disabled
+        tree.open_branches = own_branches(self.kind, self.model.ticked)
         if self.context[0] is not ContextType.COURSE:
             tree.branches = ["folders"]
+        self.show_greyed(disabled)
         self.query_one("#picker-loading").remove()
         self.query_one("#picker-body").mount(tree, before=0)
         tree.rebuild()
         tree.focus()
         self.refresh_select()
+
+    def show_greyed(self, disabled: dict[str, str]) -> None:
+        """The branches this type cannot carry, with why, whole (the tree's lines may be cut)."""
+        by_reason: dict[str, list[str]] = {}
+        for branch, heading in SELECT_BRANCHES.items():  # in the tree's order
+            if branch in disabled:
+                by_reason.setdefault(disabled[branch], []).append(heading)
+        text = "\n".join(f"{', '.join(names)}: {why}" for why, names in by_reason.items())
+        self.query_one("#greyed", Static).update(Text(text, style="italic"))
+        self.query_one("#greyed").display = self.query_one("#greyed-title").display = bool(text)
 
     @property
     def select(self) -> dict[str, Any] | None:
