@@ -291,8 +291,16 @@ def epub_export_json(
     return data
 
 
-def course_epub_export_json(course: Course, epub_export: dict[str, Any] | None) -> dict[str, Any]:
-    return {"id": course.id, "name": course.name, "epub_export": epub_export}
+def course_epub_export_json(
+    course: Course, epub_export: dict[str, Any] | None, last_generated: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Canvas's CourseEpubExport.  Ours adds ``last_generated_epub_export`` (an extra Canvas
+    clients ignore) when the latest attempt is not a finished book but an older one is: a failed or
+    canceled regeneration does not hide the last good ePub."""
+    out: dict[str, Any] = {"id": course.id, "name": course.name, "epub_export": epub_export}
+    if last_generated is not None:
+        out["last_generated_epub_export"] = last_generated
+    return out
 
 
 def guess_content_type(filename: str) -> str:

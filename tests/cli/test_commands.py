@@ -117,3 +117,26 @@ def test_an_empty_zip_of_my_files_warns(home, capsys):
     assert "  ! the zip is empty: there were no files to export" in out.splitlines()
     code, out, _ = run_cli(capsys, "export", "1", "--type", "zip", "--select", "files=6", "--wait", "--json")
     assert not any("empty" in e for e in json.loads(out)["errors"])  # a zip with files does not warn
+
+
+def test_a_failed_regeneration_does_not_hide_the_last_good_epub(home, capsys, no_worker):
+    """``epubs`` lists the latest attempt, as Canvas does, and the last generated book beside it
+    while the latest is not one (issue 14: it disappeared after a failed or canceled attempt)."""
+    code, out, _ = run_cli(capsys, "epub", "1", "--wait", "--json")
+    good = json.loads(out)["epub_export"]
+    assert code == 0 and good["workflow_state"] == "generated"
+    code, out, _ = run_cli(capsys, "epubs", "--json")
+    (entry,) = [c for c in json.loads(out)["courses"] if c["id"] == 1]
+    assert "last_generated_epub_export" not in entry  # the latest is the good one: nothing to add
+    code, out, _ = run_cli(capsys, "epub", "1", "--json")  # queued, never run (no worker)
+    retry = json.loads(out)["epub_export"]
+    code, out, _ = run_cli(capsys, "cancel", "--epub", "1", str(retry["id"]))
+    assert code == 0
+    code, out, _ = run_cli(capsys, "epubs", "--json")
+    (entry,) = [c for c in json.loads(out)["courses"] if c["id"] == 1]
+    assert entry["epub_export"]["id"] == retry["id"] and entry["epub_export"]["workflow_state"] == "failed"
+    assert entry["last_generated_epub_export"]["id"] == good["id"]
+    code, out, _ = run_cli(capsys, "epubs")
+    lines = out.splitlines()
+    at = lines.index(f"         last good ePub (export {good['id']}):")
+    assert Path(lines[at + 1].strip()).suffix == ".epub" and Path(lines[at + 1].strip()).is_file()

@@ -353,6 +353,12 @@ def run_command(args, backend: Backend) -> int:
                     for key in EPUB_FILES:
                         if ep.get(key):
                             print(f"         {ep[key].get('path') or ep[key].get('url')}")
+                good = entry.get("last_generated_epub_export")
+                if good:
+                    print(f"         last good ePub (export {good['id']}):")
+                    for key in EPUB_FILES:
+                        if good.get(key):
+                            print(f"         {good[key].get('path') or good[key].get('url')}")
         return EXIT_OK
     if c == "progress":
         p = backend.progress(args.progress_id)

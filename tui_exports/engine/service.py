@@ -32,6 +32,7 @@ from ..model import (
     ProgressState,
     Role,
     User,
+    is_downloadable,
 )
 from ..paths import Home, bundled_data_dir
 from ..store import Library, utcnow
@@ -443,9 +444,15 @@ class ExportService:
         for course, standing in self.courses(user_id):
             if standing.role not in (Role.STUDENT, Role.TEACHER, Role.TA):
                 continue
-            latest = next(iter(self.store.epub_exports_of(course.id, user_id)), None)
+            attempts = self.store.epub_exports_of(course.id, user_id)
+            latest = next(iter(attempts), None)
             data = self.epub_export_json(latest, user_id, local=local, base_url=base_url) if latest else None
-            out.append(canvas_json.course_epub_export_json(course, data))
+            good = None
+            if latest is not None and not is_downloadable(latest.workflow_state, "epub"):
+                older = next((e for e in attempts[1:] if is_downloadable(e.workflow_state, "epub")), None)
+                if older is not None and older.epub_attachment_id and not self.expired(older.created_at):
+                    good = self.epub_export_json(older, user_id, local=local, base_url=base_url)
+            out.append(canvas_json.course_epub_export_json(course, data, good))
         return out
 
     # ------------------------------------------------------------------ progress

@@ -67,7 +67,10 @@ class EpubScreen(Screen):
         """The last generated ePub of the course, when its latest attempt is not one (it failed,
         was canceled, or runs): it stays readable beside the newer attempt's state."""
         ep = item.get("epub_export") or {}
-        good = self.app.good_epubs.get((id(self.backend), int(item["id"])))
+        # the library says which (it keeps them all); a Canvas instance shows only the latest
+        good = item.get("last_generated_epub_export") or self.app.good_epubs.get(
+            (id(self.backend), int(item["id"]))
+        )
         if good is None or good.get("id") == ep.get("id"):
             return None
         return good
