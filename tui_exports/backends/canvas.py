@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import random
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -131,6 +132,9 @@ class CanvasBackend(FollowsJobs):
         self.max_backoff = max_backoff
         self.rate_limit_low = rate_limit_low
         self._sleep = sleep
+        self._jitter = random.random
+        #: told, in words, what the client is waiting for ("Canvas is throttling, waiting 4 s")
+        self.on_status: Callable[[str], None] | None = None
         self._client = httpx.Client(
             base_url=f"{base_url}/api/v1/",
             headers={
@@ -169,19 +173,26 @@ class CanvasBackend(FollowsJobs):
                     ) from None
                 error = e
             else:
-                self._pace(response)
-                retryable = response.status_code == 429 or (
-                    response.status_code >= 500 and (idempotent or response.status_code == 503)
+                throttled = _throttled(response, stream)
+                if not throttled:  # a throttle is waited out below, once
+                    self._pace(response)
+                retryable = (
+                    response.status_code == 429
+                    or throttled  # refused before it ran (request_throttle.rb): safe to send again
+                    or (response.status_code >= 500 and (idempotent or response.status_code == 503))
                 )
                 if not retryable or attempt >= self.retries:
                     if response.is_success:
                         return response
                     if stream:
                         response.read()
-                    raise self._error(response)
+                    raise self._error(response, throttled=throttled)
                 delay = _retry_after(response)
                 error = BackendError(f"{response.status_code} from {self.label}")
                 response.close()
+                if throttled:
+                    delay = self._throttle_delay(attempt, delay)
+                    self._say(f"Canvas is throttling, waiting {delay:.0f} s")
                 self._wait(attempt, delay, error)
                 attempt += 1
                 continue
@@ -196,6 +207,17 @@ class CanvasBackend(FollowsJobs):
                 ) from None
             self._wait(attempt, None, error)
             attempt += 1
+
+    def _throttle_delay(self, attempt: int, retry_after: float | None) -> float:
+        """Back off from a throttle: doubling, at least a second (Canvas's bucket leaks at about
+        that pace), with jitter so that several clients on one token do not come back together."""
+        base = retry_after if retry_after is not None else max(1.0, self.backoff) * 2**attempt
+        return min(self.max_backoff, base * (1 + 0.5 * self._jitter()))
+
+    def _say(self, message: str) -> None:
+        log.info("%s", message)
+        if self.on_status is not None:
+            self.on_status(message)
 
     def _wait(self, attempt: int, delay: float | None, error: Exception) -> None:
         delay = min(self.max_backoff, delay if delay is not None else self.backoff * 2**attempt)
@@ -215,7 +237,7 @@ class CanvasBackend(FollowsJobs):
     def _path(self, url: str) -> str:
         return urlsplit(str(url)).path or str(url)
 
-    def _error(self, response: httpx.Response) -> BackendError:
+    def _error(self, response: httpx.Response, *, throttled: bool = False) -> BackendError:
         try:
             body = response.json()
         except ValueError:
@@ -223,7 +245,9 @@ class CanvasBackend(FollowsJobs):
         status = response.status_code
         path = response.request.url.path
         said = canvas_message(body, response.reason_phrase or str(status))
-        if status == 401 and "www-authenticate" in response.headers:
+        if throttled:
+            msg = f"Canvas at {self.label} kept throttling us after {self.retries + 1} tries; try again later"
+        elif status == 401 and "www-authenticate" in response.headers:
             msg = f"{self.label} rejected the access token (401: {said}); check or renew the profile's token"
         elif status in (401, 403):
             msg = f"not allowed on {self.label}: {said} ({status} for {path}); you may not export this course or item"
@@ -664,6 +688,23 @@ class CanvasBackend(FollowsJobs):
 
 def _progress_only(on_update: Callable[[dict[str, Any]], None] | None) -> FollowProgress | None:
     return None if on_update is None else (lambda progress, export: on_update(progress))
+
+
+def _throttled(response: httpx.Response, stream: bool) -> bool:
+    """Canvas throttles with a 403, ``403 Forbidden (Rate Limit Exceeded)`` in plain text and
+    ``X-Rate-Limit-Remaining`` at 0 (``app/middleware/request_throttle.rb``), not a 429: a 403
+    that says so, or that comes with the quota spent, is a throttle, not a refusal."""
+    if response.status_code != 403:
+        return False
+    raw = response.headers.get("x-rate-limit-remaining")
+    try:
+        if raw is not None and float(raw) <= 1.0:
+            return True
+    except ValueError:
+        pass
+    if stream:
+        response.read()
+    return "rate limit exceeded" in response.text.lower()
 
 
 def marked_failed(kind: str, record: dict[str, Any], body: dict[str, Any] | None = None) -> BackendError:

@@ -65,6 +65,7 @@ def open_remote(name: str, home: Home):
         backend = open_profile(name, home)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
+    backend.on_status = lambda message: print(message, file=sys.stderr)  # "Canvas is throttling, …"
     return backend
 
 

@@ -286,6 +286,7 @@ class ExportsApp(App[None]):
     ):
         super().__init__(watch_css=watch_css)
         self.backend = backend
+        self._hear_status(backend)
         self.home = home or Home.from_env()
         self.config_file = config_file if config_file is not None else self.home.config_file
         #: every source opened so far (the local library, Canvas profiles), closed when the app ends
@@ -457,6 +458,7 @@ class ExportsApp(App[None]):
         ) -> None:
             backend, courses = result
             self.backend = backend
+            self._hear_status(backend)
             self.watched_course = None
             if self.main_ready:
                 self.main.history.show(None, [], {})  # the other source's ids mean other courses
@@ -465,6 +467,19 @@ class ExportsApp(App[None]):
 
         self.notify(f"Opening {profile or LOCAL}…")
         in_thread(self, "source", open_source, then=opened)
+
+    def _hear_status(self, backend: Backend) -> None:
+        """What a backend says it waits for (Canvas throttling us) shows as a notice."""
+        if not hasattr(backend, "on_status"):
+            return
+
+        def say(message: str) -> None:
+            try:
+                self.call_from_thread(self.notify, message, severity="warning")
+            except RuntimeError:  # said on the app's own thread
+                self.notify(message, severity="warning")
+
+        backend.on_status = say
 
     def update_status(self) -> None:
         who = f"{self.user.name} ({self.user.key})" if self.user else "…"
