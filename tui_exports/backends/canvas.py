@@ -28,7 +28,7 @@ from ..canvas_json import EPUB_FILES
 from ..engine import ApiError
 from ..engine.permissions import allowed_select_types, check_export_type
 from ..engine.select import parse_select
-from ..model import ContextType, is_failed
+from ..model import ContextType, is_downloadable, is_failed, is_final
 from ..store import Library
 from .base import (
     BackendError,
@@ -38,6 +38,7 @@ from .base import (
     FollowsJobs,
     UserSummary,
     canvas_base_url,
+    progress_id_of,
 )
 from .partial import PartialDownload, file_id_of
 
@@ -488,7 +489,7 @@ class CanvasBackend(FollowsJobs):
         marking it failed is a BackendError."""
         ce = self.follow("content", context_type, context_id, export, _progress_only(on_update), **follow)
         if is_failed(ce.get("workflow_state"), "content"):
-            raise marked_failed("content", ce)
+            raise marked_failed("content", ce, progress=self._final_progress(ce))
         return ce
 
     # ------------------------------------------------------------------ ePub
@@ -558,8 +559,16 @@ class CanvasBackend(FollowsJobs):
         )
         data = {**data, "epub_export": ep}
         if is_failed(ep.get("workflow_state"), "epub"):
-            raise marked_failed("epub", ep, data)
+            raise marked_failed("epub", ep, data, self._final_progress(ep))
         return data
+
+    def _final_progress(self, record: dict[str, Any]) -> dict[str, Any] | None:
+        """The job's Progress as it ended: where Canvas says why it failed."""
+        pid = progress_id_of(record.get("progress_url"))
+        try:
+            return self.progress(pid) if pid is not None else None
+        except BackendError:
+            return None
 
     # ------------------------------------------------------------------ local paths
     def _with_paths(self, exports: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
@@ -707,12 +716,54 @@ def _throttled(response: httpx.Response, stream: bool) -> bool:
     return "rate limit exceeded" in response.text.lower()
 
 
-def marked_failed(kind: str, record: dict[str, Any], body: dict[str, Any] | None = None) -> BackendError:
-    """The error of an export that Canvas marked failed, with the reasons it gives."""
-    errors = [str(e) for e in record.get("errors") or []]
+#: Canvas deletes an export's file after ``content_exports_expire_after_days`` (default 30; spec §1.8)
+CANVAS_EXPIRE_DAYS = 30
+
+
+def marked_failed(
+    kind: str,
+    record: dict[str, Any],
+    body: dict[str, Any] | None = None,
+    progress: dict[str, Any] | None = None,
+) -> BackendError:
+    """The error of an export that Canvas marked failed, with the reason it gives: Canvas puts it
+    only in ``Progress.message`` ("Unexpected error, ID: …"); the export's own ``errors`` are ours."""
+    reasons = [str((progress or {}).get("message") or "")] + [str(e) for e in record.get("errors") or []]
+    reasons = [r for r in dict.fromkeys(reasons) if r]
     what = "ePub export" if kind == "epub" else "content export"
-    reasons = f": {'; '.join(errors)}" if errors else ""
-    return BackendError(f"Canvas marked {what} {record['id']} as failed{reasons}", body=body or record)
+    said = f": {'; '.join(reasons)}" if reasons else " (Canvas gave no reason)"
+    return BackendError(f"Canvas marked {what} {record.get('id', '?')} as failed{said}", body=body or record)
+
+
+def no_file(
+    kind: str,
+    record: dict[str, Any],
+    body: dict[str, Any] | None = None,
+    progress: dict[str, Any] | None = None,
+) -> BackendError:
+    """Why an export has no file to download, in words: failed (with Canvas's reason), canceled on
+    Canvas (its Progress ``failed`` while the export still runs: ``progress#cancel``), expired (an
+    exported record without ``attachment``), or not done yet."""
+    what = "ePub export" if kind == "epub" else "content export"
+    state = record.get("workflow_state")
+    if is_failed(state, kind):
+        return marked_failed(kind, record, body, progress)
+    if progress and is_failed(progress.get("workflow_state"), "progress") and not is_final(state, kind):
+        message = progress.get("message")
+        return BackendError(
+            f"{what} {record.get('id', '?')} was canceled on Canvas" + (f": {message}" if message else ""),
+            body=body or record,
+        )
+    if is_downloadable(state, kind):
+        return BackendError(
+            f"{what} {record.get('id', '?')} has expired: Canvas deletes export files after "
+            f"{CANVAS_EXPIRE_DAYS} days (its default); start a new export",
+            body=body or record,
+        )
+    return BackendError(
+        f"{what} {record.get('id', '?')} is {state or 'in an unknown state'}: it has no file to download yet",
+        body=body or record,
+    )
 
 
 class _StartOver(Exception):
@@ -735,4 +786,4 @@ def _safe_name(name: str) -> str:
     return re.sub(r'[\x00-\x1f<>:"|?*]', "_", name)
 
 
-__all__ = ["CanvasBackend", "EPUB_DISABLED", "canvas_message", "form_pairs", "marked_failed"]
+__all__ = ["CanvasBackend", "EPUB_DISABLED", "canvas_message", "form_pairs", "marked_failed", "no_file"]

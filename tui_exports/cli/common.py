@@ -130,7 +130,14 @@ def describe_progress(p: dict[str, Any]) -> str:
 def describe_export(ce: dict[str, Any], progress: dict[str, Any] | None = None) -> str:
     """An export in a few lines; its Progress by id and state (``progress``: as read now), never
     by URL: text output is for people, and the URL names a server that may not be running."""
-    lines = [f"export {ce['id']}  {ce['export_type']}  {ce['workflow_state']}  created {ce['created_at']}"]
+    # any field may be missing or odd (canvasapi's minimal fixtures, other Canvas versions): never a KeyError
+    head = (
+        f"export {ce.get('id', '?')}",
+        str(ce.get("export_type") or "?"),
+        str(ce.get("workflow_state") or "state unknown"),
+        f"created {ce['created_at']}" if ce.get("created_at") else "",
+    )
+    lines = ["  ".join(x for x in head if x)]
     att = ce.get("attachment") or ce.get("epub_attachment")
     if att:
         lines.append(f"  file: {att.get('path') or att.get('url')}  ({human_size(att.get('size'))})")
