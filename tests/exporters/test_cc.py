@@ -265,10 +265,13 @@ def test_module_items_whose_content_is_not_exported_are_left_out(shared_dir, blo
     assert check_cc(path, shared_dir, "1.1.0") == []
 
 
-def test_no_modules_gives_empty_organizations(blobs, out_dir):
+def test_no_modules_gives_an_empty_learning_modules_root(blobs, out_dir):
+    """Was: an empty <organizations/>. Canvas writes org_1 with an empty root item (issue 15)."""
     path, _ = export_cc(selective(rich_snapshot(blobs), wiki_pages={100}), out_dir)
     manifest, _ = manifest_of(path)
-    assert len(manifest.find("{*}organizations")) == 0
+    (org,) = manifest.find("{*}organizations")
+    (root,) = org
+    assert root.get("identifier") == "LearningModules" and len(root) == 0
 
 
 def test_cc13_assignment_resource_keeps_to_the_ims_assignment_schema(blobs, out_dir):
@@ -386,3 +389,30 @@ def test_xml_is_streamed_into_the_zip_as_the_same_bytes(tmp_path):
     with zipfile.ZipFile(tmp_path / "p.zip") as z:
         assert z.read("imsmanifest.xml") == expected
         assert z.getinfo("imsmanifest.xml").compress_type == zipfile.ZIP_DEFLATED
+
+
+def _organization_skeleton(manifest: etree._Element) -> list[tuple[str, dict[str, str], int]]:
+    """The organizations element down to the root item: (tag, attributes, number of children)."""
+    orgs = manifest.find(f"{{{manifest.nsmap[None]}}}organizations")
+    out = [(etree.QName(orgs).localname, dict(orgs.attrib), len(orgs))]
+    for el in orgs.iter():
+        if el is orgs or etree.QName(el).localname not in ("organization", "item"):
+            continue
+        out.append((etree.QName(el).localname, dict(el.attrib), len(el)))
+        if el.get("identifier") == "LearningModules":
+            break
+    return out
+
+
+@pytest.mark.parametrize("version", ["1.1.0", "1.3.0"])
+def test_a_package_without_modules_has_canvas_organization_skeleton(blobs, out_dir, shared_dir, version):
+    """Canvas always writes org_1 with a LearningModules root, empty when no module is exported
+    (lib/cc/organization.rb); an empty <organizations/> crashes some importers (issue 15)."""
+    path, _ = export_cc(selective(rich_snapshot(blobs), wiki_pages={101}), out_dir, version=version)
+    ours = _organization_skeleton(manifest_of(path)[0])
+    for sample in ("ccviewer_single-discussion.imscc", "ccviewer_all-question-types.imscc"):
+        with zipfile.ZipFile(shared_dir / "samples" / "imscc" / sample) as z:
+            canvas = _organization_skeleton(etree.fromstring(z.read("imsmanifest.xml")))
+        assert ours == canvas, sample
+    assert ours[-1] == ("item", {"identifier": "LearningModules"}, 0)
+    assert check_cc(path, shared_dir, version) == []

@@ -157,14 +157,12 @@ class CCExporter:
     # ------------------------------------------------------------------ organization (10)
     def _organization(self) -> None:
         """One rooted organization; its modules are written with the manifest, pruned to
-        the content that made it into the package (:meth:`_organization_modules`)."""
-        self.org_root: etree._Element | None = None
-        if self.modules:
-            b = self.manifest.b
-            org = b.sub(
-                self.manifest.organizations, "organization", identifier="org_1", structure="rooted-hierarchy"
-            )
-            self.org_root = b.sub(org, "item", identifier="LearningModules")
+        the content that made it into the package (:meth:`_organization_modules`).  It is there
+        with no module too, its ``LearningModules`` root empty, as Canvas writes it
+        (``lib/cc/organization.rb``): some importers fail on an empty ``<organizations/>``."""
+        b = self.manifest.b
+        org = b.sub(self.manifest.organizations, "organization", identifier="org_1", structure="rooted-hierarchy")
+        self.org_root: etree._Element | None = b.sub(org, "item", identifier="LearningModules")
 
     def _organization_modules(self, kept: dict[int, str | None]):
         """A folder item per selected module, appended to the organization and yielded in
