@@ -28,7 +28,8 @@ T = TypeVar("T")
 
 class LocalBackend:
     """Jobs run either in a background worker process (``jobs="worker"``: they outlive the
-    TUI) or on a runner inside this process (``jobs="inprocess"``: tests, the server)."""
+    TUI) or on a runner inside this process (``jobs="inprocess"``: ``--wait``, tests), which
+    runs only the jobs queued through this backend and hands back, on close, those unfinished."""
 
     label = "local library"
     poll_seconds = 0.2  # between reads of a followed job (one SQLite read each)
@@ -38,11 +39,11 @@ class LocalBackend:
         self.user_id = user_id or service.owner_id()
         self.runner: JobRunner | None = None
         if jobs == "inprocess":
-            self.runner = JobRunner(service).start()
+            self.runner = JobRunner(service, claim_all=False).start()
             service.on_queued = self.runner.wake
         elif jobs == "worker":
             home = service.library.home
-            service.on_queued = lambda: ensure_worker(home)
+            service.on_queued = lambda kind, job_id: ensure_worker(home)
 
     @classmethod
     def open(cls, home: Home | None = None, **kwargs: Any) -> LocalBackend:
@@ -219,6 +220,10 @@ class LocalBackend:
         return download_export(self, kind, export, on_bytes, dest_dir)
 
     def close(self) -> None:
+        handed_back = []
         if self.runner is not None:
-            self.runner.stop(wait=True)  # its jobs end, canceled, before their connections close
+            # its unfinished jobs stop and go back to the queue before their connections close
+            handed_back = self.runner.stop(wait=True)
         self.service.close()
+        if handed_back:
+            ensure_worker(self.service.library.home)  # which runs them to their end

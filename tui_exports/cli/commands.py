@@ -442,7 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise
     except KeyboardInterrupt:
         print(
-            "\ninterrupted: a job this command was running is marked failed on the next start",
+            "\ninterrupted: the job this command was running goes back to the queue and finishes in the background",
             file=sys.stderr,
         )
         return 130

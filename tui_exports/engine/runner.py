@@ -28,6 +28,7 @@ from ..model import (
     ExportCanceled,
     ExportResult,
     ExportType,
+    JobKind,
     OutputFile,
     ProgressState,
 )
@@ -36,11 +37,24 @@ from . import states
 from .errors import IllegalTransition
 from .formats import exporter_of, format_of
 from .notifications import send_notification
+from .recovery import hold_runner_lock
 from .select import SelectRequest, catalogue, resolve
 from .snapshot import build_snapshot
 
 if TYPE_CHECKING:
     from .service import ExportService
+
+
+class ExportHandedBack(ExportCanceled):
+    """Raised from a progress callback when the process running the job is shutting down:
+    the job goes back to the queue, for another runner, instead of failing."""
+
+
+def _stop_requested(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        if getattr(cancel, "handback", False):
+            raise ExportHandedBack()
+        raise ExportCanceled(getattr(cancel, "reason", "") or "")
 
 
 class ExportRunner:
@@ -167,8 +181,18 @@ class ExportRunner:
     def _job(self, record: ContentExport | EpubExport, workdir: Path) -> Iterator[None]:
         """How every run ends: a cancel or any failure fails the record (re-read, so in the state it
         reached) with its reason; a broken state machine propagates; the work folder goes."""
+        hold_runner_lock(self.library.home)  # this process runs a job: recovery tells so by the lock
         try:
             yield
+        except ExportHandedBack:
+            kind, machine = (
+                (JobKind.CONTENT, ContentExportState)
+                if isinstance(record, ContentExport)
+                else (JobKind.EPUB, EpubExportState)
+            )
+            self.store.requeue(
+                kind, record.id, os.getpid(), queued=machine.CREATED, running=states.running_states(machine)
+            )
         except ExportCanceled as e:
             self.moves.fail(record, f"canceled: {e}" if str(e) else "canceled", notify=False)
         except IllegalTransition:
@@ -255,15 +279,13 @@ class ProgressReporter:
         self._message: str | None = None
 
     def check(self) -> None:
-        if self.cancel_event is not None and self.cancel_event.is_set():
-            raise ExportCanceled(getattr(self.cancel_event, "reason", "") or "")
+        _stop_requested(self.cancel_event)
         p = self.service.store.progress(self.record.progress_id)
         if p is not None and p.workflow_state is ProgressState.CANCELED:
             raise ExportCanceled(p.message or "")
 
     def __call__(self, percent: float, message: str | None = None) -> None:
-        if self.cancel_event is not None and self.cancel_event.is_set():
-            raise ExportCanceled(getattr(self.cancel_event, "reason", "") or "")
+        _stop_requested(self.cancel_event)
         if message:
             self._message = message
         now = time.monotonic()

@@ -27,6 +27,7 @@ from ..model import (
     EpubExportState,
     ExportType,
     Group,
+    JobKind,
     Notification,
     Progress,
     ProgressState,
@@ -84,8 +85,8 @@ class ExportService:
         self.settings = settings or Settings()
         self.store = library.exports
         self.content = library.content
-        #: called after a job is queued; fronts point it at a runner or the worker process
-        self.on_queued: Callable[[], None] = lambda: None
+        #: called with (kind, id) after a job is queued; fronts point it at a runner or the worker process
+        self.on_queued: Callable[[JobKind, int], None] = lambda kind, job_id: None
         self.moves = StateMoves(library)
         self.runner = ExportRunner(self)
 
@@ -317,7 +318,7 @@ class ExportService:
             )
             update(record_id, progress_id=progress.id)
         created = read(record_id)
-        self.on_queued()
+        self.on_queued(JobKind.EPUB if kind == "EpubExport" else JobKind.CONTENT, record_id)
         return created
 
     def list_content_exports(
