@@ -22,10 +22,14 @@ from .common import (
     EXIT_FAILED,
     EXIT_OK,
     check_config,
+    count_arg,
     describe_export,
     export_context,
+    id_arg,
+    port_arg,
     print_json,
     select_arg,
+    size_mb_arg,
 )
 from .jobs import follow_with_bar
 
@@ -58,9 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
         return sp
 
     def context(sp: argparse.ArgumentParser, course_optional: bool = True) -> None:
-        sp.add_argument("course_id", type=int, nargs="?" if course_optional else None, metavar="COURSE_ID")
-        sp.add_argument("--group", type=int, metavar="ID", help="a group's files instead of a course")
-        sp.add_argument("--user", type=int, metavar="ID", help="a user's files instead of a course")
+        sp.add_argument("course_id", type=id_arg, nargs="?" if course_optional else None, metavar="COURSE_ID")
+        sp.add_argument("--group", type=id_arg, metavar="ID", help="a group's files instead of a course")
+        sp.add_argument("--user", type=id_arg, metavar="ID", help="a user's files instead of a course")
 
     cmd("courses", "list your courses")
     sp = cmd(
@@ -101,12 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = cmd("exports", "list the exports of a course (newest first)")
     context(sp)
-    sp.add_argument("--page", type=int, default=1)
-    sp.add_argument("--per-page", type=int, default=10)
+    sp.add_argument("--page", type=count_arg(2**31 - 1), default=1)
+    sp.add_argument("--per-page", type=count_arg(2**31 - 1), default=10)
 
     sp = cmd("show", "show one content export")
     context(sp)
-    sp.add_argument("export_id", type=int, metavar="EXPORT_ID")
+    sp.add_argument("export_id", type=id_arg, metavar="EXPORT_ID")
     sp.add_argument(
         "--download",
         action="store_true",
@@ -114,16 +118,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sp = cmd("epub", "start an ePub export of a course")
-    sp.add_argument("course_id", type=int, metavar="COURSE_ID")
+    sp.add_argument("course_id", type=id_arg, metavar="COURSE_ID")
     sp.add_argument(
         "--wait", action="store_true", help="run it here with a progress bar, then print the result"
     )
     cmd("epubs", "list the latest ePub export of each of your courses")
 
     sp = cmd("progress", "show a job's progress")
-    sp.add_argument("progress_id", type=int, metavar="PROGRESS_ID")
+    sp.add_argument("progress_id", type=id_arg, metavar="PROGRESS_ID")
     sp = cmd("cancel", "cancel a running job")
-    sp.add_argument("progress_id", type=int, metavar="PROGRESS_ID")
+    sp.add_argument("progress_id", type=id_arg, metavar="PROGRESS_ID")
     cmd("notifications", "list your notifications (export finished / failed)")
 
     lib = sub.add_parser("library", help="manage the local library", description="manage the local library")
@@ -146,10 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
         ("--files", 10, "files"),
         ("--modules", 4, "modules"),
     ):
-        sp.add_argument(flag, type=int, default=default, metavar="N", help=f"{what} (default {default})")
+        sp.add_argument(
+            flag, type=count_arg(100_000), default=default, metavar="N", help=f"{what} (default {default})"
+        )
     sp.add_argument(
         "--file-mb",
-        type=float,
+        type=size_mb_arg,
         default=5.0,
         metavar="N",
         help="total size of all the files, in MiB (default 5)",
@@ -166,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("serve", help="serve the library over Canvas's REST API")
     sp.add_argument("--host", default="127.0.0.1")
-    sp.add_argument("--port", type=int, default=8080)
+    sp.add_argument("--port", type=port_arg, default=8080)
     tok = sub.add_parser("token", help="API tokens for `serve`")
     tsub = tok.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     sp = tsub.add_parser("create", help="create a token (printed once, alone on the last line)")

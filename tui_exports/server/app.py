@@ -10,6 +10,7 @@ Engine refusals (``ApiError``) become their Canvas status and body.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -29,12 +31,13 @@ from ..engine import ApiError, ExportService, JobRunner, NotFound, Page
 from ..engine.select import ASSET_PREFIX, truthy
 from ..model import Attachment, ContextFile, ContextType, Course
 from ..vocab import SELECT_VOCAB
-from .params import InvalidPage, ParamError, nest, page_params
+from .params import InvalidPage, ParamError, nest, page_params, parse_id
 
 # Canvas's fixed error bodies (app/controllers/application_controller.rb: render_json_unauthorized,
 # the AccessTokenError rescue, and the 404 of an unknown record or route)
 INVALID_TOKEN = {"errors": [{"message": "Invalid access token."}]}
 UNAUTHENTICATED = {"status": "unauthenticated", "errors": [{"message": "user authorization required"}]}
+log = logging.getLogger(__name__)
 NOT_FOUND = {"errors": [{"message": "The specified resource does not exist."}]}
 UNAUTHORIZED = {
     "status": "unauthorized",
@@ -167,6 +170,8 @@ async def read_params(request: Request) -> dict[str, Any]:
             data = json.loads(body)
         except ValueError as e:
             raise ParamError(f"the JSON body is not valid JSON: {e}") from None
+        except RecursionError:
+            raise ParamError("the JSON body is nested too deeply") from None
         if not isinstance(data, dict):
             raise ParamError("the JSON body must be an object")
         return {**params, **data}
@@ -176,6 +181,30 @@ async def read_params(request: Request) -> dict[str, Any]:
     else:  # form-encoded, or no content type at all
         pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     return {**params, **nest(pairs)}
+
+
+class CanvasIdConvertor(Convertor):
+    """A path id: ASCII digits, read as an int only when it could be one (a 5,000-digit id is
+    not parsed; it reads as 0, which :func:`ids_in_range` answers with 404)."""
+
+    regex = "[0-9]+"
+
+    def convert(self, value: str) -> int:
+        return int(value) if len(value) <= 19 else 0
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("canvas_id", CanvasIdConvertor())
+
+
+def ids_in_range(request: Request) -> bool:
+    """Every id in the path is one we could store (ASCII digits below 2^63); ``self`` is a name."""
+    for name, value in request.path_params.items():
+        if (name.endswith("_id") or name == "context_id") and value != "self" and parse_id(value) is None:
+            return False
+    return True
 
 
 def bad_request(message: str) -> JSONResponse:
@@ -197,6 +226,8 @@ class Api:
             return response
 
         async def answer(request: Request) -> Response:
+            if not ids_in_range(request):
+                return error_response(404, NOT_FOUND)
             try:
                 params = await read_params(request)
             except ParamError as e:
@@ -214,6 +245,9 @@ class Api:
                 return api_error(e)
             except InvalidPage:
                 return error_response(404, NOT_FOUND)
+            except (OverflowError, RecursionError) as e:  # a number or a nesting past what we store
+                log.info("refused %s %s: %s", request.method, request.url.path, type(e).__name__)
+                return bad_request("a number in the request is out of range, or it is nested too deeply")
 
         run.__name__ = handler.__name__
         return run
@@ -252,9 +286,10 @@ class Api:
             raise NotFound(f"no such context: {call.request.path_params['context']}")
         if kind is ContextType.USER and raw == "self":
             return kind, call.user_id
-        if not str(raw).isdigit():
+        context_id = parse_id(raw)
+        if context_id is None:
             raise NotFound(f"no {kind.value.lower()} {raw}")
-        return kind, int(raw)
+        return kind, context_id
 
     # ------------------------------------------------------------------ users and courses
     def user_self(self, call: Call) -> Response:
@@ -266,9 +301,10 @@ class Api:
         raw = call.request.path_params["user_id"]
         if raw == "self":
             return self.user_self(call)
-        if not raw.isdecimal():
+        user_id = parse_id(raw)
+        if user_id is None:
             raise NotFound(f"no user {raw}")
-        return json_response(canvas_json.user_json(self.service.visible_user(call.user_id, int(raw))))
+        return json_response(canvas_json.user_json(self.service.visible_user(call.user_id, user_id)))
 
     def group(self, call: Call) -> Response:
         """``GET /api/v1/groups/:id`` (groups_controller.rb#show): members and the course's admins."""
@@ -333,6 +369,10 @@ class Api:
         course_id = call.path_int("course_id")
         tree = self.service.content_list(call.user_id, course_id)
         wanted = call.params.get("type")
+        if wanted is not None and not isinstance(wanted, str):
+            raise ApiError(
+                "type must be one content type", [{"field": "type", "message": "not a list or hash"}]
+            )
         if not wanted:
             out = []
             for t, title in CONTENT_TYPES:
@@ -461,8 +501,8 @@ class Api:
             params = nest(request.query_params.multi_items())
         except ParamError as e:
             return bad_request(str(e))
-        raw_id = request.path_params["file_id"]
-        att = await run_in_threadpool(service.stored_file, int(raw_id)) if raw_id.isdigit() else None
+        file_id = parse_id(request.path_params["file_id"])
+        att = await run_in_threadpool(service.stored_file, file_id) if file_id is not None else None
         if att is None:
             return error_response(404, NOT_FOUND)
         verifier = params.get("verifier")
@@ -542,25 +582,31 @@ def create_app(service: ExportService, runner: JobRunner | None = None) -> Starl
     routes = [
         Route("/api/v1/users/self", ep(api.user_self)),
         Route("/api/v1/users/{user_id:str}", ep(api.user)),
-        Route("/api/v1/groups/{group_id:int}", ep(api.group)),
+        Route("/api/v1/groups/{group_id:canvas_id}", ep(api.group)),
         Route("/api/v1/courses", ep(api.courses)),
-        Route("/api/v1/courses/{course_id:int}", ep(api.course)),
-        Route("/api/v1/courses/{course_id:int}/groups", ep(api.groups)),
-        Route("/api/v1/courses/{course_id:int}/content_list", ep(api.content_list)),
+        Route("/api/v1/courses/{course_id:canvas_id}", ep(api.course)),
+        Route("/api/v1/courses/{course_id:canvas_id}/groups", ep(api.groups)),
+        Route("/api/v1/courses/{course_id:canvas_id}/content_list", ep(api.content_list)),
         Route("/api/v1/{context:str}/{context_id:str}/folders", ep(api.folders)),
         Route("/api/v1/{context:str}/{context_id:str}/files", ep(api.files)),
-        Route("/api/v1/{context:str}/{context_id:str}/files/{file_id:int}", ep(api.context_file)),
-        Route("/api/v1/files/{file_id:int}", ep(api.file)),
+        Route("/api/v1/{context:str}/{context_id:str}/files/{file_id:canvas_id}", ep(api.context_file)),
+        Route("/api/v1/files/{file_id:canvas_id}", ep(api.file)),
         Route(ctx, ep(api.content_exports), methods=["GET"]),
         Route(ctx, ep(api.create_content_export), methods=["POST"]),
-        Route(ctx + "/{export_id:int}", ep(api.content_export)),
+        Route(ctx + "/{export_id:canvas_id}", ep(api.content_export)),
         Route("/api/v1/epub_exports", ep(api.epub_exports)),
         Route("/api/v1/epub_exports/", ep(api.epub_exports)),
-        Route("/api/v1/courses/{course_id:int}/epub_exports", ep(api.create_epub_export), methods=["POST"]),
-        Route("/api/v1/courses/{course_id:int}/epub_exports/", ep(api.create_epub_export), methods=["POST"]),
-        Route("/api/v1/courses/{course_id:int}/epub_exports/{epub_id:int}", ep(api.epub_export)),
-        Route("/api/v1/progress/{progress_id:int}", ep(api.progress)),
-        Route("/api/v1/progress/{progress_id:int}/cancel", ep(api.cancel), methods=["POST"]),
+        Route(
+            "/api/v1/courses/{course_id:canvas_id}/epub_exports", ep(api.create_epub_export), methods=["POST"]
+        ),
+        Route(
+            "/api/v1/courses/{course_id:canvas_id}/epub_exports/",
+            ep(api.create_epub_export),
+            methods=["POST"],
+        ),
+        Route("/api/v1/courses/{course_id:canvas_id}/epub_exports/{epub_id:canvas_id}", ep(api.epub_export)),
+        Route("/api/v1/progress/{progress_id:canvas_id}", ep(api.progress)),
+        Route("/api/v1/progress/{progress_id:canvas_id}/cancel", ep(api.cancel), methods=["POST"]),
         Route("/files/{file_id:str}/download", api.download),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _not_found})
