@@ -33,6 +33,7 @@ def check_config(home: Home) -> None:
     config.theme()
     Settings.from_config(config)
     profiles_of(config)
+    config.server()
 
 
 # ------------------------------------------------------------------ arguments

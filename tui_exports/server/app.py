@@ -1,7 +1,9 @@
 """The Canvas-compatible REST API (``/api/v1``) over the export engine.
 
-Every handler authenticates the caller (``Authorization: Bearer`` or ``access_token``),
-reads Rails-style parameters from the query string and the body (form or JSON), calls
+Every handler authenticates the caller (``Authorization: Bearer``; ``?access_token=`` only
+where ``[server] allow_query_token`` allows it) before it reads the body, which may be at
+most ``[server] max_body_mb`` (past it: 413), then reads Rails-style parameters from the
+query string and the body (form or JSON), calls
 the engine, and answers with the engine's Canvas serializers (``local=False``: no disk
 paths; URLs point back at this server, built from the request's own scheme and Host).
 Engine refusals (``ApiError``) become their Canvas status and body.
@@ -27,6 +29,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from .. import canvas_json
+from ..config import Config, ServerConfig
 from ..engine import ApiError, ExportService, JobRunner, NotFound, Page
 from ..engine.select import ASSET_PREFIX, truthy
 from ..model import Attachment, ContextFile, ContextType, Course
@@ -147,21 +150,56 @@ def request_base_url(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
-def bearer_token(request: Request, params: dict[str, Any]) -> str | None:
+class QueryToken(ValueError):
+    """``?access_token=`` where the settings do not allow it (answered with 400)."""
+
+
+def bearer_token(request: Request, params: dict[str, Any], allow_query: bool = False) -> str | None:
+    """The ``Authorization: Bearer`` token, else ``?access_token=`` when allowed; only ever the
+    header and the query string, so the caller is known before the body is read."""
     auth = request.headers.get("authorization", "")
     scheme, _, value = auth.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     token = params.get("access_token")
+    if token is not None and not allow_query:
+        raise QueryToken(
+            "access_token in the query string is refused (it would be written to logs): "
+            "send it as an 'Authorization: Bearer' header"
+        )
     return token if isinstance(token, str) and token else None
 
 
-async def read_params(request: Request) -> dict[str, Any]:
+class BodyTooLarge(ValueError):
+    """A request body past ``[server] max_body_mb`` (answered with 413)."""
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, read no further than ``limit`` bytes (a declared larger one is not read at all)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and len(declared) <= 19 and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # what request.body() and request.form() read from now on
+    return body
+
+
+async def read_params(
+    request: Request,
+    max_body: int = ServerConfig.max_body_mb * 1024 * 1024,
+    query: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Query string, then the body (form-encoded or JSON) over it, as one nested dict."""
-    params = nest(request.query_params.multi_items())
+    params = nest(request.query_params.multi_items()) if query is None else query
     if request.method in ("GET", "HEAD"):
         return params
-    body = await request.body()
+    body = await read_body(request, int(max_body))
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if not body.strip():
         return params
@@ -181,6 +219,11 @@ async def read_params(request: Request) -> dict[str, Any]:
     else:  # form-encoded, or no content type at all
         pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     return {**params, **nest(pairs)}
+
+
+def too_large(limit: int) -> JSONResponse:
+    message = f"the request body is larger than {limit / (1024 * 1024):g} MB ([server] max_body_mb)"
+    return error_response(413, {"errors": [{"message": message}], "message": message})
 
 
 class CanvasIdConvertor(Convertor):
@@ -207,13 +250,47 @@ def ids_in_range(request: Request) -> bool:
     return True
 
 
+_SECRET_PARAM = re.compile(r"((?:access_token|verifier)=)[^&\s\"']*", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """A log line with the value of every ``access_token`` and ``verifier`` parameter hidden."""
+    return _SECRET_PARAM.sub(r"\1[REDACTED]", text)
+
+
+class _Redact(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is logging's business, not ours
+            return True
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+_REDACT = _Redact()
+LOGGERS = ("uvicorn", "uvicorn.access", "uvicorn.error", "tui_exports")
+
+
+def install_log_redaction() -> None:
+    """Every line the server's loggers write (uvicorn's access log with its query strings
+    included) goes through :func:`redact` (once per logger, however often it is called)."""
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        if _REDACT not in logger.filters:
+            logger.addFilter(_REDACT)
+
+
 def bad_request(message: str) -> JSONResponse:
     return error_response(400, {"errors": [{"message": message}], "message": message})
 
 
 class Api:
-    def __init__(self, service: ExportService):
+    def __init__(self, service: ExportService, server: ServerConfig | None = None):
         self.service = service
+        self.server = server or ServerConfig()
 
     # ------------------------------------------------------------------ plumbing
     def endpoint(self, handler: Callable[[Call], Response]) -> Callable[[Request], Any]:
@@ -229,15 +306,22 @@ class Api:
             if not ids_in_range(request):
                 return error_response(404, NOT_FOUND)
             try:
-                params = await read_params(request)
-            except ParamError as e:
+                query = nest(request.query_params.multi_items())
+                token = bearer_token(request, query, self.server.allow_query_token)
+            except (ParamError, QueryToken) as e:
                 return bad_request(str(e))
-            token = bearer_token(request, params)
             if token is None:
                 return unauthenticated()
             user_id = await run_in_threadpool(service.verify_token, token)
             if user_id is None:
                 return invalid_token()
+            # only now, for a known caller, is the body read, and no further than the cap
+            try:
+                params = await read_params(request, self.server.max_body_bytes, query)
+            except ParamError as e:
+                return bad_request(str(e))
+            except BodyTooLarge:
+                return too_large(self.server.max_body_bytes)
             call = Call(request, user_id, params, request_base_url(request))
             try:
                 return await run_in_threadpool(handler, call)
@@ -509,7 +593,10 @@ class Api:
         uuid = att.file.uuid if isinstance(att, ContextFile) else att.uuid
         if isinstance(verifier, str) and secrets.compare_digest(verifier, uuid):
             return _file_response(att)
-        token = bearer_token(request, params)
+        try:
+            token = bearer_token(request, params, self.server.allow_query_token)
+        except QueryToken as e:
+            return bad_request(str(e))
         user_id = await run_in_threadpool(service.verify_token, token)
         if user_id is None:
             if verifier:
@@ -572,11 +659,17 @@ def _not_found(request: Request, exc: Exception) -> Response:
     return error_response(status, {"message": str(getattr(exc, "detail", exc))})
 
 
-def create_app(service: ExportService, runner: JobRunner | None = None) -> Starlette:
-    """The API app; with a runner, new jobs wake it (start and stop it yourself, or use ``serve``)."""
+def create_app(
+    service: ExportService, runner: JobRunner | None = None, server: ServerConfig | None = None
+) -> Starlette:
+    """The API app; with a runner, new jobs wake it (start and stop it yourself, or use ``serve``).
+    ``server``: the ``[server]`` settings, by default those of the library's config file."""
     if runner is not None:
         service.on_queued = runner.wake
-    api = Api(service)
+    if server is None:
+        server = Config.load(service.library.home.config_file).server()
+    install_log_redaction()
+    api = Api(service, server)
     ep = api.endpoint
     ctx = "/api/v1/{context:str}/{context_id:str}/content_exports"
     routes = [
