@@ -241,8 +241,9 @@ class ExportRunner:
         """fsync, then atomically rename into place; only then does the file row exist."""
         with open(out.path, "rb") as f:
             os.fsync(f.fileno())
-        final_dir.mkdir(parents=True, exist_ok=True)
+        final_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         target = final_dir / out.path.name
+        os.chmod(out.path, self.library.home.file_mode)  # private, like the library (0600)
         os.replace(out.path, target)
         _fsync_dir(final_dir)
         return self.store.insert_attachment(
@@ -306,7 +307,7 @@ def _describe(e: BaseException) -> str:
 
 def _fresh_dir(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True)
+    path.mkdir(mode=0o700, parents=True)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -42,7 +42,7 @@ class BlobStore:
             if final.exists():
                 os.unlink(tmp)
             else:
-                final.parent.mkdir(parents=True, exist_ok=True)
+                final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 os.replace(tmp, final)
             return sha, size
         except BaseException:
