@@ -26,8 +26,21 @@ def _raw_post(base_url: str, headers: str, body: bytes = b"") -> tuple[int, byte
             f"POST /api/v1/courses/1/content_exports HTTP/1.1\r\nHost: x\r\n{headers}\r\n".encode() + body
         )
         answer = s.recv(65536)
+        while b"\r\n\r\n" not in answer or len(answer.split(b"\r\n\r\n", 1)[1]) < _length(answer):
+            more = s.recv(65536)
+            if not more:
+                break
+            answer += more
     status = int(answer.split(b" ", 2)[1])
     return status, answer
+
+
+def _length(answer: bytes) -> int:
+    for line in answer.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    return 0
 
 
 def test_no_token_is_401_before_a_byte_of_a_300_mb_body_is_read(service):
@@ -117,3 +130,25 @@ def test_the_access_log_never_shows_a_token_or_verifier(service, tokens, caplog)
         logger.removeHandler(caplog.handler)
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "0123abcd" not in text and "secret-token" not in text and "[REDACTED]" in text
+
+
+def test_an_expired_export_cannot_be_downloaded_by_any_path(client, auth, run_jobs, service):
+    r = client.post(
+        "/api/v1/courses/1/content_exports",
+        data={"export_type": "zip", "select[files][]": "2"},
+        headers=auth("student1"),
+    )
+    run_jobs()
+    ce = client.get(f"/api/v1/courses/1/content_exports/{r.json()['id']}", headers=auth("student1")).json()
+    att = ce["attachment"]
+    assert client.get(att["url"]).status_code == 200
+    plain = f"/files/{att['id']}/download"
+    assert client.get(plain, headers=auth("student1")).status_code == 200
+    service.library.database.db.execute(
+        "UPDATE content_exports SET created_at = '2000-01-01T00:00:00Z' WHERE id = ?", [ce["id"]]
+    )
+    shown = client.get(f"/api/v1/courses/1/content_exports/{ce['id']}", headers=auth("student1")).json()
+    assert "attachment" not in shown or not shown["attachment"]
+    assert client.get(att["url"]).status_code == 404  # the old verifier URL
+    assert client.get(plain, headers=auth("student1")).status_code == 404  # the owner's token
+    assert client.get(f"/api/v1/files/{att['id']}", headers=auth("student1")).status_code == 404

@@ -513,7 +513,18 @@ class ExportService:
     def stored_file(self, file_id: int) -> Attachment | ContextFile | None:
         """The one file with this id: an export's file, or a course, group or user file (one
         id space, as Canvas's Attachments)."""
-        return self.store.attachment(file_id) or self.content.file(file_id)
+        att = self.store.attachment(file_id)
+        if att is not None:
+            return None if self.file_expired(att) else att  # an expired export's file is gone
+        return self.content.file(file_id)
+
+    def file_expired(self, att: Attachment) -> bool:
+        """Whether this is the file of a content export past ``expire_days`` (the API hides it
+        then, and no path — verifier, token, CLI — may hand it out any more)."""
+        if att.context_type != "ContentExport":
+            return False
+        ce = self.store.content_export(att.context_id)
+        return ce is not None and self.expired(ce.created_at)
 
     def readable_file(self, user_id: int, file_id: int) -> Attachment | ContextFile:
         """The file with this id, if this user may read it (else NotFound / Unauthorized)."""
