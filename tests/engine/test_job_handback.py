@@ -108,3 +108,20 @@ def test_concurrent_wait_exports_and_http_creates_all_end_exported(home):
                 p.kill()
         server.terminate()
         server.wait(30)
+
+
+@pytest.mark.parametrize("argv", [["exports", "1"], ["epubs"]])
+def test_a_queued_job_nobody_runs_starts_the_worker(home, capsys, monkeypatch, argv):
+    import tui_exports.backends.local as local
+    from tui_exports.cli import main
+
+    started = []
+    monkeypatch.setattr(local, "ensure_worker", lambda h: started.append(h) or True)
+    svc = ExportService.open(Home.from_env(home))
+    try:
+        assert main(argv) == 0 and not started  # nothing queued: no worker
+        svc.create_content_export(svc.owner_id(), ContextType.COURSE, 1, "zip")  # its process then died
+    finally:
+        svc.close()
+    assert main(argv) == 0
+    assert started  # the listing noticed the orphan job and started a worker for it

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from ..canvas_json import course_epub_export_json, course_json, group_json, iso
 from ..engine import ApiError, ExportService, JobRunner
+from ..engine.jobs import has_unclaimed
 from ..engine.permissions import allowed_select_types, can_create_epub
 from ..engine.worker import ensure_worker
 from ..model import ContextType
@@ -44,6 +45,9 @@ class LocalBackend:
         elif jobs == "worker":
             home = service.library.home
             service.on_queued = lambda kind, job_id: ensure_worker(home)
+        if jobs != "inprocess" and has_unclaimed(service):
+            # queued by a process that is gone before a worker took it: nobody else will run it
+            ensure_worker(service.library.home)
 
     @classmethod
     def open(cls, home: Home | None = None, **kwargs: Any) -> LocalBackend:

@@ -31,6 +31,15 @@ log = logging.getLogger(__name__)
 MACHINES = {JobKind.CONTENT: ContentExportState, JobKind.EPUB: EpubExportState}
 
 
+def has_unclaimed(service: ExportService) -> bool:
+    """Whether a job waits in the queue that no runner has claimed (a worker must be started)."""
+    for kind, machine in MACHINES.items():
+        for record in service.store.unfinished(kind, [machine.CREATED]):
+            if record.runner_pid is None:
+                return True
+    return False
+
+
 class CancelEvent(threading.Event):
     reason: str = ""
     #: set with the event when the runner shuts down: the job goes back to the queue
