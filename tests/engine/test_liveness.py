@@ -88,3 +88,25 @@ def test_a_live_runner_is_left_alone_and_a_killed_one_is_recovered_before_it_is_
     finally:
         victim.kill()
         victim.wait(10)
+
+
+def test_recovery_removes_a_file_its_failed_job_never_recorded(service):
+    from tui_exports.model import ContextType
+
+    ok = service.create_content_export(service.owner_id(), ContextType.COURSE, 1, "zip")
+    service.store.claim("content", ok.id, os.getpid(), state="created")
+    service.run_content_export(ok.id)
+    kept = Path(service.store.attachment(service.store.content_export(ok.id).attachment_id).path)
+    # killed between the rename into place and the row's move: the file is there, the job failed
+    ce = service.create_content_export(service.owner_id(), ContextType.COURSE, 1, "zip")
+    service.moves.fail(service.store.content_export(ce.id), "interrupted", notify=False)
+    stray = service.library.exports_dir / f"content-{ce.id}" / "course.zip"
+    stray.parent.mkdir()
+    stray.write_bytes(b"PK half")
+    orphan = service.library.exports_dir / "epub-999" / "x.epub"  # no such job at all
+    orphan.parent.mkdir()
+    orphan.write_bytes(b"PK")
+    done = service.recover()
+    assert not stray.parent.exists() and not orphan.parent.exists()
+    assert kept.is_file()  # a finished export's file stays
+    assert any(f"content-{ce.id}" in d for d in done)

@@ -125,6 +125,32 @@ def recover(service: ExportService, now: datetime | None = None) -> list[str]:
                     "start the export again",
                 ):
                     done.append(f"{table} {record.id}: interrupted")
+    done += _remove_unpublished(service)
+    return done
+
+
+def _remove_unpublished(service: ExportService) -> list[str]:
+    """Files at a final path (``exports/content-N``, ``exports/epub-N``) whose job ended without
+    them (killed between the rename and the row's move, or between an ePub's two renames),
+    or whose job is gone: removed, with the file rows that name them. A running job's are kept."""
+    done = []
+    published = {JobKind.CONTENT: ContentExportState.EXPORTED, JobKind.EPUB: EpubExportState.GENERATED}
+    exports = service.library.exports_dir
+    for folder in sorted(exports.glob("*-*")) if exports.is_dir() else []:
+        kind_name, _, raw = folder.name.partition("-")
+        if kind_name not in ("content", "epub") or not raw.isdigit() or not folder.is_dir():
+            continue
+        kind = JobKind(kind_name)
+        record = service.store.job(kind, int(raw))
+        if record is not None and (
+            record.workflow_state is published[kind] or not states.is_final(record.workflow_state)
+        ):
+            continue
+        service.store.remove_attachments(
+            f"{'ContentExport' if kind is JobKind.CONTENT else 'EpubExport'}", int(raw)
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+        done.append(f"{folder.name}: removed (its export did not finish)")
     return done
 
 

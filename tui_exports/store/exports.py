@@ -286,6 +286,17 @@ class ExportStore:
         )
         return self.attachment(cur.lastrowid)  # type: ignore[return-value]
 
+    def remove_attachments(self, context_type: str, context_id: int) -> None:
+        """Forget the file rows of one job (its files are being removed), unless a record
+        still points at them."""
+        self.db.execute(
+            "DELETE FROM attachments WHERE context_type = ? AND context_id = ? "
+            "AND id NOT IN (SELECT attachment_id FROM content_exports WHERE attachment_id IS NOT NULL) "
+            "AND id NOT IN (SELECT epub_attachment_id FROM epub_exports WHERE epub_attachment_id IS NOT NULL) "
+            "AND id NOT IN (SELECT zip_attachment_id FROM epub_exports WHERE zip_attachment_id IS NOT NULL)",
+            [context_type, context_id],
+        )
+
     def attachment(self, attachment_id: int | None) -> Attachment | None:
         if attachment_id is None:
             return None
