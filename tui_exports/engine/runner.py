@@ -7,6 +7,7 @@ A job writes to a work folder, fsyncs, then renames into place; the record flips
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import threading
@@ -198,7 +199,10 @@ class ExportRunner:
         except IllegalTransition:
             raise
         except Exception as e:  # noqa: BLE001 - every failure must end the job as failed, with its reason
-            if not self.moves.fail(record, _describe(e)):
+            reason = _describe(e, self.library.exports_dir)
+            # the half-written files go first: on a full disk, recording the failure needs their space
+            shutil.rmtree(workdir, ignore_errors=True)
+            if not self.moves.fail(record, reason):
                 raise  # it failed after the export had ended (a notification): nothing to fail, still seen
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -299,9 +303,15 @@ class ProgressReporter:
             self.check()  # no longer pending: canceled (raises) or ended by someone else
 
 
-def _describe(e: BaseException) -> str:
+def _describe(e: BaseException, where: Path | None = None) -> str:
     if isinstance(e, NotImplementedError):
         return str(e)
+    if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+        try:
+            free = f" (free {shutil.disk_usage(where).free / (1024 * 1024):.0f} MB)" if where else ""
+        except OSError:
+            free = ""
+        return f"no space left on device{free}: free some space and start the export again"
     return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
