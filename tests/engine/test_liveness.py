@@ -110,3 +110,12 @@ def test_recovery_removes_a_file_its_failed_job_never_recorded(service):
     assert not stray.parent.exists() and not orphan.parent.exists()
     assert kept.is_file()  # a finished export's file stays
     assert any(f"content-{ce.id}" in d for d in done)
+
+
+def test_recovery_sweeps_the_lock_files_of_runners_that_are_gone(service):
+    folder = service.library.home.data / "runners"
+    folder.mkdir(exist_ok=True)
+    gone = folder / "999999999.lock"  # no process holds it
+    gone.write_text("")
+    service.recover()
+    assert not gone.exists()

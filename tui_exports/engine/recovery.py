@@ -126,6 +126,10 @@ def recover(service: ExportService, now: datetime | None = None) -> list[str]:
                 ):
                     done.append(f"{table} {record.id}: interrupted")
     done += _remove_unpublished(service)
+    folder = runners_dir(service.library.home)
+    for lock in sorted(folder.glob("*.lock")) if folder.is_dir() else []:
+        if lock.stem.isdigit() and int(lock.stem) != os.getpid():
+            runner_alive(service.library.home, int(lock.stem))  # a free lock's file is removed
     return done
 
 
