@@ -5,6 +5,9 @@
     new_export = "N"
     [engine]                            # engine settings (engine/settings.py)
     workers = 2
+    [server]                            # `tui-exports serve` (ServerConfig below)
+    max_body_mb = 4
+    allow_query_token = false
     [profiles.school]                   # Canvas instances (backends/profiles.py)
     base_url = "https://canvas.example.edu"
     token_env = "SCHOOL_CANVAS_TOKEN"
@@ -34,6 +37,20 @@ class ConfigError(ValueError):
 
 class ConfigPermissionWarning(UserWarning):
     """The config file can be read by other users of this machine."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """``[server]``: the largest request body read (past it: 413), and whether a token may come
+    in the query string (``?access_token=``: it ends up in logs and histories; Canvas itself
+    discourages it), which is refused unless allowed here."""
+
+    max_body_mb: float = 4.0
+    allow_query_token: bool = False
+
+    @property
+    def max_body_bytes(self) -> int:
+        return int(self.max_body_mb * 1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -80,6 +97,22 @@ class Config:
         if value is not None and not isinstance(value, str):
             raise self.error(f'theme must be a theme name in quotes (e.g. "textual-dark"), not {value!r}')
         return value
+
+    def server(self) -> ServerConfig:
+        """The ``[server]`` table of ``tui-exports serve``, checked."""
+        table = self.table("server")
+        unknown = sorted(set(table) - {"max_body_mb", "allow_query_token"})
+        if unknown:
+            raise self.error(
+                f"unknown [server] settings {unknown}; known: ['allow_query_token', 'max_body_mb']"
+            )
+        size = table.get("max_body_mb", ServerConfig.max_body_mb)
+        if isinstance(size, bool) or not isinstance(size, (int, float)) or not 0 < size <= 1024:
+            raise self.error(f"[server] max_body_mb must be a number of MiB from 0 to 1024, not {size!r}")
+        query = table.get("allow_query_token", False)
+        if not isinstance(query, bool):
+            raise self.error(f"[server] allow_query_token must be true or false, not {query!r}")
+        return ServerConfig(max_body_mb=float(size), allow_query_token=query)
 
     def with_entry(self, table: str, name: str, value: dict[str, Any]) -> Path:
         """Write the file with ``[table.name]`` set to ``value``, everything else kept (comments

@@ -54,9 +54,36 @@ class Home:
         return self.config_dir / "config.toml"
 
     def ensure(self) -> Home:
+        """Create the library's folders, private (0700) when this creates them: a folder the user
+        has opened up since (``chmod 750``) is left as it is, and :attr:`file_mode` follows it."""
         for p in (self.data, self.blobs, self.exports, self.config_dir):
-            p.mkdir(parents=True, exist_ok=True)
+            private_dir(p)
         return self
+
+    @property
+    def file_mode(self) -> int:
+        """The mode of the library's files (``library.db``, exports): the library folder's
+        read and write bits, so 0600 in the 0700 folder it is created as."""
+        try:
+            return (self.data.stat().st_mode & 0o666) | 0o600
+        except OSError:
+            return 0o600
+
+
+def private_dir(path: Path) -> Path:
+    """``mkdir -p``, the folders it creates 0700 (whatever the umask); existing ones untouched."""
+    missing = []
+    p = path
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    for p in reversed(missing):
+        try:
+            p.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(p, 0o700)
+    return path
 
 
 def bundled(top: str, marker: str) -> Path:

@@ -207,12 +207,14 @@ def test_stopping_a_runner_ends_its_threads_before_the_service_closes(service, u
     ce = service.create_content_export(users["teacher"], C.COURSE, ASTR, "zip")
     runner.start()
     assert started.wait(10) and claiming.wait(10)
-    runner.stop(wait=True)
+    handed_back = runner.stop(wait=True)
     assert not any(t.is_alive() for t in runner._threads)
     ce = service.store.content_export(ce.id)
-    assert ce.workflow_state.value == "failed" and ce.errors == [
-        "canceled: the program running it was shut down"
-    ]
+    # not canceled: back in the queue, claimed by nobody, for the next runner
+    assert handed_back == [("content", ce.id)]
+    assert ce.workflow_state.value == "created" and ce.runner_pid is None and ce.errors == []
+    progress = service.store.progress(ce.progress_id)
+    assert progress.workflow_state.value == "queued" and progress.completion == 0
 
 
 def test_progress_is_written_a_few_times_a_second(service, runner, users, monkeypatch):

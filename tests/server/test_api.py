@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+with warnings.catch_warnings():  # starlette prefers httpx2; httpx is what we have
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+from tui_exports.config import ServerConfig
 from tui_exports.model import ContextType
+from tui_exports.server import create_app
 
 BASE = "http://testserver.local:8123"
 CE = "/api/v1/courses/1/content_exports"
@@ -40,8 +47,11 @@ def test_bad_token_is_401(client):
     assert r.status_code == 401 and "www-authenticate" in r.headers
 
 
-def test_access_token_query_param(client, tokens):
+def test_access_token_query_param_only_where_allowed(client, service, tokens):
     r = client.get(f"/api/v1/users/self?access_token={tokens['student1']}")
+    assert r.status_code == 400 and "Authorization: Bearer" in r.json()["message"]
+    allowed = TestClient(create_app(service, server=ServerConfig(allow_query_token=True)))
+    r = allowed.get(f"/api/v1/users/self?access_token={tokens['student1']}")
     assert r.status_code == 200
     assert r.json()["id"] == 3 and r.json()["name"]
 

@@ -6,8 +6,9 @@ from tui_exports.server.params import ParamError, nest, split_key
 def test_split_key():
     assert split_key("select[pages][]") == ["select", "pages", ""]
     assert split_key("export_type") == ["export_type"]
-    assert split_key("a[b") == ["a[b"]  # malformed: one literal name
-    assert split_key("a]b[") == ["a]b["]
+    for malformed in ("a[b", "a]b[", "select[pages", "select]pages[", "select[pages]x"):
+        with pytest.raises(ParamError, match="brackets do not pair up"):
+            split_key(malformed)  # refused: never read as some other name
 
 
 def test_canvasapi_wire_example():

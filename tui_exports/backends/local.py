@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from ..canvas_json import course_epub_export_json, course_json, group_json, iso
 from ..engine import ApiError, ExportService, JobRunner
+from ..engine.jobs import has_unclaimed
 from ..engine.permissions import allowed_select_types, can_create_epub
 from ..engine.worker import ensure_worker
 from ..model import ContextType
@@ -25,7 +26,8 @@ T = TypeVar("T")
 
 class LocalBackend(FollowsJobs):
     """Jobs run either in a background worker process (``jobs="worker"``: they outlive the
-    TUI) or on a runner inside this process (``jobs="inprocess"``: tests, the server)."""
+    TUI) or on a runner inside this process (``jobs="inprocess"``: ``--wait``, tests), which
+    runs only the jobs queued through this backend and hands back, on close, those unfinished."""
 
     reload_while_running = True  # reads of the library are cheap: the export is re-read on every poll
 
@@ -37,11 +39,14 @@ class LocalBackend(FollowsJobs):
         self.user_id = user_id or service.owner_id()
         self.runner: JobRunner | None = None
         if jobs == "inprocess":
-            self.runner = JobRunner(service).start()
+            self.runner = JobRunner(service, claim_all=False).start()
             service.on_queued = self.runner.wake
         elif jobs == "worker":
             home = service.library.home
-            service.on_queued = lambda: ensure_worker(home)
+            service.on_queued = lambda kind, job_id: ensure_worker(home)
+        if jobs != "inprocess" and has_unclaimed(service):
+            # queued by a process that is gone before a worker took it: nobody else will run it
+            ensure_worker(service.library.home)
 
     @classmethod
     def open(cls, home: Home | None = None, **kwargs: Any) -> LocalBackend:
@@ -181,6 +186,10 @@ class LocalBackend(FollowsJobs):
 
     # -- following a job, fetching its files
     def close(self) -> None:
+        handed_back = []
         if self.runner is not None:
-            self.runner.stop(wait=True)  # its jobs end, canceled, before their connections close
+            # its unfinished jobs stop and go back to the queue before their connections close
+            handed_back = self.runner.stop(wait=True)
         self.service.close()
+        if handed_back:
+            ensure_worker(self.service.library.home)  # which runs them to their end

@@ -22,11 +22,15 @@ from .common import (
     EXIT_FAILED,
     EXIT_OK,
     check_config,
+    count_arg,
     describe_progress,
     export_context,
     export_version,
+    id_arg,
+    port_arg,
     print_json,
     select_arg,
+    size_mb_arg,
 )
 from .jobs import cancel_command, describe, follow_with_bar
 
@@ -55,10 +59,10 @@ def export_type_arg(value: str) -> str:
 
 def whole_number(low: int, high: int | None = None, why: str = ""):
     def read(value: str) -> int:
-        try:
-            number = int(value)
-        except ValueError:
-            number = None
+        text = value.strip()
+        digits = text[1:] if text[:1] in "+-" else text
+        # ASCII digits only (int() also reads ١٢ and 1_000), and short enough to store
+        number = int(text) if digits.isascii() and digits.isdigit() and len(digits) <= 12 else None
         if number is None or number < low or (high is not None and number > high):
             span = f"{low} to {high}" if high is not None else f"{low} or more"
             raise argparse.ArgumentTypeError(f"must be a whole number {span}{why}, not {value!r}")
@@ -93,9 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
         return sp
 
     def context(sp: argparse.ArgumentParser, course_optional: bool = True) -> None:
-        sp.add_argument("course_id", type=int, nargs="?" if course_optional else None, metavar="COURSE_ID")
-        sp.add_argument("--group", type=int, metavar="ID", help="a group's files instead of a course")
-        sp.add_argument("--user", type=int, metavar="ID", help="a user's files instead of a course")
+        sp.add_argument("course_id", type=id_arg, nargs="?" if course_optional else None, metavar="COURSE_ID")
+        sp.add_argument("--group", type=id_arg, metavar="ID", help="a group's files instead of a course")
+        sp.add_argument("--user", type=id_arg, metavar="ID", help="a user's files instead of a course")
 
     cmd("courses", "list your courses")
     sp = cmd(
@@ -148,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = cmd("show", "show one content export")
     context(sp)
-    sp.add_argument("export_id", type=int, metavar="EXPORT_ID")
+    sp.add_argument("export_id", type=id_arg, metavar="EXPORT_ID")
     sp.add_argument(
         "--download",
         action="store_true",
@@ -156,23 +160,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sp = cmd("epub", "start an ePub export of a course")
-    sp.add_argument("course_id", type=int, metavar="COURSE_ID")
+    sp.add_argument("course_id", type=id_arg, metavar="COURSE_ID")
     sp.add_argument(
         "--wait", action="store_true", help="run it here with a progress bar, then print the result"
     )
     cmd("epubs", "list the latest ePub export of each of your courses")
 
     sp = cmd("progress", "show a job's progress")
-    sp.add_argument("progress_id", type=int, metavar="PROGRESS_ID")
+    sp.add_argument("progress_id", type=id_arg, metavar="PROGRESS_ID")
     sp = cmd(
         "cancel",
         "cancel a running export, named as `export` printed it: COURSE_ID EXPORT_ID "
         "(--group ID EXPORT_ID, --user ID EXPORT_ID), --epub COURSE_ID EXPORT_ID, or --progress ID",
     )
     context(sp)
-    sp.add_argument("export_id", type=int, nargs="?", metavar="EXPORT_ID")
+    sp.add_argument("export_id", type=id_arg, nargs="?", metavar="EXPORT_ID")
     sp.add_argument("--epub", action="store_true", help="EXPORT_ID is an ePub export of COURSE_ID")
-    sp.add_argument("--progress", type=int, metavar="ID", help="cancel the job of this Progress instead")
+    sp.add_argument("--progress", type=id_arg, metavar="ID", help="cancel the job of this Progress instead")
     cmd("notifications", "list your notifications (export finished / failed)")
 
     lib = sub.add_parser("library", help="manage the local library", description="manage the local library")
@@ -195,10 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
         ("--files", 10, "files"),
         ("--modules", 4, "modules"),
     ):
-        sp.add_argument(flag, type=int, default=default, metavar="N", help=f"{what} (default {default})")
+        sp.add_argument(
+            flag, type=count_arg(100_000), default=default, metavar="N", help=f"{what} (default {default})"
+        )
     sp.add_argument(
         "--file-mb",
-        type=float,
+        type=size_mb_arg,
         default=5.0,
         metavar="N",
         help="total size of all the files, in MiB (default 5)",
@@ -215,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("serve", help="serve the library over Canvas's REST API")
     sp.add_argument("--host", default="127.0.0.1")
-    sp.add_argument("--port", type=int, default=8080)
+    sp.add_argument("--port", type=port_arg, default=8080)
     tok = sub.add_parser("token", help="API tokens for `serve`")
     tsub = tok.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     sp = tsub.add_parser("create", help="create a token (printed once, alone on the last line)")
@@ -227,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--user", metavar="USER", help="only this user's (id or key)")
     sp.add_argument("--json", action="store_true", help="print the list as JSON")
     sp = tsub.add_parser("revoke", help="revoke a token by its id (`token list`): it stops working at once")
-    sp.add_argument("token_id", type=int, metavar="TOKEN_ID")
+    sp.add_argument("token_id", type=id_arg, metavar="TOKEN_ID")
 
     prof = sub.add_parser(
         "profile",
@@ -515,7 +521,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise
     except KeyboardInterrupt:
         print(
-            "\ninterrupted: a job this command was running is marked failed on the next start",
+            "\ninterrupted: the job this command was running goes back to the queue and finishes in the background",
             file=sys.stderr,
         )
         return 130

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..backends.base import BackendError, progress_id_of
@@ -34,9 +36,48 @@ def check_config(home: Home) -> None:
     config.theme()
     Settings.from_config(config)
     profiles_of(config)
+    config.server()
 
 
 # ------------------------------------------------------------------ arguments
+
+
+def id_arg(text: str) -> int:
+    """An id on the command line: ASCII digits that the library can store (below 2^63)."""
+    if text.isascii() and text.isdigit() and len(text) <= 19 and 0 < int(text) < 2**63:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"not an id: {text[:40]!r}" + ("…" if len(text) > 40 else ""))
+
+
+def count_arg(limit: int) -> Callable[[str], int]:
+    """A whole number no larger than ``limit`` either way, for ``--page``, ``--files N``, …
+    (the command says what it makes of 0 or less)."""
+
+    def parse(text: str) -> int:
+        t = text.strip()
+        digits = t[1:] if t[:1] in "+-" else t
+        if digits.isascii() and digits.isdigit() and len(digits) <= 12 and int(digits) <= limit:
+            return int(t)
+        raise argparse.ArgumentTypeError(f"not a whole number up to {limit}: {text[:40]!r}")
+
+    return parse
+
+
+def port_arg(text: str) -> int:
+    t = text.strip()
+    if t.isascii() and t.isdigit() and len(t) <= 5 and int(t) <= 65535:
+        return int(t)
+    raise argparse.ArgumentTypeError(f"not a port (0 to 65535): {text[:40]!r}")
+
+
+def size_mb_arg(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0 or value > 1024 * 1024:
+        raise argparse.ArgumentTypeError(f"not a size in MiB (0 to 1048576): {text[:40]!r}")
+    return value
 
 
 def select_arg(values: Sequence[str] | None) -> dict[str, Any] | None:
@@ -59,7 +100,10 @@ def select_arg(values: Sequence[str] | None) -> dict[str, Any] | None:
             if not eq:
                 select[key] = True  # not a select type: the engine names the unknown key
                 continue
-            select.setdefault(key, []).extend(int(i) if i.isdecimal() else i for i in items)
+            # only ASCII digits are an id (not ١٢); the engine refuses the rest, naming them
+            select.setdefault(key, []).extend(
+                int(i) if i.isascii() and i.isdigit() and len(i) <= 19 else i for i in items
+            )
     if bare:
         raise BackendError(
             "--select "

@@ -3,7 +3,10 @@
 The queue is the database itself: a job is a ``created`` row nobody has claimed.
 Any process may run a :class:`JobRunner` (the HTTP server, ``export --wait``, the
 background worker the TUI and CLI start); claiming is one atomic UPDATE, so two
-runners never take the same job.  A monitor thread writes heartbeats (crash
+runners never take the same job.  A runner claims only jobs it will finish: every
+queued job when it serves the queue (the worker, the server), else only the jobs its
+own process queued (``export --wait``).  When it stops, the jobs it claimed but did not
+finish go back to the queue (never canceled): :meth:`JobRunner.stop` says which.  A monitor thread writes heartbeats (crash
 recovery tells a live runner from a dead one by them) and fails ePub jobs that run
 past the configured limit — the runner does it itself, not lazily.
 """
@@ -19,6 +22,7 @@ from dataclasses import dataclass, field
 
 from ..model import ContentExportState, EpubExportState, JobKind
 from . import states
+from .recovery import hold_runner_lock
 from .service import ExportService
 
 log = logging.getLogger(__name__)
@@ -27,8 +31,19 @@ log = logging.getLogger(__name__)
 MACHINES = {JobKind.CONTENT: ContentExportState, JobKind.EPUB: EpubExportState}
 
 
+def has_unclaimed(service: ExportService) -> bool:
+    """Whether a job waits in the queue that no runner has claimed (a worker must be started)."""
+    for kind, machine in MACHINES.items():
+        for record in service.store.unfinished(kind, [machine.CREATED]):
+            if record.runner_pid is None:
+                return True
+    return False
+
+
 class CancelEvent(threading.Event):
     reason: str = ""
+    #: set with the event when the runner shuts down: the job goes back to the queue
+    handback: bool = False
 
 
 @dataclass
@@ -41,8 +56,18 @@ class _Job:
 
 
 class JobRunner:
-    def __init__(self, service: ExportService, workers: int | None = None, poll_seconds: float = 0.25):
+    def __init__(
+        self,
+        service: ExportService,
+        workers: int | None = None,
+        poll_seconds: float = 0.25,
+        *,
+        claim_all: bool = True,
+    ):
         self.service = service
+        #: True: run every queued job (the worker, the server); False: only those given to :meth:`wake`
+        self.claim_all = claim_all
+        self._mine: set[tuple[JobKind, int]] = set()
         self.workers = max(1, workers or service.settings.workers)
         self.poll_seconds = poll_seconds
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="export")
@@ -70,10 +95,12 @@ class JobRunner:
         for kind, machine in MACHINES.items():
             for record in self.service.store.unfinished(kind, states.running_states(machine)):
                 if record.runner_pid is None and record.workflow_state is machine.CREATED:
-                    yield kind, record
+                    if self.claim_all or (kind, record.id) in self._mine:
+                        yield kind, record
 
     def run(self, kind: JobKind, job_id: int) -> bool:
         """Claim one job and start it on the pool; False if another runner has it."""
+        kind = JobKind(kind)
         key = (kind, job_id)
         job = _Job(kind, job_id)
         with self._lock:  # registered before the claim, so waiters never see a gap
@@ -81,6 +108,7 @@ class JobRunner:
                 return False
             self._active[key] = job
             self.last_busy = time.monotonic()
+        hold_runner_lock(self.service.library.home)  # recovery tells a live runner by it
         if not self.service.store.claim(kind, job_id, os.getpid(), state=MACHINES[kind].CREATED):
             with self._lock:
                 self._active.pop(key, None)
@@ -109,7 +137,11 @@ class JobRunner:
             self._threads.append(t)
         return self
 
-    def wake(self) -> None:
+    def wake(self, kind: JobKind | None = None, job_id: int | None = None) -> None:
+        """Look at the queue now; with a job, that job is this runner's to run (``claim_all`` or not)."""
+        if kind is not None and job_id is not None:
+            with self._lock:
+                self._mine.add((JobKind(kind), job_id))
         self._wake.set()
 
     def _poll_loop(self) -> None:
@@ -183,17 +215,39 @@ class JobRunner:
     def _has_pending(self) -> bool:
         return next(self._queued(), None) is not None
 
-    def stop(self, wait: bool = False) -> None:
-        """Stop claiming and cancel what runs.  The queue and monitor threads are always joined,
-        as they use the service's connections, which the caller closes next; ``wait`` also
-        waits for the running jobs, told to cancel, to end (at their next progress call)."""
+    def stop(self, wait: bool = False) -> list[tuple[JobKind, int]]:
+        """Stop claiming and hand back what runs: each running job stops at its next progress
+        call and goes back to the queue, as do the claimed jobs that never started; returns
+        those handed back (someone must run them: the callers start the worker).  The queue and
+        monitor threads are always joined, as they use the service's connections, which the
+        caller closes next; ``wait`` also waits for the running jobs to stop."""
         self._stop.set()
         self._wake.set()
         with self._lock:
-            for job in self._active.values():
+            stopping = list(self._active.values())
+            for job in stopping:
                 job.cancel.reason = "the program running it was shut down"
+                job.cancel.handback = True
                 job.cancel.set()
         self._pool.shutdown(wait=wait, cancel_futures=True)
         for thread in self._threads:
             if thread is not threading.current_thread():
                 thread.join(timeout=30)
+        with self._lock:
+            left = [j for j in self._active.values() if j.future is None or j.future.cancelled()]
+            stopping += [j for j in left if j not in stopping]
+        handed: list[tuple[JobKind, int]] = []
+        for job in stopping:
+            machine = MACHINES[job.kind]
+            if job in left:  # claimed, never run: nobody else will hand it back
+                self.service.store.requeue(
+                    job.kind,
+                    job.job_id,
+                    os.getpid(),
+                    queued=machine.CREATED,
+                    running=states.running_states(machine),
+                )
+            record = self.service.store.job(job.kind, job.job_id) if wait or job in left else None
+            if record is not None and record.workflow_state is machine.CREATED and record.runner_pid is None:
+                handed.append((job.kind, job.job_id))
+        return handed

@@ -7,6 +7,7 @@ A job writes to a work folder, fsyncs, then renames into place; the record flips
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import threading
@@ -28,6 +29,7 @@ from ..model import (
     ExportCanceled,
     ExportResult,
     ExportType,
+    JobKind,
     OutputFile,
     ProgressState,
 )
@@ -36,11 +38,24 @@ from . import states
 from .errors import IllegalTransition
 from .formats import exporter_of, format_of
 from .notifications import send_notification
+from .recovery import hold_runner_lock
 from .select import SelectRequest, catalogue, resolve
 from .snapshot import build_snapshot
 
 if TYPE_CHECKING:
     from .service import ExportService
+
+
+class ExportHandedBack(ExportCanceled):
+    """Raised from a progress callback when the process running the job is shutting down:
+    the job goes back to the queue, for another runner, instead of failing."""
+
+
+def _stop_requested(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        if getattr(cancel, "handback", False):
+            raise ExportHandedBack()
+        raise ExportCanceled(getattr(cancel, "reason", "") or "")
 
 
 class ExportRunner:
@@ -167,14 +182,27 @@ class ExportRunner:
     def _job(self, record: ContentExport | EpubExport, workdir: Path) -> Iterator[None]:
         """How every run ends: a cancel or any failure fails the record (re-read, so in the state it
         reached) with its reason; a broken state machine propagates; the work folder goes."""
+        hold_runner_lock(self.library.home)  # this process runs a job: recovery tells so by the lock
         try:
             yield
+        except ExportHandedBack:
+            kind, machine = (
+                (JobKind.CONTENT, ContentExportState)
+                if isinstance(record, ContentExport)
+                else (JobKind.EPUB, EpubExportState)
+            )
+            self.store.requeue(
+                kind, record.id, os.getpid(), queued=machine.CREATED, running=states.running_states(machine)
+            )
         except ExportCanceled as e:
             self.moves.fail(record, f"canceled: {e}" if str(e) else "canceled", notify=False)
         except IllegalTransition:
             raise
         except Exception as e:  # noqa: BLE001 - every failure must end the job as failed, with its reason
-            if not self.moves.fail(record, _describe(e)):
+            reason = _describe(e, self.library.exports_dir)
+            # the half-written files go first: on a full disk, recording the failure needs their space
+            shutil.rmtree(workdir, ignore_errors=True)
+            if not self.moves.fail(record, reason):
                 raise  # it failed after the export had ended (a notification): nothing to fail, still seen
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -217,8 +245,9 @@ class ExportRunner:
         """fsync, then atomically rename into place; only then does the file row exist."""
         with open(out.path, "rb") as f:
             os.fsync(f.fileno())
-        final_dir.mkdir(parents=True, exist_ok=True)
+        final_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         target = final_dir / out.path.name
+        os.chmod(out.path, self.library.home.file_mode)  # private, like the library (0600)
         os.replace(out.path, target)
         _fsync_dir(final_dir)
         return self.store.insert_attachment(
@@ -255,15 +284,13 @@ class ProgressReporter:
         self._message: str | None = None
 
     def check(self) -> None:
-        if self.cancel_event is not None and self.cancel_event.is_set():
-            raise ExportCanceled(getattr(self.cancel_event, "reason", "") or "")
+        _stop_requested(self.cancel_event)
         p = self.service.store.progress(self.record.progress_id)
         if p is not None and p.workflow_state is ProgressState.CANCELED:
             raise ExportCanceled(p.message or "")
 
     def __call__(self, percent: float, message: str | None = None) -> None:
-        if self.cancel_event is not None and self.cancel_event.is_set():
-            raise ExportCanceled(getattr(self.cancel_event, "reason", "") or "")
+        _stop_requested(self.cancel_event)
         if message:
             self._message = message
         now = time.monotonic()
@@ -276,15 +303,21 @@ class ProgressReporter:
             self.check()  # no longer pending: canceled (raises) or ended by someone else
 
 
-def _describe(e: BaseException) -> str:
+def _describe(e: BaseException, where: Path | None = None) -> str:
     if isinstance(e, NotImplementedError):
         return str(e)
+    if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+        try:
+            free = f" (free {shutil.disk_usage(where).free / (1024 * 1024):.0f} MB)" if where else ""
+        except OSError:
+            free = ""
+        return f"no space left on device{free}: free some space and start the export again"
     return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
 def _fresh_dir(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True)
+    path.mkdir(mode=0o700, parents=True)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -112,26 +112,31 @@ def _canonical_type(key: str) -> str:
     return SELECT_NAMES.get(key, key)
 
 
+#: the largest id the library can store (SQLite's INTEGER); ids are ASCII digits up to it
+MAX_ID = 2**63 - 1
+
+
+def _digits_id(v: str) -> int | None:
+    if v.isascii() and v.isdigit() and len(v) <= 19 and 0 < int(v) <= MAX_ID:
+        return int(v)
+    return None
+
+
 def _parse_id(value: Any, select_type: str) -> int | str | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value if value > 0 else None
-    if isinstance(value, float) and value.is_integer() and value > 0:
+        return value if 0 < value <= MAX_ID else None
+    if isinstance(value, float) and value.is_integer() and 0 < value <= MAX_ID:
         return int(value)
     if not isinstance(value, str):
         return None
     v = value.strip()
-    if v.isascii() and v.isdigit() and int(v) > 0:
-        return int(v)
+    if _digits_id(v) is not None:
+        return _digits_id(v)
     prefix = ASSET_PREFIX.get(select_type)
-    if (
-        prefix
-        and v.startswith(prefix + "_")
-        and v[len(prefix) + 1 :].isascii()
-        and v[len(prefix) + 1 :].isdigit()
-    ):
-        return int(v[len(prefix) + 1 :])
+    if prefix and v.startswith(prefix + "_") and _digits_id(v[len(prefix) + 1 :]) is not None:
+        return _digits_id(v[len(prefix) + 1 :])
     if _MIG.match(v):
         return v
     return None

@@ -27,6 +27,7 @@ from ..model import (
     EpubExportState,
     ExportType,
     Group,
+    JobKind,
     Notification,
     Progress,
     ProgressState,
@@ -85,8 +86,8 @@ class ExportService:
         self.settings = settings or Settings()
         self.store = library.exports
         self.content = library.content
-        #: called after a job is queued; fronts point it at a runner or the worker process
-        self.on_queued: Callable[[], None] = lambda: None
+        #: called with (kind, id) after a job is queued; fronts point it at a runner or the worker process
+        self.on_queued: Callable[[JobKind, int], None] = lambda kind, job_id: None
         self.moves = StateMoves(library)
         self.runner = ExportRunner(self)
 
@@ -324,7 +325,7 @@ class ExportService:
             )
             update(record_id, progress_id=progress.id)
         created = read(record_id)
-        self.on_queued()
+        self.on_queued(JobKind.EPUB if kind == "EpubExport" else JobKind.CONTENT, record_id)
         return created
 
     def list_content_exports(
@@ -525,7 +526,18 @@ class ExportService:
     def stored_file(self, file_id: int) -> Attachment | ContextFile | None:
         """The one file with this id: an export's file, or a course, group or user file (one
         id space, as Canvas's Attachments)."""
-        return self.store.attachment(file_id) or self.content.file(file_id)
+        att = self.store.attachment(file_id)
+        if att is not None:
+            return None if self.file_expired(att) else att  # an expired export's file is gone
+        return self.content.file(file_id)
+
+    def file_expired(self, att: Attachment) -> bool:
+        """Whether this is the file of a content export past ``expire_days`` (the API hides it
+        then, and no path — verifier, token, CLI — may hand it out any more)."""
+        if att.context_type != "ContentExport":
+            return False
+        ce = self.store.content_export(att.context_id)
+        return ce is not None and self.expired(ce.created_at)
 
     def readable_file(self, user_id: int, file_id: int) -> Attachment | ContextFile:
         """The file with this id, if this user may read it (else NotFound / Unauthorized)."""

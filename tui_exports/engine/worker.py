@@ -97,9 +97,11 @@ def main() -> int:
         while runner.idle_seconds() < IDLE_EXIT_SECONDS:
             time.sleep(0.5)
     finally:
-        runner.stop(wait=True)
+        handed_back = runner.stop(wait=True)
         service.close()
         handle.close()
+    if handed_back:  # stopped (a signal) with jobs unfinished: a new worker takes them
+        ensure_worker(home)
     return 0
 
 

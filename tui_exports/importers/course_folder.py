@@ -9,6 +9,7 @@ body holds, once the ids are known.
 from __future__ import annotations
 
 import mimetypes
+import os
 import posixpath
 import tomllib
 import uuid
@@ -102,6 +103,35 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise CourseFolderError(f"{path}: file not found") from None
     except tomllib.TOMLDecodeError as e:
         raise CourseFolderError(f"{path}: not valid TOML ({e})") from None
+    except UnicodeDecodeError:
+        raise CourseFolderError(f"{path}: not valid TOML (it is not UTF-8 text)") from None
+    except RecursionError:
+        raise CourseFolderError(f"{path}: not valid TOML (nested too deeply)") from None
+
+
+def inside(root: Path, rel: str | Path, where: str) -> Path:
+    """``root / rel``, refused unless it stays inside ``root`` with no symlink on the way:
+    a course folder never makes the library read a file outside it (``/etc/passwd``,
+    ``../../x``, ``files/x -> /etc/passwd``)."""
+    text = str(rel)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CourseFolderError(f"{where}: the name {text!r} is not UTF-8") from None
+    base = root.resolve()
+    if Path(text).is_absolute():
+        raise CourseFolderError(f"{where}: '{text}' is an absolute path; give one inside the course folder")
+    lexical = Path(os.path.normpath(base / text))
+    if lexical != base and base not in lexical.parents:
+        raise CourseFolderError(f"{where}: '{text}' is outside the course folder")
+    probe = lexical
+    while probe != base:
+        if probe.is_symlink():
+            raise CourseFolderError(
+                f"{where}: '{probe.relative_to(base)}' is a symbolic link; copy the file in"
+            )
+        probe = probe.parent
+    return lexical
 
 
 def _require(table: dict[str, Any], key: str, where: str) -> Any:
@@ -170,6 +200,7 @@ class _CourseReader:
         self.toml_path = folder / "course.toml"
         self.spec = _read_toml(self.toml_path)
         self.warnings: list[str] = []
+        self.created_blobs: list[str] = []  # removed again if the import fails
         course = self.spec.get("course")
         if not isinstance(course, dict):
             raise CourseFolderError(f"{self.toml_path}: missing the [course] table")
@@ -204,12 +235,17 @@ class _CourseReader:
         raise CourseFolderError(f"{self.toml_path} {where}: '{value}' is not a date-time")
 
     def html_file(self, rel: str, required: bool = False) -> str:
-        path = self.folder / rel
+        if not isinstance(rel, str):
+            raise CourseFolderError(f"{self.toml_path}: {rel!r} is not a file name")
+        path = inside(self.folder, rel, str(self.toml_path))
         if not path.is_file():
             if required:
-                raise CourseFolderError(f"{path}: file not found")
+                raise CourseFolderError(f"{self.folder / rel}: file not found")
             return ""
-        return path.read_text(encoding="utf-8")
+        try:
+            return path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as e:
+            raise CourseFolderError(f"{self.folder / rel}: not UTF-8 text (byte {e.start})") from None
 
     def quiz_tables(self) -> Iterator[tuple[dict[str, Any], str]]:
         """Quizzes from course.toml and quizzes/*.toml, with the dir their links start from."""
@@ -218,7 +254,7 @@ class _CourseReader:
         qdir = self.folder / "quizzes"
         if qdir.is_dir():
             for path in sorted(qdir.glob("*.toml")):
-                q = _read_toml(path)
+                q = _read_toml(inside(self.folder, path.relative_to(self.folder), str(qdir)))
                 q.setdefault("key", path.stem)
                 yield q, "quizzes"
 
@@ -330,6 +366,7 @@ class _CourseReader:
         if root.is_dir():
             for path in sorted(root.rglob("*")):
                 rel = path.relative_to(root).as_posix()
+                inside(self.folder, path.relative_to(self.folder), str(root))  # no symlinks, UTF-8 names
                 if path.is_dir():
                     add_folder(rel)
                     continue
@@ -338,7 +375,7 @@ class _CourseReader:
                 parent = add_folder(posixpath.dirname(rel))
                 a = file_attrs.get(rel, {})
                 where = f"{self.toml_path} [[files]] '{rel}'"
-                sha, size = self.library.blobs.put_file(path)
+                sha, size = self.library.blobs.put_file(path, self.created_blobs)
                 ctype = (
                     a.get("content_type") or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
                 )
@@ -797,18 +834,27 @@ def add_course_folder(library: Library, folder: Path, user_ids: dict[str, int] |
     folder = Path(folder)
     if not (folder / "course.toml").is_file():
         raise CourseFolderError(f"{folder}: no course.toml here (see data/README.md for the format)")
-    reader_users = dict(user_ids or {})
-    spec_users = _read_toml(folder / "course.toml").get("users", [])
-    if spec_users:
-        reader_users.update(load_users(library, spec_users, str(folder / "course.toml")))
-    for u in library.content.users():
-        key = library.content.user_key(u.id)
-        if key:
-            reader_users.setdefault(key, u.id)
-    reader = _CourseReader(library, folder, reader_users)
-    with library.transaction():
-        bundle = reader.build(_Ids(library.content.next_ids()))
-        library.content.insert_course(bundle)
+    inside(folder, "course.toml", str(folder))
+    created: list[str] = []
+    try:
+        with library.transaction():  # users, course and all: rolled back on any failure
+            reader_users = dict(user_ids or {})
+            spec_users = _read_toml(folder / "course.toml").get("users", [])
+            if spec_users:
+                reader_users.update(load_users(library, spec_users, str(folder / "course.toml")))
+            for u in library.content.users():
+                key = library.content.user_key(u.id)
+                if key:
+                    reader_users.setdefault(key, u.id)
+            reader = _CourseReader(library, folder, reader_users)
+            created = reader.created_blobs
+            bundle = reader.build(_Ids(library.content.next_ids()))
+            library.content.insert_course(bundle)
+    except BaseException as e:
+        library.blobs.remove(created)  # no orphan blobs: the library is as it was
+        if isinstance(e, (UnicodeError, RecursionError)):
+            raise CourseFolderError(f"{folder}: {type(e).__name__}: {e}"[:300]) from None
+        raise
     return LoadReport(bundle.course.id, bundle.course.name, reader.warnings)
 
 

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import uvicorn
 
 from ..engine import ExportService, JobRunner
+from ..engine.worker import ensure_worker
 from ..paths import Home
 from .app import create_app
 
@@ -23,8 +24,11 @@ def serve(home: Home, host: str = "127.0.0.1", port: int = 8080) -> None:
         config = uvicorn.Config(create_app(service, runner), host=host, port=port, log_level="info")
         uvicorn.Server(config).run()
     finally:
-        runner.stop(wait=True)  # its jobs end, canceled, before their connections close
+        # unfinished jobs stop and go back to the queue before their connections close
+        handed_back = runner.stop(wait=True)
         service.close()
+        if handed_back:
+            ensure_worker(home)  # which runs them to their end
 
 
 @contextmanager

@@ -1,7 +1,9 @@
 """The Canvas-compatible REST API (``/api/v1``) over the export engine.
 
-Every handler authenticates the caller (``Authorization: Bearer`` or ``access_token``),
-reads Rails-style parameters from the query string and the body (form or JSON), calls
+Every handler authenticates the caller (``Authorization: Bearer``; ``?access_token=`` only
+where ``[server] allow_query_token`` allows it) before it reads the body, which may be at
+most ``[server] max_body_mb`` (past it: 413), then reads Rails-style parameters from the
+query string and the body (form or JSON), calls
 the engine, and answers with the engine's Canvas serializers (``local=False``: no disk
 paths; URLs point back at this server, built from the request's own scheme and Host).
 Engine refusals (``ApiError``) become their Canvas status and body.
@@ -10,6 +12,7 @@ Engine refusals (``ApiError``) become their Canvas status and body.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -19,22 +22,25 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from .. import canvas_json
+from ..config import Config, ServerConfig
 from ..engine import ApiError, ExportService, JobRunner, NotFound, Page
 from ..engine.select import ASSET_PREFIX, truthy
 from ..model import Attachment, ContextFile, ContextType, Course
 from ..vocab import SELECT_VOCAB
-from .params import InvalidPage, ParamError, nest, page_params
+from .params import InvalidPage, ParamError, nest, page_params, parse_id
 
 # Canvas's fixed error bodies (app/controllers/application_controller.rb: render_json_unauthorized,
 # the AccessTokenError rescue, and the 404 of an unknown record or route)
 INVALID_TOKEN = {"errors": [{"message": "Invalid access token."}]}
 UNAUTHENTICATED = {"status": "unauthenticated", "errors": [{"message": "user authorization required"}]}
+log = logging.getLogger(__name__)
 NOT_FOUND = {"errors": [{"message": "The specified resource does not exist."}]}
 UNAUTHORIZED = {
     "status": "unauthorized",
@@ -144,21 +150,56 @@ def request_base_url(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
-def bearer_token(request: Request, params: dict[str, Any]) -> str | None:
+class QueryToken(ValueError):
+    """``?access_token=`` where the settings do not allow it (answered with 400)."""
+
+
+def bearer_token(request: Request, params: dict[str, Any], allow_query: bool = False) -> str | None:
+    """The ``Authorization: Bearer`` token, else ``?access_token=`` when allowed; only ever the
+    header and the query string, so the caller is known before the body is read."""
     auth = request.headers.get("authorization", "")
     scheme, _, value = auth.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     token = params.get("access_token")
+    if token is not None and not allow_query:
+        raise QueryToken(
+            "access_token in the query string is refused (it would be written to logs): "
+            "send it as an 'Authorization: Bearer' header"
+        )
     return token if isinstance(token, str) and token else None
 
 
-async def read_params(request: Request) -> dict[str, Any]:
+class BodyTooLarge(ValueError):
+    """A request body past ``[server] max_body_mb`` (answered with 413)."""
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, read no further than ``limit`` bytes (a declared larger one is not read at all)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and len(declared) <= 19 and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # what request.body() and request.form() read from now on
+    return body
+
+
+async def read_params(
+    request: Request,
+    max_body: int = ServerConfig.max_body_mb * 1024 * 1024,
+    query: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Query string, then the body (form-encoded or JSON) over it, as one nested dict."""
-    params = nest(request.query_params.multi_items())
+    params = nest(request.query_params.multi_items()) if query is None else query
     if request.method in ("GET", "HEAD"):
         return params
-    body = await request.body()
+    body = await read_body(request, int(max_body))
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if not body.strip():
         return params
@@ -167,6 +208,8 @@ async def read_params(request: Request) -> dict[str, Any]:
             data = json.loads(body)
         except ValueError as e:
             raise ParamError(f"the JSON body is not valid JSON: {e}") from None
+        except RecursionError:
+            raise ParamError("the JSON body is nested too deeply") from None
         if not isinstance(data, dict):
             raise ParamError("the JSON body must be an object")
         return {**params, **data}
@@ -178,13 +221,76 @@ async def read_params(request: Request) -> dict[str, Any]:
     return {**params, **nest(pairs)}
 
 
+def too_large(limit: int) -> JSONResponse:
+    message = f"the request body is larger than {limit / (1024 * 1024):g} MB ([server] max_body_mb)"
+    return error_response(413, {"errors": [{"message": message}], "message": message})
+
+
+class CanvasIdConvertor(Convertor):
+    """A path id: ASCII digits, read as an int only when it could be one (a 5,000-digit id is
+    not parsed; it reads as 0, which :func:`ids_in_range` answers with 404)."""
+
+    regex = "[0-9]+"
+
+    def convert(self, value: str) -> int:
+        return int(value) if len(value) <= 19 else 0
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("canvas_id", CanvasIdConvertor())
+
+
+def ids_in_range(request: Request) -> bool:
+    """Every id in the path is one we could store (ASCII digits below 2^63); ``self`` is a name."""
+    for name, value in request.path_params.items():
+        if (name.endswith("_id") or name == "context_id") and value != "self" and parse_id(value) is None:
+            return False
+    return True
+
+
+_SECRET_PARAM = re.compile(r"((?:access_token|verifier)=)[^&\s\"']*", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """A log line with the value of every ``access_token`` and ``verifier`` parameter hidden."""
+    return _SECRET_PARAM.sub(r"\1[REDACTED]", text)
+
+
+class _Redact(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is logging's business, not ours
+            return True
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+_REDACT = _Redact()
+LOGGERS = ("uvicorn", "uvicorn.access", "uvicorn.error", "tui_exports")
+
+
+def install_log_redaction() -> None:
+    """Every line the server's loggers write (uvicorn's access log with its query strings
+    included) goes through :func:`redact` (once per logger, however often it is called)."""
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        if _REDACT not in logger.filters:
+            logger.addFilter(_REDACT)
+
+
 def bad_request(message: str) -> JSONResponse:
     return error_response(400, {"errors": [{"message": message}], "message": message})
 
 
 class Api:
-    def __init__(self, service: ExportService):
+    def __init__(self, service: ExportService, server: ServerConfig | None = None):
         self.service = service
+        self.server = server or ServerConfig()
 
     # ------------------------------------------------------------------ plumbing
     def endpoint(self, handler: Callable[[Call], Response]) -> Callable[[Request], Any]:
@@ -197,16 +303,25 @@ class Api:
             return response
 
         async def answer(request: Request) -> Response:
+            if not ids_in_range(request):
+                return error_response(404, NOT_FOUND)
             try:
-                params = await read_params(request)
-            except ParamError as e:
+                query = nest(request.query_params.multi_items())
+                token = bearer_token(request, query, self.server.allow_query_token)
+            except (ParamError, QueryToken) as e:
                 return bad_request(str(e))
-            token = bearer_token(request, params)
             if token is None:
                 return unauthenticated()
             user_id = await run_in_threadpool(service.verify_token, token)
             if user_id is None:
                 return invalid_token()
+            # only now, for a known caller, is the body read, and no further than the cap
+            try:
+                params = await read_params(request, self.server.max_body_bytes, query)
+            except ParamError as e:
+                return bad_request(str(e))
+            except BodyTooLarge:
+                return too_large(self.server.max_body_bytes)
             call = Call(request, user_id, params, request_base_url(request))
             try:
                 return await run_in_threadpool(handler, call)
@@ -214,6 +329,9 @@ class Api:
                 return api_error(e)
             except InvalidPage:
                 return error_response(404, NOT_FOUND)
+            except (OverflowError, RecursionError) as e:  # a number or a nesting past what we store
+                log.info("refused %s %s: %s", request.method, request.url.path, type(e).__name__)
+                return bad_request("a number in the request is out of range, or it is nested too deeply")
 
         run.__name__ = handler.__name__
         return run
@@ -252,9 +370,10 @@ class Api:
             raise NotFound(f"no such context: {call.request.path_params['context']}")
         if kind is ContextType.USER and raw == "self":
             return kind, call.user_id
-        if not str(raw).isdigit():
+        context_id = parse_id(raw)
+        if context_id is None:
             raise NotFound(f"no {kind.value.lower()} {raw}")
-        return kind, int(raw)
+        return kind, context_id
 
     # ------------------------------------------------------------------ users and courses
     def user_self(self, call: Call) -> Response:
@@ -266,9 +385,10 @@ class Api:
         raw = call.request.path_params["user_id"]
         if raw == "self":
             return self.user_self(call)
-        if not raw.isdecimal():
+        user_id = parse_id(raw)
+        if user_id is None:
             raise NotFound(f"no user {raw}")
-        return json_response(canvas_json.user_json(self.service.visible_user(call.user_id, int(raw))))
+        return json_response(canvas_json.user_json(self.service.visible_user(call.user_id, user_id)))
 
     def group(self, call: Call) -> Response:
         """``GET /api/v1/groups/:id`` (groups_controller.rb#show): members and the course's admins."""
@@ -333,6 +453,10 @@ class Api:
         course_id = call.path_int("course_id")
         tree = self.service.content_list(call.user_id, course_id)
         wanted = call.params.get("type")
+        if wanted is not None and not isinstance(wanted, str):
+            raise ApiError(
+                "type must be one content type", [{"field": "type", "message": "not a list or hash"}]
+            )
         if not wanted:
             out = []
             for t, title in CONTENT_TYPES:
@@ -461,15 +585,18 @@ class Api:
             params = nest(request.query_params.multi_items())
         except ParamError as e:
             return bad_request(str(e))
-        raw_id = request.path_params["file_id"]
-        att = await run_in_threadpool(service.stored_file, int(raw_id)) if raw_id.isdigit() else None
+        file_id = parse_id(request.path_params["file_id"])
+        att = await run_in_threadpool(service.stored_file, file_id) if file_id is not None else None
         if att is None:
             return error_response(404, NOT_FOUND)
         verifier = params.get("verifier")
         uuid = att.file.uuid if isinstance(att, ContextFile) else att.uuid
         if isinstance(verifier, str) and secrets.compare_digest(verifier, uuid):
             return _file_response(att)
-        token = bearer_token(request, params)
+        try:
+            token = bearer_token(request, params, self.server.allow_query_token)
+        except QueryToken as e:
+            return bad_request(str(e))
         user_id = await run_in_threadpool(service.verify_token, token)
         if user_id is None:
             if verifier:
@@ -532,35 +659,47 @@ def _not_found(request: Request, exc: Exception) -> Response:
     return error_response(status, {"message": str(getattr(exc, "detail", exc))})
 
 
-def create_app(service: ExportService, runner: JobRunner | None = None) -> Starlette:
-    """The API app; with a runner, new jobs wake it (start and stop it yourself, or use ``serve``)."""
+def create_app(
+    service: ExportService, runner: JobRunner | None = None, server: ServerConfig | None = None
+) -> Starlette:
+    """The API app; with a runner, new jobs wake it (start and stop it yourself, or use ``serve``).
+    ``server``: the ``[server]`` settings, by default those of the library's config file."""
     if runner is not None:
         service.on_queued = runner.wake
-    api = Api(service)
+    if server is None:
+        server = Config.load(service.library.home.config_file).server()
+    install_log_redaction()
+    api = Api(service, server)
     ep = api.endpoint
     ctx = "/api/v1/{context:str}/{context_id:str}/content_exports"
     routes = [
         Route("/api/v1/users/self", ep(api.user_self)),
         Route("/api/v1/users/{user_id:str}", ep(api.user)),
-        Route("/api/v1/groups/{group_id:int}", ep(api.group)),
+        Route("/api/v1/groups/{group_id:canvas_id}", ep(api.group)),
         Route("/api/v1/courses", ep(api.courses)),
-        Route("/api/v1/courses/{course_id:int}", ep(api.course)),
-        Route("/api/v1/courses/{course_id:int}/groups", ep(api.groups)),
-        Route("/api/v1/courses/{course_id:int}/content_list", ep(api.content_list)),
+        Route("/api/v1/courses/{course_id:canvas_id}", ep(api.course)),
+        Route("/api/v1/courses/{course_id:canvas_id}/groups", ep(api.groups)),
+        Route("/api/v1/courses/{course_id:canvas_id}/content_list", ep(api.content_list)),
         Route("/api/v1/{context:str}/{context_id:str}/folders", ep(api.folders)),
         Route("/api/v1/{context:str}/{context_id:str}/files", ep(api.files)),
-        Route("/api/v1/{context:str}/{context_id:str}/files/{file_id:int}", ep(api.context_file)),
-        Route("/api/v1/files/{file_id:int}", ep(api.file)),
+        Route("/api/v1/{context:str}/{context_id:str}/files/{file_id:canvas_id}", ep(api.context_file)),
+        Route("/api/v1/files/{file_id:canvas_id}", ep(api.file)),
         Route(ctx, ep(api.content_exports), methods=["GET"]),
         Route(ctx, ep(api.create_content_export), methods=["POST"]),
-        Route(ctx + "/{export_id:int}", ep(api.content_export)),
+        Route(ctx + "/{export_id:canvas_id}", ep(api.content_export)),
         Route("/api/v1/epub_exports", ep(api.epub_exports)),
         Route("/api/v1/epub_exports/", ep(api.epub_exports)),
-        Route("/api/v1/courses/{course_id:int}/epub_exports", ep(api.create_epub_export), methods=["POST"]),
-        Route("/api/v1/courses/{course_id:int}/epub_exports/", ep(api.create_epub_export), methods=["POST"]),
-        Route("/api/v1/courses/{course_id:int}/epub_exports/{epub_id:int}", ep(api.epub_export)),
-        Route("/api/v1/progress/{progress_id:int}", ep(api.progress)),
-        Route("/api/v1/progress/{progress_id:int}/cancel", ep(api.cancel), methods=["POST"]),
+        Route(
+            "/api/v1/courses/{course_id:canvas_id}/epub_exports", ep(api.create_epub_export), methods=["POST"]
+        ),
+        Route(
+            "/api/v1/courses/{course_id:canvas_id}/epub_exports/",
+            ep(api.create_epub_export),
+            methods=["POST"],
+        ),
+        Route("/api/v1/courses/{course_id:canvas_id}/epub_exports/{epub_id:canvas_id}", ep(api.epub_export)),
+        Route("/api/v1/progress/{progress_id:canvas_id}", ep(api.progress)),
+        Route("/api/v1/progress/{progress_id:canvas_id}/cancel", ep(api.cancel), methods=["POST"]),
         Route("/files/{file_id:str}/download", api.download),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _not_found})

@@ -4,7 +4,12 @@
 ``{"select": {"pages": ["1", "2"], "all_quizzes": "1"}}``, as Rack's ``normalize_params``
 does it: ``k[]`` appends, ``k[sub]`` nests, a repeated plain key keeps the last value,
 ``k[][a]=1&k[][b]=2`` builds a list of hashes (a new hash starts when a key repeats).
-A key used both as a scalar and as a hash or list is an error (Rack answers 400 too).
+A key used both as a scalar and as a hash or list is an error (Rack answers 400 too), and so
+is a key whose brackets do not pair up (``select[pages=1``): Rack would keep it as a literal
+name nobody reads, and the request would go on as if it had not been given.
+
+Ids are ASCII digits that fit SQLite's 64-bit integers (:func:`parse_id`): ``١`` or ``²`` are
+not ids, nor is a number past 2^63 - 1.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from typing import Any
+
+from ..engine.select import MAX_ID
 
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
@@ -22,10 +29,25 @@ class ParamError(ValueError):
     """Parameters that cannot form one nested hash (answered with 400)."""
 
 
+def parse_id(value: Any) -> int | None:
+    """An id as given in a path or parameter: ASCII digits, 1 .. 2^63 - 1; else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value <= MAX_ID else None
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 19:
+        return None
+    n = int(value)
+    return n if 0 < n <= MAX_ID else None
+
+
 def split_key(key: str) -> list[str]:
-    """``select[pages][]`` → ``["select", "pages", ""]``; a malformed key stays one literal name."""
+    """``select[pages][]`` → ``["select", "pages", ""]``; a key with brackets that do not pair up
+    (``select[pages``, ``select]pages[``) is refused, never read as some other name."""
     m = _KEY.match(key)
     if not m:
+        if "[" in key or "]" in key:
+            raise ParamError(f"parameter {key!r} is malformed: its brackets do not pair up")
         return [key]
     parts = [m.group(1), *_SEGMENT.findall(m.group(2))]
     if len(parts) > MAX_DEPTH:
@@ -86,7 +108,8 @@ def _has_path(d: dict[str, Any], path: list[str]) -> bool:
 # ---------------------------------------------------------------- pagination (lib/api.rb)
 PER_PAGE = 10
 MAX_PER_PAGE = 100
-_RUBY_INT = re.compile(r"^\s*([+-]?\d+)")
+_RUBY_INT = re.compile(r"^\s*([+-]?)([0-9]+)")
+MAX_PAGE = 2**31 - 1
 
 
 class InvalidPage(ValueError):
@@ -98,7 +121,11 @@ def ruby_to_i(value: Any) -> int:
     if isinstance(value, int):
         return value
     m = _RUBY_INT.match(value) if isinstance(value, str) else None
-    return int(m.group(1)) if m else 0
+    if not m:
+        return 0
+    digits = m.group(2).lstrip("0") or "0"
+    n = int(digits) if len(digits) <= 18 else 10**18  # only ever clamped: no 5,000-digit ints
+    return -n if m.group(1) == "-" else n
 
 
 def page_params(params: dict[str, Any]) -> tuple[int, int]:
@@ -112,8 +139,14 @@ def page_params(params: dict[str, Any]) -> tuple[int, int]:
     raw_page = params.get("page")
     if raw_page is None or raw_page == "":
         page = 1
-    elif isinstance(raw_page, str) and raw_page.strip().isdecimal() and int(raw_page) >= 1:
-        page = int(raw_page)
+    elif (
+        isinstance(raw_page, str)
+        and (digits := raw_page.strip()).isascii()
+        and digits.isdigit()
+        and len(digits) <= 10
+        and 1 <= int(digits) <= MAX_PAGE
+    ):
+        page = int(digits)
     else:
         raise InvalidPage(f"page {raw_page!r} is not a page number")
     return page, min(MAX_PER_PAGE, max(1, per_page))

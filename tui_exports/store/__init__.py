@@ -5,6 +5,7 @@ This package is the only place with SQL.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..paths import Home
@@ -21,6 +22,9 @@ class Library:
 
     def __init__(self, home: Home):
         self.home = home.ensure()
+        if not home.db_path.exists():  # SQLite gives its -wal and -shm files the same mode
+            os.close(os.open(home.db_path, os.O_CREAT | os.O_WRONLY, home.file_mode))
+            os.chmod(home.db_path, home.file_mode)
         self.database = Database(home.db_path)
         self.blobs = BlobStore(home.blobs)
         self.content = ContentStore(self.database, self.blobs)

@@ -23,8 +23,9 @@ class BlobStore:
     def exists(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()
 
-    def put_stream(self, stream: BinaryIO) -> tuple[str, int]:
-        """Copy a stream in chunks; returns (sha256, size)."""
+    def put_stream(self, stream: BinaryIO, created: list[str] | None = None) -> tuple[str, int]:
+        """Copy a stream in chunks; returns (sha256, size). A blob this call wrote (not one
+        already stored) is added to ``created``, so a failed import can take it away again."""
         self.root.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size = 0
@@ -42,17 +43,27 @@ class BlobStore:
             if final.exists():
                 os.unlink(tmp)
             else:
-                final.parent.mkdir(parents=True, exist_ok=True)
+                final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 os.replace(tmp, final)
+                if created is not None:
+                    created.append(sha)
             return sha, size
         except BaseException:
             if os.path.exists(tmp):
                 os.unlink(tmp)
             raise
 
-    def put_file(self, path: Path) -> tuple[str, int]:
+    def put_file(self, path: Path, created: list[str] | None = None) -> tuple[str, int]:
         with open(path, "rb") as f:
-            return self.put_stream(f)
+            return self.put_stream(f, created)
+
+    def remove(self, shas: list[str]) -> None:
+        """Take away blobs (those a failed import wrote); missing ones are no error."""
+        for sha in shas:
+            try:
+                self.path_for(sha).unlink()
+            except FileNotFoundError:
+                pass
 
     def put_bytes(self, data: bytes) -> tuple[str, int]:
         import io

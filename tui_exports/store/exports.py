@@ -234,6 +234,37 @@ class ExportStore:
         )
         return cur.rowcount == 1
 
+    def requeue(self, kind: JobKind, job_id: int, pid: int, *, queued: str, running: Iterable[str]) -> bool:
+        """Hand a job that ``pid`` claimed but did not finish back to the queue: back in its
+        ``queued`` state, claimed by nobody, its Progress queued at 0 again (an ePub's hidden
+        content export, if it got that far, goes: the next run writes its own).  False when
+        the job is no longer ``pid``'s or no longer running (it ended, or was canceled)."""
+        table, _ = _JOB_TABLES[kind]
+        running = sorted(str(s) for s in running)
+        with self.transaction():
+            row = self._one(
+                f"SELECT progress_id FROM {table} WHERE id = ? AND runner_pid = ? "
+                f"AND workflow_state IN ({','.join('?' * len(running))})",
+                job_id,
+                pid,
+                *running,
+            )
+            if row is None:
+                return False
+            progress = self.progress(row["progress_id"]) if row["progress_id"] else None
+            if progress is not None and not progress.pending:
+                return False  # canceled meanwhile: the runner's own path fails it
+            fields: dict[str, Any] = {"workflow_state": str(queued), "runner_pid": None, "heartbeat_at": None}
+            if kind is JobKind.EPUB:
+                self.db.execute("DELETE FROM content_exports WHERE epub_export_id = ?", [job_id])
+                fields["content_export_id"] = None
+            self._update(table, job_id, fields)
+            if progress is not None:
+                self.update_progress(
+                    progress.id, workflow_state=ProgressState.QUEUED, completion=0, message=None
+                )
+        return True
+
     def heartbeat(self, kind: JobKind, ids: Iterable[int]) -> None:
         ids = list(ids)
         if not ids:
@@ -254,6 +285,17 @@ class ExportStore:
             f"INSERT INTO attachments (id, {cols}) VALUES (({FILE_ID_SQL}), {marks})", list(fields.values())
         )
         return self.attachment(cur.lastrowid)  # type: ignore[return-value]
+
+    def remove_attachments(self, context_type: str, context_id: int) -> None:
+        """Forget the file rows of one job (its files are being removed), unless a record
+        still points at them."""
+        self.db.execute(
+            "DELETE FROM attachments WHERE context_type = ? AND context_id = ? "
+            "AND id NOT IN (SELECT attachment_id FROM content_exports WHERE attachment_id IS NOT NULL) "
+            "AND id NOT IN (SELECT epub_attachment_id FROM epub_exports WHERE epub_attachment_id IS NOT NULL) "
+            "AND id NOT IN (SELECT zip_attachment_id FROM epub_exports WHERE zip_attachment_id IS NOT NULL)",
+            [context_type, context_id],
+        )
 
     def attachment(self, attachment_id: int | None) -> Attachment | None:
         if attachment_id is None:

@@ -161,7 +161,9 @@ class CCExporter:
         with no module too, its ``LearningModules`` root empty, as Canvas writes it
         (``lib/cc/organization.rb``): some importers fail on an empty ``<organizations/>``."""
         b = self.manifest.b
-        org = b.sub(self.manifest.organizations, "organization", identifier="org_1", structure="rooted-hierarchy")
+        org = b.sub(
+            self.manifest.organizations, "organization", identifier="org_1", structure="rooted-hierarchy"
+        )
         self.org_root: etree._Element | None = b.sub(org, "item", identifier="LearningModules")
 
     def _organization_modules(self, kept: dict[int, str | None]):
