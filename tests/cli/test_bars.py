@@ -60,6 +60,7 @@ def screen_lines(raw: str) -> list[str]:
     return pieces
 
 
+@pytest.mark.slow
 def test_a_bar_on_an_80_column_terminal_fits_and_redraws_in_place():
     master, slave = _pty(80)
     reader = Reader(master)

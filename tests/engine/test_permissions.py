@@ -43,6 +43,7 @@ def _enroll_observer(service, course_id, key="observer1"):
         ("stranger", "common_cartridge", False),
     ],
 )
+@pytest.mark.slow
 def test_create_in_course(service, users, who, export_type, allowed):
     if who == "observer":
         uid = _enroll_observer(service, ASTR)

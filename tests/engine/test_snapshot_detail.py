@@ -89,6 +89,7 @@ def test_load_reads_the_item_whole(service):
     assert service.content.item(Page, 10**6) is None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("course_id", [1, 2, 3])
 @pytest.mark.parametrize("role", [Role.TEACHER, Role.STUDENT])
 def test_packages_are_the_same_from_an_outline(service, tmp_path, course_id, role):

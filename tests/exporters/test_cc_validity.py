@@ -273,6 +273,7 @@ def generated_quizzes(draw, qid: int) -> Quiz:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+@pytest.mark.slow
 @given(data=st.data())
 def test_generated_courses_validate(shared_dir, version, data):
     with tempfile.TemporaryDirectory() as tmp:

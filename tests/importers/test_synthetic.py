@@ -151,6 +151,7 @@ def test_folder_round_trips_through_library_add(home, capsys, tmp_path):
     assert code == 2 and "not empty" in err
 
 
+@pytest.mark.slow
 def test_generate_adds_the_newest_course_and_every_export_works(home, capsys):
     args = [
         "library",

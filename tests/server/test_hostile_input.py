@@ -48,6 +48,7 @@ def lenient(client):
         "/api/v1/courses/1/content_exports?page=١",
     ],
 )
+@pytest.mark.slow
 def test_ids_and_pages_out_of_range_are_404(lenient, auth, url):
     r = lenient.get(url, headers=auth())
     assert r.status_code == 404, r.text

@@ -14,6 +14,7 @@ from .test_flow import started
 pytestmark = pytest.mark.anyio
 
 
+@pytest.mark.slow
 async def test_act_as_someone_who_cannot_see_the_course(home: Path, backend) -> None:
     course_id = backend.service.generate_course(CourseSpec(pages=1, quizzes=0, files=0)).course_id
     app = make_app(backend, home)

@@ -62,6 +62,7 @@ async def running_zip(pilot, app) -> None:
     table.focus()
 
 
+@pytest.mark.slow
 async def test_x_asks_and_a_cancel_reads_as_canceled(home: Path, backend, slow_zip) -> None:
     app = make_app(backend, home)
     async with app.run_test(size=SIZE) as pilot:
@@ -85,6 +86,7 @@ async def test_x_asks_and_a_cancel_reads_as_canceled(home: Path, backend, slow_z
         assert not [n for n in app._notifications if n.severity == "error"]
 
 
+@pytest.mark.slow
 async def test_q_with_an_export_running_asks_once_background_the_default(
     home: Path, backend, slow_zip
 ) -> None:

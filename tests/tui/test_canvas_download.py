@@ -52,6 +52,7 @@ def detail_file(app: ExportsApp) -> str:
     return str(app.main.query_one("#detail-file").render())
 
 
+@pytest.mark.slow
 async def test_d_downloads_an_export_made_earlier(home: Path, school: str, monkeypatch) -> None:
     course, ids = made_earlier(home)
     half_way = threading.Event()
@@ -92,6 +93,7 @@ async def test_d_downloads_an_export_made_earlier(home: Path, school: str, monke
             backend.close()
 
 
+@pytest.mark.slow
 async def test_enter_on_the_file_line_downloads_it(home: Path, school: str) -> None:
     course, ids = made_earlier(home)
     local = LocalBackend.open(jobs="inprocess")

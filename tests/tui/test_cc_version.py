@@ -46,6 +46,7 @@ async def test_cartridge_is_1_3_by_default(home: Path, backend) -> None:
     assert version == "1.3.0" and manifest_version(path) == "1.3.0"
 
 
+@pytest.mark.slow
 async def test_cartridge_version_can_be_1_1(home: Path, backend) -> None:
     app = make_app(backend, home)
     async with app.run_test(size=SIZE) as pilot:

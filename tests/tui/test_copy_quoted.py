@@ -17,6 +17,7 @@ from .test_flow import started
 pytestmark = pytest.mark.anyio
 
 
+@pytest.mark.slow
 async def test_copied_path_is_shell_quoted(tmp_path: Path, monkeypatch) -> None:
     home = tmp_path / "my exports & more"
     monkeypatch.setenv("TUI_EXPORTS_HOME", str(home))

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.anyio
 SIZE = (100, 30)
 
 
+@pytest.mark.slow
 async def test_epub_offers_no_scope_and_starts_only_a_course_epub(home: Path, backend) -> None:
     app = make_app(backend, home)
     async with app.run_test(size=SIZE) as pilot:

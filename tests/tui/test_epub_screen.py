@@ -37,6 +37,7 @@ def cell(screen: EpubScreen, column: int) -> str:
     return str(table.get_row_at(table.cursor_row)[column])
 
 
+@pytest.mark.slow
 async def test_regenerate_asks_cancel_asks_and_the_last_good_epub_stays(
     home: Path, backend, monkeypatch
 ) -> None:

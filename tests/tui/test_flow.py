@@ -51,6 +51,7 @@ def text_of(screen, selector: str) -> str:
     return str(screen.query_one(selector).render())
 
 
+@pytest.mark.slow
 async def test_zip_of_two_files_and_a_folder(home: Path, backend) -> None:
     content = backend.content_list(1)
     folder = next(
@@ -94,6 +95,7 @@ async def test_zip_of_two_files_and_a_folder(home: Path, backend) -> None:
     assert total == 1 and exports[0]["workflow_state"] == "exported"
 
 
+@pytest.mark.slow
 async def test_rejected_selection_starts_nothing(home: Path, backend) -> None:
     page = backend.content_list(1)["wiki_pages"][0]["id"]
     app = make_app(backend, home)
@@ -185,6 +187,7 @@ async def test_failing_export_shows_its_error(home: Path, backend, monkeypatch) 
         assert "✗ failed" in str(table.get_row_at(0)[2])
 
 
+@pytest.mark.slow
 async def test_student_may_only_zip_and_keys_are_remappable(home: Path, backend) -> None:
     (home / "config.toml").write_text('[keys]\nnew_export = "N"\n', encoding="utf-8")
     student = next(u for u in backend.users() if u.key == "student1")
@@ -208,6 +211,7 @@ async def test_student_may_only_zip_and_keys_are_remappable(home: Path, backend)
         assert rows[0][1] == "N"
 
 
+@pytest.mark.slow
 async def test_filter_act_as_and_epub_screen(home: Path, backend) -> None:
     app = make_app(backend, home)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -243,6 +247,7 @@ async def test_filter_act_as_and_epub_screen(home: Path, backend) -> None:
         await wait_for(pilot, lambda: app.screen is app.main, what="main screen")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("theme", ["textual-light", "ansi-dark", "ansi-light"])
 async def test_themes_render(home: Path, backend, theme: str) -> None:
     (home / "config.toml").write_text(f'theme = "{theme}"\n', encoding="utf-8")
@@ -252,6 +257,7 @@ async def test_themes_render(home: Path, backend, theme: str) -> None:
         assert app.theme == theme
 
 
+@pytest.mark.slow
 async def test_arrows_choose_what_enter_starts_and_the_choice_is_a_glyph(home: Path, backend) -> None:
     app = make_app(backend, home)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -347,6 +353,7 @@ async def test_group_exports_in_the_course_history_and_user_exports_under_my_fil
     assert len(user_exports) == 1
 
 
+@pytest.mark.slow
 async def test_a_long_course_list_shows_the_first_courses_and_the_filter_reaches_the_rest(
     home: Path, backend
 ) -> None:
@@ -369,6 +376,7 @@ async def test_a_long_course_list_shows_the_first_courses_and_the_filter_reaches
         await wait_for(pilot, lambda: app.main.history.course_id == app.main.course.id, what="its history")
 
 
+@pytest.mark.slow
 async def test_what_the_app_keeps_is_out_of_the_cyclic_collector(home: Path, backend, monkeypatch) -> None:
     """Each full collection walked every course and widget (30-40 ms with 10,000 courses, every
     second or two while exports report progress) and delayed the keypress it met: once the

@@ -73,6 +73,7 @@ def slow(snap, workdir: Path, progress) -> ExportResult:
     return ExportResult([OutputFile(out, "application/zip")])
 
 
+@pytest.mark.slow
 async def test_the_follower_is_the_only_reader_of_its_progress(home: Path, backend, monkeypatch) -> None:
     monkeypatch.setattr(ExportRunner, "exporter", lambda self, ce: slow)
     watched = Watched(backend)

@@ -51,6 +51,7 @@ async def test_one_quiz_in_three_keys_after_p(home: Path, backend) -> None:
         assert "quizzes ×1" in text_of(dialog, "#content-summary")
 
 
+@pytest.mark.slow
 async def test_arrows_and_vim_keys_open_and_close_branches(home: Path, backend) -> None:
     content = backend.content_list(1)
     module = content["context_modules"][0]
@@ -82,6 +83,7 @@ async def test_arrows_and_vim_keys_open_and_close_branches(home: Path, backend) 
         assert tree.cursor_node.data == "modules" and not tree.cursor_node.is_expanded
 
 
+@pytest.mark.slow
 async def test_zip_opens_the_files_branch(home: Path, backend) -> None:
     content = backend.content_list(1)
     root = next(f for f in content["folders"] if f["parent_id"] is None)
@@ -96,6 +98,7 @@ async def test_zip_opens_the_files_branch(home: Path, backend) -> None:
         assert node.parent.data == "folders" and node.is_expanded  # a lone top folder is open too
 
 
+@pytest.mark.slow
 async def test_tick_all_ticks_only_what_the_type_carries(home: Path, backend) -> None:
     quizzes = sorted(q["id"] for q in backend.content_list(1)["quizzes"])
     app = make_app(backend, home)

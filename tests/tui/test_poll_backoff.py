@@ -23,6 +23,7 @@ def test_pauses_back_off_while_idle_and_nothing_changes() -> None:
     assert next_pause(True, False, 60.0) == appmod.BUSY_SECONDS  # something runs
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 async def test_idle_app_backs_off_and_r_refreshes(home: Path, backend, monkeypatch) -> None:
     monkeypatch.setattr(appmod, "IDLE_SECONDS", 0.05)

@@ -53,6 +53,7 @@ async def test_60x16_running_export_keeps_its_row(home: Path, running) -> None:
         assert app.main.query_one("#detail").content_region.height >= 1
 
 
+@pytest.mark.slow
 async def test_picker_reasons_are_readable_whole(home: Path, backend) -> None:
     app = make_app(backend, home)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -99,6 +99,7 @@ async def test_switch_to_a_profile_export_and_download(home: Path, school: str) 
             backend.close()
 
 
+@pytest.mark.slow
 async def test_a_download_that_fails_says_so_and_leaves_no_bar(home: Path, school: str, monkeypatch) -> None:
     from tui_exports.backends.base import BackendError
     from tui_exports.backends.canvas import CanvasBackend

@@ -13,6 +13,7 @@ from .test_flow import started
 pytestmark = pytest.mark.anyio
 
 
+@pytest.mark.slow
 async def test_theme_chosen_in_the_palette_survives_a_restart(home: Path, backend) -> None:
     config = home / "config.toml"
     config.write_text('# mine\n[keys]\nnew_export = "N"\n', encoding="utf-8")
