@@ -33,11 +33,11 @@ CC, QTI, ZIP = ExportType.COMMON_CARTRIDGE, ExportType.QTI, ExportType.ZIP
         (None, ZIP, {"all_attachments": True}),
         ({"pages": [1, "2"]}, CC, {"wiki_pages": [1, 2]}),
         ({"modules": ["3"], "module_items": [4]}, CC, {"context_modules": [3], "content_tags": [4]}),
-        ({"files": ["attachment_7", 8]}, ZIP, {"attachments": [7, 8]}),
+        ({"files": {"attachment_7": "1", "8": "1"}}, ZIP, {"attachments": [7, 8]}),
         ({"folders": {"folder_5": "1", "folder_6": "0"}}, ZIP, {"folders": [5]}),
         ({"context_modules": {"context_module_12": "1"}}, CC, {"context_modules": [12]}),
-        ({"quizzes": ["quizzes:quiz_3"]}, QTI, {"quizzes": [3]}),
-        ({"announcements": ["discussion_topic_9"]}, CC, {"announcements": [9]}),
+        ({"quizzes": {"quizzes:quiz_3": "1"}}, QTI, {"quizzes": [3]}),
+        ({"announcements": {"discussion_topic_9": True}}, CC, {"announcements": [9]}),
         (
             {"all_assignments": "1", "all_pages": "true"},
             CC,
@@ -55,7 +55,7 @@ CC, QTI, ZIP = ExportType.COMMON_CARTRIDGE, ExportType.QTI, ExportType.ZIP
             {"wiki_pages": [2]},
         ),  # a type we never hold: nothing more
         ({"pages": [1, 1, "1"]}, CC, {"wiki_pages": [1]}),
-        ({"wiki_pages": [mig_id("wiki_pages", 4)]}, CC, {"wiki_pages": [mig_id("wiki_pages", 4)]}),
+        ({"wiki_pages": {mig_id("wiki_pages", 4): "1"}}, CC, {"wiki_pages": [mig_id("wiki_pages", 4)]}),
     ],
 )
 def test_normalise(raw, export_type, expected):
@@ -76,6 +76,10 @@ def test_normalise(raw, export_type, expected):
         ({"everything": "maybe"}, CC, ["select[everything]"]),
         ({"learning_outcomes": [1]}, CC, ["select[learning_outcomes]"]),
         ({"files": ["wiki_page_3"]}, ZIP, ["select[files][]"]),
+        # asset strings and migration ids go in the hash form; in a list Canvas selects nothing
+        ({"pages": ["wiki_page_2"]}, CC, ["select[pages][]"]),
+        ({"files": ["attachment_7", 8]}, ZIP, ["select[files][]"]),
+        ({"wiki_pages": [mig_id("wiki_pages", 4)]}, CC, ["select[wiki_pages][]"]),
         ({"all_quizzes": "0"}, CC, ["select"]),  # names nothing: not silently "everything"
         ({"context_modules": []}, CC, ["select"]),
         ({"all_learning_outcomes": "1"}, CC, ["select"]),
@@ -139,7 +143,7 @@ def test_student_cannot_name_hidden_files(student_snap, teacher_snap):
 
 def test_migration_ids_resolve_to_numbers(teacher_snap):
     page = teacher_snap.pages[2]
-    req = check_ids(parse_select({"pages": [mig_id("wiki_pages", page.id)]}, CC), teacher_snap)
+    req = check_ids(parse_select({"pages": {mig_id("wiki_pages", page.id): "1"}}, CC), teacher_snap)
     assert req.ids == {"wiki_pages": (page.id,)}
 
 

@@ -356,3 +356,20 @@ def test_one_time_format_in_every_answer_and_in_the_cli(http, auth, service, cap
     courses = LocalBackend(service, jobs="none", user_id=1).courses()
     stamps = [t for c in courses for t in (c.start_at, c.end_at) if t]
     assert stamps and all(CANVAS_TIME.match(t) for t in stamps), stamps
+
+
+# ---------------------------------------------------------------- asset strings in select lists (item 7)
+def test_an_asset_string_in_a_select_list_is_refused_naming_the_forms_canvas_takes(http, auth):
+    """Canvas's ContentMigration.process_copy_params prefixes listed ids: wiki_page_1 in a list
+    selects nothing there. serve refuses it (400) rather than silently doing something else."""
+    r = http.post(
+        CE, headers=auth(), data={"export_type": "common_cartridge", "select[pages][]": "wiki_page_1"}
+    )
+    assert r.status_code == 400
+    (error,) = r.json()["errors"]
+    assert error["field"] == "select[pages][]" and "'wiki_page_1' in a list" in error["message"]
+    assert "send 1, or select[pages][wiki_page_1]=1" in error["message"]
+    ok = http.post(
+        CE, headers=auth(), data={"export_type": "common_cartridge", "select[pages][wiki_page_1]": "1"}
+    )
+    assert ok.status_code == 200 and ok.json()["workflow_state"] in ("created", "exporting", "exported")

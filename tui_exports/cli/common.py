@@ -7,6 +7,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -18,7 +19,7 @@ from ..config import Config
 from ..model import ContextType
 from ..paths import Home
 from ..tui.format import human_size  # plain text, no Textual: the app's sizes are the CLI's
-from ..vocab import FORMAT_BY_NAME, FORMATS, SELECT_NAMES
+from ..vocab import FORMAT_BY_NAME, FORMATS, SELECT_BY_KEY, SELECT_NAMES
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_REQUEST = 0, 1, 2
 
@@ -101,9 +102,10 @@ def select_arg(values: Sequence[str] | None) -> dict[str, Any] | None:
                 select[key] = True  # not a select type: the engine names the unknown key
                 continue
             # only ASCII digits are an id (not ١٢); the engine refuses the rest, naming them
-            select.setdefault(key, []).extend(
-                int(i) if i.isascii() and i.isdigit() and len(i) <= 19 else i for i in items
-            )
+            select.setdefault(key, []).extend(_plain_id(key, i) for i in items)
+    for key, value in select.items():
+        if isinstance(value, list) and any(isinstance(i, str) and _MIGRATION_ID.match(i) for i in value):
+            select[key] = _hash_form(key, value)
     if bare:
         raise BackendError(
             "--select "
@@ -116,6 +118,29 @@ def select_arg(values: Sequence[str] | None) -> dict[str, Any] | None:
             400,
         )
     return select
+
+
+_MIGRATION_ID = re.compile(r"^[ig][0-9a-f]{32}$")
+
+
+def _plain_id(key: str, item: str) -> int | str:
+    """``wiki_page_2`` → 2 under ``pages``: Canvas reads listed entries as plain ids (it prefixes
+    them itself, so an asset string in a list would select nothing); the rest stays as typed."""
+    entry = SELECT_BY_KEY.get(SELECT_NAMES.get(key, key))
+    if entry is not None and item.startswith(entry.prefix + "_"):
+        item = item[len(entry.prefix) + 1 :]
+    return int(item) if item.isascii() and item.isdigit() and len(item) <= 19 else item
+
+
+def _hash_form(key: str, items: list[int | str]) -> dict[str, str]:
+    """A list holding migration ids goes as Canvas's hash form, which takes them (and asset
+    strings) as keys: ``select[pages][i0f3…]=1``, plain ids written as ``wiki_page_2``."""
+    entry = SELECT_BY_KEY.get(SELECT_NAMES.get(key, key))
+    out: dict[str, str] = {}
+    for i in items:
+        name = f"{entry.prefix}_{i}" if isinstance(i, int) and entry is not None else str(i)
+        out[name] = "1"
+    return out
 
 
 def export_context(args) -> tuple[ContextType, int]:

@@ -235,10 +235,22 @@ def read_select(
         if not type_allowed(t, fieldname):
             continue
         bucket = ids.setdefault(t, [])
+        listed = isinstance(value, (list, tuple, set, frozenset))
         for c in candidates:
             parsed = _parse_id(c, t)
             if parsed is None:
                 errors.append({"field": f"{fieldname}[]", "message": f"{c!r} is not a {TYPE_WORDS[t]} id"})
+            elif listed and isinstance(c, str) and _digits_id(c.strip()) is None:
+                # Canvas's process_copy_params prefixes every listed id itself: wiki_page_2 in a list
+                # becomes wiki_page_wiki_page_2 and selects nothing, silently
+                plain = f"send {parsed}, or " if isinstance(parsed, int) else "send "
+                errors.append(
+                    {
+                        "field": f"{fieldname}[]",
+                        "message": f"{c!r} in a list: Canvas reads listed entries as plain ids and would "
+                        f"select nothing; {plain}{fieldname}[{c.strip()}]=1",
+                    }
+                )
             elif parsed not in bucket:
                 bucket.append(parsed)
     if not errors and not any(ids.values()) and not all_types and not any(flags.values()):
