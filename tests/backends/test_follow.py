@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tui_exports.backends.base import Backend, BackendError, download_export, follow_job
+from tui_exports.backends.base import Backend, BackendError, FollowsJobs
 from tui_exports.backends.canvas import CanvasBackend
 from tui_exports.backends.local import LocalBackend
 from tui_exports.cli import commands as cli
@@ -21,10 +21,11 @@ from tui_exports.model import ContextType
 C = ContextType.COURSE
 
 
-class Scripted:
+class Scripted(FollowsJobs):
     """A backend whose job walks through given (progress state, record state) steps."""
 
     label = "scripted"
+    poll_seconds = 0
 
     def __init__(
         self, kind: str, steps: list[tuple[str | None, str]], files: dict[str, dict[str, Any]] | None = None
@@ -72,33 +73,6 @@ class Scripted:
             progress(3, 6)
             progress(6, 6)
         return Path("/downloads") / attachment["filename"]
-
-    def follow(
-        self,
-        kind,
-        context_type,
-        context_id,
-        export,
-        on_progress=None,
-        *,
-        pause=None,
-        interval=None,
-        timeout=None,
-    ):
-        return follow_job(
-            self,
-            kind,
-            context_type,
-            context_id,
-            export,
-            on_progress,
-            interval=0,
-            timeout=timeout,
-            pause=pause,
-        )
-
-    def download(self, kind, export, on_bytes=None, dest_dir=None):
-        return download_export(self, kind, export, on_bytes, dest_dir)
 
 
 def test_both_backends_have_follow_and_download() -> None:

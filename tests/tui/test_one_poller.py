@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from textual.worker import get_current_worker
 
-from tui_exports.backends.base import download_export, follow_job
+from tui_exports.backends.base import FollowsJobs
 from tui_exports.engine.runner import ExportRunner
 from tui_exports.model import ContextType, ExportResult, OutputFile
 from tui_exports.tui.screens import ExportRequest
@@ -21,8 +21,11 @@ from .conftest import make_app, wait_for
 pytestmark = pytest.mark.anyio
 
 
-class Watched:
+class Watched(FollowsJobs):
     """The local backend, noting which group of workers reads each Progress."""
+
+    poll_seconds = 0.1
+    reload_while_running = True
 
     def __init__(self, inner: Any):
         self.inner = inner
@@ -34,34 +37,6 @@ class Watched:
     def progress(self, progress_id: int) -> dict[str, Any]:
         self.readers[progress_id].add(get_current_worker().group)
         return self.inner.progress(progress_id)
-
-    def follow(
-        self,
-        kind,
-        context_type,
-        context_id,
-        export,
-        on_progress=None,
-        *,
-        pause=None,
-        interval=None,
-        timeout=None,
-    ):
-        return follow_job(
-            self,
-            kind,
-            context_type,
-            context_id,
-            export,
-            on_progress,
-            interval=0.1,
-            pause=pause,
-            timeout=timeout,
-            reload_while_running=True,
-        )
-
-    def download(self, kind, export, on_bytes=None, dest_dir=None):
-        return download_export(self, kind, export, on_bytes, dest_dir)
 
 
 def slow(snap, workdir: Path, progress) -> ExportResult:
