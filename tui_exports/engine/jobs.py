@@ -179,7 +179,7 @@ class JobRunner:
         job.cancel.set()
         record = self.service.store.job(job.kind, job.job_id)
         if record is not None and record.running:
-            self.service._fail_record(record, reason)
+            self.service.moves.fail(record, reason)
 
     # -- introspection and shutdown
     @property

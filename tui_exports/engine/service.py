@@ -611,7 +611,3 @@ class ExportService:
     def recover(self, now: datetime | None = None) -> list[str]:
         """Fail jobs whose process died (or that ran past the ePub limit); returns what it did."""
         return recover(self, now)
-
-    def _fail_record(self, record: ContentExport | EpubExport, message: str, *, notify: bool = True) -> bool:
-        """Fail a record that has not ended (the job runner's time limit); True if failed."""
-        return self.moves.fail(record, message, notify=notify)
