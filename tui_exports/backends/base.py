@@ -200,6 +200,16 @@ def follow_job(
             return export
 
 
+def final_progress(backend: Backend, record: dict[str, Any]) -> dict[str, Any] | None:
+    """The job's Progress as it ended (Canvas says why a job failed only there), or None when the
+    record names none or it cannot be read."""
+    pid = progress_id_of(record.get("progress_url"))
+    try:
+        return backend.progress(pid) if pid is not None else None
+    except BackendError:
+        return None
+
+
 def export_files(kind: str, export: dict[str, Any]) -> list[str]:
     """The keys of an export's files: ``attachment``, or an ePub's book and companion zip."""
     return [k for k in (EPUB_FILES if kind == "epub" else ("attachment",)) if export.get(k)]

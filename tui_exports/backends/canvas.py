@@ -38,7 +38,7 @@ from .base import (
     FollowsJobs,
     UserSummary,
     canvas_base_url,
-    progress_id_of,
+    final_progress,
 )
 from .partial import PartialDownload, file_id_of
 
@@ -489,7 +489,7 @@ class CanvasBackend(FollowsJobs):
         marking it failed is a BackendError."""
         ce = self.follow("content", context_type, context_id, export, _progress_only(on_update), **follow)
         if is_failed(ce.get("workflow_state"), "content"):
-            raise marked_failed("content", ce, progress=self._final_progress(ce))
+            raise marked_failed("content", ce, progress=final_progress(self, ce))
         return ce
 
     # ------------------------------------------------------------------ ePub
@@ -559,16 +559,8 @@ class CanvasBackend(FollowsJobs):
         )
         data = {**data, "epub_export": ep}
         if is_failed(ep.get("workflow_state"), "epub"):
-            raise marked_failed("epub", ep, data, self._final_progress(ep))
+            raise marked_failed("epub", ep, data, final_progress(self, ep))
         return data
-
-    def _final_progress(self, record: dict[str, Any]) -> dict[str, Any] | None:
-        """The job's Progress as it ended: where Canvas says why it failed."""
-        pid = progress_id_of(record.get("progress_url"))
-        try:
-            return self.progress(pid) if pid is not None else None
-        except BackendError:
-            return None
 
     # ------------------------------------------------------------------ local paths
     def _with_paths(self, exports: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:

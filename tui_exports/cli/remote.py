@@ -14,7 +14,7 @@ import warnings
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..backends.base import BackendError, progress_id_of
+from ..backends.base import BackendError, final_progress
 from ..backends.canvas import no_file
 from ..backends.profiles import (
     ConfigPermissionWarning,
@@ -103,7 +103,7 @@ def _show_and_download(args, backend) -> int:
     ce = backend.content_export(ctx, cid, args.export_id)
     state = ce.get("workflow_state")
     if not is_downloadable(state, "content") or not ce.get("attachment"):
-        print(f"error: {no_file('content', ce, progress=_progress_of(backend, ce))}", file=sys.stderr)
+        print(f"error: {no_file('content', ce, progress=final_progress(backend, ce))}", file=sys.stderr)
         print_json(ce) if args.json else print(describe(backend, ce))
         return EXIT_FAILED if is_failed(state, "content") else EXIT_BAD_REQUEST
     ce = download_with_bars(backend, "content", ce)
@@ -125,7 +125,7 @@ def _export_and_download(args, backend) -> int:
         backend, "content", ctx, cid, ce, f"export {ce['id']}", interval=POLL_SECONDS, show="progress"
     )
     if not is_downloadable(ce.get("workflow_state"), "content") or not ce.get("attachment"):
-        error = no_file("content", ce, progress=_progress_of(backend, ce))
+        error = no_file("content", ce, progress=final_progress(backend, ce))
         return _failed(error, args, ce, describe(backend, {"export_type": args.export_type, **ce}))
     ce = download_with_bars(backend, "content", ce)
     print_json(ce) if args.json else print(describe(backend, ce))
@@ -147,22 +147,11 @@ def _epub_and_download(args, backend) -> int:
     )
     cee = {**cee, "epub_export": ep}
     if not is_downloadable(ep.get("workflow_state"), "epub") or not ep.get("epub_attachment"):
-        error = no_file("epub", ep, cee, progress=_progress_of(backend, ep))
+        error = no_file("epub", ep, cee, progress=final_progress(backend, ep))
         return _failed(error, args, cee, _describe_epub(backend, cee))
     cee = {**cee, "epub_export": download_with_bars(backend, "epub", ep)}
     print_json(cee) if args.json else print(_describe_epub(backend, cee))
     return EXIT_OK
-
-
-def _progress_of(backend, record: dict[str, Any]) -> dict[str, Any] | None:
-    """The job's Progress as it ended (Canvas says why a job failed only there), or None."""
-    pid = progress_id_of(record.get("progress_url"))
-    if pid is None:
-        return None
-    try:
-        return backend.progress(pid)
-    except BackendError:
-        return None
 
 
 def _describe_epub(backend, cee: dict[str, Any]) -> str:
