@@ -152,7 +152,7 @@ def follow_job(
     on_progress: FollowProgress | None,
     *,
     interval: float,
-    pause: Callable[[float], bool] | None = None,
+    pause: Callable[[float], bool],
     timeout: float | None = None,
     reload_while_running: bool = False,
 ) -> dict[str, Any]:
@@ -168,7 +168,6 @@ def follow_job(
     A job past ``timeout`` seconds is a BackendError."""
     if kind not in (*JOB_KINDS, "progress"):
         raise ValueError(f"not a kind of job: {kind!r}")
-    pause = pause or (lambda seconds: time.sleep(seconds) or True)
     pid = progress_id_of(export.get("progress_url"))
     if pid is None and kind == "progress":
         raise BackendError(f"not a progress URL: {export.get('progress_url')!r}")
