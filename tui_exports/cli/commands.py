@@ -288,6 +288,13 @@ def listing_text(backend: Backend, items: list, total: int | None, page: int, pe
     return "\n".join(lines)
 
 
+def _print_epub_files(ep: dict | None) -> None:
+    """An ePub export's book and companion zip, one indented line each (path, else URL)."""
+    for key in EPUB_FILES:
+        if ep and ep.get(key):
+            print(f"         {ep[key].get('path') or ep[key].get('url')}")
+
+
 def run_command(args, backend: Backend) -> int:
     c = args.command
     if c == "courses":
@@ -355,16 +362,11 @@ def run_command(args, backend: Backend) -> int:
                 ep = entry.get("epub_export")
                 state = f"{ep['workflow_state']} (export {ep['id']})" if ep else "no ePub yet"
                 print(f"{entry['id']:>5}  {entry['name']}: {state}")
-                if ep:
-                    for key in EPUB_FILES:
-                        if ep.get(key):
-                            print(f"         {ep[key].get('path') or ep[key].get('url')}")
+                _print_epub_files(ep)
                 good = entry.get("last_generated_epub_export")
                 if good:
                     print(f"         last good ePub (export {good['id']}):")
-                    for key in EPUB_FILES:
-                        if good.get(key):
-                            print(f"         {good[key].get('path') or good[key].get('url')}")
+                    _print_epub_files(good)
         return EXIT_OK
     if c == "progress":
         p = backend.progress(args.progress_id)
