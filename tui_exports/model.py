@@ -808,3 +808,52 @@ class Notification:
     body: str
     created_at: datetime
     read: bool = False
+
+
+# ---------------------------------------------------------------------- imports
+
+
+@dataclass
+class ImportCount:
+    """What an import did with one select type: how many items the package held, how many the
+    library kept, and why the others (or parts of the kept ones) were not."""
+
+    read: int = 0
+    kept: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    """The result of importing one package (cartridge, QTI zip or course folder) into the library.
+
+    ``types`` is keyed by select type (``vocab.SELECT_VOCAB`` keys: ``wiki_pages``,
+    ``quizzes``…); ``warnings`` holds every warning in the order met, those of a type and
+    those of the package as a whole (a byte-order mark, a file the manifest does not list).
+    """
+
+    course_id: int
+    name: str
+    source: str  # what the package was, in words: "Common Cartridge 1.3 (Canvas)", "QTI 1.2", "course folder"
+    types: dict[str, ImportCount] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def count(self, select_type: str) -> ImportCount:
+        return self.types.setdefault(select_type, ImportCount())
+
+    def warn(self, message: str, select_type: str | None = None) -> None:
+        """Record a warning, under its select type when it has one."""
+        self.warnings.append(message)
+        if select_type is not None:
+            self.count(select_type).warnings.append(message)
+
+    def as_json(self) -> dict[str, Any]:
+        """The ``import`` key of ``import --json``: by select type, plus every warning."""
+        return {
+            "source": self.source,
+            **{
+                k: {"read": c.read, "kept": c.kept, "warnings": list(c.warnings)}
+                for k, c in self.types.items()
+            },
+            "warnings": list(self.warnings),
+        }

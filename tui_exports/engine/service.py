@@ -592,6 +592,19 @@ class ExportService:
         except CourseFolderError as e:
             raise BadRequest(str(e)) from None
 
+    def import_package(
+        self, path: Path, progress: Callable[[int, int | None, str], None] | None = None
+    ) -> Any:
+        """Import a package (cartridge, QTI zip or course folder) as a new course; returns its
+        ``ImportReport``.  A package that cannot be read is a BadRequest with a one-line reason,
+        and leaves the library as it was."""
+        from ..importers import PackageError, import_path
+
+        try:
+            return import_path(self.library, Path(path), progress=progress)
+        except PackageError as e:
+            raise BadRequest(str(e)) from None
+
     def generate_course(self, spec: Any, progress: Callable[[str], None] | None = None) -> Any:
         """Add a synthetic course (``importers.synthetic.CourseSpec``), taught by the library owner."""
         from ..importers.synthetic import generate_course

@@ -49,6 +49,7 @@ from ..model import (
     User,
 )
 from ..store import ContextFiles, CourseBundle, Library
+from . import PackageError
 
 UUID_NS = uuid.UUID("6f1c3a52-93a4-4b8e-9a8e-2f0e6a1d7c11")
 
@@ -81,7 +82,7 @@ ITEM_TYPES = {
 NUMERICAL_KINDS = {"exact": "exact_answer", "range": "range_answer", "precision": "precision_answer"}
 
 
-class CourseFolderError(ValueError):
+class CourseFolderError(PackageError):
     """A course folder that cannot be loaded; the message names the file and the key."""
 
 
