@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from ..canvas_json import EPUB_FILES
 from ..model import ContextType, is_downloadable, is_final
+from ..vocab import PICKER_ORDER
 
 
 class BackendError(Exception):
@@ -48,6 +49,40 @@ class UserSummary:
     id: int
     name: str
     key: str = ""
+
+
+#: ``progress(done, total_or_None, what)`` while a package is imported.
+ImportProgress = Callable[[int, "int | None", str], None]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """A package imported into the local library: the new course as the importer sees it, and
+    the ``import`` report (by select type: read, kept, warnings; and every warning)."""
+
+    course: CourseSummary
+    report: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        """``import --json``: the Course object ``courses --json`` prints, plus ``import``."""
+        return {**self.course.canvas, "import": self.report}
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.report.get("warnings") or [])
+
+    def counts(self) -> list[str]:
+        """What was kept, by select type in picker order: ``["12 pages", "2 of 3 quizzes"]``
+        (``of N`` where the package held more than the library kept)."""
+        out = []
+        for t in PICKER_ORDER:
+            c = self.report.get(t.key)
+            if not isinstance(c, dict) or not (c.get("read") or c.get("kept")):
+                continue
+            kept, read = c.get("kept", 0), c.get("read", 0)
+            of = f" of {read}" if read != kept else ""
+            out.append(f"{kept}{of} {t.word if (read if of else kept) == 1 else t.words}")
+        return out
 
 
 #: ``progress(done_bytes, total_bytes_or_None)`` while fetching a file.

@@ -9,15 +9,17 @@ from typing import Any, TypeVar
 from ..canvas_json import course_epub_export_json, course_json, group_json, iso
 from ..engine import ApiError, ExportService, JobRunner
 from ..engine.jobs import has_unclaimed
-from ..engine.permissions import allowed_select_types, can_create_epub
+from ..engine.permissions import Standing, allowed_select_types, can_create_epub
 from ..engine.worker import ensure_worker
-from ..model import ContextType
+from ..model import ContextType, Course
 from ..paths import Home
 from .base import (
     BackendError,
     CourseSummary,
     FetchProgress,
     FollowsJobs,
+    ImportProgress,
+    ImportResult,
     UserSummary,
 )
 
@@ -73,24 +75,28 @@ class LocalBackend(FollowsJobs):
 
     # -- courses
     def courses(self) -> list[CourseSummary]:
-        out = []
-        for c, st in self._call(self.service.courses, self.user_id):
-            out.append(
-                CourseSummary(
-                    id=c.id,
-                    name=c.name,
-                    course_code=c.course_code,
-                    term=c.term,
-                    start_at=iso(c.start_at),
-                    end_at=iso(c.end_at),
-                    role=st.role.value if st.role else None,
-                    concluded=c.concluded,
-                    can_export_all_types=st.is_admin,
-                    can_create_epub=can_create_epub(st),
-                    canvas=course_json(c, role=st.role, current=st.current, user_id=self.user_id),
-                )
-            )
-        return out
+        return [self._summary(c, st) for c, st in self._call(self.service.courses, self.user_id)]
+
+    def _summary(self, c: Course, st: Standing) -> CourseSummary:
+        return CourseSummary(
+            id=c.id,
+            name=c.name,
+            course_code=c.course_code,
+            term=c.term,
+            start_at=iso(c.start_at),
+            end_at=iso(c.end_at),
+            role=st.role.value if st.role else None,
+            concluded=c.concluded,
+            can_export_all_types=st.is_admin,
+            can_create_epub=can_create_epub(st),
+            canvas=course_json(c, role=st.role, current=st.current, user_id=self.user_id),
+        )
+
+    def import_package(self, path: Path, progress: ImportProgress | None = None) -> ImportResult:
+        """Import a cartridge, QTI zip or course folder as a new course that this user teaches."""
+        report = self._call(self.service.import_package, path, progress, self.user_id)
+        course, standing = self._call(self.service.course, self.user_id, report.course_id)
+        return ImportResult(self._summary(course, standing), report.as_json())
 
     def groups(self, course_id: int) -> list[dict[str, Any]]:
         return [group_json(g) for g in self._call(self.service.groups, self.user_id, course_id)]

@@ -179,10 +179,27 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--progress", type=id_arg, metavar="ID", help="cancel the job of this Progress instead")
     cmd("notifications", "list your notifications (export finished / failed)")
 
+    sp = cmd(
+        "import",
+        "add a course to the local library from a package: a Common Cartridge (.imscc or .zip, "
+        "1.0 to 1.3, from Canvas or any LMS, or its unpacked folder), a QTI 1.2 zip, or a course "
+        "folder (the data/ format); with --from-profile NAME COURSE_ID, a course copied from a "
+        "Canvas instance. Prints the new course's id on the last line.",
+    )
+    sp.add_argument("source", metavar="PATH", help="the package, or COURSE_ID with --from-profile")
+    sp.add_argument(
+        "--from-profile",
+        metavar="NAME",
+        help="ask the Canvas instance of this profile for a Common Cartridge of course COURSE_ID "
+        "and import it",
+    )
+
     lib = sub.add_parser("library", help="manage the local library", description="manage the local library")
     lsub = lib.add_subparsers(dest="library_command", metavar="ACTION", required=True)
-    sp = lsub.add_parser("add", help="load a course folder (the data/ format) into the library")
-    sp.add_argument("path", type=Path)
+    sp = lsub.add_parser(
+        "add", help="add a course folder (the data/ format) or a package, as `import PATH` does"
+    )
+    sp.add_argument("source", metavar="PATH")
     lsub.add_parser("users", help="list the users of the library")
     lsub.add_parser("path", help="print where the library and the config file are on disk")
     sp = lsub.add_parser(
@@ -386,15 +403,13 @@ def _library_command(args, home: Home) -> int:
         print(f"library: {home.data}")
         print(f"config:  {home.config_file}")
         return EXIT_OK
+    if args.library_command == "add":
+        from .imports import import_command
+
+        return import_command(args, home, _open_local)
     service = ExportService.open(home)
     try:
-        if args.library_command == "add":
-            report = service.add_course_folder(args.path)
-            for w in report.warnings:
-                print(f"warning: {w}", file=sys.stderr)
-            print(f"added course {report.course_id}: {report.name}")
-            print(report.course_id)
-        elif args.library_command == "users":
+        if args.library_command == "users":
             owner = service.owner_id()
             for u, key in service.users():
                 print(f"{u.id:>5}  {key:<12} {u.name}{'  (owner)' if u.id == owner else ''}")
@@ -486,6 +501,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 remote.close()
         if args.command == "library":
             return _library_command(args, home)
+        if args.command == "import":
+            from .imports import import_command
+
+            return import_command(args, home, _open_local)
         if args.command == "serve":
             from ..server import serve
 

@@ -42,6 +42,7 @@ POLL_SECONDS = 1.0
 
 LOCAL_ONLY = {
     "library": "the local library",
+    "import": "the local library (to copy a Canvas course into it: import --from-profile NAME COURSE_ID)",
     "notifications": "notifications of the local library",
     "serve": "serving the local library",
     "token": "tokens for `serve`",

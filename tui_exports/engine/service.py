@@ -27,6 +27,7 @@ from ..model import (
     EpubExportState,
     ExportType,
     Group,
+    ImportReport,
     JobKind,
     Notification,
     Progress,
@@ -583,27 +584,23 @@ class ExportService:
         """The user a token belongs to, or None."""
         return tokens.verify_token(self.library, token)
 
-    def add_course_folder(self, folder: Path) -> Any:
-        """Load a course folder (the ``data/`` format) into the library; returns its load report."""
-        from ..importers.course_folder import CourseFolderError, add_course_folder
-
-        try:
-            return add_course_folder(self.library, folder)
-        except CourseFolderError as e:
-            raise BadRequest(str(e)) from None
-
     def import_package(
-        self, path: Path, progress: Callable[[int, int | None, str], None] | None = None
-    ) -> Any:
-        """Import a package (cartridge, QTI zip or course folder) as a new course; returns its
-        ``ImportReport``.  A package that cannot be read is a BadRequest with a one-line reason,
-        and leaves the library as it was."""
+        self,
+        path: Path,
+        progress: Callable[[int, int | None, str], None] | None = None,
+        user_id: int | None = None,
+    ) -> ImportReport:
+        """Import a package (cartridge, QTI zip or course folder) as a new course taught by
+        ``user_id`` (default: the library owner); returns its ``ImportReport``.  A package that
+        cannot be read is a BadRequest with a one-line reason, and leaves the library as it was."""
         from ..importers import PackageError, import_path
 
+        teacher = self.user(user_id if user_id is not None else self.owner_id())
         try:
-            return import_path(self.library, Path(path), progress=progress)
+            report = import_path(self.library, Path(path), teacher_id=teacher.id, progress=progress)
         except PackageError as e:
             raise BadRequest(str(e)) from None
+        return report
 
     def generate_course(self, spec: Any, progress: Callable[[str], None] | None = None) -> Any:
         """Add a synthetic course (``importers.synthetic.CourseSpec``), taught by the library owner."""

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..model import ImportReport
+from ..model import Enrollment, ImportCount, ImportReport, Role
 
 if TYPE_CHECKING:
     from ..store import Library
@@ -26,15 +26,29 @@ class PackageError(ValueError):
     """A package that cannot be imported; the message is one line naming the path or entry."""
 
 
-def import_path(library: Library, path: Path, *, progress: ImportProgress | None = None) -> ImportReport:
-    """Import the package or course folder at ``path`` as one new course; returns its report."""
+def import_path(
+    library: Library, path: Path, *, teacher_id: int | None = None, progress: ImportProgress | None = None
+) -> ImportReport:
+    """Import the package or course folder at ``path`` as one new course, taught by
+    ``teacher_id`` when given; returns its report.  The course, its enrollment and every row
+    go in one transaction; on any failure it is rolled back and the blobs written are removed."""
     from .course_folder import add_course_folder
 
     path = Path(path)
-    if path.is_dir() and (path / "course.toml").is_file():
-        loaded = add_course_folder(library, path)
-        report = ImportReport(loaded.course_id, loaded.name, "course folder")
-        for w in loaded.warnings:
-            report.warn(w)
-        return report
-    raise PackageError(f"{path}: not a package this version can import (a course folder has a course.toml)")
+    if not path.exists():
+        raise PackageError(f"{path}: no such file or folder")
+    with library.transaction():
+        if path.is_dir() and (path / "course.toml").is_file():
+            loaded = add_course_folder(library, path)
+            report = ImportReport(loaded.course_id, loaded.name, "course folder")
+            for key, n in loaded.counts.items():  # a folder is read whole or refused: all kept
+                report.types[key] = ImportCount(read=n, kept=n)
+            for w in loaded.warnings:
+                report.warn(w)
+        else:
+            raise PackageError(
+                f"{path}: not a package this version can import (a course folder has a course.toml)"
+            )
+        if teacher_id is not None:
+            library.content.enroll(Enrollment(teacher_id, report.course_id, Role.TEACHER))
+    return report

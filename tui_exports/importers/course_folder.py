@@ -91,6 +91,7 @@ class LoadReport:
     course_id: int
     name: str
     warnings: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # by select type (CourseBundle.counts)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -856,7 +857,7 @@ def add_course_folder(library: Library, folder: Path, user_ids: dict[str, int] |
         if isinstance(e, (UnicodeError, RecursionError)):
             raise CourseFolderError(f"{folder}: {type(e).__name__}: {e}"[:300]) from None
         raise
-    return LoadReport(bundle.course.id, bundle.course.name, reader.warnings)
+    return LoadReport(bundle.course.id, bundle.course.name, reader.warnings, bundle.counts())
 
 
 def load_library_folder(library: Library, data_dir: Path) -> list[LoadReport]:

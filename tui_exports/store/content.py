@@ -69,6 +69,24 @@ class CourseBundle:
     modules: list[Module] = field(default_factory=list)
     source: str = ""
 
+    def counts(self) -> dict[str, int]:
+        """How many items of each select type the course holds (its own files, not its groups')."""
+        own = [t for t in self.file_trees if t.context_type is ContextType.COURSE]
+        topics = self.discussion_topics
+        return {
+            "context_modules": len(self.modules),
+            "content_tags": sum(len(m.items) for m in self.modules),
+            "assignments": len(self.assignments),
+            "quizzes": len(self.quizzes),
+            "discussion_topics": sum(not t.is_announcement for t in topics),
+            "wiki_pages": len(self.pages),
+            "announcements": sum(t.is_announcement for t in topics),
+            "calendar_events": len(self.calendar_events),
+            "rubrics": len(self.rubrics),
+            "folders": sum(len(t.folders) for t in own),
+            "attachments": sum(len(t.files) for t in own),
+        }
+
 
 #: How much of a course ``course_content`` reads (see there).
 CONTENT_DETAILS = ("full", "outline")
@@ -193,6 +211,13 @@ class ContentStore:
             for it in m.items:
                 db["module_items"].insert(to_row(it))
         return c.id
+
+    def enroll(self, enrollment: Enrollment) -> bool:
+        """Add an enrollment unless the user already has one in that course; True when added."""
+        if self.course_enrollments(enrollment.user_id, enrollment.course_id):
+            return False
+        self.db["enrollments"].insert(to_row(enrollment))
+        return True
 
     def delete_course(self, course_id: int) -> None:
         db = self.db
