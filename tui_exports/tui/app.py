@@ -28,7 +28,16 @@ from ..config import Config, ConfigError, write_config
 from ..model import ContextType, is_downloadable, is_running
 from ..paths import Home, bundled
 from .format import SHORT_TYPES, attachment_of, path_of, was_canceled
-from .screens import AskScreen, EpubScreen, ExportRequest, HelpScreen, NewExportScreen, PickerScreen
+from .screens import (
+    AskScreen,
+    EpubScreen,
+    ExportRequest,
+    HelpScreen,
+    ImportScreen,
+    NewExportScreen,
+    PickerScreen,
+    pull_job,
+)
 from .widgets import MY_FILES, ContentTree, CourseList, DetailPanel, FileLine, HistoryTable
 from .work import DownloadProgress, EpubsLoaded, ExportFinished, ExportProgress, HistoryLoaded, in_thread, nap
 
@@ -47,6 +56,13 @@ class MainScreen(Screen):
     BINDINGS = [
         Binding("n", "new_export", "New export", id="new_export", tooltip="Start an export of this course"),
         Binding("e", "epub", "ePub", id="epub_screen", tooltip="ePub exports of all your courses"),
+        Binding(
+            "i",
+            "import_course",
+            "Import",
+            id="import",
+            tooltip="Import a course package into the local library",
+        ),
         Binding("slash", "filter", "Filter", id="filter", tooltip="Filter courses as you type"),
         Binding("c", "copy_path", "Copy", id="copy_path", tooltip="Copy the file path (OSC 52)"),
         Binding("d", "download_export", "Download", id="download_export", tooltip="Download the file"),
@@ -90,9 +106,16 @@ class MainScreen(Screen):
     def course(self) -> CourseSummary | None:
         return self.courses.highlighted_course
 
-    def set_courses(self, courses: list[CourseSummary]) -> None:
+    def set_courses(self, courses: list[CourseSummary], want: int | None = None) -> None:
+        """Show the courses; ``want``: highlight that one (filtering for it when it is beyond
+        the courses the list shows unfiltered)."""
         self.courses.one_line = self.app.size.width < NARROW
-        self.courses.set_courses(courses, self.query_one("#course-filter", Input).value)
+        box = self.query_one("#course-filter", Input)
+        if not self.courses.set_courses(courses, box.value, want) and want is not None:
+            course = next((c for c in courses if c.id == want), None)
+            if course is not None:
+                box.value, box.display = course.name, True
+                self.courses.set_courses(courses, course.name, want)
         self.course_changed()
 
     def on_resize(self) -> None:
@@ -158,6 +181,9 @@ class MainScreen(Screen):
 
     def action_epub(self) -> None:
         self.app.push_screen(EpubScreen(self.app.backend, self.courses.courses))
+
+    def action_import_course(self) -> None:
+        self.app.open_import()
 
     def action_filter(self) -> None:
         box = self.query_one("#course-filter", Input)
@@ -358,14 +384,25 @@ class ExportsApp(App[None]):
             )
 
     # -- loading
-    def load_courses(self) -> None:
-        in_thread(self, "courses", read_courses, self.backend, then=self._courses_loaded)
+    def load_courses(self, highlight: int | None = None) -> None:
+        """Read the courses again; ``highlight``: then put the highlight on that course."""
+        in_thread(
+            self,
+            "courses",
+            read_courses,
+            self.backend,
+            then=partial(self._courses_loaded, highlight=highlight),
+        )
 
-    def _courses_loaded(self, result: tuple[UserSummary, list[UserSummary], list[CourseSummary]]) -> None:
+    def _courses_loaded(
+        self,
+        result: tuple[UserSummary, list[UserSummary], list[CourseSummary]],
+        highlight: int | None = None,
+    ) -> None:
         self.user, self.users, courses = result
         if not self.main_ready:
             return
-        self.main.set_courses(courses)
+        self.main.set_courses(courses, highlight)
         self.update_status()
         self.wake_poller()
         self.call_after_refresh(self._freeze_long_lived)
@@ -397,6 +434,11 @@ class ExportsApp(App[None]):
         out: list[tuple[str, Any, str]] = [
             ("New export", partial(main.run_action, "new_export"), "Export the highlighted course"),
             ("ePub exports", partial(main.run_action, "epub"), "The ePub of each of your courses"),
+            (
+                "Import a course",
+                app.open_import,
+                "A cartridge, QTI zip or course folder into the local library",
+            ),
             ("Refresh", app.load_courses, "Reload courses and exports"),
             ("Copy path", partial(main.run_action, "copy_path"), "Copy the highlighted export's file path"),
             (
@@ -415,6 +457,13 @@ class ExportsApp(App[None]):
         current = next((k for k, b in app.sources.items() if b is app.backend), None)
         if current != LOCAL:
             out.append(
+                (
+                    "Copy this course into the local library",
+                    app.copy_course_here,
+                    "Canvas writes its cartridge; it is downloaded and imported, to export offline (ePub too)",
+                )
+            )
+            out.append(
                 ("Use the local library", partial(app.use_source, None), "The courses of the local library")
             )
         for name in app.profiles():
@@ -427,6 +476,41 @@ class ExportsApp(App[None]):
                     )
                 )
         return out
+
+    # -- import
+    def local_library(self) -> LocalBackend:
+        """The local library, opened when first needed (on a worker thread: it may seed)."""
+        backend = self.sources.get(LOCAL)
+        if backend is None:
+            backend = self.sources[LOCAL] = LocalBackend.open(self.home, jobs="worker")
+        return backend  # type: ignore[return-value]
+
+    def open_import(self) -> None:
+        """``i``: a package into the local library; its course is highlighted after."""
+        screen = ImportScreen(lambda path, progress: self.local_library().import_package(path, progress))
+        self.push_screen(screen, self._imported)
+
+    def copy_course_here(self) -> None:
+        """On a Canvas instance: Canvas writes a cartridge of the highlighted course, which
+        comes down and goes into the local library."""
+        course = self.main.course
+        if isinstance(self.backend, LocalBackend) or course is None or course is MY_FILES:
+            self.notify("Highlight a course of a Canvas instance to copy it", severity="warning")
+            return
+        job = pull_job(self.backend, self.local_library, course.id)
+        title = f"Copy {course.course_code} from {self.backend.label} into the local library"
+        self.push_screen(ImportScreen(job=job, title=title), self._imported)
+
+    def _imported(self, course_id: int | None) -> None:
+        if course_id is None:
+            return
+        if self.sources.get(LOCAL) is self.backend:
+            self.load_courses(highlight=course_id)
+        else:
+            self.notify(
+                f"Course {course_id} is in the local library: ctrl+p, Use the local library, to see it",
+                title="Imported",
+            )
 
     def profiles(self) -> list[str]:
         """The Canvas profiles of the config file (none when it cannot be read: said on switching)."""

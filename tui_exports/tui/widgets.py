@@ -136,10 +136,12 @@ class CourseList(OptionList):
     one_line = False  # set by the main screen when the list is stacked above the history
     _by_id: dict[str, CourseSummary] = {}
 
-    def set_courses(self, courses: list[CourseSummary], query: str = "") -> None:
+    def set_courses(self, courses: list[CourseSummary], query: str = "", want: int | None = None) -> bool:
         """At most ``MAX_SHOWN`` courses, then a line saying how many more the filter can reach:
-        Textual measures every option up front, which took seconds with 10,000 courses."""
+        Textual measures every option up front, which took seconds with 10,000 courses.  The
+        highlight stays where it was, or goes to course ``want``; False when that one is not shown."""
         current = self.highlighted_course
+        wanted = str(want if want is not None else current.id if current else "")
         self.courses = courses
         self._by_id = {str(c.id): c for c in [*courses, MY_FILES]}
         q = query.casefold().strip()
@@ -156,7 +158,8 @@ class CourseList(OptionList):
         self.add_options(options)
         ids = [o.id for o in options]
         if options:
-            self.highlighted = ids.index(str(current.id)) if current and str(current.id) in ids else 0
+            self.highlighted = ids.index(wanted) if wanted in ids else 0
+        return wanted in ids
 
     @property
     def highlighted_course(self) -> CourseSummary | None:

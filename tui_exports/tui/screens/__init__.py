@@ -1,8 +1,9 @@
-"""Dialogs and secondary screens, one module each: new export, content picker, ePub exports, help."""
+"""Dialogs and secondary screens, one module each: new export, content picker, ePub exports, import, help."""
 
 from .ask import AskScreen
 from .epub import EpubScreen
 from .help import HelpScreen
+from .imports import ImportScreen, pull_job
 from .new_export import ExportRequest, NewExportScreen, type_reasons
 from .picker import PickerScreen, branch_reasons
 
@@ -11,8 +12,10 @@ __all__ = [
     "EpubScreen",
     "ExportRequest",
     "HelpScreen",
+    "ImportScreen",
     "NewExportScreen",
     "PickerScreen",
     "branch_reasons",
+    "pull_job",
     "type_reasons",
 ]
