@@ -31,9 +31,12 @@ async def test_80x24_footer_fits_and_the_detail_has_room(home: Path, running) ->
         await wait_for(pilot, lambda: app.main.history.row_count == 2, what="rows")
         for focus in ("#courses", "#history"):
             app.main.query_one(focus).focus()
-            await pilot.pause(0.2)
-            keys = [k for k in app.main.query(FooterKey) if k.display]
-            assert keys and all(k.region.right <= 80 and k.region.width > 0 for k in keys), focus
+            keys = await wait_for(  # the footer is composed again for the focused pane's keys
+                pilot,
+                lambda: [k for k in app.main.query(FooterKey) if k.display and k.region.width > 0],
+                what=f"the footer with {focus} focused",
+            )
+            assert all(k.region.right <= 80 for k in keys), focus
             shown = " ".join(f"{k.key_display} {k.description}" for k in keys)
             for wanted in ("n New export", "? Help", "q Quit"):
                 assert wanted in shown

@@ -44,6 +44,35 @@ class CourseSummary:
     canvas: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
+def course_words(course_code: str, name: str, term: str, roles: str) -> str:
+    """What a course filter searches, folded once: code, name, term and your role(s)."""
+    return f"{course_code} {name} {term} {roles}".casefold()
+
+
+class CourseCatalogue:
+    """A user's courses for a long list: ``total``, the first few, and those a filter finds,
+    as summaries made only for what is shown (a library may hold 100,000 courses).
+
+    This one holds a list already read (a Canvas instance lists its courses whole);
+    ``LocalBackend`` reads pages from SQLite and searches a compact index of words."""
+
+    def __init__(self, courses: list[CourseSummary]):
+        self.courses = courses
+        self.total = len(courses)
+        self._words = [course_words(c.course_code, c.name, c.term, c.role or "") for c in courses]
+
+    def first(self, limit: int) -> list[CourseSummary]:
+        return self.courses[:limit]
+
+    def find(self, query: str, limit: int) -> tuple[list[CourseSummary], int]:
+        """The first ``limit`` courses whose words hold ``query`` (any case), and how many do."""
+        q = query.casefold().strip()
+        if not q:
+            return self.first(limit), self.total
+        hits = [i for i, words in enumerate(self._words) if q in words]
+        return [self.courses[i] for i in hits[:limit]], len(hits)
+
+
 @dataclass(frozen=True)
 class UserSummary:
     id: int
@@ -112,6 +141,7 @@ class Backend(Protocol):
     def users(self) -> list[UserSummary]: ...  # whom one may act as (local library only)
     def act_as(self, user_id: int) -> UserSummary: ...
     def courses(self) -> list[CourseSummary]: ...
+    def course_catalogue(self) -> CourseCatalogue: ...  # the app's long list: pages and a filter
     def groups(self, course_id: int) -> list[dict[str, Any]]: ...
     def content_list(self, course_id: int) -> dict[str, list[dict[str, Any]]]: ...
     def context_files(

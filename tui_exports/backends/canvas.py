@@ -32,6 +32,7 @@ from ..model import ContextType, is_downloadable, is_failed, is_final
 from ..store import Library
 from .base import (
     BackendError,
+    CourseCatalogue,
     CourseSummary,
     FetchProgress,
     FollowProgress,
@@ -330,6 +331,9 @@ class CanvasBackend(FollowsJobs):
                 )
             )
         return out
+
+    def course_catalogue(self) -> CourseCatalogue:
+        return CourseCatalogue(self.courses())
 
     def groups(self, course_id: int) -> list[dict[str, Any]]:
         return [

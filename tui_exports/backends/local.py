@@ -9,18 +9,20 @@ from typing import Any, TypeVar
 from ..canvas_json import course_epub_export_json, course_json, group_json, iso
 from ..engine import ApiError, ExportService, JobRunner
 from ..engine.jobs import has_unclaimed
-from ..engine.permissions import Standing, allowed_select_types, can_create_epub
+from ..engine.permissions import ROLE_ORDER, Standing, allowed_select_types, can_create_epub
 from ..engine.worker import ensure_worker
 from ..model import ContextType, Course
 from ..paths import Home
 from .base import (
     BackendError,
+    CourseCatalogue,
     CourseSummary,
     FetchProgress,
     FollowsJobs,
     ImportProgress,
     ImportResult,
     UserSummary,
+    course_words,
 )
 
 T = TypeVar("T")
@@ -76,6 +78,14 @@ class LocalBackend(FollowsJobs):
     # -- courses
     def courses(self) -> list[CourseSummary]:
         return [self._summary(c, st) for c, st in self._call(self.service.courses, self.user_id)]
+
+    def course_catalogue(self) -> CourseCatalogue:
+        return LocalCatalogue(self, self.user_id)
+
+    def course_page(self, ids: list[int] | None = None, limit: int | None = None) -> list[CourseSummary]:
+        return [
+            self._summary(c, st) for c, st in self._call(self.service.course_page, self.user_id, ids, limit)
+        ]
 
     def _summary(self, c: Course, st: Standing) -> CourseSummary:
         return CourseSummary(
@@ -199,3 +209,42 @@ class LocalBackend(FollowsJobs):
         self.service.close()
         if handed_back:
             ensure_worker(self.service.library.home)  # which runs them to their end
+
+
+class LocalCatalogue(CourseCatalogue):
+    """The courses of the local library for a long list: the first page and the count at once;
+    the filter's index (one folded string per course, no objects) on its first use."""
+
+    def __init__(self, backend: LocalBackend, user_id: int):
+        self.backend, self.user_id = backend, user_id
+        self.total = backend._call(backend.service.course_count, user_id)
+        self._index: tuple[list[int], list[str]] | None = None
+
+    def first(self, limit: int) -> list[CourseSummary]:
+        return self.backend.course_page(limit=limit)
+
+    def index(self) -> tuple[list[int], list[str]]:
+        if self._index is None:
+            ids: list[int] = []
+            words: list[str] = []
+            rank = {r.value: i for i, r in enumerate(ROLE_ORDER)}
+            last: tuple[str, str, str, str] | None = None
+            for cid, code, name, term, role in self.backend.service.course_words(self.user_id):
+                if ids and ids[-1] == cid:  # a second enrollment: the course shows the stronger role
+                    if last is not None and rank.get(role, 99) < rank.get(last[3], 99):
+                        last = (code, name, term, role)
+                        words[-1] = course_words(*last)
+                    continue
+                last = (code, name, term, role)
+                ids.append(cid)
+                words.append(course_words(*last))
+            self._index = ids, words
+        return self._index
+
+    def find(self, query: str, limit: int) -> tuple[list[CourseSummary], int]:
+        q = query.casefold().strip()
+        if not q:
+            return self.first(limit), self.total
+        ids, words = self.index()
+        hits = [cid for cid, w in zip(ids, words, strict=True) if q in w]
+        return self.backend.course_page(ids=hits[:limit]), len(hits)

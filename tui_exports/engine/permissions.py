@@ -32,6 +32,10 @@ TYPES_FOR_CONTEXT = {c: tuple(ExportType(f.name) for f in formats_for(c.value)) 
 NON_ADMIN_TYPES = (*(f.name for f in CONTENT_FORMATS if not f.admin_only), "user_data")
 
 
+#: Roles, strongest first: a user with two enrollments in a course stands in the stronger.
+ROLE_ORDER = (Role.TEACHER, Role.TA, Role.DESIGNER, Role.STUDENT, Role.OBSERVER)
+
+
 @dataclass(frozen=True)
 class Standing:
     """A user's place in one course: strongest role, and whether it is still current."""
@@ -42,9 +46,8 @@ class Standing:
 
     @classmethod
     def of(cls, user_id: int, course: Course, enrollments: list[Enrollment]) -> Standing:
-        order = [Role.TEACHER, Role.TA, Role.DESIGNER, Role.STUDENT, Role.OBSERVER]
         roles = {e.role for e in enrollments}
-        role = next((r for r in order if r in roles), None)
+        role = next((r for r in ROLE_ORDER if r in roles), None)
         current = not course.concluded and any(e.state == "active" and e.role == role for e in enrollments)
         return cls(user_id, role, current)
 

@@ -8,7 +8,7 @@ Fronts (CLI, TUI, HTTP server) call it through the local backend or directly.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -162,10 +162,24 @@ class ExportService:
 
         One query for the enrollments, one for the courses: a standing per course from the
         enrollments already read (a query per course took seconds with 10,000 courses)."""
-        mine: dict[int, list] = {}
-        for e in self.content.enrollments_of_user(user_id):
-            mine.setdefault(e.course_id, []).append(e)
-        return [(c, Standing.of(user_id, c, mine[c.id])) for c in self.content.courses(sorted(mine))]
+        return self.course_page(user_id)
+
+    def course_page(
+        self, user_id: int, ids: list[int] | None = None, limit: int | None = None
+    ) -> list[tuple[Course, Standing]]:
+        """Some of a user's courses, in id order: the first ``limit``, or those of ``ids``."""
+        return [
+            (c, Standing.of(user_id, c, mine))
+            for c, mine in self.content.courses_of_user(user_id, ids=ids, limit=limit)
+        ]
+
+    def course_count(self, user_id: int) -> int:
+        """How many courses a user is enrolled in."""
+        return self.content.course_count_of_user(user_id)
+
+    def course_words(self, user_id: int) -> Iterator[tuple[int, str, str, str, str]]:
+        """(id, code, name, term, role) per enrollment of the user, in course id order."""
+        return self.content.course_words_of_user(user_id)
 
     def groups(self, user_id: int, course_id: int):
         course, standing = self.course(user_id, course_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,6 +257,43 @@ class ContentStore:
 
     def course_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM courses").fetchone()[0]
+
+    def courses_of_user(
+        self, user_id: int, ids: Iterable[int] | None = None, limit: int | None = None
+    ) -> list[tuple[Course, list[Enrollment]]]:
+        """A user's courses in id order with their enrollments in each: the first ``limit``, or
+        those of ``ids`` (what a long course list shows, never all 100,000 when 300 are shown)."""
+        where, params = "e.user_id = ?", [user_id]
+        if ids is not None:
+            ids = list(ids)
+            where += f" AND e.course_id IN ({','.join('?' * len(ids))})"
+            params += ids
+        page = "" if limit is None else f" LIMIT {int(limit)}"
+        chosen = f"SELECT DISTINCT e.course_id FROM enrollments e WHERE {where} ORDER BY e.course_id{page}"
+        rows = self.db.query(f"SELECT * FROM courses WHERE id IN ({chosen}) ORDER BY id", params)
+        courses = [from_row(Course, r) for r in rows]
+        mine: dict[int, list[Enrollment]] = {}
+        for r in self.db.query(
+            f"SELECT * FROM enrollments WHERE user_id = ? AND course_id IN ({chosen}) ORDER BY id",
+            [user_id, *params],
+        ):
+            e = from_row(Enrollment, r)
+            mine.setdefault(e.course_id, []).append(e)
+        return [(c, mine[c.id]) for c in courses]
+
+    def course_count_of_user(self, user_id: int) -> int:
+        return self.db.execute(
+            "SELECT COUNT(DISTINCT course_id) FROM enrollments WHERE user_id = ?", [user_id]
+        ).fetchone()[0]
+
+    def course_words_of_user(self, user_id: int) -> Iterator[tuple[int, str, str, str, str]]:
+        """(id, course code, name, term, role) of each of a user's enrollments, in course id
+        order: what a course filter searches, read as plain tuples (no objects per course)."""
+        yield from self.db.execute(
+            "SELECT c.id, c.course_code, c.name, COALESCE(c.term, ''), e.role FROM enrollments e "
+            "JOIN courses c ON c.id = e.course_id WHERE e.user_id = ? ORDER BY c.id",
+            [user_id],
+        )
 
     def enrollments_of_user(self, user_id: int) -> list[Enrollment]:
         rows = self.db.query("SELECT * FROM enrollments WHERE user_id = ? ORDER BY id", [user_id])

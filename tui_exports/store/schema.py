@@ -218,6 +218,15 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """DROP TABLE temp.attachment_renumbering""",
         ],
     ),
+    (
+        7,
+        "a user's courses by id: a page of a long course list, and one course's enrollments",
+        [
+            """CREATE INDEX enrollments_user_course ON enrollments(user_id, course_id)""",
+            """CREATE INDEX enrollments_course ON enrollments(course_id)""",
+            """DROP INDEX enrollments_user""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -6,6 +6,7 @@ import gc
 import re
 import shlex
 import threading
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,15 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, OptionList, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from ..backends.base import Backend, BackendError, CourseSummary, UserSummary, progress_id_of
+from ..backends.base import (
+    Backend,
+    BackendError,
+    CourseCatalogue,
+    CourseSummary,
+    ImportResult,
+    UserSummary,
+    progress_id_of,
+)
 from ..backends.local import LocalBackend
 from ..backends.profiles import open_profile, profile_names
 from ..config import Config, ConfigError, write_config
@@ -38,7 +47,7 @@ from .screens import (
     PickerScreen,
     pull_job,
 )
-from .widgets import MY_FILES, ContentTree, CourseList, DetailPanel, FileLine, HistoryTable
+from .widgets import MAX_SHOWN, MY_FILES, ContentTree, CourseList, DetailPanel, FileLine, HistoryTable
 from .work import DownloadProgress, EpubsLoaded, ExportFinished, ExportProgress, HistoryLoaded, in_thread, nap
 
 STYLES = bundled("styles", "app.tcss")
@@ -106,21 +115,29 @@ class MainScreen(Screen):
     def course(self) -> CourseSummary | None:
         return self.courses.highlighted_course
 
-    def set_courses(self, courses: list[CourseSummary], want: int | None = None) -> None:
-        """Show the courses; ``want``: highlight that one (filtering for it when it is beyond
-        the courses the list shows unfiltered)."""
+    #: the user's courses (a library may hold 100,000): pages of it and what the filter finds
+    catalogue: CourseCatalogue | None = None
+    found = 0  # how many courses the filter (or no filter) reaches
+    _want: CourseSummary | None = None  # a course to highlight once a filter has found it
+
+    def set_courses(
+        self, courses: list[CourseSummary], found: int, want: CourseSummary | None = None
+    ) -> None:
+        """Show the courses found for the filter's text; ``want``: highlight that one (typing
+        its name in the filter when it is beyond the courses shown)."""
         self.courses.one_line = self.app.size.width < NARROW
+        self.found = found
         box = self.query_one("#course-filter", Input)
-        if not self.courses.set_courses(courses, box.value, want) and want is not None:
-            course = next((c for c in courses if c.id == want), None)
-            if course is not None:
-                box.value, box.display = course.name, True
-                self.courses.set_courses(courses, course.name, want)
+        shown = self.courses.set_courses(courses, found, box.value, want.id if want else None)
+        if want is not None and not shown and box.value != want.name:
+            self._want = want
+            box.value, box.display = want.name, True  # the filter finds it (Input.Changed)
+            self.query_one("#side").display = True
         self.course_changed()
 
     def on_resize(self) -> None:
         if self.courses.option_count and self.courses.one_line != (self.app.size.width < NARROW):
-            self.set_courses(self.courses.courses)
+            self.set_courses(self.courses.courses, self.found)
 
     _settle: Timer | None = None
 
@@ -193,8 +210,18 @@ class MainScreen(Screen):
 
     @on(Input.Changed, "#course-filter")
     def _filter(self, event: Input.Changed) -> None:
-        self.courses.set_courses(self.courses.courses, event.value)
-        self.course_changed()
+        """Ask the catalogue on a worker (its first search reads the index); a result for a
+        text since changed is dropped."""
+        catalogue, text = self.catalogue, event.value
+        if catalogue is None:
+            return
+
+        def found(result: tuple[list[CourseSummary], int]) -> None:
+            if self.catalogue is catalogue and self.query_one("#course-filter", Input).value == text:
+                want, self._want = self._want, None
+                self.set_courses(*result, want=want)
+
+        in_thread(self, "filter", catalogue.find, text, MAX_SHOWN, then=found)
 
     @on(Input.Submitted, "#course-filter")
     def _filter_done(self) -> None:
@@ -347,10 +374,16 @@ class ExportsApp(App[None]):
                 self.notify(f"unknown theme {self.wanted_theme!r}", severity="warning")
         if self.config_problem:
             self.notify(self.config_problem, title="Config ignored", severity="warning")
-        self.call_after_refresh(self.theme_changed_signal.subscribe, self, self._save_theme)
+        self.call_after_refresh(self._hear_theme)
         self.push_screen(self.main)
         self.load_courses()
         self.poll()
+
+    def _hear_theme(self) -> None:
+        """After the first refresh (the theme set from config.toml is not a choice to save);
+        not when the app is already leaving (``q`` pressed at once)."""
+        if self.is_running:
+            self.theme_changed_signal.subscribe(self, self._save_theme)
 
     def _save_theme(self, theme: Any) -> None:
         """A theme chosen (in the palette) is kept in config.toml, everything else there kept."""
@@ -384,25 +417,25 @@ class ExportsApp(App[None]):
             )
 
     # -- loading
-    def load_courses(self, highlight: int | None = None) -> None:
-        """Read the courses again; ``highlight``: then put the highlight on that course."""
+    def load_courses(self, highlight: CourseSummary | None = None) -> None:
+        """Read the courses again (for the filter's text); ``highlight``: then put the
+        highlight on that course."""
+        query = self.main.query_one("#course-filter", Input).value if self.main_ready else ""
         in_thread(
             self,
             "courses",
             read_courses,
             self.backend,
+            query,
             then=partial(self._courses_loaded, highlight=highlight),
         )
 
-    def _courses_loaded(
-        self,
-        result: tuple[UserSummary, list[UserSummary], list[CourseSummary]],
-        highlight: int | None = None,
-    ) -> None:
-        self.user, self.users, courses = result
+    def _courses_loaded(self, result: CoursesRead, highlight: CourseSummary | None = None) -> None:
+        self.user, self.users = result.user, result.users
         if not self.main_ready:
             return
-        self.main.set_courses(courses, highlight)
+        self.main.catalogue = result.catalogue
+        self.main.set_courses(result.courses, result.found, highlight)
         self.update_status()
         self.wake_poller()
         self.call_after_refresh(self._freeze_long_lived)
@@ -418,12 +451,14 @@ class ExportsApp(App[None]):
         backend = self.backend
         self.watched_course = None  # no pass reads the old course as the new user
 
-        def switch() -> tuple[UserSummary, list[UserSummary], list[CourseSummary]]:
-            backend.act_as(user_id)
-            return read_courses(backend)
+        query = self.main.query_one("#course-filter", Input).value if self.main_ready else ""
 
-        def switched(result: tuple[UserSummary, list[UserSummary], list[CourseSummary]]) -> None:
-            self.notify(f"Now acting as {result[0].name} ({result[0].key})")
+        def switch() -> CoursesRead:
+            backend.act_as(user_id)
+            return read_courses(backend, query)
+
+        def switched(result: CoursesRead) -> None:
+            self.notify(f"Now acting as {result.user.name} ({result.user.key})")
             self._courses_loaded(result)
 
         in_thread(self, "act_as", switch, then=switched)
@@ -501,14 +536,14 @@ class ExportsApp(App[None]):
         title = f"Copy {course.course_code} from {self.backend.label} into the local library"
         self.push_screen(ImportScreen(job=job, title=title), self._imported)
 
-    def _imported(self, course_id: int | None) -> None:
-        if course_id is None:
+    def _imported(self, result: ImportResult | None) -> None:
+        if result is None:
             return
         if self.sources.get(LOCAL) is self.backend:
-            self.load_courses(highlight=course_id)
+            self.load_courses(highlight=result.course)
         else:
             self.notify(
-                f"Course {course_id} is in the local library: ctrl+p, Use the local library, to see it",
+                f"Course {result.course.id} is in the local library: ctrl+p, Use the local library, to see it",
                 title="Imported",
             )
 
@@ -526,20 +561,19 @@ class ExportsApp(App[None]):
             self.notify(f"Already on {self.backend.label}")
             return
 
-        def open_source() -> tuple[Backend, tuple[UserSummary, list[UserSummary], list[CourseSummary]]]:
-            backend = self.sources.get(key)
-            if backend is None:
-                backend = (
-                    LocalBackend.open(self.home, jobs="worker")
-                    if profile is None
-                    else open_profile(profile, self.home)
-                )
-                self.sources[key] = backend  # closed with the others when the app ends
-            return backend, read_courses(backend)  # a source that cannot list courses is not switched to
+        query = self.main.query_one("#course-filter", Input).value if self.main_ready else ""
 
-        def opened(
-            result: tuple[Backend, tuple[UserSummary, list[UserSummary], list[CourseSummary]]],
-        ) -> None:
+        def open_source() -> tuple[Backend, CoursesRead]:
+            if profile is None:
+                backend = self.local_library()
+            else:
+                backend = self.sources.get(key) or open_profile(profile, self.home)
+                self.sources[key] = backend  # closed with the others when the app ends
+            return backend, read_courses(
+                backend, query
+            )  # a source that cannot list courses is not switched to
+
+        def opened(result: tuple[Backend, CoursesRead]) -> None:
             backend, courses = result
             self.backend = backend
             self._hear_status(backend)
@@ -1004,9 +1038,23 @@ def freeze_long_lived() -> None:
     gc.freeze()
 
 
-def read_courses(backend: Backend) -> tuple[UserSummary, list[UserSummary], list[CourseSummary]]:
-    """Who you are, whom you may act as, and your courses (on a worker thread)."""
-    return backend.current_user(), backend.users(), backend.courses()
+@dataclass(frozen=True)
+class CoursesRead:
+    """Who you are, whom you may act as, your courses' catalogue, and the first courses it
+    finds for the filter's text (of ``found``)."""
+
+    user: UserSummary
+    users: list[UserSummary]
+    catalogue: CourseCatalogue
+    courses: list[CourseSummary]
+    found: int
+
+
+def read_courses(backend: Backend, query: str = "") -> CoursesRead:
+    """On a worker thread: a page of courses, never all of them (a library may hold 100,000)."""
+    catalogue = backend.course_catalogue()
+    courses, found = catalogue.find(query, MAX_SHOWN)
+    return CoursesRead(backend.current_user(), backend.users(), catalogue, courses, found)
 
 
 def source_key(backend: Backend) -> str:

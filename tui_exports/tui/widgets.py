@@ -124,7 +124,7 @@ MAX_SHOWN = 300
 
 
 class CourseList(OptionList):
-    """The courses, filtered as you type in ``#course-filter``."""
+    """The courses a ``CourseCatalogue`` gives for what is typed in ``#course-filter``."""
 
     BINDINGS = [
         Binding("enter", "open", "Open", id="open_history", tooltip="Move to the export history", show=False),
@@ -136,22 +136,24 @@ class CourseList(OptionList):
     one_line = False  # set by the main screen when the list is stacked above the history
     _by_id: dict[str, CourseSummary] = {}
 
-    def set_courses(self, courses: list[CourseSummary], query: str = "", want: int | None = None) -> bool:
-        """At most ``MAX_SHOWN`` courses, then a line saying how many more the filter can reach:
-        Textual measures every option up front, which took seconds with 10,000 courses.  The
-        highlight stays where it was, or goes to course ``want``; False when that one is not shown."""
+    def set_courses(
+        self, courses: list[CourseSummary], found: int | None = None, query: str = "", want: int | None = None
+    ) -> bool:
+        """The courses a filter found (at most ``MAX_SHOWN``: Textual measures every option up
+        front, which took seconds with 10,000 courses), then a line saying how many more of the
+        ``found`` the filter can reach.  The highlight stays where it was, or goes to course
+        ``want``; False when that one is not shown."""
         current = self.highlighted_course
         wanted = str(want if want is not None else current.id if current else "")
+        courses = courses[:MAX_SHOWN]
+        found = len(courses) if found is None else found
         self.courses = courses
         self._by_id = {str(c.id): c for c in [*courses, MY_FILES]}
-        q = query.casefold().strip()
-        matches = [
-            c for c in courses if not q or q in f"{c.course_code} {c.name} {c.term} {c.role}".casefold()
-        ]
-        options = [Option(course_prompt(c, self.one_line), id=str(c.id)) for c in matches[:MAX_SHOWN]]
-        if len(matches) > MAX_SHOWN:
-            more = f"… {len(matches) - MAX_SHOWN:,} more courses: press / to filter"
+        options = [Option(course_prompt(c, self.one_line), id=str(c.id)) for c in courses]
+        if found > len(courses):
+            more = f"… {found - len(courses):,} more courses: press / to filter"
             options.append(Option(Text(more, style="italic dim"), id="more", disabled=True))
+        q = query.casefold().strip()
         if not q or q in f"{MY_FILES.course_code} {MY_FILES.name}".casefold():
             options.append(Option(course_prompt(MY_FILES, self.one_line), id=str(MY_FILES.id)))
         self.clear_options()

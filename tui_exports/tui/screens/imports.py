@@ -60,9 +60,9 @@ def complete_path(value: str) -> str | None:
     return f"{head}{sep}{names[0]}{tail}"
 
 
-class ImportScreen(ModalScreen[int | None]):
+class ImportScreen(ModalScreen[ImportResult | None]):
     """Asks for a path (or runs ``job`` at once), imports with a bar, then shows the report.
-    Dismisses with the new course's id (None when nothing was imported)."""
+    Dismisses with the import's result (None when nothing was imported)."""
 
     BINDINGS = [
         Binding("escape", "close", "Close", id="import_close"),
@@ -201,7 +201,7 @@ class ImportScreen(ModalScreen[int | None]):
             self.action_close()
 
     def action_close(self) -> None:
-        self.dismiss(self.result.course.id if self.result is not None else None)
+        self.dismiss(self.result)
 
 
 def pull_job(remote: Any, local_opener: Callable[[], Any], course_id: int) -> ImportJob:
