@@ -223,10 +223,8 @@ class Bench:
         self.row("generate the course (library generate)", gen.wall, None, None, "", "info", unit="s")
 
         from tui_exports.exporters.common.compression import COMPRESSED_EXTENSIONS
-        from tui_exports.exporters.common.package import STORED_EXTENSIONS
 
-        zip_stored = sorted(COMPRESSED_EXTENSIONS)
-        cc_stored = sorted("." + e for e in STORED_EXTENSIONS)
+        zip_stored = cc_stored = sorted(COMPRESSED_EXTENSIONS)
         times: dict[str, list[float]] = {
             k: [] for k in ("zip", "zip_base", "common_cartridge", "cc_base", "qti", "epub", "epub_base")
         }

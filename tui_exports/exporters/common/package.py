@@ -9,7 +9,6 @@ unpacks on macOS and Windows).
 
 from __future__ import annotations
 
-import posixpath
 import re
 import time
 import unicodedata
@@ -21,24 +20,10 @@ from pathlib import Path
 from lxml import etree
 
 from ...model import ProgressFn
+from .compression import is_compressed
 from .xmlutil import XML_DECLARATION, clean, write_streamed
 
 CHUNK = 1024 * 1024
-
-#: Types that are already compressed: deflating them costs time and saves nothing.
-STORED_EXTENSIONS = frozenset(
-    "jpg jpeg png gif webp heic avif mp3 m4a aac ogg oga opus flac mp4 m4v mov webm mkv avi "
-    "zip gz tgz bz2 xz 7z rar pdf docx xlsx pptx odt ods odp epub jar apk imscc woff woff2".split()
-)
-STORED_TYPES = (
-    "image/jpeg",
-    "image/png",
-    "image/gif",
-    "audio/mpeg",
-    "video/mp4",
-    "application/zip",
-    "application/pdf",
-)
 
 
 def slugify(text: str, max_length: int = 200, fallback: str = "untitled") -> str:
@@ -67,13 +52,6 @@ def safe_segment(name: str) -> str:
 def safe_path(path: str) -> str:
     """A relative POSIX path made of safe segments."""
     return "/".join(safe_segment(s) for s in path.split("/") if s not in ("",)) or "file"
-
-
-def is_stored(name: str, content_type: str = "") -> bool:
-    # not PurePosixPath(name).suffix: pathlib interns every path segment, so a package of
-    # thousands of entries would grow the interpreter's table of interned strings by a megabyte
-    ext = posixpath.splitext(name)[1].lower().lstrip(".")
-    return ext in STORED_EXTENSIONS or content_type.lower() in STORED_TYPES
 
 
 class PackageWriter:
@@ -137,7 +115,7 @@ class PackageWriter:
 
     def write_bytes(self, name: str, data: bytes) -> str:
         """Write ``data`` at ``name`` (which must come from :meth:`unique`)."""
-        self.zip.writestr(self._info(name, is_stored(name)), data)
+        self.zip.writestr(self._info(name, is_compressed(name)), data)
         self.names.append(name)
         return name
 
@@ -146,7 +124,7 @@ class PackageWriter:
         final newline) straight into the zip entry: a manifest of thousands of resources is
         never held serialised, nor compressed, in memory."""
         etree.indent(root, space="  ")
-        with self.zip.open(self._info(name, is_stored(name)), "w") as dst:
+        with self.zip.open(self._info(name, is_compressed(name)), "w") as dst:
             dst.write(XML_DECLARATION)
             etree.ElementTree(root).write(dst, encoding="UTF-8", xml_declaration=False)
             dst.write(b"\n")
@@ -162,7 +140,7 @@ class PackageWriter:
         """:meth:`write_xml`, byte for byte, for a document whose big parts are never held
         whole: the children of each element of ``fills`` come from its iterable
         (:func:`~.xmlutil.write_streamed`)."""
-        with self.zip.open(self._info(name, is_stored(name)), "w") as dst:
+        with self.zip.open(self._info(name, is_compressed(name)), "w") as dst:
             dst.write(XML_DECLARATION)
             write_streamed(dst, root, fills, indent=True, trailer=b"\n")
         self.names.append(name)
@@ -176,7 +154,7 @@ class PackageWriter:
         """
         copied = 0
         with open(source, "rb") as src:
-            info = self._info(name, is_stored(name, content_type))
+            info = self._info(name, is_compressed(name, content_type))
             info.file_size = max(size, 0)
             with self.zip.open(info, "w", force_zip64=size >= zipfile.ZIP64_LIMIT // 2) as dst:
                 self.names.append(name)

@@ -28,7 +28,8 @@ from lxml import etree
 from tui_exports.model import ExportResult, OutputFile, ProgressFn
 from tui_exports.vocab import FORMAT_BY_NAME
 
-from .media import MediaFile, is_compressed
+from ..common.compression import compress_type
+from .media import MediaFile
 from .sanitize import book_href
 from .xhtml import clean_text, file_timestamp, title_text
 
@@ -162,7 +163,7 @@ class _Writer:
             raise FileNotFoundError(
                 f'course file "{media.name}" (id {media.file_id}) left the library during the export'
             )
-        self.file(name, media.source, zipfile.ZIP_STORED if is_compressed(name) else zipfile.ZIP_DEFLATED)
+        self.file(name, media.source, compress_type(name))
 
 
 def package(book: RenderedBook, workdir: Path, progress: ProgressFn) -> ExportResult:

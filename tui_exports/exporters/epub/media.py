@@ -45,12 +45,6 @@ AUDIO_TYPES = {
     "audio/ogg; codecs=opus": ("opus", "ogg", "oga"),
 }
 
-#: Extensions whose bytes are already compressed: stored, not deflated, in both archives.
-COMPRESSED_EXTENSIONS = frozenset(
-    "jpg jpeg jpe png gif webp mp3 m4a m4b mp4 m4v mov avi mkv webm ogg oga ogv opus flac aac "
-    "zip gz tgz bz2 xz 7z rar jar epub pdf docx xlsx pptx odt ods odp".split()
-)
-
 _SVG_NS = "http://www.w3.org/2000/svg"
 _SVG_FORBIDDEN = {"script", "foreignObject", "iframe", "handler", "listener", "animation"}
 _HREF_ATTRS = ("href", "{http://www.w3.org/1999/xlink}href")
@@ -252,7 +246,3 @@ def plan_media(
             path = unique_path("/".join([MEDIA_DIR, *(_zip_segment(s) for s in segments)]), zip_taken)
             plan.files[file.id] = MediaFile(file.id, label, source, size, zip_path=path, reason=reason)
     return plan
-
-
-def is_compressed(path: str) -> bool:
-    return path.rpartition(".")[2].lower() in COMPRESSED_EXTENSIONS
