@@ -896,13 +896,13 @@ def ebooklib_child(book_tree: Path, companion_tree: Path | None, out: Path) -> N
     book.spine = ["nav", *chapters]
     epub.write_epub(str(out / "baseline.epub"), book, {})
     if companion_tree and companion_tree.is_dir():
-        from tui_exports.exporters.epub.media import is_compressed
+        from tui_exports.exporters.common.compression import compress_type
 
         with zipfile.ZipFile(out / "baseline-companion.zip", "w", zipfile.ZIP_DEFLATED) as zf:
             for path in sorted(companion_tree.rglob("*")):
                 if path.is_file():
                     name = path.relative_to(companion_tree).as_posix()
-                    zf.write(path, name, zipfile.ZIP_STORED if is_compressed(name) else zipfile.ZIP_DEFLATED)
+                    zf.write(path, name, compress_type(name))
 
 
 # ------------------------------------------------------------------ the machine and the report
