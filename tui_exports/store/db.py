@@ -112,6 +112,11 @@ class Database:
     def transaction(self):
         return transaction(self.db)
 
+    def integrity_check(self) -> list[str]:
+        """SQLite's ``PRAGMA integrity_check``: empty when the file is whole, else its complaints."""
+        rows = [r[0] for r in self.db.execute("PRAGMA integrity_check").fetchall()]
+        return [] if rows == ["ok"] else rows
+
     def close(self) -> None:
         with self._lock:
             for db in self._all:
