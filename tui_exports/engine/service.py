@@ -390,11 +390,22 @@ class ExportService:
 
     # ------------------------------------------------------------------ ePub exports
     def create_epub_export(
-        self, user_id: int, course_id: int, *, skip_notifications: bool = False
+        self, user_id: int, course_id: int, *, skip_notifications: bool = False, take_queued: bool = False
     ) -> EpubExport:
+        """Queue an ePub of the course, unless one is already on its way (422).  ``take_queued``
+        (a caller that runs what it queues, ``epub --wait``): an ePub still waiting in the queue,
+        claimed by no runner (its process died before one took it), is returned and handed to
+        the caller's runner instead, to be run to its end."""
         course, standing = self.course(user_id, course_id)
         perms.check_epub_create(standing)
         for running in self.store.epub_exports_of(course_id, user_id):
+            if (
+                take_queued
+                and running.workflow_state is EpubExportState.CREATED
+                and running.runner_pid is None
+            ):
+                self.on_queued(JobKind.EPUB, running.id)
+                return running
             if running.running:
                 raise Unprocessable(
                     f"an ePub export of this course is already running (id {running.id})",
