@@ -31,7 +31,7 @@ from ..model import (
     ProgressState,
 )
 from ..store import utcnow
-from . import states
+from . import space, states
 from .errors import IllegalTransition
 from .faults import point
 from .formats import exporter_of, format_of
@@ -205,9 +205,11 @@ class ExportRunner:
         except IllegalTransition:
             raise
         except Exception as e:  # noqa: BLE001 - every failure must end the job as failed, with its reason
-            reason = _describe(e, self.library.exports_dir)
+            written = space.used_bytes(workdir) if _full_disk(e) else 0
             # the half-written files go first: on a full disk, recording the failure needs their space
             shutil.rmtree(workdir, ignore_errors=True)
+            needed = max(written, int(record.settings.get(space.ESTIMATE_KEY) or 0))
+            reason = space.no_space(self.library.exports_dir, needed) if _full_disk(e) else _describe(e)
             point(f"{kind_of(record)}:failing")
             if not self.moves.fail(record, reason):
                 raise  # it failed after the export had ended (a notification): nothing to fail, still seen
@@ -290,16 +292,14 @@ class ProgressReporter:
         point(f"{kind_of(self.record)}:progress")
 
 
-def _describe(e: BaseException, where: Path | None = None) -> str:
+def _describe(e: BaseException) -> str:
     if isinstance(e, NotImplementedError):
         return str(e)
-    if isinstance(e, OSError) and e.errno == errno.ENOSPC:
-        try:
-            free = f" (free {shutil.disk_usage(where).free / (1024 * 1024):.0f} MB)" if where else ""
-        except OSError:
-            free = ""
-        return f"no space left on device{free}: free some space and start the export again"
     return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+
+
+def _full_disk(e: BaseException) -> bool:
+    return isinstance(e, OSError) and e.errno == errno.ENOSPC
 
 
 def _fresh_dir(path: Path) -> None:

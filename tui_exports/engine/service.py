@@ -38,14 +38,14 @@ from ..model import (
 from ..paths import Home, bundled_data_dir
 from ..store import Library, utcnow
 from . import permissions as perms
-from . import tokens
+from . import space, tokens
 from .errors import BadRequest, NotFound, Unauthorized, Unprocessable
 from .formats import format_of
 from .moves import StateMoves
 from .permissions import Standing
 from .recovery import recover
 from .runner import ExportRunner
-from .select import SelectRequest, check_ids, listing, read_select
+from .select import SelectRequest, check_ids, listing, read_select, resolve
 from .settings import Settings
 from .snapshot import build_files_snapshot, build_snapshot
 
@@ -239,6 +239,21 @@ class ExportService:
 
         The picker calls it on each tick, so a person sees the engine's answer before starting.
         """
+        return self._check_content_export(
+            user_id, context_type, context_id, export_type, select, version=version
+        )[:3]
+
+    def _check_content_export(
+        self,
+        user_id: int,
+        context_type: ContextType,
+        context_id: int,
+        export_type: str | None,
+        select: Any = None,
+        *,
+        version: str | None = None,
+    ) -> tuple[ExportType, SelectRequest, str | None, int]:
+        """:meth:`check_content_export`, and the export's estimated size (``space.estimate``)."""
         course, standing = self._context(user_id, context_type, context_id)
         etype = perms.check_export_type(context_type, export_type)
         if context_type is ContextType.COURSE:
@@ -262,7 +277,8 @@ class ExportService:
             problems = [*problems, *e.errors]
         if problems:
             raise BadRequest("invalid select", problems)
-        return etype, request, cc_version
+        needed = space.estimate(snap, resolve(request, snap, linked_files=False), fmt)
+        return etype, request, cc_version, needed
 
     def create_content_export(
         self,
@@ -275,16 +291,19 @@ class ExportService:
         skip_notifications: bool = False,
         version: str | None = None,
     ) -> ContentExport:
-        """Validate everything, then queue; on any problem nothing is written."""
-        etype, request, cc_version = self.check_content_export(
+        """Validate everything, then queue; on any problem nothing is written (an export that
+        obviously cannot fit in the free space of the exports folder is refused too)."""
+        etype, request, cc_version, needed = self._check_content_export(
             user_id, context_type, context_id, export_type, select, version=version
         )
+        self._check_room(needed)
         user = self.user(user_id)
         settings: dict[str, Any] = {
             "select": request.to_json(),
             "skip_notifications": bool(skip_notifications),
             "user_time_zone": user.time_zone,
             "errors": [],
+            space.ESTIMATE_KEY: needed,
         }
         if cc_version:
             settings["version"] = cc_version
@@ -411,11 +430,15 @@ class ExportService:
                     f"an ePub export of this course is already running (id {running.id})",
                     canvas_json.course_epub_export_json(course, self.epub_export_json(running, user_id)),
                 )
+        snap = build_snapshot(self.library, course.id, self.user(user_id), standing.role, detail="outline")
+        selection = resolve(SelectRequest(everything=True), snap, linked_files=False)
+        needed = space.estimate(snap, selection, format_of("epub"))
+        self._check_room(needed)
         insert = partial(
             self.store.insert_epub_export,
             course_id=course_id,
             user_id=user_id,
-            settings={"skip_notifications": skip_notifications, "errors": []},
+            settings={"skip_notifications": skip_notifications, "errors": [], space.ESTIMATE_KEY: needed},
         )
         return self._queue(
             "EpubExport",
@@ -425,6 +448,11 @@ class ExportService:
             self.store.update_epub_export,
             self.store.epub_export,
         )
+
+    def _check_room(self, needed: int) -> None:
+        why = space.refusal(self.library.exports_dir, needed)
+        if why:
+            raise BadRequest(why)
 
     def show_epub_export(self, user_id: int, course_id: int, epub_id: int) -> EpubExport:
         course, standing = self.course(user_id, course_id)
