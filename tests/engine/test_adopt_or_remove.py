@@ -84,3 +84,12 @@ def test_a_content_file_is_recorded_with_its_size_and_hash(service):
             "sha256": att.sha256,
         }
     ]
+
+
+def test_files_of_a_job_canceled_meanwhile_are_not_adopted(service, monkeypatch):
+    record = _killed_after_rename(service, monkeypatch, JobKind.CONTENT)
+    service.cancel(service.owner_id(), record.progress_id)  # the person canceled it as it died
+    service.recover()
+    record = service.store.content_export(record.id)
+    assert record.workflow_state.value == "failed" and record.attachment_id is None
+    assert not (service.library.exports_dir / f"content-{record.id}").exists()

@@ -192,6 +192,9 @@ def _adopt(service: ExportService, record) -> bool:
             states.check(record.workflow_state, target)
         except IllegalTransition:
             return False
+        progress = service.store.progress(record.progress_id) if record.progress_id else None
+        if progress is not None and not progress.pending:
+            return False  # canceled (or ended) meanwhile: its files are not wanted any more
         record = service.moves.move(record, target, **attach(service.library, record, placed))
         service.moves.complete_progress(record.progress_id)
     send_notification(service.library, record, ok=True)
