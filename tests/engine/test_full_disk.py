@@ -31,19 +31,20 @@ def small_disk(tmp_path):
     subprocess.run(["umount", "-l", str(mount)], capture_output=True)
 
 
+def greedy(snap, workdir, progress):
+    """An exporter that writes 100 MB: far past the disk."""
+    out = workdir / "big.zip"
+    with open(out, "wb") as f:
+        for _ in range(100):
+            f.write(os.urandom(1024 * 1024))
+    return ExportResult([OutputFile(out, "application/zip")])
+
+
 def test_a_full_disk_fails_the_export_with_its_reason(small_disk, monkeypatch):
     home = small_disk / "home"
     monkeypatch.setenv("TUI_EXPORTS_HOME", str(home))
     service = ExportService.open(Home.from_env(home))
     try:
-
-        def greedy(snap, workdir, progress):
-            out = workdir / "big.zip"
-            with open(out, "wb") as f:
-                for _ in range(100):  # 100 MB: far past the disk
-                    f.write(os.urandom(1024 * 1024))
-            return ExportResult([OutputFile(out, "application/zip")])
-
         monkeypatch.setattr(service.runner, "exporter", lambda ce: greedy)
         ce = service.create_content_export(service.owner_id(), ContextType.COURSE, 1, "zip")
         service.store.claim("content", ce.id, os.getpid(), state="created")
@@ -59,18 +60,12 @@ def test_a_full_disk_fails_the_export_with_its_reason(small_disk, monkeypatch):
 
 
 GREEDY_WAIT = textwrap.dedent(
-    """
-    import os, sys
+    f"""
+    import sys
+    sys.path.insert(0, {str(Path(__file__).parent)!r})
+    from test_full_disk import greedy
     from tui_exports.cli import main
     from tui_exports.engine.runner import ExportRunner
-    from tui_exports.model import ExportResult, OutputFile
-
-    def greedy(snap, workdir, progress):
-        out = workdir / "big.zip"
-        with open(out, "wb") as f:
-            for _ in range(100):  # 100 MB: far past the disk
-                f.write(os.urandom(1024 * 1024))
-        return ExportResult([OutputFile(out, "application/zip")])
 
     ExportRunner.exporter = lambda self, ce: greedy
     sys.exit(main(["export", "1", "--type", "zip", "--wait"]))

@@ -11,48 +11,22 @@ from __future__ import annotations
 import os
 import signal
 
+#: a job's life, in order: claimed, moved to running, its work folder made, progress written,
+#: the file written, fsynced and hashed, recorded in the job, renamed into place (an ePub's
+#: two files: ``renamed#1`` is between them), the folder fsynced, the row moved, notified; and
+#: ``failing``, on the way to recording a failure
+LIFE = (
+    "claimed", "exporting", "workdir", "progress", "written", "fsynced", "recorded",
+    "renamed", "dir-synced", "finished", "notified", "failing",
+)  # fmt: skip
+#: an ePub also stops between its two halves: the book rendered, then its row moved to generating
+EPUB_HALVES = ("rendered", "generating")
+_AT = LIFE.index("progress") + 1
+
 #: every point, in the order a job reaches it; ``content:``/``epub:`` say whose life it is
-POINTS: tuple[str, ...] = tuple(
-    f"{kind}:{name}"
-    for kind, names in (
-        (
-            "content",
-            (
-                "claimed",
-                "exporting",
-                "workdir",
-                "progress",
-                "written",
-                "fsynced",
-                "recorded",
-                "renamed",
-                "dir-synced",
-                "finished",
-                "notified",
-                "failing",
-            ),
-        ),
-        (
-            "epub",
-            (
-                "claimed",
-                "exporting",
-                "workdir",
-                "progress",
-                "rendered",
-                "generating",
-                "written",
-                "fsynced",
-                "recorded",
-                "renamed",
-                "dir-synced",
-                "finished",
-                "notified",
-                "failing",
-            ),
-        ),
-    )
-    for name in names
+POINTS: tuple[str, ...] = (
+    *(f"content:{name}" for name in LIFE),
+    *(f"epub:{name}" for name in (*LIFE[:_AT], *EPUB_HALVES, *LIFE[_AT:])),
 )
 
 _armed: tuple[str, int] | None = None

@@ -234,26 +234,13 @@ class ExportService:
         select: Any = None,
         *,
         version: str | None = None,
-    ) -> tuple[ExportType, SelectRequest, str | None]:
-        """Every check a create makes, writing nothing: (type, checked select, CC version).
+    ) -> tuple[ExportType, SelectRequest, str | None, int]:
+        """Every check a create makes, writing nothing: (type, checked select, CC version, size).
 
         The picker calls it on each tick, so a person sees the engine's answer before starting.
+        The size is the export's estimate (``space.estimate``), checked against the free space
+        when it is created.
         """
-        return self._check_content_export(
-            user_id, context_type, context_id, export_type, select, version=version
-        )[:3]
-
-    def _check_content_export(
-        self,
-        user_id: int,
-        context_type: ContextType,
-        context_id: int,
-        export_type: str | None,
-        select: Any = None,
-        *,
-        version: str | None = None,
-    ) -> tuple[ExportType, SelectRequest, str | None, int]:
-        """:meth:`check_content_export`, and the export's estimated size (``space.estimate``)."""
         course, standing = self._context(user_id, context_type, context_id)
         etype = perms.check_export_type(context_type, export_type)
         if context_type is ContextType.COURSE:
@@ -293,7 +280,7 @@ class ExportService:
     ) -> ContentExport:
         """Validate everything, then queue; on any problem nothing is written (an export that
         obviously cannot fit in the free space of the exports folder is refused too)."""
-        etype, request, cc_version, needed = self._check_content_export(
+        etype, request, cc_version, needed = self.check_content_export(
             user_id, context_type, context_id, export_type, select, version=version
         )
         self._check_room(needed)
