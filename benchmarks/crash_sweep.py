@@ -226,6 +226,9 @@ def section(result: dict, when: str) -> str:
         "crash points of `tui_exports.engine.faults`, across zip, Common Cartridge, QTI, ePub and failing "
         "exports, half on a direct run, half on a JobRunner), each followed by recovery and `library check`.",
         "",
+        "`killed`: the process died at its point; `ran`: the job ended before it reached the point "
+        "(an export too quick to write a second progress), and the library was checked all the same.",
+        "",
         "| how the process ended | count |",
         "|---|---|",
         *(f"| {k} | {v} |" for k, v in sorted(result["ended"].items())),
