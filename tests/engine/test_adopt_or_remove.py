@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import tui_exports.engine.publish as publish
+import tui_exports.engine.runner as runner
 from tui_exports.model import ContextType, JobKind
 
 DEAD_PID = 999_999_999  # no process, no runner lock
@@ -25,6 +26,7 @@ def _killed_after_rename(service, monkeypatch, kind: JobKind):
             raise Killed
 
     monkeypatch.setattr(publish, "point", die)
+    monkeypatch.setattr(runner, "drop_unpublished", lambda *a: None)  # a kill runs no finally
     owner = service.owner_id()
     if kind is JobKind.CONTENT:
         record = service.create_content_export(owner, ContextType.COURSE, 1, "zip")
@@ -93,3 +95,21 @@ def test_files_of_a_job_canceled_meanwhile_are_not_adopted(service, monkeypatch)
     record = service.store.content_export(record.id)
     assert record.workflow_state.value == "failed" and record.attachment_id is None
     assert not (service.library.exports_dir / f"content-{record.id}").exists()
+
+
+def test_a_job_canceled_between_its_rename_and_its_move_leaves_no_file(service, monkeypatch):
+    """The person cancels just as the file lands: the job ends canceled and its file goes at
+    once, not at the next start."""
+    ce = service.create_content_export(service.owner_id(), ContextType.COURSE, 1, "zip")
+
+    def cancel_now(name: str) -> None:
+        if name == "content:dir-synced":
+            service.cancel(service.owner_id(), ce.progress_id)
+
+    monkeypatch.setattr(publish, "point", cancel_now)
+    service.store.claim(JobKind.CONTENT, ce.id, 1, state="created")
+    service.run_content_export(ce.id)
+    record = service.store.content_export(ce.id)
+    assert record.workflow_state.value == "failed" and record.attachment_id is None
+    assert not (service.library.exports_dir / f"content-{ce.id}").exists()
+    assert service.library.exports.unnamed_attachments() == []

@@ -10,12 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..model import Attachment, ContentExport, EpubExport, JobKind, OutputFile
+from ..model import (
+    Attachment,
+    ContentExport,
+    ContentExportState,
+    EpubExport,
+    EpubExportState,
+    JobKind,
+    OutputFile,
+)
 from ..store import Library
 from .faults import point
 
@@ -110,6 +119,15 @@ def attach(library: Library, record: ContentExport | EpubExport, placed: list[Pl
         else:
             fields["epub_attachment_id" if p.content_type == EPUB_TYPE else "zip_attachment_id"] = att.id
     return fields
+
+
+def drop_unpublished(library: Library, record: ContentExport | EpubExport) -> None:
+    """After a run: files renamed into place for a job that did not reach its published state
+    (canceled between the rename and the row's move, or the move failed) are removed at once."""
+    kind = kind_of(record)
+    fresh = library.exports.job(kind, record.id)
+    if fresh is None or fresh.workflow_state not in (ContentExportState.EXPORTED, EpubExportState.GENERATED):
+        shutil.rmtree(final_dir(library, kind, record.id), ignore_errors=True)
 
 
 def adoptable(library: Library, record: ContentExport | EpubExport) -> list[Placed] | None:

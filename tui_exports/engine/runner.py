@@ -36,7 +36,7 @@ from .errors import IllegalTransition
 from .faults import point
 from .formats import exporter_of, format_of
 from .notifications import send_notification
-from .publish import attach, kind_of, publish, work_dir
+from .publish import attach, drop_unpublished, kind_of, publish, work_dir
 from .recovery import hold_runner_lock
 from .select import SelectRequest, catalogue, resolve
 from .snapshot import build_snapshot
@@ -215,6 +215,7 @@ class ExportRunner:
                 raise  # it failed after the export had ended (a notification): nothing to fail, still seen
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+            drop_unpublished(self.library, record)
 
     def _export_snapshot(self, ce: ContentExport):
         user = self.service.user(ce.user_id)
