@@ -116,3 +116,23 @@ def test_an_export_that_cannot_fit_is_refused_before_it_starts(small_disk, monke
         service.close()
     filler.unlink()
     assert main(["export", "1", "--type", "zip", "--wait"]) == 0  # with room, it runs
+
+
+def test_sqlite_finding_the_disk_full_reads_as_a_full_disk(service, monkeypatch):
+    """The disk may fill while the job writes its row, not its file: SQLite then says
+    'database or disk is full', and the job fails with the same words as an ENOSPC."""
+    import sqlite3
+
+    import tui_exports.engine.publish as publish
+
+    def full(name: str) -> None:
+        if name == "content:fsynced":
+            raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(publish, "point", full)
+    ce = service.create_content_export(service.owner_id(), ContextType.COURSE, 1, "zip")
+    service.store.claim("content", ce.id, os.getpid(), state="created")
+    service.run_content_export(ce.id)
+    ce = service.store.content_export(ce.id)
+    assert ce.workflow_state.value == "failed"
+    assert re.match(r"no space left on device \(needed ~\d+\.\d MB, free \d+", ce.errors[-1]), ce.errors

@@ -7,7 +7,6 @@ A job writes to a work folder, fsyncs, then renames into place; the record flips
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 import threading
@@ -30,7 +29,7 @@ from ..model import (
     JobKind,
     ProgressState,
 )
-from ..store import utcnow
+from ..store import disk_full, utcnow
 from . import space, states
 from .errors import IllegalTransition
 from .faults import point
@@ -205,11 +204,11 @@ class ExportRunner:
         except IllegalTransition:
             raise
         except Exception as e:  # noqa: BLE001 - every failure must end the job as failed, with its reason
-            written = space.used_bytes(workdir) if _full_disk(e) else 0
+            written = space.used_bytes(workdir) if disk_full(e) else 0
             # the half-written files go first: on a full disk, recording the failure needs their space
             shutil.rmtree(workdir, ignore_errors=True)
             needed = max(written, int(record.settings.get(space.ESTIMATE_KEY) or 0))
-            reason = space.no_space(self.library.exports_dir, needed) if _full_disk(e) else _describe(e)
+            reason = space.no_space(self.library.exports_dir, needed) if disk_full(e) else _describe(e)
             point(f"{kind_of(record)}:failing")
             if not self.moves.fail(record, reason):
                 raise  # it failed after the export had ended (a notification): nothing to fail, still seen
@@ -297,10 +296,6 @@ def _describe(e: BaseException) -> str:
     if isinstance(e, NotImplementedError):
         return str(e)
     return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
-
-
-def _full_disk(e: BaseException) -> bool:
-    return isinstance(e, OSError) and e.errno == errno.ENOSPC
 
 
 def _fresh_dir(path: Path) -> None:
