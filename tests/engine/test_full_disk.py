@@ -89,6 +89,41 @@ def test_export_wait_on_a_full_disk_exits_1_saying_how_much_was_needed(small_dis
     assert not list((home / "exports").glob("content-*"))
 
 
+def _fill(disk: Path) -> Path:
+    """The disk, full but for 32 KB."""
+    filler = disk / "filler"
+    filler.write_bytes(b"\0" * (shutil.disk_usage(disk).free - 32 * 1024))
+    return filler
+
+
+def test_serve_refuses_an_export_that_cannot_fit_with_a_canvas_error_body(small_disk, monkeypatch):
+    import warnings
+
+    with warnings.catch_warnings():  # starlette prefers httpx2; httpx is what we have
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    from tui_exports.server import create_app
+
+    home = small_disk / "home"
+    monkeypatch.setenv("TUI_EXPORTS_HOME", str(home))
+    service = ExportService.open(Home.from_env(home))
+    try:
+        token = service.create_token(service.owner_id(), purpose="tests")
+        _fill(small_disk)
+        with TestClient(create_app(service), base_url="http://testserver.local:8123") as client:
+            r = client.post(
+                "/api/v1/courses/1/content_exports",
+                data={"export_type": "common_cartridge"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        assert r.status_code == 400, r.text
+        message = r.json()["errors"][0]["message"]
+        assert message.startswith("not enough space on device for this export (needed ~")
+    finally:
+        service.close()
+
+
 def test_an_export_that_cannot_fit_is_refused_before_it_starts(small_disk, monkeypatch, capsys):
     from tui_exports.cli import main
 
@@ -97,8 +132,7 @@ def test_an_export_that_cannot_fit_is_refused_before_it_starts(small_disk, monke
     service = ExportService.open(Home.from_env(home))
     before = service.list_content_exports(service.owner_id(), ContextType.COURSE, 1).total
     service.close()
-    filler = small_disk / "filler"
-    filler.write_bytes(b"\0" * (shutil.disk_usage(small_disk).free - 32 * 1024))  # full but for 32 KB
+    filler = _fill(small_disk)
     for argv in (["export", "1", "--type", "zip"], ["epub", "1"]):
         code = main(argv)
         err = capsys.readouterr().err
