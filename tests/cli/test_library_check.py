@@ -33,6 +33,7 @@ def _break_the_library(home):
         (exports / "content-999").mkdir()
         (exports / "content-999" / "course.zip").write_bytes(b"PK")
         (exports / ".work-epub-77").mkdir()
+        (exports / "notes.txt").write_text("someone's")  # no export wrote it
         orphan = service.library.blobs.path_for("ab" * 32)
         orphan.parent.mkdir(parents=True, exist_ok=True)
         orphan.write_bytes(b"nobody's")
@@ -61,7 +62,8 @@ def test_problems_are_listed_then_repaired(home, capsys):
     assert "orphan work folder: exports/.work-epub-77: its export is gone" in lines
     assert f"orphan blob: blobs/ab/{'ab' * 32}: no file row names it" in lines
     assert any(line.startswith(f"missing blob: blobs/{sha[:2]}/{sha}: the bytes of file ") for line in lines)
-    assert lines[-1] == "5 problems found, 0 repaired"
+    assert "orphan export file: exports/notes.txt: no export wrote it" in lines
+    assert lines[-1] == "6 problems found, 0 repaired"
     # checking changed nothing
     code, again, _ = run(capsys, "library", "check")
     assert code == 1 and again == out
@@ -74,6 +76,7 @@ def test_problems_are_listed_then_repaired(home, capsys):
         "stuck job": "interrupted",
         "unpublished file": "removed (its export did not finish)",
         "orphan work folder": "removed",
+        "orphan export file": "removed",
         "orphan blob": "removed",
         "missing blob": None,
     }
@@ -85,6 +88,18 @@ def test_problems_are_listed_then_repaired(home, capsys):
         assert ce.workflow_state is ContentExportState.FAILED and ce.errors[-1].startswith("interrupted")
     finally:
         service.close()
+
+
+def test_recovery_at_start_leaves_a_file_no_export_wrote_to_library_check(home, capsys):
+    service = ExportService.open(Home.from_env(home))
+    stray = service.library.exports_dir / "notes.txt"
+    stray.write_text("someone's")
+    service.close()
+    ExportService.open(Home.from_env(home)).close()  # recovery runs: not asked to remove it
+    assert stray.is_file()
+    code, out, _ = run(capsys, "library", "check", "--repair")
+    assert code == 0 and "orphan export file: exports/notes.txt: no export wrote it -> removed" in out
+    assert not stray.exists()
 
 
 def test_bad_usage_exits_2(home, capsys):

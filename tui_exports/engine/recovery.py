@@ -103,6 +103,9 @@ class Repair:
     subject: str  # "content_exports 3", "exports/epub-4"
     why: str
     apply: Callable[[], str | None]  # what it did, or None when there was nothing left to do
+    #: done by recovery at every start; False: only by ``library check --repair`` (a file in
+    #: the exports folder that no export wrote may be someone's: it is not removed unasked)
+    at_start: bool = True
 
 
 def recover(service: ExportService, now: datetime | None = None) -> list[str]:
@@ -110,6 +113,8 @@ def recover(service: ExportService, now: datetime | None = None) -> list[str]:
     they left at a final path; returns what it did."""
     done = []
     for repair in plan(service, now):
+        if not repair.at_start:
+            continue
         did = repair.apply()
         if did:
             done.append(f"{repair.subject}: {did}")
@@ -214,9 +219,8 @@ def _unpublished(service: ExportService) -> Iterator[Repair]:
         if kind_name not in ("content", "epub") or not raw.isdigit():
             if not folder.name.startswith(".") or work:
                 subject = f"exports/{folder.name}"
-                yield Repair(
-                    "orphan export file", subject, "no export wrote it", partial(_remove, folder, None)
-                )
+                remove = partial(_remove, folder, None)
+                yield Repair("orphan export file", subject, "no export wrote it", remove, at_start=False)
             continue
         kind = JobKind(kind_name)
         record = service.store.job(kind, int(raw))
