@@ -107,6 +107,7 @@ class ExportFormat:
     linked_files: bool = True  # the engine's closure adds files linked from selected HTML
     notifies: bool = True  # the person is notified when a course export ends
     content_export: bool = True  # made through the Content Exports API (not the ePub one)
+    file_copies: int = 1  # how many times it writes each file it carries (an ePub: the book and its zip)
 
     def file_for(self, name: str) -> str:
         """``file_for("astronomy-101")`` → ``"astronomy-101-export.imscc"``."""
@@ -142,7 +143,7 @@ FORMATS: tuple[ExportFormat, ...] = (
                  refusal="zip exports only folders and files", admin_only=False,
                  default_select=("attachments",), notifies=False),
     ExportFormat("epub", "ePub", "ePub", "tui_exports.exporters.epub", "{name}.epub", admin_only=False,
-                 content_export=False),
+                 content_export=False, file_copies=2),
 )  # fmt: skip
 
 FORMAT_BY_NAME: dict[str, ExportFormat] = {f.name: f for f in FORMATS}

@@ -125,3 +125,44 @@ def test_a_queued_job_nobody_runs_starts_the_worker(home, capsys, monkeypatch, a
         svc.close()
     assert main(argv) == 0
     assert started  # the listing noticed the orphan job and started a worker for it
+
+
+def test_epub_wait_takes_over_an_epub_left_in_the_queue(home, capsys):
+    """An ePub queued by a process that died before any runner claimed it: ``epub --wait``
+    runs that one to its end (before, it refused: already running)."""
+    from tui_exports.cli import main
+
+    svc = ExportService.open(Home.from_env(home))
+    try:
+        left = svc.create_epub_export(svc.owner_id(), 1)  # ...and its process died
+    finally:
+        svc.close()
+    assert main(["epub", "1", "--wait", "--json"]) == 0
+    ep = json.loads(capsys.readouterr().out)["epub_export"]
+    assert ep["id"] == left.id and ep["workflow_state"] == "generated"
+    svc = ExportService.open(Home.from_env(home))
+    try:
+        assert [e.workflow_state.value for e in svc.store.epub_exports_of(1, svc.owner_id())] == ["generated"]
+    finally:
+        svc.close()
+
+
+def test_a_long_lived_app_notices_a_job_left_in_the_queue_later(home, monkeypatch):
+    """The app opens the library once; a job queued afterwards by a process that then died is
+    seen on the next read of the history, which starts the worker."""
+    import tui_exports.backends.local as local
+
+    started = []
+    monkeypatch.setattr(local, "ensure_worker", lambda h: started.append(h) or True)
+    backend = LocalBackend.open(Home.from_env(home), jobs="worker")
+    try:
+        assert backend.content_exports(ContextType.COURSE, 1) == ([], 0) and not started
+        other = ExportService.open(Home.from_env(home))
+        try:
+            other.create_content_export(other.owner_id(), ContextType.COURSE, 1, "zip")
+        finally:
+            other.close()
+        backend.content_exports(ContextType.COURSE, 1)
+        assert started
+    finally:
+        backend.close()

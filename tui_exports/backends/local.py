@@ -48,9 +48,13 @@ class LocalBackend(FollowsJobs):
         elif jobs == "worker":
             home = service.library.home
             service.on_queued = lambda kind, job_id: ensure_worker(home)
-        if jobs != "inprocess" and has_unclaimed(service):
-            # queued by a process that is gone before a worker took it: nobody else will run it
-            ensure_worker(service.library.home)
+        self._start_worker_for_orphans()
+
+    def _start_worker_for_orphans(self) -> None:
+        """A job queued by a process that is gone before a worker took it: nobody else will
+        run it, so a worker is started (on opening, and on each listing: a long-lived app sees it)."""
+        if self.runner is None and has_unclaimed(self.service):
+            ensure_worker(self.service.library.home)
 
     @classmethod
     def open(cls, home: Home | None = None, **kwargs: Any) -> LocalBackend:
@@ -159,6 +163,7 @@ class LocalBackend(FollowsJobs):
     def content_exports(
         self, context_type: ContextType, context_id: int, page: int = 1, per_page: int = 10
     ) -> tuple[list[dict[str, Any]], int | None]:
+        self._start_worker_for_orphans()
         pg = self._call(
             self.service.list_content_exports, self.user_id, context_type, context_id, page, per_page
         )
@@ -176,11 +181,15 @@ class LocalBackend(FollowsJobs):
 
     # -- ePub
     def create_epub_export(self, course_id: int) -> dict[str, Any]:
-        ep = self._call(self.service.create_epub_export, self.user_id, course_id)
+        # a runner of its own (``--wait``) takes over an ePub left in the queue by a process that died
+        ep = self._call(
+            self.service.create_epub_export, self.user_id, course_id, take_queued=self.runner is not None
+        )
         course, _ = self._call(self.service.course, self.user_id, course_id)
         return course_epub_export_json(course, self.service.epub_export_json(ep, self.user_id))
 
     def epub_exports(self) -> list[dict[str, Any]]:
+        self._start_worker_for_orphans()
         return self._call(self.service.course_epub_exports, self.user_id)
 
     def epub_export(self, course_id: int, epub_id: int) -> dict[str, Any]:

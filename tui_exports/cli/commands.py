@@ -203,6 +203,15 @@ def build_parser() -> argparse.ArgumentParser:
     lsub.add_parser("users", help="list the users of the library")
     lsub.add_parser("path", help="print where the library and the config file are on disk")
     sp = lsub.add_parser(
+        "check",
+        help="check the library: database, stuck jobs, orphan or missing files and blobs",
+        description="Check the library: SQLite's integrity check, jobs left running by a process "
+        "that is gone, files in exports/ whose export did not finish, blobs no file names, files "
+        "whose blob is gone. Exits 0 when all is well, 1 when problems are left.",
+    )
+    sp.add_argument("--repair", action="store_true", help="fix what can be fixed, and say what was done")
+    sp.add_argument("--json", action="store_true", help="print the findings as JSON")
+    sp = lsub.add_parser(
         "generate",
         help="add a synthetic course of a chosen size (benchmarks, tests)",
         description="Generate a synthetic course: pages of linked HTML, quizzes of mixed question "
@@ -399,6 +408,8 @@ def _library_command(args, home: Home) -> int:
 
     if args.library_command == "generate":
         return _generate(args, home)
+    if args.library_command == "check":
+        return _library_check(args, home)
     if args.library_command == "path":  # two places: the config file is in the platform's config folder
         print(f"library: {home.data}")
         print(f"config:  {home.config_file}")
@@ -416,6 +427,32 @@ def _library_command(args, home: Home) -> int:
     finally:
         service.close()
     return EXIT_OK
+
+
+def _library_check(args, home: Home) -> int:
+    """``library check [--repair] [--json]``: 0 when the library is whole, 1 when problems remain."""
+    from ..engine import ExportService
+    from ..engine.integrity import check_library
+
+    if not home.db_path.is_file():
+        raise BackendError(f"no library at {home.data}", 400)
+    service = ExportService.open(home, seed=False, recover=False)  # recovery would hide what it repairs
+    try:
+        found = check_library(service, repair=args.repair)
+    finally:
+        service.close()
+    left = [f for f in found if not f.repaired]
+    if args.json:
+        print_json({"ok": not left, "problems": [f.to_json() for f in found]})
+    else:
+        for f in found:
+            print(f.line())
+        print(
+            f"{len(found)} problem{'s' * (len(found) != 1)} found, {len(found) - len(left)} repaired"
+            if found
+            else "the library is whole: no problems found"
+        )
+    return EXIT_FAILED if left else EXIT_OK
 
 
 def _generate(args, home: Home) -> int:

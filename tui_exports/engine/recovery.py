@@ -12,13 +12,19 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from ..model import ContentExportState, EpubExportState, JobKind
 from ..store import utcnow
 from . import states
+from .errors import IllegalTransition
+from .notifications import send_notification
+from .publish import CONTEXT_TYPES, adoptable, attach, kind_of, work_dir
 
 if TYPE_CHECKING:
     from ..paths import Home
@@ -89,43 +95,29 @@ def runner_alive(home: Home, pid: int) -> bool | None:
         return False
 
 
+@dataclass
+class Repair:
+    """One thing recovery finds wrong, and what it does about it."""
+
+    problem: str  # "stuck job", "unpublished file", "orphan export file"
+    subject: str  # "content_exports 3", "exports/epub-4"
+    why: str
+    apply: Callable[[], str | None]  # what it did, or None when there was nothing left to do
+    #: done by recovery at every start; False: only by ``library check --repair`` (a file in
+    #: the exports folder that no export wrote may be someone's: it is not removed unasked)
+    at_start: bool = True
+
+
 def recover(service: ExportService, now: datetime | None = None) -> list[str]:
-    """Fail jobs whose process died (or that ran past the ePub limit); returns what it did."""
-    now = now or utcnow()
+    """Fail jobs whose process died (or that ran past the ePub limit), adopt or remove the files
+    they left at a final path; returns what it did."""
     done = []
-    stale = timedelta(seconds=service.settings.stale_after_seconds)
-    limit = timedelta(minutes=service.settings.epub_timeout_minutes)
-    for job_kind, machine in ((JobKind.CONTENT, ContentExportState), (JobKind.EPUB, EpubExportState)):
-        table = f"{job_kind}_exports"  # as the messages said
-        for record in service.store.unfinished(job_kind, states.running_states(machine)):
-            pid = record.runner_pid
-            if job_kind is JobKind.EPUB and record.workflow_state is not EpubExportState.CREATED:
-                if record.created_at < now - limit:
-                    if service.moves.fail(
-                        record,
-                        f"took longer than {service.settings.epub_timeout_minutes} minutes and was stopped",
-                    ):
-                        done.append(f"{table} {record.id}: timed out")
-                    continue
-            if pid is None:
-                continue  # still queued: a runner will pick it up
-            alive = runner_alive(service.library.home, pid)
-            if alive is None:
-                beat = record.heartbeat_at
-                alive = _pid_alive(pid) and beat is not None and beat > now - stale
-            if pid == os.getpid():
-                alive = True
-            if not alive:
-                shutil.rmtree(
-                    service.library.exports_dir / f".work-{job_kind}-{record.id}", ignore_errors=True
-                )
-                if service.moves.fail(
-                    record,
-                    f"interrupted: the process running this export (pid {pid}) stopped before it finished; "
-                    "start the export again",
-                ):
-                    done.append(f"{table} {record.id}: interrupted")
-    done += _remove_unpublished(service)
+    for repair in plan(service, now):
+        if not repair.at_start:
+            continue
+        did = repair.apply()
+        if did:
+            done.append(f"{repair.subject}: {did}")
     folder = runners_dir(service.library.home)
     for lock in sorted(folder.glob("*.lock")) if folder.is_dir() else []:
         if lock.stem.isdigit() and int(lock.stem) != os.getpid():
@@ -133,29 +125,124 @@ def recover(service: ExportService, now: datetime | None = None) -> list[str]:
     return done
 
 
-def _remove_unpublished(service: ExportService) -> list[str]:
+def plan(service: ExportService, now: datetime | None = None) -> Iterator[Repair]:
+    """What recovery finds to do, one repair at a time (``library check`` lists them): the
+    files at final paths are looked at after the stuck jobs' repairs were applied, if they were."""
+    yield from _stale_jobs(service, now or utcnow())
+    yield from _unpublished(service)
+
+
+def _stale_jobs(service: ExportService, now: datetime) -> Iterator[Repair]:
+    stale = timedelta(seconds=service.settings.stale_after_seconds)
+    limit = timedelta(minutes=service.settings.epub_timeout_minutes)
+    for job_kind, machine in ((JobKind.CONTENT, ContentExportState), (JobKind.EPUB, EpubExportState)):
+        table = f"{job_kind}_exports"  # as the messages said
+        for record in service.store.unfinished(job_kind, states.running_states(machine)):
+            pid = record.runner_pid
+            subject = f"{table} {record.id}"
+            if job_kind is JobKind.EPUB and record.workflow_state is not EpubExportState.CREATED:
+                if record.created_at < now - limit:
+                    reason = (
+                        f"took longer than {service.settings.epub_timeout_minutes} minutes and was stopped"
+                    )
+                    yield Repair(
+                        "stuck job", subject, reason, partial(_fail, service, record, reason, "timed out")
+                    )
+                    continue
+            if pid is None:
+                continue  # still queued: a runner will pick it up
+            alive = runner_alive(service.library.home, pid)
+            if alive is None:
+                beat = record.heartbeat_at
+                alive = _pid_alive(pid) and beat is not None and beat > now - stale
+            if pid == os.getpid() or alive:
+                continue
+            why = f"{record.workflow_state.value} with no live runner (pid {pid})"
+            yield Repair("stuck job", subject, why, partial(_interrupted, service, record, machine))
+
+
+def _interrupted(service: ExportService, record, machine) -> str | None:
+    """A job whose runner died: back to the queue if it never started, adopted if its files
+    were all published, else failed saying so; its work folder goes."""
+    kind = kind_of(record)
+    shutil.rmtree(work_dir(service.library, kind, record.id), ignore_errors=True)
+    if record.workflow_state is machine.CREATED:
+        running = states.running_states(machine)
+        if service.store.requeue(kind, record.id, record.runner_pid, queued=machine.CREATED, running=running):
+            return "queued again (its runner stopped before it started)"
+    if _adopt(service, record):
+        return "adopted (its files were published whole before its runner stopped)"
+    reason = (
+        f"interrupted: the process running this export (pid {record.runner_pid}) stopped before it "
+        "finished; start the export again"
+    )
+    return _fail(service, record, reason, "interrupted")
+
+
+def _fail(service: ExportService, record, reason: str, did: str) -> str | None:
+    return did if service.moves.fail(record, reason) else None
+
+
+def _adopt(service: ExportService, record) -> bool:
+    """Finish a job killed after its renames, if its files match what it recorded before them."""
+    placed = adoptable(service.library, record)
+    if placed is None:
+        return False
+    target = ContentExportState.EXPORTED if kind_of(record) is JobKind.CONTENT else EpubExportState.GENERATED
+    with service.library.transaction():
+        record = service.moves.reload(record)
+        if record is None or states.is_final(record.workflow_state):
+            return False
+        try:
+            states.check(record.workflow_state, target)
+        except IllegalTransition:
+            return False
+        progress = service.store.progress(record.progress_id) if record.progress_id else None
+        if progress is not None and not progress.pending:
+            return False  # canceled (or ended) meanwhile: its files are not wanted any more
+        record = service.moves.move(record, target, **attach(service.library, record, placed))
+        service.moves.complete_progress(record.progress_id)
+    send_notification(service.library, record, ok=True)
+    return True
+
+
+def _unpublished(service: ExportService) -> Iterator[Repair]:
     """Files at a final path (``exports/content-N``, ``exports/epub-N``) whose job ended without
     them (killed between the rename and the row's move, or between an ePub's two renames),
-    or whose job is gone: removed, with the file rows that name them. A running job's are kept."""
-    done = []
+    or whose job is gone, and work folders of jobs that no longer run: removed, with the file
+    rows that name them.  A running or finished job's are kept."""
     published = {JobKind.CONTENT: ContentExportState.EXPORTED, JobKind.EPUB: EpubExportState.GENERATED}
     exports = service.library.exports_dir
-    for folder in sorted(exports.glob("*-*")) if exports.is_dir() else []:
-        kind_name, _, raw = folder.name.partition("-")
-        if kind_name not in ("content", "epub") or not raw.isdigit() or not folder.is_dir():
+    for folder in sorted(exports.iterdir()) if exports.is_dir() else []:
+        work = folder.name.startswith(".work-")
+        kind_name, _, raw = folder.name.removeprefix(".work-").partition("-")
+        if kind_name not in ("content", "epub") or not raw.isdigit():
+            if not folder.name.startswith(".") or work:
+                subject = f"exports/{folder.name}"
+                remove = partial(_remove, folder, None)
+                yield Repair("orphan export file", subject, "no export wrote it", remove, at_start=False)
             continue
         kind = JobKind(kind_name)
         record = service.store.job(kind, int(raw))
-        if record is not None and (
-            record.workflow_state is published[kind] or not states.is_final(record.workflow_state)
-        ):
+        if record is not None and not states.is_final(record.workflow_state):
+            continue  # running: its files are its own
+        if not work and record is not None and record.workflow_state is published[kind] and folder.is_dir():
             continue
-        service.store.remove_attachments(
-            f"{'ContentExport' if kind is JobKind.CONTENT else 'EpubExport'}", int(raw)
-        )
-        shutil.rmtree(folder, ignore_errors=True)
-        done.append(f"{folder.name}: removed (its export did not finish)")
-    return done
+        why = "its export is gone" if record is None else f"its export ended {record.workflow_state.value}"
+        rows = None if work else (service.store, CONTEXT_TYPES[kind], int(raw))
+        problem = "orphan work folder" if work else "unpublished file"
+        yield Repair(problem, f"exports/{folder.name}", why, partial(_remove, folder, rows))
+
+
+def _remove(path: Path, rows) -> str:
+    if rows is not None:
+        store, context_type, context_id = rows
+        store.remove_attachments(context_type, context_id)
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+    return "removed (its export did not finish)" if rows is not None else "removed"
 
 
 def _is_zombie(pid: int) -> bool:

@@ -7,12 +7,10 @@ A job writes to a work folder, fsyncs, then renames into place; the record flips
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -20,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..model import (
-    Attachment,
     ContentExport,
     ContentExportState,
     ContextType,
@@ -30,14 +27,15 @@ from ..model import (
     ExportResult,
     ExportType,
     JobKind,
-    OutputFile,
     ProgressState,
 )
-from ..store import utcnow
-from . import states
+from ..store import disk_full, utcnow
+from . import space, states
 from .errors import IllegalTransition
+from .faults import point
 from .formats import exporter_of, format_of
 from .notifications import send_notification
+from .publish import attach, drop_unpublished, kind_of, publish, work_dir
 from .recovery import hold_runner_lock
 from .select import SelectRequest, catalogue, resolve
 from .snapshot import build_snapshot
@@ -87,46 +85,56 @@ class ExportRunner:
     def run_content_export(self, export_id: int, cancel: threading.Event | None = None) -> None:
         """Run one claimed content export to its end (called on a worker thread)."""
         ce = self.store.content_export(export_id)
-        workdir = self.library.exports_dir / f".work-content-{export_id}"
+        workdir = work_dir(self.library, JobKind.CONTENT, export_id)
+        point("content:claimed")
         with self._job(ce, workdir):
             with self.library.transaction():
                 ce = self.moves.move(ce, ContentExportState.EXPORTING)
                 self.moves.start_progress(ce.progress_id)
+            point("content:exporting")
             reporter = ProgressReporter(self.service, ce, 0, 100, cancel)
             snap = self._export_snapshot(ce)
             _fresh_dir(workdir)
+            point("content:workdir")
             result = self.exporter(ce)(snap, workdir, reporter)
             reporter.check()
-            final = self.library.exports_dir / f"content-{export_id}"
-            att = self._publish(result.files[0], final, "ContentExport", export_id)
-            settings = {**ce.settings, "errors": [*ce.errors, *result.warnings]}
+            point("content:written")
+            placed = publish(self.library, ce, result.files[:1])
             with self.library.transaction():
-                ce = self.moves.move(ce, ContentExportState.EXPORTED, attachment_id=att.id, settings=settings)
+                ce = self.moves.reload(ce)
+                settings = {**ce.settings, "errors": [*ce.errors, *result.warnings]}
+                files = attach(self.library, ce, placed)
+                ce = self.moves.move(ce, ContentExportState.EXPORTED, settings=settings, **files)
                 self.moves.complete_progress(ce.progress_id)
+            point("content:finished")
             self.notify(ce, ok=True)
+            point("content:notified")
 
     def run_epub_export(self, epub_id: int, cancel: threading.Event | None = None) -> None:
         """created → exporting (0–80) → exported (80) → generating (90–100) → generated."""
         ep = self.store.epub_export(epub_id)
-        workdir = self.library.exports_dir / f".work-epub-{epub_id}"
+        workdir = work_dir(self.library, JobKind.EPUB, epub_id)
         epub_builder = exporter_of("epub")  # here: ebooklib and the exporters load on first use
-
+        point("epub:claimed")
         with self._job(ep, workdir):
             with self.library.transaction():
                 ep = self.moves.move(ep, EpubExportState.EXPORTING)
                 self.moves.start_progress(ep.progress_id)
+            point("epub:exporting")
             course = self.content.course(ep.course_id)
             user = self.service.user(ep.user_id)
             standing = self.service.standing(user.id, course)
             snap = build_snapshot(self.library, course.id, user, standing.role, detail="outline")
             snap.selection = resolve(SelectRequest(everything=True), snap)
             _fresh_dir(workdir)
+            point("epub:workdir")
             rendered = epub_builder.render_book(
                 snap,
                 workdir,
                 ProgressReporter(self.service, ep, 0, 80, cancel),
                 max_embed_bytes=self.settings.epub_max_embed_mb * 1024 * 1024,
             )
+            point("epub:rendered")
             with self.library.transaction():
                 ep = self.moves.move(
                     ep, EpubExportState.EXPORTED, content_export_id=self._epub_content_export(ep)
@@ -138,24 +146,21 @@ class ExportRunner:
                 self.store.update_progress(
                     ep.progress_id, completion=states.EPUB_PERCENT[EpubExportState.GENERATING]
                 )
+            point("epub:generating")
             reporter = ProgressReporter(self.service, ep, 90, 100, cancel)
             result: ExportResult = epub_builder.package_book(rendered, workdir, reporter)
             reporter.check()
-            final = self.library.exports_dir / f"epub-{epub_id}"
-            ids: dict[str, int] = {}
-            for out in result.files:
-                att = self._publish(out, final, "EpubExport", epub_id)
-                key = (
-                    "epub_attachment_id"
-                    if out.content_type == "application/epub+zip"
-                    else "zip_attachment_id"
-                )
-                ids[key] = att.id
-            settings = {**ep.settings, "errors": [*ep.errors, *result.warnings]}
+            point("epub:written")
+            placed = publish(self.library, ep, result.files)
             with self.library.transaction():
-                ep = self.moves.move(ep, EpubExportState.GENERATED, settings=settings, **ids)
+                ep = self.moves.reload(ep)
+                settings = {**ep.settings, "errors": [*ep.errors, *result.warnings]}
+                files = attach(self.library, ep, placed)
+                ep = self.moves.move(ep, EpubExportState.GENERATED, settings=settings, **files)
                 self.moves.complete_progress(ep.progress_id)
+            point("epub:finished")
             self.notify(ep, ok=True)
+            point("epub:notified")
 
     def _epub_content_export(self, ep: EpubExport) -> int:
         """The content export behind an ePub, as Canvas records it (``EpubExport#export`` makes a
@@ -199,13 +204,17 @@ class ExportRunner:
         except IllegalTransition:
             raise
         except Exception as e:  # noqa: BLE001 - every failure must end the job as failed, with its reason
-            reason = _describe(e, self.library.exports_dir)
+            written = space.used_bytes(workdir) if disk_full(e) else 0
             # the half-written files go first: on a full disk, recording the failure needs their space
             shutil.rmtree(workdir, ignore_errors=True)
+            needed = max(written, int(record.settings.get(space.ESTIMATE_KEY) or 0))
+            reason = space.no_space(self.library.exports_dir, needed) if disk_full(e) else _describe(e)
+            point(f"{kind_of(record)}:failing")
             if not self.moves.fail(record, reason):
                 raise  # it failed after the export had ended (a notification): nothing to fail, still seen
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+            drop_unpublished(self.library, record)
 
     def _export_snapshot(self, ce: ContentExport):
         user = self.service.user(ce.user_id)
@@ -240,27 +249,6 @@ class ExportRunner:
             return export
         version = ce.settings.get("version", fmt.versions[0])
         return lambda snap, workdir, progress: export(snap, workdir, progress, version=version)
-
-    def _publish(self, out: OutputFile, final_dir: Path, context_type: str, context_id: int) -> Attachment:
-        """fsync, then atomically rename into place; only then does the file row exist."""
-        with open(out.path, "rb") as f:
-            os.fsync(f.fileno())
-        final_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        target = final_dir / out.path.name
-        os.chmod(out.path, self.library.home.file_mode)  # private, like the library (0600)
-        os.replace(out.path, target)
-        _fsync_dir(final_dir)
-        return self.store.insert_attachment(
-            context_type=context_type,
-            context_id=context_id,
-            uuid=uuid.uuid4().hex,
-            display_name=target.name,
-            filename=target.name,
-            content_type=out.content_type,
-            size=target.stat().st_size,
-            sha256="",
-            path=target,
-        )
 
 
 class ProgressReporter:
@@ -301,33 +289,15 @@ class ProgressReporter:
         store = self.service.store
         if not store.report_progress(self.record.progress_id, overall, self._message):
             self.check()  # no longer pending: canceled (raises) or ended by someone else
+        point(f"{kind_of(self.record)}:progress")
 
 
-def _describe(e: BaseException, where: Path | None = None) -> str:
+def _describe(e: BaseException) -> str:
     if isinstance(e, NotImplementedError):
         return str(e)
-    if isinstance(e, OSError) and e.errno == errno.ENOSPC:
-        try:
-            free = f" (free {shutil.disk_usage(where).free / (1024 * 1024):.0f} MB)" if where else ""
-        except OSError:
-            free = ""
-        return f"no space left on device{free}: free some space and start the export again"
     return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
 def _fresh_dir(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(mode=0o700, parents=True)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -39,14 +39,14 @@ from ..model import (
 from ..paths import Home, bundled_data_dir
 from ..store import Library, utcnow
 from . import permissions as perms
-from . import tokens
+from . import space, tokens
 from .errors import BadRequest, NotFound, Unauthorized, Unprocessable
 from .formats import format_of
 from .moves import StateMoves
 from .permissions import Standing
 from .recovery import recover
 from .runner import ExportRunner
-from .select import SelectRequest, check_ids, listing, read_select
+from .select import SelectRequest, check_ids, listing, read_select, resolve
 from .settings import Settings
 from .snapshot import build_files_snapshot, build_snapshot
 
@@ -249,10 +249,12 @@ class ExportService:
         select: Any = None,
         *,
         version: str | None = None,
-    ) -> tuple[ExportType, SelectRequest, str | None]:
-        """Every check a create makes, writing nothing: (type, checked select, CC version).
+    ) -> tuple[ExportType, SelectRequest, str | None, int]:
+        """Every check a create makes, writing nothing: (type, checked select, CC version, size).
 
         The picker calls it on each tick, so a person sees the engine's answer before starting.
+        The size is the export's estimate (``space.estimate``), checked against the free space
+        when it is created.
         """
         course, standing = self._context(user_id, context_type, context_id)
         etype = perms.check_export_type(context_type, export_type)
@@ -277,7 +279,8 @@ class ExportService:
             problems = [*problems, *e.errors]
         if problems:
             raise BadRequest("invalid select", problems)
-        return etype, request, cc_version
+        needed = space.estimate(snap, resolve(request, snap, linked_files=False), fmt)
+        return etype, request, cc_version, needed
 
     def create_content_export(
         self,
@@ -290,16 +293,19 @@ class ExportService:
         skip_notifications: bool = False,
         version: str | None = None,
     ) -> ContentExport:
-        """Validate everything, then queue; on any problem nothing is written."""
-        etype, request, cc_version = self.check_content_export(
+        """Validate everything, then queue; on any problem nothing is written (an export that
+        obviously cannot fit in the free space of the exports folder is refused too)."""
+        etype, request, cc_version, needed = self.check_content_export(
             user_id, context_type, context_id, export_type, select, version=version
         )
+        self._check_room(needed)
         user = self.user(user_id)
         settings: dict[str, Any] = {
             "select": request.to_json(),
             "skip_notifications": bool(skip_notifications),
             "user_time_zone": user.time_zone,
             "errors": [],
+            space.ESTIMATE_KEY: needed,
         }
         if cc_version:
             settings["version"] = cc_version
@@ -405,21 +411,36 @@ class ExportService:
 
     # ------------------------------------------------------------------ ePub exports
     def create_epub_export(
-        self, user_id: int, course_id: int, *, skip_notifications: bool = False
+        self, user_id: int, course_id: int, *, skip_notifications: bool = False, take_queued: bool = False
     ) -> EpubExport:
+        """Queue an ePub of the course, unless one is already on its way (422).  ``take_queued``
+        (a caller that runs what it queues, ``epub --wait``): an ePub still waiting in the queue,
+        claimed by no runner (its process died before one took it), is returned and handed to
+        the caller's runner instead, to be run to its end."""
         course, standing = self.course(user_id, course_id)
         perms.check_epub_create(standing)
         for running in self.store.epub_exports_of(course_id, user_id):
+            if (
+                take_queued
+                and running.workflow_state is EpubExportState.CREATED
+                and running.runner_pid is None
+            ):
+                self.on_queued(JobKind.EPUB, running.id)
+                return running
             if running.running:
                 raise Unprocessable(
                     f"an ePub export of this course is already running (id {running.id})",
                     canvas_json.course_epub_export_json(course, self.epub_export_json(running, user_id)),
                 )
+        snap = build_snapshot(self.library, course.id, self.user(user_id), standing.role, detail="outline")
+        selection = resolve(SelectRequest(everything=True), snap, linked_files=False)
+        needed = space.estimate(snap, selection, format_of("epub"))
+        self._check_room(needed)
         insert = partial(
             self.store.insert_epub_export,
             course_id=course_id,
             user_id=user_id,
-            settings={"skip_notifications": skip_notifications, "errors": []},
+            settings={"skip_notifications": skip_notifications, "errors": [], space.ESTIMATE_KEY: needed},
         )
         return self._queue(
             "EpubExport",
@@ -429,6 +450,11 @@ class ExportService:
             self.store.update_epub_export,
             self.store.epub_export,
         )
+
+    def _check_room(self, needed: int) -> None:
+        why = space.refusal(self.library.exports_dir, needed)
+        if why:
+            raise BadRequest(why)
 
     def show_epub_export(self, user_id: int, course_id: int, epub_id: int) -> EpubExport:
         course, standing = self.course(user_id, course_id)

@@ -11,7 +11,7 @@ from pathlib import Path
 from ..paths import Home
 from .blobs import BlobStore
 from .content import ContentStore, ContextFiles, CourseBundle
-from .db import Database, LibraryTooNew, iso, parse_iso, utcnow
+from .db import Database, LibraryTooNew, disk_full, iso, parse_iso, utcnow
 from .exports import ExportStore
 from .remote import RemoteExportStore
 from .tokens import TokenStore
@@ -54,6 +54,7 @@ __all__ = [
     "LibraryTooNew",
     "RemoteExportStore",
     "TokenStore",
+    "disk_full",
     "iso",
     "parse_iso",
     "utcnow",

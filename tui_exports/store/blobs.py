@@ -65,6 +65,20 @@ class BlobStore:
             except FileNotFoundError:
                 pass
 
+    def stored(self) -> dict[str, Path]:
+        """Every file under the blob folder: a blob's SHA-256 (or, for anything else, such as
+        the ``.incoming-`` file of a write that was killed, its path) → its path."""
+        found: dict[str, Path] = {}
+        if not self.root.is_dir():
+            return found
+        for path in sorted(self.root.rglob("*")):
+            if path.is_dir():
+                continue
+            rel = path.relative_to(self.root)
+            is_blob = len(rel.parts) == 2 and rel.parts[0] == path.name[:2] and len(path.name) == 64
+            found[path.name if is_blob else str(rel)] = path
+        return found
+
     def put_bytes(self, data: bytes) -> tuple[str, int]:
         import io
 

@@ -225,6 +225,13 @@ class ContentStore:
         db.execute("DELETE FROM folders WHERE context_type = 'Course' AND context_id = ?", [course_id])
         db.execute("DELETE FROM courses WHERE id = ?", [course_id])
 
+    def blob_refs(self) -> dict[str, list[int]]:
+        """Every blob a file row names: SHA-256 → the ids of the files with those bytes."""
+        refs: dict[str, list[int]] = {}
+        for r in self.db.query("SELECT id, sha256 FROM files ORDER BY id"):
+            refs.setdefault(r["sha256"], []).append(r["id"])
+        return refs
+
     # ------------------------------------------------------------------ people
     def user(self, user_id: int) -> User | None:
         row = self._one("SELECT * FROM users WHERE id = ?", user_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -17,6 +18,13 @@ from .schema import LATEST_VERSION, MIGRATIONS
 
 class LibraryTooNew(RuntimeError):
     """The library was written by a newer release than this one."""
+
+
+def disk_full(e: BaseException) -> bool:
+    """Whether ``e`` says the disk is full: ENOSPC from a write, or SQLite's own words for it."""
+    if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+        return True
+    return isinstance(e, sqlite3.OperationalError) and "disk is full" in str(e)
 
 
 def utcnow() -> datetime:
@@ -111,6 +119,11 @@ class Database:
 
     def transaction(self):
         return transaction(self.db)
+
+    def integrity_check(self) -> list[str]:
+        """SQLite's ``PRAGMA integrity_check``: empty when the file is whole, else its complaints."""
+        rows = [r[0] for r in self.db.execute("PRAGMA integrity_check").fetchall()]
+        return [] if rows == ["ok"] else rows
 
     def close(self) -> None:
         with self._lock:

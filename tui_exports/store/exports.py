@@ -297,6 +297,45 @@ class ExportStore:
             [context_type, context_id],
         )
 
+    def finished_files(self) -> list[tuple[JobKind, int, Attachment | None]]:
+        """Each file a finished job names (kind, job id, its row or None when the row is gone):
+        an exported content export's one file (not an ePub's hidden one, which has none), a
+        generated ePub's book and zip."""
+        out: list[tuple[JobKind, int, Attachment | None]] = []
+        for kind, sql, state in (
+            (
+                JobKind.CONTENT,
+                "SELECT id, attachment_id AS a FROM content_exports "
+                "WHERE workflow_state = ? AND epub_export_id IS NULL",
+                ContentExportState.EXPORTED,
+            ),
+            (
+                JobKind.EPUB,
+                "SELECT id, epub_attachment_id AS a FROM epub_exports WHERE workflow_state = ? "
+                "UNION ALL SELECT id, zip_attachment_id FROM epub_exports "
+                "WHERE workflow_state = ? AND zip_attachment_id IS NOT NULL",
+                EpubExportState.GENERATED,
+            ),
+        ):
+            params = [str(state)] * sql.count("?")
+            for r in self.db.query(sql + " ORDER BY id", params):
+                out.append((kind, r["id"], self.attachment(r["a"])))
+        return out
+
+    def unnamed_attachments(self) -> list[Attachment]:
+        """File rows of exports that no export names (left by a publisher killed midway)."""
+        rows = self.db.query(
+            "SELECT * FROM attachments WHERE "
+            "id NOT IN (SELECT attachment_id FROM content_exports WHERE attachment_id IS NOT NULL) "
+            "AND id NOT IN (SELECT epub_attachment_id FROM epub_exports WHERE epub_attachment_id IS NOT NULL) "
+            "AND id NOT IN (SELECT zip_attachment_id FROM epub_exports WHERE zip_attachment_id IS NOT NULL) "
+            "ORDER BY id"
+        )
+        return [from_row(Attachment, r) for r in rows]
+
+    def delete_attachment(self, attachment_id: int) -> None:
+        self.db.execute("DELETE FROM attachments WHERE id = ?", [attachment_id])
+
     def attachment(self, attachment_id: int | None) -> Attachment | None:
         if attachment_id is None:
             return None

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from ...html_fragments import deep_warning
 from ...model import (
     Assignment,
     CourseSnapshot,
@@ -265,9 +266,20 @@ class CCExporter:
         on towards ``end``."""
         self.steps.step(end, len(items), message)
         for obj in items:
-            self._guard(f'{kind} "{obj.title}" (id {obj.id})', lambda o: write(self.snapshot.load(o)), obj)
+            what = f'{kind} "{obj.title}" (id {obj.id})'
+            self._guard(
+                what, lambda o, what=what: write(self._deep_checked(what, self.snapshot.load(o))), obj
+            )
             self.steps.advance()
         self.steps.finish()
+
+    def _deep_checked(self, what: str, obj):
+        """The item, after a warning if its HTML had to be flattened (nested past the parser's depth)."""
+        htmls = (getattr(obj, name, None) for name in ("body", "description", "message"))
+        warning = deep_warning(what, *htmls)
+        if warning:
+            self.warnings.append(warning)
+        return obj
 
     def _page(self, page) -> None:
         doc = content.page_document(page, self.rewriter.html(page.body))

@@ -18,6 +18,7 @@ from lxml import etree
 
 from tui_exports.exporters.common.links import CanvasLink
 from tui_exports.exporters.common.xmlutil import write_streamed
+from tui_exports.html_fragments import deep_warning
 from tui_exports.model import CourseSnapshot, ItemGone
 
 from .chapters import Chapter, Entry, Plan
@@ -256,6 +257,9 @@ class Renderer:
         return copy.deepcopy(self.sanitizer.to_xhtml(html, id_prefix))
 
     def html(self, section, html: str, entry: Entry) -> None:
+        warning = deep_warning(f'{entry.kind.replace("_", " ")} "{entry.title}"', html)
+        if warning:
+            self.warnings.append(warning)
         if html and html.strip():
             section.append(self.user_content(html, entry.anchor or "item"))
 

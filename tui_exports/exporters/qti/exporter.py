@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from ...html_fragments import deep_warning
 from ...model import CourseSnapshot, ExportResult, OutputFile, ProgressFn, Quiz, QuizGroup, QuizQuestion
 from ...vocab import FORMAT_BY_NAME
 from ..common.canvas_xml import assignment_for_quiz, embedded_assignment, group_ref
@@ -66,11 +67,18 @@ class QuizDocuments:
         self.canvas_items = ItemWriter(html, for_cc=False, with_answers=answers)
         self.cc_items = ItemWriter(html, for_cc=True, with_answers=answers)
         self._failed: set[int] = set()
+        self._flattened: set[int] = set()  # questions warned of for HTML nested too deep
 
     # -- shared
     def _item(self, writer: ItemWriter, parent: etree._Element, quiz: Quiz, question: QuizQuestion) -> None:
         if question.id in self._failed:
             return
+        if question.id not in self._flattened:
+            what = f'question "{question.name}" (id {question.id}) of quiz "{quiz.title}"'
+            warning = deep_warning(what, question.question_text)
+            if warning:
+                self._flattened.add(question.id)
+                self.warnings.append(warning)
         try:
             parent.append(writer.build(question))
         except Exception as e:  # noqa: BLE001 — one bad question must not sink the quiz
