@@ -37,4 +37,8 @@ def import_path(library: Library, path: Path, *, progress: ImportProgress | None
         for w in loaded.warnings:
             report.warn(w)
         return report
+    from .qti import import_qti_zip, is_qti_zip
+
+    if path.is_file() and is_qti_zip(path):
+        return import_qti_zip(library, path, progress=progress)
     raise PackageError(f"{path}: not a package this version can import (a course folder has a course.toml)")
