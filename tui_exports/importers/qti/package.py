@@ -24,8 +24,8 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-from ...html_fragments import parse_fragment, serialize_fragment
-from ...model import Assignment, ContextType, Course, File, Folder, ImportReport, Quiz
+from ...html_fragments import rewrite_attrs
+from ...model import GRADED_QUIZ_TYPES, ContextType, Course, File, Folder, ImportReport, Quiz, quiz_assignment
 from ...store import ContextFiles, CourseBundle, Library
 from .. import ImportProgress, PackageError
 from ..course_folder import UUID_NS, _Ids
@@ -290,23 +290,10 @@ class _QtiZip:
 
     def owned_assignment(self, bundle: CourseBundle, quiz: Quiz, ids: _Ids) -> Quiz:
         """A graded quiz is graded through an assignment (Canvas's model), as course folders do."""
-        if quiz.quiz_type not in ("assignment", "graded_survey"):
+        if quiz.quiz_type not in GRADED_QUIZ_TYPES:
             return quiz
         aid = ids("assignments")
-        bundle.assignments.append(
-            Assignment(
-                id=aid,
-                title=quiz.title,
-                points_possible=quiz.points_possible,
-                submission_types=("online_quiz",),
-                due_at=quiz.due_at,
-                unlock_at=quiz.unlock_at,
-                lock_at=quiz.lock_at,
-                published=quiz.published,
-                position=len(bundle.assignments) + 1,
-                quiz_id=quiz.id,
-            )
-        )
+        bundle.assignments.append(quiz_assignment(quiz, aid, position=len(bundle.assignments) + 1))
         return replace(quiz, assignment_id=aid)
 
     # ------------------------------------------------------------------ files
@@ -363,22 +350,9 @@ class _QtiZip:
     # ------------------------------------------------------------------ links
     def rewrite(self, html: str, base_dir: str, where: str) -> str:
         """The links of ``html`` (read from ``base_dir``) → this course's own links."""
-        if not html or ("href" not in html and "src" not in html):
-            return html
-        root = parse_fragment(html)
-        changed = False
-        for el in root.iter():
-            if not isinstance(el.tag, str):
-                continue
-            for attr in ("href", "src"):
-                value = el.get(attr)
-                if value is None:
-                    continue
-                new = self.link(value.strip(), base_dir, attr == "src", where)
-                if new is not None and new != value:
-                    el.set(attr, new)
-                    changed = True
-        return serialize_fragment(root) if changed else html
+        return rewrite_attrs(
+            html, lambda attr, value: self.link(value.strip(), base_dir, attr == "src", where)
+        )
 
     def link(self, value: str, base_dir: str, is_src: bool, where: str) -> str | None:
         c = f"/courses/{self.course_id}"
