@@ -251,3 +251,46 @@ def test_quiz_settings_from_assessment_meta(shared_dir):
     assert quiz.published is (meta.findtext("{*}available") == "true")
     declared = [f.getnext().text for f in qti_fields(qti) if f.text == "question_type"]
     assert [x.question_type.value for x in quiz.questions] == declared and len(set(declared)) == 10
+
+
+def sample_assessments(shared_dir: Path) -> list[tuple[Path, Path]]:
+    """(package folder, QTI file) for every full-QTI and CC-profile assessment of the unpacked samples."""
+    out = []
+    for folder in sorted((shared_dir / "samples" / "imscc_unpacked").iterdir()):
+        out += [(folder, p) for p in sorted(folder.glob("non_cc_assessments/*.qti"))]
+        out += [(folder, p) for p in sorted(folder.glob("*/assessment_qti.xml"))]
+    return out
+
+
+def test_every_assessment_of_the_sample_cartridges(shared_dir):
+    found = sample_assessments(shared_dir)
+    assert len(found) >= 10
+    quizzes = 0
+    for folder, path in found:
+        root = parse_bytes(path.read_bytes())
+        if root.find("{*}assessment") is None:
+            assert root.find("{*}objectbank") is not None, path  # a bank: its groups read it
+            continue
+        ident = root.find("{*}assessment").get("ident")
+        meta_path = folder / ident / "assessment_meta.xml"
+        meta = parse_bytes(meta_path.read_bytes()) if meta_path.exists() else None
+        quiz, warnings = read(path, meta=meta)
+        assert warnings == [], path
+        assert quiz.questions and all(q.question_text for q in quiz.questions), path
+        assert quiz.title and quiz.title != "Untitled quiz", path
+        declared = [
+            f.getnext().text
+            for f in qti_fields(path)
+            if f.text in ("question_type", "cc_profile") and f.getnext().text != "cc.exam.v0p1"
+        ]
+        assert len(quiz.questions) == len(declared), path
+        if path.name == "assessment_qti.xml":  # the CC profile holds five types only
+            assert {q.question_type for q in quiz.questions} <= {
+                QT.MULTIPLE_CHOICE,
+                QT.MULTIPLE_ANSWERS,
+                QT.TRUE_FALSE,
+                QT.SHORT_ANSWER,
+                QT.ESSAY,
+            }
+        quizzes += 1
+    assert quizzes >= 8

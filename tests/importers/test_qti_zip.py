@@ -116,8 +116,10 @@ def test_a_canvas_quiz_export_with_settings_and_files(library, tmp_path):
         },
     )
     assert is_qti_zip(path)
-    report = import_path(library, path)
+    calls: list[tuple] = []
+    report = import_path(library, path, progress=lambda *call: calls.append(call))
     assert (report.name, report.source, report.warnings) == ("Physics quizzes", "QTI 1.2 (Canvas)", [])
+    assert ("A1/A1.xml" in {what for _, _, what in calls}) and all(total for _, total, _ in calls)
     (quiz,) = quizzes(library, report.course_id)
     assert (quiz.title, quiz.description, quiz.quiz_type) == ("Week 1", "<p>Read first</p>", "practice_quiz")
     assert (quiz.time_limit, quiz.allowed_attempts, quiz.published) == (15, -1, False)

@@ -64,7 +64,7 @@ def checked_entries(zf: zipfile.ZipFile, where: Path) -> list[zipfile.ZipInfo]:
             raise PackageError(f"{where}: entry '{name}' points outside the package; refused")
         if stat.S_ISLNK(info.external_attr >> 16):
             raise PackageError(f"{where}: entry '{name}' is a symbolic link; refused")
-        key = name.rstrip("/").casefold()
+        key = name.rstrip("/")
         if key in seen:
             raise PackageError(f"{where}: entry '{name}' is in the zip twice; refused")
         seen.add(key)
