@@ -7,16 +7,24 @@ from __future__ import annotations
 import shutil
 import socket
 import stat
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).parent.parent / "exporters"))  # validation.py, exporter_runs.py
+
+from exporter_runs import export_cc  # noqa: E402
+from validation import check_cc  # noqa: E402
+
+from tui_exports.engine import select as select_mod  # noqa: E402
+from tui_exports.engine import snapshot as snapshot_mod  # noqa: E402
 from tui_exports.importers import PackageError, import_path
-from tui_exports.importers.qti import import_qti_zip, is_qti_zip
-from tui_exports.model import QuestionType
-from tui_exports.paths import Home
-from tui_exports.store import Library
+from tui_exports.importers.qti import import_qti_zip, is_qti_zip  # noqa: E402
+from tui_exports.model import QuestionType, Role, User  # noqa: E402
+from tui_exports.paths import Home  # noqa: E402
+from tui_exports.store import Library  # noqa: E402
 
 QT = QuestionType
 NS = 'xmlns="http://www.imsglobal.org/xsd/ims_qtiasiv1p2"'
@@ -161,6 +169,30 @@ def test_the_quizzes_of_a_canvas_cartridge_folder_zipped_as_qti(shared_dir, libr
         ("Group 1", 1, 1.0),
         ("Group 1", 2, 3.0),
         ("Group 2", 1, 1.0),
+    ]
+
+
+def test_imported_samples_export_as_valid_cartridges(shared_dir, library, tmp_path):
+    """Every sample QTI (the zip, and Canvas's items zipped with their broken ones, whose idents
+    repeat across files) becomes a course whose Common Cartridge 1.3 passes the IMS schemas."""
+    items = shared_dir / "samples" / "qti12_xml" / "canvas_items"
+    zipped = make_zip(tmp_path / "items.zip", {p.name: p.read_bytes() for p in sorted(items.iterdir())})
+    for n, path in enumerate(
+        [shared_dir / "samples" / "qti12_zip" / "instructure_qti_test_qti_1.2.zip", zipped]
+    ):
+        report = import_path(library, path)
+        snap = snapshot_mod.build_snapshot(library, report.course_id, User(1, "teacher"), Role.TEACHER)
+        snap.selection = select_mod.resolve(select_mod.SelectRequest(everything=True), snap)
+        out = tmp_path / f"out{n}"
+        out.mkdir()
+        cartridge, result = export_cc(snap, out, "1.3.0")
+        assert result.warnings == []
+        assert check_cc(cartridge, shared_dir, "1.3.0") == []
+    assert report.types["quizzes"].read == report.types["quizzes"].kept == 48
+    assert len({q.id for q in quizzes(library, report.course_id)}) == 48
+    links = [w for w in report.warnings if "true_false.xml: link" in w]
+    assert links == [
+        "true_false.xml: link 'org0/images/image.png' points at no file in the package; kept as is"
     ]
 
 

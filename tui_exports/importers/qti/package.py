@@ -175,9 +175,12 @@ class _QtiZip:
         self.file_ids: dict[str, int] = {}  # entry name → file id
         self.quiz_ids: dict[str, int] = {}  # assessment ident → quiz id
         self.course_id = 0
+        self._said: set[str] = set()
 
     def warn(self, message: str, select_type: str | None = "quizzes") -> None:
-        self.report.warn(message, select_type)
+        if message not in self._said:  # a link repeated in every feedback is said once
+            self._said.add(message)
+            self.report.warn(message, select_type)
 
     # ------------------------------------------------------------------ reading
     def xml(self, info: zipfile.ZipInfo) -> etree._Element | None:
@@ -245,9 +248,10 @@ class _QtiZip:
         if metas:
             self.report.source = "QTI 1.2 (Canvas)"
         tree = self.file_tree(files, ids)
-        for _, a in assessments:
-            ident = a.get("ident") if local(a) == "assessment" else None
-            self.quiz_ids[ident or f"\0{id(a)}"] = ids("quizzes")
+        quiz_ids = [ids("quizzes") for _ in assessments]  # first, so links between quizzes resolve
+        for (_, a), quiz_id in zip(assessments, quiz_ids, strict=True):
+            if local(a) == "assessment" and a.get("ident"):
+                self.quiz_ids.setdefault(a.get("ident"), quiz_id)
         bundle = CourseBundle(
             course=Course(
                 id=self.course_id,
@@ -259,10 +263,9 @@ class _QtiZip:
         )
         bundle.file_trees.append(tree)
         count = self.report.count("quizzes")
-        for info, a in assessments:
+        for (info, a), quiz_id in zip(assessments, quiz_ids, strict=True):
             count.read += 1
             ident = a.get("ident") if local(a) == "assessment" else None
-            quiz_id = self.quiz_ids[ident or f"\0{id(a)}"]
             base = posixpath.dirname(info.filename)
             where = info.filename
 
