@@ -4,6 +4,7 @@ numbers): a warning naming the entry or a one-line PackageError, and a failed im
 
 from __future__ import annotations
 
+import random
 import shutil
 import socket
 import stat
@@ -248,6 +249,16 @@ def test_a_failed_import_leaves_no_blob_behind(library, tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk gone"):
         import_qti_zip(library, path)
     assert state(library) == before
+
+
+def test_a_damaged_entry_is_one_line(library, tmp_path):
+    noise = random.Random(1).randbytes(20_000)  # does not deflate: the entry's bytes are all there
+    path = make_zip(tmp_path / "bad.zip", {"quiz.xml": quiz_xml(), "pic.png": noise})
+    data = bytearray(path.read_bytes())
+    start = data.index(b"pic.png") + 1000  # inside the stored bytes of pic.png
+    data[start : start + 200] = bytes(200)
+    path.write_bytes(bytes(data))
+    refused(library, path, "the zip is damaged|cannot be unpacked")
 
 
 def test_not_a_zip_and_no_assessment_are_one_line(library, tmp_path):

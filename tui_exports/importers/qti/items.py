@@ -236,6 +236,7 @@ class ItemReader:
         if points is None:
             points = self.points(item, meta, qtype)
         self._qid = question_id
+        self._where = f'question "{name}" ({ident})'
         built = Built()
         if qtype in (QT.MULTIPLE_CHOICE, QT.TRUE_FALSE, QT.MULTIPLE_ANSWERS):
             built = self.choices(pres, conds)
@@ -432,7 +433,7 @@ class ItemReader:
             left = html_text(left_html) if is_html else left_html
             right = next(iter(_correct(conds, rid)), None)
             if right is None or right not in match_ids:
-                self.warn(f'matching pair "{left}" has no correct match; kept without one')
+                self.warn(f'{self._where}: matching pair "{left}" has no correct match; kept without one')
             else:
                 used.add(right)
             built.answers.append(

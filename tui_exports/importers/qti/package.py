@@ -17,6 +17,7 @@ import re
 import stat
 import uuid
 import zipfile
+import zlib
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import IO
@@ -125,7 +126,15 @@ def is_qti_zip(path: Path) -> bool:
                     with zf.open(info) as f:
                         if b"questestinterop" in f.read(4096):
                             return True
-    except (zipfile.BadZipFile, OSError, etree.XMLSyntaxError, ValueError, PackageError):
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        etree.XMLSyntaxError,
+        ValueError,
+        PackageError,
+        RuntimeError,
+        zlib.error,
+    ):
         return False
     return False
 
@@ -150,8 +159,10 @@ def import_qti_zip(library: Library, path: Path, *, progress: ImportProgress | N
                 library.content.insert_course(bundle)
         except BaseException as e:
             library.blobs.remove(created)  # no orphan blobs: the library is as it was
-            if isinstance(e, (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError)):
+            if isinstance(e, (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error)):
                 raise PackageError(f"{path}: the zip is damaged ({e})") from None
+            if isinstance(e, (RuntimeError, NotImplementedError)):  # encrypted, unknown compression
+                raise PackageError(f"{path}: an entry cannot be unpacked ({e})") from None
             if isinstance(e, (UnicodeError, RecursionError, MemoryError)):
                 raise PackageError(f"{path}: {type(e).__name__}: {e}"[:300]) from None
             raise
