@@ -294,3 +294,19 @@ def test_every_assessment_of_the_sample_cartridges(shared_dir):
             }
         quizzes += 1
     assert quizzes >= 8
+
+
+def test_html_without_texttype_is_told_from_its_tags(tmp_path):
+    path = tmp_path / "moodle.xml"
+    path.write_text(
+        "<questestinterop><item ident='m1' title='Moodle'><presentation><material>"
+        "<mattext><![CDATA[<p>Is <b>2 &lt; 3</b>?</p>]]></mattext></material>"
+        "<response_lid ident='r' rcardinality='Single'><render_choice>"
+        "<response_label ident='t'><material><mattext>a &lt; b, plain</mattext></material></response_label>"
+        "<response_label ident='f'><material><mattext><![CDATA[<i>no</i>]]></mattext></material></response_label>"
+        "</render_choice></response_lid></presentation></item></questestinterop>"
+    )
+    (q,) = read(path)[0].questions
+    assert q.question_text == "<p>Is <b>2 &lt; 3</b>?</p>"
+    assert (q.answers[0].text, q.answers[0].html) == ("a < b, plain", "")
+    assert (q.answers[1].text, q.answers[1].html) == ("no", "<i>no</i>")

@@ -58,6 +58,9 @@ FEEDBACK_SLOTS = {
     "correct_fb": "correct_comments",
     "general_incorrect_fb": "incorrect_comments",
 }
+LOOKS_HTML = re.compile(
+    r"<(p|div|span|br|img|a|b|i|u|em|strong|sub|sup|table|ul|ol|li|pre|code|h[1-6])\b[^<>]*/?>", re.I
+)
 SCIENTIFIC = re.compile(r"([-+]?[\d.]+)\s*\*\s*10\^([-+]?\d+)")
 TESTS = ("varequal", "vargt", "vargte", "varlt", "varlte", "varsubstring")
 
@@ -78,7 +81,9 @@ def material_html(mat: etree._Element | None) -> tuple[str, bool]:
         name = local(el)
         if name in ("mattext", "matemtext"):
             body = text(el)
-            is_html = (el.get("texttype") or "").lower() == "text/html"
+            texttype = (el.get("texttype") or "").lower()
+            # other tools leave texttype out of HTML (Moodle, Blackboard): Canvas sniffs it too
+            is_html = texttype == "text/html" or (not texttype and LOOKS_HTML.search(body) is not None)
             if name == "matemtext":
                 body, is_html = f"<em>{body if is_html else htmllib.escape(body, quote=False)}</em>", True
             parts.append((body, is_html))
