@@ -102,6 +102,26 @@ def test_every_question_type_reads_back_as_written():
     assert [g.position for g in quiz.groups] == [g.position for g in original.groups]
 
 
+def test_a_students_export_without_answer_keys_is_said():
+    class Student:
+        viewer_role = Role.STUDENT
+
+    quiz, warnings = read_back(
+        QuizDocuments(Student(), lambda h: h, []).canvas_qti(all_question_types_quiz())
+    )
+    assert all(
+        a.weight == 0 for q in quiz.questions if q.question_type is QT.MULTIPLE_CHOICE for a in q.answers
+    )
+    assert 'question "MC" (' in warnings[0] and warnings[0].endswith(
+        "the item has no answer key (resprocessing); no answer is marked right"
+    )
+    keyless = {w.split('"')[1] for w in warnings if "no answer key" in w}
+    assert {"MC", "TF", "MA", "SA", "FIMB", "MD", "Match", "Num"} <= keyless
+    assert not {"Essay", "Upload", "Just text", "Calc"} & keyless
+    assert [w for w in warnings if '"Calc"' in w][0].endswith("(itemproc_extension); kept without them")
+    assert len(quiz.questions) == len(all_question_types_quiz().questions)
+
+
 def test_cc_profile_assessment_reads_back_its_five_types():
     original = all_question_types_quiz()
     cc = QuizDocuments(_Teacher(), lambda h: h, []).cc_qti(original, "1.3.0")

@@ -22,6 +22,8 @@ from ...model import Quiz, QuizGroup, QuizQuestion
 from .items import ItemReader
 from .xml import fields, flag, kid, local, number, text, under
 
+SURVEYS = ("survey", "graded_survey")
+
 
 def read_assessment(
     root: etree._Element,
@@ -64,6 +66,8 @@ class _AssessmentReader:
         container = assessment if assessment is not None else root
         title = ((assessment.get("title") if assessment is not None else "") or "").strip()
         qti_meta = fields(kid(container, "qtimetadata"))
+        quiz_type = text(kid(meta, "quiz_type")).strip() if meta is not None else ""
+        self.items.survey = quiz_type in SURVEYS or qti_meta.get("qmd_assessmenttype", "").lower() == "survey"
         self.walk(container)
         loose = sum(x.points_possible for x in self.questions if x.group_id is None)
         points = loose + sum(g.pick_count * g.question_points for g in self.groups)

@@ -52,6 +52,18 @@ UNSUPPORTED = {
     "hot_spot_question": "hot spot",
     "categorization_question": "categorization",
 }
+#: Types whose answers the item's ``resprocessing`` marks right (a student's export leaves it out).
+KEYED = (
+    QT.MULTIPLE_CHOICE,
+    QT.TRUE_FALSE,
+    QT.MULTIPLE_ANSWERS,
+    QT.SHORT_ANSWER,
+    QT.FILL_IN_MULTIPLE_BLANKS,
+    QT.MULTIPLE_DROPDOWNS,
+    QT.MISSING_WORD,
+    QT.MATCHING,
+    QT.NUMERICAL,
+)
 RESPONSES = ("response_lid", "response_str", "response_num", "response_xy", "response_grp")
 FEEDBACK_SLOTS = {
     "general_fb": "neutral_comments",
@@ -220,6 +232,7 @@ class ItemReader:
     def __init__(self, html: Callable[[str], str], warn: Callable[[str], None]):
         self.html = html
         self.warn = warn
+        self.survey = False  # a survey's questions have nothing right: no key is no loss
 
     # ------------------------------------------------------------------ entry
     def read(
@@ -264,7 +277,9 @@ class ItemReader:
                 a = _with(a, comments_html=body) if is_html else _with(a, comments=body)
             answers.append(a)
         if why:
-            self.warn(f'question "{name}" ({ident}): {why}')
+            self.warn(f"{self._where}: {why}")
+        elif qtype in KEYED and not self.survey and not kids(item, "resprocessing"):
+            self.warn(f"{self._where}: the item has no answer key (resprocessing); no answer is marked right")
         return QuizQuestion(
             id=question_id,
             question_type=qtype,
@@ -473,8 +488,11 @@ class ItemReader:
 
     def calculated(self, item: etree._Element, name: str, ident: str) -> Built:
         node = kid(item, "itemproc_extension", "calculated")
-        if node is None:
-            raise Unreadable("a calculated question without its formulas (itemproc_extension)")
+        if node is None:  # a student's export leaves the formulas out
+            self.warn(
+                f"{self._where}: a calculated question without its formulas (itemproc_extension); kept without them"
+            )
+            return Built()
         forms = kid(node, "formulas")
         tolerance = text(kid(node, "answer_tolerance")).strip()
         tol = number(tolerance)
