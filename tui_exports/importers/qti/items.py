@@ -77,10 +77,6 @@ SCIENTIFIC = re.compile(r"([-+]?[\d.]+)\s*\*\s*10\^([-+]?\d+)")
 TESTS = ("varequal", "vargt", "vargte", "varlt", "varlte", "varsubstring")
 
 
-class Unreadable(ValueError):
-    """An item that cannot be kept; the message says why."""
-
-
 # --------------------------------------------------------------------------- materials
 
 
