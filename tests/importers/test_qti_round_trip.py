@@ -1,11 +1,12 @@
 """Round trip: what our QTI exporter writes, :func:`read_assessment` reads back the same, for every
 question type (the exporter tests' quiz) and for the demo library's quizzes (through the QTI zip
-export and ``import_path``): types, texts, answers, weights, feedback, groups and pick counts."""
+export and ``import_path``, and the cartridge's full and CC-profile QTI): types, texts, answers, weights, feedback, groups and pick counts."""
 
 from __future__ import annotations
 
 import itertools
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -13,15 +14,17 @@ from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "exporters"))  # snapshots.py, exporter_runs.py
 
-from exporter_runs import export_quiz_zip  # noqa: E402
+from exporter_runs import export_cc, export_quiz_zip  # noqa: E402
 from snapshots import all_question_types_quiz  # noqa: E402
 
 from tui_exports.engine import select as select_mod  # noqa: E402
 from tui_exports.engine import snapshot as snapshot_mod  # noqa: E402
+from tui_exports.exporters.common.ids import mig_id  # noqa: E402
 from tui_exports.exporters.qti.exporter import QuizDocuments  # noqa: E402
 from tui_exports.exporters.qti.items import CC_PROFILES, from_missing_word  # noqa: E402
 from tui_exports.importers import import_path  # noqa: E402
 from tui_exports.importers.qti import read_assessment  # noqa: E402
+from tui_exports.importers.qti.xml import parse_bytes  # noqa: E402
 from tui_exports.model import QuestionType, Quiz, QuizQuestion, Role  # noqa: E402
 
 QT = QuestionType
@@ -190,4 +193,22 @@ def test_demo_library_quizzes_round_trip_through_the_qti_zip(demo, tmp_path):
             assert (new.assignment_id is None) == (old.assignment_id is None)
             seen_types |= {q.question_type for q in old.questions}
         exported += 1
+        cartridge, _ = export_cc(snap, out, "1.3.0")
+        with zipfile.ZipFile(cartridge) as cc:
+            for old in before:
+                ident = mig_id("quizzes", old.id)
+                meta = parse_bytes(cc.read(f"{ident}/assessment_meta.xml"))
+                full, warnings = read_back(
+                    parse_bytes(cc.read(f"non_cc_assessments/{ident}.xml.qti")), meta=meta
+                )
+                assert warnings == [] and quiz_view(full) == quiz_view(old), old.title
+                assert (full.title, full.points_possible, full.due_at) == (
+                    old.title,
+                    old.points_possible,
+                    old.due_at,
+                )
+                profile, _ = read_back(parse_bytes(cc.read(f"{ident}/assessment_qti.xml")))
+                assert [q.question_text for q in profile.questions] == [
+                    q.question_text for q in QuizDocuments.cc_questions(old)
+                ]
     assert exported >= 2 and len(seen_types) >= 10
