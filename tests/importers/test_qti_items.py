@@ -185,6 +185,27 @@ def test_a_bank_a_group_draws_from_is_materialised(items, tmp_path):
     assert entry.questions == () and "has no such question" in warnings[0]
 
 
+def test_itemrefs_to_bank_questions(tmp_path):
+    bank = parse_bytes(
+        b"""<questestinterop><objectbank ident="b"><item ident="q9" title="Banked">
+        <presentation><material><mattext>From a bank</mattext></material></presentation></item>
+        </objectbank></questestinterop>"""
+    )[0]
+    path = tmp_path / "refs.xml"
+    path.write_text(
+        "<questestinterop><assessment ident='A' title='Refs'><section ident='root_section'>"
+        "<itemref linkrefid='q9'/><section ident='g' title='G'><selection_ordering><selection>"
+        "<selection_number>1</selection_number></selection></selection_ordering><itemref linkrefid='q9'/>"
+        "<itemref linkrefid='gone'/></section></section></assessment></questestinterop>"
+    )
+    quiz, warnings = read(path, banks={"b": bank})
+    assert [(q.name, q.question_text, q.group_id is None) for q in quiz.questions] == [
+        ("Banked", "From a bank", True),
+        ("Banked", "From a bank", False),
+    ]
+    assert warnings == ["question reference 'gone': no question bank in the package holds it; left out"]
+
+
 def test_other_tools_types_are_kept_as_text_and_named(items):
     quiz, warnings = read(items / "hot_spot.xml")
     assert {x.question_type for x in quiz.questions} == {QT.TEXT_ONLY}

@@ -105,8 +105,8 @@ def test_a_canvas_quiz_export_with_settings_and_files(library, tmp_path):
         "<time_limit>15</time_limit><allowed_attempts>-1</allowed_attempts><available>false</available>"
         "<due_at>2026-10-12T23:59:00</due_at></quiz>"
     )
-    manifest = (
-        '<manifest identifier="M" xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"><metadata><lom '
+    manifest = (  # Canvas writes the CC 1.1 namespace on its QTI export's manifest (spec §5.4)
+        '<manifest identifier="M" xmlns="http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"><metadata><lom '
         'xmlns="http://www.imsglobal.org/xsd/imsmd_v1p2"><general><title><langstring>Physics quizzes'
         "</langstring></title></general></lom></metadata><resources>"
         '<resource identifier="A1" type="imsqti_xmlv1p2"><file href="A1/A1.xml"/></resource>'
@@ -259,6 +259,11 @@ def test_a_damaged_entry_is_one_line(library, tmp_path):
     data[start : start + 200] = bytes(200)
     path.write_bytes(bytes(data))
     refused(library, path, "the zip is damaged|cannot be unpacked")
+
+
+def test_cartridges_are_not_qti_zips(shared_dir):
+    cartridges = sorted((shared_dir / "samples" / "imscc").glob("*.imscc"))
+    assert len(cartridges) >= 5 and not any(is_qti_zip(p) for p in cartridges)
 
 
 def test_not_a_zip_and_no_assessment_are_one_line(library, tmp_path):

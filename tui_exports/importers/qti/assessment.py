@@ -59,6 +59,7 @@ class _AssessmentReader:
         self.groups: list[QuizGroup] = []
         self.questions: list[QuizQuestion] = []
         self.position = 0
+        self._bank_items: dict[str, etree._Element] | None = None
 
     # ------------------------------------------------------------------ quiz
     def read(self, root: etree._Element, meta: etree._Element | None) -> Quiz:
@@ -143,11 +144,20 @@ class _AssessmentReader:
                 self.question(child, self.position, None)
             elif name == "bankentry_item":
                 self.bank_entry(child)
+            elif name == "itemref":
+                item = self.referenced(child)
+                if item is not None:
+                    self.position += 1
+                    self.question(item, self.position, None)
 
     def group(self, section: etree._Element) -> None:
         selection = _selection(section)
         ident, title = section.get("ident") or "", (section.get("title") or "").strip()
-        items = under(section, "item")
+        items = [
+            found
+            for el in section.iter("{*}item", "{*}itemref")
+            if (found := el if local(el) == "item" else self.referenced(el)) is not None
+        ]
         for ref in under(selection, "sourcebank_ref") if selection is not None else []:
             bank = self.banks.get(text(ref).strip())
             if bank is None:
@@ -182,6 +192,22 @@ class _AssessmentReader:
         )
         for n, item in enumerate(items, start=1):
             self.question(item, n, gid)
+
+    def referenced(self, ref: etree._Element) -> etree._Element | None:
+        """The bank question an ``itemref`` names (Canvas writes one for a question of a bank
+        in the same course, ``add_ref_or_question``); None, said, when no bank given holds it."""
+        if self._bank_items is None:
+            self._bank_items = {
+                i.get("ident"): i
+                for bank in self.banks.values()
+                for i in bank.iter("{*}item")
+                if i.get("ident")
+            }
+        target = ref.get("linkrefid") or ""
+        found = self._bank_items.get(target)
+        if found is None:
+            self.warn(f"question reference {target!r}: no question bank in the package holds it; left out")
+        return found
 
     def bank_entry(self, entry: etree._Element) -> None:
         bank_ref, item_ref = entry.get("sourcebank_ref") or "", entry.get("item_ref") or ""

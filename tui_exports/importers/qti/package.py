@@ -114,11 +114,12 @@ def is_qti_zip(path: Path) -> bool:
                 if manifest.file_size > MAX_XML_BYTES:
                     return False
                 root = parse_bytes(open_entry(zf, manifest).read())
-                if "imscc" in (etree.QName(root).namespace or ""):
-                    return False
+                # Canvas names its QTI export's manifest with the CC 1.1 namespace: the resource
+                # types tell, a cartridge's assessments are imsqti_xmlv1p2/imscc_xmlv1p1/assessment
                 types = [r.get("type") or "" for r in under(root, "resource")]
-                return any(t.startswith("imsqti") for t in types) and all(
-                    t.startswith("imsqti") or t == "webcontent" or t.endswith("learning-application-resource")
+                qti = [t for t in types if t.startswith("imsqti") and "imscc" not in t]
+                return bool(qti) and all(
+                    t in qti or t == "webcontent" or t.endswith("learning-application-resource")
                     for t in types
                 )
             for info in names:
