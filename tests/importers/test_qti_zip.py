@@ -101,7 +101,9 @@ def test_the_sample_zip_of_another_tool(shared_dir, library):
 def test_a_canvas_quiz_export_with_settings_and_files(library, tmp_path):
     meta = (
         '<quiz identifier="A1" xmlns="http://canvas.instructure.com/xsd/cccv1p0"><title>Week 1</title>'
-        "<description>&lt;p&gt;Read first&lt;/p&gt;</description><quiz_type>practice_quiz</quiz_type>"
+        "<description>&lt;p&gt;Read &lt;a href='$CANVAS_COURSE_REFERENCE$/grades'&gt;first&lt;/a&gt;, then "
+        "&lt;a href='$CANVAS_OBJECT_REFERENCE$/quizzes/A1'&gt;again&lt;/a&gt; "
+        "&lt;a href='$WIKI_REFERENCE$/pages/i123'&gt;gone&lt;/a&gt;&lt;/p&gt;</description><quiz_type>practice_quiz</quiz_type>"
         "<time_limit>15</time_limit><allowed_attempts>-1</allowed_attempts><available>false</available>"
         "<due_at>2026-10-12T23:59:00</due_at></quiz>"
     )
@@ -127,10 +129,18 @@ def test_a_canvas_quiz_export_with_settings_and_files(library, tmp_path):
     assert is_qti_zip(path)
     calls: list[tuple] = []
     report = import_path(library, path, progress=lambda *call: calls.append(call))
-    assert (report.name, report.source, report.warnings) == ("Physics quizzes", "QTI 1.2 (Canvas)", [])
+    assert (report.name, report.source) == ("Physics quizzes", "QTI 1.2 (Canvas)")
+    assert report.warnings == [
+        "A1/A1.xml: link '$WIKI_REFERENCE$/pages/i123' points at nothing in this package; kept as is"
+    ]
     assert ("A1/A1.xml" in {what for _, _, what in calls}) and all(total for _, total, _ in calls)
     (quiz,) = quizzes(library, report.course_id)
-    assert (quiz.title, quiz.description, quiz.quiz_type) == ("Week 1", "<p>Read first</p>", "practice_quiz")
+    c = f"/courses/{report.course_id}"
+    assert (quiz.title, quiz.quiz_type) == ("Week 1", "practice_quiz")
+    assert quiz.description == (
+        f'<p>Read <a href="{c}/grades">first</a>, then <a href="{c}/quizzes/{quiz.id}">again</a> '
+        '<a href="$WIKI_REFERENCE$/pages/i123">gone</a></p>'
+    )
     assert (quiz.time_limit, quiz.allowed_attempts, quiz.published) == (15, -1, False)
     assert quiz.due_at.isoformat() == "2026-10-12T23:59:00+00:00"
     assert quiz.assignment_id is None  # a practice quiz is not graded

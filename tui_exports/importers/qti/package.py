@@ -384,6 +384,8 @@ class _QtiZip:
                     and rest in self.quiz_ids
                 ):
                     return f"{c}/quizzes/{self.quiz_ids[rest]}"
+                if token.group(1) == "CANVAS_COURSE_REFERENCE" and kind not in ("file_ref", "modules", ""):
+                    return f"{c}/{token.group(2)}"  # a course-level page: this course's
                 self.warn(f"{where}: link '{value[:120]}' points at nothing in this package; kept as is")
                 return None
             parts = urlsplit(value)
