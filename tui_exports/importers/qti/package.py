@@ -215,7 +215,7 @@ class _QtiZip:
         files: list[zipfile.ZipInfo] = []
         manifest = None
         for n, info in enumerate(self.entries):
-            self.progress(n, len(self.entries), info.filename)
+            self.progress(n, 2 * len(self.entries), info.filename)  # reading, then storing the files
             name = info.filename
             base = posixpath.basename(name)
             if name.startswith(SKIPPED[0]) or base in SKIPPED or base.startswith("."):
@@ -337,7 +337,7 @@ class _QtiZip:
         folder("")
         count = self.report.count("attachments")
         for n, info in enumerate(files):
-            self.progress(n, len(files), info.filename)
+            self.progress(len(self.entries) + n, 2 * len(self.entries), info.filename)
             count.read += 1
             below = (
                 info.filename[len(FILES_ROOT) :] if info.filename.startswith(FILES_ROOT) else info.filename
