@@ -167,6 +167,7 @@ def test_demo_library_quizzes_round_trip_through_the_qti_zip(demo, tmp_path):
         path, result = export_quiz_zip(snap, out)
         report = import_path(demo.library, path)
         assert report.source == "QTI 1.2 (Canvas)" and report.warnings == []
+        assert report.name == course.name  # from 'QTI Quiz Export for course "<name>"'
         before = demo.library.content.course_content(course.id)["quizzes"]
         after = demo.library.content.course_content(report.course_id)["quizzes"]
         assert report.types["quizzes"].read == report.types["quizzes"].kept == len(before)

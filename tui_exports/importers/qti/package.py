@@ -41,6 +41,7 @@ MAX_XML_BYTES = 64 << 20
 FILEBASE = re.compile(r"^\$(IMS-CC-FILEBASE|IMS_CC_FILEBASE|IMS_CC_FILE_BASE)\$/?")
 CANVAS_TOKEN = re.compile(r"^\$([A-Z_]+)\$/?(.*)$")
 FILES_ROOT = "web_resources/"
+CANVAS_TITLE = re.compile(r'QTI Quiz Export for course "(.*)"')  # lib/cc/qti/qti_generator.rb
 SKIPPED = ("__MACOSX/", ".DS_Store", "Thumbs.db")
 SCHEMAS = (".xsd", ".dtd")
 
@@ -411,11 +412,14 @@ class _QtiZip:
 
 
 def _manifest_title(manifest: etree._Element | None) -> str:
+    """The package's title; of Canvas's QTI export, the course name it names."""
     if manifest is None:
         return ""
     general = next(iter(under(manifest, "general")), None)
     title = kid(general, "title") if general is not None else None
-    return " ".join(text(title).split()) if title is not None else ""
+    name = " ".join(text(title).split()) if title is not None else ""
+    canvas = CANVAS_TITLE.fullmatch(name)
+    return canvas.group(1) if canvas and canvas.group(1).strip() else name
 
 
 def _manifest_order(manifest: etree._Element | None) -> dict[str, int]:
