@@ -285,6 +285,15 @@ def test_not_a_zip_and_no_assessment_are_one_line(library, tmp_path):
     empty = make_zip(tmp_path / "empty.zip", {"readme.txt": "nothing"})
     refused(library, empty, "no QTI assessment in this zip")
     assert not is_qti_zip(junk) and not is_qti_zip(empty)
+    qti2 = make_zip(
+        tmp_path / "qti2.zip",
+        {
+            "imsmanifest.xml": '<manifest xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"><resources>'
+            '<resource identifier="r" type="imsqti_item_xmlv2p1" href="item.xml"/></resources></manifest>',
+            "item.xml": '<assessmentItem xmlns="http://www.imsglobal.org/xsd/imsqti_v2p1" identifier="i"/>',
+        },
+    )
+    refused(library, qti2, "'item.xml' is QTI 2 \\(1 such entries\\); this version imports QTI 1.2 only")
 
 
 XXE = """<?xml version="1.0"?>

@@ -189,6 +189,7 @@ class _QtiZip:
         self.quiz_ids: dict[str, int] = {}  # assessment ident → quiz id
         self.course_id = 0
         self._said: set[str] = set()
+        self.qti2: list[str] = []  # QTI 2 entries: said, not read
 
     def warn(self, message: str, select_type: str | None = "quizzes") -> None:
         if message not in self._said:  # a link repeated in every feedback is said once
@@ -242,6 +243,9 @@ class _QtiZip:
                     assessments.append((info, root))
             elif kind == "quiz":
                 metas[root.get("identifier") or ""] = root
+            elif kind in ("assessmentItem", "assessmentTest"):
+                self.qti2.append(name)
+                self.warn(f"{name}: a QTI 2 {kind}, which this version does not import; skipped")
             else:
                 files.append(info)
         return assessments, banks, metas, files, manifest
@@ -250,6 +254,11 @@ class _QtiZip:
     def build(self, ids: _Ids) -> CourseBundle:
         assessments, banks, metas, files, manifest = self.classify()
         if not assessments:
+            if self.qti2:
+                raise PackageError(
+                    f"{self.path}: '{self.qti2[0]}' is QTI 2 ({len(self.qti2)} such entries); "
+                    "this version imports QTI 1.2 only"
+                )
             raise PackageError(
                 f"{self.path}: no QTI assessment in this zip (no <questestinterop> with items)"
             )
