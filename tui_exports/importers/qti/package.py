@@ -41,13 +41,13 @@ MAX_XML_BYTES = 64 << 20
 FILEBASE = re.compile(r"^\$(IMS-CC-FILEBASE|IMS_CC_FILEBASE|IMS_CC_FILE_BASE)\$/?")
 CANVAS_TOKEN = re.compile(r"^\$([A-Z_]+)\$/?(.*)$")
 FILES_ROOT = "web_resources/"
-CANVAS_TITLE = re.compile(r'QTI Quiz Export for course "(.*)"')  # lib/cc/qti/qti_generator.rb
+CANVAS_TITLE = re.compile(r'QTI Quiz Export for course "(.*)"')  # Canvas's title (spec 5.4)
 SKIPPED = ("__MACOSX/", ".DS_Store", "Thumbs.db")
 SCHEMAS = (".xsd", ".dtd")
 
 
 # --------------------------------------------------------------------------- the zip (kept apart:
-# the shared safe-archive layer of the importers replaces these two functions)
+# the shared safe-archive layer of the importers replaces checked_entries and open_entry)
 
 
 def checked_entries(zf: zipfile.ZipFile, where: Path) -> list[zipfile.ZipInfo]:
