@@ -7,6 +7,7 @@ before it is parsed: the tags past that depth go, their text stays (:func:`flatt
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import lxml.html
 from lxml import etree
@@ -79,3 +80,24 @@ def serialize_fragment(root: etree._Element) -> str:
     for child in root:
         out.append(lxml.html.tostring(child, encoding="unicode"))
     return "".join(out)
+
+
+def rewrite_attrs(html: str, new_value: Callable[[str, str], str | None], attrs=("href", "src")) -> str:
+    """``html`` with each ``href``/``src`` value replaced by ``new_value(attribute, value)`` (None:
+    kept as it was); the same string back when nothing changed (and when it has no such links)."""
+    if not html or not any(a in html for a in attrs):
+        return html
+    root = parse_fragment(html)
+    changed = False
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        for attr in attrs:
+            value = el.get(attr)
+            if value is None:
+                continue
+            new = new_value(attr, value)
+            if new is not None and new != value:
+                el.set(attr, new)
+                changed = True
+    return serialize_fragment(root) if changed else html

@@ -435,6 +435,27 @@ class Quiz:
     questions: tuple[QuizQuestion, ...] = ()
 
 
+#: Quiz types graded through an assignment of their own (Canvas's model: it holds the grade).
+GRADED_QUIZ_TYPES = frozenset({"assignment", "graded_survey"})
+
+
+def quiz_assignment(quiz: Quiz, assignment_id: int, **fields: Any) -> Assignment:
+    """The assignment a graded quiz is graded through, made from the quiz (title, points, dates)."""
+    return Assignment(
+        id=assignment_id,
+        title=quiz.title,
+        assignment_group_id=quiz.assignment_group_id,
+        points_possible=quiz.points_possible,
+        submission_types=("online_quiz",),
+        due_at=quiz.due_at,
+        unlock_at=quiz.unlock_at,
+        lock_at=quiz.lock_at,
+        published=quiz.published,
+        quiz_id=quiz.id,
+        **fields,
+    )
+
+
 @dataclass(frozen=True)
 class DiscussionTopic:
     id: int

@@ -33,6 +33,7 @@ def import_path(
     ``teacher_id`` when given; returns its report.  The course, its enrollment and every row
     go in one transaction; on any failure it is rolled back and the blobs written are removed."""
     from .course_folder import add_course_folder
+    from .qti import import_qti_zip, is_qti_zip
 
     path = Path(path)
     if not path.exists():
@@ -45,6 +46,8 @@ def import_path(
                 report.types[key] = ImportCount(read=n, kept=n)
             for w in loaded.warnings:
                 report.warn(w)
+        elif path.is_file() and is_qti_zip(path):
+            report = import_qti_zip(library, path, progress=progress)
         else:
             raise PackageError(
                 f"{path}: not a package this version can import (a course folder has a course.toml)"

@@ -21,8 +21,9 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..html_fragments import parse_fragment, serialize_fragment
+from ..html_fragments import rewrite_attrs
 from ..model import (
+    GRADED_QUIZ_TYPES,
     Answer,
     Assignment,
     AssignmentGroup,
@@ -284,22 +285,9 @@ class _CourseReader:
     # -- links
     def rewrite(self, html: str, base_dir: str, where: str) -> str:
         """Relative links of ``html`` (read from ``base_dir``) → Canvas URLs of this course."""
-        if not html or ("href" not in html and "src" not in html):
-            return html
-        root = parse_fragment(html)
-        changed = False
-        for el in root.iter():
-            if not isinstance(el.tag, str):
-                continue
-            for attr in ("href", "src"):
-                value = el.get(attr)
-                if value is None:
-                    continue
-                new = self._canvas_url(value, base_dir, is_src=(attr == "src"), where=where)
-                if new is not None and new != value:
-                    el.set(attr, new)
-                    changed = True
-        return serialize_fragment(root) if changed else html
+        return rewrite_attrs(
+            html, lambda attr, value: self._canvas_url(value, base_dir, is_src=(attr == "src"), where=where)
+        )
 
     def _canvas_url(self, value: str, base_dir: str, *, is_src: bool, where: str) -> str | None:
         parts = urlsplit(value)
@@ -749,7 +737,7 @@ class _CourseReader:
             points = ungrouped + sum(g.pick_count * g.question_points for g in groups)
         quiz_type = q.get("quiz_type", "assignment")
         assignment_id = None
-        if quiz_type in ("assignment", "graded_survey"):
+        if quiz_type in GRADED_QUIZ_TYPES:
             assignment_id = self._owned_assignment(
                 bundle,
                 ids("assignments"),

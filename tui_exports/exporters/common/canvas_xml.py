@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ...model import Assignment, CourseSnapshot, Quiz
+from ...model import GRADED_QUIZ_TYPES, Assignment, CourseSnapshot, Quiz, quiz_assignment
 from .ids import mig_id
 from .xmlutil import canvas
 
@@ -23,23 +23,12 @@ def group_ref(snapshot: CourseSnapshot, group_id: int | None) -> str | None:
 
 def assignment_for_quiz(snapshot: CourseSnapshot, quiz: Quiz) -> Assignment | None:
     """A graded quiz's assignment; made up from the quiz when the snapshot lacks it."""
-    if quiz.quiz_type not in ("assignment", "graded_survey"):
+    if quiz.quiz_type not in GRADED_QUIZ_TYPES:
         return None
     found = snapshot.assignment(quiz.assignment_id) if quiz.assignment_id is not None else None
     if found is not None:
         return found
-    return Assignment(
-        id=quiz.assignment_id if quiz.assignment_id is not None else -quiz.id,
-        title=quiz.title,
-        assignment_group_id=quiz.assignment_group_id,
-        points_possible=quiz.points_possible,
-        submission_types=("online_quiz",),
-        due_at=quiz.due_at,
-        unlock_at=quiz.unlock_at,
-        lock_at=quiz.lock_at,
-        published=quiz.published,
-        quiz_id=quiz.id,
-    )
+    return quiz_assignment(quiz, quiz.assignment_id if quiz.assignment_id is not None else -quiz.id)
 
 
 def fill_assignment(el: etree._Element, snapshot: CourseSnapshot, a: Assignment) -> etree._Element:

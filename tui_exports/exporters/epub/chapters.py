@@ -25,6 +25,7 @@ from typing import Any
 from tui_exports.exporters.common.ids import mig_id
 from tui_exports.exporters.common.links import CanvasLink
 from tui_exports.model import (
+    GRADED_QUIZ_TYPES,
     Assignment,
     CourseSnapshot,
     DiscussionTopic,
@@ -40,7 +41,6 @@ from tui_exports.model import (
 PART_CHARS = 200_000
 PART_ITEMS = 100
 
-GRADED_QUIZ_TYPES = ("assignment", "graded_survey")
 
 #: Module item content type → (link kind, select type for anchors).
 _ITEM_KINDS = {
