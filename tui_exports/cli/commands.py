@@ -181,7 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     lib = sub.add_parser("library", help="manage the local library", description="manage the local library")
     lsub = lib.add_subparsers(dest="library_command", metavar="ACTION", required=True)
-    sp = lsub.add_parser("add", help="load a course folder (the data/ format) into the library")
+    sp = lsub.add_parser(
+        "add",
+        help="load a course folder (the data/ format) or a package (.imscc, .zip, folder) into the library",
+    )
     sp.add_argument("path", type=Path)
     lsub.add_parser("users", help="list the users of the library")
     lsub.add_parser("path", help="print where the library and the config file are on disk")
@@ -389,7 +392,7 @@ def _library_command(args, home: Home) -> int:
     service = ExportService.open(home)
     try:
         if args.library_command == "add":
-            report = service.add_course_folder(args.path)
+            report = service.import_package(args.path)
             for w in report.warnings:
                 print(f"warning: {w}", file=sys.stderr)
             print(f"added course {report.course_id}: {report.name}")

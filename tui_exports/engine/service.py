@@ -583,25 +583,22 @@ class ExportService:
         """The user a token belongs to, or None."""
         return tokens.verify_token(self.library, token)
 
-    def add_course_folder(self, folder: Path) -> Any:
-        """Load a course folder (the ``data/`` format) into the library; returns its load report."""
-        from ..importers.course_folder import CourseFolderError, add_course_folder
-
-        try:
-            return add_course_folder(self.library, folder)
-        except CourseFolderError as e:
-            raise BadRequest(str(e)) from None
-
     def import_package(
-        self, path: Path, progress: Callable[[int, int | None, str], None] | None = None
+        self,
+        path: Path,
+        progress: Callable[[int, int | None, str], None] | None = None,
+        user_id: int | None = None,
     ) -> Any:
         """Import a package (cartridge, QTI zip or course folder) as a new course; returns its
         ``ImportReport``.  A package that cannot be read is a BadRequest with a one-line reason,
-        and leaves the library as it was."""
+        and leaves the library as it was.  A package brings no people: ``user_id`` (the library's
+        owner by default) teaches the course it becomes (a course folder names its own)."""
         from ..importers import PackageError, import_path
 
+        if user_id is None and self.content.users():
+            user_id = self.owner_id()
         try:
-            return import_path(self.library, Path(path), progress=progress)
+            return import_path(self.library, Path(path), progress=progress, teacher_id=user_id)
         except PackageError as e:
             raise BadRequest(str(e)) from None
 

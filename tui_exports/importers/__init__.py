@@ -9,10 +9,12 @@ cannot read, and records everything it read but could not keep as warnings in th
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..config import Config, ImportLimits
 from ..model import ImportReport
 
 if TYPE_CHECKING:
@@ -26,8 +28,19 @@ class PackageError(ValueError):
     """A package that cannot be imported; the message is one line naming the path or entry."""
 
 
-def import_path(library: Library, path: Path, *, progress: ImportProgress | None = None) -> ImportReport:
-    """Import the package or course folder at ``path`` as one new course; returns its report."""
+def import_path(
+    library: Library,
+    path: Path,
+    *,
+    progress: ImportProgress | None = None,
+    limits: ImportLimits | None = None,
+    teacher_id: int | None = None,
+) -> ImportReport:
+    """Import the package or course folder at ``path`` as one new course; returns its report.
+
+    ``limits`` (the zip-bomb caps) default to the library's ``config.toml`` ``[import]`` table;
+    ``teacher_id`` is enrolled as the teacher of a course made from a package."""
+    from .cartridge import import_cartridge
     from .course_folder import add_course_folder
 
     path = Path(path)
@@ -37,4 +50,25 @@ def import_path(library: Library, path: Path, *, progress: ImportProgress | None
         for w in loaded.warnings:
             report.warn(w)
         return report
-    raise PackageError(f"{path}: not a package this version can import (a course folder has a course.toml)")
+    if not path.exists():
+        raise PackageError(f"{path}: no such file or folder")
+    if not path.is_dir() and not path.is_file():
+        raise PackageError(f"{path}: not a file or a folder")
+    if limits is None:
+        limits = Config.load(library.home.config_file).import_limits()
+
+    def qti_zip() -> ImportReport:
+        # the QTI zip reader (qti.py): a plain IMS content package of QTI, or QTI files alone
+        try:
+            from .qti import import_qti_zip
+        except ImportError:
+            raise PackageError(f"{path}: a QTI package, and this build has no QTI reader") from None
+        return import_qti_zip(library, path, progress=progress, limits=limits, teacher_id=teacher_id)
+
+    try:
+        return import_cartridge(
+            library, path, progress=progress, limits=limits, qti_zip=qti_zip, teacher_id=teacher_id
+        )
+    except (OSError, EOFError, zipfile.BadZipFile) as e:  # the whole import was rolled back
+        reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
+        raise PackageError(f"{path}: cannot be read: {reason}"[:300]) from None
