@@ -1026,6 +1026,20 @@ class CartridgeReader:
         )
         return None
 
+    def _title_of(self, kind: str, oid: int | None) -> str:
+        b = self.bundle
+        objs = {
+            "page": b.pages,
+            "assignment": b.assignments,
+            "topic": b.discussion_topics,
+            "quiz": b.quizzes,
+        }.get(kind)
+        if objs is not None:
+            return next((o.title for o in objs if o.id == oid), "")
+        if kind == "file":
+            return next((f.display_name for t in b.file_trees for f in t.files if f.id == oid), "")
+        return ""
+
     def _link_url(self, r: Resource) -> str:
         root = self.xml(r.files[0] if r.files else r.href, f"link '{r.ident}'", "content_tags")
         if root is None:
@@ -1093,6 +1107,7 @@ class CartridgeReader:
             kind, cid, r = target
             ctype = KIND_ITEMS[kind]
             url = ""
+            title = title or self._title_of(kind, cid)
             if kind in ("weblink", "lti"):
                 url = self._link_url(r)
                 title = title or r.title
