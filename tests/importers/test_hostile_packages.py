@@ -15,7 +15,6 @@ from cartridge_kit import manifest, state, write_folder, write_zip
 
 from tui_exports.cli import main
 from tui_exports.config import ImportLimits
-from tui_exports.engine.errors import BadRequest
 from tui_exports.importers import PackageError, import_path
 
 PAGE = '<resource identifier="p1" type="webcontent" href="pages/one.html"><file href="pages/one.html"/></resource>'
@@ -27,21 +26,21 @@ HTML = "<html><head><title>One</title></head><body><p>Hello</p></body></html>"
 SECRET = "root:x:0:0:the secret outside the package"
 
 
-def refused(service, path: Path, message: str, limits: ImportLimits | None = None) -> None:
-    before = state(service.library)
+def refused(library, path: Path, message: str, limits: ImportLimits | None = None) -> None:
+    before = state(library)
     with pytest.raises(PackageError, match=message):
-        import_path(service.library, path, limits=limits)
-    assert state(service.library) == before
+        import_path(library, path, limits=limits)
+    assert state(library) == before
 
 
-def imported(service, path: Path, **kw):
-    return import_path(service.library, path, **kw)
+def imported(library, path: Path, **kw):
+    return import_path(library, path, **kw)
 
 
 # ----------------------------------------------------------------------------- entries
 
 
-def test_zip_slip_entries_are_skipped_and_nothing_is_written_outside(service, tmp_path):
+def test_zip_slip_entries_are_skipped_and_nothing_is_written_outside(library, tmp_path):
     pkg = write_zip(
         tmp_path / "slip.imscc",
         {
@@ -53,7 +52,7 @@ def test_zip_slip_entries_are_skipped_and_nothing_is_written_outside(service, tm
             "web_resources/../../../evil2.txt": "x",
         },
     )
-    report = imported(service, pkg)
+    report = imported(library, pkg)
     skipped = [w for w in report.warnings if w.startswith("skipped entry")]
     assert any("'../../evil.txt'" in w and ".." in w for w in skipped)
     assert any("/etc/evil.txt" in w and "absolute" in w for w in skipped)
@@ -62,7 +61,7 @@ def test_zip_slip_entries_are_skipped_and_nothing_is_written_outside(service, tm
     assert report.types["wiki_pages"].kept == 1
 
 
-def test_symlink_entries_are_skipped_in_a_zip_and_in_a_folder(service, tmp_path):
+def test_symlink_entries_are_skipped_in_a_zip_and_in_a_folder(library, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text(SECRET)
     res = (
@@ -74,7 +73,7 @@ def test_symlink_entries_are_skipped_in_a_zip_and_in_a_folder(service, tmp_path)
         {"imsmanifest.xml": manifest(res, ""), "pages/one.html": HTML},
         symlinks={"web_resources/link.txt": str(secret)},
     )
-    report = imported(service, pkg)
+    report = imported(library, pkg)
     assert any("'web_resources/link.txt'" in w and "symbolic link" in w for w in report.warnings)
     folder = write_folder(
         tmp_path / "unpacked", {"imsmanifest.xml": manifest(res, ""), "pages/one.html": HTML}
@@ -82,34 +81,34 @@ def test_symlink_entries_are_skipped_in_a_zip_and_in_a_folder(service, tmp_path)
     (folder / "web_resources").mkdir()
     os.symlink(secret, folder / "web_resources" / "link.txt")
     os.symlink(tmp_path, folder / "web_resources" / "dir")
-    report = imported(service, folder)
+    report = imported(library, folder)
     assert any("web_resources/link.txt" in w and "symbolic link" in w for w in report.warnings)
     assert any("web_resources/dir" in w and "symbolic link" in w for w in report.warnings)
-    blobs = [p.read_bytes() for p in Path(service.library.home.blobs).rglob("*") if p.is_file()]
+    blobs = [p.read_bytes() for p in Path(library.home.blobs).rglob("*") if p.is_file()]
     assert not any(SECRET.encode() in b for b in blobs)
 
 
-def test_a_duplicate_entry_is_skipped_naming_it(service, tmp_path):
+def test_a_duplicate_entry_is_skipped_naming_it(library, tmp_path):
     pkg = tmp_path / "dup.imscc"
     with zipfile.ZipFile(pkg, "w") as z, pytest.warns(UserWarning):
         z.writestr("imsmanifest.xml", ONE_PAGE)
         z.writestr("pages/one.html", HTML)
         z.writestr("pages/one.html", "<p>the other one</p>")
-    report = imported(service, pkg)
+    report = imported(library, pkg)
     assert any("'pages/one.html'" in w and "same name" in w for w in report.warnings)
 
 
-def test_a_zip_bomb_is_refused_before_anything_is_read(service, tmp_path):
+def test_a_zip_bomb_is_refused_before_anything_is_read(library, tmp_path):
     pkg = tmp_path / "bomb.imscc"
     with zipfile.ZipFile(pkg, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("imsmanifest.xml", ONE_PAGE)
         z.writestr("web_resources/zeros.bin", b"\0" * (8 << 20))  # 8 MiB of zeros: ~1000×
-    refused(service, pkg, "expands .* times .*max_ratio")
-    refused(service, pkg, "more than 4 MB .*max_total_mb", ImportLimits(max_total_mb=4, max_ratio=10_000))
-    refused(service, pkg, "more than 1 entries", ImportLimits(max_entries=1, max_ratio=10_000))
+    refused(library, pkg, "expands .* times .*max_ratio")
+    refused(library, pkg, "more than 4 MB .*max_total_mb", ImportLimits(max_total_mb=4, max_ratio=10_000))
+    refused(library, pkg, "more than 1 entries", ImportLimits(max_entries=1, max_ratio=10_000))
 
 
-def test_the_caps_come_from_config_toml(service, home, tmp_path, capsys):
+def test_the_caps_come_from_config_toml(home, tmp_path, capsys):
     (home / "config.toml").write_text("[import]\nmax_total_mb = 0.001\n")
     pkg = write_zip(tmp_path / "p.imscc", {"imsmanifest.xml": ONE_PAGE, "pages/one.html": HTML * 100})
     code = main(["library", "add", str(pkg)])
@@ -133,24 +132,24 @@ LAUGHS = """<?xml version="1.0"?>
 <topic xmlns="http://www.imsglobal.org/xsd/imsccv1p1/imsdt_v1p1"><title>&lol4;</title><text>x</text></topic>"""
 
 
-def test_xxe_in_the_manifest_is_refused(service, tmp_path):
+def test_xxe_in_the_manifest_is_refused(library, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text(SECRET)
     pkg = write_zip(tmp_path / "xxe.imscc", {"imsmanifest.xml": XXE.replace("{path}", str(secret))})
-    refused(service, pkg, "imsmanifest.xml: .*declares XML entities")
+    refused(library, pkg, "imsmanifest.xml: .*declares XML entities")
 
 
-def test_billion_laughs_in_a_topic_is_a_warning_and_never_expands(service, tmp_path):
+def test_billion_laughs_in_a_topic_is_a_warning_and_never_expands(library, tmp_path):
     res = '<resource identifier="t1" type="imsdt_xmlv1p1"><file href="t1.xml"/></resource>'
     pkg = write_zip(tmp_path / "lol.imscc", {"imsmanifest.xml": manifest(res, ""), "t1.xml": LAUGHS})
-    report = imported(service, pkg)
+    report = imported(library, pkg)
     assert report.types["discussion_topics"].read == 1 and report.types["discussion_topics"].kept == 0
     assert any("t1.xml" in w and "entities" in w for w in report.types["discussion_topics"].warnings)
-    topics = service.library.content.course_content(report.course_id)["discussion_topics"]
+    topics = library.content.course_content(report.course_id)["discussion_topics"]
     assert topics == []
 
 
-def test_a_manifest_with_a_bom_and_a_namespace_with_a_stray_space(service, tmp_path):
+def test_a_manifest_with_a_bom_and_a_namespace_with_a_stray_space(library, tmp_path):
     text = ONE_PAGE.replace(
         'xmlns="http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"',
         'xmlns="http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1 "',
@@ -158,7 +157,7 @@ def test_a_manifest_with_a_bom_and_a_namespace_with_a_stray_space(service, tmp_p
     pkg = write_zip(
         tmp_path / "bom.imscc", {"imsmanifest.xml": b"\xef\xbb\xbf" + text.encode(), "pages/one.html": HTML}
     )
-    report = imported(service, pkg)
+    report = imported(library, pkg)
     assert report.types["wiki_pages"].kept == 1 and report.source == "Common Cartridge 1.1.0"
     assert any("stray spaces" in w for w in report.warnings)
 
@@ -171,18 +170,18 @@ def test_a_manifest_with_a_bom_and_a_namespace_with_a_stray_space(service, tmp_p
         ({"imsmanifest.xml": "<html/>"}, "holds <html>, not a <manifest>"),
     ],
 )
-def test_a_package_that_is_no_cartridge_is_refused_in_one_line(service, tmp_path, entries, message):
-    refused(service, write_zip(tmp_path / "x.imscc", entries), message)
+def test_a_package_that_is_no_cartridge_is_refused_in_one_line(library, tmp_path, entries, message):
+    refused(library, write_zip(tmp_path / "x.imscc", entries), message)
 
 
-def test_a_truncated_zip_is_refused(service, tmp_path):
+def test_a_truncated_zip_is_refused(library, tmp_path):
     pkg = write_zip(tmp_path / "ok.imscc", {"imsmanifest.xml": ONE_PAGE, "pages/one.html": HTML})
     data = pkg.read_bytes()
     (tmp_path / "cut.imscc").write_bytes(data[: len(data) // 2])
-    refused(service, tmp_path / "cut.imscc", "not a zip")
+    refused(library, tmp_path / "cut.imscc", "not a zip")
 
 
-def test_a_failed_import_leaves_no_course_and_no_blob(service, tmp_path, monkeypatch):
+def test_a_failed_import_leaves_no_course_and_no_blob(library, tmp_path, monkeypatch):
     files = {f"web_resources/f{i}.bin": os.urandom(2000) for i in range(5)}
     res = "".join(
         f'<resource identifier="f{i}" type="webcontent" href="web_resources/f{i}.bin"/>' for i in range(5)
@@ -190,23 +189,26 @@ def test_a_failed_import_leaves_no_course_and_no_blob(service, tmp_path, monkeyp
     pkg = write_zip(
         tmp_path / "p.imscc", {"imsmanifest.xml": manifest(PAGE + res, ""), "pages/one.html": HTML, **files}
     )
-    before = state(service.library)
-
-    def broken(self, bundle):
-        raise OSError(28, "No space left on device")
+    before = state(library)
 
     from tui_exports.store.content import ContentStore
 
+    insert = ContentStore.insert_course
+
+    def broken(self, bundle):  # the rows are in, the blobs are written: then the disk fills up
+        insert(self, bundle)
+        raise OSError(28, "No space left on device")
+
     monkeypatch.setattr(ContentStore, "insert_course", broken)
-    with pytest.raises(BadRequest, match="No space left"):
-        service.import_package(pkg)
-    assert state(service.library) == before
+    with pytest.raises(PackageError, match="No space left"):
+        import_path(library, pkg)
+    assert state(library) == before
 
 
 # ----------------------------------------------------------------------------- messy but readable
 
 
-def test_messy_package_gives_warnings_for_each_problem(service, tmp_path):
+def test_messy_package_gives_warnings_for_each_problem(library, tmp_path):
     resources = (
         PAGE
         + '<resource identifier="p2" type="webcontent" href="pages/empty.html"><file href="pages/empty.html"/></resource>'
@@ -233,7 +235,7 @@ def test_messy_package_gives_warnings_for_each_problem(service, tmp_path):
             "notes/stray.doc": "not in the manifest either",
         },
     )
-    report = imported(service, pkg)
+    report = imported(library, pkg)
     w = "\n".join(report.warnings)
     assert "'web_resources/gone.pdf' is listed but not in the package" in w
     assert "'nowhere', which the manifest does not have" in w and "Lost" in w
@@ -242,26 +244,26 @@ def test_messy_package_gives_warnings_for_each_problem(service, tmp_path):
     assert "module 'm' has no title" in w
     assert "'web_resources/stray.txt' is in the package but not in its manifest; kept" in w
     assert "'notes/stray.doc' is in the package but not in its manifest; not imported" in w
-    content = service.library.content.course_content(report.course_id)
+    content = library.content.course_content(report.course_id)
     assert {f.display_name for f in content["files"]} == {"a file é.txt", "stray.txt"}
     (module,) = content["modules"]
     assert [i.title for i in module.items] == ["One", "One again", "empty", "A file"]
     assert report.types["content_tags"].read == 5 and report.types["content_tags"].kept == 4
 
 
-def test_empty_organizations_and_a_zero_byte_file(service, tmp_path):
+def test_empty_organizations_and_a_zero_byte_file(library, tmp_path):
     res = PAGE + '<resource identifier="f1" type="webcontent" href="web_resources/zero.bin"/>'
     pkg = write_zip(
         tmp_path / "p.imscc",
         {"imsmanifest.xml": manifest(res, None), "pages/one.html": HTML, "web_resources/zero.bin": b""},
     )
-    report = imported(service, pkg)
+    report = imported(library, pkg)
     assert report.types["wiki_pages"].kept == 1 and report.types["attachments"].kept == 1
     assert any("zero.bin" in w and "0 bytes" in w for w in report.warnings)
-    assert service.library.content.course_content(report.course_id)["modules"] == []
+    assert library.content.course_content(report.course_id)["modules"] == []
 
 
-def test_zip_names_without_the_utf8_flag(service, tmp_path):
+def test_zip_names_without_the_utf8_flag(library, tmp_path):
     pkg = tmp_path / "cp.imscc"
     with zipfile.ZipFile(pkg, "w") as z:
         z.writestr("imsmanifest.xml", manifest(PAGE, ""))
@@ -271,17 +273,17 @@ def test_zip_names_without_the_utf8_flag(service, tmp_path):
     # the names' bytes, patched in place (central directory and local headers alike)
     data = pkg.read_bytes().replace(b"cafXY", b"caf\xc3\xa9").replace(b"latinZ", b"latin\xe9")
     pkg.write_bytes(data)
-    report = imported(service, pkg)
-    names = sorted(f.display_name for f in service.library.content.course_content(report.course_id)["files"])
+    report = imported(library, pkg)
+    names = sorted(f.display_name for f in library.content.course_content(report.course_id)["files"])
     assert names == ["café.txt", "latinΘ.txt"]  # UTF-8 read as such; other bytes as the zip spec says (cp437)
     assert any("café.txt" in w and "not in its manifest" in w for w in report.warnings)
 
 
-def test_a_folder_name_that_is_not_utf8_is_skipped(service, tmp_path):
+def test_a_folder_name_that_is_not_utf8_is_skipped(library, tmp_path):
     folder = write_folder(tmp_path / "pkg", {"imsmanifest.xml": manifest(PAGE, ""), "pages/one.html": HTML})
     try:
         (folder / os.fsdecode(b"caf\xe9.txt")).write_bytes(b"x")
     except (OSError, UnicodeError):
         pytest.skip("this file system does not take non-UTF-8 names")
-    report = imported(service, folder)
+    report = imported(library, folder)
     assert any("not UTF-8" in w for w in report.warnings) and report.types["wiki_pages"].kept == 1

@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
@@ -282,6 +283,10 @@ class CartridgeReader:
     # ------------------------------------------------------------------ classify
     def classify(self) -> None:
         res = self.resources
+        for it in descendants(child(self.manifest, "organizations"), "item"):
+            r = res.get(it.get("identifierref") or "")
+            if r is not None and not r.title:
+                r.title = text_of(it, "title").strip()
         depended = {d for r in res.values() for d in r.deps}
         for r in res.values():
             t = r.type.lower()
@@ -466,6 +471,8 @@ class CartridgeReader:
             if r.kind == "page":
                 href = r.href or r.files[0]
                 stem = posixpath.splitext(posixpath.basename(href))[0]
+                if not href.startswith("wiki_content/") and r.title:
+                    stem = r.title  # other systems name every page index.html: Canvas's url is the title's
                 slug = stem if re.fullmatch(r"[a-z0-9][a-z0-9_-]*", stem) else _slug(stem)
                 base, n = slug, 2
                 while slug in slugs:
@@ -775,12 +782,7 @@ class CartridgeReader:
         _, aid = self.res_ids[r.ident]
         self.report.count("assignments").read += 1
         names = ([r.href] if r.href else []) + r.files
-        fallback = [
-            x
-            for x in self.resources.values()
-            if x.kind == "fallback"
-            and any(v.get("identifierref") == r.ident for v in children(x.element, "variant"))
-        ]
+        fallback = self._fallbacks().get(r.ident, [])
         for fb in fallback:
             names += fb.files
         settings_href = next((n for n in names if n.endswith("/assignment_settings.xml")), None)
@@ -801,7 +803,7 @@ class CartridgeReader:
             ext = self.xml(ext_href, f"assignment '{r.ident}'", "assignments")
             if ext is not None:
                 title = text_of(ext, "title").strip()
-                body, body_href = text_of(ext, "text"), ext_href
+                body, body_href = self._html_text(child(ext, "text")), ext_href
                 canvas = descendants(child(ext, "extensions"), "assignment")
                 if canvas and not fields:
                     fields = flat(canvas[0])
@@ -861,7 +863,7 @@ class CartridgeReader:
             title = "Untitled discussion"
             self.warn(f"discussion topic '{r.ident}' has no title; called it '{title}'", st)
         message = self.rewrite(
-            text_of(doc, "text"),
+            self._html_text(child(doc, "text")),
             self.name(self.entry(href)) if self.entry(href) else href,
             f"discussion '{title}'",
             st,
@@ -904,6 +906,14 @@ class CartridgeReader:
                 assignment_id=assignment_id,
             )
         )
+
+    @staticmethod
+    def _html_text(el) -> str:
+        """A CC ``<text texttype=…>`` as HTML (plain text is escaped)."""
+        text = (el.text or "") if el is not None else ""
+        if el is not None and (el.get("texttype") or "text/html").strip().lower() == "text/plain":
+            return html_escape(text)
+        return text
 
     # ------------------------------------------------------------------ quizzes
     def banks(self) -> dict[str, etree._Element]:
@@ -1007,13 +1017,7 @@ class CartridgeReader:
             return None
         if r.ident in self.res_ids:
             kind, rid = self.res_ids[r.ident]
-            kept = {
-                "page": {p.id for p in self.bundle.pages},
-                "assignment": {a.id for a in self.bundle.assignments},
-                "topic": {t.id for t in self.bundle.discussion_topics},
-                "quiz": {q.id for q in self.bundle.quizzes},
-                "file": {f.id for t in self.bundle.file_trees for f in t.files},
-            }.get(kind, set())
+            kept = self._kept().get(kind, {})
             if rid not in kept:
                 self.warn(f"{where}: the {kind} it points at was not kept; dropped", "content_tags")
                 return None
@@ -1026,19 +1030,31 @@ class CartridgeReader:
         )
         return None
 
+    def _kept(self) -> dict[str, dict[int, str]]:
+        """kind → id → title of what the course keeps (built once, when modules are read)."""
+        if not hasattr(self, "_kept_index"):
+            b = self.bundle
+            self._kept_index = {
+                "page": {p.id: p.title for p in b.pages},
+                "assignment": {a.id: a.title for a in b.assignments},
+                "topic": {t.id: t.title for t in b.discussion_topics},
+                "quiz": {q.id: q.title for q in b.quizzes},
+                "file": {f.id: f.display_name for t in b.file_trees for f in t.files},
+            }
+        return self._kept_index
+
+    def _fallbacks(self) -> dict[str, list[Resource]]:
+        """Canvas 1.3's ``<cpx:variant>`` resources (an assignment's HTML), by the resource they stand in for."""
+        if not hasattr(self, "_fallback_index"):
+            self._fallback_index: dict[str, list[Resource]] = {}
+            for x in self.resources.values():
+                if x.kind == "fallback":
+                    for v in children(x.element, "variant"):
+                        self._fallback_index.setdefault(v.get("identifierref", ""), []).append(x)
+        return self._fallback_index
+
     def _title_of(self, kind: str, oid: int | None) -> str:
-        b = self.bundle
-        objs = {
-            "page": b.pages,
-            "assignment": b.assignments,
-            "topic": b.discussion_topics,
-            "quiz": b.quizzes,
-        }.get(kind)
-        if objs is not None:
-            return next((o.title for o in objs if o.id == oid), "")
-        if kind == "file":
-            return next((f.display_name for t in b.file_trees for f in t.files if f.id == oid), "")
-        return ""
+        return self._kept().get(kind, {}).get(oid, "") if oid is not None else ""
 
     def _link_url(self, r: Resource) -> str:
         root = self.xml(r.files[0] if r.files else r.href, f"link '{r.ident}'", "content_tags")
