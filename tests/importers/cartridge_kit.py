@@ -97,27 +97,7 @@ def build_epub(snapshot, workdir: Path) -> Path:
 
 
 def run_epubcheck(java: str, books: list[Path], reports: Path) -> dict[str, str]:
-    """EPUBCheck (--failonwarnings) on every book in one JVM: {book: its messages} for books with any."""
-    import json
-    import subprocess
-
-    import pytest
-
+    """EPUBCheck (the ePub tests' runner) on every book: {book: its messages} for books with any."""
     helpers = _epub_helpers()
-    jar = helpers.epubcheck_jar()
-    if jar is None:
-        pytest.skip("the epubcheck package (bundled EPUBCheck jar) is not installed")
-    reports.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        [java, "-cp", str(jar), str(helpers.HERE / "EpubCheckBatch.java"), str(reports), *map(str, books)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    out = {}
-    for n, book in enumerate(books, 1):
-        messages = json.loads((reports / f"{n}.json").read_text(encoding="utf-8"))["messages"]
-        if messages:
-            out[str(book)] = helpers.describe(messages)
-    return out
+    found = helpers.run_epubcheck(java, books, reports)
+    return {str(book): helpers.describe(messages) for book, messages in found.items() if messages}

@@ -95,6 +95,16 @@ class Archive:
             )
         self.entries[name] = entry_for(name)
 
+    def _grow(self, total: int, size: int) -> int:
+        """The running uncompressed total, refused past ``[import] max_total_mb``."""
+        total += size
+        if total > self.limits.max_total_bytes:
+            raise PackageError(
+                f"{self.path}: its entries expand to more than {self.limits.max_total_mb:g} MB "
+                "([import] max_total_mb); refused"
+            )
+        return total
+
     def _scan_zip(self) -> None:
         try:
             self._zip = zipfile.ZipFile(self.path)
@@ -111,12 +121,7 @@ class Archive:
             if info.flag_bits & 0x1:
                 self.warn(f"skipped entry '{raw}': it is encrypted")
                 continue
-            total += info.file_size
-            if total > self.limits.max_total_bytes:
-                raise PackageError(
-                    f"{self.path}: its entries expand to more than {self.limits.max_total_mb:g} MB "
-                    "([import] max_total_mb); refused"
-                )
+            total = self._grow(total, info.file_size)
             ratio = info.file_size / max(info.compress_size, 1)
             if info.file_size > self.limits.RATIO_FLOOR and ratio > self.limits.max_ratio:
                 raise PackageError(
@@ -150,12 +155,7 @@ class Archive:
                 if not stat.S_ISREG(st.st_mode):
                     self.warn(f"skipped entry '{rel}': not a regular file")
                     continue
-                total += st.st_size
-                if total > self.limits.max_total_bytes:
-                    raise PackageError(
-                        f"{self.path}: its files add up to more than {self.limits.max_total_mb:g} MB "
-                        "([import] max_total_mb); refused"
-                    )
+                total = self._grow(total, st.st_size)
                 self._add(rel, lambda n, p=p, s=st.st_size: Entry(n, s, path=p))
 
     # ------------------------------------------------------------------ reading
