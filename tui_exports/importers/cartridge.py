@@ -1349,16 +1349,17 @@ def _find_manifest(ar: Archive) -> str | None:
 
 
 def is_qti_only(manifest: etree._Element) -> bool:
-    """A plain IMS content package of QTI (no CC schema): what the QTI zip reader takes."""
+    """A plain IMS content package of QTI (Canvas's quiz export, Respondus, Blackboard…), not a
+    cartridge: QTI resources (besides files and metadata) and no Common Cartridge schema."""
     ns = (etree.QName(manifest).namespace or "").strip()
     schema = text_of(child(manifest, "metadata"), "schema").strip()
     types = [r.type.lower() for r in manifest_resources(manifest).values()]
     qti = [t for t in types if t.startswith("imsqti")]
-    return (
-        bool(qti)
-        and "imscc" not in ns
-        and "Common Cartridge" not in schema
-        and all(t.startswith("imsqti") or t in ("webcontent", "associatedcontent") for t in types)
+    if not qti or "Common Cartridge" in schema or (not schema and "imscc" in ns):
+        return False
+    return all(
+        t in ("imsqti_xmlv1p1", "imsqti_xmlv1p2", "webcontent") or t.startswith("associatedcontent")
+        for t in types
     )
 
 
