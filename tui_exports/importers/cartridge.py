@@ -383,6 +383,7 @@ class CartridgeReader:
         for r in self.resources.values():
             self._guarded(r)
         bundle.modules = self._modules(module_meta)
+        self._bank_warnings()
         self._default_group()
         self._unused_links()
         self._left_over_entries()
@@ -928,6 +929,23 @@ class CartridgeReader:
                 for bank in descendants(root, "objectbank"):
                     self._banks[bank.get("ident", "")] = bank
         return self._banks
+
+    def _bank_warnings(self) -> None:
+        for ident, bank in self.banks().items():
+            title = next(
+                (
+                    text_of(f, "fieldentry")
+                    for f in descendants(bank, "qtimetadatafield")
+                    if text_of(f, "fieldlabel") == "bank_title"
+                ),
+                ident,
+            )
+            n = len(descendants(bank, "item"))
+            self.warn(
+                f"question bank '{title}' ({n} questions): the library keeps no question banks; "
+                "the quiz groups that draw from it keep its questions",
+                "quizzes",
+            )
 
     def _quiz_documents(self, r: Resource) -> _Quizish:
         docs = _Quizish(idents=[r.ident])
