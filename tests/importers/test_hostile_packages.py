@@ -181,7 +181,8 @@ def test_a_truncated_zip_is_refused(library, tmp_path):
     refused(library, tmp_path / "cut.imscc", "not a zip")
 
 
-def test_a_failed_import_leaves_no_course_and_no_blob(library, tmp_path, monkeypatch):
+@pytest.mark.parametrize("step", ["insert_course", "insert_content"])  # the course row, a later batch
+def test_a_failed_import_leaves_no_course_and_no_blob(library, tmp_path, monkeypatch, step):
     files = {f"web_resources/f{i}.bin": os.urandom(2000) for i in range(5)}
     res = "".join(
         f'<resource identifier="f{i}" type="webcontent" href="web_resources/f{i}.bin"/>' for i in range(5)
@@ -193,13 +194,14 @@ def test_a_failed_import_leaves_no_course_and_no_blob(library, tmp_path, monkeyp
 
     from tui_exports.store.content import ContentStore
 
-    insert = ContentStore.insert_course
+    insert = getattr(ContentStore, step)
 
     def broken(self, bundle):  # the rows are in, the blobs are written: then the disk fills up
         insert(self, bundle)
-        raise OSError(28, "No space left on device")
+        if bundle.pages or step == "insert_course":
+            raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(ContentStore, "insert_course", broken)
+    monkeypatch.setattr(ContentStore, step, broken)
     with pytest.raises(PackageError, match="No space left"):
         import_path(library, pkg)
     assert state(library) == before

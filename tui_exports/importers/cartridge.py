@@ -62,6 +62,7 @@ from .links import WEB_RESOURCES, LinkMap
 from .xmltools import XmlProblem, child, children, descendants, flat, local, text_of
 
 SETTINGS = "course_settings/"
+BATCH = 200  # pages, assignments, topics and quizzes written at a time
 ROOT_FOLDER = "course files"
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 
@@ -334,8 +335,12 @@ class CartridgeReader:
                 r.kind = "unknown"
 
     # ------------------------------------------------------------------ the whole course
-    def build(self, ids: _Ids) -> CourseBundle:
+    def build(self, ids: _Ids, teacher_id: int | None = None) -> Course:
+        """Read the package and write the course (inside the caller's transaction)."""
         self.classify()
+        self.kept: dict[str, dict[int, str]] = {}
+        self.positions: dict[str, int] = {}
+        self.pending = 0
         self.total = len(self.resources) + 1
         cid = ids("courses")
         self.links = LinkMap(cid)
@@ -371,25 +376,96 @@ class CartridgeReader:
             )
 
         course = self._course(cid, settings)
-        bundle = CourseBundle(course=course, source=self.source_name)
-        self.bundle = bundle
+        self.course = course
+        self.bundle = CourseBundle(course=course, source=self.source_name)
         self.ids = ids
         self.res_ids: dict[str, tuple[str, int]] = {}
         self._allocate(ids, groups_xml, rubrics_xml, events_xml, module_meta)
-        bundle.file_trees.append(self._files(ids, cid))
-        bundle.assignment_groups = self._assignment_groups(groups_xml)
-        bundle.rubrics = self._rubrics(rubrics_xml)
-        bundle.calendar_events = self._events(events_xml)
+        tree = self._files(ids, cid)
+        self.assignment_groups = self._assignment_groups(groups_xml)
+        rubrics = self._rubrics(rubrics_xml)
+        events = self._events(events_xml)
         for r in self.resources.values():
-            self._guarded(r)
-        bundle.modules = self._modules(module_meta)
+            if r.kind == "syllabus":
+                self._guarded(r)
+        # the course row first; then the content in batches, so that only one batch of bodies
+        # is held at a time however large the package
+        enrollments = [Enrollment(teacher_id, cid, Role.TEACHER)] if teacher_id is not None else []
+        self.library.content.insert_course(
+            CourseBundle(
+                course=self.course,
+                source=self.source_name,
+                enrollments=enrollments,
+                file_trees=[tree],
+                rubrics=rubrics,
+            )
+        )
+        self.bundle = CourseBundle(course=self.course)
+        for r in self.resources.values():
+            if r.kind != "syllabus":
+                self._guarded(r)
+        self.flush()
+        modules = self._modules(module_meta)
         self._bank_warnings()
-        self._default_group()
-        self._unused_links()
+        events = [
+            replace(
+                e,
+                description=self.rewrite(
+                    e.description, SETTINGS + "events.xml", f"event '{e.title}'", "calendar_events"
+                ),
+            )
+            for e in events
+        ]
         self._left_over_entries()
-        self._count_bundle()
+        self.bundle = CourseBundle(
+            course=self.course,
+            assignment_groups=self.assignment_groups,
+            calendar_events=events,
+            modules=modules,
+        )
+        self.flush()
+        c = self.report.count
+        c("attachments").kept = len(tree.files)
+        c("folders").kept = len(tree.folders) - 1
+        c("folders").read = max(c("folders").read, c("folders").kept)
+        c("rubrics").kept = len(rubrics)
+        c("calendar_events").kept = len(events)
         self.tick("done")
-        return bundle
+        return self.course
+
+    def emit(self, kind: str, obj: Any) -> None:
+        """Keep one page, assignment, topic or quiz: it goes into the next batch."""
+        lists = {
+            "page": "pages",
+            "assignment": "assignments",
+            "topic": "discussion_topics",
+            "quiz": "quizzes",
+        }
+        getattr(self.bundle, lists[kind]).append(obj)
+        self.kept.setdefault(kind, {})[obj.id] = obj.title
+        select_type = {"page": "wiki_pages", "assignment": "assignments", "quiz": "quizzes"}.get(kind)
+        if kind == "topic":
+            select_type = "announcements" if obj.is_announcement else "discussion_topics"
+        self.report.count(select_type).kept += 1
+        self.pending += 1
+        if self.pending >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        self.library.content.insert_content(self.bundle)
+        self.bundle = CourseBundle(course=self.course)
+        self.pending = 0
+
+    def group_or_default(self, group_id: int | None) -> int:
+        """An assignment's group, or the course's first one; made (``Assignments``) when the
+        package has none, as Canvas puts an assignment in the course's default group."""
+        if group_id is not None:
+            return group_id
+        if not self.assignment_groups:
+            self.assignment_groups.append(
+                AssignmentGroup(id=self.ids("assignment_groups"), name="Assignments", position=1)
+            )
+        return min(self.assignment_groups, key=lambda g: (g.position, g.id)).id
 
     def _guarded(self, r: Resource) -> None:
         readers: dict[str, Callable[[Resource], None]] = {
@@ -622,6 +698,7 @@ class CartridgeReader:
                 )
             )
             self.links.files[name] = fid
+            self.kept.setdefault("file", {})[fid] = tree.files[-1].display_name
             if res is not None:
                 self.res_ids[res.ident] = ("file", fid)
                 self.links.objects[res.ident] = fid
@@ -732,7 +809,8 @@ class CartridgeReader:
             self.warn(f"page '{href}' has no title; called it '{title}'", "wiki_pages")
         e = self.entry(href)
         body = self.rewrite(body, self.name(e) if e else href, f"page '{title}'", "wiki_pages")
-        self.bundle.pages.append(
+        self.emit(
+            "page",
             Page(
                 id=pid,
                 url=self.links.pages[r.ident],
@@ -742,7 +820,7 @@ class CartridgeReader:
                 front_page=_bool(meta.get("front_page")),
                 editing_roles=meta.get("editing_roles") or "teachers",
                 todo_date=_dt(meta.get("todo_date")),
-            )
+            ),
         )
 
     def _syllabus(self, r: Resource) -> None:
@@ -750,7 +828,7 @@ class CartridgeReader:
         _title, body, _meta = self.html_file(href, "the syllabus", None)
         e = self.entry(href)
         body = self.rewrite(body, self.name(e) if e else href, "the syllabus")
-        self.bundle.course = replace(self.bundle.course, syllabus_body=body)
+        self.course = replace(self.course, syllabus_body=body)
 
     # ------------------------------------------------------------------ assignments
     def _assignment_fields(self, f: Mapping[str, str], **extra: Any) -> dict[str, Any]:
@@ -761,7 +839,7 @@ class CartridgeReader:
         types = tuple(t.strip() for t in (f.get("submission_types") or "").split(",") if t.strip())
         return (
             dict(
-                assignment_group_id=group,
+                assignment_group_id=self.group_or_default(group),
                 points_possible=_float(f.get("points_possible")),
                 grading_type=(f.get("grading_type") or "points").strip() or "points",
                 submission_types=types or ("none",),
@@ -769,7 +847,7 @@ class CartridgeReader:
                 unlock_at=_dt(f.get("unlock_at")),
                 lock_at=_dt(f.get("lock_at")),
                 published=(f.get("workflow_state") or "published") != "unpublished",
-                position=_int(f.get("position"), len(self.bundle.assignments) + 1),
+                position=_int(f.get("position"), self._next("assignments")),
                 rubric_id=rubric,
                 allowed_extensions=tuple(
                     x.strip() for x in (f.get("allowed_extensions") or "").split(",") if x.strip()
@@ -830,7 +908,8 @@ class CartridgeReader:
         if fields.get("quiz_identifierref") or "online_quiz" in (fields.get("submission_types") or ""):
             pass  # a quiz's assignment written as an assignment too: kept as one
         e = self.entry(body_href)
-        self.bundle.assignments.append(
+        self.emit(
+            "assignment",
             Assignment(
                 id=aid,
                 title=title,
@@ -838,7 +917,7 @@ class CartridgeReader:
                     body, self.name(e) if e else body_href, f"assignment '{title}'", "assignments"
                 ),
                 **self._assignment_fields(fields),
-            )
+            ),
         )
 
     # ------------------------------------------------------------------ discussions
@@ -880,17 +959,19 @@ class CartridgeReader:
         if graded is not None and not announcement:
             assignment_id = self.ids("assignments")
             af = flat(graded)
-            self.bundle.assignments.append(
+            self.emit(
+                "assignment",
                 Assignment(
                     id=assignment_id,
                     title=af.get("title") or title,
                     **self._assignment_fields(
                         af, submission_types=("discussion_topic",), discussion_topic_id=tid
                     ),
-                )
+                ),
             )
             self.report.count("assignments").read += 1
-        self.bundle.discussion_topics.append(
+        self.emit(
+            "topic",
             DiscussionTopic(
                 id=tid,
                 title=title,
@@ -903,9 +984,9 @@ class CartridgeReader:
                 pinned=_bool(meta.get("pinned")),
                 discussion_type=(meta.get("discussion_type") or "threaded").strip() or "threaded",
                 require_initial_post=_bool(meta.get("require_initial_post")),
-                position=_int(meta.get("position"), len(self.bundle.discussion_topics) + 1),
+                position=_int(meta.get("position"), self._next("discussion_topics")),
                 assignment_id=assignment_id,
-            )
+            ),
         )
 
     @staticmethod
@@ -999,7 +1080,8 @@ class CartridgeReader:
             assignment_id = self.ids("assignments")
             self.report.count("assignments").read += 1
             fields = self._assignment_fields(af, submission_types=("online_quiz",), quiz_id=qid) if af else {}
-            self.bundle.assignments.append(
+            self.emit(
+                "assignment",
                 Assignment(
                     **{
                         "id": assignment_id,
@@ -1011,15 +1093,15 @@ class CartridgeReader:
                         "lock_at": quiz.lock_at,
                         "published": quiz.published,
                         "quiz_id": qid,
-                        "position": len(self.bundle.assignments) + 1,
+                        "position": self._next("assignments"),
                         **fields,
-                        "assignment_group_id": group,
+                        "assignment_group_id": self.group_or_default(group),
                     }
-                )
+                ),
             )
-        self.bundle.quizzes.append(
-            replace(quiz, id=qid, assignment_group_id=group, assignment_id=assignment_id)
-        )
+        if assignment_id is not None:
+            group = self.group_or_default(group)
+        self.emit("quiz", replace(quiz, id=qid, assignment_group_id=group, assignment_id=assignment_id))
 
     # ------------------------------------------------------------------ modules
     def _target(self, ref: str | None, where: str) -> tuple[str, int | None, Resource | None] | None:
@@ -1049,17 +1131,8 @@ class CartridgeReader:
         return None
 
     def _kept(self) -> dict[str, dict[int, str]]:
-        """kind → id → title of what the course keeps (built once, when modules are read)."""
-        if not hasattr(self, "_kept_index"):
-            b = self.bundle
-            self._kept_index = {
-                "page": {p.id: p.title for p in b.pages},
-                "assignment": {a.id: a.title for a in b.assignments},
-                "topic": {t.id: t.title for t in b.discussion_topics},
-                "quiz": {q.id: q.title for q in b.quizzes},
-                "file": {f.id: f.display_name for t in b.file_trees for f in t.files},
-            }
-        return self._kept_index
+        """kind → id → title of what the course keeps."""
+        return self.kept
 
     def _fallbacks(self) -> dict[str, list[Resource]]:
         """Canvas 1.3's ``<cpx:variant>`` resources (an assignment's HTML), by the resource they stand in for."""
@@ -1295,40 +1368,10 @@ class CartridgeReader:
         return Module(id=mid, name=name, position=position, items=tuple(items))
 
     # ------------------------------------------------------------------ the rest
-    def _default_group(self) -> None:
-        """An assignment in no group goes to the first one, made (``Assignments``) when the
-        package has none, as Canvas puts it in the course's default group."""
-        b = self.bundle
-        if all(a.assignment_group_id is not None for a in b.assignments):
-            return
-        if not b.assignment_groups:
-            b.assignment_groups.append(
-                AssignmentGroup(id=self.ids("assignment_groups"), name="Assignments", position=1)
-            )
-        first = min(b.assignment_groups, key=lambda g: (g.position, g.id)).id
-        b.assignments = [
-            a if a.assignment_group_id is not None else replace(a, assignment_group_id=first)
-            for a in b.assignments
-        ]
-        quiz_groups = {a.quiz_id: a.assignment_group_id for a in b.assignments if a.quiz_id is not None}
-        b.quizzes = [
-            replace(q, assignment_group_id=quiz_groups[q.id])
-            if q.assignment_group_id is None and q.id in quiz_groups
-            else q
-            for q in b.quizzes
-        ]
-
-    def _unused_links(self) -> None:
-        """Event descriptions are rewritten last, once module items have ids too."""
-        self.bundle.calendar_events = [
-            replace(
-                e,
-                description=self.rewrite(
-                    e.description, SETTINGS + "events.xml", f"event '{e.title}'", "calendar_events"
-                ),
-            )
-            for e in self.bundle.calendar_events
-        ]
+    def _next(self, name: str) -> int:
+        """The next position in a list (assignments, topics), counted over every batch."""
+        self.positions[name] = self.positions.get(name, 0) + 1
+        return self.positions[name]
 
     def _left_over_entries(self) -> None:
         listed = set()
@@ -1343,19 +1386,6 @@ class CartridgeReader:
             if name in self.consumed or name in listed or name.startswith(self.base + SETTINGS):
                 continue
             self.warn(f"'{name[len(self.base) :]}' is in the package but not in its manifest; not imported")
-
-    def _count_bundle(self) -> None:
-        b, c = self.bundle, self.report.count
-        c("wiki_pages").kept = len(b.pages)
-        c("assignments").kept = len(b.assignments)
-        c("quizzes").kept = len(b.quizzes)
-        c("discussion_topics").kept = sum(1 for t in b.discussion_topics if not t.is_announcement)
-        c("announcements").kept = sum(1 for t in b.discussion_topics if t.is_announcement)
-        c("attachments").kept = sum(len(t.files) for t in b.file_trees)
-        c("folders").kept = sum(len(t.folders) for t in b.file_trees) - 1
-        c("folders").read = max(c("folders").read, c("folders").kept)
-        c("rubrics").kept = len(b.rubrics)
-        c("calendar_events").kept = len(b.calendar_events)
 
 
 def _find_manifest(ar: Archive) -> str | None:
@@ -1415,10 +1445,8 @@ def import_cartridge(
         report.source = f"Common Cartridge {version}" + (" (Canvas)" if reader.is_canvas else "")
         try:
             with library.transaction():
-                bundle = reader.build(_Ids(library.content.next_ids()))
-                if teacher_id is not None and library.content.user(teacher_id) is not None:
-                    bundle.enrollments.append(Enrollment(teacher_id, bundle.course.id, Role.TEACHER))
-                library.content.insert_course(bundle)
+                known = teacher_id is not None and library.content.user(teacher_id) is not None
+                reader.build(_Ids(library.content.next_ids()), teacher_id if known else None)
         except BaseException:
             library.blobs.remove(reader.created)
             raise
