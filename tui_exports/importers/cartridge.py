@@ -59,7 +59,7 @@ from . import ImportProgress, PackageError
 from .archive import Archive, Entry
 from .course_folder import _Ids
 from .links import WEB_RESOURCES, LinkMap
-from .xmltools import XmlProblem, child, children, descendants, flat, local, text_of
+from .xmltools import XmlProblem, child, children, descendants, flat, local, parse_xml, text_of
 
 SETTINGS = "course_settings/"
 BATCH = 200  # pages, assignments, topics and quizzes written at a time
@@ -97,7 +97,8 @@ class Resource:
     files: list[str]
     deps: list[str]
     intendeduse: str | None
-    element: etree._Element
+    variant_of: str | None = None  # Canvas 1.3's <cpx:variant>: the resource this one stands in for
+    instructors_only: bool = False  # LOM intendedEndUserRole Instructor: a locked file
     kind: str = "unknown"
     title: str = ""  # from the organization, when an item names it
 
@@ -151,23 +152,37 @@ def html_document(data: bytes) -> tuple[str, str, dict[str, str]]:
     return title, inner, meta
 
 
-def manifest_resources(manifest: etree._Element) -> dict[str, Resource]:
-    """The manifest's resources by identifier (the first of a repeated identifier wins)."""
-    out: dict[str, Resource] = {}
-    for res in descendants(child(manifest, "resources"), "resource"):
-        ident = res.get("identifier", "")
-        if ident in out:
-            continue
-        out[ident] = Resource(
-            ident,
-            (res.get("type") or "").strip(),
-            res.get("href"),
-            [f.get("href", "") for f in children(res, "file") if f.get("href")],
-            [d.get("identifierref", "") for d in children(res, "dependency")],
-            res.get("intendeduse"),
-            res,
-        )
-    return out
+def read_resource(res: etree._Element) -> Resource:
+    """One ``<resource>`` as the reader needs it (the element itself is not kept)."""
+    variant = child(res, "variant")
+    return Resource(
+        res.get("identifier", ""),
+        (res.get("type") or "").strip(),
+        res.get("href"),
+        [f.get("href", "") for f in children(res, "file") if f.get("href")],
+        [d.get("identifierref", "") for d in children(res, "dependency")],
+        res.get("intendeduse"),
+        variant_of=variant.get("identifierref", "") if variant is not None else None,
+        instructors_only=any(
+            (text_of(role, "value") or "").strip().lower() == "instructor"
+            for role in descendants(child(res, "metadata"), "intendedEndUserRole")
+        ),
+    )
+
+
+def parse_manifest(data: bytes, warn) -> tuple[etree._Element, dict[str, Resource]]:
+    """The manifest (without its resources) and its resources by identifier (the first of a
+    repeated identifier wins); each ``<resource>`` is read and dropped as the parser passes it."""
+    resources: dict[str, Resource] = {}
+
+    def take(el: etree._Element) -> bool:
+        if local(el) != "resource":
+            return False
+        r = read_resource(el)
+        resources.setdefault(r.ident, r)
+        return True
+
+    return parse_xml(data, warn, "imsmanifest.xml", prune=take), resources
 
 
 def cc_version(manifest: etree._Element) -> str:
@@ -205,6 +220,7 @@ class CartridgeReader:
         library: Library,
         archive: Archive,
         manifest: etree._Element,
+        resources: dict[str, Resource],
         base: str,
         report: ImportReport,
         progress: ImportProgress | None,
@@ -218,7 +234,7 @@ class CartridgeReader:
         self.progress = progress
         self.source_name = source_name
         self.created: list[str] = []
-        self.resources = manifest_resources(manifest)
+        self.resources = resources
         self.is_canvas = self.entry(SETTINGS + "canvas_export.txt") is not None or (
             self.entry(SETTINGS + "course_settings.xml") is not None
         )
@@ -297,7 +313,7 @@ class CartridgeReader:
                 r.kind = "syllabus"
             elif href and href.startswith(SETTINGS):
                 r.kind = "settings"
-            elif child(r.element, "variant") is not None:
+            elif r.variant_of is not None:
                 r.kind = "fallback"
             elif t.startswith("imsdt"):
                 r.kind = "topic"
@@ -714,10 +730,7 @@ class CartridgeReader:
     def _instructors_only(res: Resource | None) -> bool:
         if res is None:
             return False
-        return any(
-            (text_of(role, "value") or "").strip().lower() == "instructor"
-            for role in descendants(child(res.element, "metadata"), "intendedEndUserRole")
-        )
+        return res.instructors_only
 
     # ------------------------------------------------------------------ settings files
     def _assignment_groups(self, root) -> list[AssignmentGroup]:
@@ -1140,8 +1153,7 @@ class CartridgeReader:
             self._fallback_index: dict[str, list[Resource]] = {}
             for x in self.resources.values():
                 if x.kind == "fallback":
-                    for v in children(x.element, "variant"):
-                        self._fallback_index.setdefault(v.get("identifierref", ""), []).append(x)
+                    self._fallback_index.setdefault(x.variant_of or "", []).append(x)
         return self._fallback_index
 
     def _title_of(self, kind: str, oid: int | None) -> str:
@@ -1396,12 +1408,12 @@ def _find_manifest(ar: Archive) -> str | None:
     return nested[0][: -len("imsmanifest.xml")] if len(nested) == 1 else None
 
 
-def is_qti_only(manifest: etree._Element) -> bool:
+def is_qti_only(manifest: etree._Element, resources: Mapping[str, Resource]) -> bool:
     """A plain IMS content package of QTI (Canvas's quiz export, Respondus, Blackboard…), not a
     cartridge: QTI resources (besides files and metadata) and no Common Cartridge schema."""
     ns = (etree.QName(manifest).namespace or "").strip()
     schema = text_of(child(manifest, "metadata"), "schema").strip()
-    types = [r.type.lower() for r in manifest_resources(manifest).values()]
+    types = [r.type.lower() for r in resources.values()]
     qti = [t for t in types if t.startswith("imsqti")]
     if not qti or "Common Cartridge" in schema or (not schema and "imscc" in ns):
         return False
@@ -1433,14 +1445,14 @@ def import_cartridge(
                 "folder, see data/README.md)"
             )
         try:
-            manifest = ar.xml(ar.entries[base + "imsmanifest.xml"], lambda m: report.warn(m))
+            manifest, resources = parse_manifest(ar.read(ar.entries[base + "imsmanifest.xml"]), report.warn)
         except XmlProblem as e:
             raise PackageError(f"{path}: imsmanifest.xml: {e}") from None
         if local(manifest) != "manifest":
             raise PackageError(f"{path}: imsmanifest.xml holds <{local(manifest)}>, not a <manifest>")
-        if qti_zip is not None and is_qti_only(manifest):
+        if qti_zip is not None and is_qti_only(manifest, resources):
             return qti_zip()
-        reader = CartridgeReader(library, ar, manifest, base, report, progress, Path(path).name)
+        reader = CartridgeReader(library, ar, manifest, resources, base, report, progress, Path(path).name)
         version = cc_version(manifest)
         report.source = f"Common Cartridge {version}" + (" (Canvas)" if reader.is_canvas else "")
         try:

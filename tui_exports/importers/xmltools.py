@@ -8,7 +8,9 @@ mixed namespaces and namespace-less files from other tools read the same way.
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Callable
 
 from lxml import etree
 
@@ -27,16 +29,21 @@ class XmlProblem(ValueError):
     """An XML file that cannot be used; the message says why in a few words."""
 
 
-def parse_xml(data: bytes, warn=None, where: str = "") -> etree._Element:
-    """Parse ``data`` safely; a namespace URI with stray spaces is mended (and ``warn``-ed)."""
+def parse_xml(
+    data: bytes, warn=None, where: str = "", prune: Callable[[etree._Element], bool] | None = None
+) -> etree._Element:
+    """Parse ``data`` safely; a namespace URI with stray spaces is mended (and ``warn``-ed).
+
+    ``prune(element)``, called as each element ends, may take the element out of the tree once
+    it has read it (return True): a manifest of 50,000 resources is read without holding them."""
     try:
-        root = etree.fromstring(data, etree.XMLParser(**_PARSER_OPTIONS))
+        root = _parse(data, prune)
     except etree.XMLSyntaxError as e:
         if "is not a valid URI" not in str(e):
             raise XmlProblem(f"not well-formed XML ({_first_line(e)})") from None
         mended = _STRAY_SPACE.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + m.group(2), data)
         try:
-            root = etree.fromstring(mended, etree.XMLParser(**_PARSER_OPTIONS))
+            root = _parse(mended, prune)
         except etree.XMLSyntaxError as e2:
             raise XmlProblem(f"not well-formed XML ({_first_line(e2)})") from None
         if warn is not None:
@@ -49,6 +56,19 @@ def parse_xml(data: bytes, warn=None, where: str = "") -> etree._Element:
             "it declares XML entities, which are refused (they can read local files or expand without end)"
         )
     return root
+
+
+def _parse(data: bytes, prune: Callable[[etree._Element], bool] | None) -> etree._Element:
+    if prune is None:
+        return etree.fromstring(data, etree.XMLParser(**_PARSER_OPTIONS))
+    events = etree.iterparse(io.BytesIO(data), events=("end",), **_PARSER_OPTIONS)
+    for _event, el in events:
+        if isinstance(el.tag, str) and prune(el):
+            parent = el.getparent()
+            el.clear()
+            if parent is not None:
+                parent.remove(el)
+    return events.root
 
 
 def _first_line(e: Exception) -> str:
