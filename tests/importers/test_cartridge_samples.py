@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,20 @@ def test_every_sample_exports_again_as_valid_cc_1_3_and_epub(service, shared_dir
     assert run.returncode == 0 and " 0 errors" in run.stdout, run.stdout[-4000:]
     problems = run_epubcheck(java, books, tmp_path / "epubcheck")
     assert problems == {}, problems
+
+
+def test_a_zip_that_wraps_the_cartridge_in_a_folder(library, shared_dir, tmp_path):
+    """Zipped by hand (right-click, compress): the manifest is one folder down; same course."""
+    from tui_exports.importers import import_path
+
+    folder = sample(shared_dir, "unpacked/ccviewer_course-1")
+    pkg = tmp_path / "course-1.zip"
+    with zipfile.ZipFile(pkg, "w") as z:
+        for p in sorted(folder.rglob("*")):
+            if p.is_file():
+                z.write(p, f"course-1/{p.relative_to(folder).as_posix()}")
+    wrapped, plain = import_path(library, pkg), import_path(library, folder)
+    counts = lambda r: {k: (c.read, c.kept) for k, c in r.types.items()}  # noqa: E731
+    assert counts(wrapped) == counts(plain) and len(wrapped.warnings) == len(plain.warnings)
+    content = library.content.course_content(wrapped.course_id)
+    assert {f.display_name for f in content["files"]} >= {"photo.jpg", "sample-document.pdf"}

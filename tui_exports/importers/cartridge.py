@@ -239,7 +239,7 @@ class CartridgeReader:
             self.entry(SETTINGS + "course_settings.xml") is not None
         )
         self.done = 0
-        self.consumed: set[str] = {"imsmanifest.xml"}
+        self.consumed: set[str] = {base + "imsmanifest.xml"}
 
     # ------------------------------------------------------------------ helpers
     def warn(self, message: str, select_type: str | None = None) -> None:
