@@ -91,6 +91,7 @@ def test_a_moodle_like_cartridge(library, tmp_path):
         ("ExternalUrl", "Publisher tool", 2, "https://tool.example.com/launch"),
     ]
     assert any("LTI link, kept as an external URL" in w for w in report.warnings)
+    assert [i.new_tab for i in topic1.items][0] is True  # the web link's target="_blank"
     assert report.types["content_tags"].read == report.types["content_tags"].kept == 8
 
 

@@ -377,19 +377,10 @@ class CartridgeReader:
         )
         rubrics_xml = self.xml(SETTINGS + "rubrics.xml", "rubrics.xml", "rubrics", optional=True)
         events_xml = self.xml(SETTINGS + "events.xml", "events.xml", "calendar_events", optional=True)
-        for name in (
-            "canvas_export.txt",
-            "media_tracks.xml",
-            "external_viewers.xml",
-            "learning_outcomes.xml",
-        ):
+        for name in ("canvas_export.txt", "media_tracks.xml"):
             e = self.entry(SETTINGS + name)
             if e is not None:
                 self.consumed.add(e.name)
-        if self.entry(SETTINGS + "learning_outcomes.xml") is not None:
-            self.warn(
-                "learning outcomes (course_settings/learning_outcomes.xml) are not kept: the library has none"
-            )
 
         course = self._course(cid, settings)
         self.course = course
@@ -609,7 +600,7 @@ class CartridgeReader:
             if r.kind in skip_kinds:
                 for n in names:
                     e = self.entry(n)
-                    if e is not None:
+                    if e is not None and r.kind != "settings":  # settings files not read are named later
                         self.consumed.add(e.name)
                     elif r.kind in ("settings", "fallback", "meta", "bank"):
                         self.warn(f"resource '{r.ident}': '{n}' is listed but not in the package")
@@ -1159,16 +1150,19 @@ class CartridgeReader:
     def _title_of(self, kind: str, oid: int | None) -> str:
         return self._kept().get(kind, {}).get(oid, "") if oid is not None else ""
 
-    def _link_url(self, r: Resource) -> str:
+    def _link_url(self, r: Resource) -> tuple[str, bool]:
+        """(URL, opens in a new tab) of a web link or an LTI link."""
         root = self.xml(r.files[0] if r.files else r.href, f"link '{r.ident}'", "content_tags")
         if root is None:
-            return ""
+            return "", False
         if r.kind == "weblink":
             url = child(root, "url")
-            return (url.get("href") or "").strip() if url is not None else ""
+            if url is None:
+                return "", False
+            return (url.get("href") or "").strip(), (url.get("target") or "").strip() == "_blank"
         if not r.title:
             r.title = text_of(root, "title").strip()
-        return (text_of(root, "secure_launch_url") or text_of(root, "launch_url")).strip()
+        return (text_of(root, "secure_launch_url") or text_of(root, "launch_url")).strip(), False
 
     def _modules(self, module_meta) -> list[Module]:
         used: dict[str, int] = {}
@@ -1228,7 +1222,8 @@ class CartridgeReader:
             url = ""
             title = title or self._title_of(kind, cid)
             if kind in ("weblink", "lti"):
-                url = self._link_url(r)
+                url, new_tab = self._link_url(r)
+                f = {**f, "new_tab": "true"} if new_tab else f
                 title = title or r.title
                 if kind == "lti":
                     self.warn(f"{where}: an LTI link, kept as an external URL", "content_tags")
@@ -1386,6 +1381,16 @@ class CartridgeReader:
         return self.positions[name]
 
     def _left_over_entries(self) -> None:
+        for name in self.ar.entries:
+            rel = name[len(self.base) :] if name.startswith(self.base) else None
+            if (
+                rel
+                and rel.startswith(SETTINGS)
+                and name not in self.consumed
+                and rel != SETTINGS + "syllabus.html"
+            ):
+                self.consumed.add(name)
+                self.warn(f"'{rel}' is not read: the library has no place for what it holds")
         listed = set()
         for r in self.resources.values():
             for n in ([r.href] if r.href else []) + r.files:
