@@ -115,8 +115,10 @@ def test_the_caps_come_from_config_toml(home, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "max_total_mb" in err and len(err.strip().splitlines()) == 1
     (home / "config.toml").write_text("[import]\nmax_ratio = 'lots'\n")
-    code = main(["library", "add", str(pkg)])
+    code = main(["courses"])  # the whole file is checked before any command
     assert code == 2 and "[import] max_ratio must be a number" in capsys.readouterr().err
+    (home / "config.toml").write_text("[import]\nmax_zip = 3\n")
+    assert main(["courses"]) == 2 and "unknown [import] settings ['max_zip']" in capsys.readouterr().err
 
 
 # ----------------------------------------------------------------------------- XML

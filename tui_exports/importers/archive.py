@@ -72,7 +72,6 @@ class Archive:
         self.warn = warn
         self.entries: dict[str, Entry] = {}
         self._zip: zipfile.ZipFile | None = None
-        self.read_bytes = 0
         if self.path.is_dir():
             self._scan_folder()
         else:
@@ -202,7 +201,6 @@ class Archive:
             raise XmlProblem(f"cannot be read ({e})") from None
         if len(data) > cap:
             raise XmlProblem(f"more than the {cap} bytes read into memory")
-        self.read_bytes += len(data)
         return data
 
     def xml(self, entry: Entry, warn: Callable[[str], None] | None = None):
