@@ -16,7 +16,7 @@ BLTI = "http://www.imsglobal.org/xsd/imsbasiclti_v1p0"
 MOODLE_RESOURCES = """
 <resource identifier="r1" type="webcontent" href="resource1/index.html">
   <file href="resource1/index.html"/><file href="resource1/images/pic one.png"/></resource>
-<resource identifier="r2" type="webcontent" href="resource2/index.html"><file href="resource2/index.html"/></resource>
+<resource identifier="r2" type="webcontent" href="web_resources/resource2/index.html"><file href="web_resources/resource2/index.html"/></resource>
 <resource identifier="r3" type="webcontent" href="resource3/handout.pdf"><file href="resource3/handout.pdf"/></resource>
 <resource identifier="wl1" type="imswl_xmlv1p1"><file href="wl1/weblink.xml"/></resource>
 <resource identifier="dt1" type="imsdt_xmlv1p1"><file href="dt1/topic.xml"/></resource>
@@ -40,10 +40,10 @@ MOODLE_ORG = """
 """
 MOODLE_FILES = {
     "resource1/index.html": '<html><head><title>Welcome</title></head><body><p>Hi <img src="images/pic%20one.png"/>'
-    ' and <a href="../resource2/index.html#top">the next page</a> and <a href="../resource3/handout.pdf">the handout</a>'
+    ' and <a href="../web_resources/resource2/index.html#top">the next page</a> and <a href="../resource3/handout.pdf">the handout</a>'
     ' and <a href="https://example.org/x">away</a> and <a href="nowhere.html">broken</a></p></body></html>',
     "resource1/images/pic one.png": b"\x89PNG\r\n\x1a\n" + b"\0" * 40,
-    "resource2/index.html": "<html><head><title></title></head><body><p>Second</p></body></html>",
+    "web_resources/resource2/index.html": "<html><head><title></title></head><body><p>Second</p></body></html>",
     "resource3/handout.pdf": b"%PDF-1.4\n%%EOF\n",
     "wl1/weblink.xml": f'<webLink xmlns="{WL}"><title>Example</title><url href="https://example.org/read" target="_blank"/></webLink>',
     "dt1/topic.xml": f'<topic xmlns="{DT}"><title>News forum</title><text texttype="text/html">&lt;p&gt;Say hello&lt;/p&gt;</text></topic>',

@@ -336,11 +336,9 @@ class CartridgeReader:
                     r.kind = "meta"
                 elif href and (
                     href.startswith("wiki_content/")
-                    or (
-                        not href.startswith(WEB_RESOURCES + "/")
-                        and href.lower().endswith(HTML_SUFFIXES)
-                        and not self.is_canvas
-                    )
+                    # other systems' HTML resources are pages wherever they sit; Canvas's own
+                    # pages are in wiki_content/ and its web_resources/ HTML are course files
+                    or (href.lower().endswith(HTML_SUFFIXES) and not self.is_canvas)
                 ):
                     r.kind = "page"
                 elif t == "webcontent":
@@ -614,7 +612,8 @@ class CartridgeReader:
                     )
                     continue
                 if r.kind == "page" and n == (r.href or r.files[0]):
-                    continue  # the page itself
+                    self.consumed.add(e.name)  # the page itself
+                    continue
                 if e.name not in wanted:
                     wanted[e.name] = (e, r if n == (r.href or (r.files[0] if r.files else None)) else None)
         for name, e in self.ar.entries.items():
