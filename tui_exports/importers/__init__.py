@@ -9,6 +9,7 @@ cannot read, and records everything it read but could not keep as warnings in th
 
 from __future__ import annotations
 
+import inspect
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -63,7 +64,11 @@ def import_path(
             from .qti import import_qti_zip
         except ImportError:
             raise PackageError(f"{path}: a QTI package, and this build has no QTI reader") from None
-        return import_qti_zip(library, path, progress=progress, limits=limits, teacher_id=teacher_id)
+        offered = {"progress": progress, "limits": limits, "teacher_id": teacher_id}
+        params = inspect.signature(import_qti_zip).parameters
+        if not any(p.kind is p.VAR_KEYWORD for p in params.values()):  # the keywords it takes
+            offered = {k: v for k, v in offered.items() if k in params}
+        return import_qti_zip(library, path, **offered)
 
     try:
         return import_cartridge(
