@@ -59,6 +59,9 @@ def test_course_1_keeps_its_modules_files_and_links(service, shared_dir):
     names = {f.display_name for f in content["files"]}
     assert {"photo.jpg", "sample-document.pdf"} <= names
     assert any("question bank 'Unfiled Questions'" in w for w in report.types["quizzes"].warnings)
+    assert any("'publisheddocument' is used again" in w for w in report.warnings)
+    # what is there is not said to be missing
+    assert not any("course_settings/" in w and "not in the package" in w for w in report.warnings)
     # files listed in the manifest but not stored are warnings naming them
     assert any("sample.mp3" in w and "not in the package" in w for w in report.warnings)
     # a link between items is the library's own link now

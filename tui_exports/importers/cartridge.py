@@ -171,15 +171,21 @@ def read_resource(res: etree._Element) -> Resource:
 
 
 def parse_manifest(data: bytes, warn) -> tuple[etree._Element, dict[str, Resource]]:
-    """The manifest (without its resources) and its resources by identifier (the first of a
-    repeated identifier wins); each ``<resource>`` is read and dropped as the parser passes it."""
+    """The manifest (without its resources) and its resources by identifier (a repeated identifier
+    is read too, under ``ident#2``); each ``<resource>`` is read and dropped as the parser passes it."""
     resources: dict[str, Resource] = {}
 
     def take(el: etree._Element) -> bool:
         if local(el) != "resource":
             return False
         r = read_resource(el)
-        resources.setdefault(r.ident, r)
+        if r.ident in resources:  # a repeated identifier: module items name the first one
+            n = 2
+            while f"{r.ident}#{n}" in resources:
+                n += 1
+            warn(f"resource identifier '{r.ident}' is used again (by '{r.href or r.ident}'); both are read")
+            r.ident = f"{r.ident}#{n}"
+        resources[r.ident] = r
         return True
 
     return parse_xml(data, warn, "imsmanifest.xml", prune=take), resources
@@ -598,8 +604,9 @@ class CartridgeReader:
             if r.kind in skip_kinds:
                 for n in names:
                     e = self.entry(n)
-                    if e is not None and r.kind != "settings":  # settings files not read are named later
-                        self.consumed.add(e.name)
+                    if e is not None:
+                        if r.kind != "settings":  # settings files not read are named later
+                            self.consumed.add(e.name)
                     elif r.kind in ("settings", "fallback", "meta", "bank"):
                         self.warn(f"resource '{r.ident}': '{n}' is listed but not in the package")
                 continue

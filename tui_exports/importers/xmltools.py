@@ -36,18 +36,15 @@ def parse_xml(
 
     ``prune(element)``, called as each element ends, may take the element out of the tree once
     it has read it (return True): a manifest of 50,000 resources is read without holding them."""
+    mended = _STRAY_SPACE.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + m.group(2), data)
+    if mended != data:  # lxml refuses such a URI; read it without the spaces, once
+        data = mended
+        if warn is not None:
+            warn(f"{where}: a namespace URI has stray spaces; read without them")
     try:
         root = _parse(data, prune)
     except etree.XMLSyntaxError as e:
-        if "is not a valid URI" not in str(e):
-            raise XmlProblem(f"not well-formed XML ({_first_line(e)})") from None
-        mended = _STRAY_SPACE.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + m.group(2), data)
-        try:
-            root = _parse(mended, prune)
-        except etree.XMLSyntaxError as e2:
-            raise XmlProblem(f"not well-formed XML ({_first_line(e2)})") from None
-        if warn is not None:
-            warn(f"{where}: a namespace URI has stray spaces; read without them")
+        raise XmlProblem(f"not well-formed XML ({_first_line(e)})") from None
     except ValueError as e:  # e.g. a str with an encoding declaration
         raise XmlProblem(str(e)) from None
     dtd = root.getroottree().docinfo.internalDTD
