@@ -23,7 +23,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from html import escape as html_escape
 from pathlib import Path
@@ -104,12 +104,11 @@ class Resource:
 
 
 @dataclass
-class _Quizish:
+class _QuizFiles:
     """A quiz's documents: its QTI (full Canvas or CC profile) and Canvas's settings."""
 
     qti: Entry | None = None
     meta: Entry | None = None
-    idents: list[str] = field(default_factory=list)
 
 
 def _slug(text: str, fallback: str = "page") -> str:
@@ -915,8 +914,6 @@ class CartridgeReader:
         if not title:
             title = "Untitled assignment"
             self.warn(f"assignment '{r.ident}' has no title; called it '{title}'", "assignments")
-        if fields.get("quiz_identifierref") or "online_quiz" in (fields.get("submission_types") or ""):
-            pass  # a quiz's assignment written as an assignment too: kept as one
         e = self.entry(body_href)
         self.emit(
             "assignment",
@@ -1038,8 +1035,8 @@ class CartridgeReader:
                 "quizzes",
             )
 
-    def _quiz_documents(self, r: Resource) -> _Quizish:
-        docs = _Quizish(idents=[r.ident])
+    def _quiz_documents(self, r: Resource) -> _QuizFiles:
+        docs = _QuizFiles()
         names = ([r.href] if r.href else []) + list(r.files)
         for d in r.deps:
             dep = self.resources.get(d)
