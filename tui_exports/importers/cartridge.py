@@ -79,14 +79,6 @@ KIND_ITEMS = {
     "weblink": ModuleItemType.EXTERNAL_URL,
     "lti": ModuleItemType.EXTERNAL_URL,
 }
-#: module item type → the kind of resource its identifierref must name
-ITEM_KINDS = {
-    ModuleItemType.PAGE: ("page",),
-    ModuleItemType.FILE: ("file", "page"),
-    ModuleItemType.ASSIGNMENT: ("assignment",),
-    ModuleItemType.DISCUSSION: ("topic",),
-    ModuleItemType.QUIZ: ("quiz",),
-}
 
 
 @dataclass
