@@ -8,6 +8,9 @@
     [server]                            # `tui-exports serve` (ServerConfig below)
     max_body_mb = 4
     allow_query_token = false
+    [import]                            # packages read by `import` / `library add` (ImportLimits below)
+    max_total_mb = 8192
+    max_ratio = 200
     [profiles.school]                   # Canvas instances (backends/profiles.py)
     base_url = "https://canvas.example.edu"
     token_env = "SCHOOL_CANVAS_TOKEN"
@@ -51,6 +54,31 @@ class ServerConfig:
     @property
     def max_body_bytes(self) -> int:
         return int(self.max_body_mb * 1024 * 1024)
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """``[import]``: what a package may hold before it is refused as a zip bomb.
+
+    ``max_total_mb``: the uncompressed size of all its entries together; ``max_ratio``: how
+    many times an entry may expand (checked on entries above ``RATIO_FLOOR`` bytes, where a
+    high ratio is not just a small text file); ``max_xml_mb``: the largest XML file read
+    into memory (manifest, settings, QTI); ``max_entries``: entries in one package."""
+
+    max_total_mb: float = 8192.0
+    max_ratio: float = 200.0
+    max_xml_mb: float = 64.0
+    max_entries: int = 500_000
+
+    RATIO_FLOOR = 1 << 20
+
+    @property
+    def max_total_bytes(self) -> int:
+        return int(self.max_total_mb * 1024 * 1024)
+
+    @property
+    def max_xml_bytes(self) -> int:
+        return int(self.max_xml_mb * 1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -113,6 +141,21 @@ class Config:
         if not isinstance(query, bool):
             raise self.error(f"[server] allow_query_token must be true or false, not {query!r}")
         return ServerConfig(max_body_mb=float(size), allow_query_token=query)
+
+    def import_limits(self) -> ImportLimits:
+        """The ``[import]`` table, checked: positive numbers (``max_entries`` a whole one)."""
+        table = self.table("import")
+        known = ("max_total_mb", "max_ratio", "max_xml_mb", "max_entries")
+        unknown = sorted(set(table) - set(known))
+        if unknown:
+            raise self.error(f"unknown [import] settings {unknown}; known: {sorted(known)}")
+        for name, value in table.items():
+            whole = name == "max_entries"
+            kinds = (int,) if whole else (int, float)
+            if isinstance(value, bool) or not isinstance(value, kinds) or value <= 0:
+                what = "a whole number" if whole else "a number"
+                raise self.error(f"[import] {name} must be {what} above 0, not {value!r}")
+        return ImportLimits(**{k: (int(v) if k == "max_entries" else float(v)) for k, v in table.items()})
 
     def with_entry(self, table: str, name: str, value: dict[str, Any]) -> Path:
         """Write the file with ``[table.name]`` set to ``value``, everything else kept (comments

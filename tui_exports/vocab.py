@@ -154,3 +154,15 @@ CONTENT_FORMATS: tuple[ExportFormat, ...] = tuple(f for f in FORMATS if f.conten
 def formats_for(context: str) -> tuple[ExportFormat, ...]:
     """The content-export formats a course, group or user (ContextType value) may be exported as."""
     return tuple(f for f in CONTENT_FORMATS if context in f.contexts)
+
+
+# ---------------------------------------------------------------- cartridge link tokens
+
+#: The tokens a Common Cartridge body links with instead of course URLs (spec §4.6): the
+#: exporter writes them (``exporters/common/cc_links.py``), the importer resolves them
+#: back to the library's links (``importers/links.py``).
+CC_FILEBASE = "$IMS-CC-FILEBASE$"
+CC_WIKI_TOKEN = "$WIKI_REFERENCE$"
+CC_COURSE_TOKEN = "$CANVAS_COURSE_REFERENCE$"
+CC_OBJECT_TOKEN = "$CANVAS_OBJECT_REFERENCE$"
+CC_TOKENS = (CC_FILEBASE, CC_WIKI_TOKEN, CC_OBJECT_TOKEN, CC_COURSE_TOKEN)

@@ -16,10 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import lxml.html
 from lxml import etree
 
 from tui_exports.html_fragments import parse_fragment
+from tui_exports.importers.cartridge import html_document as _html_document
+from tui_exports.importers.xmltools import child, children, descendants, flat, local, text_of
+from tui_exports.importers.xmltools import parse_xml as _parse_xml
+from tui_exports.vocab import CC_TOKENS
 
 CC_PROFILE_TYPES = {
     "cc.multiple_choice.v0p1": "multiple_choice_question",
@@ -28,8 +31,7 @@ CC_PROFILE_TYPES = {
     "cc.fib.v0p1": "short_answer_question",
     "cc.essay.v0p1": "essay_question",
 }
-TOKENS = ("$IMS-CC-FILEBASE$", "$WIKI_REFERENCE$", "$CANVAS_OBJECT_REFERENCE$", "$CANVAS_COURSE_REFERENCE$")
-_PARSER = etree.XMLParser(no_network=True, resolve_entities=False, remove_blank_text=True)
+TOKENS = CC_TOKENS
 
 
 # ----------------------------------------------------------------------------- data
@@ -188,42 +190,11 @@ class Package:
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def local(el: etree._Element) -> str:
-    return etree.QName(el).localname if isinstance(el.tag, str) else ""
-
-
-def children(el: etree._Element | None, name: str) -> list[etree._Element]:
-    return [c for c in el if local(c) == name] if el is not None else []
-
-
-def child(el: etree._Element | None, name: str) -> etree._Element | None:
-    found = children(el, name)
-    return found[0] if found else None
-
-
-def descendants(el: etree._Element | None, name: str) -> list[etree._Element]:
-    return [d for d in el.iter() if local(d) == name] if el is not None else []
-
-
-def text_of(el: etree._Element | None, name: str | None = None) -> str:
-    if name is not None:
-        el = child(el, name)
-    return (el.text or "") if el is not None else ""
-
-
-def flat(el: etree._Element | None) -> dict[str, str]:
-    """Leaf children as a dict (Canvas metadata files are mostly flat)."""
-    return (
-        {local(c): (c.text or "") for c in el if isinstance(c.tag, str) and len(c) == 0}
-        if el is not None
-        else {}
-    )
+# (the product importer's: one reader knows how cartridge XML and HTML are walked)
 
 
 def parse_xml(data: bytes) -> etree._Element:
-    return etree.fromstring(data, _PARSER)
+    return _parse_xml(data)
 
 
 def _float(value: str | None) -> float | None:
@@ -394,18 +365,6 @@ class _Zip:
             return (self.dir / name).read_bytes()
         except (KeyError, FileNotFoundError, IsADirectoryError):
             return None
-
-
-def _html_document(data: bytes) -> tuple[str, str, dict[str, str]]:
-    """(title, inner body HTML, meta name→content) of a package HTML page."""
-    doc = lxml.html.document_fromstring(data)
-    title = doc.findtext(".//title") or ""
-    meta = {m.get("name"): m.get("content", "") for m in doc.iter("meta") if m.get("name")}
-    body = doc.find("body")
-    inner = ""
-    if body is not None:
-        inner = (body.text or "") + "".join(lxml.html.tostring(c, encoding="unicode") for c in body)
-    return title, inner, meta
 
 
 def _resources(manifest: etree._Element) -> dict[str, Resource]:

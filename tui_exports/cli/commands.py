@@ -197,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     lib = sub.add_parser("library", help="manage the local library", description="manage the local library")
     lsub = lib.add_subparsers(dest="library_command", metavar="ACTION", required=True)
     sp = lsub.add_parser(
-        "add", help="add a course folder (the data/ format) or a package, as `import PATH` does"
+        "add",
+        help="add a course folder (the data/ format) or a package (.imscc, .zip, folder), as `import PATH` does",
     )
     sp.add_argument("source", metavar="PATH")
     lsub.add_parser("users", help="list the users of the library")

@@ -28,8 +28,9 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_REQUEST = 0, 1, 2
 
 
 def check_config(home: Home) -> None:
-    """The whole config file, once, before any command: a bad ``[keys]``, ``theme``, ``[engine]``
-    or ``[profiles.NAME]`` value is a ConfigError (one line naming the file and the key)."""
+    """The whole config file, once, before any command: a bad ``[keys]``, ``theme``, ``[engine]``,
+    ``[server]``, ``[import]`` or ``[profiles.NAME]`` value is a ConfigError (one line naming the
+    file and the key)."""
     from ..engine.settings import Settings
 
     config = Config.load(home.config_file)
@@ -38,6 +39,7 @@ def check_config(home: Home) -> None:
     Settings.from_config(config)
     profiles_of(config)
     config.server()
+    config.import_limits()
 
 
 # ------------------------------------------------------------------ arguments

@@ -630,17 +630,18 @@ class ExportService:
         progress: Callable[[int, int | None, str], None] | None = None,
         user_id: int | None = None,
     ) -> ImportReport:
-        """Import a package (cartridge, QTI zip or course folder) as a new course taught by
-        ``user_id`` (default: the library owner); returns its ``ImportReport``.  A package that
-        cannot be read is a BadRequest with a one-line reason, and leaves the library as it was."""
+        """Import a package (cartridge, QTI zip or course folder) as a new course; returns its
+        ``ImportReport``.  A package that cannot be read is a BadRequest with a one-line reason,
+        and leaves the library as it was.  A package brings no people: ``user_id`` (the library's
+        owner by default) teaches the course it becomes (a course folder names its own)."""
         from ..importers import PackageError, import_path
 
-        teacher = self.user(user_id if user_id is not None else self.owner_id())
+        if user_id is None and self.content.users():
+            user_id = self.owner_id()
         try:
-            report = import_path(self.library, Path(path), teacher_id=teacher.id, progress=progress)
+            return import_path(self.library, Path(path), progress=progress, teacher_id=user_id)
         except PackageError as e:
             raise BadRequest(str(e)) from None
-        return report
 
     def generate_course(self, spec: Any, progress: Callable[[str], None] | None = None) -> Any:
         """Add a synthetic course (``importers.synthetic.CourseSpec``), taught by the library owner."""

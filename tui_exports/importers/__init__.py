@@ -9,10 +9,12 @@ cannot read, and records everything it read but could not keep as warnings in th
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..config import Config, ImportLimits
 from ..model import Enrollment, ImportCount, ImportReport, Role
 
 if TYPE_CHECKING:
@@ -27,31 +29,54 @@ class PackageError(ValueError):
 
 
 def import_path(
-    library: Library, path: Path, *, teacher_id: int | None = None, progress: ImportProgress | None = None
+    library: Library,
+    path: Path,
+    *,
+    progress: ImportProgress | None = None,
+    limits: ImportLimits | None = None,
+    teacher_id: int | None = None,
 ) -> ImportReport:
-    """Import the package or course folder at ``path`` as one new course, taught by
-    ``teacher_id`` when given; returns its report.  The course, its enrollment and every row
-    go in one transaction; on any failure it is rolled back and the blobs written are removed."""
+    """Import the package or course folder at ``path`` as one new course; returns its report.
+
+    ``limits`` (the zip-bomb caps) default to the library's ``config.toml`` ``[import]`` table.
+    ``teacher_id`` teaches the course (a package brings no people; a course folder names its
+    own, and the importing user is added as its teacher when the folder does not enrol them)."""
+    from .cartridge import import_cartridge
     from .course_folder import add_course_folder
-    from .qti import import_qti_zip, is_qti_zip
+    from .qti import import_qti_zip
 
     path = Path(path)
     if not path.exists():
         raise PackageError(f"{path}: no such file or folder")
-    with library.transaction():
-        if path.is_dir() and (path / "course.toml").is_file():
+    if not path.is_dir() and not path.is_file():
+        raise PackageError(f"{path}: not a file or a folder")
+
+    def teach(report: ImportReport) -> ImportReport:
+        if teacher_id is not None and library.content.user(teacher_id) is not None:
+            library.content.enroll(Enrollment(teacher_id, report.course_id, Role.TEACHER))
+        return report
+
+    if path.is_dir() and (path / "course.toml").is_file():
+        with library.transaction():  # the course and its teacher, or nothing
             loaded = add_course_folder(library, path)
             report = ImportReport(loaded.course_id, loaded.name, "course folder")
             for key, n in loaded.counts.items():  # a folder is read whole or refused: all kept
                 report.types[key] = ImportCount(read=n, kept=n)
             for w in loaded.warnings:
                 report.warn(w)
-        elif path.is_file() and is_qti_zip(path):
-            report = import_qti_zip(library, path, progress=progress)
-        else:
-            raise PackageError(
-                f"{path}: not a package this version can import (a course folder has a course.toml)"
-            )
-        if teacher_id is not None:
-            library.content.enroll(Enrollment(teacher_id, report.course_id, Role.TEACHER))
-    return report
+            return teach(report)
+    if limits is None:
+        limits = Config.load(library.home.config_file).import_limits()
+
+    def qti_zip() -> ImportReport:
+        """A plain IMS content package of QTI (Canvas's quiz export, other tools'), or QTI files alone."""
+        with library.transaction():
+            return teach(import_qti_zip(library, path, progress=progress))
+
+    try:
+        return import_cartridge(
+            library, path, progress=progress, limits=limits, qti_zip=qti_zip, teacher_id=teacher_id
+        )
+    except (OSError, EOFError, zipfile.BadZipFile) as e:  # the whole import was rolled back
+        reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
+        raise PackageError(f"{path}: cannot be read: {reason}"[:300]) from None

@@ -166,6 +166,7 @@ class ContentStore:
         return row[0] if row else None
 
     def insert_course(self, bundle: CourseBundle) -> int:
+        """The course row, its people and groups, then everything else of ``bundle``."""
         db = self.db
         c = bundle.course
         db["courses"].insert(to_row(c, source=bundle.source))
@@ -175,6 +176,13 @@ class ContentStore:
             db["groups"].insert({"id": g.id, "course_id": c.id, "name": g.name})
             for uid in g.member_ids:
                 db["group_memberships"].insert({"group_id": g.id, "user_id": uid})
+        return self.insert_content(bundle)
+
+    def insert_content(self, bundle: CourseBundle) -> int:
+        """The content lists of ``bundle`` (files … modules) into its course, already inserted: an
+        importer writes a large course in batches, holding only one batch of bodies at a time."""
+        db = self.db
+        c = bundle.course
         for tree in bundle.file_trees:
             ctx = {"context_type": tree.context_type.value, "context_id": tree.context_id}
             for f in tree.folders:

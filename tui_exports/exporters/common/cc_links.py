@@ -12,14 +12,15 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from ...model import CourseSnapshot
+from ...vocab import CC_COURSE_TOKEN as COURSE_TOKEN
+from ...vocab import CC_FILEBASE as FILEBASE
+from ...vocab import CC_OBJECT_TOKEN as OBJECT_TOKEN
+from ...vocab import CC_WIKI_TOKEN as WIKI_TOKEN
 from .ids import mig_id
 from .links import CanvasLink, rewrite_links
 from .xmlutil import clean
 
-FILEBASE = "$IMS-CC-FILEBASE$"
-WIKI_TOKEN = "$WIKI_REFERENCE$"
-COURSE_TOKEN = "$CANVAS_COURSE_REFERENCE$"
-OBJECT_TOKEN = "$CANVAS_OBJECT_REFERENCE$"
+__all__ = ["CCLinkRewriter", "COURSE_TOKEN", "FILEBASE", "OBJECT_TOKEN", "WIKI_TOKEN", "file_ids"]
 
 #: link kind → the select type whose migration id names the object
 KIND_TYPES = {

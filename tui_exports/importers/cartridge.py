@@ -1,0 +1,1465 @@
+"""Common Cartridge packages (1.0–1.3, any LMS) into the library as one new course.
+
+Canvas's own cartridges are read with all their extension files (``course_settings/``,
+``module_meta.xml``, ``files_meta.xml``, ``assessment_meta.xml``, ``non_cc_assessments/``…);
+the thinner cartridges of other systems with what the IMS profile gives: webcontent (HTML
+resources become pages, the rest files), web links, discussion topics, LTI links (kept as
+external-URL module items), CC-profile assessments, and the organization as the module
+structure (Canvas's ``lib/cc/importer/standard/org_converter.rb``: the root's children are
+modules, deeper containers indented sub-headers).
+
+Ids are handed out first, from the manifest alone, so every link in every body can be
+resolved while the bodies are read (``links.LinkMap``).  File entries are streamed into the
+blob store; the course goes in inside one transaction, and the blobs written for a failed
+import are taken away again.  A package that is messy but readable gives warnings, each
+naming the item and why; nothing is dropped without one.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import posixpath
+import re
+import unicodedata
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from html import escape as html_escape
+from pathlib import Path
+from typing import Any
+
+import lxml.html
+from lxml import etree
+
+from ..config import ImportLimits
+from ..model import (
+    Assignment,
+    AssignmentGroup,
+    CalendarEvent,
+    ContextType,
+    Course,
+    DiscussionTopic,
+    Enrollment,
+    File,
+    Folder,
+    ImportReport,
+    Module,
+    ModuleItem,
+    ModuleItemType,
+    Page,
+    Quiz,
+    Role,
+    Rubric,
+    RubricCriterion,
+    RubricRating,
+)
+from ..store import ContextFiles, CourseBundle, Library
+from . import ImportProgress, PackageError
+from .archive import Archive, Entry
+from .course_folder import _Ids
+from .links import WEB_RESOURCES, LinkMap
+from .xmltools import XmlProblem, child, children, descendants, flat, local, parse_xml, text_of
+
+SETTINGS = "course_settings/"
+BATCH = 200  # pages, assignments, topics and quizzes written at a time
+ROOT_FOLDER = "course files"
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+
+#: module_meta.xml content_type → the item type the library keeps it as
+ITEM_TYPES = {t.value: t for t in ModuleItemType}
+LTI_ITEM = "ContextExternalTool"
+#: resource kind → module item type of an item pointing at it
+KIND_ITEMS = {
+    "page": ModuleItemType.PAGE,
+    "file": ModuleItemType.FILE,
+    "assignment": ModuleItemType.ASSIGNMENT,
+    "topic": ModuleItemType.DISCUSSION,
+    "quiz": ModuleItemType.QUIZ,
+    "weblink": ModuleItemType.EXTERNAL_URL,
+    "lti": ModuleItemType.EXTERNAL_URL,
+}
+
+
+@dataclass
+class Resource:
+    ident: str
+    type: str
+    href: str | None
+    files: list[str]
+    deps: list[str]
+    intendeduse: str | None
+    variant_of: str | None = None  # Canvas 1.3's <cpx:variant>: the resource this one stands in for
+    instructors_only: bool = False  # LOM intendedEndUserRole Instructor: a locked file
+    kind: str = "unknown"
+    title: str = ""  # from the organization, when an item names it
+
+
+@dataclass
+class _QuizFiles:
+    """A quiz's documents: its QTI (full Canvas or CC profile) and Canvas's settings."""
+
+    qti: Entry | None = None
+    meta: Entry | None = None
+
+
+def _slug(text: str, fallback: str = "page") -> str:
+    words = re.split(r"[\W_]+", text or "")
+    ascii_text = " ".join(unicodedata.normalize("NFKD", w).encode("ascii", "ignore").decode() for w in words)
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:200].strip("-") or fallback
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in ("true", "1", "yes")
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _int(value: str | None, default: int = 0) -> int:
+    try:
+        return int(float(value)) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+def html_document(data: bytes) -> tuple[str, str, dict[str, str]]:
+    """(title, inner body HTML, meta name → content) of a package's HTML page."""
+    if not data.strip():
+        return "", "", {}
+    doc = lxml.html.document_fromstring(data)
+    title = (doc.findtext(".//title") or "").strip()
+    meta = {m.get("name"): m.get("content", "") for m in doc.iter("meta") if m.get("name")}
+    body = doc.find("body")
+    inner = ""
+    if body is not None:
+        inner = (body.text or "") + "".join(lxml.html.tostring(c, encoding="unicode") for c in body)
+    return title, inner, meta
+
+
+def read_resource(res: etree._Element) -> Resource:
+    """One ``<resource>`` as the reader needs it (the element itself is not kept)."""
+    variant = child(res, "variant")
+    return Resource(
+        res.get("identifier", ""),
+        (res.get("type") or "").strip(),
+        res.get("href"),
+        [f.get("href", "") for f in children(res, "file") if f.get("href")],
+        [d.get("identifierref", "") for d in children(res, "dependency")],
+        res.get("intendeduse"),
+        variant_of=variant.get("identifierref", "") if variant is not None else None,
+        instructors_only=any(
+            (text_of(role, "value") or "").strip().lower() == "instructor"
+            for role in descendants(child(res, "metadata"), "intendedEndUserRole")
+        ),
+    )
+
+
+def parse_manifest(data: bytes, warn) -> tuple[etree._Element, dict[str, Resource]]:
+    """The manifest (without its resources) and its resources by identifier (a repeated identifier
+    is read too, under ``ident#2``); each ``<resource>`` is read and dropped as the parser passes it."""
+    resources: dict[str, Resource] = {}
+
+    def take(el: etree._Element) -> bool:
+        if local(el) != "resource":
+            return False
+        r = read_resource(el)
+        if r.ident in resources:  # a repeated identifier: module items name the first one
+            n = 2
+            while f"{r.ident}#{n}" in resources:
+                n += 1
+            warn(f"resource identifier '{r.ident}' is used again (by '{r.href or r.ident}'); both are read")
+            r.ident = f"{r.ident}#{n}"
+        resources[r.ident] = r
+        return True
+
+    return parse_xml(data, warn, "imsmanifest.xml", prune=take), resources
+
+
+def cc_version(manifest: etree._Element) -> str:
+    """ "1.3.0", "1.1.0"… from the schema version, else from the namespace."""
+    declared = text_of(child(manifest, "metadata"), "schemaversion").strip()
+    if declared:
+        return declared
+    ns = (etree.QName(manifest).namespace or "").strip()
+    m = re.search(r"imsccv(\d)p(\d)", ns)
+    return f"{m.group(1)}.{m.group(2)}.0" if m else "1.0.0"
+
+
+def _dt(value: str | None) -> datetime | None:
+    if not value or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _qti_reader():
+    """``qti.read_assessment``, or None while this build has no QTI reader."""
+    try:
+        from .qti import read_assessment
+    except ImportError:
+        return None
+    return read_assessment
+
+
+class CartridgeReader:
+    def __init__(
+        self,
+        library: Library,
+        archive: Archive,
+        manifest: etree._Element,
+        resources: dict[str, Resource],
+        base: str,
+        report: ImportReport,
+        progress: ImportProgress | None,
+        source_name: str,
+    ):
+        self.library = library
+        self.ar = archive
+        self.manifest = manifest
+        self.base = base
+        self.report = report
+        self.progress = progress
+        self.source_name = source_name
+        self.created: list[str] = []
+        self.resources = resources
+        self.is_canvas = self.entry(SETTINGS + "canvas_export.txt") is not None or (
+            self.entry(SETTINGS + "course_settings.xml") is not None
+        )
+        self.done = 0
+        self.consumed: set[str] = {base + "imsmanifest.xml"}
+
+    # ------------------------------------------------------------------ helpers
+    def warn(self, message: str, select_type: str | None = None) -> None:
+        self.report.warn(message, select_type)
+
+    def entry(self, href: str | None, base: str = "") -> Entry | None:
+        return self.ar.find(href, posixpath.join(self.base, base) if self.base else base)
+
+    def name(self, entry: Entry) -> str:
+        """The entry's name inside the package (below the folder holding the manifest)."""
+        return entry.name[len(self.base) :] if self.base and entry.name.startswith(self.base) else entry.name
+
+    def xml(
+        self, href: str | None, what: str, select_type: str | None = None, optional: bool = False
+    ) -> etree._Element | None:
+        """A small XML file, or None with a warning naming it (missing unless ``optional``,
+        refused, broken)."""
+        e = self.entry(href)
+        if e is None:
+            if href and not optional:
+                self.warn(f"{what}: '{href}' is listed but not in the package", select_type)
+            return None
+        self.consumed.add(e.name)
+        try:
+            return self.ar.xml(e, lambda m: self.warn(m, select_type))
+        except XmlProblem as err:
+            self.warn(f"{what}: '{href}' cannot be read: {err}", select_type)
+            return None
+
+    def html_file(self, href: str | None, what: str, select_type: str) -> tuple[str, str, dict[str, str]]:
+        e = self.entry(href)
+        if e is None:
+            self.warn(f"{what}: '{href}' is listed but not in the package", select_type)
+            return "", "", {}
+        self.consumed.add(e.name)
+        try:
+            data = self.ar.read(e)
+        except XmlProblem as err:
+            self.warn(f"{what}: '{href}' cannot be read: {err}", select_type)
+            return "", "", {}
+        if not data.strip():
+            self.warn(f"{what}: '{href}' is empty", select_type)
+        try:
+            return html_document(data)
+        except (etree.ParserError, ValueError) as err:
+            self.warn(f"{what}: '{href}' is not HTML ({err})", select_type)
+            return "", "", {}
+
+    def rewrite(self, text: str, href: str | None, where: str, select_type: str | None = None) -> str:
+        base = posixpath.dirname(href or "")
+        return self.links.html(text, base, where, lambda m: self.warn(m, select_type))
+
+    def tick(self, what: str) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total, what)
+
+    # ------------------------------------------------------------------ classify
+    def classify(self) -> None:
+        res = self.resources
+        for it in descendants(child(self.manifest, "organizations"), "item"):
+            r = res.get(it.get("identifierref") or "")
+            if r is not None and not r.title:
+                r.title = text_of(it, "title").strip()
+        depended = {d for r in res.values() for d in r.deps}
+        for r in res.values():
+            t = r.type.lower()
+            href = r.href or (r.files[0] if r.files else None)
+            files = r.files
+            if r.intendeduse == "syllabus" or href == SETTINGS + "syllabus.html":
+                r.kind = "syllabus"
+            elif href and href.startswith(SETTINGS):
+                r.kind = "settings"
+            elif r.variant_of is not None:
+                r.kind = "fallback"
+            elif t.startswith("imsdt"):
+                r.kind = "topic"
+            elif t.startswith("imswl"):
+                r.kind = "weblink"
+            elif t.startswith("imsbasiclti"):
+                r.kind = "lti"
+            elif t == "assignment_xmlv1p0" or any(f.endswith("/assignment_settings.xml") for f in files):
+                r.kind = "assignment"
+            elif t.startswith("imsqti") and "question-bank" in t:
+                r.kind = "bank"
+            elif t.startswith("imsqti"):
+                r.kind = "quiz"
+            elif any(f.endswith("assessment_meta.xml") for f in files):
+                r.kind = "quiz_meta" if r.ident in depended else "quiz"
+            elif href and href.startswith("non_cc_assessments/"):
+                r.kind = "bank"
+            elif t == "webcontent" or t.startswith("associatedcontent"):
+                if r.ident in depended and t.startswith("associatedcontent"):
+                    r.kind = "meta"
+                elif href and (
+                    href.startswith("wiki_content/")
+                    # other systems' HTML resources are pages wherever they sit; Canvas's own
+                    # pages are in wiki_content/ and its web_resources/ HTML are course files
+                    or (href.lower().endswith(HTML_SUFFIXES) and not self.is_canvas)
+                ):
+                    r.kind = "page"
+                elif t == "webcontent":
+                    r.kind = "file"
+                else:
+                    r.kind = "unknown"
+            else:
+                r.kind = "unknown"
+
+    # ------------------------------------------------------------------ the whole course
+    def build(self, ids: _Ids, teacher_id: int | None = None) -> Course:
+        """Read the package and write the course (inside the caller's transaction)."""
+        self.classify()
+        self.kept: dict[str, dict[int, str]] = {}
+        self.positions: dict[str, int] = {}
+        self.pending = 0
+        self.total = len(self.resources) + 1
+        cid = ids("courses")
+        self.links = LinkMap(cid)
+        self.report.course_id = cid
+        settings = (
+            self.xml(SETTINGS + "course_settings.xml", "course settings", optional=True)
+            if self.is_canvas
+            else None
+        )
+        self.files_meta = (
+            self.xml(SETTINGS + "files_meta.xml", "files_meta.xml", optional=True) if self.is_canvas else None
+        )
+        module_meta = self.xml(
+            SETTINGS + "module_meta.xml", "module_meta.xml", "context_modules", optional=True
+        )
+        groups_xml = self.xml(
+            SETTINGS + "assignment_groups.xml", "assignment_groups.xml", "assignments", optional=True
+        )
+        rubrics_xml = self.xml(SETTINGS + "rubrics.xml", "rubrics.xml", "rubrics", optional=True)
+        events_xml = self.xml(SETTINGS + "events.xml", "events.xml", "calendar_events", optional=True)
+        for name in ("canvas_export.txt", "media_tracks.xml"):
+            e = self.entry(SETTINGS + name)
+            if e is not None:
+                self.consumed.add(e.name)
+
+        course = self._course(cid, settings)
+        self.course = course
+        self.bundle = CourseBundle(course=course, source=self.source_name)
+        self.ids = ids
+        self.res_ids: dict[str, tuple[str, int]] = {}
+        self._allocate(ids, groups_xml, rubrics_xml, events_xml, module_meta)
+        tree = self._files(ids, cid)
+        self.assignment_groups = self._assignment_groups(groups_xml)
+        rubrics = self._rubrics(rubrics_xml)
+        events = self._events(events_xml)
+        for r in self.resources.values():
+            if r.kind == "syllabus":
+                self._guarded(r)
+        # the course row first; then the content in batches, so that only one batch of bodies
+        # is held at a time however large the package
+        enrollments = [Enrollment(teacher_id, cid, Role.TEACHER)] if teacher_id is not None else []
+        self.library.content.insert_course(
+            CourseBundle(
+                course=self.course,
+                source=self.source_name,
+                enrollments=enrollments,
+                file_trees=[tree],
+                rubrics=rubrics,
+            )
+        )
+        self.bundle = CourseBundle(course=self.course)
+        for r in self.resources.values():
+            if r.kind != "syllabus":
+                self._guarded(r)
+        self.flush()
+        modules = self._modules(module_meta)
+        self._bank_warnings()
+        events = [
+            replace(
+                e,
+                description=self.rewrite(
+                    e.description, SETTINGS + "events.xml", f"event '{e.title}'", "calendar_events"
+                ),
+            )
+            for e in events
+        ]
+        self._left_over_entries()
+        self.bundle = CourseBundle(
+            course=self.course,
+            assignment_groups=self.assignment_groups,
+            calendar_events=events,
+            modules=modules,
+        )
+        self.flush()
+        c = self.report.count
+        c("attachments").kept = len(tree.files)
+        c("folders").kept = len(tree.folders) - 1
+        c("folders").read = max(c("folders").read, c("folders").kept)
+        c("rubrics").kept = len(rubrics)
+        c("calendar_events").kept = len(events)
+        self.tick("done")
+        return self.course
+
+    def emit(self, kind: str, obj: Any) -> None:
+        """Keep one page, assignment, topic or quiz: it goes into the next batch."""
+        lists = {
+            "page": "pages",
+            "assignment": "assignments",
+            "topic": "discussion_topics",
+            "quiz": "quizzes",
+        }
+        getattr(self.bundle, lists[kind]).append(obj)
+        self.kept.setdefault(kind, {})[obj.id] = obj.title
+        select_type = {"page": "wiki_pages", "assignment": "assignments", "quiz": "quizzes"}.get(kind)
+        if kind == "topic":
+            select_type = "announcements" if obj.is_announcement else "discussion_topics"
+        self.report.count(select_type).kept += 1
+        self.pending += 1
+        if self.pending >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        self.library.content.insert_content(self.bundle)
+        self.bundle = CourseBundle(course=self.course)
+        self.pending = 0
+
+    def group_or_default(self, group_id: int | None) -> int:
+        """An assignment's group, or the course's first one; made (``Assignments``) when the
+        package has none, as Canvas puts an assignment in the course's default group."""
+        if group_id is not None:
+            return group_id
+        if not self.assignment_groups:
+            self.assignment_groups.append(
+                AssignmentGroup(id=self.ids("assignment_groups"), name="Assignments", position=1)
+            )
+        return min(self.assignment_groups, key=lambda g: (g.position, g.id)).id
+
+    def _guarded(self, r: Resource) -> None:
+        readers: dict[str, Callable[[Resource], None]] = {
+            "page": self._page,
+            "syllabus": self._syllabus,
+            "assignment": self._assignment,
+            "topic": self._topic,
+            "quiz": self._quiz,
+        }
+        reader = readers.get(r.kind)
+        if reader is not None:
+            try:
+                reader(r)
+            except PackageError:
+                raise
+            except Exception as e:  # noqa: BLE001 — one bad item must not sink the course
+                self.warn(f"resource '{r.ident}' ({r.kind}) skipped: {type(e).__name__}: {str(e)[:200]}")
+        elif r.kind == "unknown":
+            self.warn(
+                f"resource '{r.ident}' of type '{r.type or '(none)'}' is not something the library holds; skipped"
+            )
+        self.tick(r.title or r.href or r.ident)
+
+    # ------------------------------------------------------------------ course
+    def _course(self, cid: int, settings: etree._Element | None) -> Course:
+        f = flat(settings)
+        lom_title = ""
+        md = child(self.manifest, "metadata")
+        for s in descendants(md, "string") + descendants(md, "langstring"):
+            if any(local(a) == "title" for a in s.iterancestors()) and (s.text or "").strip():
+                lom_title = s.text.strip()
+                break
+        name = (f.get("title") or "").strip() or lom_title or Path(self.source_name).stem or "Imported course"
+        if not (f.get("title") or lom_title):
+            self.warn(f"the package names no course title; called it '{name}'")
+        tz = (f.get("time_zone") or "UTC").strip() or "UTC"
+        try:
+            from zoneinfo import ZoneInfo
+
+            ZoneInfo(tz)
+        except Exception:  # noqa: BLE001
+            self.warn(f"unknown time zone '{tz}'; the course uses UTC")
+            tz = "UTC"
+        self.report.name = name
+        return Course(
+            id=cid,
+            name=name,
+            course_code=(f.get("course_code") or "").strip() or name,
+            uuid=str(uuid.uuid4()),
+            start_at=_dt(f.get("start_at")),
+            end_at=_dt(f.get("conclude_at")),
+            time_zone=tz,
+            license=(f.get("license") or "private").strip() or "private",
+            locale=(f.get("locale") or "en").strip() or "en",
+            default_view=(f.get("default_view") or "modules").strip() or "modules",
+            organize_epub_by_content_type=_bool(f.get("organize_epub_by_content_type")),
+        )
+
+    # ------------------------------------------------------------------ ids first
+    def _allocate(self, ids: _Ids, groups_xml, rubrics_xml, events_xml, module_meta) -> None:
+        links = self.links
+        for g in children(groups_xml, "assignmentGroup"):
+            links.objects[g.get("identifier", "")] = ids("assignment_groups")
+        for r in children(rubrics_xml, "rubric"):
+            links.objects[r.get("identifier", "")] = ids("rubrics")
+        for e in children(events_xml, "event"):
+            links.objects[e.get("identifier", "")] = ids("calendar_events")
+        slugs: set[str] = set()
+        table = {
+            "page": "pages",
+            "assignment": "assignments",
+            "topic": "discussion_topics",
+            "quiz": "quizzes",
+        }
+        for r in self.resources.values():
+            if r.kind in table:
+                rid = ids(table[r.kind])
+                self.res_ids[r.ident] = (r.kind, rid)
+                links.objects[r.ident] = rid
+            if r.kind == "page":
+                href = r.href or r.files[0]
+                stem = posixpath.splitext(posixpath.basename(href))[0]
+                if not href.startswith("wiki_content/") and r.title:
+                    stem = r.title  # other systems name every page index.html: Canvas's url is the title's
+                slug = stem if re.fullmatch(r"[a-z0-9][a-z0-9_-]*", stem) else _slug(stem)
+                base, n = slug, 2
+                while slug in slugs:
+                    slug, n = f"{base}-{n}", n + 1
+                slugs.add(slug)
+                links.pages[r.ident] = slug
+                e = self.entry(href)
+                links.pages[self.name(e) if e else href] = slug
+        # quizzes are known by their meta resource too (module items of a Canvas-only quiz name it)
+        for r in self.resources.values():
+            if r.kind == "quiz":
+                for d in r.deps:
+                    if d in self.resources and self.resources[d].kind == "quiz_meta":
+                        self.res_ids[d] = self.res_ids[r.ident]
+                        links.objects[d] = self.res_ids[r.ident][1]
+        for m in children(module_meta, "module"):
+            links.objects[m.get("identifier", "")] = ids("modules")
+            for it in children(child(m, "items"), "item"):
+                links.objects[it.get("identifier", "")] = ids("module_items")
+
+    # ------------------------------------------------------------------ files
+    def _file_entries(self) -> list[tuple[str, Entry, Resource | None]]:
+        """(name, entry, resource) of every entry that becomes a course file, in package order."""
+        wanted: dict[str, tuple[Entry, Resource | None]] = {}
+        skip_kinds = {
+            "settings",
+            "assignment",
+            "topic",
+            "weblink",
+            "lti",
+            "quiz",
+            "quiz_meta",
+            "meta",
+            "bank",
+            "fallback",
+            "unknown",
+            "syllabus",
+        }
+        for r in self.resources.values():
+            names = list(dict.fromkeys(([r.href] if r.href else []) + r.files))
+            if r.kind in skip_kinds:
+                for n in names:
+                    e = self.entry(n)
+                    if e is not None:
+                        if r.kind != "settings":  # settings files not read are named later
+                            self.consumed.add(e.name)
+                    elif r.kind in ("settings", "fallback", "meta", "bank"):
+                        self.warn(f"resource '{r.ident}': '{n}' is listed but not in the package")
+                continue
+            for n in dict.fromkeys(names):
+                e = self.entry(n)
+                if e is None:
+                    self.warn(
+                        f"resource '{r.ident}': '{n}' is listed but not in the package",
+                        "wiki_pages" if r.kind == "page" else "attachments",
+                    )
+                    continue
+                if r.kind == "page" and n == (r.href or r.files[0]):
+                    self.consumed.add(e.name)  # the page itself
+                    continue
+                if e.name not in wanted:
+                    wanted[e.name] = (e, r if n == (r.href or (r.files[0] if r.files else None)) else None)
+        for name, e in self.ar.entries.items():
+            if self.base and not name.startswith(self.base):
+                continue
+            if (
+                name[len(self.base) :].startswith(WEB_RESOURCES + "/")
+                and name not in wanted
+                and name not in self.consumed
+            ):
+                self.warn(
+                    f"'{self.name(e)}' is in the package but not in its manifest; kept as a course file",
+                    "attachments",
+                )
+                wanted[name] = (e, None)
+        return [(self.name(e), e, r) for e, r in wanted.values()]
+
+    def _files(self, ids: _Ids, cid: int) -> ContextFiles:
+        tree = ContextFiles(ContextType.COURSE, cid)
+        folder_meta = {
+            (f.get("path") or "").strip("/"): flat(f) for f in descendants(self.files_meta, "folder")
+        }
+        file_meta = {f.get("identifier", ""): flat(f) for f in descendants(self.files_meta, "file")}
+        folder_ids: dict[str, int] = {}
+
+        def add_folder(rel: str) -> int:
+            if rel in folder_ids:
+                return folder_ids[rel]
+            parent = add_folder(posixpath.dirname(rel)) if rel else None
+            a = folder_meta.get(rel, {})
+            fid = ids("folders")
+            tree.folders.append(
+                Folder(
+                    id=fid,
+                    parent_id=parent,
+                    name=posixpath.basename(rel) if rel else ROOT_FOLDER,
+                    full_name=f"{ROOT_FOLDER}/{rel}" if rel else ROOT_FOLDER,
+                    position=len(tree.folders),
+                    hidden=_bool(a.get("hidden")),
+                    locked=_bool(a.get("locked")),
+                    lock_at=_dt(a.get("lock_at")),
+                    unlock_at=_dt(a.get("unlock_at")),
+                )
+            )
+            folder_ids[rel] = fid
+            return fid
+
+        add_folder("")
+        for rel in sorted(folder_meta):
+            if rel:
+                add_folder(rel)
+        self.report.count("folders").read += len([r for r in folder_meta if r])
+        for name, entry, res in self._file_entries():
+            rel = name[len(WEB_RESOURCES) + 1 :] if name.startswith(WEB_RESOURCES + "/") else name
+            self.report.count("attachments").read += 1
+            self.consumed.add(entry.name)
+            a = file_meta.get(res.ident, {}) if res is not None else {}
+            filename = posixpath.basename(rel)
+            try:
+                with self.ar.open(entry) as stream:
+                    sha, size = self.library.blobs.put_stream(stream, self.created)
+            except PackageError:
+                raise
+            except Exception as e:  # noqa: BLE001 — a broken entry (bad CRC, truncated) skips that file
+                self.warn(
+                    f"file '{name}' skipped: it cannot be read ({type(e).__name__}: {e})", "attachments"
+                )
+                continue
+            if size == 0:
+                self.warn(f"file '{name}' is empty (0 bytes); kept", "attachments")
+            locked = _bool(a.get("locked")) or self._instructors_only(res)
+            fid = ids("files")
+            tree.files.append(
+                File(
+                    id=fid,
+                    folder_id=add_folder(posixpath.dirname(rel)),
+                    display_name=(a.get("display_name") or "").strip() or filename,
+                    filename=filename,
+                    content_type=mimetypes.guess_type(filename)[0] or "application/octet-stream",
+                    size=size,
+                    sha256=sha,
+                    uuid=str(uuid.uuid4()),
+                    blob_path=None,
+                    hidden=_bool(a.get("hidden")),
+                    locked=locked,
+                    lock_at=_dt(a.get("lock_at")),
+                    unlock_at=_dt(a.get("unlock_at")),
+                )
+            )
+            self.links.files[name] = fid
+            self.kept.setdefault("file", {})[fid] = tree.files[-1].display_name
+            if res is not None:
+                self.res_ids[res.ident] = ("file", fid)
+                self.links.objects[res.ident] = fid
+        # a file listed under two resources: both name the same file
+        for r in self.resources.values():
+            if r.kind == "file" and r.ident not in self.res_ids:
+                e = self.entry(r.href or (r.files[0] if r.files else None))
+                if e is not None and self.name(e) in self.links.files:
+                    self.res_ids[r.ident] = ("file", self.links.files[self.name(e)])
+        return tree
+
+    @staticmethod
+    def _instructors_only(res: Resource | None) -> bool:
+        if res is None:
+            return False
+        return res.instructors_only
+
+    # ------------------------------------------------------------------ settings files
+    def _assignment_groups(self, root) -> list[AssignmentGroup]:
+        out = []
+        for i, g in enumerate(children(root, "assignmentGroup")):
+            f = flat(g)
+            rules = {text_of(r, "drop_type"): _int(text_of(r, "drop_count")) for r in descendants(g, "rule")}
+            out.append(
+                AssignmentGroup(
+                    id=self.links.objects[g.get("identifier", "")],
+                    name=f.get("title") or f"Assignments {i + 1}",
+                    position=_int(f.get("position"), i + 1),
+                    group_weight=_float(f.get("group_weight")) or 0.0,
+                    drop_lowest=rules.get("drop_lowest", 0),
+                    drop_highest=rules.get("drop_highest", 0),
+                )
+            )
+        return out
+
+    def _rubrics(self, root) -> list[Rubric]:
+        out = []
+        for r in children(root, "rubric"):
+            rid = self.links.objects[r.get("identifier", "")]
+            f = flat(r)
+            self.report.count("rubrics").read += 1
+            crits = []
+            for j, c in enumerate(descendants(r, "criterion")):
+                cf = flat(c)
+                crit_id = cf.get("criterion_id") or f"{rid}_{j + 1}"
+                crits.append(
+                    RubricCriterion(
+                        id=crit_id,
+                        description=cf.get("description", ""),
+                        long_description=cf.get("long_description", ""),
+                        points=_float(cf.get("points")) or 0.0,
+                        ratings=tuple(
+                            RubricRating(
+                                id=flat(x).get("id") or f"{crit_id}_{k + 1}",
+                                description=flat(x).get("description", ""),
+                                points=_float(flat(x).get("points")) or 0.0,
+                                long_description=flat(x).get("long_description", ""),
+                            )
+                            for k, x in enumerate(descendants(c, "rating"))
+                        ),
+                    )
+                )
+            title = f.get("title", "").strip()
+            if not title:
+                title = f"Rubric {rid}"
+                self.warn(f"rubric '{r.get('identifier', '')}' has no title; called it '{title}'", "rubrics")
+            out.append(
+                Rubric(
+                    id=rid,
+                    title=title,
+                    points_possible=_float(f.get("points_possible")) or sum(c.points for c in crits),
+                    criteria=tuple(crits),
+                    free_form_criterion_comments=_bool(f.get("free_form_criterion_comments")),
+                )
+            )
+        return out
+
+    def _events(self, root) -> list[CalendarEvent]:
+        out = []
+        for e in children(root, "event"):
+            f = flat(e)
+            self.report.count("calendar_events").read += 1
+            out.append(
+                CalendarEvent(
+                    id=self.links.objects[e.get("identifier", "")],
+                    title=f.get("title", "").strip() or "Event",
+                    description=f.get("description", ""),  # rewritten once every link is known
+                    start_at=_dt(f.get("start_at")),
+                    end_at=_dt(f.get("end_at")),
+                    all_day=_bool(f.get("all_day")),
+                    location_name=f.get("location_name", ""),
+                )
+            )
+        return out
+
+    # ------------------------------------------------------------------ pages
+    def _page(self, r: Resource) -> None:
+        kind, pid = self.res_ids[r.ident]
+        href = r.href or r.files[0]
+        self.report.count("wiki_pages").read += 1
+        title, body, meta = self.html_file(href, f"page '{href}'", "wiki_pages")
+        title = title or r.title
+        if not title:
+            title = posixpath.splitext(posixpath.basename(href))[0] or "Untitled"
+            self.warn(f"page '{href}' has no title; called it '{title}'", "wiki_pages")
+        e = self.entry(href)
+        body = self.rewrite(body, self.name(e) if e else href, f"page '{title}'", "wiki_pages")
+        self.emit(
+            "page",
+            Page(
+                id=pid,
+                url=self.links.pages[r.ident],
+                title=title,
+                body=body,
+                published=meta.get("workflow_state", "active") != "unpublished",
+                front_page=_bool(meta.get("front_page")),
+                editing_roles=meta.get("editing_roles") or "teachers",
+                todo_date=_dt(meta.get("todo_date")),
+            ),
+        )
+
+    def _syllabus(self, r: Resource) -> None:
+        href = r.href or (r.files[0] if r.files else None)
+        _title, body, _meta = self.html_file(href, "the syllabus", None)
+        e = self.entry(href)
+        body = self.rewrite(body, self.name(e) if e else href, "the syllabus")
+        self.course = replace(self.course, syllabus_body=body)
+
+    # ------------------------------------------------------------------ assignments
+    def _assignment_fields(self, f: Mapping[str, str], **extra: Any) -> dict[str, Any]:
+        """Canvas's assignment fields (assignment_settings.xml, or the block embedded in a
+        topicMeta / assessment_meta) as Assignment keyword arguments."""
+        group = self.links.objects.get(f.get("assignment_group_identifierref", "")) if f else None
+        rubric = self.links.objects.get(f.get("rubric_identifierref", "")) if f else None
+        types = tuple(t.strip() for t in (f.get("submission_types") or "").split(",") if t.strip())
+        return (
+            dict(
+                assignment_group_id=self.group_or_default(group),
+                points_possible=_float(f.get("points_possible")),
+                grading_type=(f.get("grading_type") or "points").strip() or "points",
+                submission_types=types or ("none",),
+                due_at=_dt(f.get("due_at")),
+                unlock_at=_dt(f.get("unlock_at")),
+                lock_at=_dt(f.get("lock_at")),
+                published=(f.get("workflow_state") or "published") != "unpublished",
+                position=_int(f.get("position"), self._next("assignments")),
+                rubric_id=rubric,
+                allowed_extensions=tuple(
+                    x.strip() for x in (f.get("allowed_extensions") or "").split(",") if x.strip()
+                ),
+                peer_reviews=_bool(f.get("peer_reviews")),
+            )
+            | extra
+        )
+
+    def _assignment(self, r: Resource) -> None:
+        _, aid = self.res_ids[r.ident]
+        self.report.count("assignments").read += 1
+        names = ([r.href] if r.href else []) + r.files
+        fallback = self._fallbacks().get(r.ident, [])
+        for fb in fallback:
+            names += fb.files
+        settings_href = next((n for n in names if n.endswith("/assignment_settings.xml")), None)
+        ext_href = next(
+            (
+                n
+                for n in names
+                if n.endswith("assignment.xml") or r.type == "assignment_xmlv1p0" and n == r.href
+            ),
+            None,
+        )
+        html_href = next((n for n in names if n.lower().endswith(HTML_SUFFIXES)), None)
+        fields: dict[str, str] = {}
+        title, body, body_href = "", "", None
+        if settings_href:
+            fields = flat(self.xml(settings_href, f"assignment '{r.ident}'", "assignments"))
+        if ext_href and ext_href != settings_href:
+            ext = self.xml(ext_href, f"assignment '{r.ident}'", "assignments")
+            if ext is not None:
+                title = text_of(ext, "title").strip()
+                body, body_href = self._html_text(child(ext, "text")), ext_href
+                canvas = descendants(child(ext, "extensions"), "assignment")
+                if canvas and not fields:
+                    fields = flat(canvas[0])
+                if not fields:
+                    gradable = child(ext, "gradable")
+                    if gradable is not None and _bool(gradable.text):
+                        fields["points_possible"] = gradable.get("points_possible") or ""
+                    formats = [
+                        {"html": "online_text_entry", "url": "online_url", "file": "online_upload"}.get(
+                            x.get("type", ""), ""
+                        )
+                        for x in descendants(child(ext, "submission_formats"), "format")
+                    ]
+                    fields["submission_types"] = ",".join(x for x in formats if x)
+        if html_href:
+            _t, html_body, _m = self.html_file(html_href, f"assignment '{r.ident}'", "assignments")
+            if html_body or not body:
+                body, body_href = html_body, html_href
+        title = fields.get("title", "").strip() or title or r.title
+        if not title:
+            title = "Untitled assignment"
+            self.warn(f"assignment '{r.ident}' has no title; called it '{title}'", "assignments")
+        e = self.entry(body_href)
+        self.emit(
+            "assignment",
+            Assignment(
+                id=aid,
+                title=title,
+                description=self.rewrite(
+                    body, self.name(e) if e else body_href, f"assignment '{title}'", "assignments"
+                ),
+                **self._assignment_fields(fields),
+            ),
+        )
+
+    # ------------------------------------------------------------------ discussions
+    def _topic(self, r: Resource) -> None:
+        _, tid = self.res_ids[r.ident]
+        href = r.files[0] if r.files else r.href
+        doc = self.xml(href, f"discussion topic '{r.ident}'", "discussion_topics")
+        meta_el = None
+        for d in r.deps:
+            dep = self.resources.get(d)
+            if dep is not None and dep.kind == "meta":
+                meta_el = self.xml(
+                    dep.href or (dep.files[0] if dep.files else None), f"discussion topic '{r.ident}'"
+                )
+        meta = flat(meta_el)
+        announcement = meta.get("type") == "announcement"
+        st = "announcements" if announcement else "discussion_topics"
+        self.report.count(st).read += 1
+        if doc is None:
+            return
+        title = text_of(doc, "title").strip() or meta.get("title", "").strip() or r.title
+        if not title:
+            title = "Untitled discussion"
+            self.warn(f"discussion topic '{r.ident}' has no title; called it '{title}'", st)
+        message = self.rewrite(
+            self._html_text(child(doc, "text")),
+            self.name(self.entry(href)) if self.entry(href) else href,
+            f"discussion '{title}'",
+            st,
+        )
+        for att in descendants(child(doc, "attachments"), "attachment"):
+            href_att = att.get("href", "")
+            if self.links.link(href_att, posixpath.dirname(href or ""), is_src=False) is None:
+                self.warn(
+                    f"discussion '{title}': attachment '{href_att}' is not in the package; not kept", st
+                )
+        assignment_id = None
+        graded = child(meta_el, "assignment") if meta_el is not None else None
+        if graded is not None and not announcement:
+            assignment_id = self.ids("assignments")
+            af = flat(graded)
+            self.emit(
+                "assignment",
+                Assignment(
+                    id=assignment_id,
+                    title=af.get("title") or title,
+                    **self._assignment_fields(
+                        af, submission_types=("discussion_topic",), discussion_topic_id=tid
+                    ),
+                ),
+            )
+            self.report.count("assignments").read += 1
+        self.emit(
+            "topic",
+            DiscussionTopic(
+                id=tid,
+                title=title,
+                message=message,
+                is_announcement=announcement,
+                published=meta.get("workflow_state", "active") != "unpublished",
+                posted_at=_dt(meta.get("posted_at")),
+                delayed_post_at=_dt(meta.get("delayed_post_at")),
+                lock_at=_dt(meta.get("lock_at")),
+                pinned=_bool(meta.get("pinned")),
+                discussion_type=(meta.get("discussion_type") or "threaded").strip() or "threaded",
+                require_initial_post=_bool(meta.get("require_initial_post")),
+                position=_int(meta.get("position"), self._next("discussion_topics")),
+                assignment_id=assignment_id,
+            ),
+        )
+
+    @staticmethod
+    def _html_text(el) -> str:
+        """A CC ``<text texttype=…>`` as HTML (plain text is escaped)."""
+        text = (el.text or "") if el is not None else ""
+        if el is not None and (el.get("texttype") or "text/html").strip().lower() == "text/plain":
+            return html_escape(text)
+        return text
+
+    # ------------------------------------------------------------------ quizzes
+    def banks(self) -> dict[str, etree._Element]:
+        if hasattr(self, "_banks"):
+            return self._banks
+        self._banks: dict[str, etree._Element] = {}
+        for r in self.resources.values():
+            if r.kind != "bank":
+                continue
+            for n in ([r.href] if r.href else []) + r.files:
+                root = self.xml(n, f"question bank '{r.ident}'", "quizzes")
+                for bank in descendants(root, "objectbank"):
+                    self._banks[bank.get("ident", "")] = bank
+        return self._banks
+
+    def _bank_warnings(self) -> None:
+        for ident, bank in self.banks().items():
+            title = next(
+                (
+                    text_of(f, "fieldentry")
+                    for f in descendants(bank, "qtimetadatafield")
+                    if text_of(f, "fieldlabel") == "bank_title"
+                ),
+                ident,
+            )
+            n = len(descendants(bank, "item"))
+            self.warn(
+                f"question bank '{title}' ({n} questions): the library keeps no question banks; "
+                "the quiz groups that draw from it keep its questions",
+                "quizzes",
+            )
+
+    def _quiz_documents(self, r: Resource) -> _QuizFiles:
+        docs = _QuizFiles()
+        names = ([r.href] if r.href else []) + list(r.files)
+        for d in r.deps:
+            dep = self.resources.get(d)
+            if dep is not None and dep.kind in ("quiz_meta", "meta"):
+                names += ([dep.href] if dep.href else []) + dep.files
+        full = next((n for n in names if n.endswith(".xml.qti")), None)
+        cc = next((n for n in names if n.endswith(".xml") and not n.endswith("assessment_meta.xml")), None)
+        meta = next((n for n in names if n.endswith("assessment_meta.xml")), None)
+        docs.qti = self.entry(full) or self.entry(cc)
+        docs.meta = self.entry(meta)
+        return docs
+
+    def _quiz(self, r: Resource) -> None:
+        _, qid = self.res_ids[r.ident]
+        self.report.count("quizzes").read += 1
+        docs = self._quiz_documents(r)
+        meta_root = self.xml(self.name(docs.meta), f"quiz '{r.ident}'", "quizzes") if docs.meta else None
+        title = text_of(meta_root, "title").strip() or r.title or r.ident
+        read_assessment = _qti_reader()
+        if read_assessment is None:
+            self.warn(f"quiz '{title}' skipped: this build has no QTI reader", "quizzes")
+            return
+        if docs.qti is None:
+            self.warn(f"quiz '{title}' skipped: its QTI file is not in the package", "quizzes")
+            return
+        root = self.xml(self.name(docs.qti), f"quiz '{title}'", "quizzes")
+        if root is None:
+            return
+        quiz: Quiz = read_assessment(
+            root,
+            quiz_id=qid,
+            ids=self.ids,
+            html=lambda text: self.rewrite(text, self.name(docs.qti), f"quiz '{title}'", "quizzes"),
+            warn=lambda m: self.warn(f"quiz '{title}': {m}", "quizzes"),
+            banks=self.banks(),
+            meta=meta_root,
+        )
+        if meta_root is None and not quiz.title:
+            quiz = replace(quiz, title=title)
+        graded = child(meta_root, "assignment") if meta_root is not None else None
+        af = flat(graded) if graded is not None else {}
+        group = self.links.objects.get(
+            text_of(meta_root, "assignment_group_identifierref")
+            or af.get("assignment_group_identifierref", "")
+        )
+        assignment_id = None
+        if quiz.quiz_type in ("assignment", "graded_survey"):
+            assignment_id = self.ids("assignments")
+            self.report.count("assignments").read += 1
+            fields = self._assignment_fields(af, submission_types=("online_quiz",), quiz_id=qid) if af else {}
+            self.emit(
+                "assignment",
+                Assignment(
+                    **{
+                        "id": assignment_id,
+                        "title": af.get("title") or quiz.title,
+                        "points_possible": quiz.points_possible,
+                        "submission_types": ("online_quiz",),
+                        "due_at": quiz.due_at,
+                        "unlock_at": quiz.unlock_at,
+                        "lock_at": quiz.lock_at,
+                        "published": quiz.published,
+                        "quiz_id": qid,
+                        "position": self._next("assignments"),
+                        **fields,
+                        "assignment_group_id": self.group_or_default(group),
+                    }
+                ),
+            )
+        if assignment_id is not None:
+            group = self.group_or_default(group)
+        self.emit("quiz", replace(quiz, id=qid, assignment_group_id=group, assignment_id=assignment_id))
+
+    # ------------------------------------------------------------------ modules
+    def _target(self, ref: str | None, where: str) -> tuple[str, int | None, Resource | None] | None:
+        """(kind, id, resource) an item's identifierref names; None (with a warning) if nothing."""
+        if not ref:
+            return None
+        r = self.resources.get(ref)
+        if r is None:
+            self.warn(
+                f"{where}: it refers to resource '{ref}', which the manifest does not have; dropped",
+                "content_tags",
+            )
+            return None
+        if r.ident in self.res_ids:
+            kind, rid = self.res_ids[r.ident]
+            kept = self._kept().get(kind, {})
+            if rid not in kept:
+                self.warn(f"{where}: the {kind} it points at was not kept; dropped", "content_tags")
+                return None
+            return kind, rid, r
+        if r.kind in ("weblink", "lti"):
+            return r.kind, None, r
+        self.warn(
+            f"{where}: it points at resource '{ref}' ({r.kind}), which the library cannot link a module item to; dropped",
+            "content_tags",
+        )
+        return None
+
+    def _kept(self) -> dict[str, dict[int, str]]:
+        """kind → id → title of what the course keeps."""
+        return self.kept
+
+    def _fallbacks(self) -> dict[str, list[Resource]]:
+        """Canvas 1.3's ``<cpx:variant>`` resources (an assignment's HTML), by the resource they stand in for."""
+        if not hasattr(self, "_fallback_index"):
+            self._fallback_index: dict[str, list[Resource]] = {}
+            for x in self.resources.values():
+                if x.kind == "fallback":
+                    self._fallback_index.setdefault(x.variant_of or "", []).append(x)
+        return self._fallback_index
+
+    def _title_of(self, kind: str, oid: int | None) -> str:
+        return self._kept().get(kind, {}).get(oid, "") if oid is not None else ""
+
+    def _link_url(self, r: Resource) -> tuple[str, bool]:
+        """(URL, opens in a new tab) of a web link or an LTI link."""
+        root = self.xml(r.files[0] if r.files else r.href, f"link '{r.ident}'", "content_tags")
+        if root is None:
+            return "", False
+        if r.kind == "weblink":
+            url = child(root, "url")
+            if url is None:
+                return "", False
+            return (url.get("href") or "").strip(), (url.get("target") or "").strip() == "_blank"
+        if not r.title:
+            r.title = text_of(root, "title").strip()
+        return (text_of(root, "secure_launch_url") or text_of(root, "launch_url")).strip(), False
+
+    def _modules(self, module_meta) -> list[Module]:
+        used: dict[str, int] = {}
+        modules = (
+            self._from_module_meta(module_meta, used)
+            if module_meta is not None
+            else self._from_organization(used)
+        )
+        for ref, n in used.items():
+            if n > 1:
+                self.warn(
+                    f"resource '{ref}' is used by {n} module items; each of them points at it", "content_tags"
+                )
+        in_modules = set(used) | {
+            it.get(attr)
+            for it in descendants(child(self.manifest, "organizations"), "item")
+            for attr in ("identifierref", "identifier")
+        }
+        for r in self.resources.values():
+            if r.kind in ("weblink", "lti") and r.ident not in in_modules:
+                self.warn(
+                    f"{'web link' if r.kind == 'weblink' else 'LTI link'} '{r.title or r.ident}' is in no module; "
+                    "the library keeps links only as module items: not kept",
+                    "content_tags",
+                )
+        return modules
+
+    def _item(
+        self,
+        mid: int,
+        iid: int,
+        title: str,
+        ref: str | None,
+        declared: str | None,
+        f: Mapping[str, str],
+        where: str,
+        used: dict[str, int],
+    ) -> ModuleItem | None:
+        self.report.count("content_tags").read += 1
+        if declared == "ContextModuleSubHeader" or (declared is None and not ref):
+            ctype, cid, url = ModuleItemType.SUB_HEADER, None, ""
+        elif declared in ("ExternalUrl", LTI_ITEM) and (f.get("url") or "").strip():
+            ctype, cid, url = ModuleItemType.EXTERNAL_URL, None, f["url"].strip()
+            if declared == LTI_ITEM:
+                self.warn(f"{where}: an LTI tool link, kept as an external URL", "content_tags")
+            if ref:
+                used[ref] = used.get(ref, 0) + 1
+        else:
+            target = self._target(ref, where)
+            if target is None:
+                if not ref and declared:
+                    self.warn(f"{where}: a {declared} item that points at nothing; dropped", "content_tags")
+                return None
+            used[ref] = used.get(ref, 0) + 1
+            kind, cid, r = target
+            ctype = KIND_ITEMS[kind]
+            url = ""
+            title = title or self._title_of(kind, cid)
+            if kind in ("weblink", "lti"):
+                url, new_tab = self._link_url(r)
+                f = {**f, "new_tab": "true"} if new_tab else f
+                title = title or r.title
+                if kind == "lti":
+                    self.warn(f"{where}: an LTI link, kept as an external URL", "content_tags")
+                if not url:
+                    self.warn(f"{where}: the link has no URL; dropped", "content_tags")
+                    return None
+            elif declared in ITEM_TYPES and ITEM_TYPES[declared] != ctype:
+                self.warn(
+                    f"{where}: declared {declared} but points at a {kind}; kept as a {kind}", "content_tags"
+                )
+        if not title:
+            title = url or "Untitled"
+            self.warn(f"{where}: no title; called it '{title}'", "content_tags")
+        self.report.count("content_tags").kept += 1
+        return ModuleItem(
+            id=iid,
+            module_id=mid,
+            content_type=ctype,
+            title=title,
+            content_id=cid,
+            url=url,
+            position=0,
+            indent=max(0, _int(f.get("indent"))),
+            published=(f.get("workflow_state") or "active") != "unpublished",
+            new_tab=_bool(f.get("new_tab")),
+        )
+
+    def _from_module_meta(self, root, used: dict[str, int]) -> list[Module]:
+        modules = []
+        for i, m in enumerate(children(root, "module")):
+            f = flat(m)
+            mid = self.links.objects[m.get("identifier", "")]
+            name = f.get("title", "").strip() or f"Module {i + 1}"
+            self.report.count("context_modules").read += 1
+            items = []
+            for it in children(child(m, "items"), "item"):
+                itf = flat(it)
+                title = itf.get("title", "").strip()
+                item = self._item(
+                    mid,
+                    self.links.objects[it.get("identifier", "")],
+                    title,
+                    itf.get("identifierref") or None,
+                    itf.get("content_type") or None,
+                    itf,
+                    f"module '{name}' item '{title or it.get('identifier', '')}'",
+                    used,
+                )
+                if item is not None:
+                    items.append(replace(item, position=len(items) + 1))
+            prereqs = tuple(
+                self.links.objects[p]
+                for p in (
+                    text_of(x, "identifierref")
+                    for x in descendants(child(m, "prerequisites"), "prerequisite")
+                )
+                if p in self.links.objects
+            )
+            modules.append(
+                Module(
+                    id=mid,
+                    name=name,
+                    position=_int(f.get("position"), i + 1),
+                    published=(f.get("workflow_state") or "active") != "unpublished",
+                    unlock_at=_dt(f.get("unlock_at")),
+                    require_sequential_progress=_bool(f.get("require_sequential_progress")),
+                    prerequisite_ids=prereqs,
+                    items=tuple(items),
+                )
+            )
+            self.report.count("context_modules").kept += 1
+        return modules
+
+    def _from_organization(self, used: dict[str, int]) -> list[Module]:
+        """Canvas's org_converter: the root's children are modules; a container below them is a
+        sub-header, its items indented one more."""
+        org = child(child(self.manifest, "organizations"), "organization")
+        if org is None:
+            if any(r.kind in KIND_ITEMS for r in self.resources.values()):
+                self.warn(
+                    "the package has no organization: its content is kept without modules", "context_modules"
+                )
+            return []
+        tops = children(org, "item")
+        # a rooted hierarchy has one root item whose children are the modules
+        if len(tops) == 1 and not tops[0].get("identifierref"):
+            tops = children(tops[0], "item")
+        modules: list[Module] = []
+        loose: list[etree._Element] = []  # leaves at the top: one module of their own
+        for top in tops:
+            if top.get("identifierref"):
+                loose.append(top)
+                continue
+            modules.append(self._org_module(top, len(modules) + 1, used))
+        if loose:
+            holder = etree.Element("item")
+            etree.SubElement(holder, "title").text = text_of(org, "title").strip() or "Course content"
+            holder.extend(loose)
+            modules.append(self._org_module(holder, len(modules) + 1, used))
+        return modules
+
+    def _org_module(self, node, position: int, used: dict[str, int]) -> Module:
+        mid = self.ids("modules")
+        name = text_of(node, "title").strip()
+        self.report.count("context_modules").read += 1
+        if not name:
+            name = f"Module {position}"
+            self.warn(
+                f"module '{node.get('identifier', '')}' has no title; called it '{name}'", "context_modules"
+            )
+        items: list[ModuleItem] = []
+
+        def walk(parent, indent: int) -> None:
+            for it in children(parent, "item"):
+                title = text_of(it, "title").strip()
+                ref = it.get("identifierref")
+                if not ref and children(it, "item"):
+                    header = self._item(
+                        mid,
+                        self.ids("module_items"),
+                        title or "Section",
+                        None,
+                        "ContextModuleSubHeader",
+                        {"indent": str(indent)},
+                        f"module '{name}' heading '{title}'",
+                        used,
+                    )
+                    if header is not None:
+                        items.append(replace(header, position=len(items) + 1))
+                    walk(it, indent + 1)
+                    continue
+                if ref and ref in self.resources and not self.resources[ref].title:
+                    self.resources[ref].title = title
+                item = self._item(
+                    mid,
+                    self.ids("module_items"),
+                    title,
+                    ref,
+                    None,
+                    {"indent": str(indent)},
+                    f"module '{name}' item '{title or it.get('identifier', '')}'",
+                    used,
+                )
+                if item is not None:
+                    items.append(replace(item, position=len(items) + 1))
+
+        walk(node, 0)
+        self.report.count("context_modules").kept += 1
+        return Module(id=mid, name=name, position=position, items=tuple(items))
+
+    # ------------------------------------------------------------------ the rest
+    def _next(self, name: str) -> int:
+        """The next position in a list (assignments, topics), counted over every batch."""
+        self.positions[name] = self.positions.get(name, 0) + 1
+        return self.positions[name]
+
+    def _left_over_entries(self) -> None:
+        for name in self.ar.entries:
+            rel = name[len(self.base) :] if name.startswith(self.base) else None
+            if (
+                rel
+                and rel.startswith(SETTINGS)
+                and name not in self.consumed
+                and rel != SETTINGS + "syllabus.html"
+            ):
+                self.consumed.add(name)
+                self.warn(f"'{rel}' is not read: the library has no place for what it holds")
+        listed = set()
+        for r in self.resources.values():
+            for n in ([r.href] if r.href else []) + r.files:
+                e = self.entry(n)
+                if e is not None:
+                    listed.add(e.name)
+        for name in self.ar.entries:
+            if self.base and not name.startswith(self.base):
+                continue
+            if name in self.consumed or name in listed or name.startswith(self.base + SETTINGS):
+                continue
+            self.warn(f"'{name[len(self.base) :]}' is in the package but not in its manifest; not imported")
+
+
+def _find_manifest(ar: Archive) -> str | None:
+    """ "" when imsmanifest.xml is at the top, "folder/" when the package wraps it in one folder."""
+    if "imsmanifest.xml" in ar.entries:
+        return ""
+    nested = [n for n in ar.entries if n.endswith("/imsmanifest.xml") and n.count("/") == 1]
+    return nested[0][: -len("imsmanifest.xml")] if len(nested) == 1 else None
+
+
+def is_qti_only(manifest: etree._Element, resources: Mapping[str, Resource]) -> bool:
+    """A plain IMS content package of QTI (Canvas's quiz export, Respondus, Blackboard…), not a
+    cartridge: QTI resources (besides files and metadata) and no Common Cartridge schema."""
+    ns = (etree.QName(manifest).namespace or "").strip()
+    schema = text_of(child(manifest, "metadata"), "schema").strip()
+    types = [r.type.lower() for r in resources.values()]
+    qti = [t for t in types if t.startswith("imsqti")]
+    if not qti or "Common Cartridge" in schema or (not schema and "imscc" in ns):
+        return False
+    return all(
+        t in ("imsqti_xmlv1p1", "imsqti_xmlv1p2", "webcontent") or t.startswith("associatedcontent")
+        for t in types
+    )
+
+
+def import_cartridge(
+    library: Library,
+    path: Path,
+    *,
+    progress: ImportProgress | None,
+    limits: ImportLimits,
+    qti_zip: Callable | None = None,
+    teacher_id: int | None = None,
+) -> ImportReport:
+    """Import the cartridge at ``path`` (a zip or an unpacked folder) as one new course."""
+    report = ImportReport(0, "", "Common Cartridge")
+    with Archive(path, limits, lambda m: report.warn(m)) as ar:
+        base = _find_manifest(ar)
+        if base is None:
+            if qti_zip is not None and any(n.lower().endswith((".xml", ".qti")) for n in ar.entries):
+                return qti_zip()
+            what = "folder" if Path(path).is_dir() else "package"
+            raise PackageError(
+                f"{path}: this {what} has no imsmanifest.xml (a cartridge) and no course.toml (a course "
+                "folder, see data/README.md)"
+            )
+        try:
+            manifest, resources = parse_manifest(ar.read(ar.entries[base + "imsmanifest.xml"]), report.warn)
+        except XmlProblem as e:
+            raise PackageError(f"{path}: imsmanifest.xml: {e}") from None
+        if local(manifest) != "manifest":
+            raise PackageError(f"{path}: imsmanifest.xml holds <{local(manifest)}>, not a <manifest>")
+        if qti_zip is not None and is_qti_only(manifest, resources):
+            return qti_zip()
+        reader = CartridgeReader(library, ar, manifest, resources, base, report, progress, Path(path).name)
+        version = cc_version(manifest)
+        report.source = f"Common Cartridge {version}" + (" (Canvas)" if reader.is_canvas else "")
+        try:
+            with library.transaction():
+                known = teacher_id is not None and library.content.user(teacher_id) is not None
+                reader.build(_Ids(library.content.next_ids()), teacher_id if known else None)
+        except BaseException:
+            library.blobs.remove(reader.created)
+            raise
+    return report
