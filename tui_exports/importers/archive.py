@@ -108,7 +108,9 @@ class Archive:
         try:
             self._zip = zipfile.ZipFile(self.path)
         except (zipfile.BadZipFile, OSError, ValueError) as e:
-            raise PackageError(f"{self.path}: not a zip file or a folder ({e})") from None
+            raise PackageError(
+                f"{self.path}: not a package: a cartridge or QTI zip, or a folder, was expected ({e})"
+            ) from None
         total = 0
         for info in self._zip.infolist():
             raw = _utf8_name(info)

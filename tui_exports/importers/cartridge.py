@@ -1408,19 +1408,12 @@ def _find_manifest(ar: Archive) -> str | None:
     return nested[0][: -len("imsmanifest.xml")] if len(nested) == 1 else None
 
 
-def is_qti_only(manifest: etree._Element, resources: Mapping[str, Resource]) -> bool:
+def is_qti_only(resources: Mapping[str, Resource]) -> bool:
     """A plain IMS content package of QTI (Canvas's quiz export, Respondus, Blackboard…), not a
-    cartridge: QTI resources (besides files and metadata) and no Common Cartridge schema."""
-    ns = (etree.QName(manifest).namespace or "").strip()
-    schema = text_of(child(manifest, "metadata"), "schema").strip()
-    types = [r.type.lower() for r in resources.values()]
-    qti = [t for t in types if t.startswith("imsqti")]
-    if not qti or "Common Cartridge" in schema or (not schema and "imscc" in ns):
-        return False
-    return all(
-        t in ("imsqti_xmlv1p1", "imsqti_xmlv1p2", "webcontent") or t.startswith("associatedcontent")
-        for t in types
-    )
+    cartridge (the QTI reader's rule)."""
+    from .qti.package import only_qti_resources
+
+    return only_qti_resources([r.type for r in resources.values()])
 
 
 def import_cartridge(
@@ -1450,7 +1443,7 @@ def import_cartridge(
             raise PackageError(f"{path}: imsmanifest.xml: {e}") from None
         if local(manifest) != "manifest":
             raise PackageError(f"{path}: imsmanifest.xml holds <{local(manifest)}>, not a <manifest>")
-        if qti_zip is not None and is_qti_only(manifest, resources):
+        if qti_zip is not None and is_qti_only(resources):
             return qti_zip()
         reader = CartridgeReader(library, ar, manifest, resources, base, report, progress, Path(path).name)
         version = cc_version(manifest)

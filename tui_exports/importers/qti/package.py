@@ -104,6 +104,22 @@ def open_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Capped:
 # --------------------------------------------------------------------------- telling a QTI zip
 
 
+def only_qti_resources(types: list[str]) -> bool:
+    """Whether a manifest's resource types make a QTI package, not a cartridge: QTI besides
+    files and quiz settings.  Canvas names its QTI export's manifest with the CC 1.1 namespace,
+    so the types tell, not the namespace: a cartridge's assessments are
+    ``imsqti_xmlv1p2/imscc_xmlv1p1/assessment``."""
+    types = [t.lower() for t in types]
+    qti = [t for t in types if t.startswith("imsqti") and "imscc" not in t]
+    return bool(qti) and all(
+        t in qti
+        or t == "webcontent"
+        or t.startswith("associatedcontent")
+        or t.endswith("learning-application-resource")
+        for t in types
+    )
+
+
 def is_qti_zip(path: Path) -> bool:
     """A zip whose manifest lists only QTI (and plain files / quiz settings), or that has no
     manifest but ``<questestinterop>`` files: what :func:`import_qti_zip` reads."""
@@ -115,14 +131,7 @@ def is_qti_zip(path: Path) -> bool:
                 if manifest.file_size > MAX_XML_BYTES:
                     return False
                 root = parse_bytes(open_entry(zf, manifest).read())
-                # Canvas names its QTI export's manifest with the CC 1.1 namespace: the resource
-                # types tell, a cartridge's assessments are imsqti_xmlv1p2/imscc_xmlv1p1/assessment
-                types = [r.get("type") or "" for r in under(root, "resource")]
-                qti = [t for t in types if t.startswith("imsqti") and "imscc" not in t]
-                return bool(qti) and all(
-                    t in qti or t == "webcontent" or t.endswith("learning-application-resource")
-                    for t in types
-                )
+                return only_qti_resources([r.get("type") or "" for r in under(root, "resource")])
             for info in names:
                 if info.filename.lower().endswith((".xml", ".qti")):
                     with zf.open(info) as f:
