@@ -115,7 +115,9 @@ def test_library_add_takes_a_cartridge(home, capsys, shared_dir):
     out, err = capsys.readouterr()
     lines = out.strip().splitlines()
     assert code == 0, err
-    assert lines[0].startswith("added course ") and ": The Life of Paul (from Common Cartridge 1.3" in lines[0]
+    assert (
+        lines[0].startswith("added course ") and ": The Life of Paul (from Common Cartridge 1.3" in lines[0]
+    )
     assert lines[-1].isdigit()
     code = main(["courses"])
     assert "The Life of Paul" in capsys.readouterr().out
