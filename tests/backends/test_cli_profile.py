@@ -396,3 +396,31 @@ def test_show_json_reads_the_same_times_locally_and_through_a_profile(canvas, ca
 
     assert dict(times(local)) == dict(times(remote)) and dict(times(local))
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", v) for _, v in times(local))
+
+
+def test_import_from_profile_copies_a_canvas_course_into_the_library(canvas, capsys, home):
+    """``import --from-profile``: Canvas (serve, over another library) writes the course's
+    cartridge, it comes down and is imported; the copy then exports offline as an ePub."""
+    base_url, service, _ = canvas
+    code, out, err = run_cli(capsys, "import", "--from-profile", "school", "1", "--json")
+    assert code == 0, err
+    copied = json.loads(out)
+    source = service.library.content.course_content(1)
+    assert copied["name"] == service.library.content.course(1).name
+    report = copied["import"]
+    assert report["source"].startswith("Common Cartridge 1.1.0 (Canvas)")  # Canvas's default version
+    assert report["wiki_pages"]["kept"] == len(source["pages"])
+    assert report["quizzes"]["kept"] == len(source["quizzes"])
+    assert "export" in err and "download" in err and "import" in err  # three bars on stderr
+    downloads = Home.from_env(home).downloads
+    assert not [p for p in downloads.iterdir() if p.suffix in (".imscc", ".part")]  # the package is gone
+    code, out, err = run_cli(capsys, "epub", str(copied["id"]), "--wait", "--json")
+    assert code == 0, err
+    assert json.loads(out)["epub_export"]["workflow_state"] == "generated"
+
+
+def test_import_from_profile_of_a_course_one_cannot_export(canvas, capsys, home):
+    code, out, err = run_cli(capsys, "import", "--from-profile", "school", "999")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and "999" in err
+    code, out, err = run_cli(capsys, "import", "--from-profile", "school", "not-a-number")
+    assert code == 2 and "not-a-number" in err

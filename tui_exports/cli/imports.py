@@ -4,10 +4,11 @@ Canvas instance (Canvas writes its cartridge, which is downloaded and imported).
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
-from ..backends.base import ImportResult
+from ..backends.base import BackendError, ImportResult
 from ..paths import Home
 from .common import EXIT_OK, ProgressBar, id_arg, print_json
 
@@ -59,7 +60,10 @@ def _pull(args, home: Home, local, profile: str) -> ImportResult:
     from .jobs import download_with_bars, follow_with_bar
     from .remote import POLL_SECONDS, open_remote
 
-    course_id = id_arg(str(args.source))
+    try:
+        course_id = id_arg(str(args.source))
+    except argparse.ArgumentTypeError as e:
+        raise BackendError(f"import --from-profile {profile} takes a course id: {e}", 400) from None
     remote = open_remote(profile, home)
     try:
         bar = ImportBar(f"import course {course_id} from {profile}")
