@@ -66,6 +66,7 @@ TARGETS = {
     "epub": 1.3,  # x bare ebooklib
     "rss_mb": 150.0,
     "rss_growth": 1.15,  # 10x the course: at most 15 % more memory
+    "import": 3.0,  # x unzip -q of the same package
     "tui_first_frame_s": 0.5,  # from process start, with 100,000 courses (issue 18)
     "tui_list_s": 1.0,
     "tui_rss_mb": 100.0,
@@ -207,7 +208,7 @@ class Bench:
         bytes_id, _ = self.generate({**tenth, "file_mb": size["file_mb"]}, seed=3)
         self.log(f"generating the course: {size}")
         main_id, gen = self.generate(size, seed=2)
-        self.main_id = main_id
+        self.main_id, self.small_id = main_id, small_id
         self.info["course"] = (
             f"{size['pages']:,} pages, {size['quizzes']} quizzes × {size['questions_per_quiz']} "
             f"questions, {size['files']} files totalling {size['file_mb']:g} MiB, "
@@ -344,6 +345,103 @@ class Bench:
             )
         for kind, value in base_rss.items():
             self.info[f"baseline RSS {names[kind]}"] = f"{value:.0f} MB"
+
+    # -------------------------------------------------------------- import (issue 13)
+    def cartridge_of(self, course: int, name: str) -> Path:
+        """The course's own Common Cartridge, kept in the work folder."""
+        run, paths = self.export(course, "common_cartridge")
+        kept = self.work / f"{name}.imscc"
+        shutil.move(paths[0], kept)
+        return kept
+
+    def import_run(self, package: Path) -> Run:
+        run = self.cli("import", str(package))
+        self.imported.append(int(run.out.strip().splitlines()[-1]))
+        return run
+
+    def unzip_run(self, package: Path) -> Run | None:
+        if not self.unzip:
+            return None
+        out = self.work / "unzipped"
+        shutil.rmtree(out, ignore_errors=True)
+        run = measure([self.unzip, "-q", str(package), "-d", str(out)], self.env)
+        shutil.rmtree(out, ignore_errors=True)
+        return run
+
+    def run_import(self) -> None:
+        """Import the full-size course's cartridge, pair by pair against ``unzip -q`` of the same
+        package (A B A B, median of the pair ratios), and peak RSS at 1× and 10× the items."""
+        self.unzip = shutil.which("unzip")
+        self.imported: list[int] = []
+        self.log("import: the courses' own cartridges")
+        big = self.cartridge_of(self.main_id, "course")
+        small = self.cartridge_of(self.small_id, "course-tenth")
+        ratios, walls, rss = [], [], 0.0
+        for _ in range(self.args.repeat):
+            a = self.import_run(big)
+            b = self.unzip_run(big)
+            walls.append(a.wall)
+            rss = max(rss, a.rss_mb)
+            if b is not None:
+                ratios.append(a.wall / b.wall)
+            self.log(
+                f"  import {a.wall:.2f} s, {a.rss_mb:.0f} MB; unzip {b.wall if b else float('nan'):.2f} s"
+            )
+        small_run = self.import_run(small)
+        ratio = statistics.median(ratios) if ratios else None
+        self.row(
+            "import of the course's cartridge (wall)",
+            statistics.median(walls),
+            statistics.median(walls) / ratio if ratio else None,
+            TARGETS["import"],
+            "unzip -q of the same .imscc, pair by pair",
+            "le" if self.args.size != "quick" else "info",
+            unit="s",
+            missing=None if self.unzip else "n/a: unzip not installed",
+        )
+        self.row(
+            "peak RSS, import: 10× the items",
+            rss,
+            small_run.rss_mb,
+            TARGETS["rss_growth"],
+            "the cartridge of a course 1/10 the size",
+            "rss" if self.args.size != "quick" else "info",
+            unit="MB",
+        )
+        self.info["import"] = (
+            f"{big.stat().st_size / 2**20:.0f} MiB cartridge; pair ratios {', '.join(f'{x:.2f}' for x in ratios)}"
+        )
+        if self.args.size == "full":
+            self.run_import_extremes()
+        for p in (big, small):
+            p.unlink(missing_ok=True)
+
+    def run_import_extremes(self) -> None:
+        """A cartridge with one 1 GiB file, and one with 50,000 resources: peak RSS under the cap."""
+        for label, size in (
+            (
+                "one 1 GiB file",
+                dict(pages=2, quizzes=1, questions_per_quiz=2, files=1, file_mb=1024.0, modules=1),
+            ),
+            (
+                "50,000 resources",
+                dict(pages=50_000, quizzes=1, questions_per_quiz=2, files=1, file_mb=0.1, modules=10),
+            ),
+        ):
+            self.log(f"import: a cartridge with {label}")
+            course, _ = self.generate(size, seed=5)
+            package = self.cartridge_of(course, "extreme")
+            run = self.import_run(package)
+            package.unlink(missing_ok=True)
+            self.row(
+                f"peak RSS, import of a cartridge with {label}",
+                run.rss_mb,
+                None,
+                TARGETS["rss_mb"],
+                f"{run.wall:.1f} s",
+                "abs",
+                unit="MB",
+            )
 
     def unpack(self, kind: str, paths: list[Path]) -> Path:
         tree = self.work / f"tree-{kind}"
@@ -1041,6 +1139,7 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(args, work)
     try:
         bench.run_exports()
+        bench.run_import()
         if not args.no_tui:
             try:
                 bench.run_tui()

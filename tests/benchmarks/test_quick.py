@@ -42,6 +42,8 @@ def test_quick_benchmark_runs_and_prints_the_table(tmp_path):
         "ePub export (wall)",
         "peak RSS, zip: 10× everything",
         "peak RSS, ePub: 10× the file bytes",
+        "import of the course's cartridge (wall)",
+        "peak RSS, import: 10× the items",
         "TUI first frame, 2,000 courses",
         "TUI filter, keypress→list p95, 2,000 courses",
         "TUI peak RSS, 2,000 courses",
