@@ -321,10 +321,15 @@ class ExportsApp(App[None]):
                 self.notify(f"unknown theme {self.wanted_theme!r}", severity="warning")
         if self.config_problem:
             self.notify(self.config_problem, title="Config ignored", severity="warning")
-        self.call_after_refresh(self.theme_changed_signal.subscribe, self, self._save_theme)
+        self.call_after_refresh(self._keep_themes)
         self.push_screen(self.main)
         self.load_courses()
         self.poll()
+
+    def _keep_themes(self) -> None:
+        """From now on a theme chosen is saved; not once the app is quitting (q at once)."""
+        if self.is_running and not self._exit:
+            self.theme_changed_signal.subscribe(self, self._save_theme)
 
     def _save_theme(self, theme: Any) -> None:
         """A theme chosen (in the palette) is kept in config.toml, everything else there kept."""
