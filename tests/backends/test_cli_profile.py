@@ -238,6 +238,7 @@ def test_export_without_wait_then_cancel_by_course_and_export_id(canvas, capsys,
     code, out, _ = run_cli(capsys, "--profile", "school", "export", "1", "--type", "zip")
     export_id = int(out.split()[1])
     assert code == 0 and out.splitlines()[1].split()[:1] == ["progress"]
+    progress_id = int(out.splitlines()[1].split()[1])
     code, out, err = run_cli(capsys, "--profile", "school", "cancel", "1", str(export_id))
     assert code == 0 and out.startswith(f"canceled export {export_id} (progress "), err
     deadline = time.monotonic() + 20
@@ -247,6 +248,14 @@ def test_export_without_wait_then_cancel_by_course_and_export_id(canvas, capsys,
             break
         time.sleep(0.05)
     assert json.loads(out)["workflow_state"] == "failed"
+    # serve's Progress speaks Canvas (failed, no message sent: null); the export says why it has no file
+    code, out, err = run_cli(capsys, "--profile", "school", "progress", str(progress_id), "--json")
+    assert code == 0 and {k: json.loads(out)[k] for k in ("workflow_state", "message")} == {
+        "workflow_state": "failed",
+        "message": None,
+    }
+    code, _, err = run_cli(capsys, "--profile", "school", "show", "1", str(export_id), "--download")
+    assert code == 1 and f"error: content export {export_id} was canceled on Canvas\n" in err
     code, _, err = run_cli(capsys, "--profile", "school", "cancel", "1", str(export_id))
     assert code == 2 and "has already ended (failed): nothing to cancel" in err
     code, _, err = run_cli(capsys, "--profile", "school", "cancel", str(export_id))

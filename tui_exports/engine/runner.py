@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..model import (
+    CANCELED,
     Attachment,
     ContentExport,
     ContentExportState,
@@ -31,12 +32,12 @@ from ..model import (
     ExportType,
     JobKind,
     OutputFile,
-    ProgressState,
 )
 from ..store import utcnow
 from . import states
 from .errors import IllegalTransition
 from .formats import exporter_of, format_of
+from .moves import stop_if_canceled
 from .notifications import send_notification
 from .recovery import hold_runner_lock
 from .select import SelectRequest, catalogue, resolve
@@ -195,7 +196,7 @@ class ExportRunner:
                 kind, record.id, os.getpid(), queued=machine.CREATED, running=states.running_states(machine)
             )
         except ExportCanceled as e:
-            self.moves.fail(record, f"canceled: {e}" if str(e) else "canceled", notify=False)
+            self.moves.fail(record, f"{CANCELED}: {e}" if str(e) else CANCELED, notify=False)
         except IllegalTransition:
             raise
         except Exception as e:  # noqa: BLE001 - every failure must end the job as failed, with its reason
@@ -285,9 +286,7 @@ class ProgressReporter:
 
     def check(self) -> None:
         _stop_requested(self.cancel_event)
-        p = self.service.store.progress(self.record.progress_id)
-        if p is not None and p.workflow_state is ProgressState.CANCELED:
-            raise ExportCanceled(p.message or "")
+        stop_if_canceled(self.service.store.progress(self.record.progress_id))
 
     def __call__(self, percent: float, message: str | None = None) -> None:
         _stop_requested(self.cancel_event)
