@@ -60,6 +60,31 @@ async def test_an_export_found_failed_on_a_reload_shows_its_reason(home: Path, b
         await wait_for(pilot, lambda: f"✗ {REASON}" in detail(app), what="the Progress message")
 
 
+async def test_an_export_canceled_on_canvas_reads_canceled_without_a_bar(
+    home: Path, backend, monkeypatch
+) -> None:
+    """Canvas's progress#cancel leaves the export ``exporting`` and fails its Progress (message
+    null when none was sent): the row and the detail say canceled, with no bar running on."""
+    export_id = failed_as_canvas_says(backend, None)
+    real = backend.content_exports
+
+    def as_canvas_leaves_it(*args, **kwargs):
+        exports, pages = real(*args, **kwargs)
+        return [dict(e, workflow_state="exporting") if e["id"] == export_id else e for e in exports], pages
+
+    monkeypatch.setattr(backend, "content_exports", as_canvas_leaves_it)
+    app = make_app(backend, home)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, app)
+        table = app.main.history
+        await wait_for(pilot, lambda: table.row_count, what="the history")
+        await wait_for(pilot, lambda: "canceled" in str(table.get_row_at(0)[2]), what="the canceled row")
+        row = table.get_row_at(0)
+        assert str(row[2]) == "⊘ canceled" and "▰" not in str(row[4]) and "▱" not in str(row[4])
+        assert "progress: 0% canceled" in detail(app) and "✗" not in detail(app)
+        assert not app.main.query_one("#detail-bar").display
+
+
 def test_a_progress_failed_while_its_export_runs_was_canceled() -> None:
     """Canvas's progress#cancel fails the Progress and leaves the export exporting: canceled."""
     exporting = {"workflow_state": "exporting"}

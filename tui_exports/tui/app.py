@@ -44,9 +44,14 @@ SHORT = 20  # below this height the course list shows fewer lines, so the histor
 
 
 def running(exports: list[dict[str, Any]], progress: dict[int, dict[str, Any]]) -> bool:
-    """Something runs: an export still moving whose Progress was read (the poller reads less
-    often while nothing does)."""
-    return any(is_running(e.get("workflow_state")) and int(e["id"]) in progress for e in exports)
+    """Something runs: an export still moving whose Progress was read and not canceled (Canvas
+    leaves a canceled export ``exporting``); the poller reads less often while nothing does."""
+    return any(
+        is_running(e.get("workflow_state"))
+        and int(e["id"]) in progress
+        and not was_canceled(e, progress[int(e["id"])])
+        for e in exports
+    )
 
 
 class MainScreen(Screen):

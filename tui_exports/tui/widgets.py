@@ -189,12 +189,14 @@ def history_cells(
     completion = download[0] if download else (progress or {}).get("completion") or 0.0
     att = export.get("attachment") or {}
     kind = SHORT_TYPES.get(export.get("export_type", ""), export.get("export_type", ""))
+    shown = shown_state(export, progress)
+    moving = is_running(state) and shown != "canceled"  # canceled on Canvas: the export stays exporting
     return [
         int(export["id"]),
         f"{kind}·group" if export.get("_scope") else kind,
-        state_text(shown_state(export, progress)),
+        state_text(shown),
         short_time(export.get("created_at")),
-        bar(completion, 7) if is_running(state) or download else human_size(att.get("size")) if att else "",
+        bar(completion, 7) if moving or download else human_size(att.get("size")) if att else "",
         Text(file_name(path_of(export)), no_wrap=True, overflow="ellipsis"),
     ]
 
