@@ -334,14 +334,15 @@ class ExportsApp(App[None]):
                 self.notify(f"unknown theme {self.wanted_theme!r}", severity="warning")
         if self.config_problem:
             self.notify(self.config_problem, title="Config ignored", severity="warning")
-        self.call_after_refresh(self._keep_themes)
+        self.call_after_refresh(self._hear_theme)
         self.push_screen(self.main)
         self.load_courses()
         self.poll()
 
-    def _keep_themes(self) -> None:
-        """From now on a theme chosen is saved; not once the app is quitting (q at once)."""
-        if self.is_running and not self._exit:
+    def _hear_theme(self) -> None:
+        """After the first refresh (the theme set from config.toml is not a choice to save);
+        not when the app is already leaving (``q`` pressed at once)."""
+        if self.is_running:
             self.theme_changed_signal.subscribe(self, self._save_theme)
 
     def _save_theme(self, theme: Any) -> None:
