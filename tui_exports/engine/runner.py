@@ -99,12 +99,11 @@ class ExportRunner:
             result = self.exporter(ce)(snap, workdir, reporter)
             reporter.check()
             final = self.library.exports_dir / f"content-{export_id}"
-            _flush(result.files[0])
+            att = self._publish(result.files[0], final, "ContentExport", export_id)
             settings = {**ce.settings, "errors": [*ce.errors, *result.warnings]}
-            with self.library.transaction():  # under the write lock: no cancel lands half way
-                self.moves.complete_progress(ce.progress_id)  # a cancel that came first stops it here
-                att = self._publish(result.files[0], final, "ContentExport", export_id)
+            with self.library.transaction():
                 ce = self.moves.move(ce, ContentExportState.EXPORTED, attachment_id=att.id, settings=settings)
+                self.moves.complete_progress(ce.progress_id)
             self.notify(ce, ok=True)
 
     def run_epub_export(self, epub_id: int, cancel: threading.Event | None = None) -> None:
@@ -144,21 +143,19 @@ class ExportRunner:
             result: ExportResult = epub_builder.package_book(rendered, workdir, reporter)
             reporter.check()
             final = self.library.exports_dir / f"epub-{epub_id}"
+            ids: dict[str, int] = {}
             for out in result.files:
-                _flush(out)
+                att = self._publish(out, final, "EpubExport", epub_id)
+                key = (
+                    "epub_attachment_id"
+                    if out.content_type == "application/epub+zip"
+                    else "zip_attachment_id"
+                )
+                ids[key] = att.id
             settings = {**ep.settings, "errors": [*ep.errors, *result.warnings]}
-            with self.library.transaction():  # under the write lock: no cancel lands half way
-                self.moves.complete_progress(ep.progress_id)  # a cancel that came first stops it here
-                ids: dict[str, int] = {}
-                for out in result.files:
-                    att = self._publish(out, final, "EpubExport", epub_id)
-                    key = (
-                        "epub_attachment_id"
-                        if out.content_type == "application/epub+zip"
-                        else "zip_attachment_id"
-                    )
-                    ids[key] = att.id
+            with self.library.transaction():
                 ep = self.moves.move(ep, EpubExportState.GENERATED, settings=settings, **ids)
+                self.moves.complete_progress(ep.progress_id)
             self.notify(ep, ok=True)
 
     def _epub_content_export(self, ep: EpubExport) -> int:
@@ -246,8 +243,9 @@ class ExportRunner:
         return lambda snap, workdir, progress: export(snap, workdir, progress, version=version)
 
     def _publish(self, out: OutputFile, final_dir: Path, context_type: str, context_id: int) -> Attachment:
-        """Atomically rename the flushed file (``_flush``) into place; only then does the file row
-        exist.  Called with the job's completion, in one transaction."""
+        """fsync, then atomically rename into place; only then does the file row exist."""
+        with open(out.path, "rb") as f:
+            os.fsync(f.fileno())
         final_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         target = final_dir / out.path.name
         os.chmod(out.path, self.library.home.file_mode)  # private, like the library (0600)
@@ -319,12 +317,6 @@ def _describe(e: BaseException, where: Path | None = None) -> str:
 def _fresh_dir(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(mode=0o700, parents=True)
-
-
-def _flush(out: OutputFile) -> None:
-    """fsync a finished file before it is renamed into place (outside the write lock: slow)."""
-    with open(out.path, "rb") as f:
-        os.fsync(f.fileno())
 
 
 def _fsync_dir(path: Path) -> None:
