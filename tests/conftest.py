@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,27 @@ def java() -> str:
     if not exe:
         pytest.skip("Java is not installed: EPUBCheck needs it")
     return exe
+
+
+@pytest.fixture
+def until_canceled(monkeypatch) -> threading.Event:
+    """Every export runs until it is canceled (jobs run in this process, the server's too): it
+    writes a half file, sets the returned event, then reports progress until a cancel stops it."""
+    from tui_exports.engine.runner import ExportRunner
+
+    started = threading.Event()
+
+    def exporter(self, ce):
+        def run(snap, workdir, progress):
+            (workdir / "partial.zip").write_bytes(b"half")
+            started.set()
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                progress(5, "waiting to be canceled")
+                time.sleep(0.02)
+            raise AssertionError("never canceled")
+
+        return run
+
+    monkeypatch.setattr(ExportRunner, "exporter", exporter)
+    return started

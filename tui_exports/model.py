@@ -64,6 +64,10 @@ class EpubExportState(StrEnum):
 
 
 class ProgressState(StrEnum):
+    """Canvas's Progress states (``app/models/progress.rb``).  ``canceled`` is only Canvas's own
+    (a queued Progress orphaned by a replaced job); a *cancel* through the API makes the Progress
+    ``failed`` (``progress_controller.rb``), and so does ours."""
+
     QUEUED = "queued"
     RUNNING = "running"
     WAITING_FOR_EXTERNAL_TOOL = "waiting_for_external_tool"
@@ -142,6 +146,33 @@ def is_failed(state: str | None, kind: str | None = None) -> bool:
 def is_downloadable(state: str | None, kind: str | None = None) -> bool:
     """Ended with a file (the Progress of such a job is ``completed``)."""
     return state is not None and str(state) in (JOB_STATES[kind][3] if kind else DONE_STATES)
+
+
+#: The first word of the error an export canceled through its Progress ends with (the engine
+#: writes it, ``canceled: <the message sent with the cancel>``); how the fronts tell it.
+CANCELED = "canceled"
+
+
+def was_canceled(
+    record: dict[str, Any] | None, progress: dict[str, Any] | None = None, kind: str | None = None
+) -> bool:
+    """A job stopped by a cancel, from its export (ContentExport or EpubExport JSON) and its Progress.
+
+    Canvas's ``progress#cancel`` only fails the Progress (``message`` = what the canceller sent,
+    or null) and leaves the export ``exporting``: a Progress that ended badly while its export
+    still runs was canceled.  The local engine then fails the export too, with an error that
+    starts with ``canceled``; a failed export whose errors (or Progress message) say so was
+    canceled.  The one place that decides, for the CLI, the app and the Canvas backend."""
+    record, progress = record or {}, progress or {}
+    state = record.get("workflow_state")
+    if is_failed(progress.get("workflow_state"), "progress") and is_running(state, kind):
+        return True
+    if not is_failed(state, kind):
+        return False
+    said = [*map(str, record.get("errors") or []), str(progress.get("message") or "")]
+    return progress.get("workflow_state") == ProgressState.CANCELED or any(
+        s.strip().casefold().startswith((CANCELED, "cancelled")) for s in said
+    )
 
 
 class QuestionType(StrEnum):
@@ -691,7 +722,8 @@ class CourseSnapshot:
 
 
 class ExportCanceled(Exception):
-    """Raised from a progress callback when the user canceled the job."""
+    """Raised from a progress callback when the user canceled the job (its Progress ``failed``
+    while the job runs, or the runner stopping it); the message is the cancel's, or empty."""
 
 
 #: ``progress(percent, message)`` — percent 0..100 of *this* exporter's work.

@@ -115,14 +115,15 @@ def test_an_epub_that_is_exported_is_still_running() -> None:
 
 
 def test_a_progress_that_ends_before_its_record_waits_for_the_record() -> None:
-    """A canceled local job fails its record at its next progress call, a moment later."""
+    """A canceled local job (its Progress ``failed``, as Canvas's progress#cancel leaves it) fails
+    its record at its next progress call, a moment later; on Canvas the record stays exporting."""
     backend = Scripted(
         "content",
         [
             ("running", "exporting"),
-            ("canceled", "exporting"),
-            ("canceled", "exporting"),
-            ("canceled", "failed"),
+            ("failed", "exporting"),
+            ("failed", "exporting"),
+            ("failed", "failed"),
         ],
     )
     assert (

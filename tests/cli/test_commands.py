@@ -56,7 +56,10 @@ def test_cancel_an_epub_a_group_export_and_a_progress(home, capsys, no_worker):
     code, out, _ = run_cli(capsys, "export", "1", "--type", "zip", "--json")
     pid = json.loads(out)["progress_url"].rsplit("/", 1)[1]
     code, out, err = run_cli(capsys, "cancel", "--progress", pid, "--json")
-    assert code == 0 and json.loads(out)["workflow_state"] == "canceled", err
+    p = json.loads(out)  # Canvas's progress#cancel: failed, and no message unless one is sent
+    assert code == 0 and (p["workflow_state"], p["message"]) == ("failed", None), err
+    code, out, err = run_cli(capsys, "cancel", "--progress", pid)
+    assert code == 2 and err.strip() == f"error: progress {pid} has already ended (failed): nothing to cancel"
 
 
 @pytest.mark.parametrize(

@@ -153,11 +153,13 @@ def test_cancel_a_running_export(service, runner, users, monkeypatch):
     runner.claim_pending()
     assert started.wait(10)
     p = service.cancel(t, ce.progress_id, "changed my mind")
-    assert p.workflow_state.value == "canceled"
+    # Canvas's progress#cancel: the Progress fails with the message sent (no state of its own)
+    assert (p.workflow_state.value, p.message) == ("failed", "changed my mind")
     assert runner.wait_idle(30)
     ce = service.store.content_export(ce.id)
     assert ce.workflow_state.value == "failed" and ce.errors == ["canceled: changed my mind"]
-    assert service.progress(t, ce.progress_id).workflow_state.value == "canceled"
+    p = service.progress(t, ce.progress_id)
+    assert (p.workflow_state.value, p.message) == ("failed", "changed my mind")
     assert not (service.library.exports_dir / f"content-{ce.id}").exists()
     assert not list(service.library.exports_dir.glob(".work-*"))
 

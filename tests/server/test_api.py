@@ -277,9 +277,34 @@ def test_progress_show_and_cancel(client, auth):
     assert client.get(f"/api/v1/progress/{pid}", headers=auth("student1")).status_code == 401
     assert client.post(f"/api/v1/progress/{pid}/cancel", headers=auth("ta")).status_code == 401
     r = client.post(f"/api/v1/progress/{pid}/cancel", headers=auth(), data={"message": "changed my mind"})
-    assert r.status_code == 200 and r.json()["workflow_state"] == "canceled"
-    assert client.get(f"{CE}/{ce['id']}", headers=auth()).json()["workflow_state"] == "failed"
+    # progress_controller.rb#cancel: update!(workflow_state: "failed", message: params[:message])
+    assert r.status_code == 200, r.text
+    assert (r.json()["workflow_state"], r.json()["message"]) == ("failed", "changed my mind")
+    shown = client.get(f"{CE}/{ce['id']}", headers=auth()).json()
+    assert shown["workflow_state"] == "failed" and shown["errors"] == ["canceled before it started"]
+    assert client.get(f"/api/v1/progress/{pid}", headers=auth()).json() == r.json()
     assert client.get("/api/v1/progress/999", headers=auth()).status_code == 404
+    assert client.post("/api/v1/progress/999/cancel", headers=auth()).status_code == 404
+
+
+def test_cancel_without_a_message_is_null_and_an_ended_progress_is_200_unchanged(client, auth, run_jobs):
+    """Canvas stores ``params[:message]`` as it is (null when none was sent) and answers 200 with
+    the Progress; a Progress that already ended comes back as it was, never a 400."""
+    ce = create_zip(client, auth)
+    pid = ce["progress_url"].rsplit("/", 1)[1]
+    r = client.post(f"/api/v1/progress/{pid}/cancel", headers=auth())
+    assert r.status_code == 200 and (r.json()["workflow_state"], r.json()["message"]) == ("failed", None)
+    again = client.post(f"/api/v1/progress/{pid}/cancel", headers=auth(), json={"message": "twice"})
+    assert again.status_code == 200 and again.json() == r.json()
+
+    done = create_zip(client, auth)
+    run_jobs()
+    pid = done["progress_url"].rsplit("/", 1)[1]
+    before = client.get(f"/api/v1/progress/{pid}", headers=auth()).json()
+    assert before["workflow_state"] == "completed"
+    r = client.post(f"/api/v1/progress/{pid}/cancel", headers=auth(), data={"message": "too late"})
+    assert r.status_code == 200 and r.json() == before
+    assert client.get(f"{CE}/{done['id']}", headers=auth()).json()["workflow_state"] == "exported"
 
 
 # ---------------------------------------------------------------- ePub

@@ -13,6 +13,7 @@ import requests
 canvasapi = pytest.importorskip("canvasapi")
 from canvasapi import Canvas  # noqa: E402
 from canvasapi.exceptions import InvalidAccessToken, Unauthorized  # noqa: E402
+from canvasapi.progress import Progress  # noqa: E402
 
 
 def connect(base_url: str, token: str) -> Canvas:
@@ -124,3 +125,35 @@ def test_canvasapi_get_file_group_and_user(live, tokens, service):
     assert group.name == "Team Turtle" and group.course_id == 3
     assert canvas.get_user("self").id == 3 and canvas.get_user(3).name == canvas.get_current_user().name
     assert canvas.get_course(1).get_file(2).id == 2
+
+
+def test_canvasapi_cancel_ends_a_poll_until_completed_or_failed(live, tokens, service, until_canceled):
+    """Canvas's progress#cancel fails the Progress with the message sent: canvasapi's usual loop,
+    "query until completed or failed", stops; the job stops too and leaves no file behind."""
+    canvas = connect(live, tokens["teacher"])
+    course = canvas.get_course(1)
+    exp = course.export_content("zip")
+    assert until_canceled.wait(10)
+    pid = int(exp.progress_url.rsplit("/", 1)[1])
+    prog = canvas.get_progress(pid)
+    assert prog.workflow_state == "running"
+    requester = canvas._Canvas__requester  # canvasapi 3.6 has no Progress.cancel: its requester posts
+    answer = Progress(
+        requester, requester.request("POST", f"progress/{pid}/cancel", message="stop please").json()
+    )
+    assert (answer.workflow_state, answer.message) == ("failed", "stop please")
+
+    deadline = time.monotonic() + 10
+    while prog.workflow_state not in ("completed", "failed"):  # the loop clients write
+        assert time.monotonic() < deadline, "the poll never ended"
+        prog.query()
+    assert prog.workflow_state == "failed" and prog.message == "stop please"
+
+    for _ in range(200):  # the job notices at its next progress write and fails the export
+        exp = course.get_content_export(exp.id)
+        if exp.workflow_state == "failed":
+            break
+        time.sleep(0.05)
+    assert exp.workflow_state == "failed" and exp.errors == ["canceled: stop please"]
+    assert not getattr(exp, "attachment", None)
+    assert not list(service.library.exports_dir.glob(".work-*"))

@@ -30,6 +30,7 @@ def test_one_helper_decides_what_a_cancel_looks_like() -> None:
     assert not was_canceled(broken, {"workflow_state": "failed", "message": "the cartridge writer broke"})
     assert shown_state(broken) == "failed"
     assert not was_canceled({"workflow_state": "exported"}, {"workflow_state": "canceled"})
+    assert not was_canceled({"workflow_state": "exported"}, {"workflow_state": "failed"})
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from ..canvas_json import EPUB_FILES
 from ..engine import ApiError
 from ..engine.permissions import allowed_select_types, check_export_type
 from ..engine.select import parse_select
-from ..model import ContextType, is_downloadable, is_failed, is_final
+from ..model import ContextType, is_downloadable, is_failed, was_canceled
 from ..store import Library
 from .base import (
     BackendError,
@@ -742,14 +742,14 @@ def no_file(
     exported record without ``attachment``), or not done yet."""
     what = "ePub export" if kind == "epub" else "content export"
     state = record.get("workflow_state")
-    if is_failed(state, kind):
-        return marked_failed(kind, record, body, progress)
-    if progress and is_failed(progress.get("workflow_state"), "progress") and not is_final(state, kind):
-        message = progress.get("message")
+    if was_canceled(record, progress, kind):  # Canvas's shape, or ours (the export failed too)
+        message = (progress or {}).get("message")
         return BackendError(
             f"{what} {record.get('id', '?')} was canceled on Canvas" + (f": {message}" if message else ""),
             body=body or record,
         )
+    if is_failed(state, kind):
+        return marked_failed(kind, record, body, progress)
     if is_downloadable(state, kind):
         return BackendError(
             f"{what} {record.get('id', '?')} has expired: Canvas deletes export files after "

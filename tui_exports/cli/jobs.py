@@ -114,6 +114,11 @@ def cancel_command(args, backend: Backend) -> int:
         named = (args.export_id, args.course_id, args.group, args.user)
         if args.epub or any(x is not None for x in named):
             raise BackendError(f"--progress ID names the job alone; give one of: {CANCEL_FORMS}", 400)
+        state = backend.progress(args.progress).get("workflow_state")
+        if is_final(state, "progress"):  # Canvas answers 200 and leaves it as it was: say so
+            raise BackendError(
+                f"progress {args.progress} has already ended ({state}): nothing to cancel", 400
+            )
         p = backend.cancel(args.progress)
         print_json(p) if args.json else print(f"canceled: {describe_progress(p)}")
         return EXIT_OK

@@ -14,6 +14,7 @@ from ..model import (
     ExportCanceled,
     Progress,
     ProgressState,
+    is_failed,
 )
 from ..store import Library
 from . import states
@@ -72,12 +73,18 @@ class StateMoves:
 
     def start_progress(self, progress_id: int) -> None:
         p = self.store.progress(progress_id)
-        if p.workflow_state is ProgressState.CANCELED:
-            raise ExportCanceled(p.message or "")
+        stop_if_canceled(p)
         self.move_progress(p, ProgressState.RUNNING)
 
     def complete_progress(self, progress_id: int) -> None:
         p = self.store.progress(progress_id)
-        if p.workflow_state is ProgressState.CANCELED:
-            raise ExportCanceled(p.message or "")
+        stop_if_canceled(p)
         self.move_progress(p, ProgressState.COMPLETED)
+
+
+def stop_if_canceled(p: Progress | None) -> None:
+    """Raise ExportCanceled if the job's Progress ended badly while the job still runs: only a
+    cancel does that (``progress#cancel`` fails the Progress alone; every other failure moves
+    the export first, in the same transaction), or Canvas's own ``canceled``."""
+    if p is not None and is_failed(p.workflow_state, "progress"):
+        raise ExportCanceled(p.message or "")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..model import (
+    CANCELED,
     ContentExport,
     ContentExportState,
     ContextType,
@@ -27,13 +28,13 @@ from ..model import (
     ExportResult,
     ExportType,
     JobKind,
-    ProgressState,
 )
 from ..store import disk_full, utcnow
 from . import space, states
 from .errors import IllegalTransition
 from .faults import point
 from .formats import exporter_of, format_of
+from .moves import stop_if_canceled
 from .notifications import send_notification
 from .publish import attach, drop_unpublished, kind_of, publish, work_dir
 from .recovery import hold_runner_lock
@@ -200,7 +201,7 @@ class ExportRunner:
                 kind, record.id, os.getpid(), queued=machine.CREATED, running=states.running_states(machine)
             )
         except ExportCanceled as e:
-            self.moves.fail(record, f"canceled: {e}" if str(e) else "canceled", notify=False)
+            self.moves.fail(record, f"{CANCELED}: {e}" if str(e) else CANCELED, notify=False)
         except IllegalTransition:
             raise
         except Exception as e:  # noqa: BLE001 - every failure must end the job as failed, with its reason
@@ -273,9 +274,7 @@ class ProgressReporter:
 
     def check(self) -> None:
         _stop_requested(self.cancel_event)
-        p = self.service.store.progress(self.record.progress_id)
-        if p is not None and p.workflow_state is ProgressState.CANCELED:
-            raise ExportCanceled(p.message or "")
+        stop_if_canceled(self.service.store.progress(self.record.progress_id))
 
     def __call__(self, percent: float, message: str | None = None) -> None:
         _stop_requested(self.cancel_event)

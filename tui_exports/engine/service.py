@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import canvas_json
 from ..model import (
+    CANCELED,
     Attachment,
     ContentExport,
     ContentExportState,
@@ -528,24 +529,27 @@ class ExportService:
         return canvas_json.progress_json(p, base_url or self.settings.base_url)
 
     def cancel(self, user_id: int, progress_id: int, message: str | None = None) -> Progress:
-        """Only the Progress's own user may cancel (Canvas's ``:cancel`` right)."""
+        """Canvas's ``progress#cancel`` (``app/controllers/progress_controller.rb``): only the
+        Progress's own user may (its ``:cancel`` right); the Progress becomes ``failed`` with
+        ``message`` = the one sent, or null.  A Progress that has already ended is returned as it
+        is.  The job notices the failed Progress at its next progress write and stops, failing
+        its export (``canceled: <message>``); one nobody has picked up yet is failed now."""
         p = self.store.progress(progress_id)
         if p is None:
             raise NotFound(f"no progress {progress_id}")
         if p.user_id != user_id:
             raise Unauthorized("only the person who started this job can cancel it")
         if not p.pending:
-            raise BadRequest(f"progress {progress_id} has already ended ({p.workflow_state.value})")
-        self.moves.move_progress(p, ProgressState.CANCELED, message=message or "canceled by the user")
-        # a job nobody has picked up yet ends now; a running one notices at its next progress write
+            return p
+        self.moves.move_progress(p, ProgressState.FAILED, message=message)
         if p.context_type == "ContentExport":
             ce = self.store.content_export(p.context_id)
             if ce and ce.workflow_state is ContentExportState.CREATED and ce.runner_pid is None:
-                self.moves.fail(ce, "canceled before it started", notify=False)
+                self.moves.fail(ce, f"{CANCELED} before it started", notify=False)
         elif p.context_type == "EpubExport":
             ep = self.store.epub_export(p.context_id)
             if ep and ep.workflow_state is EpubExportState.CREATED and ep.runner_pid is None:
-                self.moves.fail(ep, "canceled before it started", notify=False)
+                self.moves.fail(ep, f"{CANCELED} before it started", notify=False)
         return self.store.progress(progress_id)  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ notifications

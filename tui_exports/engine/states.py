@@ -34,9 +34,11 @@ EPUB_EXPORT: dict[EP, frozenset[EP]] = {
     EP.DELETED: frozenset(),
 }
 
+#: A cancel is a move to ``failed`` (Canvas's ``progress#cancel``); Canvas's ``canceled`` is
+#: never written here (it marks Progresses orphaned by a replaced delayed job).
 PROGRESS: dict[P, frozenset[P]] = {
-    P.QUEUED: frozenset({P.RUNNING, P.FAILED, P.CANCELED}),
-    P.RUNNING: frozenset({P.COMPLETED, P.FAILED, P.CANCELED, P.WAITING_FOR_EXTERNAL_TOOL}),
+    P.QUEUED: frozenset({P.RUNNING, P.FAILED}),
+    P.RUNNING: frozenset({P.COMPLETED, P.FAILED, P.WAITING_FOR_EXTERNAL_TOOL}),
     P.WAITING_FOR_EXTERNAL_TOOL: frozenset({P.COMPLETED, P.FAILED}),
     P.COMPLETED: frozenset(),
     P.FAILED: frozenset(),

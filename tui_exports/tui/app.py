@@ -34,7 +34,7 @@ from ..backends.base import (
 from ..backends.local import LocalBackend
 from ..backends.profiles import open_profile, profile_names
 from ..config import Config, ConfigError, write_config
-from ..model import ContextType, is_downloadable, is_running
+from ..model import ContextType, is_downloadable, is_failed, is_running
 from ..paths import Home, bundled
 from .format import SHORT_TYPES, attachment_of, path_of, was_canceled
 from .screens import (
@@ -59,6 +59,17 @@ IDLE_SECONDS = 2.0  # the first pause once nothing runs; doubled while nothing c
 IDLE_MAX_SECONDS = 60.0  # … up to this
 NARROW = 100
 SHORT = 20  # below this height the course list shows fewer lines, so the history keeps its rows  # below this width the course list stacks above the history (see HORIZONTAL_BREAKPOINTS)
+
+
+def running(exports: list[dict[str, Any]], progress: dict[int, dict[str, Any]]) -> bool:
+    """Something runs: an export still moving whose Progress was read and not canceled (Canvas
+    leaves a canceled export ``exporting``); the poller reads less often while nothing does."""
+    return any(
+        is_running(e.get("workflow_state"))
+        and int(e["id"]) in progress
+        and not was_canceled(e, progress[int(e["id"])])
+        for e in exports
+    )
 
 
 class MainScreen(Screen):
@@ -357,6 +368,8 @@ class ExportsApp(App[None]):
         self.watch_epubs = False
         #: (source, progress id) → the last reading of a job this app follows (its follower reads it, no one else)
         self.followed: dict[tuple[int, int | None], dict[str, Any]] = {}
+        #: (source, progress id) → the Progress of a failed job, read once (it will not change)
+        self.ended: dict[tuple[int, int], dict[str, Any]] = {}
         #: (source, course) → the last generated ePub seen, shown beside a newer attempt that failed
         self.good_epubs: dict[tuple[int, int], dict[str, Any]] = {}
         self._starting = threading.Lock()  # held while an export is created and registered
@@ -654,13 +667,14 @@ class ExportsApp(App[None]):
         if course_id is not None:
             exports = self._course_history(backend, course_id)
             progress = self._progress_of(backend, exports)
-            busy = bool(progress)
+            busy = running(exports, progress)
             seen.append((course_id, [(e.get("id"), e.get("workflow_state")) for e in exports]))
             self.post_message(HistoryLoaded(course_id, exports, progress, backend))
         if self.watch_epubs:
             items = backend.epub_exports()
-            progress = self._progress_of(backend, [i["epub_export"] for i in items if i.get("epub_export")])
-            busy = busy or bool(progress)
+            epubs = [i["epub_export"] for i in items if i.get("epub_export")]
+            progress = self._progress_of(backend, epubs)
+            busy = busy or running(epubs, progress)
             seen.append([(i.get("id"), (i.get("epub_export") or {}).get("id")) for i in items])
             seen.append([(i.get("epub_export") or {}).get("workflow_state") for i in items])
             self.post_message(EpubsLoaded(items, progress))
@@ -700,18 +714,29 @@ class ExportsApp(App[None]):
         return sorted(exports, key=lambda e: int(e["id"]), reverse=True)
 
     def _progress_of(self, backend: Backend, exports: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
-        """The Progress of the running exports; one this app follows is read by its follower
-        alone (one poller per job), and its last reading is passed on here."""
+        """The Progress of the running exports (one this app follows is read by its follower
+        alone, one poller per job, and its last reading is passed on here), and of the failed
+        ones, read once: Canvas says why a job failed only in its Progress's ``message``."""
         out = {}
         with self._starting:  # an export being started is registered before it is looked at
             for e in exports:
                 pid = progress_id_of(e.get("progress_url"))
-                if is_running(e.get("workflow_state")) and pid is not None:
+                if pid is None:
+                    continue
+                if is_running(e.get("workflow_state")):
                     followed = self.followed.get((id(backend), pid))
                     if followed is None:
                         out[int(e["id"])] = backend.progress(pid)
                     elif followed:
                         out[int(e["id"])] = followed
+                elif is_failed(e.get("workflow_state")):
+                    if (id(backend), pid) not in self.ended:
+                        try:
+                            self.ended[id(backend), pid] = backend.progress(pid)
+                        except BackendError:  # gone (Canvas deletes old ones): the export's own errors
+                            self.ended[id(backend), pid] = {}
+                    if self.ended[id(backend), pid]:
+                        out[int(e["id"])] = self.ended[id(backend), pid]
         return out
 
     @property

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..model import DONE_STATES, RUNNING_STATES, is_downloadable, is_failed, is_running  # noqa: F401 - the fronts' names for them
+from ..model import (  # noqa: F401 - the fronts' names for them
+    DONE_STATES,
+    RUNNING_STATES,
+    is_downloadable,
+    is_failed,
+    is_running,
+    was_canceled,
+)
 from ..vocab import FORMATS, PICKER_ORDER, SELECT_VOCAB
 
 #: Every state as a glyph *and* a word: colour is never the only signal.
@@ -38,19 +45,6 @@ API_KEYS = {t.key: t.api for t in SELECT_VOCAB if t.aliases}
 def state_text(state: str | None) -> str:
     state = state or "unknown"
     return f"{STATE_GLYPHS.get(state, '?')} {state.replace('_', ' ')}"
-
-
-def was_canceled(export: dict[str, Any] | None, progress: dict[str, Any] | None = None) -> bool:
-    """A failed export that someone canceled: its errors say "canceled…", or its Progress is
-    ``canceled`` (today's) or Canvas's ``failed`` with a cancel message.  The one place that decides."""
-    export = export or {}
-    if not is_failed(export.get("workflow_state")):
-        return False
-    progress = progress or {}
-    said = [*map(str, export.get("errors") or []), str(progress.get("message") or "")]
-    return progress.get("workflow_state") == "canceled" or any(
-        s.strip().casefold().startswith(("canceled", "cancelled")) for s in said
-    )
 
 
 def shown_state(export: dict[str, Any] | None, progress: dict[str, Any] | None = None) -> str | None:

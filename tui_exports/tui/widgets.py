@@ -28,6 +28,7 @@ from .format import (
     file_name,
     human_size,
     is_downloadable,
+    is_failed,
     is_running,
     path_of,
     short_time,
@@ -193,12 +194,14 @@ def history_cells(
     completion = download[0] if download else (progress or {}).get("completion") or 0.0
     att = export.get("attachment") or {}
     kind = SHORT_TYPES.get(export.get("export_type", ""), export.get("export_type", ""))
+    shown = shown_state(export, progress)
+    moving = is_running(state) and shown != "canceled"  # canceled on Canvas: the export stays exporting
     return [
         int(export["id"]),
         f"{kind}·group" if export.get("_scope") else kind,
-        state_text(shown_state(export, progress)),
+        state_text(shown),
         short_time(export.get("created_at")),
-        bar(completion, 7) if is_running(state) or download else human_size(att.get("size")) if att else "",
+        bar(completion, 7) if moving or download else human_size(att.get("size")) if att else "",
         Text(file_name(path_of(export)), no_wrap=True, overflow="ellipsis"),
     ]
 
@@ -359,16 +362,19 @@ class DetailPanel(VerticalScroll):
         shown = state_text(shown_state(export, progress))
         text.append(f"Export {export['id']} · {kind}{scope} · {shown}\n", style="bold")
         self._put(line, file_line(export, download))
+        canceled = was_canceled(export, progress)
+        message = (progress or {}).get("message") or ""
+        errors = export.get("errors") or []
+        if not errors and (canceled or is_failed(state)) and message:
+            errors, message = [message], ""  # Canvas keeps why a job failed only there
         if download:
             text.append(f"progress: {download[0]:.0f}% running — downloading {download[1]}\n")
         elif progress:
-            message = progress.get("message") or ""
+            word = "canceled" if canceled else progress.get("workflow_state", "")  # Progress says failed
             text.append(
-                f"progress: {progress.get('completion', 0):.0f}% {progress.get('workflow_state', '')}"
-                f"{' — ' + message if message else ''}\n"
+                f"progress: {progress.get('completion', 0):.0f}% {word}{' — ' + message if message else ''}\n"
             )
-        canceled = was_canceled(export, progress)
-        for error in export.get("errors") or []:
+        for error in errors:
             text.append(
                 f"⊘ {error}\n" if canceled else f"✗ {error}\n", style="italic" if canceled else "bold red"
             )
@@ -376,7 +382,7 @@ class DetailPanel(VerticalScroll):
             text.append(f"⚠ {warning}\n", style="yellow")
         text.rstrip()
         self._put(summary, text)
-        pbar.display = is_running(state)
+        pbar.display = is_running(state) and not canceled
         pbar.update(progress=download[0] if download else (progress or {}).get("completion") or 0)
         self._put(raw, Text(json.dumps(api_fields(export), indent=2, ensure_ascii=False), style="dim"))
 
