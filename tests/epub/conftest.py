@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import subprocess
+import tempfile
 import zipfile
 from pathlib import Path
 from urllib.parse import quote
@@ -48,8 +50,8 @@ class EpubCheckJvm:
     a fraction of one. C1 only and the serial collector: a short-lived JVM spends less on JIT and GC.
     """
 
-    def __init__(self, java: str, jar: Path, log: Path):
-        self.log = log
+    def __init__(self, java: str, jar: Path):
+        self.log = tempfile.TemporaryFile()  # its stderr, read back when it stops
         self.proc = subprocess.Popen(
             [
                 java,
@@ -61,7 +63,7 @@ class EpubCheckJvm:
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=log.open("wb"),
+            stderr=self.log,
             text=True,
             encoding="utf-8",
         )
@@ -74,7 +76,8 @@ class EpubCheckJvm:
         for line in self.proc.stdout:
             if line.startswith("EpubCheckBatch done "):
                 return int(line.split()[-1])
-        raise AssertionError(f"EPUBCheck stopped: {self.log.read_text(errors='replace')[-3000:]}")
+        self.log.seek(0)
+        raise AssertionError(f"EPUBCheck stopped: {self.log.read().decode(errors='replace')[-3000:]}")
 
     def close(self) -> None:
         if self.proc.stdin:
@@ -84,34 +87,37 @@ class EpubCheckJvm:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        self.log.close()
 
 
-@pytest.fixture(scope="session")
-def epubcheck_jvm(java, tmp_path_factory):
-    """The worker's EPUBCheck JVM, started when a test first needs it (skips without Java or jar)."""
+_jvm: EpubCheckJvm | None = None
+
+
+def run_epubcheck(java: str, books: list[Path], out: Path) -> dict[Path, list[dict]]:
+    """EPUBCheck --failonwarnings on every book: ``{book: [messages]}``, the --json reports in
+    ``out``. One JVM per test process, started on first use and ended when the process exits."""
+    global _jvm
     jar = epubcheck_jar()
     if jar is None:
         pytest.skip("the epubcheck package (bundled EPUBCheck jar) is not installed")
-    jvm = EpubCheckJvm(java, jar, tmp_path_factory.mktemp("epubcheck") / "stderr.log")
-    yield jvm
-    jvm.close()
+    if _jvm is None or _jvm.proc.poll() is not None:
+        _jvm = EpubCheckJvm(java, jar)
+        atexit.register(_jvm.close)
+    out.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for n, book in enumerate(books, 1):
+        report = out / f"{n}.json"
+        _jvm.check(book, report)  # its exit code is in the report's messages
+        results[book] = json.loads(report.read_text(encoding="utf-8"))["messages"]
+    return results
 
 
 @pytest.fixture
-def epubcheck(epubcheck_jvm, tmp_path):
-    """``check(books) -> {book: [messages]}``: EPUBCheck --failonwarnings on every book."""
-
-    def check(books: list[Path]) -> dict[Path, list[dict]]:
-        out = tmp_path / "epubcheck-reports"
-        out.mkdir(exist_ok=True)
-        results = {}
-        for n, book in enumerate(books, 1):
-            report = out / f"{n}.json"
-            epubcheck_jvm.check(book, report)  # the exit code is in the report's messages
-            results[book] = json.loads(report.read_text(encoding="utf-8"))["messages"]
-        return results
-
-    return check
+def epubcheck(java, tmp_path):
+    """``check(books) -> {book: [messages]}``: EPUBCheck --failonwarnings on every book, one JVM."""
+    if epubcheck_jar() is None:
+        pytest.skip("the epubcheck package (bundled EPUBCheck jar) is not installed")
+    return lambda books: run_epubcheck(java, books, tmp_path / "epubcheck-reports")
 
 
 def describe(messages: list[dict]) -> str:

@@ -83,7 +83,7 @@ async def test_d_downloads_an_export_made_earlier(home: Path, school: str, monke
             )
             assert Path(path).is_file() and Path(path).is_relative_to(Home.from_env(home).downloads)
             assert f"file: {path}" in detail_file(app)
-            await wait_for(  # the row can show the path (a poll) before the notice is posted
+            await wait_for(  # the row may be read again (the poller) before the notice is posted
                 pilot,
                 lambda: any(
                     path in n.message and "Downloaded" in (n.title or "") for n in app._notifications
