@@ -14,9 +14,10 @@ from tui_exports.store import Library
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(tmp_path, copy_demo_library):
     """(base_url, service, tokens by user key) of a seeded library served on 127.0.0.1."""
-    service = ExportService.open(Home.from_env(tmp_path / "server-home"))
+    server_home = copy_demo_library(tmp_path / "server-home")
+    service = ExportService.open(Home.from_env(server_home))
     runner = JobRunner(service, poll_seconds=0.05).start()
     tokens = {key: service.create_token(uid) for key, uid in {"teacher": 1, "student1": 3}.items()}
     with running_server(service, runner) as base_url:

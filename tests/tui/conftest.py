@@ -23,9 +23,10 @@ TOKEN_VAR = "TUI_EXPORTS_TEST_SCHOOL_TOKEN"
 
 
 @pytest.fixture
-def school(tmp_path, home: Path, monkeypatch):
+def school(tmp_path, home: Path, monkeypatch, copy_demo_library):
     """A served library, and a ``school`` profile for it in the app's config (token in the environment)."""
-    service = ExportService.open(Home.from_env(tmp_path / "school-home"))
+    school_home = copy_demo_library(tmp_path / "school-home")
+    service = ExportService.open(Home.from_env(school_home))
     runner = JobRunner(service, poll_seconds=0.05).start()
     monkeypatch.setenv(TOKEN_VAR, service.create_token(3))  # student1
     with running_server(service, runner) as base_url:
@@ -49,7 +50,7 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def backend(home: Path):
+def backend(demo_home: Path):
     b = LocalBackend.open(jobs="inprocess")
     yield b
     b.close()

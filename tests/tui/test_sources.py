@@ -83,7 +83,9 @@ async def test_switch_to_a_profile_export_and_download(home: Path, school: str) 
             path = Path(table.selected["attachment"]["path"])
             assert path.is_file() and path.suffix == ".zip" and not path.name.endswith(".part")
             assert path.is_relative_to(Home.from_env(home).downloads)
-            assert any(str(path) in n.message for n in app._notifications)
+            await wait_for(  # the row can show the path (a poll) before the notice is posted
+                pilot, lambda: any(str(path) in n.message for n in app._notifications), what="the notice"
+            )
             shown = table.selected
             app.wake_poller()
             await wait_for(

@@ -358,6 +358,7 @@ class ExportsApp(App[None]):
         self.keymap, theme, problem = load_config(self.config_file)
         self.config_problem = problem
         self.wanted_theme = theme
+        self.theme_at_start: str | None = None  # set on mount: the theme no one chose here
         self.main = MainScreen()
         self.user: UserSummary | None = None
         self.users: list[UserSummary] = []
@@ -387,22 +388,17 @@ class ExportsApp(App[None]):
                 self.notify(f"unknown theme {self.wanted_theme!r}", severity="warning")
         if self.config_problem:
             self.notify(self.config_problem, title="Config ignored", severity="warning")
-        self.call_after_refresh(self._hear_theme)
+        self.theme_at_start = self.theme
+        self.theme_changed_signal.subscribe(self, self._save_theme)
         self.push_screen(self.main)
         self.load_courses()
         self.poll()
 
-    def _hear_theme(self) -> None:
-        """After the first refresh (the theme set from config.toml is not a choice to save);
-        not when the app is already leaving (``q`` pressed at once)."""
-        if self.is_running:
-            self.theme_changed_signal.subscribe(self, self._save_theme)
-
     def _save_theme(self, theme: Any) -> None:
         """A theme chosen (in the palette) is kept in config.toml, everything else there kept."""
         name = getattr(theme, "name", None)
-        if not name or name == self.wanted_theme:
-            return
+        if not name or name == (self.wanted_theme or self.theme_at_start):
+            return  # the theme the app started with (configured or Textual's default) is no choice
         try:
             config = Config.load(self.config_file)
             config.theme()  # a file with a bad theme value is not rewritten over
