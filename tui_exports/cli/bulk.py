@@ -156,13 +156,6 @@ def _work(service: Any, args: argparse.Namespace, run_id: int, remote: Any, pool
     from ..engine import bulk as engine_bulk
 
     pool = pool or _pool(args, remote)
-    task_of = None
-    if remote is not None:
-        from ..backends.bulk import canvas_task_of
-
-        task_of = canvas_task_of(service, run_id)
-    elif args.scheduler:
-        task_of = "snapshot"
     view = BulkView(run_id)
     coordinator = engine_bulk.Coordinator(
         service,
@@ -171,10 +164,8 @@ def _work(service: Any, args: argparse.Namespace, run_id: int, remote: Any, pool
         on_status=view.update,
         max_attempts=args.retries or engine_bulk.MAX_ATTEMPTS,
     )
-    if task_of == "snapshot":
+    if args.scheduler:  # cluster workers have no library: each task carries its course
         coordinator.task_of = coordinator.snapshot_task
-    elif task_of is not None:
-        coordinator.task_of = task_of
     try:
         run = coordinator.run()
     except KeyboardInterrupt:
