@@ -638,10 +638,8 @@ class Coordinator:
                 self._put_back(in_flight)
                 self.store.set_run(self.run_id, BulkItemState.FAILED, "interrupted")
             self.write_reports()
-            try:
-                (self.out / WORK_DIR).rmdir()
-            except OSError:
-                pass
+            if not interrupted:  # nothing is in flight any more: what a lost worker left goes
+                shutil.rmtree(self.out / WORK_DIR, ignore_errors=True)
         return self._finish()
 
     def _next(self, pending: deque[BulkItem], retries: list[tuple[float, int]]) -> BulkItem | None:
