@@ -87,9 +87,14 @@ def bulk_command(args: argparse.Namespace, home: Home, remote: Any = None) -> in
             return EXIT_OK
         if args.action == "resume":
             run = engine_bulk.reopen_for_resume(service, args.run_id)
-            if run.source.startswith("canvas:") and remote is None:
+            canvas = run.source[len("canvas:") :] if run.source.startswith("canvas:") else None
+            if canvas is not None and (remote is None or remote.base_url != canvas):
                 raise engine_bulk.BadRequest(
-                    f"bulk run {run.id} exports from Canvas ({run.source[7:]}): resume it with --profile NAME"
+                    f"bulk run {run.id} exports from Canvas ({canvas}): resume it with --profile NAME of that instance"
+                )
+            if canvas is None and remote is not None:
+                raise engine_bulk.BadRequest(
+                    f"bulk run {run.id} exports the local library: resume it without --profile"
                 )
             return _work(service, args, run.id, remote)
         request = engine_bulk.BulkRequest(
@@ -117,6 +122,8 @@ def bulk_command(args: argparse.Namespace, home: Home, remote: Any = None) -> in
 def _check_args(args: argparse.Namespace) -> None:
     from ..engine.errors import BadRequest
 
+    if getattr(args, "as_user", None):
+        raise BadRequest("bulk exports as the library's owner (teacher of the courses): drop --as")
     if args.action in ("show", "resume", "cancel") and args.run_id is None:
         raise BadRequest(f"bulk {args.action} needs the run's id: tui-exports bulk {args.action} RUN_ID")
     if args.action in (None,) and args.run_id is not None:
