@@ -189,20 +189,22 @@ def _work(service: Any, args: argparse.Namespace, run_id: int, remote: Any, pool
 
 
 def _summary(service: Any, run: Any, args: argparse.Namespace) -> int:
-    store = service.library.bulk
-    counts = store.counts(run.id)
-    failed = store.items(run.id, ["failed", "canceled"])
+    from ..engine import bulk as engine_bulk
+    from ..model import BULK_ITEM_FAILED, BULK_ITEM_RUNNING
+
+    detail = engine_bulk.run_detail(service, run.id)
+    counts = detail["run"]["counts"]
+    failed = [i for i in detail["items"] if i["state"] in BULK_ITEM_FAILED]
     if args.json:
-        print_json({"run": _run_json(run, counts), "items": [i.record() for i in store.items(run.id)]})
+        print_json(detail)
     else:
         print(
             f"bulk run {run.id} {run.workflow_state}: {_counts_text(counts)}; report: {Path(run.out_dir) / 'report.csv'}"
         )
         for item in failed:
-            print(f"  failed: {_label(item)}: {item.error or item.workflow_state}")
-    if run.workflow_state == "canceled":
-        return EXIT_FAILED
-    return EXIT_FAILED if failed or counts.get("created") or counts.get("exporting") else EXIT_OK
+            print(f"  failed: {_label(item)}: {item['error'] or item['state']}")
+    unfinished = any(counts.get(s) for s in BULK_ITEM_RUNNING)
+    return EXIT_FAILED if failed or unfinished or run.workflow_state == "canceled" else EXIT_OK
 
 
 def _label(item: Any) -> str:
@@ -216,53 +218,37 @@ def _counts_text(counts: dict[str, int]) -> str:
     return ", ".join(f"{counts[s]} {s}" for s in order if counts.get(s)) or "no items"
 
 
-def _run_json(run: Any, counts: dict[str, int]) -> dict[str, Any]:
-    return {
-        "id": run.id,
-        "source": run.source,
-        "out_dir": run.out_dir,
-        "formats": list(run.formats),
-        "workflow_state": str(run.workflow_state),
-        "message": run.message,
-        "created_at": run.created_at.isoformat(),
-        "updated_at": run.updated_at.isoformat(),
-        "counts": counts,
-    }
-
-
 def _list(service: Any, args: argparse.Namespace) -> int:
-    runs = service.library.bulk.runs()
+    from ..engine import bulk as engine_bulk
+
+    runs = engine_bulk.runs(service)
     if args.json:
-        print_json([_run_json(run, counts) for run, counts in runs])
+        print_json(runs)
         return EXIT_OK
     if not runs:
         print("no bulk runs yet: tui-exports bulk --courses all --formats common_cartridge --out DIR")
-    for run, counts in runs:
+    for run in runs:
         print(
-            f"{run.id:>4}  {run.workflow_state:<9}  {run.created_at:%Y-%m-%d %H:%M}  {','.join(run.formats)}"
-            f"  {_counts_text(counts)}  → {run.out_dir}"
+            f"{run['id']:>4}  {run['workflow_state']:<9}  {run['created_at'][:16].replace('T', ' ')}  "
+            f"{','.join(run['formats'])}  {_counts_text(run['counts'])}  → {run['out_dir']}"
         )
     return EXIT_OK
 
 
 def _show(service: Any, args: argparse.Namespace) -> int:
-    from ..engine.errors import NotFound
+    from ..engine import bulk as engine_bulk
 
-    store = service.library.bulk
-    run = store.run(args.run_id)
-    if run is None:
-        raise NotFound(f"no bulk run {args.run_id} (`tui-exports bulk list` shows them)")
-    counts = store.counts(run.id)
-    items = store.items(run.id)
+    detail = engine_bulk.run_detail(service, args.run_id)
     if args.json:
-        print_json({"run": _run_json(run, counts), "items": [i.record() for i in items]})
+        print_json(detail)
         return EXIT_OK
-    print(f"bulk run {run.id}  {run.workflow_state}  {run.source}  → {run.out_dir}")
-    print(f"  {_counts_text(counts)}{'  ' + run.message if run.message else ''}")
-    for item in items:
-        size = human_size(item.size) if item.size is not None else ""
-        extra = item.error or item.path or ""
-        print(f"  {item.id:>6}  {item.workflow_state:<9}  {_label(item):<40}  {size:>9}  {extra}")
+    run = detail["run"]
+    print(f"bulk run {run['id']}  {run['workflow_state']}  {run['source']}  → {run['out_dir']}")
+    print(f"  {_counts_text(run['counts'])}{'  ' + run['message'] if run['message'] else ''}")
+    for item in detail["items"]:
+        size = human_size(item["size"]) if item["size"] is not None else ""
+        extra = item["error"] or item["path"] or ""
+        print(f"  {item['id']:>6}  {item['state']:<9}  {_label(item):<40}  {size:>9}  {extra}")
     return EXIT_OK
 
 

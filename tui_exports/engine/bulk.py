@@ -487,9 +487,11 @@ class BulkStatus:
         return rate * (self.total - self.done)
 
 
-def item_label(item: BulkItem) -> str:
-    who = f"{item.course_code}-{item.course_id}" if item.course_id else Path(item.package).name
-    return f"{who} {item.format}"
+def item_label(item: BulkItem | dict[str, Any]) -> str:
+    """``ASTR 101-1 zip``: a course by code and id (a package not imported yet by its name)."""
+    r = item if isinstance(item, dict) else item.record()
+    who = f"{r['course_code']}-{r['course_id']}" if r["course_id"] else Path(r["package"]).name
+    return f"{who} {r['format']}"
 
 
 class OutLocked(BadRequest):
@@ -834,3 +836,39 @@ def reopen_for_resume(service: Any, run_id: int) -> BulkRun:
         store.reopen(run_id, [BulkItemState.CANCELED])
         store.set_run(run_id, BulkItemState.CREATED, "")
     return store.run(run_id)
+
+
+def run_json(run: BulkRun, counts: dict[str, int]) -> dict[str, Any]:
+    """A run as ``bulk list --json``, ``bulk show --json`` and the app's Bulk screen read it."""
+    return {
+        "id": run.id,
+        "source": run.source,
+        "out_dir": run.out_dir,
+        "formats": list(run.formats),
+        "workflow_state": str(run.workflow_state),
+        "message": run.message,
+        "created_at": run.created_at.isoformat(),
+        "updated_at": run.updated_at.isoformat(),
+        "counts": counts,
+    }
+
+
+def runs(service: Any) -> list[dict[str, Any]]:
+    """Every run, newest first, with its item count per state."""
+    return [run_json(run, counts) for run, counts in service.library.bulk.runs()]
+
+
+def run_detail(service: Any, run_id: int, states: Iterable[str] | None = None) -> dict[str, Any]:
+    """``{"run": …, "items": [records]}`` (only the items in ``states`` when given)."""
+    store = service.library.bulk
+    run = store.run(run_id)
+    if run is None:
+        raise NotFound(f"no bulk run {run_id} (`tui-exports bulk list` shows them)")
+    items = store.items(run_id, states)
+    return {"run": run_json(run, store.counts(run_id)), "items": [i.record() for i in items]}
+
+
+def retry_failed(service: Any, run_id: int, pool: Pool | None = None) -> BulkRun:
+    """Run a run's failed (and canceled, unfinished) items again, here, to the end."""
+    reopen_for_resume(service, run_id)
+    return Coordinator(service, run_id, pool or InlinePool()).run()
