@@ -28,7 +28,15 @@ from ..config import Config, ConfigError, write_config
 from ..model import ContextType, is_downloadable, is_running
 from ..paths import Home, bundled
 from .format import SHORT_TYPES, attachment_of, path_of, was_canceled
-from .screens import AskScreen, EpubScreen, ExportRequest, HelpScreen, NewExportScreen, PickerScreen
+from .screens import (
+    AskScreen,
+    BulkScreen,
+    EpubScreen,
+    ExportRequest,
+    HelpScreen,
+    NewExportScreen,
+    PickerScreen,
+)
 from .widgets import MY_FILES, ContentTree, CourseList, DetailPanel, FileLine, HistoryTable
 from .work import DownloadProgress, EpubsLoaded, ExportFinished, ExportProgress, HistoryLoaded, in_thread, nap
 
@@ -56,6 +64,7 @@ class MainScreen(Screen):
             "s", "toggle_side", "Pane", id="toggle_side", show=False, tooltip="Hide or show the course list"
         ),
         Binding("escape", "back", "Back", id="back", show=False),
+        Binding("b", "bulk", "Bulk runs", id="bulk_screen", show=False, tooltip="Runs of tui-exports bulk"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -158,6 +167,9 @@ class MainScreen(Screen):
 
     def action_epub(self) -> None:
         self.app.push_screen(EpubScreen(self.app.backend, self.courses.courses))
+
+    def action_bulk(self) -> None:
+        self.app.push_screen(BulkScreen(self.app.backend))
 
     def action_filter(self) -> None:
         box = self.query_one("#course-filter", Input)
@@ -397,6 +409,7 @@ class ExportsApp(App[None]):
         out: list[tuple[str, Any, str]] = [
             ("New export", partial(main.run_action, "new_export"), "Export the highlighted course"),
             ("ePub exports", partial(main.run_action, "epub"), "The ePub of each of your courses"),
+            ("Bulk runs", partial(main.run_action, "bulk"), "Runs of tui-exports bulk, their items live"),
             ("Refresh", app.load_courses, "Reload courses and exports"),
             ("Copy path", partial(main.run_action, "copy_path"), "Copy the highlighted export's file path"),
             (
