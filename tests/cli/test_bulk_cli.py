@@ -15,14 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_exports.cli import main
-
-
-def run_cli(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
+from .test_commands import run_cli
 
 
 def test_bulk_exports_every_course_and_says_so_line_by_line(home, tmp_path, capsys):

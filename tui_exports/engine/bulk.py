@@ -29,7 +29,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -413,17 +413,25 @@ class FuturesPool:
             time.sleep(min(timeout, 0.05))
             return []
         done, _ = cf.wait(list(self._futures), timeout=timeout, return_when=cf.FIRST_COMPLETED)
-        out = []
-        for future in done:
-            task = self._futures.pop(future)
-            try:
-                out.append((future, future.result()))
-            except BaseException as e:  # noqa: BLE001 - a worker process that died, a broken pool
-                out.append((future, ItemResult(task.item_id, False, error=_describe(e))))
-        return out
+        return collect(done, self._futures)
 
     def close(self, cancel: bool) -> None:
         self.executor.shutdown(wait=True, cancel_futures=cancel)
+
+
+def collect(
+    done: Iterable[Any], futures: dict[Any, Any], ran_on: str = "local"
+) -> list[tuple[Any, ItemResult]]:
+    """The results of ``done`` futures (taken out of ``futures``); one that raised — a worker
+    process that died, a Dask worker lost on every try — is its item's failure."""
+    out = []
+    for future in done:
+        task = futures.pop(future)
+        try:
+            out.append((future, future.result()))
+        except BaseException as e:  # noqa: BLE001 - whatever ended the task is the item's error
+            out.append((future, ItemResult(task.item_id, False, error=_describe(e), ran_on=ran_on)))
+    return out
 
 
 def _worker_start() -> None:
@@ -448,7 +456,8 @@ def process_pool(workers: int) -> Pool:
     import multiprocessing
 
     ctx = multiprocessing.get_context("forkserver")  # children hold none of our open files (the lock)
-    ctx.set_forkserver_preload(["tui_exports.engine.bulk"])
+    # each worker is forked from a server that has imported the exporters once already
+    ctx.set_forkserver_preload(["tui_exports.engine.bulk", *(f.exporter.partition(":")[0] for f in FORMATS)])
 
     def make() -> cf.Executor:
         return cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start)
@@ -568,15 +577,7 @@ class Coordinator:
         snap = course_snapshot(
             self.service, self.service.owner_id(), item.course_id, item.format, detail="full"
         )
-        return ItemTask(
-            item_id=item.id,
-            course_id=item.course_id,  # type: ignore[arg-type]
-            format=item.format,
-            folder=str(course_folder(self.out, item.course_code, item.course_id or 0)),
-            version=self.version,
-            snapshot=snap,
-            max_embed_bytes=self.max_embed,
-        )
+        return replace(self.local_task(item), home=None, snapshot=snap)
 
     # -- the run
     def run(self) -> BulkRun:

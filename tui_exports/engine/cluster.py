@@ -15,7 +15,7 @@ import time
 import uuid
 from typing import Any
 
-from .bulk import ItemResult, ItemTask, build_item
+from .bulk import ItemResult, ItemTask, build_item, collect
 from .errors import BadRequest
 
 INSTALL = "pip install 'tui-exports[cluster]'"
@@ -66,15 +66,7 @@ class DaskPool:
             done, _ = wait(list(self._futures), timeout=timeout, return_when="FIRST_COMPLETED")
         except TimeoutError:
             return []
-        out = []
-        for future in done:
-            task = self._futures.pop(future)
-            try:
-                out.append((future, future.result()))
-            except BaseException as e:  # noqa: BLE001 - KilledWorker: the item failed on every worker it met
-                reason = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
-                out.append((future, ItemResult(task.item_id, False, error=reason, ran_on="dask")))
-        return out
+        return collect(done, self._futures, ran_on="dask")  # KilledWorker: lost on every worker it met
 
     def close(self, cancel: bool) -> None:
         if cancel and self._futures:
