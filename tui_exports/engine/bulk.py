@@ -263,6 +263,13 @@ def course_snapshot(service: Any, user_id: int, course_id: int, fmt: str, *, det
     snap = build_snapshot(
         service.library, course.id, service.user(user_id), standing.role, now=utcnow(), detail=detail
     )
+    return with_selection(snap, fmt)
+
+
+def with_selection(snap: CourseSnapshot, fmt: str) -> CourseSnapshot:
+    """A copy of ``snap`` selecting what a ``fmt`` export of the course carries by default."""
+    snap = replace(snap)
+    snap.__dict__.pop("_indexes", None)
     if fmt == "epub":
         snap.selection = resolve(SelectRequest(everything=True), snap)
     else:
@@ -556,6 +563,7 @@ class Coordinator:
         self.backoff = backoff
         self.version = run.settings.get("version")
         self.max_embed = service.settings.epub_max_embed_mb * 1024 * 1024
+        self._last_snapshot: tuple[int | None, Any] = (None, None)
 
     @property
     def run_id(self) -> int:
@@ -573,11 +581,15 @@ class Coordinator:
         )
 
     def snapshot_task(self, item: BulkItem) -> ItemTask:
-        """The item with its course snapshot shipped (for workers that have no library)."""
-        snap = course_snapshot(
-            self.service, self.service.owner_id(), item.course_id, item.format, detail="full"
-        )
-        return replace(self.local_task(item), home=None, snapshot=snap)
+        """The item with its course snapshot shipped (for workers that have no library); the
+        items of one course follow each other, so its snapshot is read once for all its formats."""
+        cached_id, snap = self._last_snapshot
+        if cached_id != item.course_id:
+            snap = course_snapshot(
+                self.service, self.service.owner_id(), item.course_id, "zip", detail="full"
+            )
+            self._last_snapshot = (item.course_id, snap)
+        return replace(self.local_task(item), home=None, snapshot=with_selection(snap, item.format))
 
     # -- the run
     def run(self) -> BulkRun:
