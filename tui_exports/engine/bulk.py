@@ -725,6 +725,8 @@ class Coordinator:
         canceled ones go back to ``created``; an exported item whose file is gone or differs
         from its recorded size and hash is made again; the rest are skipped."""
         shutil.rmtree(self.out / WORK_DIR, ignore_errors=True)
+        for half_written in self.out.glob(".report.*"):  # reports of a coordinator that died writing them
+            half_written.unlink(missing_ok=True)
         self.store.reopen(self.run_id, [BulkItemState.EXPORTING, BulkItemState.FAILED])
         cursor = 0
         while page := self.store.items(self.run_id, BULK_ITEM_DOWNLOADABLE, after=cursor, limit=500):
