@@ -39,6 +39,17 @@ def test_bulk_exports_every_course_and_says_so_line_by_line(home, tmp_path, caps
     assert shown["items"] == json.loads((out / "report.json").read_text())["items"]
 
 
+@pytest.fixture(scope="module")
+def seeded_home(tmp_path_factory):
+    """One demo library for the requests refused before anything is written (seeding takes a while)."""
+    from tui_exports.engine import ExportService
+    from tui_exports.paths import Home
+
+    path = tmp_path_factory.mktemp("bulk-cli-home")
+    ExportService.open(Home.from_env(path)).close()
+    return path
+
+
 @pytest.mark.parametrize(
     "args, reason",
     [
@@ -55,7 +66,8 @@ def test_bulk_exports_every_course_and_says_so_line_by_line(home, tmp_path, caps
         (["--packages", "nowhere", "--formats", "zip", "--out", "X"], "no such file or folder"),
     ],
 )
-def test_a_bad_bulk_request_is_one_line_and_exit_2(home, tmp_path, capsys, monkeypatch, args, reason):
+def test_a_bad_bulk_request_is_one_line_and_exit_2(seeded_home, tmp_path, capsys, monkeypatch, args, reason):
+    monkeypatch.setenv("TUI_EXPORTS_HOME", str(seeded_home))
     monkeypatch.chdir(tmp_path)
     code, stdout, err = run_cli(capsys, "bulk", *args)
     assert code == 2 and stdout == ""

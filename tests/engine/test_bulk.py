@@ -50,6 +50,17 @@ def test_a_run_writes_one_folder_per_course_with_canvas_names_and_reports(servic
     assert not (out / bulk.WORK_DIR).exists()
 
 
+@pytest.fixture(scope="module")
+def shared_service(tmp_path_factory):
+    """One demo library for the checks that refuse before writing anything (seeding takes a while)."""
+    from tui_exports.engine import ExportService
+    from tui_exports.paths import Home
+
+    svc = ExportService.open(Home.from_env(tmp_path_factory.mktemp("bulk-home")))
+    yield svc
+    svc.close()
+
+
 @pytest.mark.parametrize(
     "request_fields, reason",
     [
@@ -63,7 +74,10 @@ def test_a_run_writes_one_folder_per_course_with_canvas_names_and_reports(servic
         ({"formats": ("common_cartridge",), "cc_version": "2.0"}, "'2.0' is not 1.1 or 1.3"),
     ],
 )
-def test_a_bad_request_is_refused_before_anything_is_recorded(service, tmp_path, request_fields, reason):
+def test_a_bad_request_is_refused_before_anything_is_recorded(
+    shared_service, tmp_path, request_fields, reason
+):
+    service = shared_service
     fields = {"formats": ("zip",), "out": tmp_path / "out", "courses": "all", **request_fields}
     with pytest.raises(BadRequest) as e:
         bulk.plan(service, bulk.BulkRequest(**fields))
@@ -71,13 +85,15 @@ def test_a_bad_request_is_refused_before_anything_is_recorded(service, tmp_path,
     assert service.library.bulk.runs() == [] and not (tmp_path / "out").exists()
 
 
-def test_an_out_that_is_a_file_is_refused(service, tmp_path):
+def test_an_out_that_is_a_file_is_refused(shared_service, tmp_path):
+    service = shared_service
     (tmp_path / "f").write_text("x")
     with pytest.raises(BadRequest, match="is a file"):
         bulk.plan(service, bulk.BulkRequest(formats=("zip",), out=tmp_path / "f", courses="all"))
 
 
-def test_filter_picks_courses_by_code_or_name(service, tmp_path):
+def test_filter_picks_courses_by_code_or_name(shared_service, tmp_path):
+    service = shared_service
     planned = bulk.plan(service, bulk.BulkRequest(formats=("zip",), out=tmp_path, filter="astro"))
     assert [i["course_code"] for i in planned.items] == ["ASTR 101"]
 
