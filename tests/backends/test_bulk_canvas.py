@@ -69,6 +69,12 @@ def test_bulk_on_canvas_exports_every_course_through_the_api(school, tmp_path, c
     )
     assert made == len(records)
     assert json.loads((out / "report.json").read_text())["items"] == records
+    code, stdout, err = run_cli(
+        capsys, "--profile", "school", "bulk", "--term", "Spring 2026", "--formats", "zip",
+        "--out", str(tmp_path / "spring"), "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    assert [(r["course_code"], r["format"]) for r in json.loads(stdout)["items"]] == [("HIST 390", "zip")]
 
 
 def test_a_canvas_export_past_its_time_limit_fails_its_item_with_the_reason(tmp_path):

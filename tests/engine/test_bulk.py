@@ -98,6 +98,20 @@ def test_filter_picks_courses_by_code_or_name(shared_service, tmp_path):
     assert [i["course_code"] for i in planned.items] == ["ASTR 101"]
 
 
+def test_term_picks_its_courses(shared_service, tmp_path):
+    service = shared_service
+    planned = bulk.plan(service, bulk.BulkRequest(formats=("zip",), out=tmp_path, term="spring 2026"))
+    assert [i["course_code"] for i in planned.items] == ["HIST 390"]
+    planned = bulk.plan(
+        service, bulk.BulkRequest(formats=("zip",), out=tmp_path, term="Fall 2026", courses="1")
+    )
+    assert [i["course_id"] for i in planned.items] == [1]
+    with pytest.raises(BadRequest, match="no course you may export is in that term"):
+        bulk.plan(service, bulk.BulkRequest(formats=("zip",), out=tmp_path, term="Winter 1999"))
+    with pytest.raises(BadRequest, match="no course 2"):
+        bulk.plan(service, bulk.BulkRequest(formats=("zip",), out=tmp_path, term="Fall 2026", courses="2"))
+
+
 def test_resume_skips_intact_files_and_makes_again_those_changed_or_gone(service, tmp_path):
     out = tmp_path / "out"
     run = _run(service, out)

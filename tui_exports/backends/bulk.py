@@ -30,6 +30,7 @@ from ..engine.bulk import (
     check_formats,
     check_out,
     file_digest,
+    in_term,
     pick_courses,
     stable_name,
 )
@@ -47,12 +48,10 @@ def canvas_plan(backend: Any, request: BulkRequest) -> Plan:
     formats, version = check_formats(request.formats, request.cc_version)
     out = check_out(request.out)
     epub_only = formats == ("epub",)
-    courses = [
-        (c.id, c.course_code, c.name)
-        for c in backend.courses()
-        if (c.can_create_epub if epub_only else c.can_export_all_types)
-    ]
-    chosen = pick_courses(courses, request.courses, request.filter)
+    mine = [c for c in backend.courses() if (c.can_create_epub if epub_only else c.can_export_all_types)]
+    terms = {c.id: (c.canvas.get("enrollment_term_id"), c.term) for c in mine}
+    courses, spec = in_term([(c.id, c.course_code, c.name) for c in mine], terms, request)
+    chosen = pick_courses(courses, spec, request.filter)
     items = [{"course_id": cid, "course_code": code, "format": f} for cid, code in chosen for f in formats]
     return Plan(formats, out, items, version, source=f"canvas:{backend.base_url}")
 

@@ -38,6 +38,11 @@ def add_parser(sub: Any) -> None:
     sp.add_argument("--courses", metavar="all|ID,ID", help="all your courses, or these ids")
     sp.add_argument("--filter", metavar="TEXT", help="the courses whose code or name contains TEXT")
     sp.add_argument(
+        "--term",
+        metavar="ID|NAME",
+        help="only the courses of this term (all of them, or those --courses names)",
+    )
+    sp.add_argument(
         "--packages",
         nargs="+",
         type=Path,
@@ -104,6 +109,7 @@ def bulk_command(args: argparse.Namespace, home: Home, remote: Any = None) -> in
             filter=args.filter,
             packages=tuple(args.packages or ()),
             cc_version=args.cc_version,
+            term=args.term,
         )
         if remote is not None:
             from ..backends.bulk import canvas_plan

@@ -93,6 +93,7 @@ class BulkRequest:
     filter: str | None = None
     packages: tuple[Path, ...] = ()
     cc_version: str | None = None
+    term: str | None = None  # only the courses of this term (its id or name)
 
 
 @dataclass
@@ -169,6 +170,20 @@ def pick_courses(
     return [(i, known[i]) for i in dict.fromkeys(wanted)]
 
 
+def in_term(
+    courses: list[tuple[int, str, str]], terms: dict[int, tuple[Any, ...]], request: BulkRequest
+) -> tuple[list[tuple[int, str, str]], str | None]:
+    """``--term ID_OR_NAME``: the courses whose term (``terms``: id → its id and name) it names,
+    and the ``--courses`` to pick among them (all of them when none was given)."""
+    if request.term is None:
+        return courses, request.courses
+    want = request.term.strip().casefold()
+    kept = [c for c in courses if want in (str(t).casefold() for t in terms.get(c[0], ()) if t)]
+    if not kept:
+        raise BadRequest(f"--term {request.term!r}: no course you may export is in that term")
+    return kept, request.courses or (None if request.filter else "all")
+
+
 def plan(service: Any, request: BulkRequest) -> Plan:
     """Check everything ``bulk`` was asked before anything runs (a BadRequest names the problem)."""
     formats, version = check_formats(request.formats, request.cc_version)
@@ -179,10 +194,10 @@ def plan(service: Any, request: BulkRequest) -> Plan:
         items = [{"package": str(p), "format": f} for p in package_paths(request.packages) for f in formats]
         return Plan(formats, out, items, version, source="packages")
     owner = service.owner_id()
-    exportable = [
-        (c.id, c.course_code, c.name) for c, standing in service.courses(owner) if standing.is_admin
-    ]
-    chosen = pick_courses(exportable, request.courses, request.filter)
+    mine = [c for c, standing in service.courses(owner) if standing.is_admin]
+    terms = {c.id: (c.term,) for c in mine}
+    exportable, spec = in_term([(c.id, c.course_code, c.name) for c in mine], terms, request)
+    chosen = pick_courses(exportable, spec, request.filter)
     items = [{"course_id": cid, "course_code": code, "format": f} for cid, code in chosen for f in formats]
     return Plan(formats, out, items, version)
 
