@@ -218,8 +218,9 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """DROP TABLE temp.attachment_renumbering""",
         ],
     ),
+    # 8, not 7: main's 7 (enrollment indexes) lands before it when the branches meet
     (
-        7,
+        8,
         "bulk runs: many (course, format) items exported into one folder, resumable",
         [
             """CREATE TABLE bulk_runs (
