@@ -430,12 +430,17 @@ class FuturesPool:
         self._futures[future] = task
         return future
 
+    failed_on = "local"  # ``ran_on`` of an item whose future raised
+
     def finished(self, timeout: float) -> list[tuple[Any, ItemResult]]:
         if not self._futures:
             time.sleep(min(timeout, 0.05))
             return []
-        done, _ = cf.wait(list(self._futures), timeout=timeout, return_when=cf.FIRST_COMPLETED)
-        return collect(done, self._futures)
+        return collect(self.wait(timeout), self._futures, ran_on=self.failed_on)
+
+    def wait(self, timeout: float) -> Iterable[Any]:
+        """The futures that ended, waiting up to ``timeout`` for the first one."""
+        return cf.wait(list(self._futures), timeout=timeout, return_when=cf.FIRST_COMPLETED)[0]
 
     def close(self, cancel: bool) -> None:
         self.executor.shutdown(wait=True, cancel_futures=cancel)

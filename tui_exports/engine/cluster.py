@@ -15,7 +15,7 @@ import time
 import uuid
 from typing import Any
 
-from .bulk import ItemResult, ItemTask, build_item, collect
+from .bulk import FuturesPool, ItemResult, ItemTask, build_item
 from .errors import BadRequest
 
 INSTALL = "pip install 'tui-exports[cluster]'"
@@ -33,8 +33,10 @@ def run_on_worker(task: ItemTask) -> ItemResult:
     return build_item(task, ran_on=where)
 
 
-class DaskPool:
+class DaskPool(FuturesPool):
     """Items as futures on a Dask cluster, two per worker thread so none waits for work."""
+
+    failed_on = "dask"  # KilledWorker: the item was lost on every worker it met
 
     def __init__(self, client: Any, own_client: bool = False):
         self.client = client
@@ -56,17 +58,13 @@ class DaskPool:
         self._futures[future] = task
         return future
 
-    def finished(self, timeout: float) -> list[tuple[Any, ItemResult]]:
+    def wait(self, timeout: float) -> Any:
         from distributed import wait
 
-        if not self._futures:
-            time.sleep(min(timeout, 0.05))
-            return []
         try:
-            done, _ = wait(list(self._futures), timeout=timeout, return_when="FIRST_COMPLETED")
+            return wait(list(self._futures), timeout=timeout, return_when="FIRST_COMPLETED").done
         except TimeoutError:
             return []
-        return collect(done, self._futures, ran_on="dask")  # KilledWorker: lost on every worker it met
 
     def close(self, cancel: bool) -> None:
         if cancel and self._futures:
