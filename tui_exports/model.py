@@ -108,6 +108,25 @@ RUNNING_STATES = (CONTENT_EXPORT_RUNNING | EPUB_EXPORT_RUNNING | PROGRESS_RUNNIN
 FAILED_STATES = CONTENT_EXPORT_FAILED | EPUB_EXPORT_FAILED | PROGRESS_FAILED
 
 
+class BulkItemState(StrEnum):
+    """One item of a bulk run (a course in one format), and the run as a whole: the
+    ContentExport words where they fit (``created`` → ``exporting`` → ``exported`` or
+    ``failed``), plus Progress's ``canceled`` for an item or run stopped by ``bulk cancel``."""
+
+    CREATED = "created"
+    EXPORTING = "exporting"
+    EXPORTED = "exported"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+#: Bulk items: still to do / ended / ended without a file / ended with a file.
+BULK_ITEM_RUNNING = frozenset({"created", "exporting"})
+BULK_ITEM_DOWNLOADABLE = frozenset({"exported"})
+BULK_ITEM_FAILED = frozenset({"failed", "canceled"})
+BULK_ITEM_FINAL = BULK_ITEM_DOWNLOADABLE | BULK_ITEM_FAILED
+
+
 class JobKind(StrEnum):
     """The records a job runs for: a ContentExport or an EpubExport."""
 
@@ -116,7 +135,7 @@ class JobKind(StrEnum):
 
 
 #: kind → (running, final, failed, downloadable); a kind is ``"content"`` (a ContentExport),
-#: ``"epub"`` (an EpubExport) or ``"progress"``.
+#: ``"epub"`` (an EpubExport), ``"progress"`` or ``"bulk"`` (an item of a bulk run).
 JOB_STATES: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]] = {
     "content": (
         CONTENT_EXPORT_RUNNING,
@@ -126,6 +145,7 @@ JOB_STATES: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str], froz
     ),
     "epub": (EPUB_EXPORT_RUNNING, EPUB_EXPORT_FINAL, EPUB_EXPORT_FAILED, EPUB_EXPORT_DOWNLOADABLE),
     "progress": (PROGRESS_RUNNING, PROGRESS_FINAL, PROGRESS_FAILED, PROGRESS_COMPLETED),
+    "bulk": (BULK_ITEM_RUNNING, BULK_ITEM_FINAL, BULK_ITEM_FAILED, BULK_ITEM_DOWNLOADABLE),
 }
 
 
@@ -909,4 +929,61 @@ class ImportReport:
                 for k, c in self.types.items()
             },
             "warnings": list(self.warnings),
+        }
+
+
+# ---------------------------------------------------------------------- bulk runs
+
+
+@dataclass(frozen=True)
+class BulkRun:
+    """One bulk run: many (course, format) items exported into one folder (``bulk``)."""
+
+    id: int
+    source: str  # "library", "packages", or "canvas:<base url>"
+    out_dir: str
+    formats: tuple[str, ...]
+    workflow_state: BulkItemState
+    created_at: datetime
+    updated_at: datetime
+    settings: dict[str, Any] = field(default_factory=dict)
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class BulkItem:
+    """One item of a bulk run: a course (or a package, before it is imported) in one format."""
+
+    id: int
+    run_id: int
+    format: str
+    workflow_state: BulkItemState
+    updated_at: datetime
+    course_id: int | None = None
+    course_code: str = ""
+    package: str = ""  # the package it came from (``bulk --packages``)
+    attempts: int = 0
+    path: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+    warnings: tuple[str, ...] = ()
+    error: str | None = None
+    ran_on: str | None = None  # "local", or the address of the Dask worker that built it
+
+    def record(self) -> dict[str, Any]:
+        """The item as ``report.csv`` / ``report.json`` and ``bulk show --json`` give it."""
+        return {
+            "id": self.id,
+            "course_id": self.course_id,
+            "course_code": self.course_code,
+            "package": self.package,
+            "format": self.format,
+            "state": str(self.workflow_state),
+            "path": self.path,
+            "size": self.size,
+            "sha256": self.sha256,
+            "attempts": self.attempts,
+            "error": self.error,
+            "warnings": list(self.warnings),
+            "ran_on": self.ran_on,
         }

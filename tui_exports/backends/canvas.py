@@ -16,6 +16,7 @@ import email.utils
 import logging
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -100,6 +101,33 @@ def _numeric_id(asset: Any) -> int | str:
     return int(m.group(1)) if m else str(asset)
 
 
+class RateBudget:
+    """One token's request budget, shared by every thread that uses it (``bulk`` runs several
+    exports at once): a pause one thread must take — a 403 throttle, ``X-Rate-Limit-Remaining``
+    running low — holds back every thread's next request too, instead of each one finding the
+    bucket empty on its own."""
+
+    def __init__(
+        self, sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic
+    ):
+        self._sleep, self._clock = sleep, clock
+        self._lock = threading.Lock()
+        self._not_before = 0.0
+
+    def hold(self, seconds: float) -> None:
+        """Nobody sends before ``seconds`` from now; this thread waits them out."""
+        with self._lock:
+            self._not_before = max(self._not_before, self._clock() + seconds)
+        self._sleep(seconds)
+
+    def wait(self) -> None:
+        """Before a request: wait out a pause another thread took."""
+        with self._lock:
+            left = self._not_before - self._clock()
+        if left > 0:
+            self._sleep(left)
+
+
 class CanvasBackend(FollowsJobs):
     poll_seconds = 1.0  # between Progress polls of a followed job (the API is rate limited)
 
@@ -134,6 +162,8 @@ class CanvasBackend(FollowsJobs):
         self.max_backoff = max_backoff
         self.rate_limit_low = rate_limit_low
         self._sleep = sleep
+        #: shared with other threads on this token (``bulk``); None: this client paces alone
+        self.budget: RateBudget | None = None
         self._jitter = random.random
         #: told, in words, what the client is waiting for ("Canvas is throttling, waiting 4 s")
         self.on_status: Callable[[str], None] | None = None
@@ -159,6 +189,8 @@ class CanvasBackend(FollowsJobs):
         idempotent = method in ("GET", "HEAD")
         attempt = 0
         while True:
+            if self.budget is not None:
+                self.budget.wait()
             try:
                 request = self._client.build_request(method, url, **kwargs)
                 response = self._client.send(request, stream=stream)
@@ -224,7 +256,14 @@ class CanvasBackend(FollowsJobs):
     def _wait(self, attempt: int, delay: float | None, error: Exception) -> None:
         delay = min(self.max_backoff, delay if delay is not None else self.backoff * 2**attempt)
         log.info("retrying in %.1fs after %s", delay, error.__class__.__name__)
-        self._sleep(delay)
+        self._hold(delay)
+
+    def _hold(self, delay: float) -> None:
+        """A pause the token's quota asks for: every thread of a shared budget takes it."""
+        if self.budget is not None:
+            self.budget.hold(delay)
+        else:
+            self._sleep(delay)
 
     def _pace(self, response: httpx.Response) -> None:
         """Canvas's leaky bucket: slow down (up to 2 s a call) as the remaining quota runs low."""
@@ -234,7 +273,7 @@ class CanvasBackend(FollowsJobs):
         except ValueError:
             remaining = None
         if remaining is not None and remaining < self.rate_limit_low:
-            self._sleep(2.0 * (self.rate_limit_low - max(0.0, remaining)) / self.rate_limit_low)
+            self._hold(2.0 * (self.rate_limit_low - max(0.0, remaining)) / self.rate_limit_low)
 
     def _path(self, url: str) -> str:
         return urlsplit(str(url)).path or str(url)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..canvas_json import course_epub_export_json, course_json, group_json, iso
-from ..engine import ApiError, ExportService, JobRunner
+from ..engine import ApiError, ExportService, JobRunner, bulk
 from ..engine.jobs import has_unclaimed
 from ..engine.permissions import ROLE_ORDER, Standing, allowed_select_types, can_create_epub
 from ..engine.worker import ensure_worker
@@ -208,6 +208,19 @@ class LocalBackend(FollowsJobs):
             size = path.stat().st_size
             progress(size, size)
         return path
+
+    # -- bulk runs (``tui-exports bulk``), for the app's Bulk screen
+    def bulk_runs(self) -> list[dict[str, Any]]:
+        return self._call(bulk.runs, self.service)
+
+    def bulk_run(self, run_id: int, states: list[str] | None = None) -> dict[str, Any]:
+        """``{"run": …, "items": [records]}``, only the items in ``states`` when given."""
+        return self._call(bulk.run_detail, self.service, run_id, states)
+
+    def retry_bulk(self, run_id: int) -> dict[str, Any]:
+        """Run a run's failed items again, here, to the end (the app calls it on a thread)."""
+        self._call(bulk.retry_failed, self.service, run_id)
+        return self.bulk_run(run_id)
 
     # -- following a job, fetching its files
     def close(self) -> None:

@@ -246,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a course folder (the data/ format) here instead of adding it to the library",
     )
 
+    from .bulk import add_parser as add_bulk_parser
+
+    add_bulk_parser(sub)
     sp = sub.add_parser("serve", help="serve the library over Canvas's REST API")
     sp.add_argument("--host", default="127.0.0.1")
     sp.add_argument("--port", type=port_arg, default=8080)
@@ -525,6 +528,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .remote import profile_command
 
             return profile_command(args, home)
+        if args.command == "bulk":
+            from .bulk import bulk_command
+
+            if not args.profile:
+                return bulk_command(args, home)
+            from .remote import open_remote
+
+            remote = open_remote(args.profile, home)
+            try:
+                return bulk_command(args, home, remote)
+            finally:
+                remote.close()
         if args.profile:
             from .remote import interrupted, open_remote, run_remote
 

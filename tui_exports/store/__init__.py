@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..paths import Home
 from .blobs import BlobStore
+from .bulk import BulkStore
 from .content import ContentStore, ContextFiles, CourseBundle
 from .db import Database, LibraryTooNew, disk_full, iso, parse_iso, utcnow
 from .exports import ExportStore
@@ -31,6 +32,7 @@ class Library:
         self.exports = ExportStore(self.database)
         self.tokens = TokenStore(self.database)
         self.remote = RemoteExportStore(self.database)
+        self.bulk = BulkStore(self.database)
 
     @property
     def exports_dir(self) -> Path:
@@ -46,6 +48,7 @@ class Library:
 __all__ = [
     "Library",
     "BlobStore",
+    "BulkStore",
     "ContentStore",
     "ContextFiles",
     "CourseBundle",

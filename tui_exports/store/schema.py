@@ -227,6 +227,24 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """DROP INDEX enrollments_user""",
         ],
     ),
+    (
+        8,
+        "bulk runs: many (course, format) items exported into one folder, resumable",
+        [
+            """CREATE TABLE bulk_runs (
+                id INTEGER PRIMARY KEY, source TEXT NOT NULL, out_dir TEXT NOT NULL,
+                formats TEXT NOT NULL, settings TEXT DEFAULT '{}', workflow_state TEXT NOT NULL,
+                message TEXT DEFAULT '', created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+            """CREATE TABLE bulk_items (
+                id INTEGER PRIMARY KEY,
+                run_id INTEGER NOT NULL REFERENCES bulk_runs(id) ON DELETE CASCADE,
+                course_id INTEGER, course_code TEXT DEFAULT '', package TEXT DEFAULT '',
+                format TEXT NOT NULL, workflow_state TEXT NOT NULL, attempts INTEGER DEFAULT 0,
+                path TEXT, size INTEGER, sha256 TEXT, warnings TEXT DEFAULT '[]', error TEXT,
+                ran_on TEXT, updated_at TEXT NOT NULL)""",
+            """CREATE INDEX bulk_items_run ON bulk_items(run_id, workflow_state)""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -39,6 +39,7 @@ from ..paths import Home, bundled
 from .format import SHORT_TYPES, attachment_of, path_of, was_canceled
 from .screens import (
     AskScreen,
+    BulkScreen,
     EpubScreen,
     ExportRequest,
     HelpScreen,
@@ -92,6 +93,7 @@ class MainScreen(Screen):
             "s", "toggle_side", "Pane", id="toggle_side", show=False, tooltip="Hide or show the course list"
         ),
         Binding("escape", "back", "Back", id="back", show=False),
+        Binding("b", "bulk", "Bulk runs", id="bulk_screen", show=False, tooltip="Runs of tui-exports bulk"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -212,6 +214,9 @@ class MainScreen(Screen):
 
     def action_import_course(self) -> None:
         self.app.open_import()
+
+    def action_bulk(self) -> None:
+        self.app.push_screen(BulkScreen(self.app.backend))
 
     def action_filter(self) -> None:
         box = self.query_one("#course-filter", Input)
@@ -483,6 +488,7 @@ class ExportsApp(App[None]):
                 app.open_import,
                 "A cartridge, QTI zip or course folder into the local library",
             ),
+            ("Bulk runs", partial(main.run_action, "bulk"), "Runs of tui-exports bulk, their items live"),
             ("Refresh", app.load_courses, "Reload courses and exports"),
             ("Copy path", partial(main.run_action, "copy_path"), "Copy the highlighted export's file path"),
             (

@@ -1,6 +1,8 @@
-"""Dialogs and secondary screens, one module each: new export, content picker, ePub exports, import, help."""
+"""Dialogs and secondary screens, one module each: new export, content picker, ePub exports, import,
+bulk runs, help."""
 
 from .ask import AskScreen
+from .bulk import BulkScreen
 from .epub import EpubScreen
 from .help import HelpScreen
 from .imports import ImportScreen, pull_job
@@ -9,6 +11,7 @@ from .picker import PickerScreen, branch_reasons
 
 __all__ = [
     "AskScreen",
+    "BulkScreen",
     "EpubScreen",
     "ExportRequest",
     "HelpScreen",

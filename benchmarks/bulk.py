@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Benchmarks of bulk runs (issue 19), ratios measured in one run.
+
+    python benchmarks/bulk.py                # 200 small generated courses, zip + Common Cartridge
+    python benchmarks/bulk.py --courses 20   # a smaller smoke run
+
+In a temporary library it generates the courses, then times whole ``tui-exports bulk`` processes
+(start-up included, each into a fresh ``--out``):
+
+* ``--workers 1`` (the baseline), ``--workers 2``, and ``--scheduler`` on a 2-process Dask
+  ``LocalCluster`` started beside it (when the cluster extra is installed);
+* the coordinator's own cost per item: a run whose items take no time (a pool that returns at
+  once), so what is left is planning, claiming, recording and reporting, per item;
+* the coordinator's peak RSS (``os.wait4``) for 200 and for 2,000 such items.
+
+It prints one table and writes the part of ``benchmarks/RESULTS.md`` between the ``bulk``
+markers (``--results``), leaving the rest of the file as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+BEGIN, END = "<!-- bulk:begin -->", "<!-- bulk:end -->"
+SPEC = dict(pages=4, quizzes=1, questions_per_quiz=5, files=3, file_mb=0.3, modules=2)
+
+
+def generate(home: Path, n: int) -> None:
+    os.environ["TUI_EXPORTS_HOME"] = str(home)
+    from tui_exports.engine import ExportService
+    from tui_exports.engine.generated import course_spec
+
+    service = ExportService.open()
+    try:
+        for seed in range(1, n + 1):
+            service.generate_course(course_spec(**SPEC, seed=seed))
+    finally:
+        service.close()
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (bytes) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{err[-2000:]}")
+    return wall, usage.ru_maxrss * 1024
+
+
+def bulk_cmd(out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "tui_exports.cli", "bulk", "--filter", "SYN-", "--formats",
+            "zip,common_cartridge", "--out", str(out), *extra]  # fmt: skip
+
+
+def coordinator_only(n: int) -> None:
+    """(child) A run of ``n`` items whose pool returns at once: the coordinator's own work."""
+    from tui_exports.engine import ExportService, bulk
+
+    service = ExportService.open(seed=False, recover=False)
+    courses = [c for c, _ in service.courses(service.owner_id())]
+    items = [
+        {"course_id": courses[i % len(courses)].id, "course_code": courses[i % len(courses)].course_code,
+         "format": "zip"}
+        for i in range(n)
+    ]  # fmt: skip
+    out = Path(os.environ["BULK_BENCH_OUT"])
+    run_id = service.library.bulk.create_run(
+        source="library", out_dir=str(out), formats=["zip"], settings={}, items=items
+    )
+
+    def instant(task):
+        return bulk.ItemResult(task.item_id, True, path=str(out / "x"), size=1, sha256="0" * 64)
+
+    pool = bulk.InlinePool(instant)
+    pool.slots = 4
+    start = time.perf_counter()
+    bulk.Coordinator(service, run_id, pool).run()
+    print(f"{(time.perf_counter() - start) / n * 1000:.3f}")
+    service.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--courses", type=int, default=200)
+    parser.add_argument("--results", type=Path, default=Path(__file__).resolve().parent / "RESULTS.md")
+    parser.add_argument("--no-results", action="store_true", help="print the table only")
+    parser.add_argument("--coordinator-only", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.coordinator_only:
+        coordinator_only(args.coordinator_only)
+        return 0
+    started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+    load_before = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="bulk-bench-"))
+    home = work / "home"
+    gen_start = time.perf_counter()
+    generate(home, args.courses)
+    gen = time.perf_counter() - gen_start
+    env = {**os.environ, "TUI_EXPORTS_HOME": str(home)}
+    rows: list[tuple[str, str, str, str, str, str]] = []
+    items = 2 * args.courses
+    one, _ = timed(bulk_cmd(work / "w1", "--workers", "1"), env)
+    two, _ = timed(bulk_cmd(work / "w2", "--workers", "2"), env)
+    rows.append((f"{items} items, --workers 1 (wall)", f"{one:.2f} s", "", "", "", ""))
+    speed = one / two
+    rows.append(("--workers 2 (wall)", f"{two:.2f} s", f"{one:.2f} s (--workers 1)", f"{speed:.2f}× faster",
+                 "≥ 1.8×", "pass" if speed >= 1.8 else "FAIL"))  # fmt: skip
+    try:
+        from distributed import LocalCluster
+    except ImportError:
+        rows.append(
+            (
+                "Dask LocalCluster, 2 processes (wall)",
+                "not run: pip install 'tui-exports[cluster]'",
+                "",
+                "",
+                "",
+                "",
+            )
+        )
+    else:
+        with LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        ) as cluster:
+            dask, _ = timed(bulk_cmd(work / "wd", "--scheduler", cluster.scheduler_address), env)
+        speed = one / dask
+        rows.append(("Dask LocalCluster, 2 processes (wall)", f"{dask:.2f} s", f"{one:.2f} s (--workers 1)",
+                     f"{speed:.2f}× faster", "≥ 1.6×", "pass" if speed >= 1.6 else "FAIL"))  # fmt: skip
+    rss = {}
+    per_item = {}
+    for n in (200, 2000):
+        child_env = {**env, "BULK_BENCH_OUT": str(work / f"c{n}")}
+        out = subprocess.run(
+            [sys.executable, __file__, "--coordinator-only", str(n)],
+            env=child_env,
+            capture_output=True,
+            text=True,
+        )
+        if out.returncode != 0:
+            raise SystemExit(out.stderr[-2000:])
+        per_item[n] = float(out.stdout.strip().splitlines()[-1])
+        _, rss[n] = timed([sys.executable, __file__, "--coordinator-only", str(n)], child_env)
+    rows.append(("coordinator overhead per item (2,000 items)", f"{per_item[2000]:.1f} ms", "", "", "≤ 50 ms",
+                 "pass" if per_item[2000] <= 50 else "FAIL"))  # fmt: skip
+    ratio = rss[2000] / rss[200]
+    rows.append(("coordinator peak RSS, 2,000 items", f"{rss[2000] / 2**20:.0f} MB", f"{rss[200] / 2**20:.0f} MB (200 items)",
+                 f"{ratio:.2f}×", "≤ 1.15×", "pass" if ratio <= 1.15 else "FAIL"))  # fmt: skip
+    elapsed = time.perf_counter() - t0
+    table = ["| measure | value | baseline | ratio | target | result |", "|---|---|---|---|---|---|"]
+    table += ["| " + " | ".join(r) + " |" for r in rows]
+    print("\n".join(table))
+    if not args.no_results:
+        cpu = platform.processor() or platform.machine()
+        body = [
+            BEGIN,
+            f"Bulk runs, {started} (UTC), {elapsed / 60:.1f} minutes in all: `python benchmarks/bulk.py"
+            + (f" --courses {args.courses}`" if args.courses != 200 else "`")
+            + f". Machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}; load average "
+            f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (other work on the machine: "
+            "a speed-up needs idle cores).",
+            "",
+            *table,
+            "",
+            f"{args.courses} generated courses ({SPEC['pages']} pages, {SPEC['quizzes']} quiz × {SPEC['questions_per_quiz']}, "
+            f"{SPEC['files']} files of {SPEC['file_mb']} MiB in all each; generating them took {gen:.0f} s), "
+            "each to zip and Common Cartridge; every time is a whole `tui-exports bulk` process into a fresh --out. "
+            "The overhead and RSS rows run the coordinator on items that take no time.",
+            END,
+        ]
+        old = args.results.read_text(encoding="utf-8") if args.results.exists() else ""
+        if BEGIN in old and END in old:
+            head, _, rest = old.partition(BEGIN)
+            _, _, tail = rest.partition(END)
+            new = head + "\n".join(body) + tail
+        else:
+            new = old.rstrip("\n") + "\n\n" + "\n".join(body) + "\n"
+        args.results.write_text(new, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

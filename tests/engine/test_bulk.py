@@ -1,0 +1,204 @@
+"""Bulk runs in the engine: planned and checked before anything runs, recorded in the library,
+one folder per course with Canvas's file names, reports that are the records, resume that skips
+what is intact and makes again what is not, retries with back-off, one run per ``--out``."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+
+import pytest
+
+from tui_exports.engine import BadRequest, bulk
+from tui_exports.vocab import FORMAT_BY_NAME
+
+
+def _run(service, out, *, formats=("zip", "common_cartridge"), courses="all", pool=None, **kw):
+    planned = bulk.plan(service, bulk.BulkRequest(formats=formats, out=out, courses=courses))
+    run_id = bulk.create_run(service, planned)
+    return bulk.Coordinator(service, run_id, pool or bulk.InlinePool(), **kw).run()
+
+
+def _sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_run_writes_one_folder_per_course_with_canvas_names_and_reports(service, tmp_path):
+    out = tmp_path / "out"
+    run = _run(service, out, formats=("zip", "common_cartridge", "qti"))
+    assert run.workflow_state == "exported"
+    courses = {c.id: c for c, _ in service.courses(service.owner_id())}
+    items = service.library.bulk.items(run.id)
+    assert len(items) == 3 * len(courses)
+    for item in items:
+        course = courses[item.course_id]
+        path = out / f"{course.course_code.replace(' ', '_')}-{course.id}" / item.path.rsplit("/", 1)[1]
+        assert str(path) == item.path and path.is_file()
+        pattern = FORMAT_BY_NAME[item.format].file_name.split("{name}")[-1]
+        assert path.name.endswith(pattern)  # Canvas's names: -export.imscc, -quiz-export.zip, _export.zip
+        assert (item.size, item.sha256) == (path.stat().st_size, _sha(path))
+        assert item.workflow_state == "exported" and item.attempts == 1 and item.ran_on == "local"
+    report = json.loads((out / "report.json").read_text())["items"]
+    with open(out / "report.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["path"] for r in rows] == [r["path"] for r in report] == [i.path for i in items]
+    for row, record in zip(rows, report, strict=True):
+        for key in ("course_id", "format", "state", "path", "size", "sha256", "attempts", "error", "ran_on"):
+            assert row[key] == ("" if record[key] is None else str(record[key]))
+    assert not (out / bulk.WORK_DIR).exists()
+
+
+@pytest.fixture(scope="module")
+def shared_service(tmp_path_factory):
+    """One demo library for the checks that refuse before writing anything (seeding takes a while)."""
+    from tui_exports.engine import ExportService
+    from tui_exports.paths import Home
+
+    svc = ExportService.open(Home.from_env(tmp_path_factory.mktemp("bulk-home")))
+    yield svc
+    svc.close()
+
+
+@pytest.mark.parametrize(
+    "request_fields, reason",
+    [
+        ({"formats": ("zap",)}, "unknown format zap"),
+        ({"formats": ()}, "--formats"),
+        ({"courses": "1,999"}, "no course 999"),
+        ({"courses": "1,x"}, "not a course id"),
+        ({"courses": None, "filter": "no such course anywhere"}, "no course's code or name"),
+        ({"courses": None}, "--courses all"),
+        ({"formats": ("zip",), "cc_version": "1.3"}, "--cc-version"),
+        ({"formats": ("common_cartridge",), "cc_version": "2.0"}, "'2.0' is not 1.1 or 1.3"),
+    ],
+)
+def test_a_bad_request_is_refused_before_anything_is_recorded(
+    shared_service, tmp_path, request_fields, reason
+):
+    service = shared_service
+    fields = {"formats": ("zip",), "out": tmp_path / "out", "courses": "all", **request_fields}
+    with pytest.raises(BadRequest) as e:
+        bulk.plan(service, bulk.BulkRequest(**fields))
+    assert reason in str(e.value)
+    assert service.library.bulk.runs() == [] and not (tmp_path / "out").exists()
+
+
+def test_an_out_that_is_a_file_is_refused(shared_service, tmp_path):
+    service = shared_service
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(BadRequest, match="is a file"):
+        bulk.plan(service, bulk.BulkRequest(formats=("zip",), out=tmp_path / "f", courses="all"))
+
+
+def test_filter_picks_courses_by_code_or_name(shared_service, tmp_path):
+    service = shared_service
+    planned = bulk.plan(service, bulk.BulkRequest(formats=("zip",), out=tmp_path, filter="astro"))
+    assert [i["course_code"] for i in planned.items] == ["ASTR 101"]
+
+
+def test_term_picks_its_courses(shared_service, tmp_path):
+    service = shared_service
+    planned = bulk.plan(service, bulk.BulkRequest(formats=("zip",), out=tmp_path, term="spring 2026"))
+    assert [i["course_code"] for i in planned.items] == ["HIST 390"]
+    planned = bulk.plan(
+        service, bulk.BulkRequest(formats=("zip",), out=tmp_path, term="Fall 2026", courses="1")
+    )
+    assert [i["course_id"] for i in planned.items] == [1]
+    with pytest.raises(BadRequest, match="no course you may export is in that term"):
+        bulk.plan(service, bulk.BulkRequest(formats=("zip",), out=tmp_path, term="Winter 1999"))
+    with pytest.raises(BadRequest, match="no course 2"):
+        bulk.plan(service, bulk.BulkRequest(formats=("zip",), out=tmp_path, term="Fall 2026", courses="2"))
+
+
+def test_resume_skips_intact_files_and_makes_again_those_changed_or_gone(service, tmp_path):
+    out = tmp_path / "out"
+    run = _run(service, out)
+    store = service.library.bulk
+    items = store.items(run.id)
+    changed, gone, kept = items[0], items[1], items[2:]
+    with open(changed.path, "ab") as f:
+        f.write(b"tampered")
+    os.unlink(gone.path)
+    before = {i.id: os.stat(i.path).st_mtime_ns for i in kept}
+    again = bulk.Coordinator(service, run.id, bulk.InlinePool()).run()
+    assert again.workflow_state == "exported"
+    after = {i.id: i for i in store.items(run.id)}
+    for i in (changed, gone):
+        assert after[i.id].attempts == 2
+        assert (after[i.id].size, after[i.id].sha256) == (os.path.getsize(i.path), _sha(out / i.path))
+    for i in kept:
+        assert after[i.id].attempts == 1 and os.stat(i.path).st_mtime_ns == before[i.id]
+    for folder in out.iterdir():  # no second copy of anything
+        if folder.is_dir():
+            assert len(list(folder.iterdir())) == 2
+
+
+def test_a_failing_item_is_retried_with_back_off_then_stays_failed(service, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "CS_110-3").write_text("a file where course 3's folder goes")  # its items cannot be written
+    statuses = []
+    run = _run(service, out, max_attempts=2, backoff=0.01, on_status=lambda s: statuses.append(s.event))
+    assert run.workflow_state == "failed" and run.message == "4 exported, 2 failed"
+    failed = service.library.bulk.items(run.id, ["failed"])
+    assert {i.course_id for i in failed} == {3}
+    assert all(i.attempts == 2 and "FileExistsError" in i.error for i in failed)
+    assert statuses.count("retry") == 2 and statuses.count("failed") == 2
+    report = json.loads((out / "report.json").read_text())["items"]
+    assert sorted(r["state"] for r in report) == ["exported"] * 4 + ["failed"] * 2
+
+
+def test_two_runs_on_one_out_are_refused(service, tmp_path):
+    out = tmp_path / "out"
+    held = bulk.lock_out(out)
+    try:
+        with pytest.raises(bulk.OutLocked, match="another bulk run is writing to"):
+            _run(service, out)
+    finally:
+        held.close()
+    assert _run(service, out).workflow_state == "exported"  # free again once the first one ends
+
+
+def test_a_canceled_run_stops_and_resume_runs_the_rest(service, tmp_path):
+    out = tmp_path / "out"
+    planned = bulk.plan(service, bulk.BulkRequest(formats=("zip", "qti"), out=out, courses="all"))
+    run_id = bulk.create_run(service, planned)
+    assert bulk.cancel_run(service, run_id) == 6
+    run = bulk.Coordinator(service, run_id, bulk.InlinePool()).run()
+    assert run.workflow_state == "canceled" and not list(out.glob("*/*"))
+    bulk.reopen_for_resume(service, run_id)
+    assert bulk.Coordinator(service, run_id, bulk.InlinePool()).run().workflow_state == "exported"
+    with pytest.raises(BadRequest, match="already ended"):
+        bulk.cancel_run(service, run_id)
+
+
+@pytest.mark.slow
+def test_worker_processes_build_the_same_files(service, tmp_path):
+    run = _run(service, tmp_path / "out", formats=("common_cartridge",), pool=bulk.process_pool(2))
+    items = service.library.bulk.items(run.id)
+    assert run.workflow_state == "exported" and len(items) == 3
+    assert all((i.size, i.sha256) == (len(open(i.path, "rb").read()), _sha(tmp_path / i.path)) for i in items)
+
+
+def test_packages_are_imported_then_exported(service, tmp_path):
+    from tui_exports.engine.generated import course_spec, write_course_folder
+
+    packages = tmp_path / "packages"
+    for seed in (1, 2):
+        spec = course_spec(
+            pages=2, quizzes=1, questions_per_quiz=2, files=1, file_mb=0.01, modules=1, seed=seed
+        )
+        write_course_folder(spec, packages / f"course{seed}")
+    before = len(service.courses(service.owner_id()))
+    out = tmp_path / "out"
+    planned = bulk.plan(service, bulk.BulkRequest(formats=("zip", "qti"), out=out, packages=(packages,)))
+    run_id = bulk.create_run(service, planned)
+    run = bulk.Coordinator(service, run_id, bulk.InlinePool()).run()
+    assert run.workflow_state == "exported"
+    items = service.library.bulk.items(run_id)
+    assert len(items) == 4 and len({i.course_id for i in items}) == 2
+    assert {i.package.rsplit("/", 1)[1] for i in items} == {"course1", "course2"}
+    assert len(service.courses(service.owner_id())) == before + 2
+    assert all(open(i.path, "rb").read(2) == b"PK" for i in items)

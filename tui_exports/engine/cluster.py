@@ -1,0 +1,87 @@
+"""Bulk items on a Dask distributed cluster (``bulk --scheduler tcp://HOST:PORT``).
+
+Each task is pure: its input is an :class:`~.bulk.ItemTask` carrying the course snapshot that
+the coordinator built (plain data: outlines, HTML, quiz questions, and the course files'
+paths in the library's ``blobs/`` folder, which the workers reach on shared storage); its
+output is the file written into ``--out`` (shared too) and an :class:`~.bulk.ItemResult` sent
+back.  Workers never open the library's SQLite file — no WAL over a network filesystem, no
+second writer — and only the coordinator writes it.  A task holds no token.  A worker that
+dies mid-task loses nothing: the scheduler runs its tasks again on another worker.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from .bulk import FuturesPool, ItemResult, ItemTask, build_item
+from .errors import BadRequest
+
+INSTALL = "pip install 'tui-exports[cluster]'"
+
+
+def run_on_worker(task: ItemTask) -> ItemResult:
+    """The task a Dask worker runs: the item built as a local worker builds it, signed with
+    the worker's address."""
+    from distributed import get_worker
+
+    try:
+        where = get_worker().address
+    except ValueError:  # run outside a worker (a local client's synchronous scheduler)
+        where = "dask"
+    return build_item(task, ran_on=where)
+
+
+class DaskPool(FuturesPool):
+    """Items as futures on a Dask cluster, two per worker thread so none waits for work."""
+
+    failed_on = "dask"  # KilledWorker: the item was lost on every worker it met
+
+    def __init__(self, client: Any, own_client: bool = False):
+        self.client = client
+        self.own_client = own_client
+        self._futures: dict[Any, ItemTask] = {}
+        self._slots = (0.0, 1)
+
+    @property
+    def slots(self) -> int:
+        checked, slots = self._slots
+        if time.monotonic() - checked > 2.0:
+            slots = max(1, 2 * sum(self.client.nthreads().values()))
+            self._slots = (time.monotonic(), slots)
+        return slots
+
+    def submit(self, task: ItemTask) -> Any:
+        key = f"bulk-item-{task.item_id}-{uuid.uuid4().hex[:8]}"
+        future = self.client.submit(run_on_worker, task, key=key, pure=False)
+        self._futures[future] = task
+        return future
+
+    def wait(self, timeout: float) -> Any:
+        from distributed import wait
+
+        try:
+            return wait(list(self._futures), timeout=timeout, return_when="FIRST_COMPLETED").done
+        except TimeoutError:
+            return []
+
+    def close(self, cancel: bool) -> None:
+        if cancel and self._futures:
+            self.client.cancel(list(self._futures))
+        self._futures.clear()
+        if self.own_client:
+            self.client.close()
+
+
+def cluster_pool(address: str) -> DaskPool:
+    """A pool on the scheduler at ``address``; without the extra, the install line (BadRequest)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise BadRequest(f"--scheduler needs Dask distributed, which is not installed: {INSTALL}") from None
+    try:
+        client = Client(address, timeout="10s")
+    except (OSError, TimeoutError) as e:
+        raise BadRequest(f"--scheduler {address}: no Dask scheduler answered there ({e})") from None
+    return DaskPool(client, own_client=True)
