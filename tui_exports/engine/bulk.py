@@ -49,7 +49,8 @@ from ..store import utcnow
 from ..vocab import FORMAT_BY_NAME, FORMATS
 from .errors import BadRequest, NotFound
 from .formats import exporter_of, format_of
-from .runner import _describe, _fsync_dir
+from .publish import fsync_dir
+from .runner import describe_failure
 from .select import SelectRequest, default_select, resolve
 from .snapshot import build_snapshot
 
@@ -325,12 +326,12 @@ def build_item(task: ItemTask, ran_on: str = "local") -> ItemResult:
             target = folder / stable_name(out.path.name)
             os.replace(out.path, target)
             placed.append(target)
-        _fsync_dir(folder)
+        fsync_dir(folder)
         main = placed[0]
         size, digest = file_digest(main)
         return ItemResult(task.item_id, True, str(main), size, digest, tuple(result.warnings), ran_on=ran_on)
     except Exception as e:  # noqa: BLE001 - one course's failure is its item's error
-        return ItemResult(task.item_id, False, error=_describe(e, folder.parent), ran_on=ran_on)
+        return ItemResult(task.item_id, False, error=describe_failure(e, folder.parent), ran_on=ran_on)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -457,7 +458,7 @@ def collect(
         try:
             out.append((future, future.result()))
         except BaseException as e:  # noqa: BLE001 - whatever ended the task is the item's error
-            out.append((future, ItemResult(task.item_id, False, error=_describe(e), ran_on=ran_on)))
+            out.append((future, ItemResult(task.item_id, False, error=describe_failure(e), ran_on=ran_on)))
     return out
 
 
@@ -689,7 +690,7 @@ class Coordinator:
         try:
             task = self.task_of(item)
         except Exception as e:  # noqa: BLE001 - a course that cannot be read fails its item only
-            self._record(item, ItemResult(item.id, False, error=_describe(e)), status, {}, [])
+            self._record(item, ItemResult(item.id, False, error=describe_failure(e)), status, {}, [])
             return
         handle = self.pool.submit(task)
         in_flight[handle] = item
@@ -773,7 +774,7 @@ class Coordinator:
                 course = self.service.content.course(report.course_id)
                 self.store.set_package_course(self.run_id, item.package, course.id, course.course_code)
             except Exception as e:  # noqa: BLE001 - a package that cannot be read fails its items
-                reason = e.describe() if hasattr(e, "describe") else _describe(e)
+                reason = e.describe() if hasattr(e, "describe") else describe_failure(e)
                 for it in self.store.items(self.run_id, [BulkItemState.CREATED]):
                     if it.package == item.package:
                         self.store.update_item(

@@ -93,7 +93,7 @@ def publish(library: Library, record: ContentExport | EpubExport, outs: list[Out
         os.replace(p.path, target / p.path.name)
         placed.append(Placed(target / p.path.name, p.content_type, p.size, p.sha256))
         point(f"{kind}:renamed")
-    _fsync_dir(target)
+    fsync_dir(target)
     point(f"{kind}:dir-synced")
     return placed
 
@@ -179,7 +179,7 @@ def _fsync(fd: int, errors: list[BaseException]) -> None:
         errors.append(e)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:

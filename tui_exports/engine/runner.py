@@ -209,7 +209,7 @@ class ExportRunner:
             # the half-written files go first: on a full disk, recording the failure needs their space
             shutil.rmtree(workdir, ignore_errors=True)
             needed = max(written, int(record.settings.get(space.ESTIMATE_KEY) or 0))
-            reason = space.no_space(self.library.exports_dir, needed) if disk_full(e) else _describe(e)
+            reason = space.no_space(self.library.exports_dir, needed) if disk_full(e) else describe_failure(e)
             point(f"{kind_of(record)}:failing")
             if not self.moves.fail(record, reason):
                 raise  # it failed after the export had ended (a notification): nothing to fail, still seen
@@ -291,9 +291,12 @@ class ProgressReporter:
         point(f"{kind_of(self.record)}:progress")
 
 
-def _describe(e: BaseException) -> str:
+def describe_failure(e: BaseException, where: Path | None = None) -> str:
+    """Why a job failed, in one line; a full disk says how much is free in ``where``."""
     if isinstance(e, NotImplementedError):
         return str(e)
+    if where is not None and disk_full(e):
+        return space.no_space(where)
     return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 

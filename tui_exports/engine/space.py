@@ -47,13 +47,14 @@ def refusal(folder: Path, needed: int) -> str | None:
     )
 
 
-def no_space(folder: Path, needed: int) -> str:
-    """The reason a job that filled the disk fails with (measured after its files were removed)."""
+def no_space(folder: Path, needed: int | None = None) -> str:
+    """The reason a job that filled the disk fails with (measured after its files were removed);
+    ``needed``: what it would have written, when known."""
     free = free_bytes(folder)
-    room = f", free {mb(free)} MB" if free is not None else ""
-    return (
-        f"no space left on device (needed ~{mb(needed)} MB{room}): free some space and start the export again"
-    )
+    said = [f"needed ~{mb(needed)} MB"] if needed is not None else []
+    said += [f"free {mb(free)} MB"] if free is not None else []
+    room = f" ({', '.join(said)})" if said else ""
+    return f"no space left on device{room}: free some space and start the export again"
 
 
 def used_bytes(folder: Path) -> int:
