@@ -112,3 +112,19 @@ def test_a_real_403_is_still_a_refusal_and_not_retried(canvas):
     with pytest.raises(BackendError) as e:
         b.current_user()
     assert "not allowed" in str(e.value) and len(FakeCanvas.seen) == 1 and not said
+
+
+@pytest.mark.parametrize(
+    "remaining, cost, paced",
+    [("700", "1.5", False), ("700", "650", True), ("40", None, True), ("soon", "3", False)],
+)
+def test_the_client_paces_itself_before_canvas_throttles(canvas, remaining, cost, paced):
+    """Canvas's bucket: what is left after a call like the last one (remaining − its cost) below
+    the low mark slows the client down before Canvas has to answer 403."""
+    headers = {"Content-Type": "application/json", "X-Rate-Limit-Remaining": remaining}
+    if cost is not None:
+        headers["X-Request-Cost"] = cost
+    FakeCanvas.script = [(200, headers, json.dumps({"id": 7, "name": "Ada"}).encode())]
+    b, sleeps, _ = backend(canvas)
+    assert b.current_user().id == 7
+    assert bool(sleeps) is paced and all(0 < s <= 2.0 for s in sleeps)

@@ -101,6 +101,15 @@ def _numeric_id(asset: Any) -> int | str:
     return int(m.group(1)) if m else str(asset)
 
 
+def _header_number(response: httpx.Response, name: str) -> float | None:
+    """A numeric header of Canvas's throttle (``X-Rate-Limit-Remaining``, ``X-Request-Cost``)."""
+    raw = response.headers.get(name)
+    try:
+        return float(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
 class RateBudget:
     """One token's request budget, shared by every thread that uses it (``bulk`` runs several
     exports at once): a pause one thread must take — a 403 throttle, ``X-Rate-Limit-Remaining``
@@ -266,14 +275,14 @@ class CanvasBackend(FollowsJobs):
             self._sleep(delay)
 
     def _pace(self, response: httpx.Response) -> None:
-        """Canvas's leaky bucket: slow down (up to 2 s a call) as the remaining quota runs low."""
-        raw = response.headers.get("x-rate-limit-remaining")
-        try:
-            remaining = float(raw) if raw is not None else None
-        except ValueError:
-            remaining = None
-        if remaining is not None and remaining < self.rate_limit_low:
-            self._hold(2.0 * (self.rate_limit_low - max(0.0, remaining)) / self.rate_limit_low)
+        """Canvas's leaky bucket: slow down (up to 2 s a call) as the remaining quota runs low,
+        counting what a call like the last one costs (``X-Request-Cost``), before Canvas throttles."""
+        remaining = _header_number(response, "x-rate-limit-remaining")
+        if remaining is None:
+            return
+        left = remaining - (_header_number(response, "x-request-cost") or 0.0)
+        if left < self.rate_limit_low:
+            self._hold(2.0 * (self.rate_limit_low - max(0.0, left)) / self.rate_limit_low)
 
     def _path(self, url: str) -> str:
         return urlsplit(str(url)).path or str(url)
