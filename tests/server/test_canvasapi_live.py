@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import statistics
 import time
 import warnings
 
@@ -109,10 +110,13 @@ def test_polling_is_not_throttled_by_nagle(live, tokens):
     canvas = connect(live, tokens["teacher"])
     exp = canvas.get_course(1).export_content("zip")
     prog = canvas.get_progress(int(exp.progress_url.rsplit("/", 1)[1]))
-    start = time.perf_counter()
+    took = []
     for _ in range(40):
+        start = time.perf_counter()
         prog.query()
-    assert time.perf_counter() - start < 1.0  # ~0.1 s with NODELAY, ~1.8 s without
+        took.append(time.perf_counter() - start)
+    # Nagle with delayed ACKs holds each answer ~40 ms; the median shrugs off a busy machine's spikes
+    assert statistics.median(took) < 0.03  # ~2 ms with NODELAY, ~45 ms without
 
 
 def test_canvasapi_get_file_group_and_user(live, tokens, service):
