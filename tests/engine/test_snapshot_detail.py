@@ -185,9 +185,10 @@ def test_a_qti_export_reads_each_quiz_twice(service, runner, monkeypatch):
 def test_courses_reads_standings_in_one_pass(service, users):
     for user_id in users.values():
         listed = service.courses(user_id)
-        assert [c.id for c, _ in listed] == sorted(
-            {e.course_id for e in service.content.enrollments_of_user(user_id)}
+        enrolled = service.library.database.db.query(
+            "SELECT DISTINCT course_id FROM enrollments WHERE user_id = ? ORDER BY course_id", [user_id]
         )
+        assert [c.id for c, _ in listed] == [r["course_id"] for r in enrolled]
         for course, standing in listed:
             assert standing == service.standing(user_id, course)
 

@@ -261,14 +261,9 @@ class ContentStore:
         row = self._one("SELECT * FROM courses WHERE id = ?", course_id)
         return from_row(Course, row) if row else None
 
-    def courses(self, ids: Iterable[int] | None = None) -> list[Course]:
-        if ids is None:
-            rows = self.db.query("SELECT * FROM courses ORDER BY id")
-        else:
-            ids = list(ids)
-            marks = ",".join("?" * len(ids))
-            rows = self.db.query(f"SELECT * FROM courses WHERE id IN ({marks}) ORDER BY id", ids)
-        return [from_row(Course, r) for r in rows]
+    def courses(self) -> list[Course]:
+        """Every course of the library, in id order (a user's are ``courses_of_user``)."""
+        return [from_row(Course, r) for r in self.db.query("SELECT * FROM courses ORDER BY id")]
 
     def course_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM courses").fetchone()[0]
@@ -309,10 +304,6 @@ class ContentStore:
             "JOIN courses c ON c.id = e.course_id WHERE e.user_id = ? ORDER BY c.id",
             [user_id],
         )
-
-    def enrollments_of_user(self, user_id: int) -> list[Enrollment]:
-        rows = self.db.query("SELECT * FROM enrollments WHERE user_id = ? ORDER BY id", [user_id])
-        return [from_row(Enrollment, r) for r in rows]
 
     def enrollments_in_course(self, course_id: int) -> list[Enrollment]:
         rows = self.db.query("SELECT * FROM enrollments WHERE course_id = ? ORDER BY id", [course_id])
