@@ -42,7 +42,6 @@ from ..model import (
     DiscussionTopic,
     Enrollment,
     File,
-    Folder,
     ImportReport,
     Module,
     ModuleItem,
@@ -58,12 +57,12 @@ from ..store import ContextFiles, CourseBundle, Library
 from . import ImportProgress, PackageError
 from .archive import Archive, Entry
 from .course_folder import _Ids
+from .folders import FolderTree
 from .links import WEB_RESOURCES, LinkMap
 from .xmltools import XmlProblem, child, children, descendants, flat, local, parse_xml, text_of
 
 SETTINGS = "course_settings/"
 BATCH = 200  # pages, assignments, topics and quizzes written at a time
-ROOT_FOLDER = "course files"
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 
 #: module_meta.xml content_type → the item type the library keeps it as
@@ -635,31 +634,17 @@ class CartridgeReader:
             (f.get("path") or "").strip("/"): flat(f) for f in descendants(self.files_meta, "folder")
         }
         file_meta = {f.get("identifier", ""): flat(f) for f in descendants(self.files_meta, "file")}
-        folder_ids: dict[str, int] = {}
 
-        def add_folder(rel: str) -> int:
-            if rel in folder_ids:
-                return folder_ids[rel]
-            parent = add_folder(posixpath.dirname(rel)) if rel else None
+        def attrs(rel: str) -> dict[str, Any]:
             a = folder_meta.get(rel, {})
-            fid = ids("folders")
-            tree.folders.append(
-                Folder(
-                    id=fid,
-                    parent_id=parent,
-                    name=posixpath.basename(rel) if rel else ROOT_FOLDER,
-                    full_name=f"{ROOT_FOLDER}/{rel}" if rel else ROOT_FOLDER,
-                    position=len(tree.folders),
-                    hidden=_bool(a.get("hidden")),
-                    locked=_bool(a.get("locked")),
-                    lock_at=_dt(a.get("lock_at")),
-                    unlock_at=_dt(a.get("unlock_at")),
-                )
-            )
-            folder_ids[rel] = fid
-            return fid
+            return {
+                "hidden": _bool(a.get("hidden")),
+                "locked": _bool(a.get("locked")),
+                "lock_at": _dt(a.get("lock_at")),
+                "unlock_at": _dt(a.get("unlock_at")),
+            }
 
-        add_folder("")
+        add_folder = FolderTree(tree, ids, attrs=attrs)
         for rel in sorted(folder_meta):
             if rel:
                 add_folder(rel)

@@ -33,7 +33,6 @@ from ..model import (
     DiscussionTopic,
     Enrollment,
     File,
-    Folder,
     Group,
     Module,
     ModuleItem,
@@ -51,6 +50,7 @@ from ..model import (
 )
 from ..store import ContextFiles, CourseBundle, Library
 from . import PackageError
+from .folders import FolderTree
 
 UUID_NS = uuid.UUID("6f1c3a52-93a4-4b8e-9a8e-2f0e6a1d7c11")
 
@@ -322,35 +322,18 @@ class _CourseReader:
         file_attrs = {f["path"].strip("/"): f for f in self.spec.get("files", [])} if attrs else {}
         tree = ContextFiles(context, context_id)
         path_ids: dict[str, int] = {}
-        folder_ids: dict[str, int] = {}
 
-        def add_folder(rel: str) -> int:
-            if rel in folder_ids:
-                return folder_ids[rel]
-            parent = None
-            if rel:
-                parent = add_folder(posixpath.dirname(rel))
+        def attrs(rel: str) -> dict[str, Any]:
             a = folder_attrs.get(rel, {})
             where = f"{self.toml_path} [[folders]] '{rel}'"
-            fid = ids("folders")
-            name = posixpath.basename(rel) if rel else root_name
-            tree.folders.append(
-                Folder(
-                    id=fid,
-                    parent_id=parent,
-                    name=name,
-                    full_name=f"{root_name}/{rel}" if rel else root_name,
-                    position=len(tree.folders),
-                    hidden=bool(a.get("hidden", False)),
-                    locked=bool(a.get("locked", False)),
-                    lock_at=self.dt(a.get("lock_at"), where),
-                    unlock_at=self.dt(a.get("unlock_at"), where),
-                )
-            )
-            folder_ids[rel] = fid
-            return fid
+            return {
+                "hidden": bool(a.get("hidden", False)),
+                "locked": bool(a.get("locked", False)),
+                "lock_at": self.dt(a.get("lock_at"), where),
+                "unlock_at": self.dt(a.get("unlock_at"), where),
+            }
 
-        add_folder("")
+        add_folder = FolderTree(tree, ids, root_name, attrs)
         for rel in sorted(folder_attrs):
             add_folder(rel)
         if root.is_dir():

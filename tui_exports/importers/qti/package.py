@@ -26,10 +26,11 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 
 from ...html_fragments import rewrite_attrs
-from ...model import GRADED_QUIZ_TYPES, ContextType, Course, File, Folder, ImportReport, Quiz, quiz_assignment
+from ...model import GRADED_QUIZ_TYPES, ContextType, Course, File, ImportReport, Quiz, quiz_assignment
 from ...store import ContextFiles, CourseBundle, Library
 from .. import ImportProgress, PackageError
 from ..course_folder import UUID_NS, _Ids
+from ..folders import FolderTree
 from .assessment import read_assessment
 from .xml import kid, local, parse_bytes, text, under
 
@@ -333,27 +334,7 @@ class _QtiZip:
     # ------------------------------------------------------------------ files
     def file_tree(self, files: list[zipfile.ZipInfo], ids: _Ids) -> ContextFiles:
         tree = ContextFiles(ContextType.COURSE, self.course_id)
-        folders: dict[str, int] = {}
-        root_name = "course files"
-
-        def folder(rel: str) -> int:
-            if rel in folders:
-                return folders[rel]
-            parent = folder(posixpath.dirname(rel)) if rel else None
-            fid = ids("folders")
-            tree.folders.append(
-                Folder(
-                    id=fid,
-                    parent_id=parent,
-                    name=posixpath.basename(rel) if rel else root_name,
-                    full_name=f"{root_name}/{rel}" if rel else root_name,
-                    position=len(tree.folders),
-                )
-            )
-            folders[rel] = fid
-            return fid
-
-        folder("")
+        folder = FolderTree(tree, ids)
         count = self.report.count("attachments")
         for n, info in enumerate(files):
             self.progress(len(self.entries) + n, 2 * len(self.entries), info.filename)
