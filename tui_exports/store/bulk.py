@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..model import BULK_ITEM_RUNNING, BulkItem, BulkItemState, BulkRun
-from .db import Database, iso, utcnow
+from .db import Table, iso, utcnow
 from .rows import from_row
 
 _ITEM_FIELDS = frozenset(
@@ -28,17 +28,7 @@ _ITEM_FIELDS = frozenset(
 )
 
 
-class BulkStore:
-    def __init__(self, database: Database):
-        self._database = database
-
-    @property
-    def db(self):
-        return self._database.db
-
-    def transaction(self):
-        return self._database.transaction()
-
+class BulkStore(Table):
     def create_run(
         self,
         *,

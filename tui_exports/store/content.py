@@ -28,7 +28,7 @@ from ..model import (
     User,
 )
 from .blobs import BlobStore
-from .db import Database
+from .db import Database, Table
 from .rows import from_row, to_row
 
 
@@ -136,14 +136,10 @@ FILE_ID_SQL = (
 )
 
 
-class ContentStore:
+class ContentStore(Table):
     def __init__(self, database: Database, blobs: BlobStore):
-        self._database = database
+        super().__init__(database)
         self.blobs = blobs
-
-    @property
-    def db(self):
-        return self._database.db
 
     # ------------------------------------------------------------------ writes
     def next_ids(self) -> dict[str, int]:

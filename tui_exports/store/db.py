@@ -134,3 +134,18 @@ class Database:
                     pass
             self._all.clear()
         self._local = threading.local()
+
+
+class Table:
+    """A part of the library's store (content, exports, tokens…): its SQL on the library's one
+    database, on this thread's connection."""
+
+    def __init__(self, database: Database):
+        self._database = database
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        return self._database.db
+
+    def transaction(self):
+        return self._database.transaction()

@@ -22,7 +22,7 @@ from ..model import (
     ProgressState,
 )
 from .content import FILE_ID_SQL
-from .db import Database, iso, utcnow
+from .db import Table, iso, utcnow
 from .rows import from_row
 
 _JOB_TABLES: dict[JobKind, tuple[str, type[ContentExport] | type[EpubExport]]] = {
@@ -42,17 +42,7 @@ class VisibleTo:
     others_except: tuple[str, ...] | None = None
 
 
-class ExportStore:
-    def __init__(self, database: Database):
-        self._database = database
-
-    @property
-    def db(self):
-        return self._database.db
-
-    def transaction(self):
-        return self._database.transaction()
-
+class ExportStore(Table):
     # ---------------------------------------------------------------- progress
     def create_progress(
         self, *, context_type: str, context_id: int | None, user_id: int, tag: str

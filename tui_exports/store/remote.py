@@ -3,17 +3,10 @@ them with their local paths (the exports themselves are listed by Canvas)."""
 
 from __future__ import annotations
 
-from .db import Database, iso, utcnow
+from .db import Table, iso, utcnow
 
 
-class RemoteExportStore:
-    def __init__(self, database: Database):
-        self._database = database
-
-    @property
-    def db(self):
-        return self._database.db
-
+class RemoteExportStore(Table):
     def record_download(self, base_url: str, file_id: int, path: str) -> None:
         """Remote file ``file_id`` of this instance is now on disk at ``path``."""
         self.db.execute(

@@ -5,21 +5,14 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from .db import Database, iso, utcnow
+from .db import Table, iso, utcnow
 
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-class TokenStore:
-    def __init__(self, database: Database):
-        self._database = database
-
-    @property
-    def db(self):
-        return self._database.db
-
+class TokenStore(Table):
     def insert(self, *, user_id: int, token: str, purpose: str = "") -> int:
         """Store the hash and a short hint (the last 4 characters) of a new token."""
         row = {
