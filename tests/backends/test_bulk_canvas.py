@@ -9,10 +9,10 @@ import threading
 import zipfile
 
 import pytest
+from cli_run import run_cli
 
 from tui_exports.backends import bulk as canvas_bulk
 from tui_exports.backends.canvas import CanvasBackend, RateBudget
-from tui_exports.cli import main
 from tui_exports.engine import ExportService
 from tui_exports.engine.bulk import ItemTask
 from tui_exports.engine.generated import course_spec
@@ -21,13 +21,6 @@ from tui_exports.paths import Home
 from tui_exports.server import running_server
 
 TOKEN_VAR = "TEST_BULK_CANVAS_TOKEN"
-
-
-def run_cli(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 @pytest.fixture

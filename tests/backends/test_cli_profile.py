@@ -17,22 +17,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cli_run import run_cli
 
 from tui_exports.backends.profiles import open_profile, profile_names
-from tui_exports.cli import main
 from tui_exports.cli import remote as cli_remote
 from tui_exports.engine import ExportService
 from tui_exports.engine.runner import ExportRunner
 from tui_exports.paths import Home
 
 TOKEN_VAR = "TEST_CANVAS_TOKEN"
-
-
-def run_cli(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 @pytest.fixture

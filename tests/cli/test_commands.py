@@ -7,16 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_run import run_cli
 
 from tui_exports.backends import local as local_backend
-from tui_exports.cli import main
-
-
-def run_cli(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 @pytest.fixture

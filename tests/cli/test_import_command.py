@@ -8,17 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_run import run_cli
 
-from tui_exports.cli import main
 from tui_exports.engine.generated import course_spec, write_course_folder
 from tui_exports.vocab import SELECT_KEYS
-
-
-def run_cli(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

@@ -4,15 +4,7 @@
 from __future__ import annotations
 
 import pytest
-
-from tui_exports.cli import main
-
-
-def run_cli(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
+from cli_run import run_cli
 
 
 @pytest.mark.parametrize(

@@ -7,18 +7,11 @@ import json
 import re
 
 import httpx
+from cli_run import run_cli
 
-from tui_exports.cli import main
 from tui_exports.engine import ExportService
 from tui_exports.paths import Home
 from tui_exports.server import running_server
-
-
-def run_cli(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 def test_token_list_and_revoke(home, capsys):

@@ -12,17 +12,10 @@ import threading
 import time
 
 import pytest
+from cli_run import run_cli
 
-from tui_exports.cli import main
 from tui_exports.engine import bulk
 from tui_exports.engine.generated import course_spec
-
-
-def run_cli(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 def test_scheduler_without_dask_says_what_to_install(home, tmp_path, capsys, monkeypatch):

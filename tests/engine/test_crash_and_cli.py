@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_run import run_cli
 
-from tui_exports.cli import main
 from tui_exports.engine import ExportService
 from tui_exports.engine.runner import ExportRunner
 from tui_exports.importers.course_folder import CourseFolderError, add_course_folder
@@ -154,12 +154,6 @@ def test_bad_course_folders_write_nothing(service, tmp_path, course_toml, messag
     with pytest.raises(CourseFolderError, match=message):
         add_course_folder(service.library, _folder(tmp_path, course_toml))
     assert service.content.course_count() == before
-
-
-def run_cli(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_cli_content_of_a_course_a_group_and_refusals(home, capsys):

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import ebooklib
 import pytest
+from cli_run import run_cli
 from ebooklib import epub as ebook
 from lxml import etree
 
-from tui_exports.cli import main
 from tui_exports.engine import ExportService
 from tui_exports.exporters.epub.media import sniff
 from tui_exports.importers.synthetic import (
@@ -35,12 +35,6 @@ def tree_digest(root: Path) -> dict[str, str]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
-
-
-def run_cli(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_same_seed_same_bytes_other_seed_other_course(tmp_path):
