@@ -64,13 +64,22 @@ class CourseCatalogue:
     def first(self, limit: int) -> list[CourseSummary]:
         return self.courses[:limit]
 
+    def index(self) -> tuple[list[int], list[str]]:
+        """(a key per course, its folded words), in list order."""
+        return list(range(len(self.courses))), self._words
+
+    def shown(self, keys: list[int]) -> list[CourseSummary]:
+        """The summaries of the courses of ``keys`` (of :meth:`index`)."""
+        return [self.courses[k] for k in keys]
+
     def find(self, query: str, limit: int) -> tuple[list[CourseSummary], int]:
         """The first ``limit`` courses whose words hold ``query`` (any case), and how many do."""
         q = query.casefold().strip()
         if not q:
             return self.first(limit), self.total
-        hits = [i for i, words in enumerate(self._words) if q in words]
-        return [self.courses[i] for i in hits[:limit]], len(hits)
+        keys, words = self.index()
+        hits = [k for k, w in zip(keys, words, strict=True) if q in w]
+        return self.shown(hits[:limit]), len(hits)
 
 
 @dataclass(frozen=True)

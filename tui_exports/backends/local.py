@@ -246,27 +246,23 @@ class LocalCatalogue(CourseCatalogue):
         return self.backend.course_page(limit=limit)
 
     def index(self) -> tuple[list[int], list[str]]:
+        """(course ids, their folded words), read once: plain tuples, no object per course."""
         if self._index is None:
             ids: list[int] = []
             words: list[str] = []
             rank = {r.value: i for i, r in enumerate(ROLE_ORDER)}
-            last: tuple[str, str, str, str] | None = None
+            shown_role = ""  # the role the last course's words hold (rows come by course id)
             for cid, code, name, term, role in self.backend.service.course_words(self.user_id):
                 if ids and ids[-1] == cid:  # a second enrollment: the course shows the stronger role
-                    if last is not None and rank.get(role, 99) < rank.get(last[3], 99):
-                        last = (code, name, term, role)
-                        words[-1] = course_words(*last)
+                    if rank.get(role, 99) < rank.get(shown_role, 99):
+                        shown_role = role
+                        words[-1] = course_words(code, name, term, role)
                     continue
-                last = (code, name, term, role)
+                shown_role = role
                 ids.append(cid)
-                words.append(course_words(*last))
+                words.append(course_words(code, name, term, role))
             self._index = ids, words
         return self._index
 
-    def find(self, query: str, limit: int) -> tuple[list[CourseSummary], int]:
-        q = query.casefold().strip()
-        if not q:
-            return self.first(limit), self.total
-        ids, words = self.index()
-        hits = [cid for cid, w in zip(ids, words, strict=True) if q in w]
-        return self.backend.course_page(ids=hits[:limit]), len(hits)
+    def shown(self, keys: list[int]) -> list[CourseSummary]:
+        return self.backend.course_page(ids=keys)
