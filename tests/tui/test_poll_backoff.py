@@ -39,3 +39,29 @@ async def test_idle_app_backs_off_and_r_refreshes(home: Path, backend, monkeypat
         await pilot.press("r")
         await wait_for(pilot, lambda: 0.05 in pauses[before:], what="a reading at once on r")
         await wait_for(pilot, lambda: pauses[-1] == 0.4, what="backing off again")
+
+
+@pytest.mark.anyio
+async def test_an_export_started_by_another_program_shows_without_waiting_for_the_poll(
+    home: Path, backend, monkeypatch
+) -> None:
+    """The local library tells the app when another connection committed: an export queued by
+    another program appears at once, though the idle poller would not read for a minute."""
+    from tui_exports.engine import ExportService
+    from tui_exports.model import ContextType
+    from tui_exports.paths import Home
+
+    monkeypatch.setattr(appmod, "IDLE_SECONDS", 60.0)
+    app = make_app(backend, home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(pilot, app)
+        table = app.main.history
+        course = app.main.history.course_id
+        await wait_for(pilot, lambda: app.poll_pause == 60.0, what="the poller to rest")
+        before = table.row_count
+        other = ExportService.open(Home.from_env(home))  # another program: its own connection
+        try:
+            other.create_content_export(backend.user_id, ContextType.COURSE, course, "zip")
+        finally:
+            other.close()
+        await wait_for(pilot, lambda: table.row_count == before + 1, what="the new export's row")

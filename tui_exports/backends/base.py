@@ -186,6 +186,7 @@ class Backend(Protocol):
     def fetch_file(
         self, attachment: dict[str, Any], dest_dir: Path | None = None, progress: FetchProgress | None = None
     ) -> Path: ...
+    def change_mark(self) -> Any: ...  # differs once exports may have changed; None: poll only
     def follow(
         self,
         kind: str,
@@ -346,6 +347,11 @@ class FollowsJobs:
     def pause_between_polls(self, seconds: float) -> bool:
         time.sleep(seconds)
         return True
+
+    def change_mark(self) -> Any:
+        """A value that differs once the source's exports may have changed, or None when the
+        source cannot tell (a Canvas instance is only polled)."""
+        return None
 
     def follow(
         self,

@@ -67,6 +67,10 @@ class LocalBackend(FollowsJobs):
             raise BackendError(e.describe(), e.status, e.body) from e
 
     # -- people
+    def change_mark(self) -> int:
+        """The library's data version: a job's progress, an export started by another program."""
+        return self.service.data_version()
+
     def current_user(self) -> UserSummary:
         u = self._call(self.service.user, self.user_id)
         return UserSummary(u.id, u.name, self.service.user_key(u.id))

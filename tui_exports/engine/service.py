@@ -107,6 +107,11 @@ class ExportService:
     def close(self) -> None:
         self.library.close()
 
+    def data_version(self) -> int:
+        """Changes when another connection or process commits to the library (a job's progress,
+        an export started elsewhere): a front that watches it reads again only then."""
+        return self.library.database.data_version()
+
     # ------------------------------------------------------------------ library
     def seed_demo_library(self) -> bool:
         """First start: load the demo courses from ``data/`` (once per library)."""

@@ -120,6 +120,11 @@ class Database:
     def transaction(self):
         return transaction(self.db)
 
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version`` on this thread's connection: it changes when another
+        connection (a job's thread, a worker process, another program) commits to the file."""
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
+
     def integrity_check(self) -> list[str]:
         """SQLite's ``PRAGMA integrity_check``: empty when the file is whole, else its complaints."""
         rows = [r[0] for r in self.db.execute("PRAGMA integrity_check").fetchall()]

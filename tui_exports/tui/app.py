@@ -6,6 +6,7 @@ import gc
 import re
 import shlex
 import threading
+import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -56,6 +57,7 @@ FOLLOW_SECONDS = 0.25  # between reads of an export this app started and follows
 LOCAL = "local library"
 SETTLE_SECONDS = 0.1  # the highlight rests this long before the history follows it
 BUSY_SECONDS = 0.5  # between readings of the history while an export runs
+CHANGED_SECONDS = 0.1  # a source that tells of changes (the local library) is read again this soon
 IDLE_SECONDS = 2.0  # the first pause once nothing runs; doubled while nothing changes …
 IDLE_MAX_SECONDS = 60.0  # … up to this
 NARROW = 100
@@ -640,7 +642,8 @@ class ExportsApp(App[None]):
             woken = self._wake.is_set()
             self._wake.clear()
             busy = False
-            watched, user = self.watched_course, self.user
+            watched, user, backend = self.watched_course, self.user, self.backend
+            mark, read_at = backend.change_mark(), time.monotonic()  # before the read: none is missed
             try:
                 busy, now = self._poll_once()
                 self._poll_error = None
@@ -658,8 +661,17 @@ class ExportsApp(App[None]):
                     self.call_from_thread(self.notify, message, title="Could not refresh", severity="warning")
                 pause = next_pause(False, False, pause)
             self.poll_pause = pause
-            if not nap(pause, self._wake.is_set):
+            if not nap(pause, partial(self._woken, backend, mark, read_at)):
                 return
+
+    def _woken(self, backend: Backend, mark: Any, read_at: float) -> bool:
+        """The poller reads again: ``r``, a new export, another course; or the source says
+        that something changed since it was last read (not sooner than ``CHANGED_SECONDS``)."""
+        if self._wake.is_set():
+            return True
+        if mark is None or time.monotonic() - read_at < CHANGED_SECONDS:
+            return False
+        return backend.change_mark() != mark
 
     def _poll_once(self) -> tuple[bool, Any]:
         """One reading: whether something runs, and what was seen (to tell a change)."""
