@@ -228,7 +228,7 @@ class CCExporter:
     def _syllabus(self) -> None:
         body = self._guard(
             "the syllabus",
-            lambda: content.html_page(self.rewriter.html(self.snapshot.course.syllabus_body), "Syllabus"),
+            lambda: content.html_page(self.rewriter.fragment(self.snapshot.course.syllabus_body), "Syllabus"),
         )
         if body is not None:
             path = self.pkg.write_bytes(self.pkg.unique(f"{SETTINGS}/syllabus.html"), body)
@@ -282,7 +282,7 @@ class CCExporter:
         return obj
 
     def _page(self, page) -> None:
-        doc = content.page_document(page, self.rewriter.html(page.body))
+        doc = content.page_document(page, self.rewriter.fragment(page.body))
         path = self.pkg.write_bytes(self.pkg.unique(f"wiki_content/{page.url}.html"), doc)
         self.manifest.resource(mig_id("wiki_pages", page.id), "webcontent", href=path)
 

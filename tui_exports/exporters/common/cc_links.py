@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+from lxml import etree
+
 from ...model import CourseSnapshot
 from ...vocab import CC_COURSE_TOKEN as COURSE_TOKEN
 from ...vocab import CC_FILEBASE as FILEBASE
 from ...vocab import CC_OBJECT_TOKEN as OBJECT_TOKEN
 from ...vocab import CC_WIKI_TOKEN as WIKI_TOKEN
 from .ids import mig_id
-from .links import CanvasLink, rewrite_links
+from .links import CanvasLink, rewrite_links, rewrite_tree
 from .xmlutil import clean
 
 __all__ = ["CCLinkRewriter", "COURSE_TOKEN", "FILEBASE", "OBJECT_TOKEN", "WIKI_TOKEN", "file_ids"]
@@ -60,6 +62,11 @@ class CCLinkRewriter:
         if not html:
             return ""
         return rewrite_links(clean(html), self.course_id, self._rewrite, self.host, keep_invalid=True)
+
+    def fragment(self, html: str) -> etree._Element:
+        """:meth:`html` parsed: the rewritten body in a ``<div>`` wrapper, for a writer that
+        puts it into a document of its own (one parse per body, not one more to read it back)."""
+        return rewrite_tree(clean(html), self.course_id, self._rewrite, self.host, keep_invalid=True)
 
     # -- one link
     def _rewrite(self, _el, _attr, link: CanvasLink) -> str | None:

@@ -9,6 +9,7 @@ types the CC profile knows, with groups flattened.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from pathlib import Path
 
 from lxml import etree
@@ -61,7 +62,8 @@ class QuizDocuments:
 
     def __init__(self, snapshot: CourseSnapshot, html: Callable[[str], str], warnings: list[str]):
         self.snapshot = snapshot
-        self.html = html
+        # a quiz's HTML is rewritten for both of its documents (CC and Canvas QTI): once is enough
+        self.html = html = lru_cache(maxsize=1024)(html)
         self.warnings = warnings
         answers = answers_allowed(snapshot)
         self.canvas_items = ItemWriter(html, for_cc=False, with_answers=answers)
