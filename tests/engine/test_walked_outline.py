@@ -13,7 +13,7 @@ from tui_exports.engine.snapshot import build_snapshot
 from tui_exports.exporters.cc import export_common_cartridge
 from tui_exports.exporters.cc import exporter as cc
 from tui_exports.importers.synthetic import CourseSpec
-from tui_exports.model import ModuleItem, Page, Role, no_progress
+from tui_exports.model import ContextType, ModuleItem, Page, Role, no_progress
 from tui_exports.store.content import Outline
 
 PAGES = 60
@@ -54,3 +54,18 @@ def test_a_cartridge_export_holds_a_page_of_rows_not_the_course(service, tmp_pat
     # a page of outlines and the page being written, never the course's 60 pages and their items
     assert max(p for p, _ in held) <= 2 * ROWS + 2
     assert max(i for _, i in held) <= PAGES // 3 + 8  # the items of one module at a time
+
+
+def test_a_zip_export_reads_nothing_but_folders_and_files(service, runner, monkeypatch, course):
+    walked, looked_up = [], []
+    walk, find = Outline.__iter__, Outline.find
+    monkeypatch.setattr(Outline, "__iter__", lambda self: walked.append(self.name) or walk(self))
+    monkeypatch.setattr(Outline, "find", lambda self, **eq: looked_up.append(self.name) or find(self, **eq))
+    owner = service.owner_id()
+    made = service.create_content_export(owner, ContextType.COURSE, course, "zip")
+    assert runner.wait_idle(60)
+    done = service.store.content_export(made.id)
+    assert done.workflow_state.value == "exported"
+    with zipfile.ZipFile(service.attachment(done.attachment_id).path) as zf:
+        assert len([n for n in zf.namelist() if not n.endswith("/")]) == 1  # the course's one file
+    assert walked == [] and looked_up == []  # no page, quiz, module… was read
