@@ -679,6 +679,13 @@ class CourseSnapshot:
     def page_by_url(self, url: str) -> Page | None:
         return self._lookup("pages", url, "url")
 
+    def page_id_by_url(self, url: str) -> int | None:
+        """:meth:`page_by_url`'s id (a walked list reads the id alone)."""
+        if hasattr(self.pages, "id_of"):
+            return self.pages.id_of(url=url)
+        page = self.page_by_url(url)
+        return page.id if page is not None else None
+
     def assignment(self, assignment_id: int) -> Assignment | None:
         return self._lookup("assignments", assignment_id)
 
@@ -699,13 +706,17 @@ class CourseSnapshot:
 
     # -- selected content, in export order (walked when read, when the snapshot's lists are)
     def selected_pages(self) -> Sequence[Page]:
-        return _chosen(self.pages, lambda p: self.selection.has("wiki_pages", p.id))
+        return _chosen(
+            self.pages, lambda p: self.selection.has("wiki_pages", p.id), self._named("wiki_pages")
+        )
 
     def selected_assignments(self) -> Sequence[Assignment]:
-        return _chosen(self.assignments, lambda a: self.selection.has("assignments", a.id))
+        return _chosen(
+            self.assignments, lambda a: self.selection.has("assignments", a.id), self._named("assignments")
+        )
 
     def selected_quizzes(self) -> Sequence[Quiz]:
-        return _chosen(self.quizzes, lambda q: self.selection.has("quizzes", q.id))
+        return _chosen(self.quizzes, lambda q: self.selection.has("quizzes", q.id), self._named("quizzes"))
 
     def selected_topics(self) -> Sequence[DiscussionTopic]:
         """Discussion topics and announcements (each checked under its own type)."""
@@ -714,22 +725,34 @@ class CourseSnapshot:
             kind = "announcements" if t.is_announcement else "discussion_topics"
             return self.selection.has(kind, t.id) or self.selection.has("discussion_topics", t.id)
 
-        return _chosen(self.discussion_topics, chosen)
+        return _chosen(self.discussion_topics, chosen, self._named("discussion_topics", "announcements"))
 
     def selected_events(self) -> Sequence[CalendarEvent]:
-        return _chosen(self.calendar_events, lambda e: self.selection.has("calendar_events", e.id))
+        return _chosen(
+            self.calendar_events,
+            lambda e: self.selection.has("calendar_events", e.id),
+            self._named("calendar_events"),
+        )
 
     def selected_rubrics(self) -> list[Rubric]:
         return [r for r in self.rubrics if self.selection.has("rubrics", r.id)]
 
     def selected_modules(self) -> Sequence[Module]:
-        return _chosen(self.modules, lambda m: self.selection.has("context_modules", m.id))
+        return _chosen(
+            self.modules,
+            lambda m: self.selection.has("context_modules", m.id),
+            self._named("context_modules"),
+        )
 
     def selected_files(self) -> list[File]:
         return [f for f in self.files if self.selection.has("attachments", f.id)]
 
     def selected_folders(self) -> list[Folder]:
         return [f for f in self.folders if self.selection.has("folders", f.id)]
+
+    def _named(self, *types: str) -> int:
+        """How many items the selection names under ``types`` (a walked list's expected length)."""
+        return len(frozenset().union(*(self.selection.of(t) for t in types)))
 
     def _lookup(self, name: str, value: Any, field_name: str = "id") -> Any | None:
         """The item of list ``name`` whose ``field_name`` is ``value``: asked of a walked list
@@ -745,10 +768,15 @@ class CourseSnapshot:
 
 class Chosen:
     """The items of a walked list that pass a test, walked in turn: iterable again, countable
-    (by walking), true when one passes.  Holds no item."""
+    (by walking), true when one passes.  Holds no item.  ``expected`` is how many a walk should
+    give (what the selection names), for progress, known without walking."""
 
-    def __init__(self, items: Iterable[Any], test: Callable[[Any], bool]):
-        self.items, self.test = items, test
+    def __init__(self, items: Iterable[Any], test: Callable[[Any], bool], expected: int | None = None):
+        self.items, self.test, self._expected = items, test, expected
+
+    @property
+    def expected(self) -> int:
+        return len(self) if self._expected is None else self._expected
 
     def __iter__(self) -> Iterator[Any]:
         return (obj for obj in self.items if self.test(obj))
@@ -776,11 +804,17 @@ def walked_item(items: Iterable[Any], n: int | slice) -> Any:
     raise IndexError(n)
 
 
-def _chosen(items: Any, test: Callable[[Any], bool]) -> Sequence[Any]:
+def _chosen(items: Any, test: Callable[[Any], bool], expected: int | None = None) -> Sequence[Any]:
     """The items that pass ``test``: a list from a list, a :class:`Chosen` from a walked list."""
     if isinstance(items, list):
         return [obj for obj in items if test(obj)]
-    return Chosen(items, test)  # type: ignore[return-value]
+    return Chosen(items, test, expected)  # type: ignore[return-value]
+
+
+def expected_count(items: Any) -> int:
+    """How many items a walk of ``items`` gives, for progress: a list's length, a walked
+    selection's expected count (not a walk)."""
+    return items.expected if isinstance(items, Chosen) else len(items)
 
 
 # ------------------------------------------------------------------ export output

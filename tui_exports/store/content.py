@@ -224,6 +224,16 @@ class Outline:
         """The item with this id, as the list holds it (None when it is not in the list)."""
         return self.find(id=item_id) if item_id is not None else None
 
+    def id_of(self, **equal: Any) -> int | None:
+        """:meth:`find`'s id: one indexed read of one column when the list keeps every item."""
+        if self.keep is not None:
+            found = self.find(**equal)
+            return found.id if found is not None else None
+        test = " AND ".join(f'"{k}" = ?' for k in equal)
+        sql = f"SELECT id FROM {self.table} WHERE course_id = ? AND {test} ORDER BY {', '.join(self.key)} LIMIT 1"
+        row = self.store.db.execute(sql, [self.course_id, *equal.values()]).fetchone()
+        return row[0] if row else None
+
     def find(self, **equal: Any) -> Any | None:
         """The first item whose columns equal ``equal`` (``find(url="welcome")``)."""
         cols = self.store._columns(self.table, self.detail)[0]

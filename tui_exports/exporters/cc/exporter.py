@@ -25,6 +25,7 @@ from ...model import (
     ModuleItemType,
     OutputFile,
     ProgressFn,
+    expected_count,
 )
 from ...vocab import FORMAT_BY_NAME
 from ..common.cc_links import CCLinkRewriter
@@ -296,7 +297,7 @@ class CCExporter:
     def _each(self, end: float, message: str | None, kind: str, items: list, write: Callable) -> None:
         """Write each item, read whole just then, with ``write``; skip failures; move progress
         on towards ``end``."""
-        self.steps.step(end, len(items), message)
+        self.steps.step(end, expected_count(items), message)
         for obj in items:
             what = f'{kind} "{obj.title}" (id {obj.id})'
             self._guard(

@@ -57,7 +57,7 @@ class CCLinkRewriter:
         self.file_paths = file_paths
         self._by_title: dict[str, int | None] = {}  # the titles links were looked up by
         # pages link to the same few pages again and again: the last ones found are kept (ids)
-        self._page_id = lru_cache(maxsize=1024)(self._page_id)
+        self._page_id = lru_cache(maxsize=4096)(self._page_id)
 
     def html(self, html: str) -> str:
         """The HTML with every Canvas link rewritten; unparsable URLs are left as they are."""
@@ -129,8 +129,8 @@ class CCLinkRewriter:
 
     def _page_id(self, slug: str) -> int | None:
         """The id of the page a link's slug names: by its url, else by its title."""
-        page = self.snapshot.page_by_url(slug)
-        return page.id if page is not None else self._page_titled(slug.replace("-", " ").lower())
+        page_id = self.snapshot.page_id_by_url(slug)
+        return page_id if page_id is not None else self._page_titled(slug.replace("-", " ").lower())
 
     def _page_titled(self, title: str) -> int | None:
         """The id of the (last) page whose lower-cased title is ``title``: a walk over the

@@ -15,7 +15,16 @@ from pathlib import Path
 from lxml import etree
 
 from ...html_fragments import deep_warning
-from ...model import CourseSnapshot, ExportResult, OutputFile, ProgressFn, Quiz, QuizGroup, QuizQuestion
+from ...model import (
+    CourseSnapshot,
+    ExportResult,
+    OutputFile,
+    ProgressFn,
+    Quiz,
+    QuizGroup,
+    QuizQuestion,
+    expected_count,
+)
 from ...vocab import FORMAT_BY_NAME
 from ..common.canvas_xml import assignment_for_quiz, embedded_assignment, group_ref
 from ..common.cc_links import CCLinkRewriter, file_ids
@@ -282,7 +291,7 @@ def export_qti(snapshot: CourseSnapshot, workdir: Path, progress: ProgressFn) ->
         rewriter = CCLinkRewriter(snapshot, {p.file.id: p.below_root for p in planned})
         steps.report(5, "Exporting quizzes")
         docs = QuizDocuments(snapshot, rewriter.html, warnings)
-        steps.step(60, len(quizzes))
+        steps.step(60, expected_count(quizzes))
         for quiz in quizzes:
             mig = mig_id("quizzes", quiz.id)
             try:
