@@ -181,20 +181,22 @@ class Outline:
         both = keep if first is None else (lambda obj: None if (o := first(obj)) is None else keep(o))
         return Outline(self.store, self.name, self.course_id, self.detail, both)
 
-    def __iter__(self) -> Iterator[Any]:
-        db, cols = self.store.db, self.store._columns(self.table, self.detail)[0]
-        keys = ", ".join(self.key)
+    def page_sql(self, first: bool) -> str:
+        """The query of one page of rows: the first, or the one after the key of the last row read
+        (``?``: the course, then that key); indexes of migration 9 give the order unsorted."""
+        cols, keys = self.store._columns(self.table, self.detail)[0], ", ".join(self.key)
         named = ", ".join(f"{k} AS _k{n}" for n, k in enumerate(self.key))
+        after = "" if first else f" AND ({keys}) > ({', '.join('?' * len(self.key))})"
+        return (
+            f"SELECT {cols}, {named} FROM {self.table} WHERE course_id = ?{after} "
+            f"ORDER BY {keys} LIMIT {self.PAGE}"
+        )
+
+    def __iter__(self) -> Iterator[Any]:
+        db = self.store.db
         last: list[Any] | None = None
         while True:
-            after = f" AND ({keys}) > ({', '.join('?' * len(self.key))})" if last else ""
-            rows = list(
-                db.query(
-                    f"SELECT {cols}, {named} FROM {self.table} WHERE course_id = ?{after} "
-                    f"ORDER BY {keys} LIMIT {self.PAGE}",
-                    [self.course_id, *(last or ())],
-                )
-            )
+            rows = list(db.query(self.page_sql(last is None), [self.course_id, *(last or ())]))
             for row in rows:
                 obj = self._kept(row)
                 if obj is not None:
