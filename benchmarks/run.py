@@ -73,6 +73,13 @@ TARGETS = {
     "tui_filter_p95_ms": 50.0,
     "tui_p95_ms": 50.0,
 }
+#: item-heavy courses (issue 18, items 4-5): items at the small and the large size of the rows
+ITEM_SIZES = {"quick": (300, 3_000), "small": (1_000, 10_000), "full": (10_000, 100_000)}
+#: the commit the item-heavy speed row is measured against ("today's code" of issue 18)
+ITEM_BASE_COMMIT = "d9ece00"
+TARGETS_ITEMS = {"cc_speed": 0.5, "rss_mb": 150.0, "rss_growth": 1.15}
+#: which parts of the benchmark ``--only`` can name (all of them by default)
+PARTS = ("exports", "import", "tui", "items")
 #: courses added for the app's rows, by size (the quick run checks that the rows run, not the goals)
 FILLER_COURSES = {"quick": 500, "small": 10_000, "full": 100_000}
 RESULTS_BEGIN, RESULTS_END = "<!-- results:begin -->", "<!-- results:end -->"
@@ -148,10 +155,7 @@ class Bench:
 
     # -------------------------------------------------------------- setup
     def generate(self, size: dict, seed: int) -> tuple[int, Run]:
-        flags = []
-        for key, value in size.items():
-            flags += [f"--{key.replace('_', '-')}", f"{value:g}" if isinstance(value, float) else str(value)]
-        run = self.cli("library", "generate", *flags, "--seed", str(seed))
+        run = self.cli("library", "generate", *self.flags(size), "--seed", str(seed))
         return int(run.out.strip().splitlines()[-1]), run
 
     # -------------------------------------------------------------- our exports
@@ -415,6 +419,150 @@ class Bench:
             self.run_import_extremes()
         for p in (big, small):
             p.unlink(missing_ok=True)
+
+    # -------------------------------------------------------------- item-heavy courses (issue 18)
+    @staticmethod
+    def item_spec(items: int) -> dict:
+        """An item-heavy course of about ``items`` items: pages, quizzes of 30 questions and
+        modules holding them all, with 20 tiny files (the bytes stay out of the picture)."""
+        pages, quizzes = max(1, items * 3 // 10), max(1, items // 100)
+        return dict(
+            pages=pages,
+            quizzes=quizzes,
+            questions_per_quiz=30,
+            files=20,
+            file_mb=1.0,
+            modules=max(1, items // 500),
+        )
+
+    @staticmethod
+    def item_count(spec: dict) -> int:
+        """Pages, quizzes, questions, files and module items (each module: its pages and quizzes,
+        two sub-headers, a file and a link) of a generated course."""
+        module_items = spec["pages"] + spec["quizzes"] + 4 * spec["modules"]
+        return (
+            spec["pages"] + spec["quizzes"] * (1 + spec["questions_per_quiz"]) + spec["files"] + module_items
+        )
+
+    def old_code(self) -> tuple[Path, dict[str, str]] | None:
+        """The tree of :data:`ITEM_BASE_COMMIT` (``git archive``) and an environment running it on a
+        library of its own, or None when git or the commit is not at hand."""
+        tree = self.work / "old-code"
+        if not tree.exists():
+            archive = subprocess.run(
+                ["git", "-C", str(ROOT), "archive", ITEM_BASE_COMMIT], capture_output=True, check=False
+            )
+            if archive.returncode != 0:
+                return None
+            tree.mkdir()
+            subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+        env = {**self.env, "TUI_EXPORTS_HOME": str(self.work / "old-home"), "PYTHONPATH": str(tree)}
+        return tree, env
+
+    def run_items(self) -> None:
+        """Peak RSS of each export at two sizes of an item-heavy course (flat in items: ≤ 150 MB,
+        ≤ 1.15× from the small to the large), course-folder import at both, and the large
+        course's Common Cartridge export against the same export by the code of
+        :data:`ITEM_BASE_COMMIT`, pair by pair (A B A B, median of the per-pair ratios)."""
+        sizes = ITEM_SIZES[self.args.size]
+        specs = [self.item_spec(n) for n in sizes]
+        counts = [self.item_count(spec) for spec in specs]
+        ids, folders = [], []
+        for n, spec in enumerate(specs):
+            self.log(f"items: generating a course of {counts[n]:,} items: {spec}")
+            ids.append(self.generate(spec, seed=40 + n)[0])
+            folder = self.work / f"items-folder-{n}"
+            self.cli("library", "generate", *self.flags(spec), "--seed", str(40 + n), "--out", str(folder))
+            folders.append(folder)
+        self.info["items"] = " / ".join(
+            f"{c:,} items ({s['pages']:,} pages, {s['quizzes']:,} quizzes × 30 questions, {s['modules']} modules)"
+            for c, s in zip(counts, specs, strict=True)
+        )
+        rule = "rss"  # (a quick run checks that each row runs: Bench.row)
+        for kind in ("common_cartridge", "qti", "zip", "epub"):
+            runs = []
+            for course in ids:
+                run, paths = self.export(course, kind)
+                runs.append(run)
+                for p in paths:
+                    p.unlink(missing_ok=True)
+            self.log(f"  {kind}: " + ", ".join(f"{r.wall:.1f} s {r.rss_mb:.0f} MB" for r in runs))
+            self.items_row(f"peak RSS, {kind}, {counts[1]:,} items", runs, counts, rule)
+        imports = []
+        for folder in folders:
+            imports.append(self.cli("import", str(folder)))
+            shutil.rmtree(folder, ignore_errors=True)
+        self.log("  course-folder import: " + ", ".join(f"{r.wall:.1f} s {r.rss_mb:.0f} MB" for r in imports))
+        self.items_row(f"peak RSS, course-folder import, {counts[1]:,} items", imports, counts, rule)
+        self.run_item_speed(specs[1], ids[1], counts[1])
+
+    def items_row(self, name: str, runs: list[Run], counts: list[int], rule: str) -> None:
+        self.row(
+            name,
+            runs[1].rss_mb,
+            runs[0].rss_mb,
+            TARGETS_ITEMS["rss_growth"],
+            f"the same at {counts[0]:,} items",
+            rule,
+            unit="MB",
+        )
+
+    def run_item_speed(self, spec: dict, course: int, count: int) -> None:
+        old = self.old_code()
+        name = f"Common Cartridge export, {count:,} items (wall)"
+        if old is None:
+            self.row(
+                name,
+                None,
+                None,
+                None,
+                "",
+                "info",
+                unit="s",
+                missing=f"n/a: no git tree of {ITEM_BASE_COMMIT}",
+            )
+            return
+        tree, env = old
+        self.log(f"items: the same course in a library of {ITEM_BASE_COMMIT}'s code")
+        cli = [self.py, "-m", "tui_exports.cli"]
+        gen = measure([*cli, "library", "generate", *self.flags(spec), "--seed", "41"], env, cwd=tree)
+        old_course = int(gen.out.strip().splitlines()[-1])
+        ratios, walls, old_walls = [], [], []
+        for r in range(self.args.repeat):
+            a = measure(
+                [*cli, "export", str(old_course), "--type", "common_cartridge", "--wait", "--json"],
+                env,
+                cwd=tree,
+            )
+            b, paths = self.export(course, "common_cartridge")
+            for p in paths:
+                p.unlink(missing_ok=True)
+            old_walls.append(a.wall)
+            walls.append(b.wall)
+            ratios.append(b.wall / a.wall)
+            self.log(
+                f"  pair {r + 1}: {ITEM_BASE_COMMIT} {a.wall:.1f} s, now {b.wall:.1f} s ({ratios[-1]:.2f}×)"
+            )
+        ratio = statistics.median(ratios)
+        self.row(
+            name,
+            statistics.median(walls),
+            statistics.median(walls) / ratio,
+            TARGETS_ITEMS["cc_speed"],
+            f"{ITEM_BASE_COMMIT}'s code, pair by pair",
+            "le",
+            unit="s",
+        )
+        self.info["items_speed"] = (
+            f"pair ratios {', '.join(f'{x:.2f}' for x in ratios)}; load average {os.getloadavg()[0]:.2f}"
+        )
+
+    @staticmethod
+    def flags(size: dict) -> list[str]:
+        out = []
+        for key, value in size.items():
+            out += [f"--{key.replace('_', '-')}", f"{value:g}" if isinstance(value, float) else str(value)]
+        return out
 
     def run_import_extremes(self) -> None:
         """A cartridge with one 1 GiB file, and one with 50,000 resources: peak RSS under the cap."""
@@ -1119,6 +1267,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workdir", type=Path, help="where to build the library (default: a temporary folder)")
     p.add_argument("--keep", action="store_true", help="keep the work folder")
     p.add_argument("--no-tui", action="store_true", help="skip the terminal app measurements")
+    p.add_argument(
+        "--only",
+        action="append",
+        choices=PARTS,
+        help="run only this part (repeat for more; default all, and --quick leaves out items)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--ebooklib-child", nargs=3, metavar=("BOOK", "COMPANION", "OUT"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -1138,9 +1292,16 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     bench = Bench(args, work)
     try:
-        bench.run_exports()
-        bench.run_import()
-        if not args.no_tui:
+        # the quick run (a smoke test of the suite) leaves the item-heavy courses out unless named
+        default = [p for p in PARTS if not (args.size == "quick" and p == "items")]
+        parts = set(args.only or default) - ({"tui"} if args.no_tui else set())
+        if parts & {"exports", "import", "tui"}:  # import and the app's rows use its courses
+            bench.run_exports()
+        if "import" in parts:
+            bench.run_import()
+        if "items" in parts:
+            bench.run_items()
+        if "tui" in parts:
             try:
                 bench.run_tui()
             except Exception as e:  # noqa: BLE001 - the export table still stands; say what went wrong

@@ -8,7 +8,7 @@ exporter never decides visibility or selection rules itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -668,25 +668,32 @@ class CourseSnapshot:
 
     # -- lookups
     def folder(self, folder_id: int) -> Folder | None:
-        return self._index("folders").get(folder_id)
+        return self._lookup("folders", folder_id)
 
     def file(self, file_id: int) -> File | None:
-        return self._index("files").get(file_id)
+        return self._lookup("files", file_id)
 
     def page(self, page_id: int) -> Page | None:
-        return self._index("pages").get(page_id)
+        return self._lookup("pages", page_id)
 
     def page_by_url(self, url: str) -> Page | None:
-        return {p.url: p for p in self.pages}.get(url)
+        return self._lookup("pages", url, "url")
+
+    def page_id_by_url(self, url: str) -> int | None:
+        """:meth:`page_by_url`'s id (a walked list reads the id alone)."""
+        if hasattr(self.pages, "id_of"):
+            return self.pages.id_of(url=url)
+        page = self.page_by_url(url)
+        return page.id if page is not None else None
 
     def assignment(self, assignment_id: int) -> Assignment | None:
-        return self._index("assignments").get(assignment_id)
+        return self._lookup("assignments", assignment_id)
 
     def quiz(self, quiz_id: int) -> Quiz | None:
-        return self._index("quizzes").get(quiz_id)
+        return self._lookup("quizzes", quiz_id)
 
     def topic(self, topic_id: int) -> DiscussionTopic | None:
-        return self._index("discussion_topics").get(topic_id)
+        return self._lookup("discussion_topics", topic_id)
 
     def root_folder(self) -> Folder | None:
         return next((f for f in self.folders if f.parent_id is None), None)
@@ -697,33 +704,45 @@ class CourseSnapshot:
         below = folder.path_below_root if folder else ""
         return f"{below}/{file.display_name}" if below else file.display_name
 
-    # -- selected content, in export order
-    def selected_pages(self) -> list[Page]:
-        return [p for p in self.pages if self.selection.has("wiki_pages", p.id)]
+    # -- selected content, in export order (walked when read, when the snapshot's lists are)
+    def selected_pages(self) -> Sequence[Page]:
+        return _chosen(
+            self.pages, lambda p: self.selection.has("wiki_pages", p.id), self._named("wiki_pages")
+        )
 
-    def selected_assignments(self) -> list[Assignment]:
-        return [a for a in self.assignments if self.selection.has("assignments", a.id)]
+    def selected_assignments(self) -> Sequence[Assignment]:
+        return _chosen(
+            self.assignments, lambda a: self.selection.has("assignments", a.id), self._named("assignments")
+        )
 
-    def selected_quizzes(self) -> list[Quiz]:
-        return [q for q in self.quizzes if self.selection.has("quizzes", q.id)]
+    def selected_quizzes(self) -> Sequence[Quiz]:
+        return _chosen(self.quizzes, lambda q: self.selection.has("quizzes", q.id), self._named("quizzes"))
 
-    def selected_topics(self) -> list[DiscussionTopic]:
+    def selected_topics(self) -> Sequence[DiscussionTopic]:
         """Discussion topics and announcements (each checked under its own type)."""
-        out = []
-        for t in self.discussion_topics:
-            kind = "announcements" if t.is_announcement else "discussion_topics"
-            if self.selection.has(kind, t.id) or self.selection.has("discussion_topics", t.id):
-                out.append(t)
-        return out
 
-    def selected_events(self) -> list[CalendarEvent]:
-        return [e for e in self.calendar_events if self.selection.has("calendar_events", e.id)]
+        def chosen(t: DiscussionTopic) -> bool:
+            kind = "announcements" if t.is_announcement else "discussion_topics"
+            return self.selection.has(kind, t.id) or self.selection.has("discussion_topics", t.id)
+
+        return _chosen(self.discussion_topics, chosen, self._named("discussion_topics", "announcements"))
+
+    def selected_events(self) -> Sequence[CalendarEvent]:
+        return _chosen(
+            self.calendar_events,
+            lambda e: self.selection.has("calendar_events", e.id),
+            self._named("calendar_events"),
+        )
 
     def selected_rubrics(self) -> list[Rubric]:
         return [r for r in self.rubrics if self.selection.has("rubrics", r.id)]
 
-    def selected_modules(self) -> list[Module]:
-        return [m for m in self.modules if self.selection.has("context_modules", m.id)]
+    def selected_modules(self) -> Sequence[Module]:
+        return _chosen(
+            self.modules,
+            lambda m: self.selection.has("context_modules", m.id),
+            self._named("context_modules"),
+        )
 
     def selected_files(self) -> list[File]:
         return [f for f in self.files if self.selection.has("attachments", f.id)]
@@ -731,11 +750,71 @@ class CourseSnapshot:
     def selected_folders(self) -> list[Folder]:
         return [f for f in self.folders if self.selection.has("folders", f.id)]
 
-    def _index(self, name: str) -> dict[int, Any]:
+    def _named(self, *types: str) -> int:
+        """How many items the selection names under ``types`` (a walked list's expected length)."""
+        return len(frozenset().union(*(self.selection.of(t) for t in types)))
+
+    def _lookup(self, name: str, value: Any, field_name: str = "id") -> Any | None:
+        """The item of list ``name`` whose ``field_name`` is ``value``: asked of a walked list
+        (one row read), looked up in an index made once for a list held in memory."""
+        items = getattr(self, name)
+        if hasattr(items, "find"):
+            return items.find(**{field_name: value}) if value is not None else None
         cache = self.__dict__.setdefault("_indexes", {})
-        if name not in cache:
-            cache[name] = {obj.id: obj for obj in getattr(self, name)}
-        return cache[name]
+        if (name, field_name) not in cache:
+            cache[name, field_name] = {getattr(obj, field_name): obj for obj in items}
+        return cache[name, field_name].get(value)
+
+
+class Chosen:
+    """The items of a walked list that pass a test, walked in turn: iterable again, countable
+    (by walking), true when one passes.  Holds no item.  ``expected`` is how many a walk should
+    give (what the selection names), for progress, known without walking."""
+
+    def __init__(self, items: Iterable[Any], test: Callable[[Any], bool], expected: int | None = None):
+        self.items, self.test, self._expected = items, test, expected
+
+    @property
+    def expected(self) -> int:
+        return len(self) if self._expected is None else self._expected
+
+    def __iter__(self) -> Iterator[Any]:
+        return (obj for obj in self.items if self.test(obj))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __bool__(self) -> bool:
+        return next(iter(self), None) is not None
+
+    def __getitem__(self, n: int) -> Any:
+        """The ``n``-th item (a walk to it), or a slice of them as a list."""
+        return walked_item(self, n)
+
+
+def walked_item(items: Iterable[Any], n: int | slice) -> Any:
+    """``items[n]`` of a list walked rather than held (a slice gives a list)."""
+    if isinstance(n, slice):
+        return list(items)[n]
+    if n < 0:
+        return list(items)[n]
+    for i, obj in enumerate(items):
+        if i == n:
+            return obj
+    raise IndexError(n)
+
+
+def _chosen(items: Any, test: Callable[[Any], bool], expected: int | None = None) -> Sequence[Any]:
+    """The items that pass ``test``: a list from a list, a :class:`Chosen` from a walked list."""
+    if isinstance(items, list):
+        return [obj for obj in items if test(obj)]
+    return Chosen(items, test, expected)  # type: ignore[return-value]
+
+
+def expected_count(items: Any) -> int:
+    """How many items a walk of ``items`` gives, for progress: a list's length, a walked
+    selection's expected count (not a walk)."""
+    return items.expected if isinstance(items, Chosen) else len(items)
 
 
 # ------------------------------------------------------------------ export output

@@ -7,6 +7,7 @@ import zipfile
 from dataclasses import replace
 from datetime import datetime
 
+import lxml.html
 import pytest
 from exporter_runs import export_cc
 from lxml import etree
@@ -174,14 +175,15 @@ def test_missing_blobs_and_failing_items_are_skipped_with_warnings(
         else f
         for f in snap.files
     ]
-    original_html = CCLinkRewriter.html
+    for method in ("html", "fragment"):  # a page's body is rewritten parsed, other HTML as text
+        original = getattr(CCLinkRewriter, method)
 
-    def html(self, body):
-        if "Second" in (body or ""):
-            raise ValueError("cannot parse this page")
-        return original_html(self, body)
+        def failing(self, body, original=original):
+            if "Second" in (body or ""):
+                raise ValueError("cannot parse this page")
+            return original(self, body)
 
-    monkeypatch.setattr(CCLinkRewriter, "html", html)
+        monkeypatch.setattr(CCLinkRewriter, method, failing)
     original_copy = PackageWriter.copy_file
 
     def copy_file(self, name, source, *args, **kw):
@@ -416,3 +418,21 @@ def test_a_package_without_modules_has_canvas_organization_skeleton(blobs, out_d
         assert ours == canvas, sample
     assert ours[-1] == ("item", {"identifier": "LearningModules"}, 0)
     assert check_cc(path, shared_dir, version) == []
+
+
+def test_each_page_body_is_parsed_once(blobs, out_dir, monkeypatch):
+    """A page's HTML is parsed once: its links are rewritten on the tree that becomes the page's
+    document (it was parsed again, after being written back out, to be put into the page)."""
+    parsed: list[str] = []
+    original = lxml.html.fragment_fromstring
+
+    def counting(html, *args, **kw):
+        parsed.append(html)
+        return original(html, *args, **kw)
+
+    monkeypatch.setattr(lxml.html, "fragment_fromstring", counting)
+    path, _ = export_cc(rich_snapshot(blobs), out_dir, "1.3.0")
+    assert sum("<h2>Second</h2>" in html for html in parsed) == 1
+    with zipfile.ZipFile(path) as z:
+        page = z.read("wiki_content/second-page.html").decode()
+    assert "<body><h2>Second</h2><p>plain</p></body>" in page

@@ -233,11 +233,11 @@ class ExportRunner:
         # the request as it was checked when queued, not parsed again
         request = SelectRequest.from_stored(ce.settings.get("select") or {"everything": True})
         # content may have changed since the export was queued: drop what vanished, quietly
-        cat = catalogue(snap)
-        kept = {
-            t: tuple(i for i in ids if i in set(cat[t]) | set(cat["announcements"]))
-            for t, ids in request.ids.items()
-        }
+        cat = catalogue(snap)  # (only the types the request names are walked)
+        kept = {}
+        for t, ids in request.ids.items():
+            there = set(cat[t]) | set(cat["announcements"])
+            kept[t] = tuple(i for i in ids if i in there)
         request = replace(request, ids=kept)
         # a QTI export finds the files its quizzes link to itself (answer comments too)
         snap.selection = resolve(request, snap, linked_files=format_of(ce.export_type).linked_files)

@@ -295,9 +295,22 @@ LOADERS: dict[str, tuple[Callable[[CourseSnapshot], Iterable[Any]], Callable[[Co
 }  # fmt: skip
 
 
+class _OnDemand(dict):
+    """A dict whose values are made on first use (a course's lists are walked only when needed)."""
+
+    def __init__(self, make: Callable[[str], Any]):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key: str) -> Any:
+        value = self[key] = self.make(key)
+        return value
+
+
 def catalogue(snapshot: CourseSnapshot) -> dict[str, list[int]]:
-    """Every selectable id per type that the snapshot's user can see, in course order."""
-    return {t: [o.id for o in LOADERS[t][0](snapshot)] for t in SELECT_TYPES}
+    """Every selectable id per type that the snapshot's user can see, in course order; a type's
+    list is walked when it is first read (a zip export reads only its folders and files)."""
+    return _OnDemand(lambda t: [o.id for o in LOADERS[t][0](snapshot)])
 
 
 def listing(snapshot: CourseSnapshot, types: Iterable[str] = SELECT_TYPES) -> dict[str, list[dict[str, Any]]]:
@@ -362,7 +375,7 @@ def resolve(request: SelectRequest, snapshot: CourseSnapshot, *, linked_files: b
     those itself need not have every body read once more).  Only what the snapshot's
     user can see is ever added.
     """
-    cat = catalogue(snapshot)
+    cat = catalogue(snapshot)  # each type walked only if something below needs it
     sel: dict[str, set[int]] = {t: set() for t in SELECT_TYPES}
     if request.everything:
         for t in SELECT_TYPES:
@@ -374,8 +387,8 @@ def resolve(request: SelectRequest, snapshot: CourseSnapshot, *, linked_files: b
     for t, ids in request.ids.items():
         sel[t] |= {i for i in ids if isinstance(i, int)}
     # a selected id of an announcement under discussion_topics counts as an announcement too
-    news = set(cat["announcements"])
-    sel["announcements"] |= sel["discussion_topics"] & news
+    if sel["discussion_topics"]:
+        sel["announcements"] |= sel["discussion_topics"] & set(cat["announcements"])
 
     # modules → items → content
     item_kind = {
@@ -385,23 +398,28 @@ def resolve(request: SelectRequest, snapshot: CourseSnapshot, *, linked_files: b
         ModuleItemType.DISCUSSION: "discussion_topics",
         ModuleItemType.FILE: "attachments",
     }
-    visible = {t: set(v) for t, v in cat.items()}
-    visible["discussion_topics"] |= news
-    for m in snapshot.modules:
-        for item in m.items:
-            if m.id in sel["context_modules"]:
-                sel["content_tags"].add(item.id)
-            if item.id in sel["content_tags"]:
-                kind = item_kind.get(item.content_type)
-                if kind and item.content_id in visible[kind]:
-                    sel[kind].add(item.content_id)
-    sel["announcements"] |= sel["discussion_topics"] & news
-    sel["discussion_topics"] -= news
+    visible = _OnDemand(
+        lambda t: set(cat[t]) | (set(cat["announcements"]) if t == "discussion_topics" else set())
+    )
+    if sel["context_modules"] or sel["content_tags"]:
+        for m in snapshot.modules:
+            for item in m.items:
+                if m.id in sel["context_modules"]:
+                    sel["content_tags"].add(item.id)
+                if item.id in sel["content_tags"]:
+                    kind = item_kind.get(item.content_type)
+                    if kind and item.content_id in visible[kind]:
+                        sel[kind].add(item.content_id)
+    if sel["discussion_topics"]:
+        news = set(cat["announcements"])
+        sel["announcements"] |= sel["discussion_topics"] & news
+        sel["discussion_topics"] -= news
 
     # assignments → rubrics; graded quizzes/topics keep their assignment implicitly
-    for a in snapshot.assignments:
-        if a.id in sel["assignments"] and a.rubric_id in visible["rubrics"]:
-            sel["rubrics"].add(a.rubric_id)
+    if sel["assignments"]:
+        for a in snapshot.assignments:
+            if a.id in sel["assignments"] and a.rubric_id in visible["rubrics"]:
+                sel["rubrics"].add(a.rubric_id)
 
     # folders → everything below them
     children: dict[int | None, list[int]] = {}
@@ -446,9 +464,11 @@ def _selected_html(snapshot: CourseSnapshot, sel: dict[str, set[int]], syllabus:
         (snapshot.discussion_topics, topics, "message"),
         (snapshot.calendar_events, sel["calendar_events"], "description"),
     ):
-        for obj in snapshot.loaded(o for o in objs if o.id in ids):
-            yield getattr(obj, attr)
-    for q in snapshot.loaded(q for q in snapshot.quizzes if q.id in sel["quizzes"]):
+        if ids:  # (a list none of whose items is selected is not walked)
+            for obj in snapshot.loaded(o for o in objs if o.id in ids):
+                yield getattr(obj, attr)
+    quizzes = sel["quizzes"]
+    for q in snapshot.loaded(q for q in snapshot.quizzes if q.id in quizzes) if quizzes else ():
         yield q.description
         for qq in q.questions:
             yield qq.question_text

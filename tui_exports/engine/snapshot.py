@@ -86,7 +86,10 @@ def build_snapshot(
     if course is None:
         raise LookupError(f"no course {course_id}")
     now = now or utcnow()
-    content = library.content.course_content(course_id, detail)
+    if detail == "full":
+        content = library.content.course_content(course_id, detail)
+    else:  # the long lists are walked from SQLite as they are written, not held
+        content = library.content.course_walk(course_id)
     snap = CourseSnapshot(course=course, viewer=user, viewer_role=role, exported_at=now, **content)
     student_view = role is None or not role.is_admin
     if detail != "full":
@@ -148,16 +151,21 @@ def _still_visible(load: Callable[[type, int], Any], now: datetime) -> Callable[
     return loader
 
 
+def _kept(items: Any, keep: Callable[[Any], Any]) -> Any:
+    """``items`` as ``keep`` gives each (None: left out): a list, or a walked list told to."""
+    if hasattr(items, "where"):
+        return items.where(keep)
+    return [k for k in (keep(o) for o in items) if k is not None]
+
+
 def _restrict_to_student_view(snap: CourseSnapshot, now: datetime) -> None:
     snap.folders, snap.files = visible_files(snap.folders, snap.files, now)
     for attr in ("pages", "assignments", "quizzes", "discussion_topics"):
-        setattr(snap, attr, [o for o in getattr(snap, attr) if student_may_see(o, now)])
-    modules = []
-    for m in snap.modules:
-        if not m.published:
-            continue
-        modules.append(replace(m, items=tuple(i for i in m.items if i.published)))
-    snap.modules = modules
+        setattr(snap, attr, _kept(getattr(snap, attr), lambda o: o if student_may_see(o, now) else None))
+    snap.modules = _kept(
+        snap.modules,
+        lambda m: replace(m, items=tuple(i for i in m.items if i.published)) if m.published else None,
+    )
     # content held only by modules that are still locked is locked for the student
     kinds = {
         ModuleItemType.PAGE: "pages",
@@ -166,15 +174,29 @@ def _restrict_to_student_view(snap: CourseSnapshot, now: datetime) -> None:
         ModuleItemType.DISCUSSION: "discussion_topics",
         ModuleItemType.FILE: "files",
     }
+
+    # (only the ids in locked modules are held: a course of open modules holds no set of its items)
+    def locked_module(m) -> bool:
+        return bool(m.unlock_at and m.unlock_at > now)
+
     in_locked: dict[str, set[int]] = {k: set() for k in kinds.values()}
-    in_open: dict[str, set[int]] = {k: set() for k in kinds.values()}
     for m in snap.modules:
-        bucket = in_locked if (m.unlock_at and m.unlock_at > now) else in_open
-        for i in m.items:
-            if i.content_type in kinds and i.content_id is not None:
-                bucket[kinds[i.content_type]].add(i.content_id)
+        if locked_module(m):
+            for i in m.items:
+                if i.content_type in kinds and i.content_id is not None:
+                    in_locked[kinds[i.content_type]].add(i.content_id)
+    in_open: dict[str, set[int]] = {k: set() for k in kinds.values()}
+    if any(in_locked.values()):
+        for m in snap.modules:
+            if not locked_module(m):
+                for i in m.items:
+                    kind = kinds.get(i.content_type)
+                    if kind and i.content_id in in_locked[kind]:
+                        in_open[kind].add(i.content_id)
     for attr, ids in in_locked.items():
         hidden = ids - in_open[attr]
         if hidden:
-            setattr(snap, attr, [o for o in getattr(snap, attr) if o.id not in hidden])
+            setattr(
+                snap, attr, _kept(getattr(snap, attr), lambda o, hidden=hidden: None if o.id in hidden else o)
+            )
     snap.__dict__.pop("_indexes", None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,7 @@ from ..model import (
     QuizQuestion,
     Rubric,
     User,
+    walked_item,
 )
 from .blobs import BlobStore
 from .db import Database, Table
@@ -136,10 +137,122 @@ FILE_ID_SQL = (
 )
 
 
+#: How each outlined list is walked: its table, the sort key (SQL expressions, no NULLs: a
+#: keyset), and the model class.  ``ifnull`` keeps Canvas's order (NULLs first) in a keyset.
+_MIN_INT = -(2**63)
+WALKS: dict[str, tuple[str, tuple[str, ...], type]] = {
+    "pages": ("pages", ("id",), Page),
+    "assignments": ("assignments", (f"ifnull(position, {_MIN_INT})", "id"), Assignment),
+    "quizzes": ("quizzes", ("id",), Quiz),
+    "discussion_topics": ("discussion_topics", (f"ifnull(position, {_MIN_INT})", "id"), DiscussionTopic),
+    "calendar_events": ("calendar_events", ("ifnull(start_at, '')", "id"), CalendarEvent),
+    "modules": ("modules", (f"ifnull(position, {_MIN_INT})", "id"), Module),
+}
+
+
+class Outline:
+    """One content list of a course (its pages, its quizzes…) in course order, read from SQLite
+    a page of rows at a time each time it is walked: an export holds the few items it is
+    writing, never the course.  Items are outlines (no HTML, no questions: ``detail``), or
+    whole; a module comes with its items.
+
+    ``keep`` (a snapshot's view of the course) gives each item as its user sees it, or None to
+    leave it out.  It is a sequence only as far as exports need: it can be walked again,
+    counted, tested for truth, and asked for one item by id (:meth:`get`) or by field
+    (:meth:`find`).
+    """
+
+    PAGE = 500
+
+    def __init__(
+        self,
+        store: ContentStore,
+        name: str,
+        course_id: int,
+        detail: str = "outline",
+        keep: Callable[[Any], Any] | None = None,
+    ):
+        self.store, self.name, self.course_id, self.detail, self.keep = store, name, course_id, detail, keep
+        self.table, self.key, self.cls = WALKS[name]
+
+    def where(self, keep: Callable[[Any], Any]) -> Outline:
+        """The same list, each item passed through ``keep`` too (None: left out)."""
+        first = self.keep
+        both = keep if first is None else (lambda obj: None if (o := first(obj)) is None else keep(o))
+        return Outline(self.store, self.name, self.course_id, self.detail, both)
+
+    def page_sql(self, first: bool) -> str:
+        """The query of one page of rows: the first, or the one after the key of the last row read
+        (``?``: the course, then that key); indexes of migration 9 give the order unsorted."""
+        cols, keys = self.store._columns(self.table, self.detail)[0], ", ".join(self.key)
+        named = ", ".join(f"{k} AS _k{n}" for n, k in enumerate(self.key))
+        after = "" if first else f" AND ({keys}) > ({', '.join('?' * len(self.key))})"
+        return (
+            f"SELECT {cols}, {named} FROM {self.table} WHERE course_id = ?{after} "
+            f"ORDER BY {keys} LIMIT {self.PAGE}"
+        )
+
+    def __iter__(self) -> Iterator[Any]:
+        db = self.store.db
+        last: list[Any] | None = None
+        while True:
+            rows = list(db.query(self.page_sql(last is None), [self.course_id, *(last or ())]))
+            for row in rows:
+                obj = self._kept(row)
+                if obj is not None:
+                    yield obj
+            if len(rows) < self.PAGE:
+                return
+            last = [rows[-1][f"_k{n}"] for n in range(len(self.key))]
+
+    def _kept(self, row: dict[str, Any]) -> Any:
+        obj = self.store._outlined(self.cls, row, self.detail)
+        return obj if self.keep is None else self.keep(obj)
+
+    def __len__(self) -> int:
+        if self.keep is None:
+            sql = f"SELECT count(*) FROM {self.table} WHERE course_id = ?"
+            return self.store.db.execute(sql, [self.course_id]).fetchone()[0]
+        return sum(1 for _ in self)
+
+    def __bool__(self) -> bool:
+        return next(iter(self), None) is not None
+
+    def __getitem__(self, n: int) -> Any:
+        """The ``n``-th item (a walk to it), or a slice of them as a list."""
+        return walked_item(self, n)
+
+    def get(self, item_id: int | None) -> Any | None:
+        """The item with this id, as the list holds it (None when it is not in the list)."""
+        return self.find(id=item_id) if item_id is not None else None
+
+    def id_of(self, **equal: Any) -> int | None:
+        """:meth:`find`'s id: one indexed read of one column when the list keeps every item."""
+        if self.keep is not None:
+            found = self.find(**equal)
+            return found.id if found is not None else None
+        test = " AND ".join(f'"{k}" = ?' for k in equal)
+        sql = f"SELECT id FROM {self.table} WHERE course_id = ? AND {test} ORDER BY {', '.join(self.key)} LIMIT 1"
+        row = self.store.db.execute(sql, [self.course_id, *equal.values()]).fetchone()
+        return row[0] if row else None
+
+    def find(self, **equal: Any) -> Any | None:
+        """The first item whose columns equal ``equal`` (``find(url="welcome")``)."""
+        cols = self.store._columns(self.table, self.detail)[0]
+        test = " AND ".join(f'"{k}" = ?' for k in equal)
+        sql = f"SELECT {cols} FROM {self.table} WHERE course_id = ? AND {test} ORDER BY {', '.join(self.key)}"
+        for row in self.store.db.query(sql, [self.course_id, *equal.values()]):
+            obj = self._kept(row)
+            if obj is not None:
+                return obj
+        return None
+
+
 class ContentStore(Table):
     def __init__(self, database: Database, blobs: BlobStore):
         super().__init__(database)
         self.blobs = blobs
+        self._outline_columns: dict[str, str] = {}
 
     # ------------------------------------------------------------------ writes
     def next_ids(self) -> dict[str, int]:
@@ -361,7 +474,10 @@ class ContentStore(Table):
         html = HTML_COLUMNS.get(table)
         if detail == "full" or html is None:
             return "*", {}
-        cols = ", ".join(f'"{c}"' for c in self.db[table].columns_dict if c != html)
+        cols = self._outline_columns.get(table)
+        if cols is None:  # read once: the schema does not change while the library is open
+            cols = ", ".join(f'"{c}"' for c in self.db[table].columns_dict if c != html)
+            self._outline_columns[table] = cols
         return cols, {html: ""}
 
     def item(self, cls: type, item_id: int) -> Any | None:
@@ -385,6 +501,24 @@ class ContentStore(Table):
         )
         return from_row(Quiz, row, groups=groups, questions=questions)
 
+    def _outlined(self, cls: type, row: dict[str, Any], detail: str) -> Any:
+        """One item of a content list, as ``detail`` reads it (a module with its items)."""
+        if cls is Module:
+            return from_row(Module, row, items=self._module_items(row["id"]))
+        if cls is Quiz:
+            if detail == "full":
+                return self._whole_quiz(row)
+            return from_row(Quiz, row, groups=(), questions=(), **self._columns("quizzes", detail)[1])
+        return from_row(cls, row, **self._columns(self.table_of(cls), detail)[1])
+
+    def _module_items(self, module_id: int) -> tuple[ModuleItem, ...]:
+        sql = "SELECT * FROM module_items WHERE module_id = ? ORDER BY position, id"
+        return tuple(from_row(ModuleItem, it) for it in self.db.query(sql, [module_id]))
+
+    @staticmethod
+    def table_of(cls: type) -> str:
+        return next(table for table, _, c in WALKS.values() if c is cls)
+
     def course_content(self, course_id: int, detail: str = "full") -> dict[str, list[Any]]:
         """Every content list of a course, unfiltered, keyed like CourseSnapshot's fields.
 
@@ -405,13 +539,10 @@ class ContentStore(Table):
                 quizzes.append(from_row(Quiz, r, groups=(), questions=(), **empty))
                 continue
             quizzes.append(self._whole_quiz(r))
-        modules = []
-        for r in q("SELECT * FROM modules WHERE course_id = ? ORDER BY position, id", cid):
-            items = tuple(
-                from_row(ModuleItem, it)
-                for it in q("SELECT * FROM module_items WHERE module_id = ? ORDER BY position, id", [r["id"]])
-            )
-            modules.append(from_row(Module, r, items=items))
+        modules = [
+            from_row(Module, r, items=self._module_items(r["id"]))
+            for r in q("SELECT * FROM modules WHERE course_id = ? ORDER BY position, id", cid)
+        ]
         rubrics = [
             from_row(Rubric, r) for r in q("SELECT * FROM rubrics WHERE course_id = ? ORDER BY id", cid)
         ]
@@ -434,6 +565,25 @@ class ContentStore(Table):
             "discussion_topics": rows(DiscussionTopic, "discussion_topics", "position, id"),
             "calendar_events": rows(CalendarEvent, "calendar_events", "start_at, id"),
             "modules": modules,
+        }
+
+    def course_walk(self, course_id: int) -> dict[str, Any]:
+        """:meth:`course_content` at ``outline`` detail, for an export: folders, files, assignment
+        groups and rubrics as lists, and the long lists (pages, quizzes, modules…) as
+        :class:`Outline`, read from SQLite each time they are walked instead of held."""
+        tree = self.context_files(ContextType.COURSE, course_id)
+        q, cid = self.db.query, [course_id]
+        return {
+            "folders": tree.folders,
+            "files": tree.files,
+            "assignment_groups": [
+                from_row(AssignmentGroup, r)
+                for r in q("SELECT * FROM assignment_groups WHERE course_id = ? ORDER BY position, id", cid)
+            ],
+            "rubrics": [
+                from_row(Rubric, r) for r in q("SELECT * FROM rubrics WHERE course_id = ? ORDER BY id", cid)
+            ],
+            **{name: Outline(self, name, course_id) for name in WALKS},
         }
 
     def _one(self, sql: str, *params: Any) -> dict[str, Any] | None:

@@ -245,6 +245,24 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """CREATE INDEX bulk_items_run ON bulk_items(run_id, workflow_state)""",
         ],
     ),
+    (
+        9,
+        "a course's content walked in course order a page at a time (exports hold no outline)",
+        [
+            """CREATE INDEX module_items_module ON module_items(module_id, position, id)""",
+            # the keys of store.content.WALKS, expression for expression (NULLs first, as Canvas)
+            """CREATE INDEX pages_course ON pages(course_id)""",
+            """CREATE INDEX quizzes_course ON quizzes(course_id)""",
+            """CREATE INDEX modules_course
+                ON modules(course_id, ifnull(position, -9223372036854775808), id)""",
+            """CREATE INDEX assignments_course
+                ON assignments(course_id, ifnull(position, -9223372036854775808), id)""",
+            """CREATE INDEX discussion_topics_course
+                ON discussion_topics(course_id, ifnull(position, -9223372036854775808), id)""",
+            """CREATE INDEX calendar_events_course ON calendar_events(course_id, ifnull(start_at, ''), id)""",
+            """CREATE INDEX quiz_groups_quiz ON quiz_groups(quiz_id)""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -22,10 +22,12 @@ from .profile import ASSIGNMENT_LOCATION, ASSIGNMENT_NS, Profile
 # ----------------------------------------------------------------------------- HTML pages
 
 
-def html_page(body_html: str, title: str, meta: list[tuple[str, object]] = ()) -> bytes:
+def html_page(body_html: str | etree._Element, title: str, meta: list[tuple[str, object]] = ()) -> bytes:
     """Canvas's ``html_page``: a full document with ``<title>`` and ``<meta name content>`` fields.
 
-    ``body_html`` is already rewritten; blank meta values are left out, as Canvas does.
+    ``body_html`` is already rewritten: its HTML, or the ``<div>`` wrapper that
+    :func:`parse_fragment` (or ``CCLinkRewriter.fragment``) made of it, which becomes the body
+    without being parsed again.  Blank meta values are left out, as Canvas does.
     """
     # libxml2's HTML serializer drops <meta http-equiv=Content-Type>; the HTML5 form survives
     head = E.HEAD(E.META(charset="utf-8"), E.TITLE(clean(title)))
@@ -34,14 +36,14 @@ def html_page(body_html: str, title: str, meta: list[tuple[str, object]] = ()) -
             text = ims_datetime(value) if isinstance(value, datetime) else clean(value)
             head.append(E.META(name=name, content=text))
     body = E.BODY()
-    wrapper = parse_fragment(body_html)
+    wrapper = parse_fragment(body_html) if isinstance(body_html, str) else body_html
     body.text = wrapper.text
     body.extend(list(wrapper))
     doc = E.HTML(head, body)
     return lxml.html.tostring(doc, encoding="utf-8", method="html", doctype="<!DOCTYPE html>")
 
 
-def page_document(page: Page, body_html: str) -> bytes:
+def page_document(page: Page, body_html: str | etree._Element) -> bytes:
     return html_page(
         body_html,
         page.title,

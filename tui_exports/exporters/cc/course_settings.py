@@ -7,7 +7,7 @@ Canvas import restores the course exactly; other LMSs ignore them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from lxml import etree
 
@@ -17,6 +17,7 @@ from ...model import (
     CourseSnapshot,
     Folder,
     Module,
+    ModuleItem,
     ModuleItemType,
     Rubric,
 )
@@ -196,12 +197,12 @@ def _restrictions(el: etree._Element, obj) -> None:
 def module_meta(
     root: etree._Element,
     modules: Iterable[Module],
-    item_refs: dict[int, str | None],
+    item_refs: Mapping[ModuleItem, str | None],
     prerequisite_titles: dict[int, str],
 ) -> Iterator[etree._Element]:
     """``module_meta.xml``'s modules, each appended to ``root`` (``canvas_root("modules")``) and
     yielded in turn, for :meth:`PackageWriter.write_xml_streamed`; ``item_refs`` holds the
-    exported module items and what each points at."""
+    exported module items (``item in item_refs``) and what each points at."""
     for position, m in enumerate(modules, start=1):
         el = canvas.sub(root, "module", identifier=mig_id("context_modules", m.id))
         canvas.fields(
@@ -225,7 +226,7 @@ def module_meta(
                     [("title", prerequisite_titles[pid]), ("identifierref", mig_id("context_modules", pid))],
                 )
         items = canvas.sub(el, "items")
-        for i, item in enumerate((it for it in m.items if it.id in item_refs), start=1):
+        for i, item in enumerate((it for it in m.items if it in item_refs), start=1):
             node = canvas.sub(items, "item", identifier=mig_id("content_tags", item.id))
             canvas.fields(
                 node,
@@ -235,8 +236,8 @@ def module_meta(
                     ("title", item.title),
                 ],
             )
-            if item_refs[item.id]:
-                canvas.sub(node, "identifierref", item_refs[item.id])
+            if item_refs[item]:
+                canvas.sub(node, "identifierref", item_refs[item])
             if item.content_type == ModuleItemType.EXTERNAL_URL:
                 canvas.sub(node, "url", item.url)
             canvas.fields(

@@ -9,7 +9,7 @@ which resources made it, and the organization is pruned to those.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from lxml import etree
@@ -25,6 +25,7 @@ from ...model import (
     ModuleItemType,
     OutputFile,
     ProgressFn,
+    expected_count,
 )
 from ...vocab import FORMAT_BY_NAME
 from ..common.cc_links import CCLinkRewriter
@@ -66,6 +67,38 @@ def content_ref(item: ModuleItem) -> str | None:
         return mig_id("content_tags", item.id, "weblink")
     select_type = ITEM_CONTENT.get(item.content_type)
     return mig_id(select_type, item.content_id) if select_type and item.content_id is not None else None
+
+
+class KeptItems(Mapping):
+    """The module items whose content made it into the package (or that point at none), each
+    with its identifierref in ``module_meta.xml``: worked out per item as the modules are
+    written, not held for the whole course."""
+
+    def __init__(self, exported: set[str]):
+        self.exported = exported
+
+    def _ref(self, item: ModuleItem) -> tuple[bool, str | None]:
+        ref = content_ref(item)
+        if ref is not None and ref not in self.exported:
+            return False, None
+        if item.content_type == ModuleItemType.EXTERNAL_URL:
+            return True, mig_id("content_tags", item.id)
+        return True, ref
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, ModuleItem) and self._ref(item)[0]
+
+    def __getitem__(self, item: ModuleItem) -> str | None:
+        kept, ref = self._ref(item)
+        if not kept:
+            raise KeyError(item.id)
+        return ref
+
+    def __iter__(self):
+        raise TypeError("the kept items are asked one by one, never listed")
+
+    def __len__(self) -> int:
+        raise TypeError("the kept items are asked one by one, never counted")
 
 
 class CCExporter:
@@ -167,7 +200,7 @@ class CCExporter:
         )
         self.org_root: etree._Element | None = b.sub(org, "item", identifier="LearningModules")
 
-    def _organization_modules(self, kept: dict[int, str | None]):
+    def _organization_modules(self, kept: KeptItems):
         """A folder item per selected module, appended to the organization and yielded in
         turn; a leaf per module item that was kept (as in ``module_meta.xml``)."""
         b = self.manifest.b
@@ -175,7 +208,7 @@ class CCExporter:
             mod = b.sub(self.org_root, "item", identifier=mig_id("context_modules", m.id))
             b.sub(mod, "title", m.name)
             for item in m.items:
-                if item.id not in kept:
+                if item not in kept:
                     continue
                 ref = content_ref(item)
                 el = b.sub(mod, "item", identifier=mig_id("content_tags", item.id))
@@ -228,7 +261,7 @@ class CCExporter:
     def _syllabus(self) -> None:
         body = self._guard(
             "the syllabus",
-            lambda: content.html_page(self.rewriter.html(self.snapshot.course.syllabus_body), "Syllabus"),
+            lambda: content.html_page(self.rewriter.fragment(self.snapshot.course.syllabus_body), "Syllabus"),
         )
         if body is not None:
             path = self.pkg.write_bytes(self.pkg.unique(f"{SETTINGS}/syllabus.html"), body)
@@ -264,7 +297,7 @@ class CCExporter:
     def _each(self, end: float, message: str | None, kind: str, items: list, write: Callable) -> None:
         """Write each item, read whole just then, with ``write``; skip failures; move progress
         on towards ``end``."""
-        self.steps.step(end, len(items), message)
+        self.steps.step(end, expected_count(items), message)
         for obj in items:
             what = f'{kind} "{obj.title}" (id {obj.id})'
             self._guard(
@@ -282,7 +315,7 @@ class CCExporter:
         return obj
 
     def _page(self, page) -> None:
-        doc = content.page_document(page, self.rewriter.html(page.body))
+        doc = content.page_document(page, self.rewriter.fragment(page.body))
         path = self.pkg.write_bytes(self.pkg.unique(f"wiki_content/{page.url}.html"), doc)
         self.manifest.resource(mig_id("wiki_pages", page.id), "webcontent", href=path)
 
@@ -357,19 +390,9 @@ class CCExporter:
     # ------------------------------------------------------------------ finish (89–100)
     def _finish(self, written: list[PlannedFile]) -> None:
         snap = self.snapshot
-        exported = self.manifest.identifiers
         # module items whose content made it into the package (or that point at none) → their
         # identifierref in module_meta.xml; the organization keeps the same ones
-        kept: dict[int, str | None] = {}
-        for m in self.modules:
-            for item in m.items:
-                ref = content_ref(item)
-                if ref is None or ref in exported:
-                    kept[item.id] = (
-                        mig_id("content_tags", item.id)
-                        if item.content_type == ModuleItemType.EXTERNAL_URL
-                        else ref
-                    )
+        kept = KeptItems(self.manifest.identifiers)
         titles = {m.id: m.name for m in snap.modules}
         root = canvas_root("modules")
         self.pkg.write_xml_streamed(

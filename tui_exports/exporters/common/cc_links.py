@@ -9,7 +9,10 @@ host so they still work from elsewhere.  The QTI writer uses the same rewriter.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+
+from lxml import etree
 
 from ...model import CourseSnapshot
 from ...vocab import CC_COURSE_TOKEN as COURSE_TOKEN
@@ -17,7 +20,7 @@ from ...vocab import CC_FILEBASE as FILEBASE
 from ...vocab import CC_OBJECT_TOKEN as OBJECT_TOKEN
 from ...vocab import CC_WIKI_TOKEN as WIKI_TOKEN
 from .ids import mig_id
-from .links import CanvasLink, rewrite_links
+from .links import CanvasLink, rewrite_links, rewrite_tree
 from .xmlutil import clean
 
 __all__ = ["CCLinkRewriter", "COURSE_TOKEN", "FILEBASE", "OBJECT_TOKEN", "WIKI_TOKEN", "file_ids"]
@@ -52,14 +55,20 @@ class CCLinkRewriter:
         self.course_id = snapshot.course.id
         self.host = snapshot.course.host
         self.file_paths = file_paths
-        self._pages = {p.url: p for p in snapshot.pages}
-        self._pages_by_title = {p.title.lower(): p for p in snapshot.pages}
+        self._by_title: dict[str, int | None] = {}  # the titles links were looked up by
+        # pages link to the same few pages again and again: the last ones found are kept (ids)
+        self._page_id = lru_cache(maxsize=4096)(self._page_id)
 
     def html(self, html: str) -> str:
         """The HTML with every Canvas link rewritten; unparsable URLs are left as they are."""
         if not html:
             return ""
         return rewrite_links(clean(html), self.course_id, self._rewrite, self.host, keep_invalid=True)
+
+    def fragment(self, html: str) -> etree._Element:
+        """:meth:`html` parsed: the rewritten body in a ``<div>`` wrapper, for a writer that
+        puts it into a document of its own (one parse per body, not one more to read it back)."""
+        return rewrite_tree(clean(html), self.course_id, self._rewrite, self.host, keep_invalid=True)
 
     # -- one link
     def _rewrite(self, _el, _attr, link: CanvasLink) -> str | None:
@@ -113,10 +122,25 @@ class CCLinkRewriter:
 
     def _page(self, link: CanvasLink) -> str:
         slug = link.target or ""
-        page = self._pages.get(slug) or self._pages_by_title.get(slug.replace("-", " ").lower())
+        page_id = self._page_id(slug)
         kind = "wiki" if _segment_after_course(link.raw) == "wiki" else "pages"
-        target = mig_id("wiki_pages", page.id) if page else quote(slug, safe="")
+        target = mig_id("wiki_pages", page_id) if page_id is not None else quote(slug, safe="")
         return f"{WIKI_TOKEN}/{kind}/{target}" + _suffix(link.query, link.fragment)
+
+    def _page_id(self, slug: str) -> int | None:
+        """The id of the page a link's slug names: by its url, else by its title."""
+        page_id = self.snapshot.page_id_by_url(slug)
+        return page_id if page_id is not None else self._page_titled(slug.replace("-", " ").lower())
+
+    def _page_titled(self, title: str) -> int | None:
+        """The id of the (last) page whose lower-cased title is ``title``: a walk over the
+        pages, once per title (the course's pages are not held)."""
+        if title not in self._by_title:
+            self._by_title[title] = None
+            for p in self.snapshot.pages:
+                if p.title.lower() == title:
+                    self._by_title[title] = p.id
+        return self._by_title[title]
 
     @staticmethod
     def _module_item_query(query: str) -> str:

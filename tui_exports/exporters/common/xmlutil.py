@@ -28,7 +28,11 @@ def clean(value: Any) -> str:
     """``value`` as text that XML 1.0 can hold (invalid characters dropped)."""
     if value is None:
         return ""
-    return _INVALID_XML.sub("", str(value))
+    if type(value) is not str:
+        value = str(value)
+    if value.isascii() and value.isprintable():  # the common case: nothing to drop, no regex
+        return value
+    return _INVALID_XML.sub("", value)
 
 
 def ims_datetime(value: datetime | None) -> str:
@@ -42,6 +46,8 @@ def ims_datetime(value: datetime | None) -> str:
 
 def text_value(value: Any) -> str:
     """Ruby's ``to_s`` for the values Canvas writes: booleans lower-case, floats with ``.0``."""
+    if type(value) is str:
+        return clean(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -58,9 +64,13 @@ class Builder:
 
     def __init__(self, namespace: str | None):
         self.ns = namespace
+        self._tags: dict[str, str] = {}
 
     def tag(self, name: str) -> str:
-        return f"{{{self.ns}}}{name}" if self.ns else name
+        tag = self._tags.get(name)
+        if tag is None:
+            tag = self._tags[name] = f"{{{self.ns}}}{name}" if self.ns else name
+        return tag
 
     def root(
         self,
@@ -83,10 +93,11 @@ class Builder:
         return el
 
     def sub(self, parent: etree._Element, name: str, text: Any = None, /, **attrs: Any) -> etree._Element:
-        el = etree.SubElement(parent, self.tag(name))
-        for key, value in attrs.items():
-            if value is not None:
-                el.set(key, text_value(value))
+        if attrs:
+            attrib = {key: text_value(value) for key, value in attrs.items() if value is not None}
+            el = etree.SubElement(parent, self.tag(name), attrib)
+        else:
+            el = etree.SubElement(parent, self.tag(name))
         if text is not None:
             el.text = text_value(text)
         return el

@@ -9,12 +9,22 @@ types the CC profile knows, with groups flattened.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from pathlib import Path
 
 from lxml import etree
 
 from ...html_fragments import deep_warning
-from ...model import CourseSnapshot, ExportResult, OutputFile, ProgressFn, Quiz, QuizGroup, QuizQuestion
+from ...model import (
+    CourseSnapshot,
+    ExportResult,
+    OutputFile,
+    ProgressFn,
+    Quiz,
+    QuizGroup,
+    QuizQuestion,
+    expected_count,
+)
 from ...vocab import FORMAT_BY_NAME
 from ..common.canvas_xml import assignment_for_quiz, embedded_assignment, group_ref
 from ..common.cc_links import CCLinkRewriter, file_ids
@@ -61,7 +71,8 @@ class QuizDocuments:
 
     def __init__(self, snapshot: CourseSnapshot, html: Callable[[str], str], warnings: list[str]):
         self.snapshot = snapshot
-        self.html = html
+        # a quiz's HTML is rewritten for both of its documents (CC and Canvas QTI): once is enough
+        self.html = html = lru_cache(maxsize=1024)(html)
         self.warnings = warnings
         answers = answers_allowed(snapshot)
         self.canvas_items = ItemWriter(html, for_cc=False, with_answers=answers)
@@ -280,7 +291,7 @@ def export_qti(snapshot: CourseSnapshot, workdir: Path, progress: ProgressFn) ->
         rewriter = CCLinkRewriter(snapshot, {p.file.id: p.below_root for p in planned})
         steps.report(5, "Exporting quizzes")
         docs = QuizDocuments(snapshot, rewriter.html, warnings)
-        steps.step(60, len(quizzes))
+        steps.step(60, expected_count(quizzes))
         for quiz in quizzes:
             mig = mig_id("quizzes", quiz.id)
             try:
