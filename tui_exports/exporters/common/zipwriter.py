@@ -1,0 +1,225 @@
+"""A zip file whose deflate runs beside the writer, on the other cores.
+
+Every archive this program writes (Common Cartridge, QTI, zip of files, the ePub and its
+companion zip) goes through :class:`ZipWriter`.  The calling thread builds and reads the bytes
+and writes the archive, in order; an entry to deflate is cut into 1 MiB chunks, and each chunk is
+compressed in a small thread pool as a raw deflate stream ending on a sync-flush boundary (the
+last one on a final block), primed with the previous chunk's last 32 KiB -- what ``pigz`` does --
+so the chunks joined are one valid deflate stream, about as small as a serial one.  The
+compressor releases the GIL (:mod:`.compression`), so chunks deflate while the caller goes on.
+
+Memory stays bounded: at most ``2 × threads + 2`` chunks are in flight; past that the caller
+waits for the oldest and writes it.  Small entries (most XML documents) are deflated inline: a
+thread hop would cost more than the work.  The CRC-32 is taken as the bytes arrive (ISA-L's
+runs at memory speed).
+
+The zip structure itself (local headers rewritten with the sizes, ZIP64, the central directory)
+is :mod:`zipfile`'s: an entry is opened with ``ZipFile.open(info, "w")`` when its first bytes
+are due, the compressed bytes go straight to the archive, and the sizes and CRC are set on the
+handle before it is closed.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import zipfile
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from .compression import crc32, deflate_chunk
+
+CHUNK = 1 << 20
+#: An entry this small is deflated on the calling thread.
+INLINE = 64 << 10
+#: Bytes of the previous chunk that prime the next one (deflate's window).
+WINDOW = 32 << 10
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def threads() -> int:
+    """The deflate threads: one per core this process may run on (at least one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _shared_pool() -> ThreadPoolExecutor:
+    """One pool for the process: three exports at once still deflate on as many threads as cores."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(threads(), thread_name_prefix="deflate")
+        return _pool
+
+
+class _Flushed:
+    """Stands in for ``zipfile``'s compressor: the bytes arrive deflated already."""
+
+    @staticmethod
+    def flush() -> bytes:
+        return b""
+
+
+class ZipWriter:
+    """A zip being written at ``path``; entries are opened one after another with :meth:`open`."""
+
+    def __init__(self, path: Path | str):
+        self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        self._queue: deque = deque()  # in archive order: _Open, bytes, Future, _Close
+        self._futures = 0  # Futures in the queue
+        self._limit = 2 * threads() + 2
+        self._handle = None  # zipfile's handle of the entry being written out
+        self._open_entry: ZipEntry | None = None
+
+    # ---------------------------------------------------------------- entries
+    def open(self, info: zipfile.ZipInfo, force_zip64: bool = False) -> ZipEntry:
+        """A writable file for entry ``info`` (its ``compress_type`` says store or deflate)."""
+        if self._open_entry is not None:
+            raise ValueError("an entry of this zip is still open")
+        entry = ZipEntry(self, info, force_zip64)
+        self._open_entry = entry
+        self._queue.append(entry)
+        return entry
+
+    def writestr(self, info: zipfile.ZipInfo, data: bytes) -> None:
+        with self.open(info) as entry:
+            entry.write(data)
+
+    # ---------------------------------------------------------------- the queue
+    def _put(self, item: bytes | Future) -> None:
+        self._queue.append(item)
+        if isinstance(item, Future):
+            self._futures += 1
+        self._pump(keep=self._limit)
+
+    def _deflate(self, data: bytes, primer: bytes, final: bool) -> None:
+        if len(data) < INLINE:
+            self._put(deflate_chunk(data, primer, final))
+        else:
+            self._put(_shared_pool().submit(deflate_chunk, data, primer, final))
+
+    def _pump(self, keep: int | None) -> None:
+        """Write out the head of the queue while it is ready; wait for a chunk in flight while
+        more than ``keep`` are (``None``: never wait, ``-1``: write everything)."""
+        queue = self._queue
+        while queue:
+            head = queue[0]
+            if isinstance(head, Future):
+                if not head.done() and (keep is None or self._futures <= keep):
+                    return
+                data = head.result()
+                self._futures -= 1
+                self._emit(data)
+            elif isinstance(head, bytes | bytearray):
+                self._emit(head)
+            elif isinstance(head, ZipEntry):  # the entries before it are closed: its header is due
+                self._handle = self.zip.open(head.info, "w", force_zip64=head.force_zip64)
+                if head.info.compress_type == zipfile.ZIP_DEFLATED:
+                    self._handle._compressor = _Flushed()
+            else:  # _Close
+                handle, self._handle = self._handle, None
+                handle._file_size, handle._crc = head.size, head.crc
+                handle.close()
+            queue.popleft()
+
+    def _emit(self, data: bytes) -> None:
+        self.zip.fp.write(data)
+        self._handle._compress_size += len(data)
+
+    def _entry_closed(self, entry: ZipEntry) -> None:
+        self._open_entry = None
+        self._queue.append(_Close(entry.size, entry.crc))
+        self._pump(keep=None)
+
+    # ---------------------------------------------------------------- the end
+    def close(self) -> None:
+        if self._open_entry is not None:
+            self._open_entry.close()
+        self._pump(keep=-1)
+        self.zip.close()
+
+    def abort(self) -> None:
+        """Stop on a failure: drop what is queued and close the file (the caller deletes it)."""
+        for item in self._queue:
+            if isinstance(item, Future):
+                item.cancel()
+        self._queue.clear()
+        self._open_entry = None
+        if self._handle is not None:
+            handle, self._handle = self._handle, None
+            handle.close()
+        self.zip.close()
+
+    def __enter__(self) -> ZipWriter:
+        return self
+
+    def __exit__(self, exc_type, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class _Close:
+    __slots__ = ("size", "crc")
+
+    def __init__(self, size: int, crc: int):
+        self.size, self.crc = size, crc
+
+
+class ZipEntry:
+    """One entry being written: a file object for ``write`` (lxml and ``shutil`` use it as one)."""
+
+    def __init__(self, writer: ZipWriter, info: zipfile.ZipInfo, force_zip64: bool):
+        self.writer, self.info, self.force_zip64 = writer, info, force_zip64
+        self.deflated = info.compress_type == zipfile.ZIP_DEFLATED
+        self.size = 0
+        self.crc = 0
+        self.closed = False
+        self._buffer = bytearray()
+        self._primer = b""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        if self.closed:
+            raise ValueError("I/O operation on closed zip entry")
+        n = len(data)
+        if not n:
+            return 0
+        self.size += n
+        self.crc = crc32(data, self.crc)
+        if not self.deflated:
+            self.writer._put(bytes(data))
+            return n
+        self._buffer += data
+        while len(self._buffer) >= CHUNK:
+            chunk = bytes(self._buffer[:CHUNK])
+            del self._buffer[:CHUNK]
+            self.writer._deflate(chunk, self._primer, final=False)
+            self._primer = chunk[-WINDOW:]
+        return n
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.deflated:
+            self.writer._deflate(bytes(self._buffer), self._primer, final=True)
+            self._buffer = bytearray()
+        self.writer._entry_closed(self)
+
+    def flush(self) -> None:
+        pass
+
+    def __enter__(self) -> ZipEntry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
