@@ -2,14 +2,16 @@
 
 Every archive this program writes (Common Cartridge, QTI, zip of files, the ePub and its
 companion zip) goes through :class:`ZipWriter`.  The calling thread builds and reads the bytes
-and writes the archive, in order; an entry to deflate is cut into 1 MiB chunks, and each chunk is
+and writes the archive, in order; an entry to deflate is cut into 256 KiB chunks, and each chunk is
 compressed in a small thread pool as a raw deflate stream ending on a sync-flush boundary (the
 last one on a final block), primed with the previous chunk's last 32 KiB -- what ``pigz`` does --
 so the chunks joined are one valid deflate stream, about as small as a serial one.  The
 compressor releases the GIL (:mod:`.compression`), so chunks deflate while the caller goes on.
 
-Memory stays bounded: at most ``2 × threads + 2`` chunks are in flight; past that the caller
-waits for the oldest and writes it.  Small entries (most XML documents) are deflated inline: a
+Memory stays bounded: the chunks queued (deflating, or waiting behind one that is) hold at most
+``2 × (threads + 1)`` chunks' bytes; past that the caller waits for the oldest and writes it.
+(Chunks of 256 KiB rather than 1 MiB: the deflate threads' malloc arenas kept 5 MB more of
+the bigger ones, for no measurable gain in speed.)  Small entries (most XML documents) are deflated inline: a
 thread hop would cost more than the work.  The CRC-32 is taken as the bytes arrive (ISA-L's
 runs at memory speed).
 
@@ -30,7 +32,7 @@ from pathlib import Path
 
 from .compression import crc32, deflate_chunk
 
-CHUNK = 1 << 20
+CHUNK = 256 << 10
 #: An entry this small is deflated on the calling thread.
 INLINE = 64 << 10
 #: Bytes of the previous chunk that prime the next one (deflate's window).
@@ -71,8 +73,8 @@ class ZipWriter:
     def __init__(self, path: Path | str):
         self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
         self._queue: deque = deque()  # in archive order: _Open, bytes, Future, _Close
-        self._futures = 0  # Futures in the queue
-        self._limit = 2 * threads() + 2
+        self._held = 0  # bytes in the queue: chunks waiting to be deflated or written
+        self._limit = 2 * (threads() + 1) * CHUNK
         self._handle = None  # zipfile's handle of the entry being written out
         self._open_entry: ZipEntry | None = None
 
@@ -91,32 +93,34 @@ class ZipWriter:
             entry.write(data)
 
     # ---------------------------------------------------------------- the queue
-    def _put(self, item: bytes | Future) -> None:
+    def _put(self, item: bytes | Future, size: int) -> None:
         self._queue.append(item)
+        self._held += size
         if isinstance(item, Future):
-            self._futures += 1
+            item.size = size
         self._pump(keep=self._limit)
 
     def _deflate(self, data: bytes, primer: bytes, final: bool) -> None:
         if len(data) < INLINE:
-            self._put(deflate_chunk(data, primer, final))
+            out = deflate_chunk(data, primer, final)
+            self._put(out, len(out))
         else:
-            self._put(_shared_pool().submit(deflate_chunk, data, primer, final))
+            self._put(_shared_pool().submit(deflate_chunk, data, primer, final), len(data))
 
     def _pump(self, keep: int | None) -> None:
         """Write out the head of the queue while it is ready; wait for a chunk in flight while
-        more than ``keep`` are (``None``: never wait, ``-1``: write everything)."""
+        the queue holds more than ``keep`` bytes (``None``: never wait, ``-1``: write everything)."""
         queue = self._queue
         while queue:
             head = queue[0]
             if isinstance(head, Future):
-                if not head.done() and (keep is None or self._futures <= keep):
+                if not head.done() and (keep is None or self._held <= keep):
                     return
-                data = head.result()
-                self._futures -= 1
-                self._emit(data)
+                self._emit(head.result())
+                self._held -= head.size
             elif isinstance(head, bytes | bytearray):
                 self._emit(head)
+                self._held -= len(head)
             elif isinstance(head, ZipEntry):  # the entries before it are closed: its header is due
                 self._handle = self.zip.open(head.info, "w", force_zip64=head.force_zip64)
                 if head.info.compress_type == zipfile.ZIP_DEFLATED:
@@ -196,7 +200,7 @@ class ZipEntry:
         self.size += n
         self.crc = crc32(data, self.crc)
         if not self.deflated:
-            self.writer._put(bytes(data))
+            self.writer._put(bytes(data), n)
             return n
         self._buffer += data
         while len(self._buffer) >= CHUNK:
