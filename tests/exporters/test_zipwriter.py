@@ -3,6 +3,7 @@ and packages that any unzip reads back byte for byte."""
 
 from __future__ import annotations
 
+import hashlib
 import random
 import shutil
 import subprocess
@@ -10,14 +11,16 @@ import threading
 import tracemalloc
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from snapshots import make_file, rich_snapshot, with_everything
 
+import tui_exports.engine.publish as publish
 from tui_exports.exporters.common import zipwriter
 from tui_exports.exporters.common.zipwriter import CHUNK, ZipWriter
 from tui_exports.exporters.zip import export_zip
-from tui_exports.model import no_progress
+from tui_exports.model import ContextType, no_progress
 
 WORDS = "course page quiz answer module lecture the of and week reading notes Ünï 日本 ☕".split()
 
@@ -124,3 +127,39 @@ def test_a_failure_mid_entry_closes_the_file_and_says_why(tmp_path):
             entry.write(text(3 * CHUNK))
             raise OSError("disk gone")
     assert zw.zip.fp is None  # closed: the caller can delete it
+
+
+def test_the_archive_hash_is_taken_as_it_is_written(tmp_path):
+    path = tmp_path / "h.zip"
+    with ZipWriter(path) as zw:
+        for n in range(40):  # past the hash thread's settle step several times
+            with zw.open(info(f"part-{n}.txt")) as entry:
+                entry.write(text(200_000, seed=n))
+        zw.writestr(info("clip.mp4", stored=True), random.Random(5).randbytes(3 * CHUNK))
+    assert zw.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("export_type", ["zip", "common_cartridge", "qti", "epub"])
+def test_the_library_records_the_hash_of_the_published_file_without_reading_it_again(
+    service, monkeypatch, export_type
+):
+    hashed = []
+    counting = SimpleNamespace(sha256=lambda *a: hashed.append(a) or hashlib.sha256(*a))
+    monkeypatch.setattr(publish, "hashlib", counting)
+    owner = service.owner_id()
+    if export_type == "epub":
+        record = service.create_epub_export(owner, 1)
+        service.store.claim("epub", record.id, 1, state="created")
+        service.run_epub_export(record.id)
+        record = service.store.epub_export(record.id)
+        att = service.store.attachment(record.epub_attachment_id)
+    else:
+        record = service.create_content_export(owner, ContextType.COURSE, 1, export_type)
+        service.store.claim("content", record.id, 1, state="created")
+        service.run_content_export(record.id)
+        record = service.store.content_export(record.id)
+        att = service.store.attachment(record.attachment_id)
+    assert att is not None, record.errors
+    data = Path(att.path).read_bytes()
+    assert (att.size, att.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+    assert hashed == []  # the writer's hash, not a second pass over the package

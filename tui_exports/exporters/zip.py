@@ -135,7 +135,7 @@ def export_zip(snapshot: CourseSnapshot, workdir: Path, progress: ProgressFn) ->
     if not files:  # Canvas makes the empty zip silently; say so
         warnings.append("the zip is empty: there were no files to export")
     progress(100, None)
-    return ExportResult([OutputFile(out_path, "application/zip")], warnings)
+    return ExportResult([OutputFile(out_path, "application/zip", zf.sha256)], warnings)
 
 
 def _unique(path: str, used: set[str]) -> str:

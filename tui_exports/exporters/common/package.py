@@ -75,6 +75,11 @@ class PackageWriter:
     def __exit__(self, *exc: object) -> None:
         self.zip.__exit__(*exc)
 
+    @property
+    def sha256(self) -> str | None:
+        """The package's SHA-256, taken as it was written (once closed)."""
+        return self.zip.sha256
+
     def unique(self, path: str) -> str:
         """``path`` made safe and not yet used (``name-2.ext`` when it is).
 

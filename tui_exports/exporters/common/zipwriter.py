@@ -15,6 +15,11 @@ the bigger ones, for no measurable gain in speed.)  Small entries (most XML docu
 thread hop would cost more than the work.  The CRC-32 is taken as the bytes arrive (ISA-L's
 runs at memory speed).
 
+The archive's SHA-256 is taken beside the writer too, on another thread that reads back (from
+the page cache) the part of the file that will not change any more -- everything before the
+entry being written, whose local header is rewritten when it closes -- so the engine need not
+read the whole package again to record its hash (:attr:`ZipWriter.sha256`).
+
 The zip structure itself (local headers rewritten with the sizes, ZIP64, the central directory)
 is :mod:`zipfile`'s: an entry is opened with ``ZipFile.open(info, "w")`` when its first bytes
 are due, the compressed bytes go straight to the archive, and the sizes and CRC are set on the
@@ -23,6 +28,7 @@ handle before it is closed.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import zipfile
@@ -37,6 +43,9 @@ CHUNK = 256 << 10
 INLINE = 64 << 10
 #: Bytes of the previous chunk that prime the next one (deflate's window).
 WINDOW = 32 << 10
+#: The hash thread is woken when this much more of the archive is settled (and at the end).
+SETTLE = 4 << 20
+HASH_READ = 1 << 20
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -72,6 +81,9 @@ class ZipWriter:
 
     def __init__(self, path: Path | str):
         self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        self._hasher = _Hasher(path)
+        #: the archive's SHA-256 (hex), once it is closed
+        self.sha256: str | None = None
         self._queue: deque = deque()  # in archive order: _Open, bytes, Future, _Close
         self._held = 0  # bytes in the queue: chunks waiting to be deflated or written
         self._limit = 2 * (threads() + 1) * CHUNK
@@ -129,6 +141,9 @@ class ZipWriter:
                 handle, self._handle = self._handle, None
                 handle._file_size, handle._crc = head.size, head.crc
                 handle.close()
+                if self.zip.start_dir - self._hasher.settled >= SETTLE:
+                    self.zip.fp.flush()
+                    self._hasher.settle(self.zip.start_dir)
             queue.popleft()
 
     def _emit(self, data: bytes) -> None:
@@ -146,6 +161,7 @@ class ZipWriter:
             self._open_entry.close()
         self._pump(keep=-1)
         self.zip.close()
+        self.sha256 = self._hasher.finish()
 
     def abort(self) -> None:
         """Stop on a failure: drop what is queued and close the file (the caller deletes it)."""
@@ -158,6 +174,7 @@ class ZipWriter:
             handle, self._handle = self._handle, None
             handle.close()
         self.zip.close()
+        self._hasher.finish(whole=False)
 
     def __enter__(self) -> ZipWriter:
         return self
@@ -167,6 +184,54 @@ class ZipWriter:
             self.close()
         else:
             self.abort()
+
+
+class _Hasher:
+    """SHA-256 of a file being written, taken on its own thread up to what is settled."""
+
+    def __init__(self, path: Path | str):
+        self._fd = os.open(path, os.O_RDONLY)
+        self._sha = hashlib.sha256()
+        self._done = 0
+        self.settled = 0
+        self._end = False
+        self._wake = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="zip-sha256", daemon=True)
+        self._thread.start()
+
+    def settle(self, offset: int) -> None:
+        """Bytes before ``offset`` are written (flushed to the OS) for good."""
+        with self._wake:
+            self.settled = offset
+            self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while self.settled <= self._done and not self._end:
+                    self._wake.wait()
+                target, end = self.settled, self._end
+            while self._done < target:
+                data = os.pread(self._fd, min(HASH_READ, target - self._done), self._done)
+                if not data:
+                    break
+                self._sha.update(data)
+                self._done += len(data)
+            if end:
+                return
+
+    def finish(self, whole: bool = True) -> str:
+        """The hash of the whole file, once it is closed (``whole=False``: stop, the file is
+        going away)."""
+        with self._wake:
+            if self._end:
+                return self._sha.hexdigest()
+            self.settled = os.fstat(self._fd).st_size if whole else self._done
+            self._end = True
+            self._wake.notify()
+        self._thread.join()
+        os.close(self._fd)
+        return self._sha.hexdigest()
 
 
 class _Close:

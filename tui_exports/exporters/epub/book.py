@@ -197,6 +197,7 @@ def package(book: RenderedBook, workdir: Path, progress: ProgressFn) -> ExportRe
                 out.file(f"OEBPS/{name}", book.staging / name, zipfile.ZIP_DEFLATED)
             for media in book.media:
                 out.media(f"OEBPS/{media.book_path}", media)
+        files[0] = OutputFile(epub_path, "application/epub+zip", zf.sha256)
         if book.companion:
             report(0, "Writing the companion zip")
             files.append(OutputFile(zip_path, "application/zip"))
@@ -204,6 +205,7 @@ def package(book: RenderedBook, workdir: Path, progress: ProgressFn) -> ExportRe
                 out = _Writer(zf, book.exported_at, report)
                 for media in book.companion:
                     out.media(media.zip_path or "", media)
+            files[1] = OutputFile(zip_path, "application/zip", zf.sha256)
     except BaseException:  # canceled or failed: leave no half-written archive behind
         for f in files:
             f.path.unlink(missing_ok=True)
