@@ -1292,6 +1292,7 @@ def write_results(path: Path, bench: Bench, started: str, elapsed: float) -> Non
         f"{elapsed / 60:.1f} minutes in all: `python benchmarks/run.py"
         + (f" --size {bench.args.size}" if bench.args.size != "full" else "")
         + (f" --repeat {bench.args.repeat}" if bench.args.repeat != default_repeat(bench.args.size) else "")
+        + (f" --only {bench.args.only}" if bench.args.only != ",".join(PARTS) else "")
         + "`.",
         "",
         "Machine: " + "; ".join(f"{k} {v}" if k == "cores" else f"{k}: {v}" for k, v in m.items()) + ".",

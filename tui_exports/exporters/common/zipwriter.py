@@ -206,17 +206,18 @@ class _Hasher:
             self._wake.notify()
 
     def _run(self) -> None:
+        view = memoryview(bytearray(HASH_READ))  # one buffer: no allocation per read
         while True:
             with self._wake:
                 while self.settled <= self._done and not self._end:
                     self._wake.wait()
                 target, end = self.settled, self._end
             while self._done < target:
-                data = os.pread(self._fd, min(HASH_READ, target - self._done), self._done)
-                if not data:
+                n = os.preadv(self._fd, [view[: min(HASH_READ, target - self._done)]], self._done)
+                if not n:
                     break
-                self._sha.update(data)
-                self._done += len(data)
+                self._sha.update(view[:n])
+                self._done += n
             if end:
                 return
 
