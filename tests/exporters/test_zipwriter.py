@@ -10,6 +10,7 @@ import subprocess
 import threading
 import tracemalloc
 import zipfile
+from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,7 +18,8 @@ import pytest
 from snapshots import make_file, rich_snapshot, with_everything
 
 import tui_exports.engine.publish as publish
-from tui_exports.exporters.common import zipwriter
+from tui_exports.exporters.common import package, zipwriter
+from tui_exports.exporters.common.package import PackageWriter
 from tui_exports.exporters.common.zipwriter import CHUNK, ZipWriter
 from tui_exports.exporters.zip import export_zip
 from tui_exports.model import ContextType, no_progress
@@ -163,3 +165,56 @@ def test_the_library_records_the_hash_of_the_published_file_without_reading_it_a
     data = Path(att.path).read_bytes()
     assert (att.size, att.sha256) == (len(data), hashlib.sha256(data).hexdigest())
     assert hashed == []  # the writer's hash, not a second pass over the package
+
+
+def test_a_full_disk_fails_with_its_own_error_and_leaves_nothing_open(tmp_path, monkeypatch):
+    """The first failed write is the error raised; the closing writes that fail after it are not."""
+    path = tmp_path / "full.zip"
+    zw = ZipWriter(path)
+    zw.writestr(info("a.txt"), b"first")
+    fp = zw.zip.fp
+
+    def full(data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(fp, "write", full)
+    with pytest.raises(OSError, match="No space left") as raised:
+        with zw, zw.open(info("b.txt")) as entry:
+            entry.write(text(2 * CHUNK))
+    assert raised.value.__context__ is None
+    assert zw.zip.fp is None and fp.closed
+
+
+def test_a_source_that_fails_mid_copy_leaves_a_valid_package(tmp_path, monkeypatch):
+    """A blob that cannot be read past its first MiB: its entry is kept, cut short, and the
+    entries after it are whole (the CC and QTI exporters warn and go on)."""
+    first = text(1 << 20)
+
+    class Failing:
+        def __init__(self, *a):
+            self.calls = 0
+
+        def read(self, n):
+            self.calls += 1
+            if self.calls > 1:
+                raise OSError(5, "Input/output error")
+            return first
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            pass
+
+    path = tmp_path / "p.zip"
+    with PackageWriter(path, datetime(2026, 3, 1, 12, 0)) as pkg:
+        with monkeypatch.context() as m:
+            m.setattr(package, "open", Failing, raising=False)
+            with pytest.raises(OSError, match="Input/output"):
+                pkg.copy_file("web_resources/big.txt", tmp_path / "any", 3 << 20)
+        pkg.write_bytes("after.txt", b"after")
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None
+        assert z.read("web_resources/big.txt") == first
+        assert z.read("after.txt") == b"after"
+    unzip_test(path)

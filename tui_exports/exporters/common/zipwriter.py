@@ -88,6 +88,7 @@ class ZipWriter:
         self._held = 0  # bytes in the queue: chunks waiting to be deflated or written
         self._limit = 2 * (threads() + 1) * CHUNK
         self._handle = None  # zipfile's handle of the entry being written out
+        self._failed: BaseException | None = None  # what broke the archive (a full disk…)
         self._open_entry: ZipEntry | None = None
 
     # ---------------------------------------------------------------- entries
@@ -121,7 +122,17 @@ class ZipWriter:
 
     def _pump(self, keep: int | None) -> None:
         """Write out the head of the queue while it is ready; wait for a chunk in flight while
-        the queue holds more than ``keep`` bytes (``None``: never wait, ``-1``: write everything)."""
+        the queue holds more than ``keep`` bytes (``None``: never wait, ``-1``: write everything).
+        Once writing failed, every call raises that failure again."""
+        if self._failed is not None:
+            raise self._failed
+        try:
+            self._write_ready(keep)
+        except BaseException as e:
+            self._failed = e
+            raise
+
+    def _write_ready(self, keep: int | None) -> None:
         queue = self._queue
         while queue:
             head = queue[0]
@@ -164,17 +175,27 @@ class ZipWriter:
         self.sha256 = self._hasher.finish()
 
     def abort(self) -> None:
-        """Stop on a failure: drop what is queued and close the file (the caller deletes it)."""
+        """Stop on a failure: drop what is queued and close the file (the caller deletes it).
+        The failure that got here is the one raised: a disk that is full fails the closing
+        writes too, and those second errors are dropped."""
         for item in self._queue:
             if isinstance(item, Future):
                 item.cancel()
         self._queue.clear()
         self._open_entry = None
-        if self._handle is not None:
-            handle, self._handle = self._handle, None
-            handle.close()
-        self.zip.close()
-        self._hasher.finish(whole=False)
+        try:
+            if self._handle is not None:
+                handle, self._handle = self._handle, None
+                handle.close()
+        except OSError:
+            pass
+        finally:
+            try:
+                self.zip.close()
+            except OSError:
+                pass
+            finally:
+                self._hasher.finish(whole=False)
 
     def __enter__(self) -> ZipWriter:
         return self
@@ -291,5 +312,9 @@ class ZipEntry:
     def __enter__(self) -> ZipEntry:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc: object) -> None:
+        if self.writer._failed is None:
+            self.close()  # a source that failed mid-copy still leaves a whole entry, cut short
+        else:  # the archive itself failed: nothing more is queued (its abort closes the file)
+            self.closed = True
+            self.writer._open_entry = None
