@@ -218,3 +218,20 @@ def test_a_source_that_fails_mid_copy_leaves_a_valid_package(tmp_path, monkeypat
         assert z.read("web_resources/big.txt") == first
         assert z.read("after.txt") == b"after"
     unzip_test(path)
+
+
+def test_a_hash_that_cannot_be_taken_is_none_never_wrong(tmp_path, monkeypatch):
+    class Broken:
+        def update(self, data):
+            raise MemoryError
+
+        def hexdigest(self):
+            return "0" * 64
+
+    monkeypatch.setattr(zipwriter, "hashlib", SimpleNamespace(sha256=Broken))
+    path = tmp_path / "n.zip"
+    with ZipWriter(path) as zw:
+        zw.writestr(info("a.txt"), text(300_000))
+    assert zw.sha256 is None  # publish then reads the file for it, as before
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None

@@ -208,12 +208,16 @@ class ZipWriter:
 
 
 class _Hasher:
-    """SHA-256 of a file being written, taken on its own thread up to what is settled."""
+    """SHA-256 of a file being written, taken on its own thread up to what is settled.
+
+    Any trouble (a read that comes back short, an error) gives no hash rather than a wrong one:
+    the engine then reads the file to hash it, as it did before."""
 
     def __init__(self, path: Path | str):
-        self._fd = os.open(path, os.O_RDONLY)
+        self._file = open(path, "rb", buffering=0)  # this thread's own handle: seek + readinto
         self._sha = hashlib.sha256()
         self._done = 0
+        self._failed = False
         self.settled = 0
         self._end = False
         self._wake = threading.Condition()
@@ -228,32 +232,35 @@ class _Hasher:
 
     def _run(self) -> None:
         view = memoryview(bytearray(HASH_READ))  # one buffer: no allocation per read
-        while True:
-            with self._wake:
-                while self.settled <= self._done and not self._end:
-                    self._wake.wait()
-                target, end = self.settled, self._end
-            while self._done < target:
-                n = os.preadv(self._fd, [view[: min(HASH_READ, target - self._done)]], self._done)
-                if not n:
-                    break
-                self._sha.update(view[:n])
-                self._done += n
-            if end:
-                return
+        try:
+            while True:
+                with self._wake:
+                    while self.settled <= self._done and not self._end:
+                        self._wake.wait()
+                    target, end = self.settled, self._end
+                self._file.seek(self._done)
+                while self._done < target:
+                    n = self._file.readinto(view[: min(HASH_READ, target - self._done)])
+                    if not n:
+                        raise EOFError(f"the archive ends at {self._done}, before {target}")
+                    self._sha.update(view[:n])
+                    self._done += n
+                if end:
+                    return
+        except BaseException:  # noqa: BLE001 - no hash, never a wrong one (see the class)
+            self._failed = True
 
-    def finish(self, whole: bool = True) -> str:
+    def finish(self, whole: bool = True) -> str | None:
         """The hash of the whole file, once it is closed (``whole=False``: stop, the file is
-        going away)."""
+        going away); None if it could not be taken."""
         with self._wake:
-            if self._end:
-                return self._sha.hexdigest()
-            self.settled = os.fstat(self._fd).st_size if whole else self._done
-            self._end = True
-            self._wake.notify()
+            if not self._end:
+                self.settled = os.fstat(self._file.fileno()).st_size if whole else self._done
+                self._end = True
+                self._wake.notify()
         self._thread.join()
-        os.close(self._fd)
-        return self._sha.hexdigest()
+        self._file.close()
+        return None if self._failed else self._sha.hexdigest()
 
 
 class _Close:
