@@ -836,6 +836,8 @@ class OutputFile:
 
     path: Path
     content_type: str
+    #: its SHA-256 (hex) when the writer took it as it wrote; else the engine reads the file for it
+    sha256: str | None = None
 
 
 @dataclass

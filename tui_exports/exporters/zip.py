@@ -3,7 +3,7 @@
 Paths are relative to the deepest folder shared by everything selected, every folder
 gets an explicit directory entry (empty ones too), every entry carries the export
 time in the course's time zone, and bytes are streamed chunk by chunk: memory stays
-flat however large the files are.
+flat however large the files are.  Deflate runs beside the writer (:mod:`.common.zipwriter`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..model import CourseSnapshot, ExportResult, File, Folder, OutputFile, ProgressFn
 from ..vocab import FORMAT_BY_NAME
 from .common.compression import compress_type
+from .common.zipwriter import ZipWriter
 
 CHUNK = 1 << 20
 _UNSAFE = re.compile(r'[\x00 /\\?:*"]')
@@ -102,7 +103,7 @@ def export_zip(snapshot: CourseSnapshot, workdir: Path, progress: ProgressFn) ->
     copied = 0
     out_path = workdir / name
     used: set[str] = set()
-    with zipfile.ZipFile(out_path, "w", allowZip64=True) as zf:
+    with ZipWriter(out_path) as zf:
         for d in sorted(dirs):
             info = zipfile.ZipInfo(d + "/", date_time=stamp)
             info.external_attr = 0o40755 << 16 | 0x10
@@ -125,7 +126,7 @@ def export_zip(snapshot: CourseSnapshot, workdir: Path, progress: ProgressFn) ->
                 info = zipfile.ZipInfo(entry, date_time=stamp)
                 info.compress_type = compress_type(f.display_name, f.content_type)
                 info.external_attr = 0o644 << 16
-                with zf.open(info, "w", force_zip64=f.size > 0x7FFF0000) as dst:
+                with zf.open(info, force_zip64=f.size > 0x7FFF0000) as dst:
                     while chunk := src.read(CHUNK):
                         dst.write(chunk)
                         copied += len(chunk)
@@ -134,7 +135,7 @@ def export_zip(snapshot: CourseSnapshot, workdir: Path, progress: ProgressFn) ->
     if not files:  # Canvas makes the empty zip silently; say so
         warnings.append("the zip is empty: there were no files to export")
     progress(100, None)
-    return ExportResult([OutputFile(out_path, "application/zip")], warnings)
+    return ExportResult([OutputFile(out_path, "application/zip", zf.sha256)], warnings)
 
 
 def _unique(path: str, used: set[str]) -> str:

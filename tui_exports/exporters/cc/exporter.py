@@ -151,7 +151,9 @@ class CCExporter:
             self.steps.report(89, "Finishing the package")
             self._finish(written)
         self.steps.report(100, None)
-        return ExportResult(files=[OutputFile(self.out, "application/zip")], warnings=self.warnings)
+        return ExportResult(
+            files=[OutputFile(self.out, "application/zip", self.pkg.sha256)], warnings=self.warnings
+        )
 
     def _guard(self, what: str, build: Callable[..., object], *args: object) -> object | None:
         """Run ``build(*args)``; on any error record ``what`` as skipped and return None."""

@@ -2,7 +2,8 @@
 
 Entries are written straight into the zip (no work directory to copy from): XML is
 built in memory per item and file blobs are streamed chunk by chunk, so memory stays
-flat however large the course files are.  Paths are made safe here, once: no
+flat however large the course files are; deflate runs beside the writer on the other cores
+(:mod:`.zipwriter`).  Paths are made safe here, once: no
 absolute or ``..`` segments, no duplicates (case-insensitively, so the package also
 unpacks on macOS and Windows).
 """
@@ -22,6 +23,7 @@ from lxml import etree
 from ...model import ProgressFn
 from .compression import is_compressed
 from .xmlutil import XML_DECLARATION, clean, write_streamed
+from .zipwriter import ZipWriter
 
 CHUNK = 1024 * 1024
 
@@ -65,13 +67,18 @@ class PackageWriter:
         self._dir_names: dict[str, str] = {}  # requested folder path (lower) → folder path used
         year = max(1980, min(when.year, 2107))
         self._date_time = (year, when.month, when.day, when.hour, when.minute, when.second)
-        self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        self.zip = ZipWriter(path)
 
     def __enter__(self) -> PackageWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.zip.close()
+        self.zip.__exit__(*exc)
+
+    @property
+    def sha256(self) -> str | None:
+        """The package's SHA-256, taken as it was written (once closed)."""
+        return self.zip.sha256
 
     def unique(self, path: str) -> str:
         """``path`` made safe and not yet used (``name-2.ext`` when it is).
@@ -124,7 +131,7 @@ class PackageWriter:
         final newline) straight into the zip entry: a manifest of thousands of resources is
         never held serialised, nor compressed, in memory."""
         etree.indent(root, space="  ")
-        with self.zip.open(self._info(name, is_compressed(name)), "w") as dst:
+        with self.zip.open(self._info(name, is_compressed(name))) as dst:
             dst.write(XML_DECLARATION)
             etree.ElementTree(root).write(dst, encoding="UTF-8", xml_declaration=False)
             dst.write(b"\n")
@@ -140,7 +147,7 @@ class PackageWriter:
         """:meth:`write_xml`, byte for byte, for a document whose big parts are never held
         whole: the children of each element of ``fills`` come from its iterable
         (:func:`~.xmlutil.write_streamed`)."""
-        with self.zip.open(self._info(name, is_compressed(name)), "w") as dst:
+        with self.zip.open(self._info(name, is_compressed(name))) as dst:
             dst.write(XML_DECLARATION)
             write_streamed(dst, root, fills, indent=True, trailer=b"\n")
         self.names.append(name)
@@ -156,7 +163,7 @@ class PackageWriter:
         with open(source, "rb") as src:
             info = self._info(name, is_compressed(name, content_type))
             info.file_size = max(size, 0)
-            with self.zip.open(info, "w", force_zip64=size >= zipfile.ZIP64_LIMIT // 2) as dst:
+            with self.zip.open(info, force_zip64=size >= zipfile.ZIP64_LIMIT // 2) as dst:
                 self.names.append(name)
                 while chunk := src.read(CHUNK):
                     dst.write(chunk)

@@ -5,7 +5,8 @@ object and writes each with ``ZipFile.writestr(item.get_content())``, so a cours
 hundreds of MB of media would sit in memory whole; it also re-parses every chapter with
 its HTML parser (undoing our XHTML serialisation), deflates already-compressed media and
 swallows ``OSError`` unless told otherwise.  The container format is small, so we write it
-with :mod:`zipfile` directly: ``mimetype`` first and stored with no extra field, then
+with our own zip writer (:mod:`..common.zipwriter`: deflate beside the writer, on the other
+cores): ``mimetype`` first and stored with no extra field, then
 ``META-INF/container.xml``, the package document, navigation, chapters (already on disk
 from phase 1) and media streamed from their blobs in 1 MiB chunks — memory stays flat
 whatever the course size, and a cancel is noticed between chunks.  (ebooklib is still
@@ -29,6 +30,7 @@ from tui_exports.model import ExportResult, OutputFile, ProgressFn
 from tui_exports.vocab import FORMAT_BY_NAME
 
 from ..common.compression import compress_type
+from ..common.zipwriter import ZipWriter
 from .media import MediaFile
 from .sanitize import book_href
 from .xhtml import clean_text, file_timestamp, title_text
@@ -133,7 +135,7 @@ def package_document(book: RenderedBook) -> bytes:
 class _Writer:
     """Streams files into a zip, reporting progress by bytes."""
 
-    def __init__(self, zf: zipfile.ZipFile, when: datetime, report: Callable[[int], None]):
+    def __init__(self, zf: ZipWriter, when: datetime, report: Callable[[int], None]):
         self.zf, self.report = zf, report
         self.date_time = max(
             (when.year, when.month, when.day, when.hour, when.minute, when.second), (1980, 1, 1, 0, 0, 0)
@@ -152,7 +154,7 @@ class _Writer:
     def file(self, name: str, source: Path, compress: int) -> None:
         info = self.info(name, compress)
         info.file_size = source.stat().st_size
-        with source.open("rb") as src, self.zf.open(info, "w", force_zip64=info.file_size > (1 << 31)) as dst:
+        with source.open("rb") as src, self.zf.open(info, force_zip64=info.file_size > (1 << 31)) as dst:
             while chunk := src.read(CHUNK):
                 dst.write(chunk)
                 self.report(len(chunk))
@@ -186,7 +188,7 @@ def package(book: RenderedBook, workdir: Path, progress: ProgressFn) -> ExportRe
     progress(0, "Writing the ePub")
     files = [OutputFile(epub_path, "application/epub+zip")]
     try:
-        with zipfile.ZipFile(epub_path, "w", zipfile.ZIP_DEFLATED) as zf:
+        with ZipWriter(epub_path) as zf:
             out = _Writer(zf, book.exported_at, report)
             out.bytes("mimetype", b"application/epub+zip", zipfile.ZIP_STORED)
             out.bytes("META-INF/container.xml", CONTAINER_XML)
@@ -195,13 +197,15 @@ def package(book: RenderedBook, workdir: Path, progress: ProgressFn) -> ExportRe
                 out.file(f"OEBPS/{name}", book.staging / name, zipfile.ZIP_DEFLATED)
             for media in book.media:
                 out.media(f"OEBPS/{media.book_path}", media)
+        files[0] = OutputFile(epub_path, "application/epub+zip", zf.sha256)
         if book.companion:
             report(0, "Writing the companion zip")
             files.append(OutputFile(zip_path, "application/zip"))
-            with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as zf:
+            with ZipWriter(zip_path) as zf:
                 out = _Writer(zf, book.exported_at, report)
                 for media in book.companion:
                     out.media(media.zip_path or "", media)
+            files[1] = OutputFile(zip_path, "application/zip", zf.sha256)
     except BaseException:  # canceled or failed: leave no half-written archive behind
         for f in files:
             f.path.unlink(missing_ok=True)

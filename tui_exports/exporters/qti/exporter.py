@@ -311,4 +311,4 @@ def export_qti(snapshot: CourseSnapshot, workdir: Path, progress: ProgressFn) ->
         manifest.add_comments(warnings)
         manifest.write(pkg, pkg.unique("imsmanifest.xml"))
     steps.report(100, None)
-    return ExportResult(files=[OutputFile(out, "application/zip")], warnings=warnings)
+    return ExportResult(files=[OutputFile(out, "application/zip", pkg.sha256)], warnings=warnings)
