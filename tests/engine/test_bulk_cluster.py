@@ -96,7 +96,7 @@ def test_a_worker_killed_mid_run_has_its_items_run_on_another(service, tmp_path,
     assert result["run"].workflow_state == "exported"
     items = service.library.bulk.items(run_id)
     assert len(items) == 24 and {i.workflow_state for i in items} == {"exported"}
-    lost = [int(k.split("-")[2]) for k in keys]  # bulk-item-<id>-<nonce>
+    lost = [int(i) for k in keys for i in k.split("-")[2].split("_")]  # bulk-items-<id>_<id>…-<nonce>
     by_id = {i.id: i for i in items}
     assert lost and all(by_id[i].ran_on != victim for i in lost)  # built elsewhere
     files = sorted(p for p in out.rglob("*") if p.is_file() and p.parent != out)

@@ -32,6 +32,7 @@ from ..engine.bulk import (
     file_digest,
     in_term,
     pick_courses,
+    run_chunk,
     stable_name,
 )
 from ..model import ContextType
@@ -116,7 +117,7 @@ class CanvasPool(FuturesPool):
         if getattr(backend, "budget", "absent") is None:
             backend.budget = RateBudget(backend._sleep)
         self.stop = threading.Event()
-        fn = partial(canvas_item, backend, timeout=timeout, stop=self.stop)
+        fn = partial(run_chunk, partial(canvas_item, backend, timeout=timeout, stop=self.stop))
         super().__init__(lambda: cf.ThreadPoolExecutor(slots, thread_name_prefix="bulk-canvas"), slots, fn)
 
     def close(self, cancel: bool) -> None:

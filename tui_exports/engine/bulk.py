@@ -272,14 +272,16 @@ class ItemResult:
     ran_on: str = "local"
 
 
-def course_snapshot(service: Any, user_id: int, course_id: int, fmt: str, *, detail: str = "outline"):
+def course_snapshot(
+    service: Any, user_id: int, course_id: int, fmt: str | None, *, detail: str = "outline"
+) -> CourseSnapshot:
     """The course as ``user_id`` sees it, with the selection Canvas makes when no ``select`` is
-    given (an ePub: everything)."""
+    given (an ePub: everything); no selection when ``fmt`` is None (:func:`with_selection` adds it)."""
     course, standing = service.course(user_id, course_id)
     snap = build_snapshot(
         service.library, course.id, service.user(user_id), standing.role, now=utcnow(), detail=detail
     )
-    return with_selection(snap, fmt)
+    return snap if fmt is None else with_selection(snap, fmt)
 
 
 def with_selection(snap: CourseSnapshot, fmt: str) -> CourseSnapshot:
@@ -306,7 +308,16 @@ def _service_at(home: str) -> Any:
     return _opened[home]
 
 
-def build_item(task: ItemTask, ran_on: str = "local") -> ItemResult:
+def build_items(tasks: Iterable[ItemTask], ran_on: str = "local") -> list[ItemResult]:
+    """A chunk of items, one after the other in this worker; the formats of one course share
+    the course read from the library once."""
+    read: dict[tuple[str | None, int], CourseSnapshot] = {}
+    return [build_item(task, ran_on, read) for task in tasks]
+
+
+def build_item(
+    task: ItemTask, ran_on: str = "local", read: dict[tuple[str | None, int], CourseSnapshot] | None = None
+) -> ItemResult:
     """Export one item into its course folder: work folder, fsync, rename.  Every failure is a
     result with its reason, never an exception (a worker must not die of one course)."""
     folder = Path(task.folder)
@@ -314,8 +325,14 @@ def build_item(task: ItemTask, ran_on: str = "local") -> ItemResult:
     try:
         snap = task.snapshot
         if snap is None:
-            service = _service_at(task.home or "")
-            snap = course_snapshot(service, service.owner_id(), task.course_id, task.format)
+            key = (task.home, task.course_id)
+            course = (read or {}).get(key)
+            if course is None:
+                service = _service_at(task.home or "")
+                course = course_snapshot(service, service.owner_id(), task.course_id, None)
+                if read is not None:
+                    read[key] = course
+            snap = with_selection(course, task.format)
         workdir.mkdir(mode=0o700, parents=True)
         result = _export(snap, task, workdir)
         folder.mkdir(parents=True, exist_ok=True)
@@ -378,62 +395,79 @@ def course_folder(out: Path, course_code: str, course_id: int) -> Path:
 
 
 class Pool(Protocol):
-    """Where items run: ``slots`` at once; ``submit`` starts one, ``finished`` returns
-    (handle, ItemResult) pairs of those that ended (waiting up to ``timeout`` for one)."""
+    """Where items run: ``slots`` chunks at once (and ``ahead`` more queued, so no worker waits
+    for the coordinator between two chunks); a chunk holds up to ``chunk_items`` items.
+    ``submit`` starts a chunk (a tuple of tasks), ``finished`` returns (handle, [ItemResult, …])
+    pairs of the chunks that ended, waiting up to ``timeout`` for one."""
 
     slots: int
+    ahead: int
+    chunk_items: int
 
-    def submit(self, task: Any) -> Any: ...
+    def submit(self, tasks: tuple[Any, ...]) -> Any: ...
 
-    def finished(self, timeout: float) -> list[tuple[Any, ItemResult]]: ...
+    def finished(self, timeout: float) -> list[tuple[Any, list[ItemResult]]]: ...
 
     def close(self, cancel: bool) -> None: ...
+
+
+def run_chunk(fn: Callable[[Any], ItemResult], tasks: Iterable[Any]) -> list[ItemResult]:
+    """A chunk's items, one after the other (``fn`` builds one item)."""
+    return [fn(task) for task in tasks]
 
 
 class InlinePool:
     """One item at a time in this process (``--workers 1``)."""
 
     slots = 1
+    ahead = 0
+    chunk_items = 1
 
-    def __init__(self, fn: Callable[[Any], ItemResult] = build_item):
+    def __init__(self, fn: Callable[[Any], ItemResult] | None = None):
         self.fn = fn
-        self._queue: deque[tuple[Any, Any]] = deque()
+        self._queue: deque[tuple[Any, tuple[Any, ...]]] = deque()
 
-    def submit(self, task: Any) -> Any:
+    def submit(self, tasks: tuple[Any, ...]) -> Any:
         handle = object()
-        self._queue.append((handle, task))
+        self._queue.append((handle, tasks))
         return handle
 
-    def finished(self, timeout: float) -> list[tuple[Any, ItemResult]]:
+    def finished(self, timeout: float) -> list[tuple[Any, list[ItemResult]]]:
         if not self._queue:
             time.sleep(min(timeout, 0.05))
             return []
-        handle, task = self._queue.popleft()
-        return [(handle, self.fn(task))]
+        handle, tasks = self._queue.popleft()
+        return [(handle, run_chunk(self.fn, tasks) if self.fn else build_items(tasks))]
 
     def close(self, cancel: bool) -> None:
         self._queue.clear()
 
 
 class FuturesPool:
-    """Items on a ``concurrent.futures`` executor: worker processes (local) or threads (Canvas)."""
+    """Chunks on a ``concurrent.futures`` executor: worker processes (local) or threads (Canvas).
+    ``fn`` builds one chunk (a list of results), ``ahead`` chunks wait queued beyond ``slots``."""
 
-    def __init__(self, make: Callable[[], cf.Executor], slots: int, fn: Callable[[Any], ItemResult]):
+    ahead = 0
+    chunk_items = 1
+
+    def __init__(
+        self, make: Callable[[], cf.Executor], slots: int, fn: Callable[[tuple[Any, ...]], list[ItemResult]]
+    ):
         self.make, self.slots, self.fn = make, slots, fn
         self.executor = make()
-        self._futures: dict[cf.Future, Any] = {}
+        self._futures: dict[cf.Future, tuple[Any, ...]] = {}
 
-    def submit(self, task: Any) -> Any:
+    def submit(self, tasks: tuple[Any, ...]) -> Any:
         if getattr(self.executor, "_broken", False):  # a worker process died: a new pool for the rest
             self.executor.shutdown(wait=False, cancel_futures=True)
             self.executor = self.make()
-        future = self.executor.submit(self.fn, task)
-        self._futures[future] = task
+        future = self.executor.submit(self.fn, tasks)
+        self._futures[future] = tasks
         return future
 
     failed_on = "local"  # ``ran_on`` of an item whose future raised
 
-    def finished(self, timeout: float) -> list[tuple[Any, ItemResult]]:
+    def finished(self, timeout: float) -> list[tuple[Any, list[ItemResult]]]:
         if not self._futures:
             time.sleep(min(timeout, 0.05))
             return []
@@ -448,24 +482,26 @@ class FuturesPool:
 
 
 def collect(
-    done: Iterable[Any], futures: dict[Any, Any], ran_on: str = "local"
-) -> list[tuple[Any, ItemResult]]:
+    done: Iterable[Any], futures: dict[Any, tuple[Any, ...]], ran_on: str = "local"
+) -> list[tuple[Any, list[ItemResult]]]:
     """The results of ``done`` futures (taken out of ``futures``); one that raised — a worker
-    process that died, a Dask worker lost on every try — is its item's failure."""
+    process that died, a Dask worker lost on every try — is the failure of each of its items."""
     out = []
     for future in done:
-        task = futures.pop(future)
+        tasks = futures.pop(future)
         try:
-            out.append((future, future.result()))
-        except BaseException as e:  # noqa: BLE001 - whatever ended the task is the item's error
-            out.append((future, ItemResult(task.item_id, False, error=describe_failure(e), ran_on=ran_on)))
+            out.append((future, list(future.result())))
+        except BaseException as e:  # noqa: BLE001 - whatever ended the task is its items' error
+            reason = describe_failure(e)
+            out.append((future, [ItemResult(t.item_id, False, error=reason, ran_on=ran_on) for t in tasks]))
     return out
 
 
-def _worker_start() -> None:
+def _worker_start(home: str | None = None) -> None:
     """In each worker process: Ctrl-C is the coordinator's to handle, and a worker whose
     coordinator died (``kill -9``) leaves at once instead of finishing orphaned items (its
-    parent, the fork server, ends with the coordinator)."""
+    parent, the fork server, ends with the coordinator).  The library at ``home`` is opened
+    here, once per process, while the coordinator still plans."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()
 
@@ -475,10 +511,23 @@ def _worker_start() -> None:
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
+    if home:
+        _service_at(home)
 
 
-def process_pool(workers: int) -> Pool:
-    """``workers`` processes on this machine (one: this process, no pool)."""
+def _warm() -> int:
+    return os.getpid()
+
+
+#: items in one chunk of a local or cluster pool: a small course's item takes ~15 ms, about what
+#: handing a task to a process and taking its record back costs; four of them (two courses in
+#: two formats) make that cost small and still keep both cores busy to the end of a run
+CHUNK_ITEMS = 4
+
+
+def process_pool(workers: int, home: str | Path | None = None) -> Pool:
+    """``workers`` processes on this machine (one: this process, no pool), started at once, each
+    with the library at ``home`` opened."""
     if workers <= 1:
         return InlinePool()
     import multiprocessing
@@ -488,9 +537,16 @@ def process_pool(workers: int) -> Pool:
     ctx.set_forkserver_preload(["tui_exports.engine.bulk", *(f.exporter.partition(":")[0] for f in FORMATS)])
 
     def make() -> cf.Executor:
-        return cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start)
+        executor = cf.ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=_worker_start, initargs=(str(home) if home else None,)
+        )
+        for _ in range(workers):  # start the processes now, not at the first chunk
+            executor.submit(_warm)
+        return executor
 
-    return FuturesPool(make, workers, build_item)
+    pool = FuturesPool(make, workers, build_items)
+    pool.ahead, pool.chunk_items = workers, CHUNK_ITEMS
+    return pool
 
 
 # ------------------------------------------------------------------ the coordinator
@@ -630,36 +686,43 @@ class Coordinator:
         self._import_packages(status)
         tries: dict[int, int] = {}
         retries: list[tuple[float, int]] = []  # (when, item id)
-        in_flight: dict[Any, BulkItem] = {}
+        in_flight: dict[Any, list[BulkItem]] = {}  # a chunk's handle -> its items
         cursor = 0
         pending: deque[BulkItem] = deque()
         exhausted = False
         interrupted = False
         last_check = time.monotonic()
+        size = max(1, getattr(self.pool, "chunk_items", 1))
         try:
             while True:
-                if not exhausted and len(pending) < 2 * self.pool.slots:
-                    page = self.store.items(self.run_id, [BulkItemState.CREATED], after=cursor, limit=200)
+                limit = self.pool.slots + getattr(self.pool, "ahead", 0)
+                if not exhausted and len(pending) < 2 * limit * size:
+                    page = self.store.items(
+                        self.run_id, [BulkItemState.CREATED], after=cursor, limit=max(200, 2 * limit * size)
+                    )
                     if page:
                         cursor = page[-1].id
                         pending.extend(page)
                     else:
                         exhausted = True
-                while len(in_flight) < self.pool.slots:
-                    item = self._next(pending, retries)
-                    if item is None:
+                while len(in_flight) < limit:
+                    chunk = self._next_chunk(pending, retries, size)
+                    if not chunk:
                         break
-                    tries[item.id] = tries.get(item.id, 0) + 1
-                    self._start(item, in_flight, status)
+                    for item in chunk:
+                        tries[item.id] = tries.get(item.id, 0) + 1
+                    self._start(chunk, in_flight, status)
                 if not in_flight and not pending and exhausted:
                     if not retries:
                         break
                     time.sleep(max(0.0, min(0.2, retries[0][0] - time.monotonic())))
                     continue
-                for handle, result in self.pool.finished(timeout=0.2):
-                    item = in_flight.pop(handle)
-                    status.in_flight.pop(item.id, None)
-                    self._record(item, result, status, tries, retries)
+                ended = []
+                for handle, results in self.pool.finished(timeout=0.2):
+                    by_id = {item.id: item for item in in_flight.pop(handle)}
+                    ended += [(by_id[r.item_id], r) for r in results if r.item_id in by_id]
+                if ended:
+                    self._record(ended, status, tries, retries)
                 if time.monotonic() - last_check > 0.5:
                     last_check = time.monotonic()
                     now_run = self.store.run(self.run_id)
@@ -678,68 +741,96 @@ class Coordinator:
                 shutil.rmtree(self.out / WORK_DIR, ignore_errors=True)
         return self._finish()
 
-    def _next(self, pending: deque[BulkItem], retries: list[tuple[float, int]]) -> BulkItem | None:
+    def _next_chunk(
+        self, pending: deque[BulkItem], retries: list[tuple[float, int]], size: int
+    ) -> list[BulkItem]:
+        """The next items to hand out together: a retry that is due (alone), or up to ``size``
+        pending items, a course's formats kept in one chunk."""
         if retries and retries[0][0] <= time.monotonic():
             _, item_id = heapq.heappop(retries)
-            return self.store.item(item_id)
-        return pending.popleft() if pending else None
+            item = self.store.item(item_id)
+            return [item] if item else []
+        chunk: list[BulkItem] = []
+        while pending and (len(chunk) < size or pending[0].course_id == chunk[-1].course_id):
+            chunk.append(pending.popleft())
+        return chunk
 
-    def _start(self, item: BulkItem, in_flight: dict[Any, BulkItem], status: BulkStatus) -> None:
-        attempts = item.attempts + 1
-        self.store.update_item(item.id, workflow_state=BulkItemState.EXPORTING, attempts=attempts, error=None)
-        try:
-            task = self.task_of(item)
-        except Exception as e:  # noqa: BLE001 - a course that cannot be read fails its item only
-            self._record(item, ItemResult(item.id, False, error=describe_failure(e)), status, {}, [])
+    def _start(self, chunk: list[BulkItem], in_flight: dict[Any, list[BulkItem]], status: BulkStatus) -> None:
+        """The chunk's items say ``exporting`` (one transaction), then go to the pool as one task."""
+        self.store.start_items([item.id for item in chunk])
+        tasks, started = [], []
+        for item in chunk:
+            item = replace(
+                item, workflow_state=BulkItemState.EXPORTING, attempts=item.attempts + 1, error=None
+            )
+            try:
+                tasks.append(self.task_of(item))
+            except Exception as e:  # noqa: BLE001 - a course that cannot be read fails its item only
+                self._record([(item, ItemResult(item.id, False, error=describe_failure(e)))], status, {}, [])
+                continue
+            started.append(item)
+        if not started:
             return
-        handle = self.pool.submit(task)
-        in_flight[handle] = item
-        status.in_flight[item.id] = item_label(item)
-        status.event, status.item, status.message = "start", item, ""
+        handle = self.pool.submit(tuple(tasks))
+        in_flight[handle] = started
+        for item in started:
+            status.in_flight[item.id] = item_label(item)
+        status.event, status.item, status.message = "start", started[0], ""
         self.on_status(status)
 
     def _record(
         self,
-        item: BulkItem,
-        result: ItemResult,
+        ended: list[tuple[BulkItem, ItemResult]],
         status: BulkStatus,
         tries: dict[int, int],
         retries: list[tuple[float, int]],
     ) -> None:
-        if result.ok:
-            self.store.update_item(
-                item.id,
-                workflow_state=BulkItemState.EXPORTED,
-                path=result.path,
-                size=result.size,
-                sha256=result.sha256,
-                warnings=result.warnings,
-                error=None,
-                ran_on=result.ran_on,
-            )
-            status.exported += 1
-            status.bytes += result.size or 0
-            status.event, status.message = "exported", ""
-        else:
-            self.store.update_item(
-                item.id, workflow_state=BulkItemState.FAILED, error=result.error, ran_on=result.ran_on
-            )
-            n = tries.get(item.id, self.max_attempts)
-            if n < self.max_attempts:
-                wait = self.backoff * (2 ** (n - 1))
-                heapq.heappush(retries, (time.monotonic() + wait, item.id))
-                status.event, status.message = "retry", f"{result.error}; retrying in {wait:.0f} s"
+        """The records of the items that ended since the last wake-up, in one transaction; then
+        the front hears of each."""
+        changes: list[tuple[BulkItem, dict[str, Any]]] = []
+        for item, result in ended:
+            if result.ok:
+                fields: dict[str, Any] = {
+                    "workflow_state": BulkItemState.EXPORTED,
+                    "path": result.path,
+                    "size": result.size,
+                    "sha256": result.sha256,
+                    "warnings": result.warnings,
+                    "error": None,
+                    "ran_on": result.ran_on,
+                }
             else:
-                status.failed += 1
-                status.event, status.message = "failed", result.error or ""
-        status.item = self.store.item(item.id)
-        self.on_status(status)
+                fields = {
+                    "workflow_state": BulkItemState.FAILED,
+                    "error": result.error,
+                    "ran_on": result.ran_on,
+                }
+            changes.append((item, fields))
+        self.store.update_items([(item.id, fields) for item, fields in changes])
+        for (item, fields), (_, result) in zip(changes, ended, strict=True):
+            status.in_flight.pop(item.id, None)
+            if result.ok:
+                status.exported += 1
+                status.bytes += result.size or 0
+                status.event, status.message = "exported", ""
+            else:
+                n = tries.get(item.id, self.max_attempts)
+                if n < self.max_attempts:
+                    wait = self.backoff * (2 ** (n - 1))
+                    heapq.heappush(retries, (time.monotonic() + wait, item.id))
+                    status.event, status.message = "retry", f"{result.error}; retrying in {wait:.0f} s"
+                else:
+                    status.failed += 1
+                    status.event, status.message = "failed", result.error or ""
+            status.item = replace(item, **fields)
+            self.on_status(status)
 
-    def _put_back(self, in_flight: dict[Any, BulkItem]) -> None:
-        for item in in_flight.values():
-            current = self.store.item(item.id)
-            if current and current.workflow_state is BulkItemState.EXPORTING:
-                self.store.update_item(item.id, workflow_state=BulkItemState.CREATED)
+    def _put_back(self, in_flight: dict[Any, list[BulkItem]]) -> None:
+        for chunk in in_flight.values():
+            for item in chunk:
+                current = self.store.item(item.id)
+                if current and current.workflow_state is BulkItemState.EXPORTING:
+                    self.store.update_item(item.id, workflow_state=BulkItemState.CREATED)
 
     def _prepare(self, status: BulkStatus) -> None:
         """Before working: items left ``exporting`` by a coordinator that died, failed and

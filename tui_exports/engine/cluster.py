@@ -15,33 +15,35 @@ import time
 import uuid
 from typing import Any
 
-from .bulk import FuturesPool, ItemResult, ItemTask, build_item
+from .bulk import CHUNK_ITEMS, FuturesPool, ItemResult, ItemTask, build_items
 from .errors import BadRequest
 
 INSTALL = "pip install 'tui-exports[cluster]'"
 
 
-def run_on_worker(task: ItemTask) -> ItemResult:
-    """The task a Dask worker runs: the item built as a local worker builds it, signed with
-    the worker's address."""
+def run_on_worker(tasks: tuple[ItemTask, ...]) -> list[ItemResult]:
+    """The task a Dask worker runs: a chunk of items built as a local worker builds them,
+    signed with the worker's address."""
     from distributed import get_worker
 
     try:
         where = get_worker().address
     except ValueError:  # run outside a worker (a local client's synchronous scheduler)
         where = "dask"
-    return build_item(task, ran_on=where)
+    return build_items(tasks, ran_on=where)
 
 
 class DaskPool(FuturesPool):
-    """Items as futures on a Dask cluster, two per worker thread so none waits for work."""
+    """Chunks of items as futures on a Dask cluster, two per worker thread so none waits for work."""
 
+    ahead = 0
+    chunk_items = CHUNK_ITEMS
     failed_on = "dask"  # KilledWorker: the item was lost on every worker it met
 
     def __init__(self, client: Any, own_client: bool = False):
         self.client = client
         self.own_client = own_client
-        self._futures: dict[Any, ItemTask] = {}
+        self._futures: dict[Any, tuple[ItemTask, ...]] = {}
         self._slots = (0.0, 1)
 
     @property
@@ -52,10 +54,11 @@ class DaskPool(FuturesPool):
             self._slots = (time.monotonic(), slots)
         return slots
 
-    def submit(self, task: ItemTask) -> Any:
-        key = f"bulk-item-{task.item_id}-{uuid.uuid4().hex[:8]}"
-        future = self.client.submit(run_on_worker, task, key=key, pure=False)
-        self._futures[future] = task
+    def submit(self, tasks: tuple[ItemTask, ...]) -> Any:
+        ids = "_".join(str(t.item_id) for t in tasks)
+        key = f"bulk-items-{ids}-{uuid.uuid4().hex[:8]}"
+        future = self.client.submit(run_on_worker, tasks, key=key, pure=False)
+        self._futures[future] = tasks
         return future
 
     def wait(self, timeout: float) -> Any:
