@@ -861,9 +861,12 @@ class Coordinator:
             status.event, status.item, status.message = "import", item, f"importing {item.package}"
             self.on_status(status)
             try:
-                report = self.service.import_package(Path(item.package))
-                course = self.service.content.course(report.course_id)
-                self.store.set_package_course(self.run_id, item.package, course.id, course.course_code)
+                # the course and the items that name it commit together: a coordinator killed
+                # at any point leaves either both or neither, so a resume never imports twice
+                with self.store.transaction():
+                    report = self.service.import_package(Path(item.package))
+                    course = self.service.content.course(report.course_id)
+                    self.store.set_package_course(self.run_id, item.package, course.id, course.course_code)
             except Exception as e:  # noqa: BLE001 - a package that cannot be read fails its items
                 reason = e.describe() if hasattr(e, "describe") else describe_failure(e)
                 for it in self.store.items(self.run_id, [BulkItemState.CREATED]):
