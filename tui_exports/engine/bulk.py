@@ -256,6 +256,7 @@ class ItemTask:
     home: str | None = None
     snapshot: CourseSnapshot | None = None
     max_embed_bytes: int = 25 * 1024 * 1024
+    remote: str | None = None  # Canvas: the export already made for this item, to follow
 
 
 @dataclass(frozen=True)
@@ -641,6 +642,8 @@ class Coordinator:
         self.version = run.settings.get("version")
         self.max_embed = service.settings.epub_max_embed_mb * 1024 * 1024
         self._last_snapshot: tuple[int | None, Any] = (None, None)
+        if hasattr(pool, "note"):  # Canvas: each export is recorded as soon as Canvas made it
+            pool.note = self.note_remote
 
     @property
     def run_id(self) -> int:
@@ -655,7 +658,13 @@ class Coordinator:
             version=self.version,
             home=str(self.service.library.home.data),
             max_embed_bytes=self.max_embed,
+            remote=item.remote_export,
         )
+
+    def note_remote(self, item_id: int, export: str) -> None:
+        """The export Canvas made for an item (``content:ID``/``epub:ID``), recorded before it is
+        followed: a resume follows it instead of asking Canvas for another."""
+        self.store.update_item(item_id, remote_export=export)
 
     def snapshot_task(self, item: BulkItem) -> ItemTask:
         """The item with its course snapshot shipped (for workers that have no library); the

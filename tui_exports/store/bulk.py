@@ -24,6 +24,7 @@ _ITEM_FIELDS = frozenset(
         "warnings",
         "error",
         "ran_on",
+        "remote_export",
     }
 )
 

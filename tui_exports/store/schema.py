@@ -245,6 +245,13 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """CREATE INDEX bulk_items_run ON bulk_items(run_id, workflow_state)""",
         ],
     ),
+    (
+        9,
+        "bulk items on Canvas: the export made for an item, followed again on resume",
+        [
+            """ALTER TABLE bulk_items ADD COLUMN remote_export TEXT""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
