@@ -177,8 +177,11 @@ def _work(service: Any, args: argparse.Namespace, run_id: int, remote: Any, pool
         on_status=view.update,
         max_attempts=args.retries or engine_bulk.MAX_ATTEMPTS,
     )
-    if args.scheduler:  # cluster workers have no library: each task carries its course
-        coordinator.task_of = coordinator.snapshot_task
+    if args.scheduler:
+        from ..engine.cluster import workers_share_this_machine
+
+        if not workers_share_this_machine(args.scheduler):  # no library there: each task carries its course
+            coordinator.task_of = coordinator.snapshot_task
     try:
         run = coordinator.run()
     except KeyboardInterrupt:
