@@ -25,6 +25,7 @@ import concurrent.futures as cf
 import csv
 import hashlib
 import heapq
+import importlib
 import io
 import json
 import os
@@ -308,6 +309,7 @@ def with_selection(snap: CourseSnapshot, fmt: str) -> CourseSnapshot:
 
 
 _opened: dict[str, Any] = {}  # a worker process's service per library folder
+_inherited: list[dict[str, Any]] = []  # a forked worker's copy of its parent's services
 
 
 def _service_at(home: str) -> Any:
@@ -511,10 +513,12 @@ def collect(
 
 def _worker_start(home: str | None = None) -> None:
     """In each worker process: Ctrl-C is the coordinator's to handle, and a worker whose
-    coordinator died (``kill -9``) leaves at once instead of finishing orphaned items (its
-    parent, the fork server, ends with the coordinator).  The library at ``home`` is opened
-    here, once per process, while the coordinator still plans."""
+    coordinator died (``kill -9``) leaves at once instead of finishing orphaned items.  The
+    library at ``home`` is opened here, once per process, while the coordinator still plans."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # a forked worker opens its own connections; its parent's are kept, never used nor closed
+    _inherited.append(_opened.copy())
+    _opened.clear()
     parent = os.getppid()
 
     def watch() -> None:
@@ -544,9 +548,13 @@ def process_pool(workers: int, home: str | Path | None = None) -> Pool:
         return InlinePool()
     import multiprocessing
 
-    ctx = multiprocessing.get_context("forkserver")  # children hold none of our open files (the lock)
-    # each worker is forked from a server that has imported the exporters once already
-    ctx.set_forkserver_preload(["tui_exports.engine.bulk", *(f.exporter.partition(":")[0] for f in FORMATS)])
+    # forked from this process once the exporters are imported: a worker is ready at once (a
+    # fork server would import them again, half a second before the first item could start).
+    # A worker uses none of this process's connections (``_worker_start`` drops them) and
+    # leaves within 0.2 s of a coordinator that died, so the --out lock it may hold goes too.
+    ctx = multiprocessing.get_context("fork")
+    for f in FORMATS:
+        importlib.import_module(f.exporter.partition(":")[0])
 
     def make() -> cf.Executor:
         executor = cf.ProcessPoolExecutor(
