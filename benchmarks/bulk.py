@@ -52,8 +52,9 @@ def generate(home: Path, n: int) -> None:
         service.close()
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes) of one child process."""
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (bytes) and CPU seconds of one child process (with the worker
+    processes it forked and reaped; not a Dask cluster's)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -61,7 +62,7 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
     err = proc.stderr.read().decode() if proc.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{err[-2000:]}")
-    return wall, usage.ru_maxrss * 1024
+    return wall, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime
 
 
 @dataclass
@@ -71,6 +72,9 @@ class Paired:
     of a pair alike."""
 
     pairs: list[tuple[float, float, float]]  # (baseline s, other s, load average at the pair's start)
+    cpu: list[
+        tuple[float, float]
+    ]  # CPU seconds of each (the other's: 0 when its workers are not its children)
 
     @property
     def ratios(self) -> list[float]:
@@ -91,22 +95,29 @@ class Paired:
     def ratio_text(self) -> str:
         return f"{self.ratio:.2f}× faster ({min(self.ratios):.2f}–{max(self.ratios):.2f})"
 
-    def describe(self, name: str) -> str:
+    def describe(self, name: str, tree_cpu: bool = False) -> str:
         each = ", ".join(f"{a:.2f}/{b:.2f} s = {a / b:.2f}× (load {load:.1f})" for a, b, load in self.pairs)
-        return f"{name}, pair by pair (--workers 1 / {name}): {each}."
+        text = f"{name}, pair by pair (--workers 1 / {name}): {each}."
+        a, b = (statistics.median(c[i] for c in self.cpu) for i in (0, 1))
+        if tree_cpu:  # the workers were children of the run: their CPU is counted
+            text += f" CPU time (whole process tree, median): {a:.1f} s / {b:.1f} s."
+        return text
 
 
 def paired(
     base: Callable[[], list[str]], other: Callable[[], list[str]], env: dict[str, str], n: int
 ) -> Paired:
-    pairs = []
+    pairs: list[tuple[float, float, float]] = []
+    cpu: list[tuple[float, float]] = []
     for _ in range(n):
         load = os.getloadavg()[0]
-        a, _ = timed(base(), env)
-        b, _ = timed(other(), env)
+        a, _, cpu_a = timed(base(), env)
+        b, _, cpu_b = timed(other(), env)
         pairs.append((a, b, load))
-        print(f"  pair: {a:.2f} s / {b:.2f} s = {a / b:.2f}× (load {load:.1f})", file=sys.stderr)
-    return Paired(pairs)
+        cpu.append((cpu_a, cpu_b))
+        print(f"  pair: {a:.2f} s / {b:.2f} s = {a / b:.2f}× (load {load:.1f}; CPU {cpu_a:.1f} s / {cpu_b:.1f} s)",
+              file=sys.stderr)  # fmt: skip
+    return Paired(pairs, cpu)
 
 
 def bulk_cmd(out: Path, *extra: str) -> list[str]:
@@ -180,7 +191,7 @@ def main() -> int:
     rows.append((f"{items} items, --workers 1 (wall, median)", f"{two.base:.2f} s", "", "", "", ""))
     rows.append(("--workers 2 (wall, median)", f"{two.other:.2f} s", f"{two.base:.2f} s (--workers 1)",
                  two.ratio_text(), "≥ 1.8×", "pass" if two.ratio >= 1.8 else "FAIL"))  # fmt: skip
-    notes = [two.describe("--workers 2")]
+    notes = [two.describe("--workers 2", tree_cpu=True)]
     try:
         from distributed import LocalCluster
     except ImportError:
@@ -218,7 +229,7 @@ def main() -> int:
         if out.returncode != 0:
             raise SystemExit(out.stderr[-2000:])
         per_item[n] = float(out.stdout.strip().splitlines()[-1])
-        _, rss[n] = timed([sys.executable, __file__, "--coordinator-only", str(n)], child_env)
+        _, rss[n], _ = timed([sys.executable, __file__, "--coordinator-only", str(n)], child_env)
     rows.append(("coordinator overhead per item (2,000 items)", f"{per_item[2000]:.1f} ms", "", "", "≤ 50 ms",
                  "pass" if per_item[2000] <= 50 else "FAIL"))  # fmt: skip
     ratio = rss[2000] / rss[200]
@@ -234,7 +245,9 @@ def main() -> int:
         body = [
             BEGIN,
             f"Bulk runs, {started} (UTC), {elapsed / 60:.1f} minutes in all: `python benchmarks/bulk.py"
-            + (f" --courses {args.courses}`" if args.courses != 200 else "`")
+            + (f" --courses {args.courses}" if args.courses != 200 else "")
+            + (" --home DIR" if args.home else "")
+            + (f" --pairs {args.pairs}`" if args.pairs != 3 else "`")
             + f". Machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}; load average "
             f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (other work on the machine: "
             "a speed-up needs idle cores).",
@@ -242,8 +255,10 @@ def main() -> int:
             *table,
             "",
             f"{args.courses} generated courses ({SPEC['pages']} pages, {SPEC['quizzes']} quiz × {SPEC['questions_per_quiz']}, "
-            f"{SPEC['files']} files of {SPEC['file_mb']} MiB in all each; generating them took {gen:.0f} s), "
-            "each to zip and Common Cartridge; every time is a whole `tui-exports bulk` process into a fresh --out. "
+            f"{SPEC['files']} files of {SPEC['file_mb']} MiB in all each; "
+            + (f"generating them took {gen:.0f} s), " if gen > 1 else "generated by an earlier run), ")
+            + "each to zip and Common Cartridge; every time is a whole `tui-exports bulk` process into a fresh --out, "
+            f"and a speed-up is the median of {args.pairs} pairs' ratios (the spread in brackets). "
             "The overhead and RSS rows run the coordinator on items that take no time.",
             "",
             *notes,
