@@ -85,12 +85,17 @@ class Paired:
         return statistics.median(self.ratios)
 
     @property
+    def middle(self) -> tuple[float, float, float]:
+        """The pair whose ratio is the median (the lower middle one of an even number)."""
+        return sorted(self.pairs, key=lambda p: p[0] / p[1])[(len(self.pairs) - 1) // 2]
+
+    @property
     def base(self) -> float:
-        return statistics.median(a for a, _, _ in self.pairs)
+        return self.middle[0]
 
     @property
     def other(self) -> float:
-        return statistics.median(b for _, b, _ in self.pairs)
+        return self.middle[1]
 
     def ratio_text(self) -> str:
         return f"{self.ratio:.2f}× faster ({min(self.ratios):.2f}–{max(self.ratios):.2f})"
@@ -188,8 +193,8 @@ def main() -> int:
 
     one_cmd = lambda: bulk_cmd(fresh(), "--workers", "1")  # noqa: E731
     two = paired(one_cmd, lambda: bulk_cmd(fresh(), "--workers", "2"), env, args.pairs)
-    rows.append((f"{items} items, --workers 1 (wall, median)", f"{two.base:.2f} s", "", "", "", ""))
-    rows.append(("--workers 2 (wall, median)", f"{two.other:.2f} s", f"{two.base:.2f} s (--workers 1)",
+    rows.append((f"{items} items, --workers 1 (wall, median pair)", f"{two.base:.2f} s", "", "", "", ""))
+    rows.append(("--workers 2 (wall, median pair)", f"{two.other:.2f} s", f"{two.base:.2f} s (--workers 1)",
                  two.ratio_text(), "≥ 1.8×", "pass" if two.ratio >= 1.8 else "FAIL"))  # fmt: skip
     notes = [two.describe("--workers 2", tree_cpu=True)]
     try:
@@ -212,7 +217,7 @@ def main() -> int:
             dask = paired(
                 one_cmd, lambda: bulk_cmd(fresh(), "--scheduler", cluster.scheduler_address), env, args.pairs
             )
-        rows.append(("Dask LocalCluster, 2 processes (wall, median)", f"{dask.other:.2f} s",
+        rows.append(("Dask LocalCluster, 2 processes (wall, median pair)", f"{dask.other:.2f} s",
                      f"{dask.base:.2f} s (--workers 1)", dask.ratio_text(), "≥ 1.6×",
                      "pass" if dask.ratio >= 1.6 else "FAIL"))  # fmt: skip
         notes.append(dask.describe("Dask"))
