@@ -162,6 +162,23 @@ def test_two_runs_on_one_out_are_refused(service, tmp_path):
     assert _run(service, out).workflow_state == "exported"  # free again once the first one ends
 
 
+@pytest.mark.slow
+def test_a_refused_run_leaves_no_worker_process_behind(service, tmp_path):
+    import multiprocessing
+
+    before = set(multiprocessing.active_children())
+    out = tmp_path / "out"
+    held = bulk.lock_out(out)
+    try:
+        pool = bulk.process_pool(2, service.library.home.data)
+        assert len(set(multiprocessing.active_children()) - before) == 2  # started with the pool
+        with pytest.raises(bulk.OutLocked):
+            _run(service, out, pool=pool)
+    finally:
+        held.close()
+    assert set(multiprocessing.active_children()) - before == set()
+
+
 def test_a_canceled_run_stops_and_resume_runs_the_rest(service, tmp_path):
     out = tmp_path / "out"
     planned = bulk.plan(service, bulk.BulkRequest(formats=("zip", "qti"), out=out, courses="all"))

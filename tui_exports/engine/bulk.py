@@ -661,6 +661,7 @@ class Coordinator:
         self.version = run.settings.get("version")
         self.max_embed = service.settings.epub_max_embed_mb * 1024 * 1024
         self._last_snapshot: tuple[int | None, Any] = (None, None)
+        self._pool_closed = False
         if hasattr(pool, "note"):  # Canvas: each export is recorded as soon as Canvas made it
             pool.note = self.note_remote
 
@@ -700,12 +701,22 @@ class Coordinator:
 
     # -- the run
     def run(self) -> BulkRun:
-        lock = lock_out(self.out)
+        """Work the run to its end; the pool is closed however it ends (its processes, started
+        when it was made, never outlive a refused or canceled run)."""
         try:
-            return self._run()
+            lock = lock_out(self.out)
+            try:
+                return self._run()
+            finally:
+                if lock is not None:
+                    lock.close()
         finally:
-            if lock is not None:
-                lock.close()
+            self._close_pool()
+
+    def _close_pool(self) -> None:
+        if not self._pool_closed:
+            self._pool_closed = True
+            self.pool.close(cancel=True)
 
     def _run(self) -> BulkRun:
         if self.store.run(self.run_id).workflow_state is BulkItemState.CANCELED:
@@ -762,7 +773,7 @@ class Coordinator:
             interrupted = True
             raise
         finally:
-            self.pool.close(cancel=True)
+            self._close_pool()
             os.sync()  # the files this machine's workers wrote are on disk before the reports say so
             if interrupted:
                 self._put_back(in_flight)
