@@ -101,15 +101,16 @@ def canvas_item(
         found = recorded_export(backend, task)
         if task.format == "epub":
             made = found or backend.create_epub_export(task.course_id)
-            if found is None:
-                note(task.item_id, f"epub:{made['epub_export']['id']}")
+            made_id = (made.get("epub_export") or {}).get("id")
+            if found is None and made_id is not None:
+                note(task.item_id, f"epub:{made_id}")
             data = backend.wait_epub_export(task.course_id, made, **follow)
             kind, export = "epub", data["epub_export"]
         else:
             ce = found or backend.create_content_export(
                 ContextType.COURSE, task.course_id, task.format, version=task.version
             )
-            if found is None:
+            if found is None and ce.get("id") is not None:
                 note(task.item_id, f"content:{ce['id']}")
             kind, export = (
                 "content",
