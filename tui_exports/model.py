@@ -1050,6 +1050,7 @@ class BulkItem:
     warnings: tuple[str, ...] = ()
     error: str | None = None
     ran_on: str | None = None  # "local", or the address of the Dask worker that built it
+    remote_export: str | None = None  # Canvas: the export made for it ("content:ID", "epub:ID")
 
     def record(self) -> dict[str, Any]:
         """The item as ``report.csv`` / ``report.json`` and ``bulk show --json`` give it."""

@@ -134,3 +134,51 @@ def test_a_throttle_seen_by_one_item_pauses_the_others(tmp_path):
     backend.close()
     assert waits[0] > 0 and len(waits) == first + 1 and waits[-1] == waits[0]
     assert calls == ["/api/v1/progress/1", "/api/v1/progress/1", "/api/v1/progress/2"]
+
+
+def test_a_resumed_item_follows_the_export_canvas_already_made(
+    server, backend, service, tmp_path, monkeypatch
+):
+    """Each item's export is recorded as soon as Canvas answers the create; resumed, the item
+    follows that export (one export on the server), unless Canvas failed it (then a new one)."""
+    from tui_exports.backends.base import BackendError
+    from tui_exports.engine import bulk
+
+    _, server_service, _ = server
+    backend.poll_seconds = 0.05
+    courses = [c for c, s in server_service.courses(1) if s.is_admin][:2]
+    ids = ",".join(str(c.id) for c in courses)
+    planned = canvas_bulk.canvas_plan(
+        backend, bulk.BulkRequest(formats=("zip",), out=tmp_path / "out", courses=ids)
+    )
+    run_id = bulk.create_run(service, planned)
+
+    def dropped(*args, **kwargs):
+        raise BackendError("the connection dropped while following the export")
+
+    with monkeypatch.context() as m:  # Canvas made the exports, then the run lost them
+        m.setattr(CanvasBackend, "wait_content_export", dropped)
+        pool = canvas_bulk.canvas_pool(backend, 2, timeout=60)
+        first = bulk.Coordinator(service, run_id, pool, max_attempts=1).run()
+    assert first.workflow_state == "failed"
+    recorded = {i.course_id: i.remote_export for i in service.library.bulk.items(run_id)}
+    assert all(ref and ref.startswith("content:") for ref in recorded.values())
+    followed, failed = courses
+    server_service.library.exports.update_content_export(
+        int(recorded[failed.id].split(":")[1]), workflow_state="failed"
+    )
+
+    bulk.reopen_for_resume(service, run_id)
+    again = bulk.Coordinator(service, run_id, canvas_bulk.canvas_pool(backend, 2, timeout=60)).run()
+    assert again.workflow_state == "exported"
+    items = {i.course_id: i for i in service.library.bulk.items(run_id)}
+    assert {i.workflow_state for i in items.values()} == {"exported"}
+
+    def made(course_id: int) -> int:
+        return server_service.list_content_exports(1, ContextType.COURSE, course_id, per_page=100).total
+
+    assert made(followed.id) == 1  # followed, not made again
+    assert items[followed.id].remote_export == recorded[followed.id]
+    assert made(failed.id) == 2  # Canvas failed the first: a new one
+    assert items[failed.id].remote_export != recorded[failed.id]
+    assert all(zipfile.is_zipfile(i.path) for i in items.values())

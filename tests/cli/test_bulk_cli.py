@@ -225,3 +225,37 @@ def _safe_items(home: Path) -> list[tuple]:
         return _items(home)
     except sqlite3.OperationalError:
         return []
+
+
+KILLED_AFTER_IMPORT = (
+    "import os, signal, sys\n"
+    "from tui_exports.store.bulk import BulkStore\n"
+    "def die(*args, **kwargs):\n"  # the package is imported; the items are about to name its course
+    "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    "BulkStore.set_package_course = die\n"
+    "from tui_exports.cli.commands import main\n"
+    "sys.exit(main())\n"
+)
+
+
+@pytest.mark.slow
+def test_kill_9_between_a_packages_import_and_its_record_then_resume_imports_it_once(home, tmp_path):
+    from tui_exports.engine.generated import course_spec, write_course_folder
+
+    spec = course_spec(pages=2, quizzes=1, questions_per_quiz=2, files=1, file_mb=0.01, modules=1, seed=3)
+    write_course_folder(spec, tmp_path / "packages" / "course3")
+    out = tmp_path / "out"
+    args = ["bulk", "--packages", str(tmp_path / "packages"), "--formats", "zip", "--out", str(out)]
+    env = {**os.environ, "TUI_EXPORTS_HOME": str(home)}
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_IMPORT, *args, "--workers", "1"], env=env, capture_output=True
+    )
+    assert killed.returncode == -signal.SIGKILL
+    resumed = _bulk(home, "resume", "1", "--workers", "1")
+    stdout, stderr = resumed.communicate(timeout=120)
+    assert resumed.returncode == 0, stderr
+    with sqlite3.connect(home / "library.db") as db:
+        items = db.execute("SELECT course_id, course_code, workflow_state FROM bulk_items").fetchall()
+        assert [(state, bool(code)) for _, code, state in items] == [("exported", True)]
+        same = db.execute("SELECT id FROM courses WHERE course_code = ?", [items[0][1]]).fetchall()
+    assert same == [(items[0][0],)]  # imported once, not once per try

@@ -8,6 +8,7 @@ import csv
 import hashlib
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -161,6 +162,23 @@ def test_two_runs_on_one_out_are_refused(service, tmp_path):
     assert _run(service, out).workflow_state == "exported"  # free again once the first one ends
 
 
+@pytest.mark.slow
+def test_a_refused_run_leaves_no_worker_process_behind(service, tmp_path):
+    import multiprocessing
+
+    before = set(multiprocessing.active_children())
+    out = tmp_path / "out"
+    held = bulk.lock_out(out)
+    try:
+        pool = bulk.process_pool(2, service.library.home.data)
+        assert len(set(multiprocessing.active_children()) - before) == 2  # started with the pool
+        with pytest.raises(bulk.OutLocked):
+            _run(service, out, pool=pool)
+    finally:
+        held.close()
+    assert set(multiprocessing.active_children()) - before == set()
+
+
 def test_a_canceled_run_stops_and_resume_runs_the_rest(service, tmp_path):
     out = tmp_path / "out"
     planned = bulk.plan(service, bulk.BulkRequest(formats=("zip", "qti"), out=out, courses="all"))
@@ -202,3 +220,23 @@ def test_packages_are_imported_then_exported(service, tmp_path):
     assert {i.package.rsplit("/", 1)[1] for i in items} == {"course1", "course2"}
     assert len(service.courses(service.owner_id())) == before + 2
     assert all(open(i.path, "rb").read(2) == b"PK" for i in items)
+
+
+@pytest.mark.slow
+def test_worker_processes_get_each_courses_formats_in_one_task_and_record_every_item(service, tmp_path):
+    pool = bulk.process_pool(2, service.library.home.data)
+    tasks: list[list[tuple[int, str]]] = []
+    submit = pool.submit
+    pool.submit = lambda chunk: tasks.append([(t.course_id, t.format) for t in chunk]) or submit(chunk)
+    run = _run(service, tmp_path / "out", formats=("zip", "qti", "common_cartridge"), pool=pool)
+    assert run.workflow_state == "exported"
+    items = service.library.bulk.items(run.id)
+    assert len(items) == 9 and {(i.workflow_state, i.attempts, i.ran_on) for i in items} == {
+        ("exported", 1, "local")
+    }
+    assert sorted(pair for task in tasks for pair in task) == sorted((i.course_id, i.format) for i in items)
+    assert len(tasks) < len(items)  # several items per task: the hand-over costs as much as a small item
+    for course_id in {i.course_id for i in items}:  # a course's formats travel together (read once)
+        assert sum(any(c == course_id for c, _ in task) for task in tasks) == 1
+    for item in items:
+        assert (item.size, item.sha256) == (os.path.getsize(item.path), _sha(Path(item.path)))

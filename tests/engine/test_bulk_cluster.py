@@ -96,8 +96,24 @@ def test_a_worker_killed_mid_run_has_its_items_run_on_another(service, tmp_path,
     assert result["run"].workflow_state == "exported"
     items = service.library.bulk.items(run_id)
     assert len(items) == 24 and {i.workflow_state for i in items} == {"exported"}
-    lost = [int(k.split("-")[2]) for k in keys]  # bulk-item-<id>-<nonce>
+    lost = [int(i) for k in keys for i in k.split("-")[2].split("_")]  # bulk-items-<id>_<id>…-<nonce>
     by_id = {i.id: i for i in items}
     assert lost and all(by_id[i].ran_on != victim for i in lost)  # built elsewhere
     files = sorted(p for p in out.rglob("*") if p.is_file() and p.parent != out)
     assert sorted(i.path for i in items) == [str(p) for p in files]
+
+
+@pytest.mark.parametrize(
+    "address, here",
+    [
+        ("tcp://127.0.0.1:8786", True),
+        ("tcp://[::1]:8786", True),
+        ("tcp://localhost:8786", True),
+        ("tcp://10.0.0.5:8786", False),
+        ("tls://scheduler.example.org:8786", False),
+    ],
+)
+def test_workers_read_the_library_themselves_only_behind_a_loopback_scheduler(address, here):
+    from tui_exports.engine.cluster import workers_share_this_machine
+
+    assert workers_share_this_machine(address) is here

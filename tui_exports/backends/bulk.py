@@ -15,6 +15,7 @@ import os
 import shutil
 import threading
 import uuid
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,10 @@ from ..engine.bulk import (
     file_digest,
     in_term,
     pick_courses,
+    run_chunk,
     stable_name,
 )
-from ..model import ContextType
+from ..model import ContextType, is_failed
 from .base import BackendError, export_files
 
 DEFAULT_ITEMS_AT_ONCE = 3
@@ -56,8 +58,37 @@ def canvas_plan(backend: Any, request: BulkRequest) -> Plan:
     return Plan(formats, out, items, version, source=f"canvas:{backend.base_url}")
 
 
-def canvas_item(backend: Any, task: ItemTask, *, timeout: float, stop: threading.Event) -> ItemResult:
-    """Create the export on Canvas, follow it (up to ``timeout`` s), download it, put it in place."""
+def recorded_export(backend: Any, task: ItemTask) -> dict[str, Any] | None:
+    """The export already made for this item (a resumed run), when Canvas still has it and it
+    has not failed; None when there is none to follow (a new one is then made)."""
+    kind, _, ident = (task.remote or "").partition(":")
+    if kind not in ("content", "epub") or not ident.isdigit():
+        return None
+    try:
+        if kind == "epub":
+            data = backend.epub_export(task.course_id, int(ident))
+            state = (data.get("epub_export") or {}).get("workflow_state")
+        else:
+            data = backend.content_export(ContextType.COURSE, task.course_id, int(ident))
+            state = data.get("workflow_state")
+    except BackendError as e:
+        if e.status in (404, 410):  # gone (deleted, or expired): make it again
+            return None
+        raise
+    return None if is_failed(state, kind) else data
+
+
+def canvas_item(
+    backend: Any,
+    task: ItemTask,
+    *,
+    timeout: float,
+    stop: threading.Event,
+    note: Callable[[int, str], None] = lambda item_id, export: None,
+) -> ItemResult:
+    """Create the export on Canvas (or follow the one a resumed item recorded), record it
+    (``note``) as soon as Canvas answers, follow it (up to ``timeout`` s), download it, put it
+    in place."""
     folder = Path(task.folder)
     work = folder.parent / WORK_DIR / f"canvas-{task.item_id}-{uuid.uuid4().hex[:8]}"
     ran_on = backend.label
@@ -67,15 +98,20 @@ def canvas_item(backend: Any, task: ItemTask, *, timeout: float, stop: threading
 
     try:
         follow = {"timeout": timeout, "pause": pause}
+        found = recorded_export(backend, task)
         if task.format == "epub":
-            data = backend.wait_epub_export(
-                task.course_id, backend.create_epub_export(task.course_id), **follow
-            )
+            made = found or backend.create_epub_export(task.course_id)
+            made_id = (made.get("epub_export") or {}).get("id")
+            if found is None and made_id is not None:
+                note(task.item_id, f"epub:{made_id}")
+            data = backend.wait_epub_export(task.course_id, made, **follow)
             kind, export = "epub", data["epub_export"]
         else:
-            ce = backend.create_content_export(
+            ce = found or backend.create_content_export(
                 ContextType.COURSE, task.course_id, task.format, version=task.version
             )
+            if found is None and ce.get("id") is not None:
+                note(task.item_id, f"content:{ce['id']}")
             kind, export = (
                 "content",
                 backend.wait_content_export(ContextType.COURSE, task.course_id, ce, **follow),
@@ -116,8 +152,13 @@ class CanvasPool(FuturesPool):
         if getattr(backend, "budget", "absent") is None:
             backend.budget = RateBudget(backend._sleep)
         self.stop = threading.Event()
-        fn = partial(canvas_item, backend, timeout=timeout, stop=self.stop)
+        self.note: Callable[[int, str], None] = lambda item_id, export: None  # the coordinator's
+        item = partial(canvas_item, backend, timeout=timeout, stop=self.stop, note=self._note)
+        fn = partial(run_chunk, item)
         super().__init__(lambda: cf.ThreadPoolExecutor(slots, thread_name_prefix="bulk-canvas"), slots, fn)
+
+    def _note(self, item_id: int, export: str) -> None:
+        self.note(item_id, export)
 
     def close(self, cancel: bool) -> None:
         if cancel:

@@ -117,7 +117,7 @@ def bulk_command(args: argparse.Namespace, home: Home, remote: Any = None) -> in
             planned = canvas_plan(remote, request)
         else:
             planned = engine_bulk.plan(service, request)
-        pool = _pool(args, remote)  # a missing cluster extra is said before the run is recorded
+        pool = _pool(args, remote, service)  # a missing cluster extra is said before the run is recorded
         run_id = engine_bulk.create_run(service, planned)
         print(f"bulk run {run_id}: {len(planned.items)} items into {planned.out}", file=sys.stderr)
         return _work(service, args, run_id, remote, pool)
@@ -149,7 +149,7 @@ def _check_args(args: argparse.Namespace) -> None:
         raise BadRequest(f"--scheduler {args.scheduler!r}: give the scheduler's address, tcp://HOST:PORT")
 
 
-def _pool(args: argparse.Namespace, remote: Any):
+def _pool(args: argparse.Namespace, remote: Any, service: Any):
     from ..engine import bulk as engine_bulk
 
     if remote is not None:
@@ -162,13 +162,13 @@ def _pool(args: argparse.Namespace, remote: Any):
         from ..engine.cluster import cluster_pool
 
         return cluster_pool(args.scheduler)
-    return engine_bulk.process_pool(args.workers or 2)
+    return engine_bulk.process_pool(args.workers or 2, service.library.home.data)
 
 
 def _work(service: Any, args: argparse.Namespace, run_id: int, remote: Any, pool: Any = None) -> int:
     from ..engine import bulk as engine_bulk
 
-    pool = pool or _pool(args, remote)
+    pool = pool or _pool(args, remote, service)
     view = BulkView(run_id)
     coordinator = engine_bulk.Coordinator(
         service,
@@ -177,8 +177,11 @@ def _work(service: Any, args: argparse.Namespace, run_id: int, remote: Any, pool
         on_status=view.update,
         max_attempts=args.retries or engine_bulk.MAX_ATTEMPTS,
     )
-    if args.scheduler:  # cluster workers have no library: each task carries its course
-        coordinator.task_of = coordinator.snapshot_task
+    if args.scheduler:
+        from ..engine.cluster import workers_share_this_machine
+
+        if not workers_share_this_machine(args.scheduler):  # no library there: each task carries its course
+            coordinator.task_of = coordinator.snapshot_task
     try:
         run = coordinator.run()
     except KeyboardInterrupt:

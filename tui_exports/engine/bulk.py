@@ -5,11 +5,18 @@ A run is planned (every course and format checked before anything runs), recorde
 library (``store.bulk``: one item per (course, format)), then worked by a coordinator that
 hands items to a pool — worker processes on this machine, threads that drive a Canvas
 instance, or a Dask cluster — and alone writes the items' rows as the result records come
-back.  A worker writes its file into a work folder beside the output, fsyncs, renames it to
+back.  A worker writes its file into a work folder beside the output, renames it to
 ``--out/<course_code>-<id>/<Canvas's file name>``; the item says ``exported`` only after the
 rename, so a coordinator killed at any point leaves items that a resume runs again (the rename
 replaces a file, never adds a second one) and none lost.  Two coordinators on one ``--out``
 are refused by an advisory lock (``fcntl.flock``) on ``--out/.bulk.lock``.
+
+Durability: a ``kill -9`` loses no written file (the kernel keeps it), and a resume checks
+every exported item's file against its recorded size and SHA-256 and makes again one that a
+power loss took; so the files of this machine's workers are flushed once, when the run ends
+(``os.sync`` before the reports), not twice per item (an ``fsync`` of a small course's file
+and of its folder cost a third of its time, on one disk both workers wait for).  A worker on
+another machine, whose cache the coordinator cannot flush, fsyncs each file (``ItemTask.fsync``).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import concurrent.futures as cf
 import csv
 import hashlib
 import heapq
+import importlib
 import io
 import json
 import os
@@ -244,9 +252,10 @@ def create_run(service: Any, planned: Plan) -> int:
 
 @dataclass(frozen=True)
 class ItemTask:
-    """One item as a worker gets it: plain data, never a token or a connection.  A local worker
-    opens the library at ``home`` (read-only use); a cluster worker gets ``snapshot``, built and
-    shipped by the coordinator, and reads course files at their blob paths (shared storage)."""
+    """One item as a worker gets it: plain data, never a token or a connection.  A worker on this
+    machine opens the library at ``home`` (read-only use, once per process); a cluster worker on
+    another machine gets ``snapshot``, built and shipped by the coordinator, and reads course
+    files at their blob paths (shared storage)."""
 
     item_id: int
     course_id: int
@@ -256,6 +265,8 @@ class ItemTask:
     home: str | None = None
     snapshot: CourseSnapshot | None = None
     max_embed_bytes: int = 25 * 1024 * 1024
+    remote: str | None = None  # Canvas: the export already made for this item, to follow
+    fsync: bool = False  # on another machine: each file flushed (this machine's: once per run)
 
 
 @dataclass(frozen=True)
@@ -272,14 +283,16 @@ class ItemResult:
     ran_on: str = "local"
 
 
-def course_snapshot(service: Any, user_id: int, course_id: int, fmt: str, *, detail: str = "outline"):
+def course_snapshot(
+    service: Any, user_id: int, course_id: int, fmt: str | None, *, detail: str = "outline"
+) -> CourseSnapshot:
     """The course as ``user_id`` sees it, with the selection Canvas makes when no ``select`` is
-    given (an ePub: everything)."""
+    given (an ePub: everything); no selection when ``fmt`` is None (:func:`with_selection` adds it)."""
     course, standing = service.course(user_id, course_id)
     snap = build_snapshot(
         service.library, course.id, service.user(user_id), standing.role, now=utcnow(), detail=detail
     )
-    return with_selection(snap, fmt)
+    return snap if fmt is None else with_selection(snap, fmt)
 
 
 def with_selection(snap: CourseSnapshot, fmt: str) -> CourseSnapshot:
@@ -296,6 +309,7 @@ def with_selection(snap: CourseSnapshot, fmt: str) -> CourseSnapshot:
 
 
 _opened: dict[str, Any] = {}  # a worker process's service per library folder
+_inherited: list[dict[str, Any]] = []  # a forked worker's copy of its parent's services
 
 
 def _service_at(home: str) -> Any:
@@ -306,7 +320,16 @@ def _service_at(home: str) -> Any:
     return _opened[home]
 
 
-def build_item(task: ItemTask, ran_on: str = "local") -> ItemResult:
+def build_items(tasks: Iterable[ItemTask], ran_on: str = "local") -> list[ItemResult]:
+    """A chunk of items, one after the other in this worker; the formats of one course share
+    the course read from the library once."""
+    read: dict[tuple[str | None, int], CourseSnapshot] = {}
+    return [build_item(task, ran_on, read) for task in tasks]
+
+
+def build_item(
+    task: ItemTask, ran_on: str = "local", read: dict[tuple[str | None, int], CourseSnapshot] | None = None
+) -> ItemResult:
     """Export one item into its course folder: work folder, fsync, rename.  Every failure is a
     result with its reason, never an exception (a worker must not die of one course)."""
     folder = Path(task.folder)
@@ -314,19 +337,27 @@ def build_item(task: ItemTask, ran_on: str = "local") -> ItemResult:
     try:
         snap = task.snapshot
         if snap is None:
-            service = _service_at(task.home or "")
-            snap = course_snapshot(service, service.owner_id(), task.course_id, task.format)
+            key = (task.home, task.course_id)
+            course = (read or {}).get(key)
+            if course is None:
+                service = _service_at(task.home or "")
+                course = course_snapshot(service, service.owner_id(), task.course_id, None)
+                if read is not None:
+                    read[key] = course
+            snap = with_selection(course, task.format)
         workdir.mkdir(mode=0o700, parents=True)
         result = _export(snap, task, workdir)
         folder.mkdir(parents=True, exist_ok=True)
         placed = []
         for out in result.files:
-            with open(out.path, "rb") as f:
-                os.fsync(f.fileno())
+            if task.fsync:
+                with open(out.path, "rb") as f:
+                    os.fsync(f.fileno())
             target = folder / stable_name(out.path.name)
             os.replace(out.path, target)
             placed.append(target)
-        fsync_dir(folder)
+        if task.fsync:
+            fsync_dir(folder)
         main = placed[0]
         size, digest = file_digest(main)
         return ItemResult(task.item_id, True, str(main), size, digest, tuple(result.warnings), ran_on=ran_on)
@@ -378,62 +409,79 @@ def course_folder(out: Path, course_code: str, course_id: int) -> Path:
 
 
 class Pool(Protocol):
-    """Where items run: ``slots`` at once; ``submit`` starts one, ``finished`` returns
-    (handle, ItemResult) pairs of those that ended (waiting up to ``timeout`` for one)."""
+    """Where items run: ``slots`` chunks at once (and ``ahead`` more queued, so no worker waits
+    for the coordinator between two chunks); a chunk holds up to ``chunk_items`` items.
+    ``submit`` starts a chunk (a tuple of tasks), ``finished`` returns (handle, [ItemResult, …])
+    pairs of the chunks that ended, waiting up to ``timeout`` for one."""
 
     slots: int
+    ahead: int
+    chunk_items: int
 
-    def submit(self, task: Any) -> Any: ...
+    def submit(self, tasks: tuple[Any, ...]) -> Any: ...
 
-    def finished(self, timeout: float) -> list[tuple[Any, ItemResult]]: ...
+    def finished(self, timeout: float) -> list[tuple[Any, list[ItemResult]]]: ...
 
     def close(self, cancel: bool) -> None: ...
+
+
+def run_chunk(fn: Callable[[Any], ItemResult], tasks: Iterable[Any]) -> list[ItemResult]:
+    """A chunk's items, one after the other (``fn`` builds one item)."""
+    return [fn(task) for task in tasks]
 
 
 class InlinePool:
     """One item at a time in this process (``--workers 1``)."""
 
     slots = 1
+    ahead = 0
+    chunk_items = 1
 
-    def __init__(self, fn: Callable[[Any], ItemResult] = build_item):
+    def __init__(self, fn: Callable[[Any], ItemResult] | None = None):
         self.fn = fn
-        self._queue: deque[tuple[Any, Any]] = deque()
+        self._queue: deque[tuple[Any, tuple[Any, ...]]] = deque()
 
-    def submit(self, task: Any) -> Any:
+    def submit(self, tasks: tuple[Any, ...]) -> Any:
         handle = object()
-        self._queue.append((handle, task))
+        self._queue.append((handle, tasks))
         return handle
 
-    def finished(self, timeout: float) -> list[tuple[Any, ItemResult]]:
+    def finished(self, timeout: float) -> list[tuple[Any, list[ItemResult]]]:
         if not self._queue:
             time.sleep(min(timeout, 0.05))
             return []
-        handle, task = self._queue.popleft()
-        return [(handle, self.fn(task))]
+        handle, tasks = self._queue.popleft()
+        return [(handle, run_chunk(self.fn, tasks) if self.fn else build_items(tasks))]
 
     def close(self, cancel: bool) -> None:
         self._queue.clear()
 
 
 class FuturesPool:
-    """Items on a ``concurrent.futures`` executor: worker processes (local) or threads (Canvas)."""
+    """Chunks on a ``concurrent.futures`` executor: worker processes (local) or threads (Canvas).
+    ``fn`` builds one chunk (a list of results), ``ahead`` chunks wait queued beyond ``slots``."""
 
-    def __init__(self, make: Callable[[], cf.Executor], slots: int, fn: Callable[[Any], ItemResult]):
+    ahead = 0
+    chunk_items = 1
+
+    def __init__(
+        self, make: Callable[[], cf.Executor], slots: int, fn: Callable[[tuple[Any, ...]], list[ItemResult]]
+    ):
         self.make, self.slots, self.fn = make, slots, fn
         self.executor = make()
-        self._futures: dict[cf.Future, Any] = {}
+        self._futures: dict[cf.Future, tuple[Any, ...]] = {}
 
-    def submit(self, task: Any) -> Any:
+    def submit(self, tasks: tuple[Any, ...]) -> Any:
         if getattr(self.executor, "_broken", False):  # a worker process died: a new pool for the rest
             self.executor.shutdown(wait=False, cancel_futures=True)
             self.executor = self.make()
-        future = self.executor.submit(self.fn, task)
-        self._futures[future] = task
+        future = self.executor.submit(self.fn, tasks)
+        self._futures[future] = tasks
         return future
 
     failed_on = "local"  # ``ran_on`` of an item whose future raised
 
-    def finished(self, timeout: float) -> list[tuple[Any, ItemResult]]:
+    def finished(self, timeout: float) -> list[tuple[Any, list[ItemResult]]]:
         if not self._futures:
             time.sleep(min(timeout, 0.05))
             return []
@@ -448,25 +496,29 @@ class FuturesPool:
 
 
 def collect(
-    done: Iterable[Any], futures: dict[Any, Any], ran_on: str = "local"
-) -> list[tuple[Any, ItemResult]]:
+    done: Iterable[Any], futures: dict[Any, tuple[Any, ...]], ran_on: str = "local"
+) -> list[tuple[Any, list[ItemResult]]]:
     """The results of ``done`` futures (taken out of ``futures``); one that raised — a worker
-    process that died, a Dask worker lost on every try — is its item's failure."""
+    process that died, a Dask worker lost on every try — is the failure of each of its items."""
     out = []
     for future in done:
-        task = futures.pop(future)
+        tasks = futures.pop(future)
         try:
-            out.append((future, future.result()))
-        except BaseException as e:  # noqa: BLE001 - whatever ended the task is the item's error
-            out.append((future, ItemResult(task.item_id, False, error=describe_failure(e), ran_on=ran_on)))
+            out.append((future, list(future.result())))
+        except BaseException as e:  # noqa: BLE001 - whatever ended the task is its items' error
+            reason = describe_failure(e)
+            out.append((future, [ItemResult(t.item_id, False, error=reason, ran_on=ran_on) for t in tasks]))
     return out
 
 
-def _worker_start() -> None:
+def _worker_start(home: str | None = None) -> None:
     """In each worker process: Ctrl-C is the coordinator's to handle, and a worker whose
-    coordinator died (``kill -9``) leaves at once instead of finishing orphaned items (its
-    parent, the fork server, ends with the coordinator)."""
+    coordinator died (``kill -9``) leaves at once instead of finishing orphaned items.  The
+    library at ``home`` is opened here, once per process, while the coordinator still plans."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # a forked worker opens its own connections; its parent's are kept, never used nor closed
+    _inherited.append(_opened.copy())
+    _opened.clear()
     parent = os.getppid()
 
     def watch() -> None:
@@ -475,22 +527,46 @@ def _worker_start() -> None:
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
+    if home:
+        _service_at(home)
 
 
-def process_pool(workers: int) -> Pool:
-    """``workers`` processes on this machine (one: this process, no pool)."""
+def _warm() -> int:
+    return os.getpid()
+
+
+#: items in one chunk of a local or cluster pool: a small course's item takes ~15 ms, about what
+#: handing a task to a process and taking its record back costs; four of them (two courses in
+#: two formats) make that cost small and still keep both cores busy to the end of a run
+CHUNK_ITEMS = 4
+
+
+def process_pool(workers: int, home: str | Path | None = None) -> Pool:
+    """``workers`` processes on this machine (one: this process, no pool), started at once, each
+    with the library at ``home`` opened."""
     if workers <= 1:
         return InlinePool()
     import multiprocessing
 
-    ctx = multiprocessing.get_context("forkserver")  # children hold none of our open files (the lock)
-    # each worker is forked from a server that has imported the exporters once already
-    ctx.set_forkserver_preload(["tui_exports.engine.bulk", *(f.exporter.partition(":")[0] for f in FORMATS)])
+    # forked from this process once the exporters are imported: a worker is ready at once (a
+    # fork server would import them again, half a second before the first item could start).
+    # A worker uses none of this process's connections (``_worker_start`` drops them) and
+    # leaves within 0.2 s of a coordinator that died, so the --out lock it may hold goes too.
+    ctx = multiprocessing.get_context("fork")
+    for f in FORMATS:
+        importlib.import_module(f.exporter.partition(":")[0])
 
     def make() -> cf.Executor:
-        return cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start)
+        executor = cf.ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=_worker_start, initargs=(str(home) if home else None,)
+        )
+        for _ in range(workers):  # start the processes now, not at the first chunk
+            executor.submit(_warm)
+        return executor
 
-    return FuturesPool(make, workers, build_item)
+    pool = FuturesPool(make, workers, build_items)
+    pool.ahead, pool.chunk_items = workers, CHUNK_ITEMS
+    return pool
 
 
 # ------------------------------------------------------------------ the coordinator
@@ -585,6 +661,9 @@ class Coordinator:
         self.version = run.settings.get("version")
         self.max_embed = service.settings.epub_max_embed_mb * 1024 * 1024
         self._last_snapshot: tuple[int | None, Any] = (None, None)
+        self._pool_closed = False
+        if hasattr(pool, "note"):  # Canvas: each export is recorded as soon as Canvas made it
+            pool.note = self.note_remote
 
     @property
     def run_id(self) -> int:
@@ -599,7 +678,13 @@ class Coordinator:
             version=self.version,
             home=str(self.service.library.home.data),
             max_embed_bytes=self.max_embed,
+            remote=item.remote_export,
         )
+
+    def note_remote(self, item_id: int, export: str) -> None:
+        """The export Canvas made for an item (``content:ID``/``epub:ID``), recorded before it is
+        followed: a resume follows it instead of asking Canvas for another."""
+        self.store.update_item(item_id, remote_export=export)
 
     def snapshot_task(self, item: BulkItem) -> ItemTask:
         """The item with its course snapshot shipped (for workers that have no library); the
@@ -610,16 +695,28 @@ class Coordinator:
                 self.service, self.service.owner_id(), item.course_id, "zip", detail="full"
             )
             self._last_snapshot = (item.course_id, snap)
-        return replace(self.local_task(item), home=None, snapshot=with_selection(snap, item.format))
+        return replace(
+            self.local_task(item), home=None, snapshot=with_selection(snap, item.format), fsync=True
+        )
 
     # -- the run
     def run(self) -> BulkRun:
-        lock = lock_out(self.out)
+        """Work the run to its end; the pool is closed however it ends (its processes, started
+        when it was made, never outlive a refused or canceled run)."""
         try:
-            return self._run()
+            lock = lock_out(self.out)
+            try:
+                return self._run()
+            finally:
+                if lock is not None:
+                    lock.close()
         finally:
-            if lock is not None:
-                lock.close()
+            self._close_pool()
+
+    def _close_pool(self) -> None:
+        if not self._pool_closed:
+            self._pool_closed = True
+            self.pool.close(cancel=True)
 
     def _run(self) -> BulkRun:
         if self.store.run(self.run_id).workflow_state is BulkItemState.CANCELED:
@@ -630,36 +727,43 @@ class Coordinator:
         self._import_packages(status)
         tries: dict[int, int] = {}
         retries: list[tuple[float, int]] = []  # (when, item id)
-        in_flight: dict[Any, BulkItem] = {}
+        in_flight: dict[Any, list[BulkItem]] = {}  # a chunk's handle -> its items
         cursor = 0
         pending: deque[BulkItem] = deque()
         exhausted = False
         interrupted = False
         last_check = time.monotonic()
+        size = max(1, getattr(self.pool, "chunk_items", 1))
         try:
             while True:
-                if not exhausted and len(pending) < 2 * self.pool.slots:
-                    page = self.store.items(self.run_id, [BulkItemState.CREATED], after=cursor, limit=200)
+                limit = self.pool.slots + getattr(self.pool, "ahead", 0)
+                if not exhausted and len(pending) < 2 * limit * size:
+                    page = self.store.items(
+                        self.run_id, [BulkItemState.CREATED], after=cursor, limit=max(200, 2 * limit * size)
+                    )
                     if page:
                         cursor = page[-1].id
                         pending.extend(page)
                     else:
                         exhausted = True
-                while len(in_flight) < self.pool.slots:
-                    item = self._next(pending, retries)
-                    if item is None:
+                while len(in_flight) < limit:
+                    chunk = self._next_chunk(pending, retries, size)
+                    if not chunk:
                         break
-                    tries[item.id] = tries.get(item.id, 0) + 1
-                    self._start(item, in_flight, status)
+                    for item in chunk:
+                        tries[item.id] = tries.get(item.id, 0) + 1
+                    self._start(chunk, in_flight, status)
                 if not in_flight and not pending and exhausted:
                     if not retries:
                         break
                     time.sleep(max(0.0, min(0.2, retries[0][0] - time.monotonic())))
                     continue
-                for handle, result in self.pool.finished(timeout=0.2):
-                    item = in_flight.pop(handle)
-                    status.in_flight.pop(item.id, None)
-                    self._record(item, result, status, tries, retries)
+                ended = []
+                for handle, results in self.pool.finished(timeout=0.2):
+                    by_id = {item.id: item for item in in_flight.pop(handle)}
+                    ended += [(by_id[r.item_id], r) for r in results if r.item_id in by_id]
+                if ended:
+                    self._record(ended, status, tries, retries)
                 if time.monotonic() - last_check > 0.5:
                     last_check = time.monotonic()
                     now_run = self.store.run(self.run_id)
@@ -669,7 +773,8 @@ class Coordinator:
             interrupted = True
             raise
         finally:
-            self.pool.close(cancel=True)
+            self._close_pool()
+            os.sync()  # the files this machine's workers wrote are on disk before the reports say so
             if interrupted:
                 self._put_back(in_flight)
                 self.store.set_run(self.run_id, BulkItemState.FAILED, "interrupted")
@@ -678,68 +783,96 @@ class Coordinator:
                 shutil.rmtree(self.out / WORK_DIR, ignore_errors=True)
         return self._finish()
 
-    def _next(self, pending: deque[BulkItem], retries: list[tuple[float, int]]) -> BulkItem | None:
+    def _next_chunk(
+        self, pending: deque[BulkItem], retries: list[tuple[float, int]], size: int
+    ) -> list[BulkItem]:
+        """The next items to hand out together: a retry that is due (alone), or up to ``size``
+        pending items, a course's formats kept in one chunk."""
         if retries and retries[0][0] <= time.monotonic():
             _, item_id = heapq.heappop(retries)
-            return self.store.item(item_id)
-        return pending.popleft() if pending else None
+            item = self.store.item(item_id)
+            return [item] if item else []
+        chunk: list[BulkItem] = []
+        while pending and (len(chunk) < size or pending[0].course_id == chunk[-1].course_id):
+            chunk.append(pending.popleft())
+        return chunk
 
-    def _start(self, item: BulkItem, in_flight: dict[Any, BulkItem], status: BulkStatus) -> None:
-        attempts = item.attempts + 1
-        self.store.update_item(item.id, workflow_state=BulkItemState.EXPORTING, attempts=attempts, error=None)
-        try:
-            task = self.task_of(item)
-        except Exception as e:  # noqa: BLE001 - a course that cannot be read fails its item only
-            self._record(item, ItemResult(item.id, False, error=describe_failure(e)), status, {}, [])
+    def _start(self, chunk: list[BulkItem], in_flight: dict[Any, list[BulkItem]], status: BulkStatus) -> None:
+        """The chunk's items say ``exporting`` (one transaction), then go to the pool as one task."""
+        self.store.start_items([item.id for item in chunk])
+        tasks, started = [], []
+        for item in chunk:
+            item = replace(
+                item, workflow_state=BulkItemState.EXPORTING, attempts=item.attempts + 1, error=None
+            )
+            try:
+                tasks.append(self.task_of(item))
+            except Exception as e:  # noqa: BLE001 - a course that cannot be read fails its item only
+                self._record([(item, ItemResult(item.id, False, error=describe_failure(e)))], status, {}, [])
+                continue
+            started.append(item)
+        if not started:
             return
-        handle = self.pool.submit(task)
-        in_flight[handle] = item
-        status.in_flight[item.id] = item_label(item)
-        status.event, status.item, status.message = "start", item, ""
+        handle = self.pool.submit(tuple(tasks))
+        in_flight[handle] = started
+        for item in started:
+            status.in_flight[item.id] = item_label(item)
+        status.event, status.item, status.message = "start", started[0], ""
         self.on_status(status)
 
     def _record(
         self,
-        item: BulkItem,
-        result: ItemResult,
+        ended: list[tuple[BulkItem, ItemResult]],
         status: BulkStatus,
         tries: dict[int, int],
         retries: list[tuple[float, int]],
     ) -> None:
-        if result.ok:
-            self.store.update_item(
-                item.id,
-                workflow_state=BulkItemState.EXPORTED,
-                path=result.path,
-                size=result.size,
-                sha256=result.sha256,
-                warnings=result.warnings,
-                error=None,
-                ran_on=result.ran_on,
-            )
-            status.exported += 1
-            status.bytes += result.size or 0
-            status.event, status.message = "exported", ""
-        else:
-            self.store.update_item(
-                item.id, workflow_state=BulkItemState.FAILED, error=result.error, ran_on=result.ran_on
-            )
-            n = tries.get(item.id, self.max_attempts)
-            if n < self.max_attempts:
-                wait = self.backoff * (2 ** (n - 1))
-                heapq.heappush(retries, (time.monotonic() + wait, item.id))
-                status.event, status.message = "retry", f"{result.error}; retrying in {wait:.0f} s"
+        """The records of the items that ended since the last wake-up, in one transaction; then
+        the front hears of each."""
+        changes: list[tuple[BulkItem, dict[str, Any]]] = []
+        for item, result in ended:
+            if result.ok:
+                fields: dict[str, Any] = {
+                    "workflow_state": BulkItemState.EXPORTED,
+                    "path": result.path,
+                    "size": result.size,
+                    "sha256": result.sha256,
+                    "warnings": result.warnings,
+                    "error": None,
+                    "ran_on": result.ran_on,
+                }
             else:
-                status.failed += 1
-                status.event, status.message = "failed", result.error or ""
-        status.item = self.store.item(item.id)
-        self.on_status(status)
+                fields = {
+                    "workflow_state": BulkItemState.FAILED,
+                    "error": result.error,
+                    "ran_on": result.ran_on,
+                }
+            changes.append((item, fields))
+        self.store.update_items([(item.id, fields) for item, fields in changes])
+        for (item, fields), (_, result) in zip(changes, ended, strict=True):
+            status.in_flight.pop(item.id, None)
+            if result.ok:
+                status.exported += 1
+                status.bytes += result.size or 0
+                status.event, status.message = "exported", ""
+            else:
+                n = tries.get(item.id, self.max_attempts)
+                if n < self.max_attempts:
+                    wait = self.backoff * (2 ** (n - 1))
+                    heapq.heappush(retries, (time.monotonic() + wait, item.id))
+                    status.event, status.message = "retry", f"{result.error}; retrying in {wait:.0f} s"
+                else:
+                    status.failed += 1
+                    status.event, status.message = "failed", result.error or ""
+            status.item = replace(item, **fields)
+            self.on_status(status)
 
-    def _put_back(self, in_flight: dict[Any, BulkItem]) -> None:
-        for item in in_flight.values():
-            current = self.store.item(item.id)
-            if current and current.workflow_state is BulkItemState.EXPORTING:
-                self.store.update_item(item.id, workflow_state=BulkItemState.CREATED)
+    def _put_back(self, in_flight: dict[Any, list[BulkItem]]) -> None:
+        for chunk in in_flight.values():
+            for item in chunk:
+                current = self.store.item(item.id)
+                if current and current.workflow_state is BulkItemState.EXPORTING:
+                    self.store.update_item(item.id, workflow_state=BulkItemState.CREATED)
 
     def _prepare(self, status: BulkStatus) -> None:
         """Before working: items left ``exporting`` by a coordinator that died, failed and
@@ -770,9 +903,12 @@ class Coordinator:
             status.event, status.item, status.message = "import", item, f"importing {item.package}"
             self.on_status(status)
             try:
-                report = self.service.import_package(Path(item.package))
-                course = self.service.content.course(report.course_id)
-                self.store.set_package_course(self.run_id, item.package, course.id, course.course_code)
+                # the course and the items that name it commit together: a coordinator killed
+                # at any point leaves either both or neither, so a resume never imports twice
+                with self.store.transaction():
+                    report = self.service.import_package(Path(item.package))
+                    course = self.service.content.course(report.course_id)
+                    self.store.set_package_course(self.run_id, item.package, course.id, course.course_code)
             except Exception as e:  # noqa: BLE001 - a package that cannot be read fails its items
                 reason = e.describe() if hasattr(e, "describe") else describe_failure(e)
                 for it in self.store.items(self.run_id, [BulkItemState.CREATED]):

@@ -1,47 +1,55 @@
 """Bulk items on a Dask distributed cluster (``bulk --scheduler tcp://HOST:PORT``).
 
-Each task is pure: its input is an :class:`~.bulk.ItemTask` carrying the course snapshot that
-the coordinator built (plain data: outlines, HTML, quiz questions, and the course files'
-paths in the library's ``blobs/`` folder, which the workers reach on shared storage); its
-output is the file written into ``--out`` (shared too) and an :class:`~.bulk.ItemResult` sent
-back.  Workers never open the library's SQLite file — no WAL over a network filesystem, no
-second writer — and only the coordinator writes it.  A task holds no token.  A worker that
-dies mid-task loses nothing: the scheduler runs its tasks again on another worker.
+Each task is pure: its input is a chunk of :class:`~.bulk.ItemTask` (a few items, a course's
+formats together), each carrying the course snapshot that the coordinator built (plain data:
+outlines, HTML, quiz questions, and the course files' paths in the library's ``blobs/``
+folder, which the workers reach on shared storage); its output is the files written into
+``--out`` (shared too) and :class:`~.bulk.ItemResult` records sent back.  Workers on other
+machines never open the library's SQLite file (no WAL over a network filesystem), and only
+the coordinator writes it.  When the scheduler listens on loopback (a ``LocalCluster``, or
+``dask scheduler --host 127.0.0.1``) every worker runs on this machine: those read the library
+on the local disk themselves (WAL is safe there; opened once per worker process), tasks carry
+only ids as for ``--workers N``, and the coordinator builds no snapshots.  A task holds no
+token.  A worker that dies mid-task loses nothing: the scheduler runs its tasks again on
+another worker.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import time
 import uuid
 from typing import Any
 
-from .bulk import FuturesPool, ItemResult, ItemTask, build_item
+from .bulk import CHUNK_ITEMS, FuturesPool, ItemResult, ItemTask, build_items
 from .errors import BadRequest
 
 INSTALL = "pip install 'tui-exports[cluster]'"
 
 
-def run_on_worker(task: ItemTask) -> ItemResult:
-    """The task a Dask worker runs: the item built as a local worker builds it, signed with
-    the worker's address."""
+def run_on_worker(tasks: tuple[ItemTask, ...]) -> list[ItemResult]:
+    """The task a Dask worker runs: a chunk of items built as a local worker builds them,
+    signed with the worker's address."""
     from distributed import get_worker
 
     try:
         where = get_worker().address
     except ValueError:  # run outside a worker (a local client's synchronous scheduler)
         where = "dask"
-    return build_item(task, ran_on=where)
+    return build_items(tasks, ran_on=where)
 
 
 class DaskPool(FuturesPool):
-    """Items as futures on a Dask cluster, two per worker thread so none waits for work."""
+    """Chunks of items as futures on a Dask cluster, two per worker thread so none waits for work."""
 
+    ahead = 0
+    chunk_items = CHUNK_ITEMS
     failed_on = "dask"  # KilledWorker: the item was lost on every worker it met
 
     def __init__(self, client: Any, own_client: bool = False):
         self.client = client
         self.own_client = own_client
-        self._futures: dict[Any, ItemTask] = {}
+        self._futures: dict[Any, tuple[ItemTask, ...]] = {}
         self._slots = (0.0, 1)
 
     @property
@@ -52,10 +60,11 @@ class DaskPool(FuturesPool):
             self._slots = (time.monotonic(), slots)
         return slots
 
-    def submit(self, task: ItemTask) -> Any:
-        key = f"bulk-item-{task.item_id}-{uuid.uuid4().hex[:8]}"
-        future = self.client.submit(run_on_worker, task, key=key, pure=False)
-        self._futures[future] = task
+    def submit(self, tasks: tuple[ItemTask, ...]) -> Any:
+        ids = "_".join(str(t.item_id) for t in tasks)
+        key = f"bulk-items-{ids}-{uuid.uuid4().hex[:8]}"
+        future = self.client.submit(run_on_worker, tasks, key=key, pure=False)
+        self._futures[future] = tasks
         return future
 
     def wait(self, timeout: float) -> Any:
@@ -72,6 +81,19 @@ class DaskPool(FuturesPool):
         self._futures.clear()
         if self.own_client:
             self.client.close()
+
+
+def workers_share_this_machine(address: str) -> bool:
+    """Whether the scheduler at ``address`` listens on this machine's loopback only, so that
+    every worker that reaches it runs here: such workers read the library's SQLite file on the
+    local disk themselves (once per worker process), and tasks carry ids, not snapshots."""
+    host = address.partition("://")[2].rpartition(":")[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def cluster_pool(address: str) -> DaskPool:

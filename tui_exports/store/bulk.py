@@ -24,6 +24,7 @@ _ITEM_FIELDS = frozenset(
         "warnings",
         "error",
         "ran_on",
+        "remote_export",
     }
 )
 
@@ -122,15 +123,31 @@ class BulkStore(Table):
         return from_row(BulkItem, row) if row else None
 
     def update_item(self, item_id: int, **fields: Any) -> None:
-        unknown = set(fields) - _ITEM_FIELDS
-        if unknown:
-            raise ValueError(f"not a bulk item field: {', '.join(sorted(unknown))}")
-        if "workflow_state" in fields:
-            fields["workflow_state"] = str(fields["workflow_state"])
-        if "warnings" in fields:
-            fields["warnings"] = json.dumps(list(fields["warnings"]))
-        fields["updated_at"] = iso(utcnow())
-        self.db["bulk_items"].update(item_id, fields)
+        self.update_items([(item_id, fields)])
+
+    def update_items(self, changes: Iterable[tuple[int, dict[str, Any]]]) -> None:
+        """Several items' fields (id, {field: value}) in one transaction."""
+        now = iso(utcnow())
+        with self.transaction():
+            for item_id, fields in changes:
+                unknown = set(fields) - _ITEM_FIELDS
+                if unknown:
+                    raise ValueError(f"not a bulk item field: {', '.join(sorted(unknown))}")
+                row = dict(fields, updated_at=now)
+                if "workflow_state" in row:
+                    row["workflow_state"] = str(row["workflow_state"])
+                if "warnings" in row:
+                    row["warnings"] = json.dumps(list(row["warnings"]))
+                sets = ", ".join(f"{name} = ?" for name in row)
+                self.db.execute(f"UPDATE bulk_items SET {sets} WHERE id = ?", [*row.values(), item_id])
+
+    def start_items(self, item_ids: list[int]) -> None:
+        """These items are handed to a worker: ``exporting``, one more attempt, no error."""
+        self.db.execute(
+            f"UPDATE bulk_items SET workflow_state = ?, attempts = attempts + 1, error = NULL, updated_at = ? "
+            f"WHERE id IN ({','.join('?' * len(item_ids))})",
+            [BulkItemState.EXPORTING.value, iso(utcnow()), *item_ids],
+        )
 
     def set_package_course(self, run_id: int, package: str, course_id: int, course_code: str) -> None:
         """Every item of one package names the course it was imported as."""

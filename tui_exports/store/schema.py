@@ -263,6 +263,13 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """CREATE INDEX quiz_groups_quiz ON quiz_groups(quiz_id)""",
         ],
     ),
+    (
+        10,
+        "bulk items on Canvas: the export made for an item, followed again on resume",
+        [
+            """ALTER TABLE bulk_items ADD COLUMN remote_export TEXT""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
