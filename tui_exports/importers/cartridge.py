@@ -22,10 +22,12 @@ import posixpath
 import re
 import unicodedata
 import uuid
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from html import escape as html_escape
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ import lxml.html
 from lxml import etree
 
 from ..config import ImportLimits
+from ..html_fragments import MAX_DEPTH, serialize_fragment
 from ..model import (
     Assignment,
     AssignmentGroup,
@@ -40,7 +43,6 @@ from ..model import (
     ContextType,
     Course,
     DiscussionTopic,
-    Enrollment,
     File,
     ImportReport,
     Module,
@@ -48,7 +50,6 @@ from ..model import (
     ModuleItemType,
     Page,
     Quiz,
-    Role,
     Rubric,
     RubricCriterion,
     RubricRating,
@@ -59,11 +60,20 @@ from .archive import Archive, Entry
 from .course_folder import _Ids
 from .folders import FolderTree
 from .links import WEB_RESOURCES, LinkMap
-from .xmltools import XmlProblem, child, children, descendants, flat, local, parse_xml, text_of
+from .manifest import (
+    HTML_SUFFIXES,
+    SETTINGS,
+    Manifest,
+    OrgItem,
+    Resource,
+    cc_version,
+    classify,
+    is_qti_only,
+    read_manifest,
+)
+from .xmltools import XmlProblem, child, children, descendants, flat, local, parse_xml_stream, text_of
 
-SETTINGS = "course_settings/"
 BATCH = 200  # pages, assignments, topics and quizzes written at a time
-HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 
 #: module_meta.xml content_type → the item type the library keeps it as
 ITEM_TYPES = {t.value: t for t in ModuleItemType}
@@ -78,20 +88,6 @@ KIND_ITEMS = {
     "weblink": ModuleItemType.EXTERNAL_URL,
     "lti": ModuleItemType.EXTERNAL_URL,
 }
-
-
-@dataclass
-class Resource:
-    ident: str
-    type: str
-    href: str | None
-    files: list[str]
-    deps: list[str]
-    intendeduse: str | None
-    variant_of: str | None = None  # Canvas 1.3's <cpx:variant>: the resource this one stands in for
-    instructors_only: bool = False  # LOM intendedEndUserRole Instructor: a locked file
-    kind: str = "unknown"
-    title: str = ""  # from the organization, when an item names it
 
 
 @dataclass
@@ -128,8 +124,15 @@ def _int(value: str | None, default: int = 0) -> int:
         return default
 
 
-def html_document(data: bytes) -> tuple[str, str, dict[str, str]]:
-    """(title, inner body HTML, meta name → content) of a package's HTML page."""
+def html_document(
+    data: bytes, rewrite: Callable[[str, etree._Element], None] | None = None
+) -> tuple[str, str, dict[str, str]]:
+    """(title, inner body HTML, meta name → content) of a package's HTML page.
+
+    ``rewrite(title, body)``, when given, may change the body element in place before it is
+    written out (its links): one parse and one serialisation for the page.  It is not called for
+    a body of more than ``MAX_DEPTH`` elements, which the caller rewrites as a fragment (flattened
+    past that depth, as every body is)."""
     if not data.strip():
         return "", "", {}
     doc = lxml.html.document_fromstring(data)
@@ -138,57 +141,10 @@ def html_document(data: bytes) -> tuple[str, str, dict[str, str]]:
     body = doc.find("body")
     inner = ""
     if body is not None:
-        inner = (body.text or "") + "".join(lxml.html.tostring(c, encoding="unicode") for c in body)
+        if rewrite is not None and not any(True for _ in islice(body.iter(), MAX_DEPTH, None)):
+            rewrite(title, body)
+        inner = serialize_fragment(body)
     return title, inner, meta
-
-
-def read_resource(res: etree._Element) -> Resource:
-    """One ``<resource>`` as the reader needs it (the element itself is not kept)."""
-    variant = child(res, "variant")
-    return Resource(
-        res.get("identifier", ""),
-        (res.get("type") or "").strip(),
-        res.get("href"),
-        [f.get("href", "") for f in children(res, "file") if f.get("href")],
-        [d.get("identifierref", "") for d in children(res, "dependency")],
-        res.get("intendeduse"),
-        variant_of=variant.get("identifierref", "") if variant is not None else None,
-        instructors_only=any(
-            (text_of(role, "value") or "").strip().lower() == "instructor"
-            for role in descendants(child(res, "metadata"), "intendedEndUserRole")
-        ),
-    )
-
-
-def parse_manifest(data: bytes, warn) -> tuple[etree._Element, dict[str, Resource]]:
-    """The manifest (without its resources) and its resources by identifier (a repeated identifier
-    is read too, under ``ident#2``); each ``<resource>`` is read and dropped as the parser passes it."""
-    resources: dict[str, Resource] = {}
-
-    def take(el: etree._Element) -> bool:
-        if local(el) != "resource":
-            return False
-        r = read_resource(el)
-        if r.ident in resources:  # a repeated identifier: module items name the first one
-            n = 2
-            while f"{r.ident}#{n}" in resources:
-                n += 1
-            warn(f"resource identifier '{r.ident}' is used again (by '{r.href or r.ident}'); both are read")
-            r.ident = f"{r.ident}#{n}"
-        resources[r.ident] = r
-        return True
-
-    return parse_xml(data, warn, "imsmanifest.xml", prune=take), resources
-
-
-def cc_version(manifest: etree._Element) -> str:
-    """ "1.3.0", "1.1.0"… from the schema version, else from the namespace."""
-    declared = text_of(child(manifest, "metadata"), "schemaversion").strip()
-    if declared:
-        return declared
-    ns = (etree.QName(manifest).namespace or "").strip()
-    m = re.search(r"imsccv(\d)p(\d)", ns)
-    return f"{m.group(1)}.{m.group(2)}.0" if m else "1.0.0"
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -215,12 +171,12 @@ class CartridgeReader:
         self,
         library: Library,
         archive: Archive,
-        manifest: etree._Element,
-        resources: dict[str, Resource],
+        manifest: Manifest,
         base: str,
         report: ImportReport,
         progress: ImportProgress | None,
         source_name: str,
+        created: list[str],
     ):
         self.library = library
         self.ar = archive
@@ -229,8 +185,8 @@ class CartridgeReader:
         self.report = report
         self.progress = progress
         self.source_name = source_name
-        self.created: list[str] = []
-        self.resources = resources
+        self.created = created  # the blobs written, removed by the caller if the import fails
+        self.resources = manifest.resources
         self.is_canvas = self.entry(SETTINGS + "canvas_export.txt") is not None or (
             self.entry(SETTINGS + "course_settings.xml") is not None
         )
@@ -265,7 +221,13 @@ class CartridgeReader:
             self.warn(f"{what}: '{href}' cannot be read: {err}", select_type)
             return None
 
-    def html_file(self, href: str | None, what: str, select_type: str) -> tuple[str, str, dict[str, str]]:
+    def html_file(
+        self,
+        href: str | None,
+        what: str,
+        select_type: str,
+        rewrite: Callable[[str, etree._Element], None] | None = None,
+    ) -> tuple[str, str, dict[str, str]]:
         e = self.entry(href)
         if e is None:
             self.warn(f"{what}: '{href}' is listed but not in the package", select_type)
@@ -279,7 +241,7 @@ class CartridgeReader:
         if not data.strip():
             self.warn(f"{what}: '{href}' is empty", select_type)
         try:
-            return html_document(data)
+            return html_document(data, rewrite)
         except (etree.ParserError, ValueError) as err:
             self.warn(f"{what}: '{href}' is not HTML ({err})", select_type)
             return "", "", {}
@@ -293,61 +255,10 @@ class CartridgeReader:
         if self.progress is not None:
             self.progress(self.done, self.total, what)
 
-    # ------------------------------------------------------------------ classify
-    def classify(self) -> None:
-        res = self.resources
-        for it in descendants(child(self.manifest, "organizations"), "item"):
-            r = res.get(it.get("identifierref") or "")
-            if r is not None and not r.title:
-                r.title = text_of(it, "title").strip()
-        depended = {d for r in res.values() for d in r.deps}
-        for r in res.values():
-            t = r.type.lower()
-            href = r.href or (r.files[0] if r.files else None)
-            files = r.files
-            if r.intendeduse == "syllabus" or href == SETTINGS + "syllabus.html":
-                r.kind = "syllabus"
-            elif href and href.startswith(SETTINGS):
-                r.kind = "settings"
-            elif r.variant_of is not None:
-                r.kind = "fallback"
-            elif t.startswith("imsdt"):
-                r.kind = "topic"
-            elif t.startswith("imswl"):
-                r.kind = "weblink"
-            elif t.startswith("imsbasiclti"):
-                r.kind = "lti"
-            elif t == "assignment_xmlv1p0" or any(f.endswith("/assignment_settings.xml") for f in files):
-                r.kind = "assignment"
-            elif t.startswith("imsqti") and "question-bank" in t:
-                r.kind = "bank"
-            elif t.startswith("imsqti"):
-                r.kind = "quiz"
-            elif any(f.endswith("assessment_meta.xml") for f in files):
-                r.kind = "quiz_meta" if r.ident in depended else "quiz"
-            elif href and href.startswith("non_cc_assessments/"):
-                r.kind = "bank"
-            elif t == "webcontent" or t.startswith("associatedcontent"):
-                if r.ident in depended and t.startswith("associatedcontent"):
-                    r.kind = "meta"
-                elif href and (
-                    href.startswith("wiki_content/")
-                    # other systems' HTML resources are pages wherever they sit; Canvas's own
-                    # pages are in wiki_content/ and its web_resources/ HTML are course files
-                    or (href.lower().endswith(HTML_SUFFIXES) and not self.is_canvas)
-                ):
-                    r.kind = "page"
-                elif t == "webcontent":
-                    r.kind = "file"
-                else:
-                    r.kind = "unknown"
-            else:
-                r.kind = "unknown"
-
     # ------------------------------------------------------------------ the whole course
-    def build(self, ids: _Ids, teacher_id: int | None = None) -> Course:
+    def build(self, ids: _Ids) -> Course:
         """Read the package and write the course (inside the caller's transaction)."""
-        self.classify()
+        classify(self.manifest, self.is_canvas)
         self.kept: dict[str, dict[int, str]] = {}
         self.positions: dict[str, int] = {}
         self.pending = 0
@@ -363,9 +274,9 @@ class CartridgeReader:
         self.files_meta = (
             self.xml(SETTINGS + "files_meta.xml", "files_meta.xml", optional=True) if self.is_canvas else None
         )
-        module_meta = self.xml(
-            SETTINGS + "module_meta.xml", "module_meta.xml", "context_modules", optional=True
-        )
+        module_meta = self.entry(SETTINGS + "module_meta.xml")  # streamed twice: ids, then modules
+        if module_meta is not None:
+            self.consumed.add(module_meta.name)
         groups_xml = self.xml(
             SETTINGS + "assignment_groups.xml", "assignment_groups.xml", "assignments", optional=True
         )
@@ -391,12 +302,10 @@ class CartridgeReader:
                 self._guarded(r)
         # the course row first; then the content in batches, so that only one batch of bodies
         # is held at a time however large the package
-        enrollments = [Enrollment(teacher_id, cid, Role.TEACHER)] if teacher_id is not None else []
         self.library.content.insert_course(
             CourseBundle(
                 course=self.course,
                 source=self.source_name,
-                enrollments=enrollments,
                 file_trees=[tree],
                 rubrics=rubrics,
             )
@@ -406,7 +315,7 @@ class CartridgeReader:
             if r.kind != "syllabus":
                 self._guarded(r)
         self.flush()
-        modules = self._modules(module_meta)
+        self._modules()
         self._bank_warnings()
         events = [
             replace(
@@ -422,7 +331,6 @@ class CartridgeReader:
             course=self.course,
             assignment_groups=self.assignment_groups,
             calendar_events=events,
-            modules=modules,
         )
         self.flush()
         c = self.report.count
@@ -494,7 +402,7 @@ class CartridgeReader:
     def _course(self, cid: int, settings: etree._Element | None) -> Course:
         f = flat(settings)
         lom_title = ""
-        md = child(self.manifest, "metadata")
+        md = child(self.manifest.root, "metadata")
         for s in descendants(md, "string") + descendants(md, "langstring"):
             if any(local(a) == "title" for a in s.iterancestors()) and (s.text or "").strip():
                 lom_title = s.text.strip()
@@ -566,10 +474,66 @@ class CartridgeReader:
                     if d in self.resources and self.resources[d].kind == "quiz_meta":
                         self.res_ids[d] = self.res_ids[r.ident]
                         links.objects[d] = self.res_ids[r.ident][1]
-        for m in children(module_meta, "module"):
-            links.objects[m.get("identifier", "")] = ids("modules")
-            for it in children(child(m, "items"), "item"):
-                links.objects[it.get("identifier", "")] = ids("module_items")
+        if module_meta is not None and not self._module_meta(module_meta, self._allocate_module):
+            module_meta = None  # unreadable: the organization gives the modules
+        self.module_meta = module_meta
+
+    def _allocate_module(self, event: str, el: etree._Element, module: etree._Element | None) -> None:
+        """The ids of module_meta's modules and items, as each opens."""
+        if event == "module":
+            self.links.objects[el.get("identifier", "")] = self.ids("modules")
+        elif event == "item":
+            self.links.objects[el.get("identifier", "")] = self.ids("module_items")
+
+    def _module_meta(
+        self,
+        entry: Entry,
+        take: Callable[[str, etree._Element, etree._Element | None], None],
+        warn: bool = True,
+    ) -> bool:
+        """Stream module_meta.xml: ``take("module", el, None)`` and ``take("item", el, module)`` as
+        each opens, ``take("item_end", …)`` and ``take("module_end", …)`` as each closes, then
+        dropped from the tree.  False (with a warning) when it cannot be read; ``warn=False`` on the
+        second pass, whose warnings the first gave."""
+
+        def level(el: etree._Element) -> str | None:
+            """'module' for a <module> of the root, 'item' for an <item> of its <items>."""
+            parent = el.getparent()
+            name = local(el)
+            if name == "module" and parent is not None and parent.getparent() is None:
+                return "module"
+            if name == "item" and parent is not None and local(parent) == "items":
+                module = parent.getparent()
+                if module is not None and local(module) == "module" and module.getparent() is not None:
+                    if module.getparent().getparent() is None:
+                        return "item"
+            return None
+
+        def start(el: etree._Element) -> None:
+            what = level(el)
+            if what is not None:
+                take(what, el, el.getparent().getparent() if what == "item" else None)
+
+        def end(el: etree._Element) -> bool:
+            what = level(el)
+            if what is None:
+                return False
+            take(what + "_end", el, el.getparent().getparent() if what == "item" else None)
+            return True
+
+        try:
+            with self.ar.open(entry) as stream:
+                parse_xml_stream(
+                    stream,
+                    (lambda m: self.warn(m, "context_modules")) if warn else None,
+                    entry.name,
+                    prune=end,
+                    start=start,
+                )
+        except (XmlProblem, zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as err:
+            self.warn(f"module_meta.xml: '{self.name(entry)}' cannot be read: {err}", "context_modules")
+            return False
+        return True
 
     # ------------------------------------------------------------------ files
     def _file_entries(self) -> list[tuple[str, Entry, Resource | None]]:
@@ -590,7 +554,7 @@ class CartridgeReader:
             "syllabus",
         }
         for r in self.resources.values():
-            names = list(dict.fromkeys(([r.href] if r.href else []) + r.files))
+            names = list(dict.fromkeys(r.names()))
             if r.kind in skip_kinds:
                 for n in names:
                     e = self.entry(n)
@@ -613,7 +577,8 @@ class CartridgeReader:
                     continue
                 if e.name not in wanted:
                     wanted[e.name] = (e, r if n == (r.href or (r.files[0] if r.files else None)) else None)
-        for name, e in self.ar.entries.items():
+        for e in self.ar.items():
+            name = e.name
             if self.base and not name.startswith(self.base):
                 continue
             if (
@@ -788,13 +753,28 @@ class CartridgeReader:
         kind, pid = self.res_ids[r.ident]
         href = r.href or r.files[0]
         self.report.count("wiki_pages").read += 1
-        title, body, meta = self.html_file(href, f"page '{href}'", "wiki_pages")
-        title = title or r.title
-        if not title:
-            title = posixpath.splitext(posixpath.basename(href))[0] or "Untitled"
-            self.warn(f"page '{href}' has no title; called it '{title}'", "wiki_pages")
         e = self.entry(href)
-        body = self.rewrite(body, self.name(e) if e else href, f"page '{title}'", "wiki_pages")
+        name = self.name(e) if e else href
+        titled: list[str] = []
+
+        def page_title(found: str) -> str:
+            title = found or r.title
+            if not title:
+                title = posixpath.splitext(posixpath.basename(href))[0] or "Untitled"
+                self.warn(f"page '{href}' has no title; called it '{title}'", "wiki_pages")
+            return title
+
+        def in_tree(found: str, body: etree._Element) -> None:  # the links, while the page is parsed
+            titled.append(page_title(found))
+            warn = lambda m: self.warn(m, "wiki_pages")  # noqa: E731
+            self.links.rewrite_tree(body, posixpath.dirname(name), f"page '{titled[0]}'", warn)
+
+        title, body, meta = self.html_file(href, f"page '{href}'", "wiki_pages", in_tree)
+        if titled:
+            title = titled[0]
+        else:
+            title = page_title(title)
+            body = self.rewrite(body, name, f"page '{title}'", "wiki_pages")
         self.emit(
             "page",
             Page(
@@ -846,7 +826,7 @@ class CartridgeReader:
     def _assignment(self, r: Resource) -> None:
         _, aid = self.res_ids[r.ident]
         self.report.count("assignments").read += 1
-        names = ([r.href] if r.href else []) + r.files
+        names = r.names()
         fallback = self._fallbacks().get(r.ident, [])
         for fb in fallback:
             names += fb.files
@@ -989,7 +969,7 @@ class CartridgeReader:
         for r in self.resources.values():
             if r.kind != "bank":
                 continue
-            for n in ([r.href] if r.href else []) + r.files:
+            for n in r.names():
                 root = self.xml(n, f"question bank '{r.ident}'", "quizzes")
                 for bank in descendants(root, "objectbank"):
                     self._banks[bank.get("ident", "")] = bank
@@ -1014,11 +994,11 @@ class CartridgeReader:
 
     def _quiz_documents(self, r: Resource) -> _QuizFiles:
         docs = _QuizFiles()
-        names = ([r.href] if r.href else []) + list(r.files)
+        names = r.names()
         for d in r.deps:
             dep = self.resources.get(d)
             if dep is not None and dep.kind in ("quiz_meta", "meta"):
-                names += ([dep.href] if dep.href else []) + dep.files
+                names += dep.names()
         full = next((n for n in names if n.endswith(".xml.qti")), None)
         cc = next((n for n in names if n.endswith(".xml") and not n.endswith("assessment_meta.xml")), None)
         meta = next((n for n in names if n.endswith("assessment_meta.xml")), None)
@@ -1144,23 +1124,22 @@ class CartridgeReader:
             r.title = text_of(root, "title").strip()
         return (text_of(root, "secure_launch_url") or text_of(root, "launch_url")).strip(), False
 
-    def _modules(self, module_meta) -> list[Module]:
+    def _modules(self) -> None:
+        """Write the modules, one at a time: from module_meta.xml, else from the organization."""
         used: dict[str, int] = {}
-        modules = (
-            self._from_module_meta(module_meta, used)
-            if module_meta is not None
-            else self._from_organization(used)
-        )
+        if self.module_meta is not None:
+            self._from_module_meta(self.module_meta, used)
+        else:
+            for module in self._from_organization(used):
+                self._write_module(module)
         for ref, n in used.items():
             if n > 1:
                 self.warn(
                     f"resource '{ref}' is used by {n} module items; each of them points at it", "content_tags"
                 )
-        in_modules = set(used) | {
-            it.get(attr)
-            for it in descendants(child(self.manifest, "organizations"), "item")
-            for attr in ("identifierref", "identifier")
-        }
+        in_modules = (
+            set(used) | {it.ref for it in self.manifest.items()} | {it.ident for it in self.manifest.items()}
+        )
         for r in self.resources.values():
             if r.kind in ("weblink", "lti") and r.ident not in in_modules:
                 self.warn(
@@ -1168,7 +1147,9 @@ class CartridgeReader:
                     "the library keeps links only as module items: not kept",
                     "content_tags",
                 )
-        return modules
+
+    def _write_module(self, module: Module) -> None:
+        self.library.content.insert_content(CourseBundle(course=self.course, modules=[module]))
 
     def _item(
         self,
@@ -1231,96 +1212,97 @@ class CartridgeReader:
             new_tab=_bool(f.get("new_tab")),
         )
 
-    def _from_module_meta(self, root, used: dict[str, int]) -> list[Module]:
-        modules = []
-        for i, m in enumerate(children(root, "module")):
-            f = flat(m)
-            mid = self.links.objects[m.get("identifier", "")]
-            name = f.get("title", "").strip() or f"Module {i + 1}"
-            self.report.count("context_modules").read += 1
-            items = []
-            for it in children(child(m, "items"), "item"):
-                itf = flat(it)
+    def _from_module_meta(self, entry: Entry, used: dict[str, int]) -> None:
+        items: list[ModuleItem] = []
+        count = self.report.count("context_modules")
+
+        def take(event: str, el: etree._Element, module: etree._Element | None) -> None:
+            if event == "module":
+                count.read += 1
+                items.clear()
+            elif event == "item_end":
+                assert module is not None
+                itf = flat(el)
                 title = itf.get("title", "").strip()
+                name = text_of(module, "title").strip() or f"Module {count.read}"
                 item = self._item(
-                    mid,
-                    self.links.objects[it.get("identifier", "")],
+                    self.links.objects[module.get("identifier", "")],
+                    self.links.objects[el.get("identifier", "")],
                     title,
                     itf.get("identifierref") or None,
                     itf.get("content_type") or None,
                     itf,
-                    f"module '{name}' item '{title or it.get('identifier', '')}'",
+                    f"module '{name}' item '{title or el.get('identifier', '')}'",
                     used,
                 )
                 if item is not None:
                     items.append(replace(item, position=len(items) + 1))
-            prereqs = tuple(
-                self.links.objects[p]
-                for p in (
-                    text_of(x, "identifierref")
-                    for x in descendants(child(m, "prerequisites"), "prerequisite")
+            elif event == "module_end":
+                f = flat(el)
+                prereqs = tuple(
+                    self.links.objects[p]
+                    for p in (
+                        text_of(x, "identifierref")
+                        for x in descendants(child(el, "prerequisites"), "prerequisite")
+                    )
+                    if p in self.links.objects
                 )
-                if p in self.links.objects
-            )
-            modules.append(
-                Module(
-                    id=mid,
-                    name=name,
-                    position=_int(f.get("position"), i + 1),
-                    published=(f.get("workflow_state") or "active") != "unpublished",
-                    unlock_at=_dt(f.get("unlock_at")),
-                    require_sequential_progress=_bool(f.get("require_sequential_progress")),
-                    prerequisite_ids=prereqs,
-                    items=tuple(items),
+                self._write_module(
+                    Module(
+                        id=self.links.objects[el.get("identifier", "")],
+                        name=f.get("title", "").strip() or f"Module {count.read}",
+                        position=_int(f.get("position"), count.read),
+                        published=(f.get("workflow_state") or "active") != "unpublished",
+                        unlock_at=_dt(f.get("unlock_at")),
+                        require_sequential_progress=_bool(f.get("require_sequential_progress")),
+                        prerequisite_ids=prereqs,
+                        items=tuple(items),
+                    )
                 )
-            )
-            self.report.count("context_modules").kept += 1
-        return modules
+                count.kept += 1
+
+        self._module_meta(entry, take, warn=False)
 
     def _from_organization(self, used: dict[str, int]) -> list[Module]:
         """Canvas's org_converter: the root's children are modules; a container below them is a
         sub-header, its items indented one more."""
-        org = child(child(self.manifest, "organizations"), "organization")
+        org = self.manifest.organizations[0] if self.manifest.organizations else None
         if org is None:
             if any(r.kind in KIND_ITEMS for r in self.resources.values()):
                 self.warn(
                     "the package has no organization: its content is kept without modules", "context_modules"
                 )
             return []
-        tops = children(org, "item")
+        tops = org.items
         # a rooted hierarchy has one root item whose children are the modules
-        if len(tops) == 1 and not tops[0].get("identifierref"):
-            tops = children(tops[0], "item")
+        if len(tops) == 1 and not tops[0].ref:
+            tops = tops[0].items
         modules: list[Module] = []
-        loose: list[etree._Element] = []  # leaves at the top: one module of their own
+        loose: list[OrgItem] = []  # leaves at the top: one module of their own
         for top in tops:
-            if top.get("identifierref"):
+            if top.ref:
                 loose.append(top)
                 continue
             modules.append(self._org_module(top, len(modules) + 1, used))
         if loose:
-            holder = etree.Element("item")
-            etree.SubElement(holder, "title").text = text_of(org, "title").strip() or "Course content"
-            holder.extend(loose)
+            holder = OrgItem("", None, org.title or "Course content", loose)
             modules.append(self._org_module(holder, len(modules) + 1, used))
         return modules
 
-    def _org_module(self, node, position: int, used: dict[str, int]) -> Module:
+    def _org_module(self, node: OrgItem, position: int, used: dict[str, int]) -> Module:
         mid = self.ids("modules")
-        name = text_of(node, "title").strip()
+        name = node.title
         self.report.count("context_modules").read += 1
         if not name:
             name = f"Module {position}"
-            self.warn(
-                f"module '{node.get('identifier', '')}' has no title; called it '{name}'", "context_modules"
-            )
+            self.warn(f"module '{node.ident}' has no title; called it '{name}'", "context_modules")
         items: list[ModuleItem] = []
 
-        def walk(parent, indent: int) -> None:
-            for it in children(parent, "item"):
-                title = text_of(it, "title").strip()
-                ref = it.get("identifierref")
-                if not ref and children(it, "item"):
+        def walk(parent: OrgItem, indent: int) -> None:
+            for it in parent.items:
+                title = it.title
+                ref = it.ref
+                if not ref and it.items:
                     header = self._item(
                         mid,
                         self.ids("module_items"),
@@ -1344,7 +1326,7 @@ class CartridgeReader:
                     ref,
                     None,
                     {"indent": str(indent)},
-                    f"module '{name}' item '{title or it.get('identifier', '')}'",
+                    f"module '{name}' item '{title or it.ident}'",
                     used,
                 )
                 if item is not None:
@@ -1373,7 +1355,7 @@ class CartridgeReader:
                 self.warn(f"'{rel}' is not read: the library has no place for what it holds")
         listed = set()
         for r in self.resources.values():
-            for n in ([r.href] if r.href else []) + r.files:
+            for n in r.names():
                 e = self.entry(n)
                 if e is not None:
                     listed.add(e.name)
@@ -1393,24 +1375,17 @@ def _find_manifest(ar: Archive) -> str | None:
     return nested[0][: -len("imsmanifest.xml")] if len(nested) == 1 else None
 
 
-def is_qti_only(resources: Mapping[str, Resource]) -> bool:
-    """A plain IMS content package of QTI (Canvas's quiz export, Respondus, Blackboard…), not a
-    cartridge (the QTI reader's rule)."""
-    from .qti.package import only_qti_resources
-
-    return only_qti_resources([r.type for r in resources.values()])
-
-
 def import_cartridge(
     library: Library,
     path: Path,
     *,
     progress: ImportProgress | None,
     limits: ImportLimits,
-    qti_zip: Callable | None = None,
-    teacher_id: int | None = None,
+    created: list[str],
+    qti_zip: Callable[[], ImportReport] | None = None,
 ) -> ImportReport:
-    """Import the cartridge at ``path`` (a zip or an unpacked folder) as one new course."""
+    """Import the cartridge at ``path`` (a zip or an unpacked folder) as one new course, inside
+    the caller's transaction; every blob written is added to ``created``."""
     report = ImportReport(0, "", "Common Cartridge")
     with Archive(path, limits, lambda m: report.warn(m)) as ar:
         base = _find_manifest(ar)
@@ -1423,21 +1398,16 @@ def import_cartridge(
                 "folder, see data/README.md)"
             )
         try:
-            manifest, resources = parse_manifest(ar.read(ar.entries[base + "imsmanifest.xml"]), report.warn)
+            with ar.open(ar.entry(base + "imsmanifest.xml")) as stream:
+                manifest = read_manifest(stream, report.warn)
         except XmlProblem as e:
             raise PackageError(f"{path}: imsmanifest.xml: {e}") from None
-        if local(manifest) != "manifest":
-            raise PackageError(f"{path}: imsmanifest.xml holds <{local(manifest)}>, not a <manifest>")
-        if qti_zip is not None and is_qti_only(resources):
+        if local(manifest.root) != "manifest":
+            raise PackageError(f"{path}: imsmanifest.xml holds <{local(manifest.root)}>, not a <manifest>")
+        if qti_zip is not None and is_qti_only(manifest.resources):
             return qti_zip()
-        reader = CartridgeReader(library, ar, manifest, resources, base, report, progress, Path(path).name)
-        version = cc_version(manifest)
+        reader = CartridgeReader(library, ar, manifest, base, report, progress, Path(path).name, created)
+        version = cc_version(manifest.root)
         report.source = f"Common Cartridge {version}" + (" (Canvas)" if reader.is_canvas else "")
-        try:
-            with library.transaction():
-                known = teacher_id is not None and library.content.user(teacher_id) is not None
-                reader.build(_Ids(library.content.next_ids()), teacher_id if known else None)
-        except BaseException:
-            library.blobs.remove(reader.created)
-            raise
+        reader.build(_Ids(library.content.next_ids()))
     return report

@@ -48,6 +48,10 @@ class LinkMap:
             root = parse_fragment(text)
         except Exception:  # noqa: BLE001 — HTML a parser refuses stays as it was
             return text
+        return serialize_fragment(root) if self.rewrite_tree(root, base_dir, where, warn) else text
+
+    def rewrite_tree(self, root, base_dir: str, where: str, warn: Callable[[str], None]) -> bool:
+        """Resolve every link below ``root`` (an HTML element) in place; True if one changed."""
         changed = False
         missing: list[str] = []
         for el in root.iter():
@@ -70,7 +74,7 @@ class LinkMap:
                     changed = True
         for value in dict.fromkeys(missing):
             warn(f"{where}: link '{value[:200]}' points at nothing in the package; kept as it was")
-        return serialize_fragment(root) if changed else text
+        return changed
 
     @staticmethod
     def _is_local(value: str) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
+from typing import BinaryIO
 
 from lxml import etree
 
@@ -47,12 +48,97 @@ def parse_xml(
         raise XmlProblem(f"not well-formed XML ({_first_line(e)})") from None
     except ValueError as e:  # e.g. a str with an encoding declaration
         raise XmlProblem(str(e)) from None
-    dtd = root.getroottree().docinfo.internalDTD
+    _refuse_entities(root)
+    return root
+
+
+def parse_xml_stream(
+    stream: BinaryIO,
+    warn=None,
+    where: str = "",
+    prune: Callable[[etree._Element], bool] | None = None,
+    start: Callable[[etree._Element], None] | None = None,
+) -> etree._Element:
+    """:func:`parse_xml` of a stream, read a chunk at a time: the document's bytes are never held
+    whole, and with ``prune`` neither is its tree.  ``start(element)`` sees each element as it
+    opens (its attributes only).  The same checks: no network, no DTD, no entities, namespace
+    URIs mended."""
+    source = _Mended(stream, warn, where)
+    events = etree.iterparse(
+        source, events=("start", "end") if start is not None else ("end",), **_PARSER_OPTIONS
+    )
+    checked = False
+    try:
+        for event, el in events:
+            if not checked:  # the DTD is read before the first element: refuse entities there
+                _refuse_entities(el)
+                checked = True
+            if not isinstance(el.tag, str):
+                continue
+            if event == "start":
+                start(el)
+            elif prune is not None and prune(el):
+                parent = el.getparent()
+                el.clear()
+                if parent is not None:
+                    parent.remove(el)
+    except etree.XMLSyntaxError as e:
+        raise XmlProblem(f"not well-formed XML ({_first_line(e)})") from None
+    root = events.root
+    if not checked:
+        _refuse_entities(root)
+    return root
+
+
+def _refuse_entities(el: etree._Element) -> None:
+    dtd = el.getroottree().docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
         raise XmlProblem(
             "it declares XML entities, which are refused (they can read local files or expand without end)"
         )
-    return root
+
+
+class _Mended:
+    """A stream of XML with every namespace URI's stray spaces taken out (``warn``-ed once).
+
+    Each chunk is mended up to its last ``<``: a tag's attributes never hold one, so no
+    ``xmlns`` declaration is cut in two; the rest waits for the next chunk."""
+
+    CHUNK = 1 << 16
+
+    def __init__(self, stream: BinaryIO, warn, where: str):
+        self.stream, self.warn, self.where = stream, warn, where
+        self.held = b""  # read, not mended yet
+        self.ready = b""  # mended, not handed out yet
+        self.warned = False
+        self.eof = False
+
+    def read(self, size: int = -1) -> bytes:
+        size = size if size and size > 0 else self.CHUNK
+        while len(self.ready) < size and not self.eof:
+            chunk = self.stream.read(self.CHUNK)
+            data = self.held + chunk
+            if not chunk:
+                self.eof, self.held = True, b""
+                self.ready += self._mend(data)
+                break
+            cut = data.rfind(b"<")
+            if cut <= 0 and len(data) > self.CHUNK * 4:
+                cut = len(data)  # no tag in sight: pass it on as it is
+            if cut <= 0:
+                self.held = data
+                continue
+            self.held = data[cut:]
+            self.ready += self._mend(data[:cut])
+        out, self.ready = self.ready[:size], self.ready[size:]
+        return out
+
+    def _mend(self, data: bytes) -> bytes:
+        mended = _STRAY_SPACE.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + m.group(2), data)
+        if mended != data and not self.warned and self.warn is not None:
+            self.warned = True
+            self.warn(f"{self.where}: a namespace URI has stray spaces; read without them")
+        return mended
 
 
 def _parse(data: bytes, prune: Callable[[etree._Element], bool] | None) -> etree._Element:

@@ -212,8 +212,8 @@ class ContentStore(Table):
             row = to_row(m, **course_fk)
             row.pop("items")
             db["modules"].insert(row)
-            for it in m.items:
-                db["module_items"].insert(to_row(it))
+            if m.items:
+                db["module_items"].insert_all(to_row(it) for it in m.items)
         return c.id
 
     def enroll(self, enrollment: Enrollment) -> bool:
