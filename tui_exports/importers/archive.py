@@ -112,6 +112,7 @@ class Archive:
         self.limits = limits
         self.warn = warn
         self.entries: dict[str, int] = {}
+        self._names: list[str] = []  # row → its name: the one string every lookup hands out
         self._size = array("q")
         self._zip: zipfile.ZipFile | None = None
         self._total = 0
@@ -137,6 +138,7 @@ class Archive:
                 f"{self.path}: more than {self.limits.max_entries} entries ([import] max_entries); refused"
             )
         self.entries[name] = len(self._size)
+        self._names.append(name)
         self._size.append(size)
         return name
 
@@ -231,7 +233,7 @@ class Archive:
     def entry(self, name: str) -> Entry | None:
         """The entry of that (normalised) name, or None."""
         row = self.entries.get(name)
-        return None if row is None else Entry(name, self._size[row], row)
+        return None if row is None else Entry(self._names[row], self._size[row], row)
 
     def items(self) -> Iterator[Entry]:
         """Every entry, in package order."""

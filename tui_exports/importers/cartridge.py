@@ -315,8 +315,6 @@ class CartridgeReader:
             if r.kind != "syllabus":
                 self._guarded(r)
         self.flush()
-        self._modules()
-        self._bank_warnings()
         events = [
             replace(
                 e,
@@ -326,6 +324,9 @@ class CartridgeReader:
             )
             for e in events
         ]
+        self.links.pages.clear()  # every body is read: the module items need only the ids
+        self._modules()
+        self._bank_warnings()
         self._left_over_entries()
         self.bundle = CourseBundle(
             course=self.course,
@@ -775,6 +776,8 @@ class CartridgeReader:
         else:
             title = page_title(title)
             body = self.rewrite(body, name, f"page '{title}'", "wiki_pages")
+        if title == r.title:
+            title = r.title  # one string for both: the course keeps every title until its modules
         self.emit(
             "page",
             Page(

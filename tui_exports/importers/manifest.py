@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from lxml import etree
@@ -53,7 +53,7 @@ class OrgItem:
     ident: str
     ref: str | None
     title: str
-    items: list[OrgItem] = field(default_factory=list)
+    items: list[OrgItem] | tuple[()] = ()
 
     def walk(self) -> Iterator[OrgItem]:
         """Every item below this one, in document order."""
@@ -143,7 +143,7 @@ def read_manifest(stream: BinaryIO, warn) -> Manifest:
                 sys.intern(el.get("identifier", "")),
                 sys.intern(ref) if ref else None,
                 text_of(el, "title").strip(),
-                below,
+                below or (),  # most items hold none: no list of their own
             )
             if name == "organization":
                 organizations.append(item)

@@ -159,7 +159,8 @@ def _first_line(e: Exception) -> str:
 
 
 def local(el) -> str:
-    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+    tag = el.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def children(el, name: str) -> list:
