@@ -4,6 +4,7 @@
     python benchmarks/run.py                 # the issue's size: 2,000 pages, 200 quizzes x 20, 500 files, 1 GiB
     python benchmarks/run.py --quick         # a small course, under a minute (CI smoke test)
     python benchmarks/run.py --size small    # a tenth of the full size
+    python benchmarks/run.py --only import   # only the import rows (issue 13), printed
 
 In a temporary library it generates a course of the chosen size (and one a tenth of it, to
 show that memory does not grow with the course), then measures every export type as a child
@@ -74,6 +75,13 @@ TARGETS = {
     "tui_p95_ms": 50.0,
 }
 #: courses added for the app's rows, by size (the quick run checks that the rows run, not the goals)
+def tenth_of(size: dict) -> dict:
+    """A course a tenth of ``size`` (as many questions per quiz)."""
+    tenth = {k: (round(v / 10, 1) if isinstance(v, float) else max(1, v // 10)) for k, v in size.items()}
+    tenth["questions_per_quiz"] = size["questions_per_quiz"]
+    return tenth
+
+
 FILLER_COURSES = {"quick": 500, "small": 10_000, "full": 100_000}
 RESULTS_BEGIN, RESULTS_END = "<!-- results:begin -->", "<!-- results:end -->"
 
@@ -199,8 +207,7 @@ class Bench:
     def run_exports(self) -> None:
         args = self.args
         size = SIZES[args.size]
-        tenth = {k: (round(v / 10, 1) if isinstance(v, float) else max(1, v // 10)) for k, v in size.items()}
-        tenth["questions_per_quiz"] = size["questions_per_quiz"]
+        tenth = tenth_of(size)
         self.log(
             "generating the course at a tenth of the size, and with a tenth of the items but all the bytes"
         )
@@ -347,6 +354,13 @@ class Bench:
             self.info[f"baseline RSS {names[kind]}"] = f"{value:.0f} MB"
 
     # -------------------------------------------------------------- import (issue 13)
+    def generate_for_import(self) -> None:
+        """The courses ``run_import`` reads, when the export rows (which make them) are not run."""
+        size = SIZES[self.args.size]
+        self.log("import: generating the course and its tenth")
+        self.small_id, _ = self.generate(tenth_of(size), seed=1)
+        self.main_id, _ = self.generate(size, seed=2)
+
     def cartridge_of(self, course: int, name: str) -> Path:
         """The course's own Common Cartridge, kept in the work folder."""
         run, paths = self.export(course, "common_cartridge")
@@ -1120,6 +1134,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", action="store_true", help="keep the work folder")
     p.add_argument("--no-tui", action="store_true", help="skip the terminal app measurements")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument(
+        "--only",
+        choices=["import"],
+        help="only these rows (import: issue 13's import rows); prints them, writes no file unless --results",
+    )
     p.add_argument("--ebooklib-child", nargs=3, metavar=("BOOK", "COMPANION", "OUT"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.ebooklib_child:
@@ -1130,7 +1149,7 @@ def main(argv: list[str] | None = None) -> int:
     args.repeat = args.repeat or default_repeat(args.size)
     args.tui_starts = 1 if args.size == "quick" else 3  # quick: each row runs once (no goal is judged)
     args.presses = 6 if args.size == "quick" else 60
-    if args.results is None and args.size != "quick":
+    if args.results is None and args.size != "quick" and not args.only:
         args.results = Path(__file__).resolve().parent / "RESULTS.md"
 
     work = Path(tempfile.mkdtemp(prefix="tui-exports-bench-", dir=args.workdir))
@@ -1138,9 +1157,12 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     bench = Bench(args, work)
     try:
-        bench.run_exports()
+        if args.only == "import":
+            bench.generate_for_import()
+        else:
+            bench.run_exports()
         bench.run_import()
-        if not args.no_tui:
+        if not args.no_tui and not args.only:
             try:
                 bench.run_tui()
             except Exception as e:  # noqa: BLE001 - the export table still stands; say what went wrong

@@ -31,7 +31,6 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-import lxml.html
 from lxml import etree
 
 from ..config import ImportLimits
@@ -124,6 +123,9 @@ def _int(value: str | None, default: int = 0) -> int:
         return default
 
 
+_HTML_PARSER = etree.HTMLParser()
+
+
 def html_document(
     data: bytes, rewrite: Callable[[str, etree._Element], None] | None = None
 ) -> tuple[str, str, dict[str, str]]:
@@ -135,7 +137,9 @@ def html_document(
     past that depth, as every body is)."""
     if not data.strip():
         return "", "", {}
-    doc = lxml.html.document_fromstring(data)
+    doc = etree.fromstring(data, _HTML_PARSER)  # plain elements: no Python class looked up for each
+    if doc is None:
+        raise etree.ParserError("Document is empty")
     title = (doc.findtext(".//title") or "").strip()
     meta = {m.get("name"): m.get("content", "") for m in doc.iter("meta") if m.get("name")}
     body = doc.find("body")
@@ -530,6 +534,7 @@ class CartridgeReader:
                     entry.name,
                     prune=end,
                     start=start,
+                    tags=("module", "item"),
                 )
         except (XmlProblem, zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as err:
             self.warn(f"module_meta.xml: '{self.name(entry)}' cannot be read: {err}", "context_modules")

@@ -21,6 +21,14 @@ from ..vocab import CC_COURSE_TOKEN, CC_FILEBASE, CC_OBJECT_TOKEN, CC_TOKENS, CC
 LINK_ATTRS = ("href", "src", "data", "poster")
 WEB_RESOURCES = "web_resources"
 _FILEBASE_OLD = "$IMS_CC_FILEBASE$"
+#: (token, a spelling of it in a link): as written, URL-encoded, and the underscore spelling of
+#: the file base some Canvas versions wrote
+_TOKEN_FORMS = tuple(
+    (token, form)
+    for token in CC_TOKENS
+    for spelling in ((token, _FILEBASE_OLD) if token == CC_FILEBASE else (token,))
+    for form in (spelling, quote(spelling, safe=""))
+)
 
 
 def _suffix(query: str, fragment: str) -> str:
@@ -86,11 +94,8 @@ class LinkMap:
 
     def link(self, value: str, base_dir: str, *, is_src: bool) -> str | None:
         """The library link for one href/src, None to keep it (external, fragment, unknown)."""
-        for token in CC_TOKENS:
-            forms = (token, quote(token, safe=""))
-            if token == CC_FILEBASE:  # the underscore spelling some Canvas versions wrote
-                forms += (_FILEBASE_OLD, quote(_FILEBASE_OLD, safe=""))
-            for form in forms:
+        if "$" in value or "%24" in value:
+            for token, form in _TOKEN_FORMS:
                 if value == form or value.startswith(form + "/"):
                     return self._token(token, value[len(form) :].lstrip("/"))
         if not self._is_local(value):

@@ -152,7 +152,14 @@ def read_manifest(stream: BinaryIO, warn) -> Manifest:
             return True
         return False
 
-    root = parse_xml_stream(stream, warn, "imsmanifest.xml", prune=take, start=start)
+    root = parse_xml_stream(
+        stream,
+        warn,
+        "imsmanifest.xml",
+        prune=take,
+        start=start,
+        tags=("organizations", "organization", "item", "resource"),
+    )
     return Manifest(root, resources, organizations)
 
 

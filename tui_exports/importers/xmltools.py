@@ -58,14 +58,19 @@ def parse_xml_stream(
     where: str = "",
     prune: Callable[[etree._Element], bool] | None = None,
     start: Callable[[etree._Element], None] | None = None,
+    tags: tuple[str, ...] | None = None,
 ) -> etree._Element:
     """:func:`parse_xml` of a stream, read a chunk at a time: the document's bytes are never held
     whole, and with ``prune`` neither is its tree.  ``start(element)`` sees each element as it
-    opens (its attributes only).  The same checks: no network, no DTD, no entities, namespace
-    URIs mended."""
+    opens (its attributes only).  ``tags`` (local names) limits both to those elements: the
+    others are read by lxml alone, which is several times quicker for a large file.  The same
+    checks: no network, no DTD, no entities, namespace URIs mended."""
     source = _Mended(stream, warn, where)
     events = etree.iterparse(
-        source, events=("start", "end") if start is not None else ("end",), **_PARSER_OPTIONS
+        source,
+        events=("start", "end") if start is not None else ("end",),
+        tag=[f"{{*}}{t}" for t in tags] if tags else None,
+        **_PARSER_OPTIONS,
     )
     checked = False
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..model import (
@@ -209,7 +209,7 @@ class ContentStore(Table):
             for qq in q.questions:
                 db["quiz_questions"].insert(to_row(qq, quiz_id=q.id))
         for m in bundle.modules:
-            row = to_row(m, **course_fk)
+            row = to_row(replace(m, items=()), **course_fk)  # its items are rows of their own
             row.pop("items")
             db["modules"].insert(row)
             if m.items:
