@@ -58,3 +58,20 @@ def test_quick_benchmark_runs_and_prints_the_table(tmp_path):
     assert not [
         p for p in tmp_path.iterdir() if p.name.startswith("tui-exports-bench-")
     ]  # work folder removed
+
+
+@pytest.mark.slow
+def test_only_import_runs_the_import_rows_alone(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--quiet", "--only", "import"]
+        + ["--workdir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    assert "import of the course's cartridge (wall)" in out and "peak RSS, import: 10× the items" in out
+    assert "zip export (wall)" not in out and "TUI" not in out
+    assert not list(tmp_path.rglob("RESULTS.md"))  # rows printed, no file written
