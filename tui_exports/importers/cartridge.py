@@ -297,6 +297,11 @@ class CartridgeReader:
         self.ids = ids
         self.res_ids: dict[str, tuple[str, int]] = {}
         self._allocate(ids, groups_xml, rubrics_xml, events_xml, module_meta)
+        # web links and LTI links an organization item names (identifierref or identifier)
+        links = {r.ident for r in self.resources.values() if r.kind in ("weblink", "lti")}
+        self.links_in_org = {x for it in self.manifest.items() for x in (it.ref, it.ident) if x in links}
+        if self.module_meta is not None:  # the modules come from it: the organization is read
+            self.manifest.organizations.clear()
         tree = self._files(ids, cid)
         self.assignment_groups = self._assignment_groups(groups_xml)
         rubrics = self._rubrics(rubrics_xml)
@@ -1145,11 +1150,8 @@ class CartridgeReader:
                 self.warn(
                     f"resource '{ref}' is used by {n} module items; each of them points at it", "content_tags"
                 )
-        in_modules = (
-            set(used) | {it.ref for it in self.manifest.items()} | {it.ident for it in self.manifest.items()}
-        )
         for r in self.resources.values():
-            if r.kind in ("weblink", "lti") and r.ident not in in_modules:
+            if r.kind in ("weblink", "lti") and r.ident not in used and r.ident not in self.links_in_org:
                 self.warn(
                     f"{'web link' if r.kind == 'weblink' else 'LTI link'} '{r.title or r.ident}' is in no module; "
                     "the library keeps links only as module items: not kept",
@@ -1361,11 +1363,11 @@ class CartridgeReader:
             ):
                 self.consumed.add(name)
                 self.warn(f"'{rel}' is not read: the library has no place for what it holds")
-        listed = set()
+        listed = set()  # named by a resource, and not read: not a stray
         for r in self.resources.values():
             for n in r.names():
                 e = self.entry(n)
-                if e is not None:
+                if e is not None and e.name not in self.consumed:
                     listed.add(e.name)
         for name in self.ar.entries:
             if self.base and not name.startswith(self.base):
