@@ -11,26 +11,24 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-@pytest.mark.slow
-def test_quick_benchmark_runs_and_prints_the_table(tmp_path):
-    results = tmp_path / "RESULTS.md"
+def quick_run(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    """``run.py --quick --quiet`` with ``args``, working in ``workdir`` (exit 0 checked)."""
     done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "run.py"),
-            "--quick",
-            "--quiet",
-            "--workdir",
-            str(tmp_path),
-            "--results",
-            str(results),
-        ],
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--quiet", "--workdir", str(workdir)]
+        + list(args),
         capture_output=True,
         text=True,
         timeout=240,
-        cwd=tmp_path,
+        cwd=workdir,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+@pytest.mark.slow
+def test_quick_benchmark_runs_and_prints_the_table(tmp_path):
+    results = tmp_path / "RESULTS.md"
+    done = quick_run(tmp_path, "--results", str(results))
     out = done.stdout
     header = out.splitlines()[0].split()
     assert header == ["measure", "value", "baseline", "ratio", "target", "result"]
@@ -62,16 +60,7 @@ def test_quick_benchmark_runs_and_prints_the_table(tmp_path):
 
 @pytest.mark.slow
 def test_only_import_runs_the_import_rows_alone(tmp_path):
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--quiet", "--only", "import"]
-        + ["--workdir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        cwd=tmp_path,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    out = done.stdout
+    out = quick_run(tmp_path, "--only", "import").stdout
     assert "import of the course's cartridge (wall)" in out and "peak RSS, import: 10× the items" in out
     assert "zip export (wall)" not in out and "TUI" not in out
     assert not list(tmp_path.rglob("RESULTS.md"))  # rows printed, no file written
