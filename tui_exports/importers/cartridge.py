@@ -5,13 +5,14 @@ Canvas's own cartridges are read with all their extension files (``course_settin
 the thinner cartridges of other systems with what the IMS profile gives: webcontent (HTML
 resources become pages, the rest files), web links, discussion topics, LTI links (kept as
 external-URL module items), CC-profile assessments, and the organization as the module
-structure (Canvas's ``lib/cc/importer/standard/org_converter.rb``: the root's children are
-modules, deeper containers indented sub-headers).
+structure.  The manifest is read by ``manifest.py``, the modules by ``modules.py``; this module
+reads the items (pages, files, assignments, topics, quizzes) and writes the course.
 
 Ids are handed out first, from the manifest alone, so every link in every body can be
 resolved while the bodies are read (``links.LinkMap``).  File entries are streamed into the
-blob store; the course goes in inside one transaction, and the blobs written for a failed
-import are taken away again.  A package that is messy but readable gives warnings, each
+blob store; pages, assignments, topics and quizzes are written in batches, and modules one at
+a time, inside the one transaction ``import_path`` holds (it takes the blobs written away again
+if the import fails).  A package that is messy but readable gives warnings, each
 naming the item and why; nothing is dropped without one.
 """
 
@@ -22,10 +23,8 @@ import posixpath
 import re
 import unicodedata
 import uuid
-import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from html import escape as html_escape
 from itertools import islice
 from pathlib import Path
@@ -44,9 +43,6 @@ from ..model import (
     DiscussionTopic,
     File,
     ImportReport,
-    Module,
-    ModuleItem,
-    ModuleItemType,
     Page,
     Quiz,
     Rubric,
@@ -63,30 +59,28 @@ from .manifest import (
     HTML_SUFFIXES,
     SETTINGS,
     Manifest,
-    OrgItem,
     Resource,
     cc_version,
     classify,
     is_qti_only,
     read_manifest,
 )
-from .xmltools import XmlProblem, child, children, descendants, flat, local, parse_xml_stream, text_of
+from .modules import ModuleReader
+from .xmltools import (
+    XmlProblem,
+    child,
+    children,
+    descendants,
+    flat,
+    local,
+    text_bool,
+    text_datetime,
+    text_float,
+    text_int,
+    text_of,
+)
 
 BATCH = 200  # pages, assignments, topics and quizzes written at a time
-
-#: module_meta.xml content_type → the item type the library keeps it as
-ITEM_TYPES = {t.value: t for t in ModuleItemType}
-LTI_ITEM = "ContextExternalTool"
-#: resource kind → module item type of an item pointing at it
-KIND_ITEMS = {
-    "page": ModuleItemType.PAGE,
-    "file": ModuleItemType.FILE,
-    "assignment": ModuleItemType.ASSIGNMENT,
-    "topic": ModuleItemType.DISCUSSION,
-    "quiz": ModuleItemType.QUIZ,
-    "weblink": ModuleItemType.EXTERNAL_URL,
-    "lti": ModuleItemType.EXTERNAL_URL,
-}
 
 
 @dataclass
@@ -101,26 +95,6 @@ def _slug(text: str, fallback: str = "page") -> str:
     words = re.split(r"[\W_]+", text or "")
     ascii_text = " ".join(unicodedata.normalize("NFKD", w).encode("ascii", "ignore").decode() for w in words)
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:200].strip("-") or fallback
-
-
-def _bool(value: str | None, default: bool = False) -> bool:
-    if value is None or value.strip() == "":
-        return default
-    return value.strip().lower() in ("true", "1", "yes")
-
-
-def _float(value: str | None) -> float | None:
-    try:
-        return float(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
-def _int(value: str | None, default: int = 0) -> int:
-    try:
-        return int(float(value)) if value not in (None, "") else default
-    except ValueError:
-        return default
 
 
 _HTML_PARSER = etree.HTMLParser()
@@ -151,16 +125,6 @@ def html_document(
     return title, inner, meta
 
 
-def _dt(value: str | None) -> datetime | None:
-    if not value or not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-
-
 def _qti_reader():
     """``qti.read_assessment``, or None while this build has no QTI reader."""
     try:
@@ -170,7 +134,7 @@ def _qti_reader():
     return read_assessment
 
 
-class CartridgeReader:
+class CartridgeReader(ModuleReader):
     def __init__(
         self,
         library: Library,
@@ -434,13 +398,13 @@ class CartridgeReader:
             name=name,
             course_code=(f.get("course_code") or "").strip() or name,
             uuid=str(uuid.uuid4()),
-            start_at=_dt(f.get("start_at")),
-            end_at=_dt(f.get("conclude_at")),
+            start_at=text_datetime(f.get("start_at")),
+            end_at=text_datetime(f.get("conclude_at")),
             time_zone=tz,
             license=(f.get("license") or "private").strip() or "private",
             locale=(f.get("locale") or "en").strip() or "en",
             default_view=(f.get("default_view") or "modules").strip() or "modules",
-            organize_epub_by_content_type=_bool(f.get("organize_epub_by_content_type")),
+            organize_epub_by_content_type=text_bool(f.get("organize_epub_by_content_type")),
         )
 
     # ------------------------------------------------------------------ ids first
@@ -487,64 +451,6 @@ class CartridgeReader:
         if module_meta is not None and not self._module_meta(module_meta, self._allocate_module):
             module_meta = None  # unreadable: the organization gives the modules
         self.module_meta = module_meta
-
-    def _allocate_module(self, event: str, el: etree._Element, module: etree._Element | None) -> None:
-        """The ids of module_meta's modules and items, as each opens."""
-        if event == "module":
-            self.links.objects[el.get("identifier", "")] = self.ids("modules")
-        elif event == "item":
-            self.links.objects[el.get("identifier", "")] = self.ids("module_items")
-
-    def _module_meta(
-        self,
-        entry: Entry,
-        take: Callable[[str, etree._Element, etree._Element | None], None],
-        warn: bool = True,
-    ) -> bool:
-        """Stream module_meta.xml: ``take("module", el, None)`` and ``take("item", el, module)`` as
-        each opens, ``take("item_end", …)`` and ``take("module_end", …)`` as each closes, then
-        dropped from the tree.  False (with a warning) when it cannot be read; ``warn=False`` on the
-        second pass, whose warnings the first gave."""
-
-        def level(el: etree._Element) -> str | None:
-            """'module' for a <module> of the root, 'item' for an <item> of its <items>."""
-            parent = el.getparent()
-            name = local(el)
-            if name == "module" and parent is not None and parent.getparent() is None:
-                return "module"
-            if name == "item" and parent is not None and local(parent) == "items":
-                module = parent.getparent()
-                if module is not None and local(module) == "module" and module.getparent() is not None:
-                    if module.getparent().getparent() is None:
-                        return "item"
-            return None
-
-        def start(el: etree._Element) -> None:
-            what = level(el)
-            if what is not None:
-                take(what, el, el.getparent().getparent() if what == "item" else None)
-
-        def end(el: etree._Element) -> bool:
-            what = level(el)
-            if what is None:
-                return False
-            take(what + "_end", el, el.getparent().getparent() if what == "item" else None)
-            return True
-
-        try:
-            with self.ar.open(entry) as stream:
-                parse_xml_stream(
-                    stream,
-                    (lambda m: self.warn(m, "context_modules")) if warn else None,
-                    entry.name,
-                    prune=end,
-                    start=start,
-                    tags=("module", "item"),
-                )
-        except (XmlProblem, zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as err:
-            self.warn(f"module_meta.xml: '{self.name(entry)}' cannot be read: {err}", "context_modules")
-            return False
-        return True
 
     # ------------------------------------------------------------------ files
     def _file_entries(self) -> list[tuple[str, Entry, Resource | None]]:
@@ -614,10 +520,10 @@ class CartridgeReader:
         def attrs(rel: str) -> dict[str, Any]:
             a = folder_meta.get(rel, {})
             return {
-                "hidden": _bool(a.get("hidden")),
-                "locked": _bool(a.get("locked")),
-                "lock_at": _dt(a.get("lock_at")),
-                "unlock_at": _dt(a.get("unlock_at")),
+                "hidden": text_bool(a.get("hidden")),
+                "locked": text_bool(a.get("locked")),
+                "lock_at": text_datetime(a.get("lock_at")),
+                "unlock_at": text_datetime(a.get("unlock_at")),
             }
 
         add_folder = FolderTree(tree, ids, attrs=attrs)
@@ -643,7 +549,7 @@ class CartridgeReader:
                 continue
             if size == 0:
                 self.warn(f"file '{name}' is empty (0 bytes); kept", "attachments")
-            locked = _bool(a.get("locked")) or self._instructors_only(res)
+            locked = text_bool(a.get("locked")) or self._instructors_only(res)
             fid = ids("files")
             tree.files.append(
                 File(
@@ -656,10 +562,10 @@ class CartridgeReader:
                     sha256=sha,
                     uuid=str(uuid.uuid4()),
                     blob_path=None,
-                    hidden=_bool(a.get("hidden")),
+                    hidden=text_bool(a.get("hidden")),
                     locked=locked,
-                    lock_at=_dt(a.get("lock_at")),
-                    unlock_at=_dt(a.get("unlock_at")),
+                    lock_at=text_datetime(a.get("lock_at")),
+                    unlock_at=text_datetime(a.get("unlock_at")),
                 )
             )
             self.links.files[name] = fid
@@ -686,13 +592,15 @@ class CartridgeReader:
         out = []
         for i, g in enumerate(children(root, "assignmentGroup")):
             f = flat(g)
-            rules = {text_of(r, "drop_type"): _int(text_of(r, "drop_count")) for r in descendants(g, "rule")}
+            rules = {
+                text_of(r, "drop_type"): text_int(text_of(r, "drop_count")) for r in descendants(g, "rule")
+            }
             out.append(
                 AssignmentGroup(
                     id=self.links.objects[g.get("identifier", "")],
                     name=f.get("title") or f"Assignments {i + 1}",
-                    position=_int(f.get("position"), i + 1),
-                    group_weight=_float(f.get("group_weight")) or 0.0,
+                    position=text_int(f.get("position"), i + 1),
+                    group_weight=text_float(f.get("group_weight")) or 0.0,
                     drop_lowest=rules.get("drop_lowest", 0),
                     drop_highest=rules.get("drop_highest", 0),
                 )
@@ -714,12 +622,12 @@ class CartridgeReader:
                         id=crit_id,
                         description=cf.get("description", ""),
                         long_description=cf.get("long_description", ""),
-                        points=_float(cf.get("points")) or 0.0,
+                        points=text_float(cf.get("points")) or 0.0,
                         ratings=tuple(
                             RubricRating(
                                 id=flat(x).get("id") or f"{crit_id}_{k + 1}",
                                 description=flat(x).get("description", ""),
-                                points=_float(flat(x).get("points")) or 0.0,
+                                points=text_float(flat(x).get("points")) or 0.0,
                                 long_description=flat(x).get("long_description", ""),
                             )
                             for k, x in enumerate(descendants(c, "rating"))
@@ -734,9 +642,9 @@ class CartridgeReader:
                 Rubric(
                     id=rid,
                     title=title,
-                    points_possible=_float(f.get("points_possible")) or sum(c.points for c in crits),
+                    points_possible=text_float(f.get("points_possible")) or sum(c.points for c in crits),
                     criteria=tuple(crits),
-                    free_form_criterion_comments=_bool(f.get("free_form_criterion_comments")),
+                    free_form_criterion_comments=text_bool(f.get("free_form_criterion_comments")),
                 )
             )
         return out
@@ -751,9 +659,9 @@ class CartridgeReader:
                     id=self.links.objects[e.get("identifier", "")],
                     title=f.get("title", "").strip() or "Event",
                     description=f.get("description", ""),  # rewritten once every link is known
-                    start_at=_dt(f.get("start_at")),
-                    end_at=_dt(f.get("end_at")),
-                    all_day=_bool(f.get("all_day")),
+                    start_at=text_datetime(f.get("start_at")),
+                    end_at=text_datetime(f.get("end_at")),
+                    all_day=text_bool(f.get("all_day")),
                     location_name=f.get("location_name", ""),
                 )
             )
@@ -796,9 +704,9 @@ class CartridgeReader:
                 title=title,
                 body=body,
                 published=meta.get("workflow_state", "active") != "unpublished",
-                front_page=_bool(meta.get("front_page")),
+                front_page=text_bool(meta.get("front_page")),
                 editing_roles=meta.get("editing_roles") or "teachers",
-                todo_date=_dt(meta.get("todo_date")),
+                todo_date=text_datetime(meta.get("todo_date")),
             ),
         )
 
@@ -819,19 +727,19 @@ class CartridgeReader:
         return (
             dict(
                 assignment_group_id=self.group_or_default(group),
-                points_possible=_float(f.get("points_possible")),
+                points_possible=text_float(f.get("points_possible")),
                 grading_type=(f.get("grading_type") or "points").strip() or "points",
                 submission_types=types or ("none",),
-                due_at=_dt(f.get("due_at")),
-                unlock_at=_dt(f.get("unlock_at")),
-                lock_at=_dt(f.get("lock_at")),
+                due_at=text_datetime(f.get("due_at")),
+                unlock_at=text_datetime(f.get("unlock_at")),
+                lock_at=text_datetime(f.get("lock_at")),
                 published=(f.get("workflow_state") or "published") != "unpublished",
-                position=_int(f.get("position"), self._next("assignments")),
+                position=text_int(f.get("position"), self._next("assignments")),
                 rubric_id=rubric,
                 allowed_extensions=tuple(
                     x.strip() for x in (f.get("allowed_extensions") or "").split(",") if x.strip()
                 ),
-                peer_reviews=_bool(f.get("peer_reviews")),
+                peer_reviews=text_bool(f.get("peer_reviews")),
             )
             | extra
         )
@@ -867,7 +775,7 @@ class CartridgeReader:
                     fields = flat(canvas[0])
                 if not fields:
                     gradable = child(ext, "gradable")
-                    if gradable is not None and _bool(gradable.text):
+                    if gradable is not None and text_bool(gradable.text):
                         fields["points_possible"] = gradable.get("points_possible") or ""
                     formats = [
                         {"html": "online_text_entry", "url": "online_url", "file": "online_upload"}.get(
@@ -955,13 +863,13 @@ class CartridgeReader:
                 message=message,
                 is_announcement=announcement,
                 published=meta.get("workflow_state", "active") != "unpublished",
-                posted_at=_dt(meta.get("posted_at")),
-                delayed_post_at=_dt(meta.get("delayed_post_at")),
-                lock_at=_dt(meta.get("lock_at")),
-                pinned=_bool(meta.get("pinned")),
+                posted_at=text_datetime(meta.get("posted_at")),
+                delayed_post_at=text_datetime(meta.get("delayed_post_at")),
+                lock_at=text_datetime(meta.get("lock_at")),
+                pinned=text_bool(meta.get("pinned")),
                 discussion_type=(meta.get("discussion_type") or "threaded").strip() or "threaded",
-                require_initial_post=_bool(meta.get("require_initial_post")),
-                position=_int(meta.get("position"), self._next("discussion_topics")),
+                require_initial_post=text_bool(meta.get("require_initial_post")),
+                position=text_int(meta.get("position"), self._next("discussion_topics")),
                 assignment_id=assignment_id,
             ),
         )
@@ -1080,37 +988,6 @@ class CartridgeReader:
             group = self.group_or_default(group)
         self.emit("quiz", replace(quiz, id=qid, assignment_group_id=group, assignment_id=assignment_id))
 
-    # ------------------------------------------------------------------ modules
-    def _target(self, ref: str | None, where: str) -> tuple[str, int | None, Resource | None] | None:
-        """(kind, id, resource) an item's identifierref names; None (with a warning) if nothing."""
-        if not ref:
-            return None
-        r = self.resources.get(ref)
-        if r is None:
-            self.warn(
-                f"{where}: it refers to resource '{ref}', which the manifest does not have; dropped",
-                "content_tags",
-            )
-            return None
-        if r.ident in self.res_ids:
-            kind, rid = self.res_ids[r.ident]
-            kept = self._kept().get(kind, {})
-            if rid not in kept:
-                self.warn(f"{where}: the {kind} it points at was not kept; dropped", "content_tags")
-                return None
-            return kind, rid, r
-        if r.kind in ("weblink", "lti"):
-            return r.kind, None, r
-        self.warn(
-            f"{where}: it points at resource '{ref}' ({r.kind}), which the library cannot link a module item to; dropped",
-            "content_tags",
-        )
-        return None
-
-    def _kept(self) -> dict[str, dict[int, str]]:
-        """kind → id → title of what the course keeps."""
-        return self.kept
-
     def _fallbacks(self) -> dict[str, list[Resource]]:
         """Canvas 1.3's ``<cpx:variant>`` resources (an assignment's HTML), by the resource they stand in for."""
         if not hasattr(self, "_fallback_index"):
@@ -1119,232 +996,6 @@ class CartridgeReader:
                 if x.kind == "fallback":
                     self._fallback_index.setdefault(x.variant_of or "", []).append(x)
         return self._fallback_index
-
-    def _title_of(self, kind: str, oid: int | None) -> str:
-        return self._kept().get(kind, {}).get(oid, "") if oid is not None else ""
-
-    def _link_url(self, r: Resource) -> tuple[str, bool]:
-        """(URL, opens in a new tab) of a web link or an LTI link."""
-        root = self.xml(r.files[0] if r.files else r.href, f"link '{r.ident}'", "content_tags")
-        if root is None:
-            return "", False
-        if r.kind == "weblink":
-            url = child(root, "url")
-            if url is None:
-                return "", False
-            return (url.get("href") or "").strip(), (url.get("target") or "").strip() == "_blank"
-        if not r.title:
-            r.title = text_of(root, "title").strip()
-        return (text_of(root, "secure_launch_url") or text_of(root, "launch_url")).strip(), False
-
-    def _modules(self) -> None:
-        """Write the modules, one at a time: from module_meta.xml, else from the organization."""
-        used: dict[str, int] = {}
-        if self.module_meta is not None:
-            self._from_module_meta(self.module_meta, used)
-        else:
-            for module in self._from_organization(used):
-                self._write_module(module)
-        for ref, n in used.items():
-            if n > 1:
-                self.warn(
-                    f"resource '{ref}' is used by {n} module items; each of them points at it", "content_tags"
-                )
-        for r in self.resources.values():
-            if r.kind in ("weblink", "lti") and r.ident not in used and r.ident not in self.links_in_org:
-                self.warn(
-                    f"{'web link' if r.kind == 'weblink' else 'LTI link'} '{r.title or r.ident}' is in no module; "
-                    "the library keeps links only as module items: not kept",
-                    "content_tags",
-                )
-
-    def _write_module(self, module: Module) -> None:
-        self.library.content.insert_content(CourseBundle(course=self.course, modules=[module]))
-
-    def _item(
-        self,
-        mid: int,
-        iid: int,
-        title: str,
-        ref: str | None,
-        declared: str | None,
-        f: Mapping[str, str],
-        where: str,
-        used: dict[str, int],
-    ) -> ModuleItem | None:
-        self.report.count("content_tags").read += 1
-        if declared == "ContextModuleSubHeader" or (declared is None and not ref):
-            ctype, cid, url = ModuleItemType.SUB_HEADER, None, ""
-        elif declared in ("ExternalUrl", LTI_ITEM) and (f.get("url") or "").strip():
-            ctype, cid, url = ModuleItemType.EXTERNAL_URL, None, f["url"].strip()
-            if declared == LTI_ITEM:
-                self.warn(f"{where}: an LTI tool link, kept as an external URL", "content_tags")
-            if ref:
-                used[ref] = used.get(ref, 0) + 1
-        else:
-            target = self._target(ref, where)
-            if target is None:
-                if not ref and declared:
-                    self.warn(f"{where}: a {declared} item that points at nothing; dropped", "content_tags")
-                return None
-            used[ref] = used.get(ref, 0) + 1
-            kind, cid, r = target
-            ctype = KIND_ITEMS[kind]
-            url = ""
-            title = title or self._title_of(kind, cid)
-            if kind in ("weblink", "lti"):
-                url, new_tab = self._link_url(r)
-                f = {**f, "new_tab": "true"} if new_tab else f
-                title = title or r.title
-                if kind == "lti":
-                    self.warn(f"{where}: an LTI link, kept as an external URL", "content_tags")
-                if not url:
-                    self.warn(f"{where}: the link has no URL; dropped", "content_tags")
-                    return None
-            elif declared in ITEM_TYPES and ITEM_TYPES[declared] != ctype:
-                self.warn(
-                    f"{where}: declared {declared} but points at a {kind}; kept as a {kind}", "content_tags"
-                )
-        if not title:
-            title = url or "Untitled"
-            self.warn(f"{where}: no title; called it '{title}'", "content_tags")
-        self.report.count("content_tags").kept += 1
-        return ModuleItem(
-            id=iid,
-            module_id=mid,
-            content_type=ctype,
-            title=title,
-            content_id=cid,
-            url=url,
-            position=0,
-            indent=max(0, _int(f.get("indent"))),
-            published=(f.get("workflow_state") or "active") != "unpublished",
-            new_tab=_bool(f.get("new_tab")),
-        )
-
-    def _from_module_meta(self, entry: Entry, used: dict[str, int]) -> None:
-        items: list[ModuleItem] = []
-        count = self.report.count("context_modules")
-
-        def take(event: str, el: etree._Element, module: etree._Element | None) -> None:
-            if event == "module":
-                count.read += 1
-                items.clear()
-            elif event == "item_end":
-                assert module is not None
-                itf = flat(el)
-                title = itf.get("title", "").strip()
-                name = text_of(module, "title").strip() or f"Module {count.read}"
-                item = self._item(
-                    self.links.objects[module.get("identifier", "")],
-                    self.links.objects[el.get("identifier", "")],
-                    title,
-                    itf.get("identifierref") or None,
-                    itf.get("content_type") or None,
-                    itf,
-                    f"module '{name}' item '{title or el.get('identifier', '')}'",
-                    used,
-                )
-                if item is not None:
-                    items.append(replace(item, position=len(items) + 1))
-            elif event == "module_end":
-                f = flat(el)
-                prereqs = tuple(
-                    self.links.objects[p]
-                    for p in (
-                        text_of(x, "identifierref")
-                        for x in descendants(child(el, "prerequisites"), "prerequisite")
-                    )
-                    if p in self.links.objects
-                )
-                self._write_module(
-                    Module(
-                        id=self.links.objects[el.get("identifier", "")],
-                        name=f.get("title", "").strip() or f"Module {count.read}",
-                        position=_int(f.get("position"), count.read),
-                        published=(f.get("workflow_state") or "active") != "unpublished",
-                        unlock_at=_dt(f.get("unlock_at")),
-                        require_sequential_progress=_bool(f.get("require_sequential_progress")),
-                        prerequisite_ids=prereqs,
-                        items=tuple(items),
-                    )
-                )
-                count.kept += 1
-
-        self._module_meta(entry, take, warn=False)
-
-    def _from_organization(self, used: dict[str, int]) -> list[Module]:
-        """Canvas's org_converter: the root's children are modules; a container below them is a
-        sub-header, its items indented one more."""
-        org = self.manifest.organizations[0] if self.manifest.organizations else None
-        if org is None:
-            if any(r.kind in KIND_ITEMS for r in self.resources.values()):
-                self.warn(
-                    "the package has no organization: its content is kept without modules", "context_modules"
-                )
-            return []
-        tops = org.items
-        # a rooted hierarchy has one root item whose children are the modules
-        if len(tops) == 1 and not tops[0].ref:
-            tops = tops[0].items
-        modules: list[Module] = []
-        loose: list[OrgItem] = []  # leaves at the top: one module of their own
-        for top in tops:
-            if top.ref:
-                loose.append(top)
-                continue
-            modules.append(self._org_module(top, len(modules) + 1, used))
-        if loose:
-            holder = OrgItem("", None, org.title or "Course content", loose)
-            modules.append(self._org_module(holder, len(modules) + 1, used))
-        return modules
-
-    def _org_module(self, node: OrgItem, position: int, used: dict[str, int]) -> Module:
-        mid = self.ids("modules")
-        name = node.title
-        self.report.count("context_modules").read += 1
-        if not name:
-            name = f"Module {position}"
-            self.warn(f"module '{node.ident}' has no title; called it '{name}'", "context_modules")
-        items: list[ModuleItem] = []
-
-        def walk(parent: OrgItem, indent: int) -> None:
-            for it in parent.items:
-                title = it.title
-                ref = it.ref
-                if not ref and it.items:
-                    header = self._item(
-                        mid,
-                        self.ids("module_items"),
-                        title or "Section",
-                        None,
-                        "ContextModuleSubHeader",
-                        {"indent": str(indent)},
-                        f"module '{name}' heading '{title}'",
-                        used,
-                    )
-                    if header is not None:
-                        items.append(replace(header, position=len(items) + 1))
-                    walk(it, indent + 1)
-                    continue
-                if ref and ref in self.resources and not self.resources[ref].title:
-                    self.resources[ref].title = title
-                item = self._item(
-                    mid,
-                    self.ids("module_items"),
-                    title,
-                    ref,
-                    None,
-                    {"indent": str(indent)},
-                    f"module '{name}' item '{title or it.ident}'",
-                    used,
-                )
-                if item is not None:
-                    items.append(replace(item, position=len(items) + 1))
-
-        walk(node, 0)
-        self.report.count("context_modules").kept += 1
-        return Module(id=mid, name=name, position=position, items=tuple(items))
 
     # ------------------------------------------------------------------ the rest
     def _next(self, name: str) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import BinaryIO
 
 from lxml import etree
@@ -195,3 +196,37 @@ def flat(el) -> dict[str, str]:
     if el is None:
         return {}
     return {local(c): (c.text or "") for c in el if isinstance(c.tag, str) and len(c) == 0}
+
+
+def text_bool(value: str | None, default: bool = False) -> bool:
+    """A flag written as text ("true", "1", "yes"); ``default`` when blank."""
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in ("true", "1", "yes")
+
+
+def text_float(value: str | None) -> float | None:
+    """A number written as text; None when blank or not a number."""
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def text_int(value: str | None, default: int = 0) -> int:
+    """A whole number written as text ("3", "3.0"); ``default`` when blank or not a number."""
+    try:
+        return int(float(value)) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+def text_datetime(value: str | None) -> datetime | None:
+    """An ISO 8601 time written as text, in UTC (one without a zone is taken as UTC); None when blank or bad."""
+    if not value or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
