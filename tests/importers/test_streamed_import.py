@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 
 import pytest
 from cartridge_kit import manifest, state, write_zip
@@ -149,3 +150,15 @@ def test_a_failure_after_the_reader_leaves_no_course_and_no_blob(
     with pytest.raises(PackageError, match="No space left"):
         import_path(library, package, teacher_id=teacher)
     assert state(library) == before
+
+
+def test_a_bomb_found_while_the_central_directory_streams_is_refused_in_its_own_words(library, tmp_path):
+    pkg = write_zip(
+        tmp_path / "bomb.imscc", {"imsmanifest.xml": manifest("", ""), "zeros.bin": b"\0" * (8 << 20)}
+    )
+    with pytest.raises(PackageError) as refused:
+        import_path(library, pkg)
+    reason = (
+        r": entry 'zeros.bin' expands \d+ times \(more than \[import\] max_ratio \d+\): a zip bomb\? refused"
+    )
+    assert re.fullmatch(re.escape(str(pkg)) + reason, str(refused.value))

@@ -157,6 +157,8 @@ class Archive:
         self._zip_names: dict[int, str] = {}  # row → zipfile's own name, where it is not the index's
         try:
             self._zip = _StreamedZip(self.path, self._take)
+        except PackageError:  # an entry refused (a bomb, too many): its own reason
+            raise
         except (zipfile.BadZipFile, OSError, ValueError) as e:
             raise PackageError(
                 f"{self.path}: not a package: a cartridge or QTI zip, or a folder, was expected ({e})"
