@@ -74,6 +74,8 @@ TARGETS = {
     "tui_filter_p95_ms": 50.0,
     "tui_p95_ms": 50.0,
 }
+
+
 #: courses added for the app's rows, by size (the quick run checks that the rows run, not the goals)
 def tenth_of(size: dict) -> dict:
     """A course a tenth of ``size`` (as many questions per quiz)."""

@@ -80,7 +80,7 @@ from .xmltools import (
     text_of,
 )
 
-BATCH = 200  # pages, assignments, topics and quizzes written at a time
+BATCH = 200  # pages, assignments, topics and quiz questions written at a time
 
 
 @dataclass
@@ -330,7 +330,7 @@ class CartridgeReader(ModuleReader):
         if kind == "topic":
             select_type = "announcements" if obj.is_announcement else "discussion_topics"
         self.report.count(select_type).kept += 1
-        self.pending += 1
+        self.pending += 1 + len(getattr(obj, "questions", ()))  # a quiz weighs its questions
         if self.pending >= BATCH:
             self.flush()
 
