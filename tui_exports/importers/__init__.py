@@ -2,9 +2,10 @@
 
 :func:`import_path` is the one entry point: it tells what ``path`` is and hands it to the
 reader for that kind of package.  It owns the one transaction the whole course is written
-in, the teacher's enrollment, and the list of blobs every reader writes (taken away again when
-anything fails), so a failed import leaves the library as it was.  A reader raises :class:`PackageError` (one line, naming the entry at
-fault) for a package it cannot read, and records everything it read but could not keep as warnings in the report.
+in, the teacher's enrollment, and the list of blobs every reader writes (taken away again
+when anything fails), so a failed import leaves the library as it was.  A reader raises
+:class:`PackageError` (one line, naming the entry at fault) for a package it cannot read,
+and records everything it read but could not keep as warnings in the report.
 """
 
 from __future__ import annotations
