@@ -4,7 +4,7 @@
     python benchmarks/run.py                 # the issue's size: 2,000 pages, 200 quizzes x 20, 500 files, 1 GiB
     python benchmarks/run.py --quick         # a small course, under a minute (CI smoke test)
     python benchmarks/run.py --size small    # a tenth of the full size
-    python benchmarks/run.py --only exports  # just the export table (also: import, tui)
+    python benchmarks/run.py --only exports  # some parts: exports, import, tui, items (comma-separated)
 
 In a temporary library it generates a course of the chosen size (and one a tenth of it, to
 show that memory does not grow with the course), then measures every export type as a child
@@ -105,6 +105,15 @@ REFERENCES = {
     "qti": [],
     "epub": [("ebooklib", "ebooklib, our store-or-deflate choices, level 1, fsync (+ companion zip)")],
 }
+
+
+def tenth_of(size: dict) -> dict:
+    """A course a tenth of ``size`` (as many questions per quiz)."""
+    tenth = {k: (round(v / 10, 1) if isinstance(v, float) else max(1, v // 10)) for k, v in size.items()}
+    tenth["questions_per_quiz"] = size["questions_per_quiz"]
+    return tenth
+
+
 #: courses added for the app's rows, by size (the quick run checks that the rows run, not the goals)
 FILLER_COURSES = {"quick": 500, "small": 10_000, "full": 100_000}
 RESULTS_BEGIN, RESULTS_END = "<!-- results:begin -->", "<!-- results:end -->"
@@ -295,8 +304,7 @@ class Bench:
         """Generate the course, one a tenth of its size, and one with a tenth of the items but all
         the bytes."""
         size = SIZES[self.args.size]
-        tenth = {k: (round(v / 10, 1) if isinstance(v, float) else max(1, v // 10)) for k, v in size.items()}
-        tenth["questions_per_quiz"] = size["questions_per_quiz"]
+        tenth = tenth_of(size)
         self.log(
             "generating the course at a tenth of the size, and with a tenth of the items but all the bytes"
         )
@@ -1495,6 +1503,11 @@ def main(argv: list[str] | None = None) -> int:
         help=f"the parts to run, comma-separated, of {', '.join(PARTS)} (default all; --quick leaves out items)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument(
+        "--only",
+        choices=["import"],
+        help="only these rows (import: issue 13's import rows); prints them, writes no file unless --results",
+    )
     p.add_argument("--ebooklib-child", nargs=3, metavar=("BOOK", "COMPANION", "OUT"), help=argparse.SUPPRESS)
     p.add_argument("--zipfile-child", nargs=2, metavar=("TREE", "OUT"), help=argparse.SUPPRESS)
     p.add_argument(
@@ -1522,7 +1535,7 @@ def main(argv: list[str] | None = None) -> int:
     args.repeat = args.repeat or default_repeat(args.size)
     args.tui_starts = 1 if args.size == "quick" else 3  # quick: each row runs once (no goal is judged)
     args.presses = 6 if args.size == "quick" else 60
-    if args.results is None and args.size != "quick":
+    if args.results is None and args.size != "quick" and not args.only:
         args.results = Path(__file__).resolve().parent / "RESULTS.md"
 
     work = Path(tempfile.mkdtemp(prefix="tui-exports-bench-", dir=args.workdir))

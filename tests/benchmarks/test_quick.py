@@ -11,26 +11,24 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-@pytest.mark.slow
-def test_quick_benchmark_runs_and_prints_the_table(tmp_path):
-    results = tmp_path / "RESULTS.md"
+def quick_run(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    """``run.py --quick --quiet`` with ``args``, working in ``workdir`` (exit 0 checked)."""
     done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "run.py"),
-            "--quick",
-            "--quiet",
-            "--workdir",
-            str(tmp_path),
-            "--results",
-            str(results),
-        ],
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--quiet", "--workdir", str(workdir)]
+        + list(args),
         capture_output=True,
         text=True,
         timeout=240,
-        cwd=tmp_path,
+        cwd=workdir,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+@pytest.mark.slow
+def test_quick_benchmark_runs_and_prints_the_table(tmp_path):
+    results = tmp_path / "RESULTS.md"
+    done = quick_run(tmp_path, "--results", str(results))
     out = done.stdout
     header = out.splitlines()[0].split()
     assert header == ["measure", "value", "baseline", "ratio", "target", "result"]
@@ -58,3 +56,15 @@ def test_quick_benchmark_runs_and_prints_the_table(tmp_path):
     assert not [
         p for p in tmp_path.iterdir() if p.name.startswith("tui-exports-bench-")
     ]  # work folder removed
+
+
+def test_only_names_the_parts_it_knows():
+    """``--only`` is checked before anything is generated (the suite runs the quick table once)."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--only", "import,nothing"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "unknown part nothing" in done.stderr
+    assert "exports, import, tui, items" in done.stderr and "Traceback" not in done.stderr

@@ -16,7 +16,7 @@ QTI = '<questestinterop><assessment ident="a" title="T"><section ident="s"/></as
 def qti_calls(monkeypatch):
     calls = []
 
-    def import_qti_zip(library, path, *, progress=None):
+    def import_qti_zip(library, path, *, progress=None, created=None):
         calls.append(path)
         return ImportReport(0, "QTI", "QTI 1.2")
 

@@ -1,10 +1,11 @@
 """Importers: read untrusted packages (cartridges, QTI zips, course folders) into the library.
 
 :func:`import_path` is the one entry point: it tells what ``path`` is and hands it to the
-reader for that kind of package.  Every reader writes the whole course inside one transaction
-and removes the blobs it wrote when anything fails, so a failed import leaves the library as
-it was; it raises :class:`PackageError` (one line, naming the entry at fault) for a package it
-cannot read, and records everything it read but could not keep as warnings in the report.
+reader for that kind of package.  It owns the one transaction the whole course is written
+in, the teacher's enrollment, and the list of blobs every reader writes (taken away again
+when anything fails), so a failed import leaves the library as it was.  A reader raises
+:class:`PackageError` (one line, naming the entry at fault) for a package it cannot read,
+and records everything it read but could not keep as warnings in the report.
 """
 
 from __future__ import annotations
@@ -50,33 +51,41 @@ def import_path(
         raise PackageError(f"{path}: no such file or folder")
     if not path.is_dir() and not path.is_file():
         raise PackageError(f"{path}: not a file or a folder")
+    created: list[str] = []  # every blob this import writes: taken away again if it fails
 
-    def teach(report: ImportReport) -> ImportReport:
-        if teacher_id is not None and library.content.user(teacher_id) is not None:
-            library.content.enroll(Enrollment(teacher_id, report.course_id, Role.TEACHER))
+    def course_folder() -> ImportReport:
+        loaded = add_course_folder(library, path, created=created)
+        report = ImportReport(loaded.course_id, loaded.name, "course folder")
+        for key, n in loaded.counts.items():  # a folder is read whole or refused: all kept
+            report.types[key] = ImportCount(read=n, kept=n)
+        for w in loaded.warnings:
+            report.warn(w)
         return report
-
-    if path.is_dir() and (path / "course.toml").is_file():
-        with library.transaction():  # the course and its teacher, or nothing
-            loaded = add_course_folder(library, path)
-            report = ImportReport(loaded.course_id, loaded.name, "course folder")
-            for key, n in loaded.counts.items():  # a folder is read whole or refused: all kept
-                report.types[key] = ImportCount(read=n, kept=n)
-            for w in loaded.warnings:
-                report.warn(w)
-            return teach(report)
-    if limits is None:
-        limits = Config.load(library.home.config_file).import_limits()
 
     def qti_zip() -> ImportReport:
         """A plain IMS content package of QTI (Canvas's quiz export, other tools'), or QTI files alone."""
-        with library.transaction():
-            return teach(import_qti_zip(library, path, progress=progress))
+        return import_qti_zip(library, path, progress=progress, created=created)
 
-    try:
+    def cartridge() -> ImportReport:
         return import_cartridge(
-            library, path, progress=progress, limits=limits, qti_zip=qti_zip, teacher_id=teacher_id
+            library,
+            path,
+            progress=progress,
+            limits=limits or Config.load(library.home.config_file).import_limits(),
+            created=created,
+            qti_zip=qti_zip,
         )
-    except (OSError, EOFError, zipfile.BadZipFile) as e:  # the whole import was rolled back
-        reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
-        raise PackageError(f"{path}: cannot be read: {reason}"[:300]) from None
+
+    read = course_folder if path.is_dir() and (path / "course.toml").is_file() else cartridge
+    try:
+        with library.transaction():  # the course, its content and its teacher, or nothing
+            report = read()
+            if teacher_id is not None and library.content.user(teacher_id) is not None:
+                library.content.enroll(Enrollment(teacher_id, report.course_id, Role.TEACHER))
+    except BaseException as e:
+        library.blobs.remove(created)  # no orphan blobs: the library is as it was
+        if isinstance(e, (OSError, EOFError, zipfile.BadZipFile)):
+            reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
+            raise PackageError(f"{path}: cannot be read: {reason}"[:300]) from None
+        raise
+    return report

@@ -5,13 +5,14 @@ Canvas's own cartridges are read with all their extension files (``course_settin
 the thinner cartridges of other systems with what the IMS profile gives: webcontent (HTML
 resources become pages, the rest files), web links, discussion topics, LTI links (kept as
 external-URL module items), CC-profile assessments, and the organization as the module
-structure (Canvas's ``lib/cc/importer/standard/org_converter.rb``: the root's children are
-modules, deeper containers indented sub-headers).
+structure.  The manifest is read by ``manifest.py``, the modules by ``modules.py``; this module
+reads the items (pages, files, assignments, topics, quizzes) and writes the course.
 
 Ids are handed out first, from the manifest alone, so every link in every body can be
 resolved while the bodies are read (``links.LinkMap``).  File entries are streamed into the
-blob store; the course goes in inside one transaction, and the blobs written for a failed
-import are taken away again.  A package that is messy but readable gives warnings, each
+blob store; pages, assignments, topics and quizzes are written in batches, and modules one at
+a time, inside the one transaction ``import_path`` holds (it takes the blobs written away again
+if the import fails).  A package that is messy but readable gives warnings, each
 naming the item and why; nothing is dropped without one.
 """
 
@@ -24,15 +25,15 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from html import escape as html_escape
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-import lxml.html
 from lxml import etree
 
 from ..config import ImportLimits
+from ..html_fragments import MAX_DEPTH, serialize_fragment
 from ..model import (
     Assignment,
     AssignmentGroup,
@@ -40,15 +41,10 @@ from ..model import (
     ContextType,
     Course,
     DiscussionTopic,
-    Enrollment,
     File,
     ImportReport,
-    Module,
-    ModuleItem,
-    ModuleItemType,
     Page,
     Quiz,
-    Role,
     Rubric,
     RubricCriterion,
     RubricRating,
@@ -59,39 +55,32 @@ from .archive import Archive, Entry
 from .course_folder import _Ids
 from .folders import FolderTree
 from .links import WEB_RESOURCES, LinkMap
-from .xmltools import XmlProblem, child, children, descendants, flat, local, parse_xml, text_of
+from .manifest import (
+    HTML_SUFFIXES,
+    SETTINGS,
+    Manifest,
+    Resource,
+    cc_version,
+    classify,
+    is_qti_only,
+    read_manifest,
+)
+from .modules import ModuleReader
+from .xmltools import (
+    XmlProblem,
+    child,
+    children,
+    descendants,
+    flat,
+    local,
+    text_bool,
+    text_datetime,
+    text_float,
+    text_int,
+    text_of,
+)
 
-SETTINGS = "course_settings/"
-BATCH = 200  # pages, assignments, topics and quizzes written at a time
-HTML_SUFFIXES = (".html", ".htm", ".xhtml")
-
-#: module_meta.xml content_type → the item type the library keeps it as
-ITEM_TYPES = {t.value: t for t in ModuleItemType}
-LTI_ITEM = "ContextExternalTool"
-#: resource kind → module item type of an item pointing at it
-KIND_ITEMS = {
-    "page": ModuleItemType.PAGE,
-    "file": ModuleItemType.FILE,
-    "assignment": ModuleItemType.ASSIGNMENT,
-    "topic": ModuleItemType.DISCUSSION,
-    "quiz": ModuleItemType.QUIZ,
-    "weblink": ModuleItemType.EXTERNAL_URL,
-    "lti": ModuleItemType.EXTERNAL_URL,
-}
-
-
-@dataclass
-class Resource:
-    ident: str
-    type: str
-    href: str | None
-    files: list[str]
-    deps: list[str]
-    intendeduse: str | None
-    variant_of: str | None = None  # Canvas 1.3's <cpx:variant>: the resource this one stands in for
-    instructors_only: bool = False  # LOM intendedEndUserRole Instructor: a locked file
-    kind: str = "unknown"
-    title: str = ""  # from the organization, when an item names it
+BATCH = 200  # pages, assignments, topics and quiz questions written at a time
 
 
 @dataclass
@@ -108,97 +97,32 @@ def _slug(text: str, fallback: str = "page") -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:200].strip("-") or fallback
 
 
-def _bool(value: str | None, default: bool = False) -> bool:
-    if value is None or value.strip() == "":
-        return default
-    return value.strip().lower() in ("true", "1", "yes")
+_HTML_PARSER = etree.HTMLParser()
 
 
-def _float(value: str | None) -> float | None:
-    try:
-        return float(value) if value not in (None, "") else None
-    except ValueError:
-        return None
+def html_document(
+    data: bytes, rewrite: Callable[[str, etree._Element], None] | None = None
+) -> tuple[str, str, dict[str, str]]:
+    """(title, inner body HTML, meta name → content) of a package's HTML page.
 
-
-def _int(value: str | None, default: int = 0) -> int:
-    try:
-        return int(float(value)) if value not in (None, "") else default
-    except ValueError:
-        return default
-
-
-def html_document(data: bytes) -> tuple[str, str, dict[str, str]]:
-    """(title, inner body HTML, meta name → content) of a package's HTML page."""
+    ``rewrite(title, body)``, when given, may change the body element in place before it is
+    written out (its links): one parse and one serialisation for the page.  It is not called for
+    a body of more than ``MAX_DEPTH`` elements, which the caller rewrites as a fragment (flattened
+    past that depth, as every body is)."""
     if not data.strip():
         return "", "", {}
-    doc = lxml.html.document_fromstring(data)
+    doc = etree.fromstring(data, _HTML_PARSER)  # plain elements: no Python class looked up for each
+    if doc is None:
+        raise etree.ParserError("Document is empty")
     title = (doc.findtext(".//title") or "").strip()
     meta = {m.get("name"): m.get("content", "") for m in doc.iter("meta") if m.get("name")}
     body = doc.find("body")
     inner = ""
     if body is not None:
-        inner = (body.text or "") + "".join(lxml.html.tostring(c, encoding="unicode") for c in body)
+        if rewrite is not None and not any(True for _ in islice(body.iter(), MAX_DEPTH, None)):
+            rewrite(title, body)
+        inner = serialize_fragment(body)
     return title, inner, meta
-
-
-def read_resource(res: etree._Element) -> Resource:
-    """One ``<resource>`` as the reader needs it (the element itself is not kept)."""
-    variant = child(res, "variant")
-    return Resource(
-        res.get("identifier", ""),
-        (res.get("type") or "").strip(),
-        res.get("href"),
-        [f.get("href", "") for f in children(res, "file") if f.get("href")],
-        [d.get("identifierref", "") for d in children(res, "dependency")],
-        res.get("intendeduse"),
-        variant_of=variant.get("identifierref", "") if variant is not None else None,
-        instructors_only=any(
-            (text_of(role, "value") or "").strip().lower() == "instructor"
-            for role in descendants(child(res, "metadata"), "intendedEndUserRole")
-        ),
-    )
-
-
-def parse_manifest(data: bytes, warn) -> tuple[etree._Element, dict[str, Resource]]:
-    """The manifest (without its resources) and its resources by identifier (a repeated identifier
-    is read too, under ``ident#2``); each ``<resource>`` is read and dropped as the parser passes it."""
-    resources: dict[str, Resource] = {}
-
-    def take(el: etree._Element) -> bool:
-        if local(el) != "resource":
-            return False
-        r = read_resource(el)
-        if r.ident in resources:  # a repeated identifier: module items name the first one
-            n = 2
-            while f"{r.ident}#{n}" in resources:
-                n += 1
-            warn(f"resource identifier '{r.ident}' is used again (by '{r.href or r.ident}'); both are read")
-            r.ident = f"{r.ident}#{n}"
-        resources[r.ident] = r
-        return True
-
-    return parse_xml(data, warn, "imsmanifest.xml", prune=take), resources
-
-
-def cc_version(manifest: etree._Element) -> str:
-    """ "1.3.0", "1.1.0"… from the schema version, else from the namespace."""
-    declared = text_of(child(manifest, "metadata"), "schemaversion").strip()
-    if declared:
-        return declared
-    ns = (etree.QName(manifest).namespace or "").strip()
-    m = re.search(r"imsccv(\d)p(\d)", ns)
-    return f"{m.group(1)}.{m.group(2)}.0" if m else "1.0.0"
-
-
-def _dt(value: str | None) -> datetime | None:
-    if not value or not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _qti_reader():
@@ -210,17 +134,17 @@ def _qti_reader():
     return read_assessment
 
 
-class CartridgeReader:
+class CartridgeReader(ModuleReader):
     def __init__(
         self,
         library: Library,
         archive: Archive,
-        manifest: etree._Element,
-        resources: dict[str, Resource],
+        manifest: Manifest,
         base: str,
         report: ImportReport,
         progress: ImportProgress | None,
         source_name: str,
+        created: list[str],
     ):
         self.library = library
         self.ar = archive
@@ -229,8 +153,8 @@ class CartridgeReader:
         self.report = report
         self.progress = progress
         self.source_name = source_name
-        self.created: list[str] = []
-        self.resources = resources
+        self.created = created  # the blobs written, removed by the caller if the import fails
+        self.resources = manifest.resources
         self.is_canvas = self.entry(SETTINGS + "canvas_export.txt") is not None or (
             self.entry(SETTINGS + "course_settings.xml") is not None
         )
@@ -265,7 +189,13 @@ class CartridgeReader:
             self.warn(f"{what}: '{href}' cannot be read: {err}", select_type)
             return None
 
-    def html_file(self, href: str | None, what: str, select_type: str) -> tuple[str, str, dict[str, str]]:
+    def html_file(
+        self,
+        href: str | None,
+        what: str,
+        select_type: str,
+        rewrite: Callable[[str, etree._Element], None] | None = None,
+    ) -> tuple[str, str, dict[str, str]]:
         e = self.entry(href)
         if e is None:
             self.warn(f"{what}: '{href}' is listed but not in the package", select_type)
@@ -279,7 +209,7 @@ class CartridgeReader:
         if not data.strip():
             self.warn(f"{what}: '{href}' is empty", select_type)
         try:
-            return html_document(data)
+            return html_document(data, rewrite)
         except (etree.ParserError, ValueError) as err:
             self.warn(f"{what}: '{href}' is not HTML ({err})", select_type)
             return "", "", {}
@@ -293,61 +223,10 @@ class CartridgeReader:
         if self.progress is not None:
             self.progress(self.done, self.total, what)
 
-    # ------------------------------------------------------------------ classify
-    def classify(self) -> None:
-        res = self.resources
-        for it in descendants(child(self.manifest, "organizations"), "item"):
-            r = res.get(it.get("identifierref") or "")
-            if r is not None and not r.title:
-                r.title = text_of(it, "title").strip()
-        depended = {d for r in res.values() for d in r.deps}
-        for r in res.values():
-            t = r.type.lower()
-            href = r.href or (r.files[0] if r.files else None)
-            files = r.files
-            if r.intendeduse == "syllabus" or href == SETTINGS + "syllabus.html":
-                r.kind = "syllabus"
-            elif href and href.startswith(SETTINGS):
-                r.kind = "settings"
-            elif r.variant_of is not None:
-                r.kind = "fallback"
-            elif t.startswith("imsdt"):
-                r.kind = "topic"
-            elif t.startswith("imswl"):
-                r.kind = "weblink"
-            elif t.startswith("imsbasiclti"):
-                r.kind = "lti"
-            elif t == "assignment_xmlv1p0" or any(f.endswith("/assignment_settings.xml") for f in files):
-                r.kind = "assignment"
-            elif t.startswith("imsqti") and "question-bank" in t:
-                r.kind = "bank"
-            elif t.startswith("imsqti"):
-                r.kind = "quiz"
-            elif any(f.endswith("assessment_meta.xml") for f in files):
-                r.kind = "quiz_meta" if r.ident in depended else "quiz"
-            elif href and href.startswith("non_cc_assessments/"):
-                r.kind = "bank"
-            elif t == "webcontent" or t.startswith("associatedcontent"):
-                if r.ident in depended and t.startswith("associatedcontent"):
-                    r.kind = "meta"
-                elif href and (
-                    href.startswith("wiki_content/")
-                    # other systems' HTML resources are pages wherever they sit; Canvas's own
-                    # pages are in wiki_content/ and its web_resources/ HTML are course files
-                    or (href.lower().endswith(HTML_SUFFIXES) and not self.is_canvas)
-                ):
-                    r.kind = "page"
-                elif t == "webcontent":
-                    r.kind = "file"
-                else:
-                    r.kind = "unknown"
-            else:
-                r.kind = "unknown"
-
     # ------------------------------------------------------------------ the whole course
-    def build(self, ids: _Ids, teacher_id: int | None = None) -> Course:
+    def build(self, ids: _Ids) -> Course:
         """Read the package and write the course (inside the caller's transaction)."""
-        self.classify()
+        classify(self.manifest, self.is_canvas)
         self.kept: dict[str, dict[int, str]] = {}
         self.positions: dict[str, int] = {}
         self.pending = 0
@@ -363,9 +242,9 @@ class CartridgeReader:
         self.files_meta = (
             self.xml(SETTINGS + "files_meta.xml", "files_meta.xml", optional=True) if self.is_canvas else None
         )
-        module_meta = self.xml(
-            SETTINGS + "module_meta.xml", "module_meta.xml", "context_modules", optional=True
-        )
+        module_meta = self.entry(SETTINGS + "module_meta.xml")  # streamed twice: ids, then modules
+        if module_meta is not None:
+            self.consumed.add(module_meta.name)
         groups_xml = self.xml(
             SETTINGS + "assignment_groups.xml", "assignment_groups.xml", "assignments", optional=True
         )
@@ -382,6 +261,11 @@ class CartridgeReader:
         self.ids = ids
         self.res_ids: dict[str, tuple[str, int]] = {}
         self._allocate(ids, groups_xml, rubrics_xml, events_xml, module_meta)
+        # web links and LTI links an organization item names (identifierref or identifier)
+        links = {r.ident for r in self.resources.values() if r.kind in ("weblink", "lti")}
+        self.links_in_org = {x for it in self.manifest.items() for x in (it.ref, it.ident) if x in links}
+        if self.module_meta is not None:  # the modules come from it: the organization is read
+            self.manifest.organizations.clear()
         tree = self._files(ids, cid)
         self.assignment_groups = self._assignment_groups(groups_xml)
         rubrics = self._rubrics(rubrics_xml)
@@ -391,12 +275,10 @@ class CartridgeReader:
                 self._guarded(r)
         # the course row first; then the content in batches, so that only one batch of bodies
         # is held at a time however large the package
-        enrollments = [Enrollment(teacher_id, cid, Role.TEACHER)] if teacher_id is not None else []
         self.library.content.insert_course(
             CourseBundle(
                 course=self.course,
                 source=self.source_name,
-                enrollments=enrollments,
                 file_trees=[tree],
                 rubrics=rubrics,
             )
@@ -406,8 +288,6 @@ class CartridgeReader:
             if r.kind != "syllabus":
                 self._guarded(r)
         self.flush()
-        modules = self._modules(module_meta)
-        self._bank_warnings()
         events = [
             replace(
                 e,
@@ -417,12 +297,14 @@ class CartridgeReader:
             )
             for e in events
         ]
+        self.links.pages.clear()  # every body is read: the module items need only the ids
+        self._modules()
+        self._bank_warnings()
         self._left_over_entries()
         self.bundle = CourseBundle(
             course=self.course,
             assignment_groups=self.assignment_groups,
             calendar_events=events,
-            modules=modules,
         )
         self.flush()
         c = self.report.count
@@ -448,7 +330,7 @@ class CartridgeReader:
         if kind == "topic":
             select_type = "announcements" if obj.is_announcement else "discussion_topics"
         self.report.count(select_type).kept += 1
-        self.pending += 1
+        self.pending += 1 + len(getattr(obj, "questions", ()))  # a quiz weighs its questions
         if self.pending >= BATCH:
             self.flush()
 
@@ -494,7 +376,7 @@ class CartridgeReader:
     def _course(self, cid: int, settings: etree._Element | None) -> Course:
         f = flat(settings)
         lom_title = ""
-        md = child(self.manifest, "metadata")
+        md = child(self.manifest.root, "metadata")
         for s in descendants(md, "string") + descendants(md, "langstring"):
             if any(local(a) == "title" for a in s.iterancestors()) and (s.text or "").strip():
                 lom_title = s.text.strip()
@@ -516,13 +398,13 @@ class CartridgeReader:
             name=name,
             course_code=(f.get("course_code") or "").strip() or name,
             uuid=str(uuid.uuid4()),
-            start_at=_dt(f.get("start_at")),
-            end_at=_dt(f.get("conclude_at")),
+            start_at=text_datetime(f.get("start_at")),
+            end_at=text_datetime(f.get("conclude_at")),
             time_zone=tz,
             license=(f.get("license") or "private").strip() or "private",
             locale=(f.get("locale") or "en").strip() or "en",
             default_view=(f.get("default_view") or "modules").strip() or "modules",
-            organize_epub_by_content_type=_bool(f.get("organize_epub_by_content_type")),
+            organize_epub_by_content_type=text_bool(f.get("organize_epub_by_content_type")),
         )
 
     # ------------------------------------------------------------------ ids first
@@ -566,10 +448,9 @@ class CartridgeReader:
                     if d in self.resources and self.resources[d].kind == "quiz_meta":
                         self.res_ids[d] = self.res_ids[r.ident]
                         links.objects[d] = self.res_ids[r.ident][1]
-        for m in children(module_meta, "module"):
-            links.objects[m.get("identifier", "")] = ids("modules")
-            for it in children(child(m, "items"), "item"):
-                links.objects[it.get("identifier", "")] = ids("module_items")
+        if module_meta is not None and not self._module_meta(module_meta, self._allocate_module):
+            module_meta = None  # unreadable: the organization gives the modules
+        self.module_meta = module_meta
 
     # ------------------------------------------------------------------ files
     def _file_entries(self) -> list[tuple[str, Entry, Resource | None]]:
@@ -590,7 +471,7 @@ class CartridgeReader:
             "syllabus",
         }
         for r in self.resources.values():
-            names = list(dict.fromkeys(([r.href] if r.href else []) + r.files))
+            names = list(dict.fromkeys(r.names()))
             if r.kind in skip_kinds:
                 for n in names:
                     e = self.entry(n)
@@ -613,7 +494,8 @@ class CartridgeReader:
                     continue
                 if e.name not in wanted:
                     wanted[e.name] = (e, r if n == (r.href or (r.files[0] if r.files else None)) else None)
-        for name, e in self.ar.entries.items():
+        for e in self.ar.items():
+            name = e.name
             if self.base and not name.startswith(self.base):
                 continue
             if (
@@ -638,10 +520,10 @@ class CartridgeReader:
         def attrs(rel: str) -> dict[str, Any]:
             a = folder_meta.get(rel, {})
             return {
-                "hidden": _bool(a.get("hidden")),
-                "locked": _bool(a.get("locked")),
-                "lock_at": _dt(a.get("lock_at")),
-                "unlock_at": _dt(a.get("unlock_at")),
+                "hidden": text_bool(a.get("hidden")),
+                "locked": text_bool(a.get("locked")),
+                "lock_at": text_datetime(a.get("lock_at")),
+                "unlock_at": text_datetime(a.get("unlock_at")),
             }
 
         add_folder = FolderTree(tree, ids, attrs=attrs)
@@ -667,7 +549,7 @@ class CartridgeReader:
                 continue
             if size == 0:
                 self.warn(f"file '{name}' is empty (0 bytes); kept", "attachments")
-            locked = _bool(a.get("locked")) or self._instructors_only(res)
+            locked = text_bool(a.get("locked")) or self._instructors_only(res)
             fid = ids("files")
             tree.files.append(
                 File(
@@ -680,10 +562,10 @@ class CartridgeReader:
                     sha256=sha,
                     uuid=str(uuid.uuid4()),
                     blob_path=None,
-                    hidden=_bool(a.get("hidden")),
+                    hidden=text_bool(a.get("hidden")),
                     locked=locked,
-                    lock_at=_dt(a.get("lock_at")),
-                    unlock_at=_dt(a.get("unlock_at")),
+                    lock_at=text_datetime(a.get("lock_at")),
+                    unlock_at=text_datetime(a.get("unlock_at")),
                 )
             )
             self.links.files[name] = fid
@@ -710,13 +592,15 @@ class CartridgeReader:
         out = []
         for i, g in enumerate(children(root, "assignmentGroup")):
             f = flat(g)
-            rules = {text_of(r, "drop_type"): _int(text_of(r, "drop_count")) for r in descendants(g, "rule")}
+            rules = {
+                text_of(r, "drop_type"): text_int(text_of(r, "drop_count")) for r in descendants(g, "rule")
+            }
             out.append(
                 AssignmentGroup(
                     id=self.links.objects[g.get("identifier", "")],
                     name=f.get("title") or f"Assignments {i + 1}",
-                    position=_int(f.get("position"), i + 1),
-                    group_weight=_float(f.get("group_weight")) or 0.0,
+                    position=text_int(f.get("position"), i + 1),
+                    group_weight=text_float(f.get("group_weight")) or 0.0,
                     drop_lowest=rules.get("drop_lowest", 0),
                     drop_highest=rules.get("drop_highest", 0),
                 )
@@ -738,12 +622,12 @@ class CartridgeReader:
                         id=crit_id,
                         description=cf.get("description", ""),
                         long_description=cf.get("long_description", ""),
-                        points=_float(cf.get("points")) or 0.0,
+                        points=text_float(cf.get("points")) or 0.0,
                         ratings=tuple(
                             RubricRating(
                                 id=flat(x).get("id") or f"{crit_id}_{k + 1}",
                                 description=flat(x).get("description", ""),
-                                points=_float(flat(x).get("points")) or 0.0,
+                                points=text_float(flat(x).get("points")) or 0.0,
                                 long_description=flat(x).get("long_description", ""),
                             )
                             for k, x in enumerate(descendants(c, "rating"))
@@ -758,9 +642,9 @@ class CartridgeReader:
                 Rubric(
                     id=rid,
                     title=title,
-                    points_possible=_float(f.get("points_possible")) or sum(c.points for c in crits),
+                    points_possible=text_float(f.get("points_possible")) or sum(c.points for c in crits),
                     criteria=tuple(crits),
-                    free_form_criterion_comments=_bool(f.get("free_form_criterion_comments")),
+                    free_form_criterion_comments=text_bool(f.get("free_form_criterion_comments")),
                 )
             )
         return out
@@ -775,9 +659,9 @@ class CartridgeReader:
                     id=self.links.objects[e.get("identifier", "")],
                     title=f.get("title", "").strip() or "Event",
                     description=f.get("description", ""),  # rewritten once every link is known
-                    start_at=_dt(f.get("start_at")),
-                    end_at=_dt(f.get("end_at")),
-                    all_day=_bool(f.get("all_day")),
+                    start_at=text_datetime(f.get("start_at")),
+                    end_at=text_datetime(f.get("end_at")),
+                    all_day=text_bool(f.get("all_day")),
                     location_name=f.get("location_name", ""),
                 )
             )
@@ -788,13 +672,30 @@ class CartridgeReader:
         kind, pid = self.res_ids[r.ident]
         href = r.href or r.files[0]
         self.report.count("wiki_pages").read += 1
-        title, body, meta = self.html_file(href, f"page '{href}'", "wiki_pages")
-        title = title or r.title
-        if not title:
-            title = posixpath.splitext(posixpath.basename(href))[0] or "Untitled"
-            self.warn(f"page '{href}' has no title; called it '{title}'", "wiki_pages")
         e = self.entry(href)
-        body = self.rewrite(body, self.name(e) if e else href, f"page '{title}'", "wiki_pages")
+        name = self.name(e) if e else href
+        titled: list[str] = []
+
+        def page_title(found: str) -> str:
+            title = found or r.title
+            if not title:
+                title = posixpath.splitext(posixpath.basename(href))[0] or "Untitled"
+                self.warn(f"page '{href}' has no title; called it '{title}'", "wiki_pages")
+            return title
+
+        def in_tree(found: str, body: etree._Element) -> None:  # the links, while the page is parsed
+            titled.append(page_title(found))
+            warn = lambda m: self.warn(m, "wiki_pages")  # noqa: E731
+            self.links.rewrite_tree(body, posixpath.dirname(name), f"page '{titled[0]}'", warn)
+
+        title, body, meta = self.html_file(href, f"page '{href}'", "wiki_pages", in_tree)
+        if titled:
+            title = titled[0]
+        else:
+            title = page_title(title)
+            body = self.rewrite(body, name, f"page '{title}'", "wiki_pages")
+        if title == r.title:
+            title = r.title  # one string for both: the course keeps every title until its modules
         self.emit(
             "page",
             Page(
@@ -803,9 +704,9 @@ class CartridgeReader:
                 title=title,
                 body=body,
                 published=meta.get("workflow_state", "active") != "unpublished",
-                front_page=_bool(meta.get("front_page")),
+                front_page=text_bool(meta.get("front_page")),
                 editing_roles=meta.get("editing_roles") or "teachers",
-                todo_date=_dt(meta.get("todo_date")),
+                todo_date=text_datetime(meta.get("todo_date")),
             ),
         )
 
@@ -826,19 +727,19 @@ class CartridgeReader:
         return (
             dict(
                 assignment_group_id=self.group_or_default(group),
-                points_possible=_float(f.get("points_possible")),
+                points_possible=text_float(f.get("points_possible")),
                 grading_type=(f.get("grading_type") or "points").strip() or "points",
                 submission_types=types or ("none",),
-                due_at=_dt(f.get("due_at")),
-                unlock_at=_dt(f.get("unlock_at")),
-                lock_at=_dt(f.get("lock_at")),
+                due_at=text_datetime(f.get("due_at")),
+                unlock_at=text_datetime(f.get("unlock_at")),
+                lock_at=text_datetime(f.get("lock_at")),
                 published=(f.get("workflow_state") or "published") != "unpublished",
-                position=_int(f.get("position"), self._next("assignments")),
+                position=text_int(f.get("position"), self._next("assignments")),
                 rubric_id=rubric,
                 allowed_extensions=tuple(
                     x.strip() for x in (f.get("allowed_extensions") or "").split(",") if x.strip()
                 ),
-                peer_reviews=_bool(f.get("peer_reviews")),
+                peer_reviews=text_bool(f.get("peer_reviews")),
             )
             | extra
         )
@@ -846,7 +747,7 @@ class CartridgeReader:
     def _assignment(self, r: Resource) -> None:
         _, aid = self.res_ids[r.ident]
         self.report.count("assignments").read += 1
-        names = ([r.href] if r.href else []) + r.files
+        names = r.names()
         fallback = self._fallbacks().get(r.ident, [])
         for fb in fallback:
             names += fb.files
@@ -874,7 +775,7 @@ class CartridgeReader:
                     fields = flat(canvas[0])
                 if not fields:
                     gradable = child(ext, "gradable")
-                    if gradable is not None and _bool(gradable.text):
+                    if gradable is not None and text_bool(gradable.text):
                         fields["points_possible"] = gradable.get("points_possible") or ""
                     formats = [
                         {"html": "online_text_entry", "url": "online_url", "file": "online_upload"}.get(
@@ -962,13 +863,13 @@ class CartridgeReader:
                 message=message,
                 is_announcement=announcement,
                 published=meta.get("workflow_state", "active") != "unpublished",
-                posted_at=_dt(meta.get("posted_at")),
-                delayed_post_at=_dt(meta.get("delayed_post_at")),
-                lock_at=_dt(meta.get("lock_at")),
-                pinned=_bool(meta.get("pinned")),
+                posted_at=text_datetime(meta.get("posted_at")),
+                delayed_post_at=text_datetime(meta.get("delayed_post_at")),
+                lock_at=text_datetime(meta.get("lock_at")),
+                pinned=text_bool(meta.get("pinned")),
                 discussion_type=(meta.get("discussion_type") or "threaded").strip() or "threaded",
-                require_initial_post=_bool(meta.get("require_initial_post")),
-                position=_int(meta.get("position"), self._next("discussion_topics")),
+                require_initial_post=text_bool(meta.get("require_initial_post")),
+                position=text_int(meta.get("position"), self._next("discussion_topics")),
                 assignment_id=assignment_id,
             ),
         )
@@ -989,7 +890,7 @@ class CartridgeReader:
         for r in self.resources.values():
             if r.kind != "bank":
                 continue
-            for n in ([r.href] if r.href else []) + r.files:
+            for n in r.names():
                 root = self.xml(n, f"question bank '{r.ident}'", "quizzes")
                 for bank in descendants(root, "objectbank"):
                     self._banks[bank.get("ident", "")] = bank
@@ -1014,11 +915,11 @@ class CartridgeReader:
 
     def _quiz_documents(self, r: Resource) -> _QuizFiles:
         docs = _QuizFiles()
-        names = ([r.href] if r.href else []) + list(r.files)
+        names = r.names()
         for d in r.deps:
             dep = self.resources.get(d)
             if dep is not None and dep.kind in ("quiz_meta", "meta"):
-                names += ([dep.href] if dep.href else []) + dep.files
+                names += dep.names()
         full = next((n for n in names if n.endswith(".xml.qti")), None)
         cc = next((n for n in names if n.endswith(".xml") and not n.endswith("assessment_meta.xml")), None)
         meta = next((n for n in names if n.endswith("assessment_meta.xml")), None)
@@ -1087,37 +988,6 @@ class CartridgeReader:
             group = self.group_or_default(group)
         self.emit("quiz", replace(quiz, id=qid, assignment_group_id=group, assignment_id=assignment_id))
 
-    # ------------------------------------------------------------------ modules
-    def _target(self, ref: str | None, where: str) -> tuple[str, int | None, Resource | None] | None:
-        """(kind, id, resource) an item's identifierref names; None (with a warning) if nothing."""
-        if not ref:
-            return None
-        r = self.resources.get(ref)
-        if r is None:
-            self.warn(
-                f"{where}: it refers to resource '{ref}', which the manifest does not have; dropped",
-                "content_tags",
-            )
-            return None
-        if r.ident in self.res_ids:
-            kind, rid = self.res_ids[r.ident]
-            kept = self._kept().get(kind, {})
-            if rid not in kept:
-                self.warn(f"{where}: the {kind} it points at was not kept; dropped", "content_tags")
-                return None
-            return kind, rid, r
-        if r.kind in ("weblink", "lti"):
-            return r.kind, None, r
-        self.warn(
-            f"{where}: it points at resource '{ref}' ({r.kind}), which the library cannot link a module item to; dropped",
-            "content_tags",
-        )
-        return None
-
-    def _kept(self) -> dict[str, dict[int, str]]:
-        """kind → id → title of what the course keeps."""
-        return self.kept
-
     def _fallbacks(self) -> dict[str, list[Resource]]:
         """Canvas 1.3's ``<cpx:variant>`` resources (an assignment's HTML), by the resource they stand in for."""
         if not hasattr(self, "_fallback_index"):
@@ -1126,233 +996,6 @@ class CartridgeReader:
                 if x.kind == "fallback":
                     self._fallback_index.setdefault(x.variant_of or "", []).append(x)
         return self._fallback_index
-
-    def _title_of(self, kind: str, oid: int | None) -> str:
-        return self._kept().get(kind, {}).get(oid, "") if oid is not None else ""
-
-    def _link_url(self, r: Resource) -> tuple[str, bool]:
-        """(URL, opens in a new tab) of a web link or an LTI link."""
-        root = self.xml(r.files[0] if r.files else r.href, f"link '{r.ident}'", "content_tags")
-        if root is None:
-            return "", False
-        if r.kind == "weblink":
-            url = child(root, "url")
-            if url is None:
-                return "", False
-            return (url.get("href") or "").strip(), (url.get("target") or "").strip() == "_blank"
-        if not r.title:
-            r.title = text_of(root, "title").strip()
-        return (text_of(root, "secure_launch_url") or text_of(root, "launch_url")).strip(), False
-
-    def _modules(self, module_meta) -> list[Module]:
-        used: dict[str, int] = {}
-        modules = (
-            self._from_module_meta(module_meta, used)
-            if module_meta is not None
-            else self._from_organization(used)
-        )
-        for ref, n in used.items():
-            if n > 1:
-                self.warn(
-                    f"resource '{ref}' is used by {n} module items; each of them points at it", "content_tags"
-                )
-        in_modules = set(used) | {
-            it.get(attr)
-            for it in descendants(child(self.manifest, "organizations"), "item")
-            for attr in ("identifierref", "identifier")
-        }
-        for r in self.resources.values():
-            if r.kind in ("weblink", "lti") and r.ident not in in_modules:
-                self.warn(
-                    f"{'web link' if r.kind == 'weblink' else 'LTI link'} '{r.title or r.ident}' is in no module; "
-                    "the library keeps links only as module items: not kept",
-                    "content_tags",
-                )
-        return modules
-
-    def _item(
-        self,
-        mid: int,
-        iid: int,
-        title: str,
-        ref: str | None,
-        declared: str | None,
-        f: Mapping[str, str],
-        where: str,
-        used: dict[str, int],
-    ) -> ModuleItem | None:
-        self.report.count("content_tags").read += 1
-        if declared == "ContextModuleSubHeader" or (declared is None and not ref):
-            ctype, cid, url = ModuleItemType.SUB_HEADER, None, ""
-        elif declared in ("ExternalUrl", LTI_ITEM) and (f.get("url") or "").strip():
-            ctype, cid, url = ModuleItemType.EXTERNAL_URL, None, f["url"].strip()
-            if declared == LTI_ITEM:
-                self.warn(f"{where}: an LTI tool link, kept as an external URL", "content_tags")
-            if ref:
-                used[ref] = used.get(ref, 0) + 1
-        else:
-            target = self._target(ref, where)
-            if target is None:
-                if not ref and declared:
-                    self.warn(f"{where}: a {declared} item that points at nothing; dropped", "content_tags")
-                return None
-            used[ref] = used.get(ref, 0) + 1
-            kind, cid, r = target
-            ctype = KIND_ITEMS[kind]
-            url = ""
-            title = title or self._title_of(kind, cid)
-            if kind in ("weblink", "lti"):
-                url, new_tab = self._link_url(r)
-                f = {**f, "new_tab": "true"} if new_tab else f
-                title = title or r.title
-                if kind == "lti":
-                    self.warn(f"{where}: an LTI link, kept as an external URL", "content_tags")
-                if not url:
-                    self.warn(f"{where}: the link has no URL; dropped", "content_tags")
-                    return None
-            elif declared in ITEM_TYPES and ITEM_TYPES[declared] != ctype:
-                self.warn(
-                    f"{where}: declared {declared} but points at a {kind}; kept as a {kind}", "content_tags"
-                )
-        if not title:
-            title = url or "Untitled"
-            self.warn(f"{where}: no title; called it '{title}'", "content_tags")
-        self.report.count("content_tags").kept += 1
-        return ModuleItem(
-            id=iid,
-            module_id=mid,
-            content_type=ctype,
-            title=title,
-            content_id=cid,
-            url=url,
-            position=0,
-            indent=max(0, _int(f.get("indent"))),
-            published=(f.get("workflow_state") or "active") != "unpublished",
-            new_tab=_bool(f.get("new_tab")),
-        )
-
-    def _from_module_meta(self, root, used: dict[str, int]) -> list[Module]:
-        modules = []
-        for i, m in enumerate(children(root, "module")):
-            f = flat(m)
-            mid = self.links.objects[m.get("identifier", "")]
-            name = f.get("title", "").strip() or f"Module {i + 1}"
-            self.report.count("context_modules").read += 1
-            items = []
-            for it in children(child(m, "items"), "item"):
-                itf = flat(it)
-                title = itf.get("title", "").strip()
-                item = self._item(
-                    mid,
-                    self.links.objects[it.get("identifier", "")],
-                    title,
-                    itf.get("identifierref") or None,
-                    itf.get("content_type") or None,
-                    itf,
-                    f"module '{name}' item '{title or it.get('identifier', '')}'",
-                    used,
-                )
-                if item is not None:
-                    items.append(replace(item, position=len(items) + 1))
-            prereqs = tuple(
-                self.links.objects[p]
-                for p in (
-                    text_of(x, "identifierref")
-                    for x in descendants(child(m, "prerequisites"), "prerequisite")
-                )
-                if p in self.links.objects
-            )
-            modules.append(
-                Module(
-                    id=mid,
-                    name=name,
-                    position=_int(f.get("position"), i + 1),
-                    published=(f.get("workflow_state") or "active") != "unpublished",
-                    unlock_at=_dt(f.get("unlock_at")),
-                    require_sequential_progress=_bool(f.get("require_sequential_progress")),
-                    prerequisite_ids=prereqs,
-                    items=tuple(items),
-                )
-            )
-            self.report.count("context_modules").kept += 1
-        return modules
-
-    def _from_organization(self, used: dict[str, int]) -> list[Module]:
-        """Canvas's org_converter: the root's children are modules; a container below them is a
-        sub-header, its items indented one more."""
-        org = child(child(self.manifest, "organizations"), "organization")
-        if org is None:
-            if any(r.kind in KIND_ITEMS for r in self.resources.values()):
-                self.warn(
-                    "the package has no organization: its content is kept without modules", "context_modules"
-                )
-            return []
-        tops = children(org, "item")
-        # a rooted hierarchy has one root item whose children are the modules
-        if len(tops) == 1 and not tops[0].get("identifierref"):
-            tops = children(tops[0], "item")
-        modules: list[Module] = []
-        loose: list[etree._Element] = []  # leaves at the top: one module of their own
-        for top in tops:
-            if top.get("identifierref"):
-                loose.append(top)
-                continue
-            modules.append(self._org_module(top, len(modules) + 1, used))
-        if loose:
-            holder = etree.Element("item")
-            etree.SubElement(holder, "title").text = text_of(org, "title").strip() or "Course content"
-            holder.extend(loose)
-            modules.append(self._org_module(holder, len(modules) + 1, used))
-        return modules
-
-    def _org_module(self, node, position: int, used: dict[str, int]) -> Module:
-        mid = self.ids("modules")
-        name = text_of(node, "title").strip()
-        self.report.count("context_modules").read += 1
-        if not name:
-            name = f"Module {position}"
-            self.warn(
-                f"module '{node.get('identifier', '')}' has no title; called it '{name}'", "context_modules"
-            )
-        items: list[ModuleItem] = []
-
-        def walk(parent, indent: int) -> None:
-            for it in children(parent, "item"):
-                title = text_of(it, "title").strip()
-                ref = it.get("identifierref")
-                if not ref and children(it, "item"):
-                    header = self._item(
-                        mid,
-                        self.ids("module_items"),
-                        title or "Section",
-                        None,
-                        "ContextModuleSubHeader",
-                        {"indent": str(indent)},
-                        f"module '{name}' heading '{title}'",
-                        used,
-                    )
-                    if header is not None:
-                        items.append(replace(header, position=len(items) + 1))
-                    walk(it, indent + 1)
-                    continue
-                if ref and ref in self.resources and not self.resources[ref].title:
-                    self.resources[ref].title = title
-                item = self._item(
-                    mid,
-                    self.ids("module_items"),
-                    title,
-                    ref,
-                    None,
-                    {"indent": str(indent)},
-                    f"module '{name}' item '{title or it.get('identifier', '')}'",
-                    used,
-                )
-                if item is not None:
-                    items.append(replace(item, position=len(items) + 1))
-
-        walk(node, 0)
-        self.report.count("context_modules").kept += 1
-        return Module(id=mid, name=name, position=position, items=tuple(items))
 
     # ------------------------------------------------------------------ the rest
     def _next(self, name: str) -> int:
@@ -1371,11 +1014,11 @@ class CartridgeReader:
             ):
                 self.consumed.add(name)
                 self.warn(f"'{rel}' is not read: the library has no place for what it holds")
-        listed = set()
+        listed = set()  # named by a resource, and not read: not a stray
         for r in self.resources.values():
-            for n in ([r.href] if r.href else []) + r.files:
+            for n in r.names():
                 e = self.entry(n)
-                if e is not None:
+                if e is not None and e.name not in self.consumed:
                     listed.add(e.name)
         for name in self.ar.entries:
             if self.base and not name.startswith(self.base):
@@ -1393,24 +1036,17 @@ def _find_manifest(ar: Archive) -> str | None:
     return nested[0][: -len("imsmanifest.xml")] if len(nested) == 1 else None
 
 
-def is_qti_only(resources: Mapping[str, Resource]) -> bool:
-    """A plain IMS content package of QTI (Canvas's quiz export, Respondus, Blackboard…), not a
-    cartridge (the QTI reader's rule)."""
-    from .qti.package import only_qti_resources
-
-    return only_qti_resources([r.type for r in resources.values()])
-
-
 def import_cartridge(
     library: Library,
     path: Path,
     *,
     progress: ImportProgress | None,
     limits: ImportLimits,
-    qti_zip: Callable | None = None,
-    teacher_id: int | None = None,
+    created: list[str],
+    qti_zip: Callable[[], ImportReport] | None = None,
 ) -> ImportReport:
-    """Import the cartridge at ``path`` (a zip or an unpacked folder) as one new course."""
+    """Import the cartridge at ``path`` (a zip or an unpacked folder) as one new course, inside
+    the caller's transaction; every blob written is added to ``created``."""
     report = ImportReport(0, "", "Common Cartridge")
     with Archive(path, limits, lambda m: report.warn(m)) as ar:
         base = _find_manifest(ar)
@@ -1423,21 +1059,16 @@ def import_cartridge(
                 "folder, see data/README.md)"
             )
         try:
-            manifest, resources = parse_manifest(ar.read(ar.entries[base + "imsmanifest.xml"]), report.warn)
+            with ar.open(ar.entry(base + "imsmanifest.xml")) as stream:
+                manifest = read_manifest(stream, report.warn)
         except XmlProblem as e:
             raise PackageError(f"{path}: imsmanifest.xml: {e}") from None
-        if local(manifest) != "manifest":
-            raise PackageError(f"{path}: imsmanifest.xml holds <{local(manifest)}>, not a <manifest>")
-        if qti_zip is not None and is_qti_only(resources):
+        if local(manifest.root) != "manifest":
+            raise PackageError(f"{path}: imsmanifest.xml holds <{local(manifest.root)}>, not a <manifest>")
+        if qti_zip is not None and is_qti_only(manifest.resources):
             return qti_zip()
-        reader = CartridgeReader(library, ar, manifest, resources, base, report, progress, Path(path).name)
-        version = cc_version(manifest)
+        reader = CartridgeReader(library, ar, manifest, base, report, progress, Path(path).name, created)
+        version = cc_version(manifest.root)
         report.source = f"Common Cartridge {version}" + (" (Canvas)" if reader.is_canvas else "")
-        try:
-            with library.transaction():
-                known = teacher_id is not None and library.content.user(teacher_id) is not None
-                reader.build(_Ids(library.content.next_ids()), teacher_id if known else None)
-        except BaseException:
-            library.blobs.remove(reader.created)
-            raise
+        reader.build(_Ids(library.content.next_ids()))
     return report

@@ -196,14 +196,14 @@ def _zone(name: str, where: str) -> ZoneInfo:
 
 
 class _CourseReader:
-    def __init__(self, library: Library, folder: Path, user_ids: dict[str, int]):
+    def __init__(self, library: Library, folder: Path, user_ids: dict[str, int], created: list[str]):
         self.library = library
         self.folder = folder
         self.user_ids = user_ids
         self.toml_path = folder / "course.toml"
         self.spec = _read_toml(self.toml_path)
         self.warnings: list[str] = []
-        self.created_blobs: list[str] = []  # removed again if the import fails
+        self.created_blobs = created  # removed again if the import fails
         course = self.spec.get("course")
         if not isinstance(course, dict):
             raise CourseFolderError(f"{self.toml_path}: missing the [course] table")
@@ -802,13 +802,19 @@ class _CourseReader:
                 yield Answer(**common, blank_id=a.get("blank"))
 
 
-def add_course_folder(library: Library, folder: Path, user_ids: dict[str, int] | None = None) -> LoadReport:
-    """Load one course folder; everything or nothing is written."""
+def add_course_folder(
+    library: Library,
+    folder: Path,
+    user_ids: dict[str, int] | None = None,
+    created: list[str] | None = None,
+) -> LoadReport:
+    """Load one course folder; everything or nothing is written.  The blobs it writes are added to
+    ``created`` when given (the caller takes them away if its transaction fails)."""
     folder = Path(folder)
     if not (folder / "course.toml").is_file():
         raise CourseFolderError(f"{folder}: no course.toml here (see data/README.md for the format)")
     inside(folder, "course.toml", str(folder))
-    created: list[str] = []
+    created = [] if created is None else created
     try:
         with library.transaction():  # users, course and all: rolled back on any failure
             reader_users = dict(user_ids or {})
@@ -819,8 +825,7 @@ def add_course_folder(library: Library, folder: Path, user_ids: dict[str, int] |
                 key = library.content.user_key(u.id)
                 if key:
                     reader_users.setdefault(key, u.id)
-            reader = _CourseReader(library, folder, reader_users)
-            created = reader.created_blobs
+            reader = _CourseReader(library, folder, reader_users, created)
             bundle = reader.build(_Ids(library.content.next_ids()))
             library.content.insert_course(bundle)
     except BaseException as e:

@@ -21,6 +21,14 @@ from ..vocab import CC_COURSE_TOKEN, CC_FILEBASE, CC_OBJECT_TOKEN, CC_TOKENS, CC
 LINK_ATTRS = ("href", "src", "data", "poster")
 WEB_RESOURCES = "web_resources"
 _FILEBASE_OLD = "$IMS_CC_FILEBASE$"
+#: (token, a spelling of it in a link): as written, URL-encoded, and the underscore spelling of
+#: the file base some Canvas versions wrote
+_TOKEN_FORMS = tuple(
+    (token, form)
+    for token in CC_TOKENS
+    for spelling in ((token, _FILEBASE_OLD) if token == CC_FILEBASE else (token,))
+    for form in (spelling, quote(spelling, safe=""))
+)
 
 
 def _suffix(query: str, fragment: str) -> str:
@@ -48,6 +56,10 @@ class LinkMap:
             root = parse_fragment(text)
         except Exception:  # noqa: BLE001 — HTML a parser refuses stays as it was
             return text
+        return serialize_fragment(root) if self.rewrite_tree(root, base_dir, where, warn) else text
+
+    def rewrite_tree(self, root, base_dir: str, where: str, warn: Callable[[str], None]) -> bool:
+        """Resolve every link below ``root`` (an HTML element) in place; True if one changed."""
         changed = False
         missing: list[str] = []
         for el in root.iter():
@@ -70,7 +82,7 @@ class LinkMap:
                     changed = True
         for value in dict.fromkeys(missing):
             warn(f"{where}: link '{value[:200]}' points at nothing in the package; kept as it was")
-        return serialize_fragment(root) if changed else text
+        return changed
 
     @staticmethod
     def _is_local(value: str) -> bool:
@@ -82,11 +94,8 @@ class LinkMap:
 
     def link(self, value: str, base_dir: str, *, is_src: bool) -> str | None:
         """The library link for one href/src, None to keep it (external, fragment, unknown)."""
-        for token in CC_TOKENS:
-            forms = (token, quote(token, safe=""))
-            if token == CC_FILEBASE:  # the underscore spelling some Canvas versions wrote
-                forms += (_FILEBASE_OLD, quote(_FILEBASE_OLD, safe=""))
-            for form in forms:
+        if "$" in value or "%24" in value:
+            for token, form in _TOKEN_FORMS:
                 if value == form or value.startswith(form + "/"):
                     return self._token(token, value[len(form) :].lstrip("/"))
         if not self._is_local(value):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..model import (
@@ -314,19 +314,19 @@ class ContentStore(Table):
             row = to_row(r, **course_fk)
             db["rubrics"].insert(row)
         for q in bundle.quizzes:
-            row = to_row(q, **course_fk)
+            row = to_row(replace(q, groups=(), questions=()), **course_fk)  # rows of their own
             row.pop("groups"), row.pop("questions")
             db["quizzes"].insert(row)
-            for grp in q.groups:
-                db["quiz_groups"].insert(to_row(grp, quiz_id=q.id))
-            for qq in q.questions:
-                db["quiz_questions"].insert(to_row(qq, quiz_id=q.id))
+            if q.groups:
+                db["quiz_groups"].insert_all(to_row(grp, quiz_id=q.id) for grp in q.groups)
+            if q.questions:
+                db["quiz_questions"].insert_all(to_row(qq, quiz_id=q.id) for qq in q.questions)
         for m in bundle.modules:
-            row = to_row(m, **course_fk)
+            row = to_row(replace(m, items=()), **course_fk)  # its items are rows of their own
             row.pop("items")
             db["modules"].insert(row)
-            for it in m.items:
-                db["module_items"].insert(to_row(it))
+            if m.items:
+                db["module_items"].insert_all(to_row(it) for it in m.items)
         return c.id
 
     def enroll(self, enrollment: Enrollment) -> bool:

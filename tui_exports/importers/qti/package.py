@@ -154,14 +154,18 @@ def is_qti_zip(path: Path) -> bool:
 # --------------------------------------------------------------------------- the import
 
 
-def import_qti_zip(library: Library, path: Path, *, progress: ImportProgress | None = None) -> ImportReport:
-    """Import the QTI zip at ``path`` as one new course; everything or nothing is written."""
+def import_qti_zip(
+    library: Library, path: Path, *, progress: ImportProgress | None = None, created: list[str] | None = None
+) -> ImportReport:
+    """Import the QTI zip at ``path`` as one new course; everything or nothing is written.  The
+    blobs it writes are added to ``created`` when given (the caller takes them away if its
+    transaction fails)."""
     path = Path(path)
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
         raise PackageError(f"{path}: not a zip file ({e})") from None
-    created: list[str] = []
+    created = [] if created is None else created
     with zf:
         entries = checked_entries(zf, path)
         try:
