@@ -1503,11 +1503,6 @@ def main(argv: list[str] | None = None) -> int:
         help=f"the parts to run, comma-separated, of {', '.join(PARTS)} (default all; --quick leaves out items)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    p.add_argument(
-        "--only",
-        choices=["import"],
-        help="only these rows (import: issue 13's import rows); prints them, writes no file unless --results",
-    )
     p.add_argument("--ebooklib-child", nargs=3, metavar=("BOOK", "COMPANION", "OUT"), help=argparse.SUPPRESS)
     p.add_argument("--zipfile-child", nargs=2, metavar=("TREE", "OUT"), help=argparse.SUPPRESS)
     p.add_argument(

@@ -38,10 +38,11 @@ def test_a_cartridge_export_holds_a_page_of_rows_not_the_course(service, tmp_pat
     snap.selection = resolve(SelectRequest(everything=True), snap)
     held: list[tuple[int, int]] = []
     write_page = cc.CCExporter._page
+    before = (live(Page), live(ModuleItem))  # what other tests of this process left alive
 
     def page(self, p):
         if p.id % 20 == 0:
-            held.append((live(Page), live(ModuleItem)))
+            held.append((live(Page) - before[0], live(ModuleItem) - before[1]))
         return write_page(self, p)
 
     monkeypatch.setattr(cc.CCExporter, "_page", page)

@@ -57,7 +57,9 @@ FOLLOW_SECONDS = 0.25  # between reads of an export this app started and follows
 LOCAL = "local library"
 SETTLE_SECONDS = 0.1  # the highlight rests this long before the history follows it
 BUSY_SECONDS = 0.5  # between readings of the history while an export runs
-CHANGED_SECONDS = 0.1  # a source that tells of changes (the local library) is read again this soon
+CHANGED_SECONDS = (
+    0.1  # a resting poller of a source that tells of changes (the local library) reads this soon
+)
 IDLE_SECONDS = 2.0  # the first pause once nothing runs; doubled while nothing changes …
 IDLE_MAX_SECONDS = 60.0  # … up to this
 NARROW = 100
@@ -661,7 +663,8 @@ class ExportsApp(App[None]):
                     self.call_from_thread(self.notify, message, title="Could not refresh", severity="warning")
                 pause = next_pause(False, False, pause)
             self.poll_pause = pause
-            if not nap(pause, partial(self._woken, backend, mark, read_at)):
+            # while something runs the busy pause already reads often: only a resting poller is woken
+            if not nap(pause, partial(self._woken, backend, None if busy else mark, read_at)):
                 return
 
     def _woken(self, backend: Backend, mark: Any, read_at: float) -> bool:
