@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -12,6 +13,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Bytecode is kept (``__pycache__``, ignored by git) even where the environment turns it off:
+# the suite starts a few hundred child processes of the program, and each one compiled every
+# module it imports from source again.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 SHARED = Path(os.environ.get("TUI_EXPORTS_SHARED", ROOT.parent / "shared"))
 
 
