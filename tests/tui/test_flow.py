@@ -369,7 +369,9 @@ async def test_a_long_course_list_shows_the_first_courses_and_the_filter_reaches
         more = courses.get_option_at_index(MAX_SHOWN)
         assert more.disabled and f"{1003 - MAX_SHOWN:,} more courses" in str(more.prompt)
         assert courses.get_option_at_index(MAX_SHOWN + 1).id == str(MY_FILES.id)
-        await pilot.press("slash", *"00999")  # beyond the first 300: the filter finds it
+        # the filter's index was read beside the shown list: the keys below find it ready
+        await wait_for(pilot, lambda: app.main.catalogue._index is not None, what="the index read ahead")
+        await pilot.press("slash", *"00999")  # beyond the first shown: the filter finds it
         await wait_for(pilot, lambda: courses.option_count == 1, what="the filtered course")
         assert app.main.course.course_code == "FIL-00999"
         await pilot.press("enter")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -245,12 +246,17 @@ class LocalCatalogue(CourseCatalogue):
         self.backend, self.user_id = backend, user_id
         self.total = backend._call(backend.service.course_count, user_id)
         self._index: tuple[list[int], list[str]] | None = None
+        self._reading = threading.Lock()  # the app reads it ahead; a search meanwhile waits for it
 
     def first(self, limit: int) -> list[CourseSummary]:
         return self.backend.course_page(limit=limit)
 
     def index(self) -> tuple[list[int], list[str]]:
         """(course ids, their folded words), read once: plain tuples, no object per course."""
+        with self._reading:
+            return self._read_index()
+
+    def _read_index(self) -> tuple[list[int], list[str]]:
         if self._index is None:
             ids: list[int] = []
             words: list[str] = []

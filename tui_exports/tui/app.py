@@ -457,6 +457,9 @@ class ExportsApp(App[None]):
         self.update_status()
         self.wake_poller()
         self.call_after_refresh(self._freeze_long_lived)
+        # the filter's index (every course's words) is read now, beside the shown list, so the
+        # first key typed after / does not wait for it
+        in_thread(self, "index", result.catalogue.index)
 
     def _freeze_long_lived(self) -> None:
         """Not while a dialog is open: it would stay frozen, uncollected, after it closes."""

@@ -121,7 +121,7 @@ def course_prompt(c: CourseSummary, one_line: bool = False) -> Text:
 MY_FILES = CourseSummary(id=0, name="your user files (zip exports)", course_code="My files", role="yours")
 
 
-MAX_SHOWN = 300
+MAX_SHOWN = 100  # a screen shows ~20; each option shown costs a keystroke of the filter time
 
 
 class CourseList(OptionList):
