@@ -289,6 +289,34 @@ def test_lower_priority_lowers_this_process_only_by_the_steps_asked():
     assert os.nice(0) == before  # the test process itself was left alone
 
 
+@pytest.mark.slow  # subprocesses
+@pytest.mark.skipif(not Path("/proc/self/autogroup").exists(), reason="no session groups (autogroup) here")
+def test_a_worker_leading_its_own_session_lowers_its_group_and_no_other():
+    """With autogroup, nice ranks threads only within a session: the worker, started in a
+    session of its own, lowers that session's group too; a process in a terminal's session
+    never touches the terminal's group."""
+    code = (
+        "from pathlib import Path; from tui_exports.engine.worker import lower_priority; "
+        "lower_priority(5); print(Path('/proc/self/autogroup').read_text().split()[-1])"
+    )
+
+    def group_nice(new_session: bool) -> int:
+        run = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+            start_new_session=new_session,
+        )
+        return int(run.stdout.split()[-1])
+
+    ours = int(Path("/proc/self/autogroup").read_text().split()[-1])
+    assert group_nice(True) == 5
+    assert group_nice(False) == ours  # the session it shares was left alone
+    assert int(Path("/proc/self/autogroup").read_text().split()[-1]) == ours
+
+
 def test_recovery_leaves_alone_an_export_that_ended_meanwhile(service, monkeypatch):
     """The app and the worker both recover at start: one may fail a dead runner's export
     first, or the export may end between the other's look and its move.  That one must

@@ -80,6 +80,21 @@ def lower_priority(steps: int) -> None:
             os.nice(steps)
         except OSError:
             pass
+        _lower_session_group(steps)
+
+
+def _lower_session_group(steps: int) -> None:
+    """Where Linux groups processes by session for the scheduler (``autogroup``, on by default
+    on desktops and many servers), nice only ranks threads within their session: a worker in a
+    session of its own got as much CPU as the app's whole session, nice or not.  Its group's
+    nice is set too -- only when the worker leads a session of its own (as ``ensure_worker``
+    starts it), never a terminal session it would slow down with it."""
+    group = Path("/proc/self/autogroup")
+    try:
+        if os.getsid(0) == os.getpid() and group.exists():
+            group.write_text(str(min(19, steps)), encoding="ascii")
+    except OSError:
+        pass
 
 
 def main() -> int:
