@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Exports of one course by an older tree of the code and by this one, pair by pair.
 
-    git archive <old-commit> | tar -x -C /tmp/old
-    python benchmarks/before_after.py --before /tmp/old --home LIBRARY --course 4
+    git archive <old-commit> | tar -x -C OLD_TREE
+    python benchmarks/before_after.py --before OLD_TREE --home LIBRARY --course 4
 
 Each pair runs ``tui-exports export COURSE --type T --wait`` (``epub COURSE --wait`` for the
 ePub) with the old code, then with this one, in the same library (same schema), deleting the
