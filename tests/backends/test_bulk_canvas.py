@@ -39,6 +39,7 @@ def school(server, home, capsys, monkeypatch):
     return base_url, service
 
 
+@pytest.mark.slow  # a served library and many courses through it
 def test_bulk_on_canvas_exports_every_course_through_the_api(school, tmp_path, capsys):
     base_url, server_service = school
     out = tmp_path / "out"

@@ -49,7 +49,7 @@ class FakeCanvas(BaseHTTPRequestHandler):
 @pytest.fixture
 def canvas(home, capsys, monkeypatch):
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeCanvas)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     monkeypatch.setattr(cli_remote, "POLL_SECONDS", 0.01)
     monkeypatch.setenv(TOKEN_VAR, "fake-token")

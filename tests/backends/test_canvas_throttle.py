@@ -38,7 +38,7 @@ class FakeCanvas(BaseHTTPRequestHandler):
 @pytest.fixture
 def canvas():
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeCanvas)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     FakeCanvas.seen = []
     yield f"http://127.0.0.1:{server.server_address[1]}"

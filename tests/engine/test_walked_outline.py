@@ -32,6 +32,7 @@ def live(cls: type) -> int:
     return sum(isinstance(o, cls) for o in gc.get_objects())
 
 
+@pytest.mark.slow  # it walks the whole heap (gc.get_objects) at every twentieth page
 @pytest.mark.parametrize("role", [Role.TEACHER, Role.STUDENT])
 def test_a_cartridge_export_holds_a_page_of_rows_not_the_course(service, tmp_path, monkeypatch, course, role):
     snap = build_snapshot(service.library, course, service.user(service.owner_id()), role, detail="outline")
