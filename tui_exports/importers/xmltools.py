@@ -8,7 +8,6 @@ mixed namespaces and namespace-less files from other tools read the same way.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -31,20 +30,16 @@ class XmlProblem(ValueError):
     """An XML file that cannot be used; the message says why in a few words."""
 
 
-def parse_xml(
-    data: bytes, warn=None, where: str = "", prune: Callable[[etree._Element], bool] | None = None
-) -> etree._Element:
+def parse_xml(data: bytes, warn=None, where: str = "") -> etree._Element:
     """Parse ``data`` safely; a namespace URI with stray spaces is mended (and ``warn``-ed).
-
-    ``prune(element)``, called as each element ends, may take the element out of the tree once
-    it has read it (return True): a manifest of 50,000 resources is read without holding them."""
-    mended = _STRAY_SPACE.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + m.group(2), data)
+    A large document is read with :func:`parse_xml_stream` instead."""
+    mended = _mend(data)
     if mended != data:  # lxml refuses such a URI; read it without the spaces, once
         data = mended
         if warn is not None:
-            warn(f"{where}: a namespace URI has stray spaces; read without them")
+            warn(_stray_space_warning(where))
     try:
-        root = _parse(data, prune)
+        root = etree.fromstring(data, etree.XMLParser(**_PARSER_OPTIONS))
     except etree.XMLSyntaxError as e:
         raise XmlProblem(f"not well-formed XML ({_first_line(e)})") from None
     except ValueError as e:  # e.g. a str with an encoding declaration
@@ -140,24 +135,20 @@ class _Mended:
         return out
 
     def _mend(self, data: bytes) -> bytes:
-        mended = _STRAY_SPACE.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + m.group(2), data)
+        mended = _mend(data)
         if mended != data and not self.warned and self.warn is not None:
             self.warned = True
-            self.warn(f"{self.where}: a namespace URI has stray spaces; read without them")
+            self.warn(_stray_space_warning(self.where))
         return mended
 
 
-def _parse(data: bytes, prune: Callable[[etree._Element], bool] | None) -> etree._Element:
-    if prune is None:
-        return etree.fromstring(data, etree.XMLParser(**_PARSER_OPTIONS))
-    events = etree.iterparse(io.BytesIO(data), events=("end",), **_PARSER_OPTIONS)
-    for _event, el in events:
-        if isinstance(el.tag, str) and prune(el):
-            parent = el.getparent()
-            el.clear()
-            if parent is not None:
-                parent.remove(el)
-    return events.root
+def _mend(data: bytes) -> bytes:
+    """``data`` with the stray spaces of every namespace URI taken out (lxml refuses them)."""
+    return _STRAY_SPACE.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + m.group(2), data)
+
+
+def _stray_space_warning(where: str) -> str:
+    return f"{where}: a namespace URI has stray spaces; read without them"
 
 
 def _first_line(e: Exception) -> str:
