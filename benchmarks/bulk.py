@@ -11,7 +11,7 @@ In a temporary library it generates the courses, then times whole ``tui-exports 
   ``LocalCluster`` started beside it (when the cluster extra is installed);
 * the coordinator's own cost per item: a run whose items take no time (a pool that returns at
   once), so what is left is planning, claiming, recording and reporting, per item;
-* the coordinator's peak RSS (``os.wait4``) for 200 and for 2,000 such items.
+* the coordinator's peak RSS (as ``run.py`` measures it) for 200 and for 2,000 such items.
 
 It prints one table and writes the part of ``benchmarks/RESULTS.md`` between the ``bulk``
 markers (``--results``), leaving the rest of the file as it is.
@@ -34,6 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import measure  # noqa: E402
 
 BEGIN, END = "<!-- bulk:begin -->", "<!-- bulk:end -->"
 SPEC = dict(pages=4, quizzes=1, questions_per_quiz=5, files=3, file_mb=0.3, modules=2)
@@ -54,15 +56,11 @@ def generate(home: Path, n: int) -> None:
 
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, float]:
     """Wall seconds, peak RSS (bytes) and CPU seconds of one child process (with the worker
-    processes it forked and reaped; not a Dask cluster's)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{err[-2000:]}")
-    return wall, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime
+    processes it forked and reaped; not a Dask cluster's): ``run.py``'s :func:`measure`."""
+    run = measure(cmd, env, check=False)
+    if run.code != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{run.err[-2000:]}")
+    return run.wall, int(run.rss_mb * 1024) * 1024, run.cpu
 
 
 @dataclass
