@@ -174,6 +174,17 @@ class CourseList(OptionList):
         self.screen.query_one("#history").focus()
 
 
+def put_row(table: DataTable, columns: list[tuple[str, str, int]], key: str, cells: list[Any]) -> None:
+    """A keyed table refreshed by diff: the row added when new, else only its changed cells
+    updated (a full redraw on every poll would flicker and cost the keypress it met)."""
+    if key not in table.rows:
+        table.add_row(*cells, key=key)
+        return
+    for (column, _, _), value in zip(columns, cells, strict=True):
+        if table.get_cell(key, column) != value:
+            table.update_cell(key, column, value)
+
+
 #: The size column shows a progress bar while the export runs (it has no size yet).
 HISTORY_COLUMNS = [
     ("id", "#", 4),
@@ -269,12 +280,7 @@ class HistoryTable(DataTable):
         cells = history_cells(export, progress, self.downloads.get(key))
         if progress is not None:
             self.progress[key] = progress
-        if key not in self.rows:
-            self.add_row(*cells, key=key)
-            return
-        for (column, _, _), value in zip(HISTORY_COLUMNS, cells, strict=True):
-            if self.get_cell(key, column) != value:
-                self.update_cell(key, column, value)
+        put_row(self, HISTORY_COLUMNS, key, cells)
 
     def finished(self, export: dict[str, Any]) -> None:
         """The export ended (and its file is on disk): drop its bar, show its size and file."""

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from ..format import human_size, state_text
+from ..widgets import put_row
 from ..work import in_thread
 
 RUN_COLUMNS = [
@@ -109,12 +110,7 @@ class BulkScreen(Screen):
                 counts_text(run["counts"]),
                 run["out_dir"],
             ]
-            if key not in table.rows:
-                table.add_row(*cells, key=key)
-            else:
-                for (column, _, _), value in zip(RUN_COLUMNS, cells, strict=True):
-                    if table.get_cell(key, column) != value:
-                        table.update_cell(key, column, value)
+            put_row(table, RUN_COLUMNS, key, cells)
         self.load_items()
 
     @on(DataTable.RowHighlighted, "#bulk-runs")
@@ -151,12 +147,7 @@ class BulkScreen(Screen):
                 human_size(item["size"]) if item["size"] is not None else "",
                 item["error"] or item["path"] or "",
             ]
-            if key not in table.rows:
-                table.add_row(*cells, key=key)
-            else:
-                for (column, _, _), value in zip(ITEM_COLUMNS, cells, strict=True):
-                    if table.get_cell(key, column) != value:
-                        table.update_cell(key, column, value)
+            put_row(table, ITEM_COLUMNS, key, cells)
 
     def action_filter(self) -> None:
         self.filter_index = (self.filter_index + 1) % len(FILTERS)

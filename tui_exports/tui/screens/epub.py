@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from ...backends.base import Backend, CourseSummary
 from ..format import bar, is_downloadable, is_running, short_time, shown_state, state_text, was_canceled
+from ..widgets import put_row
 from .ask import AskScreen
 from .new_export import type_reasons
 
@@ -97,12 +98,7 @@ class EpubScreen(Screen):
                 (ep.get("epub_attachment") or {}).get("path")
                 or (f"last good: {good_path}" if good_path else ""),
             ]
-            if key not in table.rows:
-                table.add_row(*cells, key=key)
-            else:
-                for (column, _, _), value in zip(EPUB_COLUMNS, cells, strict=True):
-                    if table.get_cell(key, column) != value:
-                        table.update_cell(key, column, value)
+            put_row(table, EPUB_COLUMNS, key, cells)
         self.show_detail()
 
     @property
