@@ -289,8 +289,17 @@ def test_lower_priority_lowers_this_process_only_by_the_steps_asked():
     assert os.nice(0) == before  # the test process itself was left alone
 
 
+def _autogroup_text() -> str:
+    """``/autogroup-N nice K``; empty where the kernel schedules this process by cgroup
+    (containers, CI), or no file at all where the kernel has no autogroup."""
+    try:
+        return Path("/proc/self/autogroup").read_text(encoding="ascii").strip()
+    except OSError:
+        return ""
+
+
 @pytest.mark.slow  # subprocesses
-@pytest.mark.skipif(not Path("/proc/self/autogroup").exists(), reason="no session groups (autogroup) here")
+@pytest.mark.skipif(not _autogroup_text(), reason="not scheduled by session groups (autogroup) here")
 def test_a_worker_leading_its_own_session_lowers_its_group_and_no_other():
     """With autogroup, nice ranks threads only within a session: the worker, started in a
     session of its own, lowers that session's group too; a process in a terminal's session
@@ -311,10 +320,26 @@ def test_a_worker_leading_its_own_session_lowers_its_group_and_no_other():
         )
         return int(run.stdout.split()[-1])
 
-    ours = int(Path("/proc/self/autogroup").read_text().split()[-1])
+    ours = int(_autogroup_text().split()[-1])
     assert group_nice(True) == 5
     assert group_nice(False) == ours  # the session it shares was left alone
-    assert int(Path("/proc/self/autogroup").read_text().split()[-1]) == ours
+    assert int(_autogroup_text().split()[-1]) == ours
+
+
+def test_a_process_scheduled_by_cgroup_leaves_its_empty_autogroup_file_alone(tmp_path, monkeypatch):
+    """In a container the kernel schedules by cgroup and the autogroup file reads empty: the
+    worker writes nothing there, however it was started (the CI machine is such a place)."""
+    from tui_exports.engine import worker
+
+    empty = tmp_path / "autogroup"
+    empty.write_text("")
+    monkeypatch.setattr(worker, "AUTOGROUP", empty)
+    monkeypatch.setattr(worker.os, "getsid", lambda pid: os.getpid())  # as a session leader
+    worker._lower_session_group(5)
+    assert empty.read_text() == ""
+    empty.write_text("/autogroup-7 nice 0\n")
+    worker._lower_session_group(5)
+    assert empty.read_text() == "5"  # where there is a group, it is the one lowered
 
 
 def test_recovery_leaves_alone_an_export_that_ended_meanwhile(service, monkeypatch):

@@ -70,6 +70,9 @@ def ensure_worker(home: Home) -> bool:
     return True
 
 
+AUTOGROUP = Path("/proc/self/autogroup")
+
+
 def lower_priority(steps: int) -> None:
     """Exports are batch work: on a small server the terminal app someone is typing in, and
     its repaints, come first (``nice``; where the system has none, Windows, nothing changes).
@@ -88,10 +91,11 @@ def _lower_session_group(steps: int) -> None:
     on desktops and many servers), nice only ranks threads within their session: a worker in a
     session of its own got as much CPU as the app's whole session, nice or not.  Its group's
     nice is set too -- only when the worker leads a session of its own (as ``ensure_worker``
-    starts it), never a terminal session it would slow down with it."""
-    group = Path("/proc/self/autogroup")
+    starts it), never a terminal session it would slow down with it.  A process the kernel
+    schedules by cgroup instead (containers) reads an empty file there: nothing to do."""
+    group = AUTOGROUP
     try:
-        if os.getsid(0) == os.getpid() and group.exists():
+        if os.getsid(0) == os.getpid() and group.read_text(encoding="ascii").strip():
             group.write_text(str(min(19, steps)), encoding="ascii")
     except OSError:
         pass
