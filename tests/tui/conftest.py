@@ -43,6 +43,18 @@ def school(tmp_path, home: Path, monkeypatch, copy_demo_library):
     service.close()
 
 
+@pytest.fixture(autouse=True)
+def _no_collector_freeze(request, monkeypatch):
+    """The app freezes what it keeps out of the cyclic collector once its list is shown; in
+    the test process that meant a full collection of pytest's whole heap at every app start
+    (70 ms and growing). The test of that freeze asks for it with ``gc_freeze``."""
+    from tui_exports.tui import app as app_module
+
+    if request.node.get_closest_marker("gc_freeze") is None:
+        monkeypatch.setattr(app_module, "freeze_long_lived", lambda: None)
+    monkeypatch.setattr(app_module, "BUSY_SECONDS", 0.1)
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     """Async tests run on anyio's pytest plugin (installed with httpx), on asyncio."""

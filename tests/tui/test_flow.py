@@ -379,6 +379,7 @@ async def test_a_long_course_list_shows_the_first_courses_and_the_filter_reaches
 
 
 @pytest.mark.slow
+@pytest.mark.gc_freeze
 async def test_what_the_app_keeps_is_out_of_the_cyclic_collector(home: Path, backend, monkeypatch) -> None:
     """Each full collection walked every course and widget (30-40 ms with 10,000 courses, every
     second or two while exports report progress) and delayed the keypress it met: once the
