@@ -29,17 +29,19 @@ async def test_80x24_footer_fits_and_the_detail_has_room(home: Path, running) ->
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot, app)
         await wait_for(pilot, lambda: app.main.history.row_count == 2, what="rows")
+        wanted = ("n New export", "? Help", "q Quit")
+
+        def footer_keys():
+            keys = [k for k in app.main.query(FooterKey) if k.display and k.region.width > 0]
+            shown = " ".join(f"{k.key_display} {k.description}" for k in keys)
+            return keys if all(w in shown for w in wanted) else None
+
         for focus in ("#courses", "#history"):
             app.main.query_one(focus).focus()
             keys = await wait_for(  # the footer is composed again for the focused pane's keys
-                pilot,
-                lambda: [k for k in app.main.query(FooterKey) if k.display and k.region.width > 0],
-                what=f"the footer with {focus} focused",
+                pilot, footer_keys, what=f"the footer with {focus} focused to show {wanted}"
             )
             assert all(k.region.right <= 80 for k in keys), focus
-            shown = " ".join(f"{k.key_display} {k.description}" for k in keys)
-            for wanted in ("n New export", "? Help", "q Quit"):
-                assert wanted in shown
         detail = app.main.query_one("#detail")
         assert detail.content_region.height >= 6
         assert "ctrl+p" in str(app.main.query_one("#status").render())
