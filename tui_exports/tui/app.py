@@ -57,7 +57,7 @@ from .widgets import (
     DetailPanel,
     FileLine,
     HistoryTable,
-    KeyFooter,
+    KeysFooter,
 )
 from .work import DownloadProgress, EpubsLoaded, ExportFinished, ExportProgress, HistoryLoaded, in_thread, nap
 
@@ -120,7 +120,7 @@ class MainScreen(Screen):
                 yield DetailPanel(id="detail")
         yield Static(id="status")
         # the palette's key is on the status line: the footer keeps its width for the keys (80 columns)
-        yield KeyFooter(show_command_palette=False)
+        yield KeysFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#course-filter").display = False

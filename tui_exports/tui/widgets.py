@@ -51,7 +51,7 @@ from .selection import BRANCH_OF, Key, TickModel
 TICKS = {"all": "☑", "none": "☐", "some": "◐"}
 
 
-class KeyFooter(Footer):
+class KeysFooter(Footer):
     """Textual's footer as it looks by default, drawn in its compact mode.
 
     A ``FooterKey`` starts compact and is then bound to its footer's ``compact``: under a
@@ -61,7 +61,7 @@ class KeyFooter(Footer):
     """
 
     DEFAULT_CSS = """
-    KeyFooter.-compact {
+    KeysFooter.-compact {
         FooterKey { margin-right: 0; }
         FooterLabel { margin: 0 1 0 0; }
         FooterKey.-command-palette { padding-right: 1; }

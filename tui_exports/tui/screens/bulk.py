@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Label, Static
 
 from ..format import human_size, state_text
-from ..widgets import KeyFooter, put_row
+from ..widgets import KeysFooter, put_row
 from ..work import in_thread
 
 RUN_COLUMNS = [
@@ -69,7 +69,7 @@ class BulkScreen(Screen):
         yield Label("", id="bulk-items-title")
         yield DataTable(id="bulk-items", cursor_type="row", zebra_stripes=True)
         yield Static(id="bulk-note")
-        yield KeyFooter()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         for table_id, columns in (("#bulk-runs", RUN_COLUMNS), ("#bulk-items", ITEM_COLUMNS)):

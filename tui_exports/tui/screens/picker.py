@@ -17,7 +17,7 @@ from ...model import ContextType
 from ...vocab import FORMAT_BY_NAME, SELECT_BY_KEY, SELECT_VOCAB
 from ..format import EXPORT_TYPES, SELECT_BRANCHES, select_preview
 from ..selection import BRANCH_OF, Key, TickModel
-from ..widgets import ContentTree, KeyFooter
+from ..widgets import ContentTree, KeysFooter
 from ..work import in_thread
 
 
@@ -86,7 +86,7 @@ class PickerScreen(ModalScreen[tuple[dict[str, Any] | None, set[Key]] | None]):
                     yield Static(id="select-validation")
                     yield Label("greyed out", classes="side-title", id="greyed-title")
                     yield Static(id="greyed")
-        yield KeyFooter()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#picker-filter").display = False
