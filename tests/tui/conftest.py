@@ -53,6 +53,8 @@ def _no_collector_freeze(request, monkeypatch):
     if request.node.get_closest_marker("gc_freeze") is None:
         monkeypatch.setattr(app_module, "freeze_long_lived", lambda: None)
     monkeypatch.setattr(app_module, "BUSY_SECONDS", 0.1)
+    monkeypatch.setattr(app_module, "FOLLOW_SECONDS", 0.05)
+    monkeypatch.setattr(app_module, "SETTLE_SECONDS", 0.02)
 
 
 @pytest.fixture
@@ -81,7 +83,7 @@ async def wait_for(
         value = condition()
         if value:
             return value
-        await pilot.pause(0.05)
+        await pilot.pause(0.01)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
