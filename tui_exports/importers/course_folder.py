@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -58,6 +58,8 @@ from . import PackageError
 from .batches import Batches
 from .folders import FolderTree
 from .tomlstream import TomlTables
+
+T = TypeVar("T")
 
 UUID_NS = uuid.UUID("6f1c3a52-93a4-4b8e-9a8e-2f0e6a1d7c11")
 
@@ -165,6 +167,14 @@ def _require(table: dict[str, Any], key: str, where: str) -> Any:
     if key not in table or table[key] in (None, ""):
         raise CourseFolderError(f"{where}: missing required key '{key}'")
     return table[key]
+
+
+def _typed(types: dict[str, T], table: dict[str, Any], where: str) -> T:
+    """What the ``type`` of ``table`` names in ``types`` (a question's, a module item's)."""
+    found = types.get(_require(table, "type", where))
+    if found is None:
+        raise CourseFolderError(f"{where}: unknown type '{table['type']}' (one of {sorted(types)})")
+    return found
 
 
 class _Ids:
@@ -684,11 +694,7 @@ class _CourseReader:
         untitled: dict[ModuleItemType, set[int]] = {}
         for j, it in enumerate(m.get("items", [])):
             iwhere = f"{where} item #{j + 1}"
-            kind = ITEM_TYPES.get(_require(it, "type", iwhere))
-            if kind is None:
-                raise CourseFolderError(
-                    f"{iwhere}: unknown type '{it['type']}' (one of {sorted(ITEM_TYPES)})"
-                )
+            kind = _typed(ITEM_TYPES, it, iwhere)
             content_id = None
             title = it.get("title", "")
             if kind in ITEM_REFS:
@@ -789,11 +795,7 @@ class _CourseReader:
         questions = []
         for j, qq in enumerate(q.get("questions", [])):
             qwhere = f"{where} question #{j + 1}"
-            qtype = QUESTION_TYPES.get(_require(qq, "type", qwhere))
-            if qtype is None:
-                raise CourseFolderError(
-                    f"{self.toml_path} {qwhere}: unknown type '{qq['type']}' (one of {sorted(QUESTION_TYPES)})"
-                )
+            qtype = _typed(QUESTION_TYPES, qq, f"{self.toml_path} {qwhere}")
             qqid = ids("quiz_questions")
             questions.append(
                 QuizQuestion(
