@@ -46,23 +46,24 @@ def traced_peak(library, folder: Path) -> tuple[int, int]:
     return peak, course_id
 
 
+@pytest.mark.slow
 def test_a_course_folder_imports_in_memory_that_does_not_grow_with_its_items(library, tmp_path):
-    import_path(library, paged_folder(tmp_path / "first", 150))  # what a first import loads, once
-    small, _ = traced_peak(library, paged_folder(tmp_path / "small", 150))
-    large, course_id = traced_peak(library, paged_folder(tmp_path / "large", 1500))
+    import_path(library, paged_folder(tmp_path / "first", 50))  # what a first import loads, once
+    small, _ = traced_peak(library, paged_folder(tmp_path / "small", 100))
+    large, course_id = traced_peak(library, paged_folder(tmp_path / "large", 1000))
 
-    # holding the course (its parsed course.toml, every page) costs ~1.5 KB a page: ~2 MB more
-    assert large - small < 400_000, (small, large)
+    # holding the course (its parsed course.toml, every page) costs ~3 KB a page here: ~2.5 MB more
+    assert large - small < 300_000, (small, large)
     content = library.content.course_content(course_id)
     pages = {p.url: p for p in content["pages"]}
-    assert len(pages) == 1500
+    assert len(pages) == 1000
     assert f'href="/courses/{course_id}/pages/p8"' in pages["p7"].body
     modules = content["modules"]
-    assert len(modules) == 30 and modules[-1].name == "Module 1450"
+    assert len(modules) == 20 and modules[-1].name == "Module 950"
     items = modules[-1].items
     assert [(it.title, it.content_id) for it in items[-2:]] == [
-        ("Page 1498", pages["p1498"].id),
-        ("Page 1499", pages["p1499"].id),
+        ("Page 998", pages["p998"].id),
+        ("Page 999", pages["p999"].id),
     ]
 
 
