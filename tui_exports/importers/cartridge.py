@@ -52,6 +52,7 @@ from ..model import (
 from ..store import ContextFiles, CourseBundle, Library
 from . import ImportProgress, PackageError
 from .archive import Archive, Entry
+from .batches import Batches
 from .course_folder import _Ids
 from .folders import FolderTree
 from .links import WEB_RESOURCES, LinkMap
@@ -79,8 +80,6 @@ from .xmltools import (
     text_int,
     text_of,
 )
-
-BATCH = 200  # pages, assignments, topics and quiz questions written at a time
 
 
 @dataclass
@@ -229,7 +228,6 @@ class CartridgeReader(ModuleReader):
         classify(self.manifest, self.is_canvas)
         self.kept: dict[str, dict[int, str]] = {}
         self.positions: dict[str, int] = {}
-        self.pending = 0
         self.total = len(self.resources) + 1
         cid = ids("courses")
         self.links = LinkMap(cid)
@@ -257,7 +255,6 @@ class CartridgeReader(ModuleReader):
 
         course = self._course(cid, settings)
         self.course = course
-        self.bundle = CourseBundle(course=course, source=self.source_name)
         self.ids = ids
         self.res_ids: dict[str, tuple[str, int]] = {}
         self._allocate(ids, groups_xml, rubrics_xml, events_xml, module_meta)
@@ -275,15 +272,10 @@ class CartridgeReader(ModuleReader):
                 self._guarded(r)
         # the course row first; then the content in batches, so that only one batch of bodies
         # is held at a time however large the package
-        self.library.content.insert_course(
-            CourseBundle(
-                course=self.course,
-                source=self.source_name,
-                file_trees=[tree],
-                rubrics=rubrics,
-            )
+        self.batches = Batches(self.library, self.course)
+        self.batches.begin(
+            CourseBundle(course=self.course, source=self.source_name, file_trees=[tree], rubrics=rubrics)
         )
-        self.bundle = CourseBundle(course=self.course)
         for r in self.resources.values():
             if r.kind != "syllabus":
                 self._guarded(r)
@@ -301,11 +293,10 @@ class CartridgeReader(ModuleReader):
         self._modules()
         self._bank_warnings()
         self._left_over_entries()
-        self.bundle = CourseBundle(
-            course=self.course,
-            assignment_groups=self.assignment_groups,
-            calendar_events=events,
-        )
+        for group in self.assignment_groups:
+            self.batches.add("assignment_groups", group)
+        for event in events:
+            self.batches.add("calendar_events", event)
         self.flush()
         c = self.report.count
         c("attachments").kept = len(tree.files)
@@ -324,20 +315,15 @@ class CartridgeReader(ModuleReader):
             "topic": "discussion_topics",
             "quiz": "quizzes",
         }
-        getattr(self.bundle, lists[kind]).append(obj)
         self.kept.setdefault(kind, {})[obj.id] = obj.title
         select_type = {"page": "wiki_pages", "assignment": "assignments", "quiz": "quizzes"}.get(kind)
         if kind == "topic":
             select_type = "announcements" if obj.is_announcement else "discussion_topics"
         self.report.count(select_type).kept += 1
-        self.pending += 1 + len(getattr(obj, "questions", ()))  # a quiz weighs its questions
-        if self.pending >= BATCH:
-            self.flush()
+        self.batches.add(lists[kind], obj, 1 + len(getattr(obj, "questions", ())))
 
     def flush(self) -> None:
-        self.library.content.insert_content(self.bundle)
-        self.bundle = CourseBundle(course=self.course)
-        self.pending = 0
+        self.batches.flush()
 
     def group_or_default(self, group_id: int | None) -> int:
         """An assignment's group, or the course's first one; made (``Assignments``) when the

@@ -1,23 +1,28 @@
 """Loading course folders (the ``data/`` format, see data/README.md) into the library.
 
-A folder is read completely and checked before anything is written; the whole
-course then goes in inside one transaction, so a bad folder never leaves half a
-course behind.  Relative links in the HTML become the Canvas URLs a real course
-body holds, once the ids are known.
+Ids are handed out first, from course.toml and the quizzes' keys alone, so that relative links in
+the HTML become the Canvas URLs a real course body holds as each body is read.  The course is then
+read one item at a time (course.toml a table at a time, ``tomlstream``; each page, quiz… file
+when its item is written) and written in batches (``batches``) inside one transaction, so memory
+stays flat however many items the folder holds and a bad folder never leaves half a course
+behind: an error found on its last item takes every row and blob back.
 """
 
 from __future__ import annotations
 
+import heapq
 import mimetypes
 import os
 import posixpath
 import tomllib
 import uuid
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -50,7 +55,11 @@ from ..model import (
 )
 from ..store import ContextFiles, CourseBundle, Library
 from . import PackageError
+from .batches import Batches
 from .folders import FolderTree
+from .tomlstream import TomlTables
+
+T = TypeVar("T")
 
 UUID_NS = uuid.UUID("6f1c3a52-93a4-4b8e-9a8e-2f0e6a1d7c11")
 
@@ -80,6 +89,22 @@ ITEM_TYPES = {
     "subheader": ModuleItemType.SUB_HEADER,
 }
 
+#: The module items that point at content: the reader's key → id map of each kind.
+ITEM_REFS = {
+    ModuleItemType.PAGE: "page_ids",
+    ModuleItemType.ASSIGNMENT: "assignment_ids",
+    ModuleItemType.QUIZ: "quiz_ids",
+    ModuleItemType.DISCUSSION: "topic_ids",
+    ModuleItemType.FILE: "file_ids",
+}
+#: Where a module item that gives no title finds its content's (a file's is at hand).
+ITEM_CLASSES = {
+    ModuleItemType.PAGE: Page,
+    ModuleItemType.ASSIGNMENT: Assignment,
+    ModuleItemType.QUIZ: Quiz,
+    ModuleItemType.DISCUSSION: DiscussionTopic,
+}
+
 NUMERICAL_KINDS = {"exact": "exact_answer", "range": "range_answer", "precision": "precision_answer"}
 
 
@@ -98,7 +123,7 @@ class LoadReport:
 # ---------------------------------------------------------------------- helpers
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path | str) -> dict[str, Any]:
     try:
         with open(path, "rb") as f:
             return tomllib.load(f)
@@ -112,28 +137,29 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise CourseFolderError(f"{path}: not valid TOML (nested too deeply)") from None
 
 
-def inside(root: Path, rel: str | Path, where: str) -> Path:
+def inside(root: Path, rel: str | Path, where: str) -> str:
     """``root / rel``, refused unless it stays inside ``root`` with no symlink on the way:
     a course folder never makes the library read a file outside it (``/etc/passwd``,
-    ``../../x``, ``files/x -> /etc/passwd``)."""
+    ``../../x``, ``files/x -> /etc/passwd``).  Plain strings, not ``Path``s: Python 3.11's
+    ``pathlib`` interns every part of every path it makes, for good (30,000 page names)."""
     text = str(rel)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise CourseFolderError(f"{where}: the name {text!r} is not UTF-8") from None
-    base = root.resolve()
-    if Path(text).is_absolute():
+    base = os.path.realpath(root)
+    if os.path.isabs(text):
         raise CourseFolderError(f"{where}: '{text}' is an absolute path; give one inside the course folder")
-    lexical = Path(os.path.normpath(base / text))
-    if lexical != base and base not in lexical.parents:
+    lexical = os.path.normpath(os.path.join(base, text))
+    if lexical != base and not lexical.startswith(base.rstrip(os.sep) + os.sep):
         raise CourseFolderError(f"{where}: '{text}' is outside the course folder")
     probe = lexical
     while probe != base:
-        if probe.is_symlink():
+        if os.path.islink(probe):
             raise CourseFolderError(
-                f"{where}: '{probe.relative_to(base)}' is a symbolic link; copy the file in"
+                f"{where}: '{os.path.relpath(probe, base)}' is a symbolic link; copy the file in"
             )
-        probe = probe.parent
+        probe = os.path.dirname(probe)
     return lexical
 
 
@@ -141,6 +167,14 @@ def _require(table: dict[str, Any], key: str, where: str) -> Any:
     if key not in table or table[key] in (None, ""):
         raise CourseFolderError(f"{where}: missing required key '{key}'")
     return table[key]
+
+
+def _typed(types: dict[str, T], table: dict[str, Any], where: str) -> T:
+    """What the ``type`` of ``table`` names in ``types`` (a question's, a module item's)."""
+    found = types.get(_require(table, "type", where))
+    if found is None:
+        raise CourseFolderError(f"{where}: unknown type '{table['type']}' (one of {sorted(types)})")
+    return found
 
 
 class _Ids:
@@ -153,6 +187,68 @@ class _Ids:
         value = self._next[table]
         self._next[table] = value + 1
         return value
+
+    def take(self, table: str, keys: _KeyIds) -> _KeyIds:
+        """Ids for every key of ``keys``, in their order."""
+        keys.freeze(self._next[table])
+        self._next[table] += len(keys)
+        return keys
+
+
+class _KeyIds:
+    """Key → id of one kind of item (pages by slug, quizzes by key…), the ids handed out in the
+    order the keys were added: 16 bytes per key (its hash and its place), not a dict of strings,
+    so 30,000 pages hold 0.5 MB of it instead of 4 MB.  Two keys of one 64-bit hash (about one
+    chance in 10^10 at 100,000 keys) would be one."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self._hashes = array("q")
+        self._order = array("q")
+        self.first = 0
+
+    def add(self, key: Any, where: str) -> None:
+        try:
+            self._hashes.append(hash(key))
+        except TypeError:
+            raise CourseFolderError(f"{where}: {key!r} is not a key") from None
+
+    def freeze(self, first: int) -> None:
+        """Sort the hashes for look-ups; the first key's id is ``first``."""
+        h, step = self._hashes, 4096  # sorted a run at a time, then merged: no list of every key's place
+        runs = [
+            array("q", sorted(range(s, min(s + step, len(h))), key=h.__getitem__))
+            for s in range(0, len(h), step)
+        ]
+        self._hashes, self._order, self.first = array("q"), array("q"), first
+        for n in heapq.merge(*runs, key=h.__getitem__):
+            if self._hashes and self._hashes[-1] == h[n]:
+                a, b = sorted((self._order[-1], n))
+                raise CourseFolderError(f"{self.what} #{a + 1} and #{b + 1} have the same key")
+            self._hashes.append(h[n])
+            self._order.append(n)
+
+    def get(self, key: Any) -> int | None:
+        try:
+            h = hash(key)
+        except TypeError:
+            return None
+        n = bisect_left(self._hashes, h)
+        if n < len(self._hashes) and self._hashes[n] == h:
+            return self.first + self._order[n]
+        return None
+
+    def __contains__(self, key: Any) -> bool:
+        return self.get(key) is not None
+
+    def __getitem__(self, key: Any) -> int:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __len__(self) -> int:
+        return len(self._hashes)
 
 
 # ---------------------------------------------------------------------- users
@@ -195,13 +291,20 @@ def _zone(name: str, where: str) -> ZoneInfo:
 # ---------------------------------------------------------------------- course
 
 
+def read_course_toml(path: Path) -> TomlTables:
+    """A course.toml, its arrays of tables (``[[pages]]``…) read from the file as they are walked."""
+    return TomlTables(path, _read_toml, CourseFolderError)
+
+
 class _CourseReader:
-    def __init__(self, library: Library, folder: Path, user_ids: dict[str, int], created: list[str]):
+    def __init__(
+        self, library: Library, folder: Path, spec: TomlTables, user_ids: dict[str, int], created: list[str]
+    ):
         self.library = library
         self.folder = folder
         self.user_ids = user_ids
         self.toml_path = folder / "course.toml"
-        self.spec = _read_toml(self.toml_path)
+        self.spec = spec
         self.warnings: list[str] = []
         self.created_blobs = created  # removed again if the import fails
         course = self.spec.get("course")
@@ -210,14 +313,9 @@ class _CourseReader:
         self.c = course
         self.tz = _zone(course.get("time_zone", "UTC"), f"{self.toml_path} [course].time_zone")
         # key → id maps filled by allocate()
-        self.page_ids: dict[str, int] = {}
-        self.assignment_ids: dict[str, int] = {}
-        self.topic_ids: dict[str, int] = {}
-        self.quiz_ids: dict[str, int] = {}
+        self.page_ids = self.assignment_ids = self.topic_ids = self.quiz_ids = _KeyIds("")
+        self.group_ids = self.rubric_ids = self.module_ids = _KeyIds("")  # (group_ids: assignment groups)
         self.file_ids: dict[str, int] = {}  # path below files/ → id
-        self.group_ids: dict[str, int] = {}  # assignment groups
-        self.rubric_ids: dict[str, int] = {}
-        self.module_ids: dict[str, int] = {}
         self.course_id = 0
 
     # -- dates
@@ -241,18 +339,19 @@ class _CourseReader:
         if not isinstance(rel, str):
             raise CourseFolderError(f"{self.toml_path}: {rel!r} is not a file name")
         path = inside(self.folder, rel, str(self.toml_path))
-        if not path.is_file():
+        if not os.path.isfile(path):
             if required:
-                raise CourseFolderError(f"{self.folder / rel}: file not found")
+                raise CourseFolderError(f"{self.folder}{os.sep}{rel}: file not found")
             return ""
         try:
-            return path.read_text(encoding="utf-8")
+            with open(path, encoding="utf-8") as f:
+                return f.read()
         except UnicodeDecodeError as e:
-            raise CourseFolderError(f"{self.folder / rel}: not UTF-8 text (byte {e.start})") from None
+            raise CourseFolderError(f"{self.folder}{os.sep}{rel}: not UTF-8 text (byte {e.start})") from None
 
     def quiz_tables(self) -> Iterator[tuple[dict[str, Any], str]]:
         """Quizzes from course.toml and quizzes/*.toml, with the dir their links start from."""
-        for q in self.spec.get("quizzes", []):
+        for q in self.spec.tables("quizzes"):
             yield q, ""
         qdir = self.folder / "quizzes"
         if qdir.is_dir():
@@ -264,23 +363,21 @@ class _CourseReader:
     # -- ids first, so links can be resolved while objects are built
     def allocate(self, ids: _Ids) -> None:
         self.course_id = ids("courses")
-        for p in self.spec.get("pages", []):
-            slug = _require(p, "slug", f"{self.toml_path} [[pages]]")
-            self.page_ids[slug] = ids("pages")
-        for g in self.spec.get("assignment_groups", []):
-            self.group_ids[_require(g, "key", f"{self.toml_path} [[assignment_groups]]")] = ids(
-                "assignment_groups"
-            )
-        for r in self.spec.get("rubrics", []):
-            self.rubric_ids[_require(r, "key", f"{self.toml_path} [[rubrics]]")] = ids("rubrics")
-        for a in self.spec.get("assignments", []):
-            self.assignment_ids[_require(a, "key", f"{self.toml_path} [[assignments]]")] = ids("assignments")
-        for t in self.spec.get("discussions", []):
-            self.topic_ids[_require(t, "key", f"{self.toml_path} [[discussions]]")] = ids("discussion_topics")
-        for q, _ in self.quiz_tables():
-            self.quiz_ids[_require(q, "key", f"{self.toml_path} [[quizzes]]")] = ids("quizzes")
-        for m in self.spec.get("modules", []):
-            self.module_ids[_require(m, "key", f"{self.toml_path} [[modules]]")] = ids("modules")
+
+        def keys(name: str, key: str, tables: Iterator[dict[str, Any]] | None = None) -> _KeyIds:
+            where = f"{self.toml_path} [[{name}]]"
+            found = _KeyIds(where)
+            for table in self.spec.tables(name) if tables is None else tables:
+                found.add(_require(table, key, where), where)
+            return found
+
+        self.page_ids = ids.take("pages", keys("pages", "slug"))
+        self.group_ids = ids.take("assignment_groups", keys("assignment_groups", "key"))
+        self.rubric_ids = ids.take("rubrics", keys("rubrics", "key"))
+        self.assignment_ids = ids.take("assignments", keys("assignments", "key"))
+        self.topic_ids = ids.take("discussion_topics", keys("discussions", "key"))
+        self.quiz_ids = ids.take("quizzes", keys("quizzes", "key", (q for q, _ in self.quiz_tables())))
+        self.module_ids = ids.take("modules", keys("modules", "key"))
 
     # -- links
     def rewrite(self, html: str, base_dir: str, where: str) -> str:
@@ -318,8 +415,8 @@ class _CourseReader:
     def file_tree(
         self, root: Path, context: ContextType, context_id: int, root_name: str, ids: _Ids, attrs: bool
     ) -> tuple[ContextFiles, dict[str, int]]:
-        folder_attrs = {f["path"].strip("/"): f for f in self.spec.get("folders", [])} if attrs else {}
-        file_attrs = {f["path"].strip("/"): f for f in self.spec.get("files", [])} if attrs else {}
+        folder_attrs = {f["path"].strip("/"): f for f in self.spec.tables("folders")} if attrs else {}
+        file_attrs = {f["path"].strip("/"): f for f in self.spec.tables("files")} if attrs else {}
         tree = ContextFiles(context, context_id)
         path_ids: dict[str, int] = {}
 
@@ -377,7 +474,8 @@ class _CourseReader:
         return tree, path_ids
 
     # -- the whole course
-    def build(self, ids: _Ids) -> CourseBundle:
+    def build(self, ids: _Ids) -> Batches:
+        """Read the folder and write the course, item by item, inside the caller's transaction."""
         self.allocate(ids)
         t = self.toml_path
         c = self.c
@@ -407,9 +505,9 @@ class _CourseReader:
             license=c.get("license", "private"),
             locale=c.get("locale", "en"),
         )
-        bundle = CourseBundle(course=course, source=str(self.folder))
-        bundle.file_trees.append(tree)
-        for i, e in enumerate(self.spec.get("enrollments", [])):
+        first = CourseBundle(course=course, source=str(self.folder))
+        first.file_trees.append(tree)
+        for i, e in enumerate(self.spec.tables("enrollments")):
             where = f"{t} [[enrollments]] #{i + 1}"
             key = _require(e, "user", where)
             if key not in self.user_ids:
@@ -418,17 +516,17 @@ class _CourseReader:
                 role = Role(_require(e, "role", where))
             except ValueError:
                 raise CourseFolderError(f"{where}: unknown role '{e['role']}'") from None
-            bundle.enrollments.append(
+            first.enrollments.append(
                 Enrollment(self.user_ids[key], course.id, role, e.get("state", "active"))
             )
-        for g in self.spec.get("groups", []):
+        for g in self.spec.tables("groups"):
             where = f"{t} [[groups]]"
             key = _require(g, "key", where)
             gid = ids("groups")
             unknown = [m for m in g.get("members", []) if m not in self.user_ids]
             if unknown:
                 raise CourseFolderError(f"{where} '{key}': unknown members {unknown}")
-            bundle.groups.append(
+            first.groups.append(
                 Group(
                     gid,
                     course.id,
@@ -439,11 +537,16 @@ class _CourseReader:
             gtree, _ = self.file_tree(
                 self.folder / "groups" / key / "files", ContextType.GROUP, gid, "files", ids, attrs=False
             )
-            bundle.file_trees.append(gtree)
-        for p in self.spec.get("pages", []):
+            first.file_trees.append(gtree)
+        # the course row, its people and files first; then the content, a batch at a time
+        self.out = out = Batches(self.library, course)
+        out.begin(first)
+        self.assignments = 0  # positions, counted over every batch
+        for p in self.spec.tables("pages"):
             slug = p["slug"]
             rel = f"pages/{slug}.html"
-            bundle.pages.append(
+            out.add(
+                "pages",
                 Page(
                     id=self.page_ids[slug],
                     url=slug,
@@ -455,10 +558,11 @@ class _CourseReader:
                     todo_date=self.dt(p.get("todo_date"), f"page '{slug}'"),
                     created_at=self.dt(c.get("start_at"), "start_at"),
                     updated_at=self.dt(c.get("start_at"), "start_at"),
-                )
+                ),
             )
-        for i, g in enumerate(self.spec.get("assignment_groups", [])):
-            bundle.assignment_groups.append(
+        for i, g in enumerate(self.spec.tables("assignment_groups")):
+            out.add(
+                "assignment_groups",
                 AssignmentGroup(
                     id=self.group_ids[g["key"]],
                     name=_require(g, "name", f"{t} [[assignment_groups]] '{g['key']}'"),
@@ -466,9 +570,9 @@ class _CourseReader:
                     group_weight=float(g.get("weight", 0)),
                     drop_lowest=g.get("drop_lowest", 0),
                     drop_highest=g.get("drop_highest", 0),
-                )
+                ),
             )
-        for r in self.spec.get("rubrics", []):
+        for r in self.spec.tables("rubrics"):
             crits = []
             for j, cr in enumerate(r.get("criteria", [])):
                 where = f"{t} rubric '{r['key']}' criterion #{j + 1}"
@@ -489,20 +593,23 @@ class _CourseReader:
                         ),
                     )
                 )
-            bundle.rubrics.append(
+            out.add(
+                "rubrics",
                 Rubric(
                     id=self.rubric_ids[r["key"]],
                     title=_require(r, "title", f"{t} [[rubrics]] '{r['key']}'"),
                     points_possible=sum(cr.points for cr in crits),
                     criteria=tuple(crits),
                     free_form_criterion_comments=bool(r.get("free_form_comments", False)),
-                )
+                ),
             )
-        for i, a in enumerate(self.spec.get("assignments", [])):
+        for a in self.spec.tables("assignments"):
             key = a["key"]
             where = f"assignment '{key}'"
             rel = f"assignments/{key}.html"
-            bundle.assignments.append(
+            self.assignments += 1
+            out.add(
+                "assignments",
                 Assignment(
                     id=self.assignment_ids[key],
                     title=_require(a, "title", f"{t} [[assignments]] '{key}'"),
@@ -515,13 +622,13 @@ class _CourseReader:
                     unlock_at=self.dt(a.get("unlock_at"), where),
                     lock_at=self.dt(a.get("lock_at"), where),
                     published=bool(a.get("published", True)),
-                    position=i + 1,
+                    position=self.assignments,
                     rubric_id=self._ref(self.rubric_ids, a.get("rubric"), where, "rubric"),
                     allowed_extensions=tuple(a.get("allowed_extensions", [])),
                     peer_reviews=bool(a.get("peer_reviews", False)),
-                )
+                ),
             )
-        for i, d in enumerate(self.spec.get("discussions", [])):
+        for i, d in enumerate(self.spec.tables("discussions")):
             key = d["key"]
             where = f"discussion '{key}'"
             rel = f"discussions/{key}.html"
@@ -529,7 +636,6 @@ class _CourseReader:
             assignment_id = None
             if d.get("points") is not None and not d.get("announcement"):
                 assignment_id = self._owned_assignment(
-                    bundle,
                     ids("assignments"),
                     d,
                     where,
@@ -538,7 +644,8 @@ class _CourseReader:
                     ("due_at",),
                     discussion_topic_id=tid,
                 )
-            bundle.discussion_topics.append(
+            out.add(
+                "discussion_topics",
                 DiscussionTopic(
                     id=tid,
                     title=_require(d, "title", f"{t} [[discussions]] '{key}'"),
@@ -553,13 +660,15 @@ class _CourseReader:
                     require_initial_post=bool(d.get("require_initial_post", False)),
                     position=i + 1,
                     assignment_id=assignment_id,
-                )
+                ),
             )
         for q, base in self.quiz_tables():
-            bundle.quizzes.append(self.quiz(q, base, ids, bundle))
-        for i, e in enumerate(self.spec.get("events", [])):
+            quiz = self.quiz(q, base, ids)
+            out.add("quizzes", quiz, 1 + len(quiz.questions))
+        for i, e in enumerate(self.spec.tables("events")):
             where = f"{t} [[events]] #{i + 1}"
-            bundle.calendar_events.append(
+            out.add(
+                "calendar_events",
                 CalendarEvent(
                     id=ids("calendar_events"),
                     title=_require(e, "title", where),
@@ -568,73 +677,68 @@ class _CourseReader:
                     end_at=self.dt(e.get("end_at"), where),
                     all_day=bool(e.get("all_day", False)),
                     location_name=e.get("location", ""),
+                ),
+            )
+        out.flush()  # every item is written: a module item's title is read back from its row
+        files = {f.id: f.display_name for f in tree.files}
+        for i, m in enumerate(self.spec.tables("modules")):
+            module = self.module(m, i, ids, files)
+            out.add("modules", module, 1 + len(module.items))
+        out.flush()
+        return out
+
+    def module(self, m: dict[str, Any], i: int, ids: _Ids, files: dict[int, str]) -> Module:
+        mid = self.module_ids[m["key"]]
+        where = f"{self.toml_path} module '{m['key']}'"
+        items = []
+        untitled: dict[ModuleItemType, set[int]] = {}
+        for j, it in enumerate(m.get("items", [])):
+            iwhere = f"{where} item #{j + 1}"
+            kind = _typed(ITEM_TYPES, it, iwhere)
+            content_id = None
+            title = it.get("title", "")
+            if kind in ITEM_REFS:
+                refs = getattr(self, ITEM_REFS[kind])
+                content_id = self._ref(refs, _require(it, "ref", iwhere), iwhere, kind.name.lower())
+                if not title:
+                    untitled.setdefault(kind, set()).add(content_id)
+            elif not title:
+                raise CourseFolderError(f"{iwhere}: a {it['type']} item needs a title")
+            items.append(
+                ModuleItem(
+                    id=ids("module_items"),
+                    module_id=mid,
+                    content_type=kind,
+                    title=title,
+                    content_id=content_id,
+                    url=_require(it, "url", iwhere) if kind is ModuleItemType.EXTERNAL_URL else "",
+                    position=j + 1,
+                    indent=int(it.get("indent", 0)),
+                    published=bool(it.get("published", True)),
+                    new_tab=bool(it.get("new_tab", False)),
                 )
             )
-        titles = {
-            ModuleItemType.PAGE: {p.id: p.title for p in bundle.pages},
-            ModuleItemType.ASSIGNMENT: {a.id: a.title for a in bundle.assignments},
-            ModuleItemType.QUIZ: {q.id: q.title for q in bundle.quizzes},
-            ModuleItemType.DISCUSSION: {d.id: d.title for d in bundle.discussion_topics},
-            ModuleItemType.FILE: {f.id: f.display_name for f in tree.files},
-        }
-        refs = {
-            ModuleItemType.PAGE: self.page_ids,
-            ModuleItemType.ASSIGNMENT: self.assignment_ids,
-            ModuleItemType.QUIZ: self.quiz_ids,
-            ModuleItemType.DISCUSSION: self.topic_ids,
-            ModuleItemType.FILE: self.file_ids,
-        }
-        for i, m in enumerate(self.spec.get("modules", [])):
-            mid = self.module_ids[m["key"]]
-            where = f"{t} module '{m['key']}'"
-            items = []
-            for j, it in enumerate(m.get("items", [])):
-                iwhere = f"{where} item #{j + 1}"
-                kind = ITEM_TYPES.get(_require(it, "type", iwhere))
-                if kind is None:
-                    raise CourseFolderError(
-                        f"{iwhere}: unknown type '{it['type']}' (one of {sorted(ITEM_TYPES)})"
-                    )
-                content_id = None
-                title = it.get("title", "")
-                if kind in refs:
-                    content_id = self._ref(refs[kind], _require(it, "ref", iwhere), iwhere, kind.name.lower())
-                    title = title or titles[kind][content_id]
-                elif not title:
-                    raise CourseFolderError(f"{iwhere}: a {it['type']} item needs a title")
-                items.append(
-                    ModuleItem(
-                        id=ids("module_items"),
-                        module_id=mid,
-                        content_type=kind,
-                        title=title,
-                        content_id=content_id,
-                        url=_require(it, "url", iwhere) if kind is ModuleItemType.EXTERNAL_URL else "",
-                        position=j + 1,
-                        indent=int(it.get("indent", 0)),
-                        published=bool(it.get("published", True)),
-                        new_tab=bool(it.get("new_tab", False)),
-                    )
-                )
-            bundle.modules.append(
-                Module(
-                    id=mid,
-                    name=_require(m, "name", where),
-                    position=i + 1,
-                    published=bool(m.get("published", True)),
-                    unlock_at=self.dt(m.get("unlock_at"), where),
-                    require_sequential_progress=bool(m.get("require_sequential_progress", False)),
-                    prerequisite_ids=tuple(
-                        self._ref(self.module_ids, k, where, "module") for k in m.get("prerequisites", [])
-                    ),
-                    items=tuple(items),
-                )
-            )
-        return bundle
+        titles = {ModuleItemType.FILE: files}  # the content's titles, for the items that give none
+        for kind, content_ids in untitled.items():
+            if kind in ITEM_CLASSES:
+                titles[kind] = self.library.content.titles(ITEM_CLASSES[kind], content_ids)
+        return Module(
+            id=mid,
+            name=_require(m, "name", where),
+            position=i + 1,
+            published=bool(m.get("published", True)),
+            unlock_at=self.dt(m.get("unlock_at"), where),
+            require_sequential_progress=bool(m.get("require_sequential_progress", False)),
+            prerequisite_ids=tuple(
+                self._ref(self.module_ids, k, where, "module") for k in m.get("prerequisites", [])
+            ),
+            items=tuple(
+                it if it.title else replace(it, title=titles[it.content_type][it.content_id]) for it in items
+            ),
+        )
 
     def _owned_assignment(
         self,
-        bundle: CourseBundle,
         assignment_id: int,
         spec: dict[str, Any],
         where: str,
@@ -645,7 +749,9 @@ class _CourseReader:
     ) -> int:
         """Add the assignment a graded quiz or discussion is graded through (Canvas's model);
         ``dates`` are the spec's dates it takes, ``owner`` its ``quiz_id`` or ``discussion_topic_id``."""
-        bundle.assignments.append(
+        self.assignments += 1
+        self.out.add(
+            "assignments",
             Assignment(
                 id=assignment_id,
                 title=spec["title"],
@@ -653,14 +759,14 @@ class _CourseReader:
                 points_possible=points,
                 submission_types=(submission_type,),
                 published=bool(spec.get("published", True)),
-                position=len(bundle.assignments) + 1,
+                position=self.assignments,
                 **{name: self.dt(spec.get(name), where) for name in dates},
                 **owner,
-            )
+            ),
         )
         return assignment_id
 
-    def _ref(self, table: dict[str, int], key: str | None, where: str, what: str) -> int | None:
+    def _ref(self, table: _KeyIds | dict[str, int], key: str | None, where: str, what: str) -> int | None:
         if key is None:
             return None
         key = key.strip("/") if isinstance(key, str) else key
@@ -668,7 +774,7 @@ class _CourseReader:
             raise CourseFolderError(f"{self.toml_path} {where}: no {what} '{key}' in this course")
         return table[key]
 
-    def quiz(self, q: dict[str, Any], base: str, ids: _Ids, bundle: CourseBundle) -> Quiz:
+    def quiz(self, q: dict[str, Any], base: str, ids: _Ids) -> Quiz:
         key = q["key"]
         where = f"quiz '{key}'"
         qid = self.quiz_ids[key]
@@ -689,11 +795,7 @@ class _CourseReader:
         questions = []
         for j, qq in enumerate(q.get("questions", [])):
             qwhere = f"{where} question #{j + 1}"
-            qtype = QUESTION_TYPES.get(_require(qq, "type", qwhere))
-            if qtype is None:
-                raise CourseFolderError(
-                    f"{self.toml_path} {qwhere}: unknown type '{qq['type']}' (one of {sorted(QUESTION_TYPES)})"
-                )
+            qtype = _typed(QUESTION_TYPES, qq, f"{self.toml_path} {qwhere}")
             qqid = ids("quiz_questions")
             questions.append(
                 QuizQuestion(
@@ -722,7 +824,6 @@ class _CourseReader:
         assignment_id = None
         if quiz_type in GRADED_QUIZ_TYPES:
             assignment_id = self._owned_assignment(
-                bundle,
                 ids("assignments"),
                 q,
                 where,
@@ -818,22 +919,22 @@ def add_course_folder(
     try:
         with library.transaction():  # users, course and all: rolled back on any failure
             reader_users = dict(user_ids or {})
-            spec_users = _read_toml(folder / "course.toml").get("users", [])
+            spec = read_course_toml(folder / "course.toml")
+            spec_users = list(spec.tables("users"))
             if spec_users:
                 reader_users.update(load_users(library, spec_users, str(folder / "course.toml")))
             for u in library.content.users():
                 key = library.content.user_key(u.id)
                 if key:
                     reader_users.setdefault(key, u.id)
-            reader = _CourseReader(library, folder, reader_users, created)
-            bundle = reader.build(_Ids(library.content.next_ids()))
-            library.content.insert_course(bundle)
+            reader = _CourseReader(library, folder, spec, reader_users, created)
+            written = reader.build(_Ids(library.content.next_ids()))
     except BaseException as e:
         library.blobs.remove(created)  # no orphan blobs: the library is as it was
         if isinstance(e, (UnicodeError, RecursionError)):
             raise CourseFolderError(f"{folder}: {type(e).__name__}: {e}"[:300]) from None
         raise
-    return LoadReport(bundle.course.id, bundle.course.name, reader.warnings, bundle.counts())
+    return LoadReport(written.course.id, written.course.name, reader.warnings, written.counts)
 
 
 def load_library_folder(library: Library, data_dir: Path) -> list[LoadReport]:

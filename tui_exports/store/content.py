@@ -489,6 +489,15 @@ class ContentStore(Table):
             return None
         return self._whole_quiz(row) if cls is Quiz else from_row(cls, row)
 
+    def titles(self, cls: type, item_ids: Iterable[int]) -> dict[int, str]:
+        """Id → title of these pages, assignments, topics, events or quizzes (those that exist)."""
+        ids, found = list(item_ids), {}
+        for n in range(0, len(ids), 500):
+            part = ids[n : n + 500]
+            sql = f"SELECT id, title FROM {OUTLINED[cls]} WHERE id IN ({','.join('?' * len(part))})"
+            found.update(self.db.execute(sql, part).fetchall())
+        return found
+
     def _whole_quiz(self, row: dict[str, Any]) -> Quiz:
         q, quiz_id = self.db.query, [row["id"]]
         groups = tuple(
