@@ -1,5 +1,5 @@
 """A set of strings held as 8-byte digests in one array: what an export remembers of every entry
-name or migration id it wrote, in 8-16 bytes a member instead of ~100 (a ``str`` and a slot of a
+name or migration id it wrote, in 11-21 bytes a member instead of ~100 (a ``str`` and a slot of a
 ``set``), so that memory stays flat however many items a course has.
 
 A false "already there" needs two different strings whose 64-bit BLAKE2b digests are equal:
@@ -14,7 +14,7 @@ from hashlib import blake2b
 
 class DigestSet:
     """``add`` and ``in`` of a set of strings, by digest (open addressing, linear probing, at
-    most half full)."""
+    most three quarters full: a few probes a lookup)."""
 
     def __init__(self, members=(), capacity: int = 1024):
         self._slots = array("Q", bytes(8 * capacity))  # 0: an empty slot
@@ -50,7 +50,7 @@ class DigestSet:
             return
         self._slots[i] = digest
         self._len += 1
-        if 2 * self._len > len(self._slots):
+        if 4 * self._len > 3 * len(self._slots):
             old, self._slots = self._slots, array("Q", bytes(16 * len(self._slots)))
             for held in old:
                 if held:
