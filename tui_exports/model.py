@@ -8,7 +8,9 @@ exporter never decides visibility or selection rules itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -569,6 +571,38 @@ class Module:
 SELECT_TYPES: tuple[str, ...] = SELECT_KEYS
 
 
+class IdSet(Set):
+    """A frozen set of ids held as one sorted array of 8-byte integers: a selection of 100,000
+    items costs 0.8 MB, not the ~6 MB of a ``frozenset`` of ``int`` objects.  A ``Set``: ``in``
+    (a binary search), iteration in id order, ``len``, and comparisons with other sets."""
+
+    __slots__ = ("_ids",)
+
+    def __init__(self, ids: Iterable[int] = ()):
+        held = array("q", ids)  # (a walk in id order is sorted already: no set, no list)
+        if any(held[n] >= held[n + 1] for n in range(len(held) - 1)):
+            held = array("q", sorted(set(held)))
+        self._ids = held
+
+    def __contains__(self, item: object) -> bool:
+        if not isinstance(item, int):
+            return False
+        ids = self._ids
+        at = bisect_left(ids, item)
+        return at < len(ids) and ids[at] == item
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    __hash__ = Set._hash
+
+    def __repr__(self) -> str:
+        return f"IdSet({list(self._ids)!r})"
+
+
 @dataclass(frozen=True)
 class Selection:
     """A resolved ``select``: concrete ids per type, after aliases and closure.
@@ -581,9 +615,9 @@ class Selection:
     everything: bool = False
     syllabus_body: bool = False
     course_settings: bool = False
-    ids: dict[str, frozenset[int]] = field(default_factory=dict)
+    ids: dict[str, frozenset[int] | IdSet] = field(default_factory=dict)
 
-    def of(self, select_type: str) -> frozenset[int]:
+    def of(self, select_type: str) -> frozenset[int] | IdSet:
         return self.ids.get(select_type, frozenset())
 
     def has(self, select_type: str, item_id: int | None) -> bool:

@@ -230,7 +230,7 @@ def test_the_manifest_holds_no_resource_in_memory(tmp_path):
         expected.append(etree.Comment(" Skipped page - - gone "))
         with PackageWriter(tmp_path / "p.zip", WHEN) as pkg:
             manifest.write(pkg, "x.xml")
-    assert manifest.identifiers == {"r0", "r1", "r2"}
+    assert len(manifest.identifiers) == 3 and all(f"r{n}" in manifest.identifiers for n in range(3))
     with zipfile.ZipFile(tmp_path / "p.zip") as z:
         assert z.read("x.xml") == _whole(expected)
 
@@ -246,7 +246,8 @@ def test_a_resource_that_fails_leaves_nothing_behind(tmp_path):
         with pytest.raises(RuntimeError):
             manifest.resource("bad", "webcontent", href="bad.html", metadata=broken)
         manifest.resource("good", "webcontent", href="good.html")
-        assert len(manifest.resources) == 0 and manifest.identifiers == {"good"}
+        assert len(manifest.resources) == 0 and len(manifest.identifiers) == 1
+        assert "good" in manifest.identifiers and "bad" not in manifest.identifiers
         with PackageWriter(tmp_path / "p.zip", WHEN) as pkg:
             manifest.write(pkg, "x.xml")
     with zipfile.ZipFile(tmp_path / "p.zip") as z:

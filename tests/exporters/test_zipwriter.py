@@ -7,6 +7,7 @@ import hashlib
 import random
 import shutil
 import subprocess
+import sys
 import threading
 import tracemalloc
 import zipfile
@@ -235,3 +236,103 @@ def test_a_hash_that_cannot_be_taken_is_none_never_wrong(tmp_path, monkeypatch):
     assert zw.sha256 is None  # publish then reads the file for it, as before
     with zipfile.ZipFile(path) as z:
         assert z.testzip() is None
+
+
+class _Tail:
+    """An archive's file position far along (past 4 GiB), without the bytes before it."""
+
+    def __init__(self, at: int):
+        self.at, self.out = at, bytearray()
+
+    def write(self, data) -> int:
+        self.out += data
+        return len(data)
+
+    def tell(self) -> int:
+        return self.at + len(self.out)
+
+    def flush(self) -> None:
+        pass
+
+
+def _zip64_infos() -> list[zipfile.ZipInfo]:
+    """Entries of every ZIP64 case: small, > 4 GiB (deflated, stored), at an offset > 4 GiB."""
+    out = []
+    for n, (size, packed, offset, stored) in enumerate(
+        [
+            (10, 8, 0, False),
+            (5 << 30, 1 << 30, 100, False),
+            (5 << 30, 5 << 30, 6 << 30, True),
+            (7, 7, 12 << 30, True),
+        ]
+    ):
+        i = info(f"dir/ünï-{n}.bin", stored)
+        i.file_size, i.compress_size, i.header_offset, i.CRC = size, packed, offset, 0xDEADBEEF - n
+        i.external_attr = 0o644 << 16
+        out.append(i)
+    return out
+
+
+@pytest.mark.parametrize(("count", "start"), [(4, 1000), (70_000, 1000), (4, 13 << 30)])
+def test_the_spooled_central_directory_is_zipfiles_byte_for_byte(tmp_path, count, start):
+    """The central directory packed entry by entry as they close, and the end records, are the
+    bytes ``zipfile`` writes from its list of ``ZipInfo``: with entries and offsets past 4 GiB,
+    more than 65,535 entries, a directory that starts past 4 GiB (the ZIP64 records)."""
+    infos = (_zip64_infos() * (count // 4 + 1))[:count]
+    expected, got = _Tail(start), _Tail(start)
+    reference = zipfile.ZipFile(tmp_path / "ref.zip", "w")
+    real_fp = reference.fp
+    reference.fp, reference.start_dir, reference.filelist = expected, start, infos
+    reference._write_end_record()
+    reference.fp, reference.filelist, reference._didModify = real_fp, [], False
+    reference.close()
+
+    ours = zipwriter._Zip(tmp_path / "ours.zip")
+    for i in infos:
+        ours.filelist.append(i)
+        ours.spool_closed()
+    assert ours.filelist == [] and ours.NameToInfo == {}  # nothing held per entry
+    real_fp = ours.fp
+    ours.fp, ours.start_dir = got, start
+    ours._write_end_record()
+    ours.fp, ours._didModify = real_fp, False
+    ours.close()
+    assert len(got.out) > 46 * count
+    assert bytes(got.out) == bytes(expected.out)
+
+
+@pytest.mark.slow
+def test_more_than_65535_entries_make_a_zip64_archive_any_unzip_reads(tmp_path):
+    """Byte for byte the archive ``zipfile`` writes for the same stored entries."""
+    names = [f"d/{n}.txt" for n in range(zipfile.ZIP_FILECOUNT_LIMIT + 5)]
+    with ZipWriter(tmp_path / "many.zip") as zw:
+        for n, name in enumerate(names):
+            zw.writestr(info(name, stored=True), b"%d" % n)
+    with zipfile.ZipFile(tmp_path / "ref.zip", "w") as z:
+        for n, name in enumerate(names):
+            z.writestr(info(name, stored=True), b"%d" % n)
+    assert (tmp_path / "many.zip").read_bytes() == (tmp_path / "ref.zip").read_bytes()
+    with zipfile.ZipFile(tmp_path / "many.zip") as z:
+        assert z.namelist()[-1] == names[-1] and len(z.namelist()) == len(names)
+        assert z.read(names[-1]) == b"%d" % (len(names) - 1)
+    unzip_test(tmp_path / "many.zip")
+
+
+def test_a_package_remembers_its_entry_names_as_digests(tmp_path):
+    """Names handed out are never handed out again (case-insensitively, files against folders),
+    while memory holds digests, not the names: 50,000 entries' names in well under 2 MB."""
+    with PackageWriter(tmp_path / "p.zip", datetime(2026, 3, 1, 12, 0)) as pkg:
+        assert pkg.unique("wiki_content/Intro.html") == "wiki_content/Intro.html"
+        assert pkg.unique("wiki_content/intro.HTML") == "wiki_content/intro-2.HTML"
+        assert pkg.unique("wiki_content") == "wiki_content-2"
+        assert pkg.unique("wiki_content/intro.html") == "wiki_content/intro-3.html"
+        tracemalloc.start()
+        try:
+            names = [pkg.unique(f"wiki_content/page-{n}.html") for n in range(50_000)]
+            taken, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        held = taken - sum(sys.getsizeof(n) for n in names) - sys.getsizeof(names)
+        assert held < 2 << 20
+        assert pkg.unique("wiki_content/PAGE-49999.html") == "wiki_content/PAGE-49999-2.html"
+        assert len(set(names)) == 50_000

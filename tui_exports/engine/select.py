@@ -15,7 +15,7 @@ from typing import Any
 
 from ..exporters.common.ids import ASSET_PREFIX, mig_id
 from ..exporters.common.links import iter_links
-from ..model import SELECT_TYPES, CourseSnapshot, ExportType, ModuleItemType, Selection
+from ..model import SELECT_TYPES, CourseSnapshot, ExportType, IdSet, ModuleItemType, Selection
 from ..vocab import CANVAS_ONLY_TYPES, CONTENT_FORMATS, FORMAT_BY_NAME, SELECT_NAMES, SELECT_VOCAB
 from .errors import BadRequest
 
@@ -375,6 +375,13 @@ def resolve(request: SelectRequest, snapshot: CourseSnapshot, *, linked_files: b
     those itself need not have every body read once more).  Only what the snapshot's
     user can see is ever added.
     """
+    if request.everything and not request.ids:  # all the user can see: closed already
+        return Selection(
+            everything=True,
+            syllabus_body=True,
+            course_settings=True,
+            ids={t: IdSet(o.id for o in LOADERS[t][0](snapshot)) for t in SELECT_TYPES},
+        )
     cat = catalogue(snapshot)  # each type walked only if something below needs it
     sel: dict[str, set[int]] = {t: set() for t in SELECT_TYPES}
     if request.everything:
@@ -449,7 +456,7 @@ def resolve(request: SelectRequest, snapshot: CourseSnapshot, *, linked_files: b
         everything=request.everything,
         syllabus_body=syllabus,
         course_settings=request.everything or request.course_settings,
-        ids={t: frozenset(v) for t, v in sel.items()},
+        ids={t: IdSet(v) for t, v in sel.items()},
     )
 
 

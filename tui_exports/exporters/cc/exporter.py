@@ -9,7 +9,7 @@ which resources made it, and the organization is pruned to those.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from pathlib import Path
 
 from lxml import etree
@@ -74,7 +74,7 @@ class KeptItems(Mapping):
     with its identifierref in ``module_meta.xml``: worked out per item as the modules are
     written, not held for the whole course."""
 
-    def __init__(self, exported: set[str]):
+    def __init__(self, exported: Container[str]):
         self.exported = exported
 
     def _ref(self, item: ModuleItem) -> tuple[bool, str | None]:

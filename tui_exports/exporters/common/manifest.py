@@ -17,6 +17,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from .digests import DigestSet
 from .package import CHUNK, PackageWriter
 from .xmlutil import Builder, child_xml, clean
 
@@ -37,7 +38,8 @@ class Manifest:
         self.metadata = self.b.sub(self.root, "metadata")
         self.organizations = self.b.sub(self.root, "organizations")
         self.resources = self.b.sub(self.root, "resources")
-        self.identifiers: set[str] = set()
+        #: the identifiers of the resources written (as digests: flat in memory however many)
+        self.identifiers = DigestSet()
         self._spool = tempfile.TemporaryFile(dir=spool_dir)
         self._spool_error: OSError | None = None
 

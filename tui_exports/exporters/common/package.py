@@ -22,6 +22,7 @@ from lxml import etree
 
 from ...model import ProgressFn
 from .compression import is_compressed
+from .digests import DigestSet
 from .xmlutil import XML_DECLARATION, clean, write_streamed
 from .zipwriter import ZipWriter
 
@@ -57,12 +58,14 @@ def safe_path(path: str) -> str:
 
 
 class PackageWriter:
-    """A zip being written; remembers every entry name so callers can check references."""
+    """A zip being written; remembers every entry name it handed out (:meth:`unique`) as a digest,
+    so that a course of 100,000 entries costs no more memory than one of 10."""
 
     def __init__(self, path: Path, when: datetime):
         self.path = path
-        self.names: list[str] = []
-        self._files: set[str] = set()  # lower-cased entry names
+        #: the entry written last, or being written (a copy that failed midway left it behind)
+        self.last_entry: str | None = None
+        self._files = DigestSet()  # lower-cased entry names
         self._dirs: set[str] = set()  # lower-cased folder paths in use
         self._dir_names: dict[str, str] = {}  # requested folder path (lower) → folder path used
         year = max(1980, min(when.year, 2107))
@@ -101,7 +104,7 @@ class PackageWriter:
         return full
 
     @staticmethod
-    def _free(parent: str, name: str, *taken: set[str]) -> str:
+    def _free(parent: str, name: str, *taken: set[str] | DigestSet) -> str:
         """``parent/name``, or ``parent/name-N.ext``, whose lower-cased form is in none of ``taken``."""
         stem, dot, ext = name.rpartition(".")
         if not dot or not stem:
@@ -123,7 +126,7 @@ class PackageWriter:
     def write_bytes(self, name: str, data: bytes) -> str:
         """Write ``data`` at ``name`` (which must come from :meth:`unique`)."""
         self.zip.writestr(self._info(name, is_compressed(name)), data)
-        self.names.append(name)
+        self.last_entry = name
         return name
 
     def write_xml(self, name: str, root: etree._Element) -> str:
@@ -135,7 +138,7 @@ class PackageWriter:
             dst.write(XML_DECLARATION)
             etree.ElementTree(root).write(dst, encoding="UTF-8", xml_declaration=False)
             dst.write(b"\n")
-        self.names.append(name)
+        self.last_entry = name
         return name
 
     def write_xml_streamed(
@@ -150,7 +153,7 @@ class PackageWriter:
         with self.zip.open(self._info(name, is_compressed(name))) as dst:
             dst.write(XML_DECLARATION)
             write_streamed(dst, root, fills, indent=True, trailer=b"\n")
-        self.names.append(name)
+        self.last_entry = name
         return name
 
     def copy_file(self, name: str, source: Path, size: int, content_type: str = "", on_bytes=None) -> int:
@@ -164,7 +167,7 @@ class PackageWriter:
             info = self._info(name, is_compressed(name, content_type))
             info.file_size = max(size, 0)
             with self.zip.open(info, force_zip64=size >= zipfile.ZIP64_LIMIT // 2) as dst:
-                self.names.append(name)
+                self.last_entry = name
                 while chunk := src.read(CHUNK):
                     dst.write(chunk)
                     copied += len(chunk)

@@ -59,7 +59,7 @@ def copy_files(
             warnings.append(
                 f'Skipped file "{p.file.display_name}" (id {p.file.id}) due to error: {e.strerror or e}'
             )
-            if p.path in pkg.names:  # failed mid-copy: the entry exists, keep it referenced
+            if pkg.last_entry == p.path:  # failed mid-copy: the entry exists, keep it referenced
                 written.append(p)
             steps.advance(size)
             continue

@@ -20,16 +20,22 @@ the page cache) the part of the file that will not change any more -- everything
 entry being written, whose local header is rewritten when it closes -- so the engine need not
 read the whole package again to record its hash (:attr:`ZipWriter.sha256`).
 
-The zip structure itself (local headers rewritten with the sizes, ZIP64, the central directory)
-is :mod:`zipfile`'s: an entry is opened with ``ZipFile.open(info, "w")`` when its first bytes
-are due, the compressed bytes go straight to the archive, and the sizes and CRC are set on the
-handle before it is closed.
+The zip structure itself (local headers rewritten with the sizes, ZIP64) is :mod:`zipfile`'s: an
+entry is opened with ``ZipFile.open(info, "w")`` when its first bytes are due, the compressed
+bytes go straight to the archive, and the sizes and CRC are set on the handle before it is closed.
+The central directory is not held as :mod:`zipfile` holds it (a ``ZipInfo`` per entry, and a dict
+of names: ~0.5 KB an entry): each entry's record is packed as it closes, in :mod:`zipfile`'s bytes,
+and spooled to a temporary file that is copied after the last entry (:class:`_Zip`), so a
+package of 100,000 entries costs no more memory than one of 10.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import struct
+import tempfile
 import threading
 import zipfile
 from collections import deque
@@ -46,6 +52,8 @@ WINDOW = 32 << 10
 #: The hash thread is woken when this much more of the archive is settled (and at the end).
 SETTLE = 4 << 20
 HASH_READ = 1 << 20
+#: The central directory's records stay in memory up to this size, then spill to a temporary file.
+SPOOL_IN_MEMORY = 1 << 20
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -76,11 +84,115 @@ class _Flushed:
         return b""
 
 
+def central_record(info: zipfile.ZipInfo) -> bytes:
+    """The central directory record of one closed entry, byte for byte what
+    ``ZipFile._write_end_record`` writes for it (ZIP64 extra field and versions included)."""
+    dt = info.date_time
+    dosdate = (dt[0] - 1980) << 9 | dt[1] << 5 | dt[2]
+    dostime = dt[3] << 11 | dt[4] << 5 | (dt[5] // 2)
+    extra = []
+    file_size, compress_size, header_offset = info.file_size, info.compress_size, info.header_offset
+    if file_size > zipfile.ZIP64_LIMIT or compress_size > zipfile.ZIP64_LIMIT:
+        extra += [file_size, compress_size]
+        file_size = compress_size = 0xFFFFFFFF
+    if header_offset > zipfile.ZIP64_LIMIT:
+        extra.append(header_offset)
+        header_offset = 0xFFFFFFFF
+    extra_data = info.extra
+    min_version = 0
+    if extra:
+        extra_data = zipfile._strip_extra(extra_data, (1,))
+        extra_data = struct.pack("<HH" + "Q" * len(extra), 1, 8 * len(extra), *extra) + extra_data
+        min_version = zipfile.ZIP64_VERSION
+    filename, flag_bits = info._encodeFilenameFlags()
+    head = struct.pack(
+        zipfile.structCentralDir,
+        zipfile.stringCentralDir,
+        max(min_version, info.create_version),
+        info.create_system,
+        max(min_version, info.extract_version),
+        info.reserved,
+        flag_bits,
+        info.compress_type,
+        dostime,
+        dosdate,
+        info.CRC,
+        compress_size,
+        file_size,
+        len(filename),
+        len(extra_data),
+        len(info.comment),
+        0,
+        info.internal_attr,
+        info.external_attr,
+        header_offset,
+    )
+    return head + filename + extra_data + info.comment
+
+
+class _Zip(zipfile.ZipFile):
+    """:class:`zipfile.ZipFile` (write mode, stored or deflated entries) keeping no ``ZipInfo``
+    of a closed entry: :meth:`spool_closed` packs the last closed entry's central directory
+    record into a spooled temporary file, and the end of the archive is that file copied, then
+    the end records (ZIP64 ones past 65,535 entries or 4 GiB), as ``zipfile`` writes them."""
+
+    def __init__(self, path: Path | str):
+        super().__init__(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        self._central = tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY, dir=Path(path).parent)
+        self.entries = 0
+
+    def spool_closed(self) -> None:
+        """Move the entry just closed from ``filelist`` to the spooled central directory."""
+        info = self.filelist.pop()
+        self.NameToInfo.pop(info.filename, None)
+        self._central.write(central_record(info))
+        self.entries += 1
+
+    def _write_end_record(self) -> None:
+        try:
+            for info in self.filelist:  # an entry closed by an abort, not spooled yet
+                self._central.write(central_record(info))
+                self.entries += 1
+            self.filelist.clear()
+            self._central.seek(0)
+            shutil.copyfileobj(self._central, self.fp, HASH_READ)
+        finally:
+            self._central.close()
+        pos2 = self.fp.tell()
+        count, size, offset = self.entries, pos2 - self.start_dir, self.start_dir
+        if count > zipfile.ZIP_FILECOUNT_LIMIT or offset > zipfile.ZIP64_LIMIT or size > zipfile.ZIP64_LIMIT:
+            self.fp.write(
+                struct.pack(
+                    zipfile.structEndArchive64,
+                    zipfile.stringEndArchive64,
+                    44,
+                    45,
+                    45,
+                    0,
+                    0,
+                    count,
+                    count,
+                    size,
+                    offset,
+                )
+            )
+            self.fp.write(
+                struct.pack(zipfile.structEndArchive64Locator, zipfile.stringEndArchive64Locator, 0, pos2, 1)
+            )
+            count, size, offset = min(count, 0xFFFF), min(size, 0xFFFFFFFF), min(offset, 0xFFFFFFFF)
+        self.fp.write(
+            struct.pack(
+                zipfile.structEndArchive, zipfile.stringEndArchive, 0, 0, count, count, size, offset, 0
+            )
+        )
+        self.fp.flush()
+
+
 class ZipWriter:
     """A zip being written at ``path``; entries are opened one after another with :meth:`open`."""
 
     def __init__(self, path: Path | str):
-        self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        self.zip = _Zip(path)
         self._hasher = _Hasher(path)
         #: the archive's SHA-256 (hex), once it is closed
         self.sha256: str | None = None
@@ -152,6 +264,7 @@ class ZipWriter:
                 handle, self._handle = self._handle, None
                 handle._file_size, handle._crc = head.size, head.crc
                 handle.close()
+                self.zip.spool_closed()
                 if self.zip.start_dir - self._hasher.settled >= SETTLE:
                     self.zip.fp.flush()
                     self._hasher.settle(self.zip.start_dir)

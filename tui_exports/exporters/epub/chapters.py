@@ -18,6 +18,7 @@ part before anything is rendered, so links can point forward.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -59,7 +60,7 @@ _SELECT_TYPE = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One item of a chapter: rendered as a section (when it has an anchor) and listed."""
 
@@ -202,13 +203,13 @@ class Plan:
     content: Content
     anchors: dict[tuple[str, int], str]  # (link kind, id) → "file#anchor"
     syllabus: list[SyllabusEntry]
-    slugs: dict[str, int]
+    page_id: Callable[[str], int | None]  # a page's id by its url (one indexed read, not a dict)
 
     def content_href(self, link: CanvasLink) -> str | None:
         """Where a Canvas link to course content lands in the book (None: not in the book)."""
         kind, target = link.kind, link.target_id
         if kind == "page":
-            target = self.slugs.get(link.target or "", target)
+            target = (self.page_id(link.target) if link.target else None) or target
         if kind == "assignment" and target in self.content.assignment_owner:
             kind, target = self.content.assignment_owner[target]
         return self.anchors.get((kind, target)) if target is not None else None
@@ -284,7 +285,7 @@ def build_plan(snapshot: CourseSnapshot) -> Plan:
         content=content,
         anchors=anchors,
         syllabus=_syllabus(content, anchors, in_modules),
-        slugs={p.url: p.id for p in content.pages},
+        page_id=snapshot.page_id_by_url,
     )
 
 
