@@ -35,7 +35,6 @@ from ..common.package import PackageWriter, Stepper, slugify
 from ..common.web_resources import PlannedFile, copy_files, plan_files
 from ..common.xmlutil import Builder, canvas_root
 from ..qti.exporter import QuizDocuments, quiz_meta_id
-from ..qti.items import QTI_NS
 from . import content
 from . import course_settings as settings
 from .profile import Profile, profile_for
@@ -170,6 +169,9 @@ class CCExporter:
 
     def _write_xml(self, path: str, root: etree._Element) -> str:
         return self.pkg.write_xml(self.pkg.unique(path), root)
+
+    def _write_bytes(self, path: str, data: bytes) -> str:
+        return self.pkg.write_bytes(self.pkg.unique(path), data)
 
     # ------------------------------------------------------------------ manifest metadata (5)
     def _metadata(self) -> None:
@@ -362,10 +364,9 @@ class CCExporter:
         cc_doc = docs.cc_qti(quiz, self.profile.version)
         meta_doc, canvas_doc = docs.meta(quiz), docs.canvas_qti(quiz)
         mig, meta_id = mig_id("quizzes", quiz.id), quiz_meta_id(quiz)
-        has_items = cc_doc.find(f".//{{{QTI_NS}}}item") is not None
-        qti_path = self._write_xml(f"{mig}/assessment_qti.xml", cc_doc) if has_items else None
+        qti_path = self._write_bytes(f"{mig}/assessment_qti.xml", cc_doc) if cc_doc is not None else None
         meta_path = self._write_xml(f"{mig}/assessment_meta.xml", meta_doc)
-        full_path = self._write_xml(f"non_cc_assessments/{mig}.xml.qti", canvas_doc)
+        full_path = self._write_bytes(f"non_cc_assessments/{mig}.xml.qti", canvas_doc)
         if qti_path:
             self.manifest.resource(mig, self.profile.assessment, files=[qti_path], dependencies=[meta_id])
         self.manifest.resource(
