@@ -112,15 +112,16 @@ canvas = Builder(CANVAS_NS)
 
 
 class Node:
-    """An element of a document written as text (:class:`TextBuilder`): a tag, its attributes
-    in order, its text and its children.  ``memo`` (None, or a dict) keeps the node's XML per
-    indentation level, for a node that goes into more than one document."""
+    """An element of a document written as text (:class:`TextBuilder`): its tag, its start tag
+    as written (attributes escaped, without the closing ``>``), its text and its children.
+    ``memo`` (None, or a dict) keeps the element's XML per indentation level, for an element
+    that goes into more than one document."""
 
-    __slots__ = ("tag", "attrs", "text", "children", "memo")
+    __slots__ = ("tag", "start", "text", "children", "memo")
 
-    def __init__(self, tag: str, attrs: dict[str, str] | None = None, text: str | None = None):
+    def __init__(self, tag: str, start: str, text: str | None = None):
         self.tag = tag
-        self.attrs = attrs
+        self.start = start
         self.text = text
         self.children: list[Node] = []
         self.memo: dict[int, str] | None = None
@@ -128,6 +129,27 @@ class Node:
     def find(self, tag: str) -> Node | None:
         """The first child named ``tag``."""
         return next((c for c in self.children if c.tag == tag), None)
+
+
+_ATTR_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"}
+)
+_ATTR_SPECIAL = frozenset('&<>"\r\n\t')
+
+
+def _start(name: str, attrs: dict[str, Any]) -> str:
+    """``<name a="v"…`` with each value as :func:`text_value` gives it, escaped as libxml2
+    escapes attributes; None values left out."""
+    start = "<" + name
+    for key, value in attrs.items():
+        if value is None:
+            continue
+        if not (type(value) is str and value.isascii() and value.isprintable()):
+            value = text_value(value)
+        if not _ATTR_SPECIAL.isdisjoint(value):
+            value = value.translate(_ATTR_ESCAPES)
+        start += f' {key}="{value}"'
+    return start
 
 
 class TextBuilder:
@@ -140,24 +162,24 @@ class TextBuilder:
         self.ns = namespace
 
     def root(self, name: str, /, schema_location: str | None = None, **attrs: Any) -> Node:
-        head = {"xmlns": self.ns}
+        head: dict[str, Any] = {"xmlns": self.ns}
         if schema_location:
             head["xmlns:xsi"] = XSI
-        head.update((key, text_value(value)) for key, value in attrs.items())
+        head.update(attrs)
         if schema_location:
             head["xsi:schemaLocation"] = schema_location
-        return Node(name, head)
+        return Node(name, _start(name, head))
 
     @staticmethod
     def element(name: str, /, **attrs: Any) -> Node:
         """A detached element."""
-        return Node(name, {key: text_value(value) for key, value in attrs.items() if value is not None})
+        return Node(name, _start(name, attrs) if attrs else "<" + name)
 
     @staticmethod
     def sub(parent: Node, name: str, text: Any = None, /, **attrs: Any) -> Node:
-        if attrs:
-            attrs = {key: text_value(value) for key, value in attrs.items() if value is not None}
-        el = Node(name, attrs, None if text is None else text_value(text))
+        if text is not None and not (type(text) is str and text.isascii() and text.isprintable()):
+            text = text_value(text)
+        el = Node(name, _start(name, attrs) if attrs else "<" + name, text)
         parent.children.append(el)
         return el
 
@@ -179,15 +201,7 @@ def _escape_text(text: str) -> str:
     return text
 
 
-_ATTR_ESCAPES = str.maketrans(
-    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"}
-)
-_ATTR_SPECIAL = frozenset('&<>"\r\n\t')
 _INDENTS = ["\n" + "  " * n for n in range(32)]
-
-
-def _indent(level: int) -> str:
-    return _INDENTS[level] if level < len(_INDENTS) else "\n" + "  " * level
 
 
 def _render(node: Node, level: int, out: list[str]) -> None:
@@ -202,23 +216,25 @@ def _render(node: Node, level: int, out: list[str]) -> None:
             xml = memo[level] = "".join(part)
         out.append(xml)
         return
-    start = "<" + node.tag
-    if node.attrs:
-        for key, value in node.attrs.items():
-            if not _ATTR_SPECIAL.isdisjoint(value):
-                value = value.translate(_ATTR_ESCAPES)
-            start += f' {key}="{value}"'
     text, children = node.text, node.children
     if not children:
-        out.append(start + "/>" if text is None else f"{start}>{_escape_text(text)}</{node.tag}>")
+        out.append(node.start + "/>" if text is None else f"{node.start}>{_escape_text(text)}</{node.tag}>")
         return
-    inner = _indent(level + 1)
+    if level + 2 >= len(_INDENTS):
+        _INDENTS.extend("\n" + "  " * n for n in range(len(_INDENTS), level + 3))
+    inner, outer = _INDENTS[level + 1], _INDENTS[level]
     # etree.indent keeps text that is not blank, else it puts the children's indentation there
-    out.append(start + ">" + (_escape_text(text) if text and text.strip(" \t\n\r") else inner))
-    last = len(children) - 1
-    for n, child in enumerate(children):
-        _render(child, level + 1, out)
-        out.append(inner if n < last else _indent(level))
+    out.append(node.start + ">" + (_escape_text(text) if text and text.strip(" \t\n\r") else inner))
+    deeper = level + 1
+    for child in children:
+        if child.children or child.memo is not None:
+            _render(child, deeper, out)
+        elif child.text is None:
+            out.append(child.start + "/>")
+        else:
+            out.append(f"{child.start}>{_escape_text(child.text)}</{child.tag}>")
+        out.append(inner)
+    out[-1] = outer
     out.append(f"</{node.tag}>")
 
 
