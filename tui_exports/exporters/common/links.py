@@ -121,28 +121,49 @@ Rewriter = Callable[[etree._Element, str, CanvasLink], "str | None"]
 
 
 def rewrite_links(
-    html: str, course_id: int, rewrite: Rewriter, host: str | None = None, *, keep_invalid: bool = False
+    html: str,
+    course_id: int,
+    rewrite: Rewriter,
+    host: str | None = None,
+    *,
+    keep_invalid: bool = False,
+    memo: dict[str, str | None] | None = None,
 ) -> str:
     """Apply ``rewrite`` to every link of an HTML body and return the new HTML.
 
     ``keep_invalid``: leave a URL that cannot be parsed (``http://[::1``) as it is
-    instead of raising ``ValueError``.
+    instead of raising ``ValueError``.  ``memo``: see :func:`rewrite_tree`.
     """
     if not html:
         return html or ""
-    return serialize_fragment(rewrite_tree(html, course_id, rewrite, host, keep_invalid=keep_invalid))
+    tree = rewrite_tree(html, course_id, rewrite, host, keep_invalid=keep_invalid, memo=memo)
+    return serialize_fragment(tree)
 
+
+#: how many links a ``memo`` of :func:`rewrite_tree` keeps before it starts again
+MEMO_SIZE = 4096
 
 #: the elements that carry one of :data:`LINK_ATTRS`, in document order (one pass in C)
 _LINKED = etree.XPath("|".join(f"descendant-or-self::*[@{a}]" for a in LINK_ATTRS))
 
 
 def rewrite_tree(
-    html: str, course_id: int, rewrite: Rewriter, host: str | None = None, *, keep_invalid: bool = False
+    html: str,
+    course_id: int,
+    rewrite: Rewriter,
+    host: str | None = None,
+    *,
+    keep_invalid: bool = False,
+    memo: dict[str, str | None] | None = None,
 ) -> etree._Element:
     """:func:`rewrite_links`, giving the parsed body (a ``<div>`` wrapper, as
     :func:`parse_fragment` makes it) instead of its HTML: a writer that puts the body into a
-    document of its own parses it once."""
+    document of its own parses it once.
+
+    ``memo``, for a ``rewrite`` whose answer depends on the link alone (not on the element):
+    each link's new value by its old one, kept across bodies (they link to the same files and
+    pages again and again), so a link met before is neither classified nor rewritten again.
+    """
     root = parse_fragment(html)
     if not any(a in html for a in LINK_ATTRS):
         return root
@@ -151,13 +172,21 @@ def rewrite_tree(
             value = el.get(attr)
             if value is None:
                 continue
-            try:
-                link = classify(value, course_id, host)
-            except ValueError:
-                if keep_invalid:
-                    continue
-                raise
-            new = rewrite(el, attr, link)
+            if memo is not None and value in memo:
+                new = memo[value]
+            else:
+                try:
+                    link = classify(value, course_id, host)
+                except ValueError:
+                    if not keep_invalid:
+                        raise
+                    new = None
+                else:
+                    new = rewrite(el, attr, link)
+                if memo is not None:
+                    if len(memo) >= MEMO_SIZE:
+                        memo.clear()
+                    memo[value] = new
             if new is not None:
                 el.set(attr, new)
     return root
