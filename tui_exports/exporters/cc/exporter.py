@@ -399,7 +399,7 @@ class CCExporter:
         titles = {m.id: m.name for m in snap.modules}
         root = canvas_root("modules")
         self.pkg.write_xml_streamed(
-            self.module_meta_path, root, {root: settings.module_meta(root, self.modules, kept, titles)}
+            self.module_meta_path, root, {root: settings.module_meta(self.modules, kept, titles)}
         )
         folders = {f.id: f for f in snap.selected_folders()}
         for p in written:
