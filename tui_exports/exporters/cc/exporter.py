@@ -9,7 +9,7 @@ which resources made it, and the organization is pruned to those.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from lxml import etree
@@ -33,7 +33,7 @@ from ..common.ids import mig_id
 from ..common.manifest import Manifest
 from ..common.package import PackageWriter, Stepper, slugify
 from ..common.web_resources import PlannedFile, copy_files, plan_files
-from ..common.xmlutil import Builder, canvas_root
+from ..common.xmlutil import Builder, TextBuilder, canvas_root, render
 from ..qti.exporter import QuizDocuments, quiz_meta_id
 from . import content
 from . import course_settings as settings
@@ -204,22 +204,23 @@ class CCExporter:
         )
         self.org_root: etree._Element | None = b.sub(org, "item", identifier="LearningModules")
 
-    def _organization_modules(self, kept: KeptItems):
-        """A folder item per selected module, appended to the organization and yielded in
-        turn; a leaf per module item that was kept (as in ``module_meta.xml``)."""
-        b = self.manifest.b
+    def _organization_modules(self, kept: KeptItems) -> Iterator[bytes]:
+        """A folder item per selected module, written in turn into the organization (as text:
+        a course's module items are its most numerous elements); a leaf per module item that
+        was kept (as in ``module_meta.xml``)."""
+        b = TextBuilder(self.profile.cp_ns)  # the manifest's default namespace
+        level = sum(1 for _ in self.org_root.iterancestors()) + 1
         for m in self.modules:
-            mod = b.sub(self.org_root, "item", identifier=mig_id("context_modules", m.id))
+            mod = b.element("item", identifier=mig_id("context_modules", m.id))
             b.sub(mod, "title", m.name)
             for item in m.items:
                 if item not in kept:
                     continue
-                ref = content_ref(item)
-                el = b.sub(mod, "item", identifier=mig_id("content_tags", item.id))
-                if ref:
-                    el.set("identifierref", ref)
+                el = b.sub(
+                    mod, "item", identifier=mig_id("content_tags", item.id), identifierref=content_ref(item)
+                )
                 b.sub(el, "title", item.title)
-            yield mod
+            yield ("\n" + "  " * level + render(mod, level)).encode("utf-8")
 
     # ------------------------------------------------------------------ course settings (15–25)
     def _course_settings(self) -> None:
