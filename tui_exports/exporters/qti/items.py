@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from ...model import Answer, QuestionType, QuizQuestion
 from ..common.ids import mig_id
@@ -55,6 +56,17 @@ def meta_field(parent: Node, label: str, entry: object) -> None:
     field = q.sub(parent, "qtimetadatafield")
     q.sub(field, "fieldlabel", label)
     q.sub(field, "fieldentry", entry)
+
+
+@lru_cache(maxsize=256)
+def shared_field(label: str, entry: str) -> Node:
+    """A metadata field that many items carry alike (``question_type``, ``cc_profile``…): one
+    element for all of them, written once per indentation level."""
+    field = q.element("qtimetadatafield")
+    q.sub(field, "fieldlabel", label)
+    q.sub(field, "fieldentry", entry)
+    field.memo = {}
+    return field
 
 
 def from_missing_word(question: QuizQuestion) -> QuizQuestion:
@@ -147,13 +159,14 @@ class ItemWriter:
 
     def _metadata(self, item: Node, question: QuizQuestion) -> None:
         meta = q.sub(q.sub(item, "itemmetadata"), "qtimetadata")
+        shared = meta.children.append
         if self.for_cc:
-            meta_field(meta, "cc_profile", CC_PROFILES[question.question_type])
+            shared(shared_field("cc_profile", CC_PROFILES[question.question_type]))
             if question.question_type == QT.ESSAY:
-                meta_field(meta, "qmd_computerscored", "No")
+                shared(shared_field("qmd_computerscored", "No"))
             return
-        meta_field(meta, "question_type", question.question_type.value)
-        meta_field(meta, "points_possible", number(float(question.points_possible)))
+        shared(shared_field("question_type", question.question_type.value))
+        shared(shared_field("points_possible", number(float(question.points_possible))))
         if question.answers and question.question_type != QT.CALCULATED:
             meta_field(meta, "original_answer_ids", ",".join(str(a.id) for a in question.answers))
 
