@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from ..model import (
@@ -148,6 +149,41 @@ WALKS: dict[str, tuple[str, tuple[str, ...], type]] = {
     "calendar_events": ("calendar_events", ("ifnull(start_at, '')", "id"), CalendarEvent),
     "modules": ("modules", (f"ifnull(position, {_MIN_INT})", "id"), Module),
 }
+
+
+class ModuleItems(Sequence):
+    """A walked module's items, read from SQLite when first asked for: a walk that wants the
+    modules alone (the catalogue's ids, the titles of prerequisites) reads none of its items.
+    Once read, it is the tuple of them (equal to it, hashed as it)."""
+
+    __slots__ = ("_read", "_items")
+
+    def __init__(self, read: Callable[[], tuple[ModuleItem, ...]]):
+        self._read: Callable[[], tuple[ModuleItem, ...]] | None = read
+        self._items: tuple[ModuleItem, ...] = ()
+
+    def _all(self) -> tuple[ModuleItem, ...]:
+        if self._read is not None:
+            self._items, self._read = self._read(), None
+        return self._items
+
+    def __getitem__(self, n):
+        return self._all()[n]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[ModuleItem]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        return self._all() == (other._all() if isinstance(other, ModuleItems) else other)
+
+    def __hash__(self) -> int:
+        return hash(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
 
 
 class Outline:
@@ -511,7 +547,7 @@ class ContentStore(Table):
     def _outlined(self, cls: type, row: dict[str, Any], detail: str) -> Any:
         """One item of a content list, as ``detail`` reads it (a module with its items)."""
         if cls is Module:
-            return from_row(Module, row, items=self._module_items(row["id"]))
+            return from_row(Module, row, items=ModuleItems(partial(self._module_items, row["id"])))
         if cls is Quiz:
             if detail == "full":
                 return self._whole_quiz(row)
