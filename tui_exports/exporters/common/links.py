@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
@@ -120,24 +121,13 @@ def iter_links(html: str, course_id: int, host: str | None = None) -> Iterator[C
 Rewriter = Callable[[etree._Element, str, CanvasLink], "str | None"]
 
 
-def rewrite_links(
-    html: str,
-    course_id: int,
-    rewrite: Rewriter,
-    host: str | None = None,
-    *,
-    keep_invalid: bool = False,
-    memo: dict[str, str | None] | None = None,
-) -> str:
-    """Apply ``rewrite`` to every link of an HTML body and return the new HTML.
-
-    ``keep_invalid``: leave a URL that cannot be parsed (``http://[::1``) as it is
-    instead of raising ``ValueError``.  ``memo``: see :func:`rewrite_tree`.
-    """
+def rewrite_links(html: str, *args: Any, **options: Any) -> str:
+    """Apply ``rewrite`` to every link of an HTML body and return the new HTML: the arguments
+    of :func:`rewrite_tree` (``course_id, rewrite, host``, ``keep_invalid``: leave a URL that
+    cannot be parsed, ``http://[::1``, as it is instead of raising ``ValueError``; ``memo``)."""
     if not html:
         return html or ""
-    tree = rewrite_tree(html, course_id, rewrite, host, keep_invalid=keep_invalid, memo=memo)
-    return serialize_fragment(tree)
+    return serialize_fragment(rewrite_tree(html, *args, **options))
 
 
 #: how many links a ``memo`` of :func:`rewrite_tree` keeps before it starts again
