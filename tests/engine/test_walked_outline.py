@@ -84,3 +84,20 @@ def test_each_walk_reads_its_rows_in_index_order(service, course):
             plan = content.db.execute(f"EXPLAIN QUERY PLAN {outline.page_sql(first)}", params).fetchall()
             steps = " / ".join(row[-1] for row in plan)
             assert "TEMP B-TREE" not in steps and "USING" in steps, (name, steps)
+
+
+def test_a_walk_of_the_modules_reads_their_items_only_when_asked(service, course, monkeypatch):
+    """The catalogue and the prerequisites' titles want the modules alone: their items (most
+    of a course's rows) are read when a module's items are first asked for, once."""
+    snap = build_snapshot(
+        service.library, course, service.user(service.owner_id()), Role.TEACHER, detail="outline"
+    )
+    store = service.library.content
+    reads: list[int] = []
+    read = store._module_items
+    monkeypatch.setattr(store, "_module_items", lambda module_id: reads.append(module_id) or read(module_id))
+    modules = list(snap.modules)
+    assert len(modules) == 3 and reads == []
+    items = [len(m.items) for m in modules] + [len(m.items) for m in modules]
+    assert reads == [m.id for m in modules] and sum(items) == 2 * sum(len(m.items) for m in snap.modules)
+    assert modules[0].items == tuple(modules[0].items) and modules[0] == next(iter(snap.modules))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from snapshots import rich_snapshot
 
+from tui_exports.exporters.common import links
 from tui_exports.exporters.common.cc_links import CCLinkRewriter, file_ids
 from tui_exports.exporters.common.ids import mig_id
+from tui_exports.html_fragments import serialize_fragment
 
 PAGE = mig_id("wiki_pages", 101)
 
@@ -113,3 +115,22 @@ def test_file_ids_skip_malformed_links():
         '<img src="/courses/42/files/¹/preview"><a href="/courses/42/files/8">ok too</a>'
     )
     assert file_ids(html, 42) == {7, 8}
+
+
+def test_a_link_met_again_is_worked_out_once(blobs, monkeypatch):
+    """Bodies link to the same files and pages again and again: each link is classified and
+    rewritten once per export, and written the same wherever it is met (a URL that cannot be
+    parsed is left as it is, every time)."""
+    seen: list[str] = []
+    real = links.classify
+    monkeypatch.setattr(links, "classify", lambda value, *rest: seen.append(value) or real(value, *rest))
+    rewriter = CCLinkRewriter(rich_snapshot(blobs), {10: "docs/handout.pdf"})
+    body = (
+        '<a href="/courses/42/files/10/download">f</a><img src="/courses/42/files/10/download">'
+        '<a href="http://[::1">bad</a>'
+    )
+    written = [rewriter.html(body) for _ in range(3)] + [serialize_fragment(rewriter.fragment(body))]
+    assert len(set(written)) == 1
+    assert written[0].count('="$IMS-CC-FILEBASE$/docs/handout.pdf?canvas_download=1"') == 2
+    assert 'href="http://[::1"' in written[0]
+    assert seen == ["/courses/42/files/10/download", "http://[::1"]

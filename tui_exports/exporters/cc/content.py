@@ -30,17 +30,42 @@ def html_page(body_html: str | etree._Element, title: str, meta: list[tuple[str,
     without being parsed again.  Blank meta values are left out, as Canvas does.
     """
     # libxml2's HTML serializer drops <meta http-equiv=Content-Type>; the HTML5 form survives
-    head = E.HEAD(E.META(charset="utf-8"), E.TITLE(clean(title)))
-    for name, value in meta:
-        if value not in (None, "", False):
-            text = ims_datetime(value) if isinstance(value, datetime) else clean(value)
-            head.append(E.META(name=name, content=text))
-    body = E.BODY()
+    fields = [(name, _meta_text(value)) for name, value in meta if value not in (None, "", False)]
     wrapper = parse_fragment(body_html) if isinstance(body_html, str) else body_html
+    title = clean(title)
+    if _plain(title) and all(_plain(text) for _, text in fields):
+        # the head as libxml2 writes it (nothing to escape), around the body's own serialisation
+        inner = lxml.html.tostring(wrapper, encoding="utf-8", method="html")
+        if inner.startswith(b"<div>") and inner.endswith(b"</div>") and not wrapper.attrib:
+            head = "".join(f'<meta name="{name}" content="{text}">' for name, text in fields)
+            return (
+                (
+                    f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title>{head}</head><body>'
+                ).encode()
+                + inner[5:-6]
+                + b"</body></html>"
+            )
+    head = E.HEAD(E.META(charset="utf-8"), E.TITLE(title))
+    for name, text in fields:
+        head.append(E.META(name=name, content=text))
+    body = E.BODY()
     body.text = wrapper.text
     body.extend(list(wrapper))
     doc = E.HTML(head, body)
     return lxml.html.tostring(doc, encoding="utf-8", method="html", doctype="<!DOCTYPE html>")
+
+
+def _meta_text(value: object) -> str:
+    return ims_datetime(value) if isinstance(value, datetime) else clean(value)
+
+
+#: what libxml2's HTML serializer would escape or quote differently in a title or an attribute
+_ESCAPED = frozenset("&<>\"'")
+
+
+def _plain(text: str) -> bool:
+    """Printable ASCII that libxml2 writes as it is, in text and in a double-quoted attribute."""
+    return text.isascii() and text.isprintable() and _ESCAPED.isdisjoint(text)
 
 
 def page_document(page: Page, body_html: str | etree._Element) -> bytes:

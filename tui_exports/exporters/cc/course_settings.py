@@ -23,7 +23,10 @@ from ...model import (
 )
 from ..common.ids import mig_id
 from ..common.web_resources import PlannedFile
-from ..common.xmlutil import canvas, canvas_root
+from ..common.xmlutil import CANVAS_NS, TextBuilder, canvas, canvas_root, render
+
+#: module_meta.xml's modules are written as text
+canvas_text = TextBuilder(CANVAS_NS)
 
 CANVAS_EXPORT_FLAG = (
     "Q: What did the panda say when he was forced out of his natural habitat?\nA: This is un-BEAR-able"
@@ -195,16 +198,17 @@ def _restrictions(el: etree._Element, obj) -> None:
 
 
 def module_meta(
-    root: etree._Element,
     modules: Iterable[Module],
     item_refs: Mapping[ModuleItem, str | None],
     prerequisite_titles: dict[int, str],
-) -> Iterator[etree._Element]:
-    """``module_meta.xml``'s modules, each appended to ``root`` (``canvas_root("modules")``) and
-    yielded in turn, for :meth:`PackageWriter.write_xml_streamed`; ``item_refs`` holds the
-    exported module items (``item in item_refs``) and what each points at."""
+) -> Iterator[bytes]:
+    """``module_meta.xml``'s modules, each written in turn as a child of its root
+    (``canvas_root("modules")``), for :meth:`PackageWriter.write_xml_streamed`: as text, one
+    module at a time (a course's module items are its most numerous elements); ``item_refs``
+    holds the exported module items (``item in item_refs``) and what each points at."""
+    canvas = canvas_text
     for position, m in enumerate(modules, start=1):
-        el = canvas.sub(root, "module", identifier=mig_id("context_modules", m.id))
+        el = canvas.element("module", identifier=mig_id("context_modules", m.id))
         canvas.fields(
             el,
             [
@@ -243,4 +247,4 @@ def module_meta(
             canvas.fields(
                 node, [("position", item.position or i), ("new_tab", item.new_tab), ("indent", item.indent)]
             )
-        yield el
+        yield b"\n  " + render(el, 1).encode("utf-8")

@@ -9,7 +9,7 @@ which resources made it, and the organization is pruned to those.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Mapping
+from collections.abc import Callable, Container, Iterator, Mapping
 from pathlib import Path
 
 from lxml import etree
@@ -33,9 +33,8 @@ from ..common.ids import mig_id
 from ..common.manifest import Manifest
 from ..common.package import PackageWriter, Stepper, slugify
 from ..common.web_resources import PlannedFile, copy_files, plan_files
-from ..common.xmlutil import Builder, canvas_root
+from ..common.xmlutil import Builder, TextBuilder, canvas_root, render
 from ..qti.exporter import QuizDocuments, quiz_meta_id
-from ..qti.items import QTI_NS
 from . import content
 from . import course_settings as settings
 from .profile import Profile, profile_for
@@ -171,6 +170,9 @@ class CCExporter:
     def _write_xml(self, path: str, root: etree._Element) -> str:
         return self.pkg.write_xml(self.pkg.unique(path), root)
 
+    def _write_bytes(self, path: str, data: bytes) -> str:
+        return self.pkg.write_bytes(self.pkg.unique(path), data)
+
     # ------------------------------------------------------------------ manifest metadata (5)
     def _metadata(self) -> None:
         course, lom = self.snapshot.course, self.lom
@@ -202,22 +204,23 @@ class CCExporter:
         )
         self.org_root: etree._Element | None = b.sub(org, "item", identifier="LearningModules")
 
-    def _organization_modules(self, kept: KeptItems):
-        """A folder item per selected module, appended to the organization and yielded in
-        turn; a leaf per module item that was kept (as in ``module_meta.xml``)."""
-        b = self.manifest.b
+    def _organization_modules(self, kept: KeptItems) -> Iterator[bytes]:
+        """A folder item per selected module, written in turn into the organization (as text:
+        a course's module items are its most numerous elements); a leaf per module item that
+        was kept (as in ``module_meta.xml``)."""
+        b = TextBuilder(self.profile.cp_ns)  # the manifest's default namespace
+        level = sum(1 for _ in self.org_root.iterancestors()) + 1
         for m in self.modules:
-            mod = b.sub(self.org_root, "item", identifier=mig_id("context_modules", m.id))
+            mod = b.element("item", identifier=mig_id("context_modules", m.id))
             b.sub(mod, "title", m.name)
             for item in m.items:
                 if item not in kept:
                     continue
-                ref = content_ref(item)
-                el = b.sub(mod, "item", identifier=mig_id("content_tags", item.id))
-                if ref:
-                    el.set("identifierref", ref)
+                el = b.sub(
+                    mod, "item", identifier=mig_id("content_tags", item.id), identifierref=content_ref(item)
+                )
                 b.sub(el, "title", item.title)
-            yield mod
+            yield ("\n" + "  " * level + render(mod, level)).encode("utf-8")
 
     # ------------------------------------------------------------------ course settings (15–25)
     def _course_settings(self) -> None:
@@ -362,10 +365,9 @@ class CCExporter:
         cc_doc = docs.cc_qti(quiz, self.profile.version)
         meta_doc, canvas_doc = docs.meta(quiz), docs.canvas_qti(quiz)
         mig, meta_id = mig_id("quizzes", quiz.id), quiz_meta_id(quiz)
-        has_items = cc_doc.find(f".//{{{QTI_NS}}}item") is not None
-        qti_path = self._write_xml(f"{mig}/assessment_qti.xml", cc_doc) if has_items else None
+        qti_path = self._write_bytes(f"{mig}/assessment_qti.xml", cc_doc) if cc_doc is not None else None
         meta_path = self._write_xml(f"{mig}/assessment_meta.xml", meta_doc)
-        full_path = self._write_xml(f"non_cc_assessments/{mig}.xml.qti", canvas_doc)
+        full_path = self._write_bytes(f"non_cc_assessments/{mig}.xml.qti", canvas_doc)
         if qti_path:
             self.manifest.resource(mig, self.profile.assessment, files=[qti_path], dependencies=[meta_id])
         self.manifest.resource(
@@ -398,7 +400,7 @@ class CCExporter:
         titles = {m.id: m.name for m in snap.modules}
         root = canvas_root("modules")
         self.pkg.write_xml_streamed(
-            self.module_meta_path, root, {root: settings.module_meta(root, self.modules, kept, titles)}
+            self.module_meta_path, root, {root: settings.module_meta(self.modules, kept, titles)}
         )
         folders = {f.id: f for f in snap.selected_folders()}
         for p in written:

@@ -58,17 +58,22 @@ class CCLinkRewriter:
         self._by_title: dict[str, int | None] = {}  # the titles links were looked up by
         # pages link to the same few pages again and again: the last ones found are kept (ids)
         self._page_id = lru_cache(maxsize=4096)(self._page_id)
+        self._memo: dict[str, str | None] = {}  # the new value of links met before (a link's own)
 
     def html(self, html: str) -> str:
         """The HTML with every Canvas link rewritten; unparsable URLs are left as they are."""
         if not html:
             return ""
-        return rewrite_links(clean(html), self.course_id, self._rewrite, self.host, keep_invalid=True)
+        return rewrite_links(
+            clean(html), self.course_id, self._rewrite, self.host, keep_invalid=True, memo=self._memo
+        )
 
     def fragment(self, html: str) -> etree._Element:
         """:meth:`html` parsed: the rewritten body in a ``<div>`` wrapper, for a writer that
         puts it into a document of its own (one parse per body, not one more to read it back)."""
-        return rewrite_tree(clean(html), self.course_id, self._rewrite, self.host, keep_invalid=True)
+        return rewrite_tree(
+            clean(html), self.course_id, self._rewrite, self.host, keep_invalid=True, memo=self._memo
+        )
 
     # -- one link
     def _rewrite(self, _el, _attr, link: CanvasLink) -> str | None:

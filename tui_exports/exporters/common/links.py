@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
@@ -120,29 +121,39 @@ def iter_links(html: str, course_id: int, host: str | None = None) -> Iterator[C
 Rewriter = Callable[[etree._Element, str, CanvasLink], "str | None"]
 
 
-def rewrite_links(
-    html: str, course_id: int, rewrite: Rewriter, host: str | None = None, *, keep_invalid: bool = False
-) -> str:
-    """Apply ``rewrite`` to every link of an HTML body and return the new HTML.
-
-    ``keep_invalid``: leave a URL that cannot be parsed (``http://[::1``) as it is
-    instead of raising ``ValueError``.
-    """
+def rewrite_links(html: str, *args: Any, **options: Any) -> str:
+    """Apply ``rewrite`` to every link of an HTML body and return the new HTML: the arguments
+    of :func:`rewrite_tree` (``course_id, rewrite, host``, ``keep_invalid``: leave a URL that
+    cannot be parsed, ``http://[::1``, as it is instead of raising ``ValueError``; ``memo``)."""
     if not html:
         return html or ""
-    return serialize_fragment(rewrite_tree(html, course_id, rewrite, host, keep_invalid=keep_invalid))
+    return serialize_fragment(rewrite_tree(html, *args, **options))
 
+
+#: how many links a ``memo`` of :func:`rewrite_tree` keeps before it starts again
+MEMO_SIZE = 4096
 
 #: the elements that carry one of :data:`LINK_ATTRS`, in document order (one pass in C)
 _LINKED = etree.XPath("|".join(f"descendant-or-self::*[@{a}]" for a in LINK_ATTRS))
 
 
 def rewrite_tree(
-    html: str, course_id: int, rewrite: Rewriter, host: str | None = None, *, keep_invalid: bool = False
+    html: str,
+    course_id: int,
+    rewrite: Rewriter,
+    host: str | None = None,
+    *,
+    keep_invalid: bool = False,
+    memo: dict[str, str | None] | None = None,
 ) -> etree._Element:
     """:func:`rewrite_links`, giving the parsed body (a ``<div>`` wrapper, as
     :func:`parse_fragment` makes it) instead of its HTML: a writer that puts the body into a
-    document of its own parses it once."""
+    document of its own parses it once.
+
+    ``memo``, for a ``rewrite`` whose answer depends on the link alone (not on the element):
+    each link's new value by its old one, kept across bodies (they link to the same files and
+    pages again and again), so a link met before is neither classified nor rewritten again.
+    """
     root = parse_fragment(html)
     if not any(a in html for a in LINK_ATTRS):
         return root
@@ -151,13 +162,21 @@ def rewrite_tree(
             value = el.get(attr)
             if value is None:
                 continue
-            try:
-                link = classify(value, course_id, host)
-            except ValueError:
-                if keep_invalid:
-                    continue
-                raise
-            new = rewrite(el, attr, link)
+            if memo is not None and value in memo:
+                new = memo[value]
+            else:
+                try:
+                    link = classify(value, course_id, host)
+                except ValueError:
+                    if not keep_invalid:
+                        raise
+                    new = None
+                else:
+                    new = rewrite(el, attr, link)
+                if memo is not None:
+                    if len(memo) >= MEMO_SIZE:
+                        memo.clear()
+                    memo[value] = new
             if new is not None:
                 el.set(attr, new)
     return root

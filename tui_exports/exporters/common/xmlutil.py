@@ -111,6 +111,147 @@ class Builder:
 canvas = Builder(CANVAS_NS)
 
 
+class Node:
+    """An element of a document written as text (:class:`TextBuilder`): its tag, its start tag
+    as written (attributes escaped, without the closing ``>``), its text and its children.
+    ``memo`` (None, or a dict) keeps the element's XML per indentation level, for an element
+    that goes into more than one document."""
+
+    __slots__ = ("tag", "start", "text", "children", "memo")
+
+    def __init__(self, tag: str, start: str, text: str | None = None):
+        self.tag = tag
+        self.start = start
+        self.text = text
+        self.children: list[Node] = []
+        self.memo: dict[int, str] | None = None
+
+    def find(self, tag: str) -> Node | None:
+        """The first child named ``tag``."""
+        return next((c for c in self.children if c.tag == tag), None)
+
+
+_ATTR_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"}
+)
+_ATTR_SPECIAL = frozenset('&<>"\r\n\t')
+
+
+def _start(name: str, attrs: dict[str, Any]) -> str:
+    """``<name a="v"…`` with each value as :func:`text_value` gives it, escaped as libxml2
+    escapes attributes; None values left out."""
+    start = "<" + name
+    for key, value in attrs.items():
+        if value is None:
+            continue
+        if not (type(value) is str and value.isascii() and value.isprintable()):
+            value = text_value(value)
+        if not _ATTR_SPECIAL.isdisjoint(value):
+            value = value.translate(_ATTR_ESCAPES)
+        start += f' {key}="{value}"'
+    return start
+
+
+class TextBuilder:
+    """:class:`Builder`'s twin for documents of many small elements (QTI items): the same
+    ``sub`` and ``fields``, building :class:`Node` s that :func:`render` writes as text, byte
+    for byte what lxml writes for the same tree after ``etree.indent``, at a fraction of the
+    cost of lxml's elements.  Tags are written bare: the namespace is the root's default."""
+
+    def __init__(self, namespace: str):
+        self.ns = namespace
+
+    def root(self, name: str, /, schema_location: str | None = None, **attrs: Any) -> Node:
+        head: dict[str, Any] = {"xmlns": self.ns}
+        if schema_location:
+            head["xmlns:xsi"] = XSI
+        head.update(attrs)
+        if schema_location:
+            head["xsi:schemaLocation"] = schema_location
+        return Node(name, _start(name, head))
+
+    @staticmethod
+    def element(name: str, /, **attrs: Any) -> Node:
+        """A detached element."""
+        return Node(name, _start(name, attrs) if attrs else "<" + name)
+
+    @staticmethod
+    def sub(parent: Node, name: str, text: Any = None, /, **attrs: Any) -> Node:
+        if text is not None and not (type(text) is str and text.isascii() and text.isprintable()):
+            text = text_value(text)
+        el = Node(name, _start(name, attrs) if attrs else "<" + name, text)
+        parent.children.append(el)
+        return el
+
+    def fields(self, parent: Node, pairs: list[tuple[str, Any]]) -> None:
+        for name, value in pairs:
+            self.sub(parent, name, value)
+
+
+def _escape_text(text: str) -> str:
+    """libxml2's escaping of element text."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    return text
+
+
+_INDENTS = ["\n" + "  " * n for n in range(32)]
+
+
+def _render(node: Node, level: int, out: list[str]) -> None:
+    memo = node.memo
+    if memo is not None:
+        xml = memo.get(level)
+        if xml is None:
+            part: list[str] = []
+            node.memo = None
+            _render(node, level, part)
+            node.memo = memo
+            xml = memo[level] = "".join(part)
+        out.append(xml)
+        return
+    text, children = node.text, node.children
+    if not children:
+        out.append(node.start + "/>" if text is None else f"{node.start}>{_escape_text(text)}</{node.tag}>")
+        return
+    if level + 2 >= len(_INDENTS):
+        _INDENTS.extend("\n" + "  " * n for n in range(len(_INDENTS), level + 3))
+    inner, outer = _INDENTS[level + 1], _INDENTS[level]
+    # etree.indent keeps text that is not blank, else it puts the children's indentation there
+    out.append(node.start + ">" + (_escape_text(text) if text and text.strip(" \t\n\r") else inner))
+    deeper = level + 1
+    for child in children:
+        if child.children or child.memo is not None:
+            _render(child, deeper, out)
+        elif child.text is None:
+            out.append(child.start + "/>")
+        else:
+            out.append(f"{child.start}>{_escape_text(child.text)}</{child.tag}>")
+        out.append(inner)
+    out[-1] = outer
+    out.append(f"</{node.tag}>")
+
+
+def render(node: Node, level: int = 0) -> str:
+    """``node`` as lxml writes the same element (``etree.tostring`` after
+    ``etree.indent(space="  ", level=level)``), without a tail."""
+    out: list[str] = []
+    _render(node, level, out)
+    return "".join(out)
+
+
+def xml_document(root: Node) -> bytes:
+    """A document as :meth:`PackageWriter.write_xml <..package.PackageWriter.write_xml>` writes
+    it: the declaration, the UTF-8 text with two-space indentation, a final newline."""
+    return XML_DECLARATION + render(root).encode("utf-8") + b"\n"
+
+
 def canvas_root(name: str, **attrs: Any) -> etree._Element:
     """Root of a Canvas-namespace metadata file (``cccv1p0``, no schema available offline)."""
     return canvas.root(name, schema_location=CANVAS_SCHEMA_LOCATION, **attrs)

@@ -32,7 +32,7 @@ from ..common.ids import create_key, mig_id
 from ..common.manifest import Manifest
 from ..common.package import PackageWriter, Stepper, slugify
 from ..common.web_resources import copy_files, plan_files
-from ..common.xmlutil import Builder, canvas, canvas_root, clean
+from ..common.xmlutil import Builder, Node, canvas, canvas_root, clean, xml_document
 from .items import CC_PROFILES, QTI_NS, ItemWriter, meta_field, q
 
 FULL_QTI_LOCATION = f"{QTI_NS} http://www.imsglobal.org/xsd/ims_qtiasiv1p2p1.xsd"
@@ -79,28 +79,41 @@ class QuizDocuments:
         self.cc_items = ItemWriter(html, for_cc=True, with_answers=answers)
         self._failed: set[int] = set()
         self._flattened: set[int] = set()  # questions warned of for HTML nested too deep
+        # the item bodies of the quiz being written, shared by its two documents
+        self._bodies: dict[int, list[Node]] = {}
+        self._bodies_of: int | None = None
 
     # -- shared
-    def _item(self, writer: ItemWriter, parent: etree._Element, quiz: Quiz, question: QuizQuestion) -> None:
+    def _item(self, writer: ItemWriter, parent: Node, quiz: Quiz, question: QuizQuestion) -> bool:
+        """Append ``question``'s item to ``parent``; False when it failed (now or before)."""
         if question.id in self._failed:
-            return
+            return False
         if question.id not in self._flattened:
             what = f'question "{question.name}" (id {question.id}) of quiz "{quiz.title}"'
             warning = deep_warning(what, question.question_text)
             if warning:
                 self._flattened.add(question.id)
                 self.warnings.append(warning)
+        if self._bodies_of != quiz.id:
+            self._bodies, self._bodies_of = {}, quiz.id
         try:
-            parent.append(writer.build(question))
+            item = writer.start(question)
+            body = self._bodies.get(question.id)
+            if body is None:
+                body = self._bodies[question.id] = writer.body(question)
+                for node in body:  # written once per indentation level, not once per document
+                    node.memo = {}
         except Exception as e:  # noqa: BLE001 — one bad question must not sink the quiz
             self._failed.add(question.id)
             self.warnings.append(
                 f'Skipped question "{question.name}" (id {question.id}) of quiz "{quiz.title}": {e}'
             )
+            return False
+        item.children += body
+        parent.children.append(item)
+        return True
 
-    def _assessment(
-        self, quiz: Quiz, schema_location: str, cc: bool
-    ) -> tuple[etree._Element, etree._Element]:
+    def _assessment(self, quiz: Quiz, schema_location: str, cc: bool) -> tuple[Node, Node]:
         root = q.root("questestinterop", schema_location=schema_location)
         assessment = q.sub(root, "assessment", ident=mig_id("quizzes", quiz.id), title=clean(quiz.title))
         meta = q.sub(assessment, "qtimetadata")
@@ -116,7 +129,8 @@ class QuizDocuments:
         return root, q.sub(assessment, "section", ident="root_section")
 
     # -- Canvas flavour
-    def canvas_qti(self, quiz: Quiz) -> etree._Element:
+    def canvas_qti(self, quiz: Quiz) -> bytes:
+        """The Canvas-flavour QTI document of ``quiz``: every question type, groups as sections."""
         root, section = self._assessment(quiz, FULL_QTI_LOCATION, cc=False)
         for entry in root_entries(quiz):
             if isinstance(entry, tuple):
@@ -132,14 +146,15 @@ class QuizDocuments:
                     self._item(self.canvas_items, sub, quiz, question)
             else:
                 self._item(self.canvas_items, section, quiz, entry)
-        return root
+        return xml_document(root)
 
     # -- CC profile
-    def cc_qti(self, quiz: Quiz, version: str) -> etree._Element:
+    def cc_qti(self, quiz: Quiz, version: str) -> bytes | None:
+        """The CC-profile assessment of ``quiz``, or None when none of its questions made it
+        into one (a CC assessment needs an item)."""
         root, section = self._assessment(quiz, CC_QTI_LOCATION[version], cc=True)
-        for question in self.cc_questions(quiz):
-            self._item(self.cc_items, section, quiz, question)
-        return root
+        written = [self._item(self.cc_items, section, quiz, x) for x in self.cc_questions(quiz)]
+        return xml_document(root) if any(written) else None
 
     @staticmethod
     def cc_questions(quiz: Quiz) -> list[QuizQuestion]:
@@ -301,7 +316,7 @@ def export_qti(snapshot: CourseSnapshot, workdir: Path, progress: ProgressFn) ->
                 warnings.append(f'Skipped quiz "{quiz.title}" (id {quiz.id}): {e}')
                 steps.advance()
                 continue
-            qti_path = pkg.write_xml(pkg.unique(f"{mig}/{mig}.xml"), qti_doc)
+            qti_path = pkg.write_bytes(pkg.unique(f"{mig}/{mig}.xml"), qti_doc)
             meta_path = pkg.write_xml(pkg.unique(f"{mig}/assessment_meta.xml"), meta_doc)
             manifest.resource(mig, "imsqti_xmlv1p2", files=[qti_path], dependencies=[quiz_meta_id(quiz)])
             manifest.resource(quiz_meta_id(quiz), LOR, href=meta_path)

@@ -13,15 +13,14 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
-
-from lxml import etree
+from functools import lru_cache
 
 from ...model import Answer, QuestionType, QuizQuestion
 from ..common.ids import mig_id
-from ..common.xmlutil import Builder, clean
+from ..common.xmlutil import Node, TextBuilder, clean
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
-q = Builder(QTI_NS)
+q = TextBuilder(QTI_NS)
 
 QT = QuestionType
 #: Canvas question type → CC QTI profile (the only types a CC assessment may hold).
@@ -53,10 +52,21 @@ def _dec(value: float | int | None) -> Decimal:
         return Decimal(0)
 
 
-def meta_field(parent: etree._Element, label: str, entry: object) -> None:
+def meta_field(parent: Node, label: str, entry: object) -> None:
     field = q.sub(parent, "qtimetadatafield")
     q.sub(field, "fieldlabel", label)
     q.sub(field, "fieldentry", entry)
+
+
+@lru_cache(maxsize=256)
+def shared_field(label: str, entry: str) -> Node:
+    """A metadata field that many items carry alike (``question_type``, ``cc_profile``…): one
+    element for all of them, written once per indentation level."""
+    field = q.element("qtimetadatafield")
+    q.sub(field, "fieldlabel", label)
+    q.sub(field, "fieldentry", entry)
+    field.memo = {}
+    return field
 
 
 def from_missing_word(question: QuizQuestion) -> QuizQuestion:
@@ -114,13 +124,24 @@ class ItemWriter:
         self.with_answers = with_answers
 
     # ------------------------------------------------------------------ item
-    def build(self, question: QuizQuestion) -> etree._Element:
+    def build(self, question: QuizQuestion) -> Node:
         """A detached ``<item>`` (built whole first, so a failure leaves no half item behind)."""
+        item = self.start(question)
+        item.children += self.body(question)
+        return item
+
+    def start(self, question: QuizQuestion) -> Node:
+        """The ``<item>`` with its metadata: all that differs between the CC and Canvas flavours."""
         question = from_missing_word(question)
-        item = etree.Element(
-            q.tag("item"), ident=mig_id("quiz_questions", question.id), title=clean(question.name)
-        )
+        item = q.element("item", ident=mig_id("quiz_questions", question.id), title=clean(question.name))
         self._metadata(item, question)
+        return item
+
+    def body(self, question: QuizQuestion) -> list[Node]:
+        """The children of the ``<item>`` after its metadata: presentation, scoring, feedback
+        (the same in both flavours, so a cartridge builds them once for its two documents)."""
+        question = from_missing_word(question)
+        item = q.element("item")
         pres = q.sub(item, "presentation")
         self.html_material(pres, f"<div>{self.html(question.question_text)}</div>")
         self._presentation(pres, question)
@@ -129,37 +150,38 @@ class ItemWriter:
             outcomes = q.sub(res, "outcomes")
             q.sub(outcomes, "decvar", maxvalue="100", minvalue="0", varname="SCORE", vartype="Decimal")
             self._resprocessing(res, question)
-            if res.find(q.tag("respcondition")) is None:  # e.g. a survey question: nothing is right
-                item.remove(res)
+            if res.find("respcondition") is None:  # e.g. a survey question: nothing is right
+                item.children.remove(res)
         if self.with_answers:
             self._itemproc_extension(item, question)
             self._feedback(item, question)
-        return item
+        return item.children
 
-    def _metadata(self, item: etree._Element, question: QuizQuestion) -> None:
+    def _metadata(self, item: Node, question: QuizQuestion) -> None:
         meta = q.sub(q.sub(item, "itemmetadata"), "qtimetadata")
+        shared = meta.children.append
         if self.for_cc:
-            meta_field(meta, "cc_profile", CC_PROFILES[question.question_type])
+            shared(shared_field("cc_profile", CC_PROFILES[question.question_type]))
             if question.question_type == QT.ESSAY:
-                meta_field(meta, "qmd_computerscored", "No")
+                shared(shared_field("qmd_computerscored", "No"))
             return
-        meta_field(meta, "question_type", question.question_type.value)
-        meta_field(meta, "points_possible", number(float(question.points_possible)))
+        shared(shared_field("question_type", question.question_type.value))
+        shared(shared_field("points_possible", number(float(question.points_possible))))
         if question.answers and question.question_type != QT.CALCULATED:
             meta_field(meta, "original_answer_ids", ",".join(str(a.id) for a in question.answers))
 
     # ------------------------------------------------------------------ materials
-    def html_material(self, parent: etree._Element, html: str) -> None:
+    def html_material(self, parent: Node, html: str) -> None:
         q.sub(q.sub(parent, "material"), "mattext", html, texttype="text/html")
 
-    def answer_material(self, parent: etree._Element, answer: Answer) -> None:
+    def answer_material(self, parent: Node, answer: Answer) -> None:
         if answer.html:
             self.html_material(parent, self.html(answer.html))
         else:
             q.sub(q.sub(parent, "material"), "mattext", answer.text, texttype="text/plain")
 
     # ------------------------------------------------------------------ presentation
-    def _presentation(self, pres: etree._Element, question: QuizQuestion) -> None:
+    def _presentation(self, pres: Node, question: QuizQuestion) -> None:
         kind = question.question_type
         if kind in CHOICE_TYPES:
             card = "Multiple" if kind == QT.MULTIPLE_ANSWERS else "Single"
@@ -198,17 +220,17 @@ class ItemWriter:
         # text only and file upload: the question text is all there is
 
     # ------------------------------------------------------------------ scoring
-    def _condition(self, res: etree._Element, cont: str | None = None, title: str | None = None):
+    def _condition(self, res: Node, cont: str | None = None, title: str | None = None):
         cond = q.sub(res, "respcondition", title=title, **({"continue": cont} if cont else {}))
         return cond, q.sub(cond, "conditionvar")
 
-    def _display(self, cond: etree._Element, ident: str) -> None:
+    def _display(self, cond: Node, ident: str) -> None:
         q.sub(cond, "displayfeedback", feedbacktype="Response", linkrefid=ident)
 
-    def _set_score(self, cond: etree._Element, value: str, action: str = "Set") -> None:
+    def _set_score(self, cond: Node, value: str, action: str = "Set") -> None:
         q.sub(cond, "setvar", value, action=action, varname="SCORE")
 
-    def _resprocessing(self, res: etree._Element, question: QuizQuestion) -> None:
+    def _resprocessing(self, res: Node, question: QuizQuestion) -> None:
         kind = question.question_type
         if question.neutral_comments:
             cond, var = self._condition(res, "Yes")
@@ -328,7 +350,7 @@ class ItemWriter:
                 self._display(cond, f"{a.id}_fb")
 
     # ------------------------------------------------------------------ extension & feedback
-    def _itemproc_extension(self, item: etree._Element, question: QuizQuestion) -> None:
+    def _itemproc_extension(self, item: Node, question: QuizQuestion) -> None:
         calc = question.calculated
         if question.question_type != QT.CALCULATED or not calc:
             return
@@ -349,7 +371,7 @@ class ItemWriter:
                 q.sub(s, "var", number(value), name=name)
             q.sub(s, "answer", number(var_set.get("answer", 0)))
 
-    def _feedback(self, item: etree._Element, question: QuizQuestion) -> None:
+    def _feedback(self, item: Node, question: QuizQuestion) -> None:
         for ident, text in (
             ("general_fb", question.neutral_comments),
             ("correct_fb", question.correct_comments),
