@@ -20,7 +20,7 @@ from textual.command import DiscoveryHit, Hit, Provider
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Label, OptionList, Static
+from textual.widgets import DataTable, Input, Label, OptionList, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..backends.base import (
@@ -49,7 +49,16 @@ from .screens import (
     PickerScreen,
     pull_job,
 )
-from .widgets import MAX_SHOWN, MY_FILES, ContentTree, CourseList, DetailPanel, FileLine, HistoryTable
+from .widgets import (
+    MAX_SHOWN,
+    MY_FILES,
+    ContentTree,
+    CourseList,
+    DetailPanel,
+    FileLine,
+    HistoryTable,
+    KeysFooter,
+)
 from .work import DownloadProgress, EpubsLoaded, ExportFinished, ExportProgress, HistoryLoaded, in_thread, nap
 
 STYLES = bundled("styles", "app.tcss")
@@ -111,7 +120,7 @@ class MainScreen(Screen):
                 yield DetailPanel(id="detail")
         yield Static(id="status")
         # the palette's key is on the status line: the footer keeps its width for the keys (80 columns)
-        yield Footer(show_command_palette=False)
+        yield KeysFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#course-filter").display = False

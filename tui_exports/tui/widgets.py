@@ -12,7 +12,17 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.geometry import Size
 from textual.message import Message
-from textual.widgets import Checkbox, DataTable, OptionList, ProgressBar, RadioButton, RadioSet, Static, Tree
+from textual.widgets import (
+    Checkbox,
+    DataTable,
+    Footer,
+    OptionList,
+    ProgressBar,
+    RadioButton,
+    RadioSet,
+    Static,
+    Tree,
+)
 from textual.widgets.data_table import ColumnKey
 from textual.widgets.option_list import Option
 from textual.widgets.tree import TreeNode
@@ -39,6 +49,37 @@ from .format import (
 from .selection import BRANCH_OF, Key, TickModel
 
 TICKS = {"all": "☑", "none": "☐", "some": "◐"}
+
+
+class KeysFooter(Footer):
+    """Textual's footer, rebuilt only when the keys it would show have changed.
+
+    Textual rebuilds its footer (a widget per key, each styled anew) whenever a screen says its
+    bindings may have changed: on every focus move, screen switch or refresh of bindings. Most
+    of those leave the keys as they were (moving between panes with the same keys, the start's
+    several focus settlings); styling the same keys again was a third of an app start's CPU.
+    """
+
+    _shown: list[Any] | None = None  # the active bindings the keys were last built from
+
+    def _active(self) -> list[Any]:
+        """What ``Footer.compose`` builds its keys from: the shown bindings, and the palette's."""
+        palette = self.app.COMMAND_PALETTE_BINDING if self.show_command_palette else None
+        return [
+            (key, b.binding, b.enabled, b.tooltip)
+            for key, b in self.screen.active_bindings.items()
+            if b.binding.show or key == palette
+        ]
+
+    def compose(self):
+        if self._bindings_ready:
+            self._shown = self._active()
+        return super().compose()
+
+    async def recompose(self) -> None:
+        if self._shown is not None and self.is_attached and self._active() == self._shown:
+            return
+        await super().recompose()
 
 
 class Choice(RadioButton):

@@ -10,10 +10,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from ..format import human_size, state_text
-from ..widgets import put_row
+from ..widgets import KeysFooter, put_row
 from ..work import in_thread
 
 RUN_COLUMNS = [
@@ -69,7 +69,7 @@ class BulkScreen(Screen):
         yield Label("", id="bulk-items-title")
         yield DataTable(id="bulk-items", cursor_type="row", zebra_stripes=True)
         yield Static(id="bulk-note")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         for table_id, columns in (("#bulk-runs", RUN_COLUMNS), ("#bulk-items", ITEM_COLUMNS)):

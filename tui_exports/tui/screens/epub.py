@@ -10,11 +10,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from ...backends.base import Backend, CourseSummary
 from ..format import bar, is_downloadable, is_running, short_time, shown_state, state_text, was_canceled
-from ..widgets import put_row
+from ..widgets import KeysFooter, put_row
 from .ask import AskScreen
 from .new_export import type_reasons
 
@@ -51,7 +51,7 @@ class EpubScreen(Screen):
         yield Label("ePub exports — the latest per course", id="epub-title")
         yield DataTable(id="epubs", cursor_type="row", zebra_stripes=True)
         yield Static(id="epub-detail")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#epubs", DataTable)

@@ -7,7 +7,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
+
+from ..widgets import KeysFooter
 
 
 class HelpScreen(ModalScreen[None]):
@@ -25,7 +27,7 @@ class HelpScreen(ModalScreen[None]):
             table = DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
             table.add_columns("Where", "Key", "Does", "id")
             yield table
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -11,14 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Label, Static
+from textual.widgets import Button, Label, Static
 
 from ...backends.base import Backend, CourseSummary
 from ...model import ContextType
 from ...vocab import CONTENT_FORMATS, FORMAT_BY_NAME, formats_for
 from ..format import EXPORT_TYPES
 from ..selection import Key
-from ..widgets import MY_FILES, Choice, ChoiceSet, Tick
+from ..widgets import MY_FILES, Choice, ChoiceSet, KeysFooter, Tick
 from ..work import in_thread
 from .picker import PickerScreen, validation_text
 
@@ -113,7 +113,7 @@ class NewExportScreen(ModalScreen[ExportRequest | None]):
             with Horizontal(id="buttons"):
                 yield Button("Start ⏎", variant="primary", id="start", compact=True)
                 yield Button("Cancel esc", id="cancel", compact=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#type", ChoiceSet).focus()

@@ -10,14 +10,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from ...backends.base import Backend, CourseSummary
 from ...model import ContextType
 from ...vocab import FORMAT_BY_NAME, SELECT_BY_KEY, SELECT_VOCAB
 from ..format import EXPORT_TYPES, SELECT_BRANCHES, select_preview
 from ..selection import BRANCH_OF, Key, TickModel
-from ..widgets import ContentTree
+from ..widgets import ContentTree, KeysFooter
 from ..work import in_thread
 
 
@@ -86,7 +86,7 @@ class PickerScreen(ModalScreen[tuple[dict[str, Any] | None, set[Key]] | None]):
                     yield Static(id="select-validation")
                     yield Label("greyed out", classes="side-title", id="greyed-title")
                     yield Static(id="greyed")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#picker-filter").display = False
