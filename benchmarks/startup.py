@@ -51,12 +51,70 @@ def start(tree: Path, home: Path) -> tuple[float, float, float, float]:
         session.close()
 
 
+def app_starts(count: int) -> None:
+    """(child, run with the tree on PYTHONPATH) ``count`` starts of the app in this process as
+    the tests start it (``run_test``, until the list is shown and 0.3 s more); prints the
+    median CPU ms per start, the first left out."""
+    import asyncio
+    import time
+
+    from tui_exports.backends.local import LocalBackend
+    from tui_exports.tui import app as app_module
+
+    app_module.freeze_long_lived = lambda: None  # as tests/tui/conftest.py does
+    home = Path(os.environ["TUI_EXPORTS_HOME"])
+    backend = LocalBackend.open(jobs="inprocess")
+
+    async def one() -> float:
+        cpu = time.process_time()
+        app = app_module.ExportsApp(backend, config_file=home / "config.toml")
+        async with app.run_test(size=(80, 24)) as pilot:
+            while not app.main.courses.option_count:
+                await pilot.pause(0.01)
+            await pilot.pause(0.3)
+        return (time.process_time() - cpu) * 1000
+
+    async def all_starts() -> list[float]:
+        return [await one() for _ in range(count)]
+
+    try:
+        print(statistics.median(asyncio.run(all_starts())[1:]))
+    finally:
+        backend.close()
+
+
+def in_process(args: argparse.Namespace, home: Path) -> int:
+    ratios = []
+    for n in range(args.pairs):
+        pair = []
+        for tree in (args.before, ROOT):
+            env = {**os.environ, "TUI_EXPORTS_HOME": str(home), "PYTHONPATH": str(tree)}
+            child = [sys.executable, __file__, "--before", str(tree), "--child", "--app-starts"]
+            out = subprocess.run([*child, str(args.app_starts)], env=env, check=True, capture_output=True)
+            pair.append(float(out.stdout.decode().split()[-1]))
+        ratios.append(pair[1] / pair[0])
+        print(f"pair {n + 1}: CPU per start {pair[0]:.0f} → {pair[1]:.0f} ms, load {os.getloadavg()[0]:.1f}")
+    print(f"CPU per in-process start: pair ratio {statistics.median(ratios):.2f} [{spread(ratios)}]")
+    return 0
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--before", type=Path, required=True, help="a tree of the older code")
     p.add_argument("--courses", type=int, default=0, help="empty courses added to the demo library")
     p.add_argument("--pairs", type=int, default=8)
+    p.add_argument(
+        "--app-starts",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: N in-process starts (as the tests' run_test) per side and pair, CPU ms per start",
+    )
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.child:
+        app_starts(args.app_starts)
+        return 0
     for tree in (args.before, ROOT):
         subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "tui_exports")], check=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,6 +133,8 @@ def main() -> int:
                 add_empty_courses(service.library, args.courses, service.owner_id())
             finally:
                 service.close()
+        if args.app_starts:
+            return in_process(args, home)
         rows = []
         for n in range(args.pairs):
             pair = (start(args.before, home), start(ROOT, home))
