@@ -141,3 +141,21 @@ def test_the_app_starts_drawing_without_the_engine_or_the_store(home: Path) -> N
         [sys.executable, "-c", PROGRAM], capture_output=True, text=True, timeout=60, check=True
     ).stdout
     assert "heavy: []" in out, out
+
+
+def test_opening_the_library_looks_for_no_plugins(demo_home: Path, monkeypatch) -> None:
+    """sqlite-utils looked through every installed package for plugins at the first open."""
+    import sqlite_utils.db
+
+    from tui_exports.engine import ExportService
+    from tui_exports.paths import Home
+
+    def scan() -> None:
+        raise AssertionError("the installed packages were scanned for sqlite-utils plugins")
+
+    monkeypatch.setattr(sqlite_utils.db, "ensure_plugins_loaded", scan)
+    service = ExportService.open(Home.from_env(demo_home))
+    try:
+        assert [c.course_code for c, _ in service.courses(service.owner_id())][:1] == ["ASTR 101"]
+    finally:
+        service.close()
