@@ -388,7 +388,7 @@ class ExportsApp(App[None]):
         store, which the first frame does not need)."""
         super().__init__(watch_css=watch_css)
         if (backend is None) == (opener is None):
-            raise TypeError("ExportsApp needs a backend or an opener, not both")
+            raise TypeError("ExportsApp takes either a backend or an opener")
         self.opener = opener
         #: why the opener failed: the app ends, and ``run_tui`` raises it for the CLI to say
         self.open_error: BaseException | None = None
@@ -466,9 +466,10 @@ class ExportsApp(App[None]):
                 return
             try:
                 courses = read_courses(backend)
-            except BackendError as e:
+            except Exception as e:  # noqa: BLE001 - the app stays, on the opened library (r reads again)
                 courses = None
-                self.call_from_thread(self.show_error, str(e))
+                why = str(e) if isinstance(e, BackendError) else f"{type(e).__name__}: {e}"
+                self.call_from_thread(self.show_error, why)
             self.call_from_thread(self._opened, backend, courses)
 
         self.run_worker(job, thread=True, group="open", name="open", exit_on_error=False)
@@ -477,6 +478,8 @@ class ExportsApp(App[None]):
         self._take(backend)
         if courses is not None:
             self._courses_loaded(courses)
+        else:  # no list to wait for
+            gc.enable()
         self.poll()
 
     def opening(self) -> bool:
