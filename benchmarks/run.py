@@ -764,6 +764,9 @@ class Bench:
             service.close()
         config = self.home / "config.toml"
         config.write_text("[engine]\nworkers = 3\n", encoding="utf-8")
+        # the app starts from bytecode, as an installed program does: where the environment sets
+        # PYTHONDONTWRITEBYTECODE each start compiled every module of the program again
+        subprocess.run([self.py, "-m", "compileall", "-q", str(ROOT / "tui_exports")], check=True)
 
         # baseline: the demo library alone (3 courses)
         demo_home = self.work / "demo-home"

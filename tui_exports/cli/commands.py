@@ -7,6 +7,7 @@ A bad request prints its message (no traceback) and exits 2; a failed export exi
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -648,23 +649,39 @@ def _token_list(args, service) -> int:
 
 
 def _run_app(args, home: Home) -> int:
+    """The app; on the local library it draws its first frame before the library is opened
+    (the engine and the store are imported then, on a worker thread). Python's cyclic
+    collector is paused from here (importing Textual) until the list is shown (``run_tui``)."""
+    gc.disable()
+    try:
+        return _start_app(args, home)
+    finally:
+        gc.enable()
+
+
+def _start_app(args, home: Home) -> int:
+    try:
+        from ..tui.app import run_tui
+    except ImportError:
+        run_tui = None
+    if run_tui is not None and not args.profile:
+        run_tui(opener=lambda: _open_local(args, home, "worker"))
+        return EXIT_OK
     if args.profile:
         from .remote import open_remote
 
         backend = open_remote(args.profile, home)
     else:
         backend = _open_local(args, home, "worker")
-    try:
-        from ..tui.app import run_tui
-    except ImportError:
-        # the terminal app is not part of this build: show what it would list
-        try:
-            for x in backend.courses():
-                print(f"{x.id:>5}  {x.course_code:<12} {x.name}  [{x.role}]")
-        finally:
-            backend.close()
+    if run_tui is not None:
+        run_tui(backend)
         return EXIT_OK
-    run_tui(backend)
+    # the terminal app is not part of this build: show what it would list
+    try:
+        for x in backend.courses():
+            print(f"{x.id:>5}  {x.course_code:<12} {x.name}  [{x.role}]")
+    finally:
+        backend.close()
     return EXIT_OK
 
 

@@ -43,7 +43,9 @@ def connect(path: Path) -> sqlite_utils.Database:
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA synchronous=NORMAL")
-    return sqlite_utils.Database(conn)
+    # no sqlite-utils plugins: looking for them scanned every installed package's entry points
+    # (20 ms of each process's first open; the app's list waited for it)
+    return sqlite_utils.Database(conn, execute_plugins=False)
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

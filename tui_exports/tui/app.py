@@ -7,10 +7,11 @@ import re
 import shlex
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -32,7 +33,6 @@ from ..backends.base import (
     UserSummary,
     progress_id_of,
 )
-from ..backends.local import LocalBackend
 from ..backends.profiles import open_profile, profile_names
 from ..config import Config, ConfigError, write_config
 from ..model import ContextType, is_downloadable, is_failed, is_running
@@ -61,6 +61,9 @@ from .widgets import (
 )
 from .work import DownloadProgress, EpubsLoaded, ExportFinished, ExportProgress, HistoryLoaded, in_thread, nap
 
+if TYPE_CHECKING:
+    from ..backends.local import LocalBackend
+
 STYLES = bundled("styles", "app.tcss")
 FOLLOW_SECONDS = 0.25  # between reads of an export this app started and follows
 LOCAL = "local library"
@@ -72,7 +75,15 @@ CHANGED_SECONDS = (
 IDLE_SECONDS = 2.0  # the first pause once nothing runs; doubled while nothing changes …
 IDLE_MAX_SECONDS = 60.0  # … up to this
 NARROW = 100
+#: the longest ``run_tui`` pauses Python's cyclic collector at start (it runs again once the
+#: list is shown: what the start made is then collected once, and what it keeps frozen)
+COLLECTOR_PAUSE_MAX = 10.0
 SHORT = 20  # below this height the course list shows fewer lines, so the history keeps its rows  # below this width the course list stacks above the history (see HORIZONTAL_BREAKPOINTS)
+
+
+def titled(widget: Any, title: str) -> Any:
+    widget.border_title = title
+    return widget
 
 
 def running(exports: list[dict[str, Any]], progress: dict[int, dict[str, Any]]) -> bool:
@@ -109,25 +120,26 @@ class MainScreen(Screen):
         Binding("b", "bulk", "Bulk runs", id="bulk_screen", show=False, tooltip="Runs of tui-exports bulk"),
     ]
 
+    AUTO_FOCUS = "#courses"  # not the filter (hidden until ``/``): focus moving on restyles both
+
     def compose(self) -> ComposeResult:
+        # built as first shown (titles, the filter hidden): each change after mounting restyles
+        box = Input(placeholder="filter courses", id="course-filter", compact=True)
+        box.display = False
         with Horizontal(id="main"):
             with Vertical(id="side"):
-                yield Input(placeholder="filter courses", id="course-filter", compact=True)
-                yield CourseList(id="courses")
+                yield box
+                yield titled(CourseList(id="courses"), "Courses")
             with Vertical(id="right"):
                 yield Label("", id="history-title")
-                yield HistoryTable(id="history")
-                yield DetailPanel(id="detail")
+                yield titled(HistoryTable(id="history"), "Exports")
+                yield titled(DetailPanel(id="detail"), "Detail")
         yield Static(id="status")
         # the palette's key is on the status line: the footer keeps its width for the keys (80 columns)
         yield KeysFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.query_one("#course-filter").display = False
-        self.query_one("#courses", CourseList).border_title = "Courses"
-        self.query_one("#history", HistoryTable).border_title = "Exports"
-        self.query_one("#detail", DetailPanel).border_title = "Detail"
-        self.query_one("#courses").focus()
+        self.call_after_refresh(self.app.open_source)  # once this first frame is drawn
 
     @property
     def courses(self) -> CourseList:
@@ -223,12 +235,16 @@ class MainScreen(Screen):
         in_thread(self, "groups", self.app.backend.groups, course.id, then=ask, on_error=lambda _: ask([]))
 
     def action_epub(self) -> None:
+        if self.app.opening():
+            return
         self.app.push_screen(EpubScreen(self.app.backend, self.courses.courses))
 
     def action_import_course(self) -> None:
         self.app.open_import()
 
     def action_bulk(self) -> None:
+        if self.app.opening():
+            return
         self.app.push_screen(BulkScreen(self.app.backend))
 
     def action_filter(self) -> None:
@@ -360,19 +376,29 @@ class ExportsApp(App[None]):
 
     def __init__(
         self,
-        backend: Backend,
+        backend: Backend | None = None,
         *,
+        opener: Callable[[], Backend] | None = None,
         home: Home | None = None,
         config_file: Path | None = None,
         watch_css: bool = False,
     ):
+        """On ``backend``; or on what ``opener`` returns, called on a worker thread once the
+        first frame is drawn (``tui-exports``: opening the library imports the engine and the
+        store, which the first frame does not need)."""
         super().__init__(watch_css=watch_css)
-        self.backend = backend
-        self._hear_status(backend)
+        if (backend is None) == (opener is None):
+            raise TypeError("ExportsApp takes either a backend or an opener")
+        self.opener = opener
+        #: why the opener failed: the app ends, and ``run_tui`` raises it for the CLI to say
+        self.open_error: BaseException | None = None
         self.home = home or Home.from_env()
         self.config_file = config_file if config_file is not None else self.home.config_file
         #: every source opened so far (the local library, Canvas profiles), closed when the app ends
-        self.sources: dict[str, Backend] = {source_key(backend): backend}
+        self.sources: dict[str, Backend] = {}
+        self.backend: Backend | None = None
+        if backend is not None:
+            self._take(backend)
         self.keymap, theme, problem = load_config(self.config_file)
         self.config_problem = problem
         self.wanted_theme = theme
@@ -408,9 +434,60 @@ class ExportsApp(App[None]):
             self.notify(self.config_problem, title="Config ignored", severity="warning")
         self.theme_at_start = self.theme
         self.theme_changed_signal.subscribe(self, self._save_theme)
+        self.set_timer(COLLECTOR_PAUSE_MAX, gc.enable)  # should the list never be shown
         self.push_screen(self.main)
-        self.load_courses()
+        if self.backend is not None:
+            self.load_courses()
+            self.poll()
+
+    def _take(self, backend: Backend) -> None:
+        """The backend opened at start (or given): the source shown."""
+        self.backend = backend
+        self._hear_status(backend)
+        self.sources[source_key(backend)] = backend
+
+    def open_source(self) -> None:
+        """Once the main screen's first frame is drawn: open the library on a worker thread,
+        then show its courses. A library that cannot be opened ends the app (the CLI says why)."""
+        opener = self.opener
+        if opener is None or self.backend is not None:
+            return
+
+        def job() -> None:
+            worker = get_current_worker()
+            try:
+                backend = opener()
+            except Exception as e:  # noqa: BLE001 - said by the CLI, as for every command
+                self.open_error = e
+                self.call_from_thread(self.exit, None, 2)
+                return
+            if worker.is_cancelled:  # the app ended while the library opened
+                backend.close()
+                return
+            try:
+                courses = read_courses(backend)
+            except Exception as e:  # noqa: BLE001 - the app stays, on the opened library (r reads again)
+                courses = None
+                why = str(e) if isinstance(e, BackendError) else f"{type(e).__name__}: {e}"
+                self.call_from_thread(self.show_error, why)
+            self.call_from_thread(self._opened, backend, courses)
+
+        self.run_worker(job, thread=True, group="open", name="open", exit_on_error=False)
+
+    def _opened(self, backend: Backend, courses: CoursesRead | None) -> None:
+        self._take(backend)
+        if courses is not None:
+            self._courses_loaded(courses)
+        else:  # no list to wait for
+            gc.enable()
         self.poll()
+
+    def opening(self) -> bool:
+        """True, and a notice saying so, while the library is still being opened at start."""
+        if self.backend is not None:
+            return False
+        self.notify("Opening the library…")
+        return True
 
     def _save_theme(self, theme: Any) -> None:
         """A theme chosen (in the palette) is kept in config.toml, everything else there kept."""
@@ -447,6 +524,8 @@ class ExportsApp(App[None]):
     def load_courses(self, highlight: CourseSummary | None = None) -> None:
         """Read the courses again (for the filter's text); ``highlight``: then put the
         highlight on that course."""
+        if self.backend is None:  # being opened: its courses are read then
+            return
         query = self.main.query_one("#course-filter", Input).value if self.main_ready else ""
         in_thread(
             self,
@@ -471,7 +550,9 @@ class ExportsApp(App[None]):
         in_thread(self, "index", result.catalogue.index)
 
     def _freeze_long_lived(self) -> None:
-        """Not while a dialog is open: it would stay frozen, uncollected, after it closes."""
+        """Not while a dialog is open: it would stay frozen, uncollected, after it closes.
+        The collector, paused by ``run_tui`` for the start, runs again from here on."""
+        gc.enable()
         if self.screen is self.main:
             freeze_long_lived()
 
@@ -520,6 +601,8 @@ class ExportsApp(App[None]):
             out.append(
                 (f"Act as {user.name} ({user.key})", partial(app.act_as, user.id), "Switch the current user")
             )
+        if app.backend is None:  # still being opened: no other source yet
+            return out
         current = next((k for k, b in app.sources.items() if b is app.backend), None)
         if current != LOCAL:
             out.append(
@@ -546,6 +629,8 @@ class ExportsApp(App[None]):
     # -- import
     def local_library(self) -> LocalBackend:
         """The local library, opened when first needed (on a worker thread: it may seed)."""
+        from ..backends.local import LocalBackend
+
         backend = self.sources.get(LOCAL)
         if backend is None:
             backend = self.sources[LOCAL] = LocalBackend.open(self.home, jobs="worker")
@@ -553,6 +638,8 @@ class ExportsApp(App[None]):
 
     def open_import(self) -> None:
         """``i``: a package into the local library; its course is highlighted after."""
+        if self.opening():
+            return
         screen = ImportScreen(lambda path, progress: self.local_library().import_package(path, progress))
         self.push_screen(screen, self._imported)
 
@@ -560,7 +647,7 @@ class ExportsApp(App[None]):
         """On a Canvas instance: Canvas writes a cartridge of the highlighted course, which
         comes down and goes into the local library."""
         course = self.main.course
-        if isinstance(self.backend, LocalBackend) or course is None or course is MY_FILES:
+        if self.backend is None or source_key(self.backend) == LOCAL or course is None or course is MY_FILES:
             self.notify("Highlight a course of a Canvas instance to copy it", severity="warning")
             return
         job = pull_job(self.backend, self.local_library, course.id)
@@ -588,6 +675,8 @@ class ExportsApp(App[None]):
     def use_source(self, profile: str | None) -> None:
         """Show the courses of a Canvas profile, or of the local library (``None``)."""
         key = profile or LOCAL
+        if self.opening():
+            return
         if self.sources.get(key) is self.backend:
             self.notify(f"Already on {self.backend.label}")
             return
@@ -1113,14 +1202,26 @@ def read_courses(backend: Backend, query: str = "") -> CoursesRead:
 
 def source_key(backend: Backend) -> str:
     """How the palette names a source: the local library, or a Canvas profile by name."""
+    from ..backends.local import LocalBackend
+
     return LOCAL if isinstance(backend, LocalBackend) else getattr(backend, "profile", None) or backend.label
 
 
-def run_tui(backend: Backend) -> None:
-    """Open the terminal app on this backend (``tui-exports`` with no arguments)."""
-    app = ExportsApp(backend)
+def run_tui(backend: Backend | None = None, *, opener: Callable[[], Backend] | None = None) -> None:
+    """Open the terminal app (``tui-exports`` with no arguments) on this backend, or on what
+    ``opener`` returns once the first frame is drawn; what the opener raised is raised here,
+    after the terminal is given back.
+
+    Python's cyclic collector is paused until the course list is shown: the start (importing
+    Textual, building the screen) found almost nothing to collect, yet its full collections
+    of everything imported took a fifth of the CPU to the first frame."""
+    gc.disable()
+    app = ExportsApp(backend, opener=opener)
     try:
         app.run()
     finally:
-        for source in {id(b): b for b in [backend, *app.sources.values()]}.values():
+        gc.enable()
+        for source in {id(b): b for b in [*([backend] if backend else []), *app.sources.values()]}.values():
             source.close()
+    if app.open_error is not None:
+        raise app.open_error

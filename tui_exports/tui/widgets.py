@@ -52,12 +52,16 @@ TICKS = {"all": "☑", "none": "☐", "some": "◐"}
 
 
 class KeysFooter(Footer):
-    """Textual's footer as it looks by default, drawn in its compact mode.
+    """Textual's footer, rebuilt only when the keys it would show have changed, and drawn in
+    its compact mode with the default spacing.
 
-    A ``FooterKey`` starts compact and is then bound to its footer's ``compact``: under a
-    default footer every key was restyled twice (the class added, then removed) each time the
-    footer was composed again, on every focus change -- 20 keys' worth of stylesheet work per
-    Tab. Compact from the start, nothing toggles; these rules give back the default spacing.
+    Textual rebuilds its footer (a widget per key, each styled anew) whenever a screen says its
+    bindings may have changed: on every focus move, screen switch or refresh of bindings. Most
+    of those leave the keys as they were (moving between panes with the same keys, the start's
+    several focus settlings); styling the same keys again was a third of an app start's CPU.
+    And a ``FooterKey`` starts compact and is then bound to its footer's ``compact``: under a
+    default footer every key built was restyled twice more (the class added, then removed).
+    Compact from the start, nothing toggles; the rules below give back the default spacing.
     """
 
     DEFAULT_CSS = """
@@ -73,8 +77,29 @@ class KeysFooter(Footer):
     }
     """
 
+    _shown: list[Any] | None = None  # the active bindings the keys were last built from
+
     def __init__(self, *, show_command_palette: bool = True) -> None:
         super().__init__(show_command_palette=show_command_palette, compact=True)
+
+    def _active(self) -> list[Any]:
+        """What ``Footer.compose`` builds its keys from: the shown bindings, and the palette's."""
+        palette = self.app.COMMAND_PALETTE_BINDING if self.show_command_palette else None
+        return [
+            (key, b.binding, b.enabled, b.tooltip)
+            for key, b in self.screen.active_bindings.items()
+            if b.binding.show or key == palette
+        ]
+
+    def compose(self):
+        if self._bindings_ready:
+            self._shown = self._active()
+        return super().compose()
+
+    async def recompose(self) -> None:
+        if self._shown is not None and self.is_attached and self._active() == self._shown:
+            return
+        await super().recompose()
 
 
 class Choice(RadioButton):
