@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import _wait as textual_wait
 
 from tui_exports.backends.local import LocalBackend
 from tui_exports.engine import ExportService, JobRunner
@@ -53,6 +54,9 @@ def _no_collector_freeze(request, monkeypatch):
     if request.node.get_closest_marker("gc_freeze") is None:
         monkeypatch.setattr(app_module, "freeze_long_lived", lambda: None)
     monkeypatch.setattr(app_module, "BUSY_SECONDS", 0.1)
+    # Pilot waits after each key until the process has been idle for one such slice (20 ms):
+    # two slices per key at least; the tests wait for what they check anyway
+    monkeypatch.setattr(textual_wait, "SLEEP_GRANULARITY", 0.005)
     monkeypatch.setattr(app_module, "FOLLOW_SECONDS", 0.05)
     monkeypatch.setattr(app_module, "SETTLE_SECONDS", 0.02)
 
