@@ -93,10 +93,9 @@ def _lower_session_group(steps: int) -> None:
     nice is set too -- only when the worker leads a session of its own (as ``ensure_worker``
     starts it), never a terminal session it would slow down with it.  A process the kernel
     schedules by cgroup instead (containers) reads an empty file there: nothing to do."""
-    group = AUTOGROUP
     try:
-        if os.getsid(0) == os.getpid() and group.read_text(encoding="ascii").strip():
-            group.write_text(str(min(19, steps)), encoding="ascii")
+        if os.getsid(0) == os.getpid() and AUTOGROUP.read_text(encoding="ascii").strip():
+            AUTOGROUP.write_text(str(min(19, steps)), encoding="ascii")
     except OSError:
         pass
 
