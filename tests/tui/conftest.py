@@ -16,6 +16,7 @@ from tui_exports.engine import ExportService, JobRunner
 from tui_exports.model import ContextType
 from tui_exports.paths import Home
 from tui_exports.server import running_server
+from tui_exports.tui import app as app_module
 from tui_exports.tui.app import ExportsApp
 from tui_exports.tui.widgets import ContentTree
 
@@ -45,20 +46,20 @@ def school(tmp_path, home: Path, monkeypatch, copy_demo_library):
 
 
 @pytest.fixture(autouse=True)
-def _no_collector_freeze(request, monkeypatch):
-    """The app freezes what it keeps out of the cyclic collector once its list is shown; in
-    the test process that meant a full collection of pytest's whole heap at every app start
-    (70 ms and growing). The test of that freeze asks for it with ``gc_freeze``."""
-    from tui_exports.tui import app as app_module
+def _app_for_tests(request, monkeypatch):
+    """The app's waits, shortened for the tests (the tests wait for what they check):
 
+    - the collector freeze is left out: in the test process it collected pytest's whole heap at
+      every app start (70 ms and growing); the test of that freeze asks for it with ``gc_freeze``;
+    - the history, the followed exports and a resting highlight are read sooner;
+    - Pilot waits after each key until the process has been idle for one slice of 20 ms, two
+      slices per key at least: 5 ms here."""
     if request.node.get_closest_marker("gc_freeze") is None:
         monkeypatch.setattr(app_module, "freeze_long_lived", lambda: None)
     monkeypatch.setattr(app_module, "BUSY_SECONDS", 0.1)
-    # Pilot waits after each key until the process has been idle for one such slice (20 ms):
-    # two slices per key at least; the tests wait for what they check anyway
-    monkeypatch.setattr(textual_wait, "SLEEP_GRANULARITY", 0.005)
     monkeypatch.setattr(app_module, "FOLLOW_SECONDS", 0.05)
     monkeypatch.setattr(app_module, "SETTLE_SECONDS", 0.02)
+    monkeypatch.setattr(textual_wait, "SLEEP_GRANULARITY", 0.005)
 
 
 @pytest.fixture
