@@ -28,6 +28,8 @@ from ..common.xmlutil import CANVAS_NS, TextBuilder, canvas, canvas_root, render
 #: module_meta.xml's modules are written as text
 canvas_text = TextBuilder(CANVAS_NS)
 
+_DROPPED = object()  # an item the package left out (``item_refs.get``'s default)
+
 CANVAS_EXPORT_FLAG = (
     "Q: What did the panda say when he was forced out of his natural habitat?\nA: This is un-BEAR-able"
 )
@@ -230,7 +232,9 @@ def module_meta(
                     [("title", prerequisite_titles[pid]), ("identifierref", mig_id("context_modules", pid))],
                 )
         items = canvas.sub(el, "items")
-        for i, item in enumerate((it for it in m.items if it in item_refs), start=1):
+        # each item's ref worked out once (``get``): an item kept with no ref has None
+        kept = ((it, ref) for it in m.items if (ref := item_refs.get(it, _DROPPED)) is not _DROPPED)
+        for i, (item, ref) in enumerate(kept, start=1):
             node = canvas.sub(items, "item", identifier=mig_id("content_tags", item.id))
             canvas.fields(
                 node,
@@ -240,8 +244,8 @@ def module_meta(
                     ("title", item.title),
                 ],
             )
-            if item_refs[item]:
-                canvas.sub(node, "identifierref", item_refs[item])
+            if ref:
+                canvas.sub(node, "identifierref", ref)
             if item.content_type == ModuleItemType.EXTERNAL_URL:
                 canvas.sub(node, "url", item.url)
             canvas.fields(

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from tui_exports.exporters.common.ids import mig_id
@@ -203,7 +204,7 @@ class Plan:
     content: Content
     anchors: dict[tuple[str, int], str]  # (link kind, id) → "file#anchor"
     syllabus: list[SyllabusEntry]
-    page_id: Callable[[str], int | None]  # a page's id by its url (one indexed read, not a dict)
+    page_id: Callable[[str], int | None]  # a page's id by its url (an indexed read, not a dict)
 
     def content_href(self, link: CanvasLink) -> str | None:
         """Where a Canvas link to course content lands in the book (None: not in the book)."""
@@ -285,7 +286,9 @@ def build_plan(snapshot: CourseSnapshot) -> Plan:
         content=content,
         anchors=anchors,
         syllabus=_syllabus(content, anchors, in_modules),
-        page_id=snapshot.page_id_by_url,
+        # pages link to the same few pages again and again: the last ones found are kept (ids),
+        # as the cartridge's link rewriter keeps them
+        page_id=lru_cache(maxsize=4096)(snapshot.page_id_by_url),
     )
 
 
