@@ -76,6 +76,27 @@ def test_killed_process_leaves_no_file_and_reads_failed(home):
         svc.close()
 
 
+def test_a_library_migrated_to_9_gets_the_walks_sort_key_indexes(tmp_path):
+    """Migration 9 shipped with plain column indexes; the walks sort by ifnull(...) keys: a
+    library already at 9 is given the indexes of those keys by a later migration."""
+    db = connect(tmp_path / "library.db")
+    migrate(db, upto=9)
+    db.conn.close()
+    lib = Library(Home(tmp_path, tmp_path))
+    indexes = dict(
+        lib.database.db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'").fetchall()
+    )
+    assert "pages_course" in indexes
+    for name in (
+        "modules_course",
+        "assignments_course",
+        "discussion_topics_course",
+        "calendar_events_course",
+    ):
+        assert "ifnull(" in indexes[name], name
+    lib.close()
+
+
 def test_an_older_library_is_upgraded(tmp_path):
     db = connect(tmp_path / "library.db")
     migrate(db, upto=1)

@@ -250,16 +250,11 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "a course's content walked in course order a page at a time (exports hold no outline)",
         [
             """CREATE INDEX module_items_module ON module_items(module_id, position, id)""",
-            # the keys of store.content.WALKS, expression for expression (NULLs first, as Canvas)
-            """CREATE INDEX pages_course ON pages(course_id)""",
+            """CREATE INDEX modules_course ON modules(course_id, position, id)""",
+            """CREATE INDEX assignments_course ON assignments(course_id, position, id)""",
+            """CREATE INDEX discussion_topics_course ON discussion_topics(course_id, position, id)""",
+            """CREATE INDEX calendar_events_course ON calendar_events(course_id, start_at, id)""",
             """CREATE INDEX quizzes_course ON quizzes(course_id)""",
-            """CREATE INDEX modules_course
-                ON modules(course_id, ifnull(position, -9223372036854775808), id)""",
-            """CREATE INDEX assignments_course
-                ON assignments(course_id, ifnull(position, -9223372036854775808), id)""",
-            """CREATE INDEX discussion_topics_course
-                ON discussion_topics(course_id, ifnull(position, -9223372036854775808), id)""",
-            """CREATE INDEX calendar_events_course ON calendar_events(course_id, ifnull(start_at, ''), id)""",
             """CREATE INDEX quiz_groups_quiz ON quiz_groups(quiz_id)""",
         ],
     ),
@@ -268,6 +263,25 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "bulk items on Canvas: the export made for an item, followed again on resume",
         [
             """ALTER TABLE bulk_items ADD COLUMN remote_export TEXT""",
+        ],
+    ),
+    (
+        11,
+        "a course's walks read along indexes of their own sort keys (migration 9's sorted again)",
+        [
+            # the keys of store.content.WALKS, expression for expression (NULLs first, as Canvas)
+            """CREATE INDEX pages_course ON pages(course_id)""",
+            """DROP INDEX modules_course""",
+            """CREATE INDEX modules_course
+                ON modules(course_id, ifnull(position, -9223372036854775808), id)""",
+            """DROP INDEX assignments_course""",
+            """CREATE INDEX assignments_course
+                ON assignments(course_id, ifnull(position, -9223372036854775808), id)""",
+            """DROP INDEX discussion_topics_course""",
+            """CREATE INDEX discussion_topics_course
+                ON discussion_topics(course_id, ifnull(position, -9223372036854775808), id)""",
+            """DROP INDEX calendar_events_course""",
+            """CREATE INDEX calendar_events_course ON calendar_events(course_id, ifnull(start_at, ''), id)""",
         ],
     ),
 ]
