@@ -479,7 +479,7 @@ class CartridgeReader(ModuleReader):
                     self.consumed.add(e.name)  # the page itself
                     continue
                 if e.name not in wanted:
-                    wanted[e.name] = (e, r if n == (r.href or (r.files[0] if r.files else None)) else None)
+                    wanted[e.name] = (e, r if n == r.main else None)
         for e in self.ar.items():
             name = e.name
             if self.base and not name.startswith(self.base):
@@ -562,7 +562,7 @@ class CartridgeReader(ModuleReader):
         # a file listed under two resources: both name the same file
         for r in self.resources.values():
             if r.kind == "file" and r.ident not in self.res_ids:
-                e = self.entry(r.href or (r.files[0] if r.files else None))
+                e = self.entry(r.main)
                 if e is not None and self.name(e) in self.links.files:
                     self.res_ids[r.ident] = ("file", self.links.files[self.name(e)])
         return tree
@@ -697,7 +697,7 @@ class CartridgeReader(ModuleReader):
         )
 
     def _syllabus(self, r: Resource) -> None:
-        href = r.href or (r.files[0] if r.files else None)
+        href = r.main
         _title, body, _meta = self.html_file(href, "the syllabus", None)
         e = self.entry(href)
         body = self.rewrite(body, self.name(e) if e else href, "the syllabus")
