@@ -13,7 +13,7 @@ BATCH = 200  # pages, assignments, topics and quiz questions written at a time
 
 class Batches:
     """The course's content lists (pages … modules), written ``BATCH`` items at a time; a quiz
-    weighs its questions.  ``counts`` is what has been written, by select type, as
+    weighs its questions too, a module its items.  ``counts`` is what has been written, by select type, as
     :meth:`CourseBundle.counts` counts it."""
 
     def __init__(self, library: Library, course: Course):
@@ -27,10 +27,10 @@ class Batches:
         self._count(bundle)
         self.library.content.insert_course(bundle)
 
-    def add(self, lists: str, obj: Any, weight: int = 1) -> None:
+    def add(self, lists: str, obj: Any) -> None:
         """Keep ``obj`` in the bundle's list ``lists`` (``pages``…): it goes into the next batch."""
         getattr(self.bundle, lists).append(obj)
-        self.pending += weight
+        self.pending += 1 + len(getattr(obj, "questions", ()) or getattr(obj, "items", ()))
         if self.pending >= BATCH:
             self.flush()
 

@@ -320,7 +320,7 @@ class CartridgeReader(ModuleReader):
         if kind == "topic":
             select_type = "announcements" if obj.is_announcement else "discussion_topics"
         self.report.count(select_type).kept += 1
-        self.batches.add(lists[kind], obj, 1 + len(getattr(obj, "questions", ())))
+        self.batches.add(lists[kind], obj)
 
     def flush(self) -> None:
         self.batches.flush()

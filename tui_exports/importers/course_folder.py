@@ -664,7 +664,7 @@ class _CourseReader:
             )
         for q, base in self.quiz_tables():
             quiz = self.quiz(q, base, ids)
-            out.add("quizzes", quiz, 1 + len(quiz.questions))
+            out.add("quizzes", quiz)
         for i, e in enumerate(self.spec.tables("events")):
             where = f"{t} [[events]] #{i + 1}"
             out.add(
@@ -683,7 +683,7 @@ class _CourseReader:
         files = {f.id: f.display_name for f in tree.files}
         for i, m in enumerate(self.spec.tables("modules")):
             module = self.module(m, i, ids, files)
-            out.add("modules", module, 1 + len(module.items))
+            out.add("modules", module)
         out.flush()
         return out
 
