@@ -915,6 +915,7 @@ def add_course_folder(
     if not (folder / "course.toml").is_file():
         raise CourseFolderError(f"{folder}: no course.toml here (see data/README.md for the format)")
     inside(folder, "course.toml", str(folder))
+    owned = created is None  # else the caller's transaction, and its clean-up, hold this one
     created = [] if created is None else created
     try:
         with library.transaction():  # users, course and all: rolled back on any failure
@@ -930,7 +931,8 @@ def add_course_folder(
             reader = _CourseReader(library, folder, spec, reader_users, created)
             written = reader.build(_Ids(library.content.next_ids()))
     except BaseException as e:
-        library.blobs.remove(created)  # no orphan blobs: the library is as it was
+        if owned:  # no orphan blobs: the library is as it was
+            library.blobs.remove(created)
         if isinstance(e, (UnicodeError, RecursionError)):
             raise CourseFolderError(f"{folder}: {type(e).__name__}: {e}"[:300]) from None
         raise

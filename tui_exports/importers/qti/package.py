@@ -165,6 +165,7 @@ def import_qti_zip(
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
         raise PackageError(f"{path}: not a zip file ({e})") from None
+    owned = created is None  # else the caller's transaction, and its clean-up, hold this one
     created = [] if created is None else created
     with zf:
         entries = checked_entries(zf, path)
@@ -174,7 +175,8 @@ def import_qti_zip(
                 bundle = reader.build(_Ids(library.content.next_ids()))
                 library.content.insert_course(bundle)
         except BaseException as e:
-            library.blobs.remove(created)  # no orphan blobs: the library is as it was
+            if owned:  # no orphan blobs: the library is as it was
+                library.blobs.remove(created)
             if isinstance(e, (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error)):
                 raise PackageError(f"{path}: the zip is damaged ({e})") from None
             if isinstance(e, (RuntimeError, NotImplementedError)):  # encrypted, unknown compression
