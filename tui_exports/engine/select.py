@@ -456,7 +456,7 @@ def resolve(request: SelectRequest, snapshot: CourseSnapshot, *, linked_files: b
         everything=request.everything,
         syllabus_body=syllabus,
         course_settings=request.everything or request.course_settings,
-        ids={t: IdSet(v) for t, v in sel.items()},
+        ids={t: IdSet(sorted(v)) for t, v in sel.items()},  # sorted: held as given, no second sort
     )
 
 
