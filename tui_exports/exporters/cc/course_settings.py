@@ -23,7 +23,7 @@ from ...model import (
 )
 from ..common.ids import mig_id
 from ..common.web_resources import PlannedFile
-from ..common.xmlutil import CANVAS_NS, TextBuilder, canvas, canvas_root, render
+from ..common.xmlutil import CANVAS_NS, TextBuilder, canvas, canvas_root, render_child
 
 #: module_meta.xml's modules are written as text
 canvas_text = TextBuilder(CANVAS_NS)
@@ -251,4 +251,4 @@ def module_meta(
             canvas.fields(
                 node, [("position", item.position or i), ("new_tab", item.new_tab), ("indent", item.indent)]
             )
-        yield b"\n  " + render(el, 1).encode("utf-8")
+        yield render_child(el, 1)

@@ -33,7 +33,7 @@ from ..common.ids import mig_id
 from ..common.manifest import Manifest
 from ..common.package import PackageWriter, Stepper, slugify
 from ..common.web_resources import PlannedFile, copy_files, plan_files
-from ..common.xmlutil import Builder, TextBuilder, canvas_root, render
+from ..common.xmlutil import Builder, TextBuilder, canvas_root, render_child
 from ..qti.exporter import QuizDocuments, quiz_meta_id
 from . import content
 from . import course_settings as settings
@@ -220,7 +220,7 @@ class CCExporter:
                     mod, "item", identifier=mig_id("content_tags", item.id), identifierref=content_ref(item)
                 )
                 b.sub(el, "title", item.title)
-            yield ("\n" + "  " * level + render(mod, level)).encode("utf-8")
+            yield render_child(mod, level)
 
     # ------------------------------------------------------------------ course settings (15–25)
     def _course_settings(self) -> None:

@@ -257,6 +257,12 @@ def canvas_root(name: str, **attrs: Any) -> etree._Element:
     return canvas.root(name, schema_location=CANVAS_SCHEMA_LOCATION, **attrs)
 
 
+def render_child(node: Node, level: int) -> bytes:
+    """``node`` as it reads inside its document at depth ``level`` (as :func:`child_xml` writes
+    an lxml child): after a newline and the two-space indentation of its depth."""
+    return ("\n" + "  " * level + render(node, level)).encode("utf-8")
+
+
 def child_xml(child: etree._Element, indent: bool = True) -> bytes:
     """``child`` as it reads inside its document: without its tail and without repeating the
     namespace declarations of its ancestors (lxml repeats every one in scope on the start tag
