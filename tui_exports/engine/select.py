@@ -307,10 +307,15 @@ class _OnDemand(dict):
         return value
 
 
+def visible_ids(snapshot: CourseSnapshot, t: str) -> Iterator[int]:
+    """The ids of type ``t`` that the snapshot's user can see, in course order, as walked."""
+    return (o.id for o in LOADERS[t][0](snapshot))
+
+
 def catalogue(snapshot: CourseSnapshot) -> dict[str, list[int]]:
     """Every selectable id per type that the snapshot's user can see, in course order; a type's
     list is walked when it is first read (a zip export reads only its folders and files)."""
-    return _OnDemand(lambda t: [o.id for o in LOADERS[t][0](snapshot)])
+    return _OnDemand(lambda t: list(visible_ids(snapshot, t)))
 
 
 def listing(snapshot: CourseSnapshot, types: Iterable[str] = SELECT_TYPES) -> dict[str, list[dict[str, Any]]]:
@@ -380,7 +385,7 @@ def resolve(request: SelectRequest, snapshot: CourseSnapshot, *, linked_files: b
             everything=True,
             syllabus_body=True,
             course_settings=True,
-            ids={t: IdSet(o.id for o in LOADERS[t][0](snapshot)) for t in SELECT_TYPES},
+            ids={t: IdSet(visible_ids(snapshot, t)) for t in SELECT_TYPES},
         )
     cat = catalogue(snapshot)  # each type walked only if something below needs it
     sel: dict[str, set[int]] = {t: set() for t in SELECT_TYPES}
