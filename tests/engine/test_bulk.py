@@ -151,6 +151,34 @@ def test_a_failing_item_is_retried_with_back_off_then_stays_failed(service, tmp_
     assert sorted(r["state"] for r in report) == ["exported"] * 4 + ["failed"] * 2
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="names an fsynced descriptor by /proc")
+def test_each_placed_file_and_its_folder_are_flushed_before_the_reports_and_nothing_else(
+    service, tmp_path, monkeypatch
+):
+    flushed: list[str] = []
+    reports_after: list[int] = []
+    fsync, replace = os.fsync, os.replace
+
+    def noting_fsync(fd):
+        flushed.append(os.readlink(f"/proc/self/fd/{fd}"))
+        fsync(fd)
+
+    def noting_replace(src, dst):
+        if str(dst).endswith("report.json"):
+            reports_after.append(len(flushed))
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", noting_fsync)
+    monkeypatch.setattr(os, "replace", noting_replace)
+    monkeypatch.setattr(os, "sync", lambda: pytest.fail("os.sync waits for every program's files"))
+    out = tmp_path / "out"
+    run = _run(service, out)
+    paths = [i.path for i in service.library.bulk.items(run.id)]
+    before_reports = set(flushed[: reports_after[0]])
+    assert set(paths) | {os.path.dirname(p) for p in paths} | {str(out)} <= before_reports
+    assert len(paths) == 6 and before_reports <= set(paths) | {os.path.dirname(p) for p in paths} | {str(out)}
+
+
 def test_two_runs_on_one_out_are_refused(service, tmp_path):
     out = tmp_path / "out"
     held = bulk.lock_out(out)
