@@ -228,6 +228,27 @@ def test_worker_processes_build_the_same_files(service, tmp_path):
     assert all((i.size, i.sha256) == (len(open(i.path, "rb").read()), _sha(tmp_path / i.path)) for i in items)
 
 
+def test_chunks_are_large_while_many_items_are_left_and_shrink_as_the_run_ends(service, tmp_path):
+    courses = [c for c, _ in service.courses(service.owner_id())]
+    items = [
+        {"course_id": courses[i % 3].id, "course_code": courses[i % 3].course_code, "format": f}
+        for i in range(40)
+        for f in ("zip", "qti")
+    ]
+    out = tmp_path / "out"
+    run_id = service.library.bulk.create_run(
+        source="library", out_dir=str(out), formats=["zip", "qti"], settings={}, items=items
+    )
+    pool = bulk.InlinePool(lambda t: bulk.ItemResult(t.item_id, True, str(out / "f"), 1, "0" * 64))
+    pool.slots, pool.ahead, pool.chunk_items = 2, 2, bulk.CHUNK_ITEMS
+    sizes: list[int] = []
+    submit = pool.submit
+    pool.submit = lambda tasks: sizes.append(len(tasks)) or submit(tasks)
+    assert bulk.Coordinator(service, run_id, pool).run().workflow_state == "exported"
+    assert sum(sizes) == 80 and sizes[0] == bulk.CHUNK_ITEMS > 4  # few hand-overs while much is left
+    assert sizes[-2:] == [2, 2]  # one course each at the end: no worker waits for another's long chunk
+
+
 def test_packages_are_imported_then_exported(service, tmp_path):
     from tui_exports.engine.generated import course_spec, write_course_folder
 

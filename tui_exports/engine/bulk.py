@@ -552,10 +552,12 @@ def _warm() -> int:
     return os.getpid()
 
 
-#: items in one chunk of a local or cluster pool: a small course's item takes ~15 ms, about what
-#: handing a task to a process and taking its record back costs; four of them (two courses in
-#: two formats) make that cost small and still keep both cores busy to the end of a run
-CHUNK_ITEMS = 4
+#: the most items in one chunk of a local or cluster pool: a small course's item takes ~8 ms of
+#: CPU, and handing a task over and taking its records back costs the coordinator (and a Dask
+#: scheduler and worker) a few ms whatever its size, on the same two cores; so a chunk is up to
+#: ten items (five courses in two formats), and smaller as the run ends (``Coordinator``: the
+#: items left shared among the chunks in flight), so every worker stays busy to the end
+CHUNK_ITEMS = 10
 
 
 def process_pool(workers: int, home: str | Path | None = None) -> Pool:
@@ -811,6 +813,7 @@ class Coordinator:
         interrupted = False
         last_check = time.monotonic()
         size = max(1, getattr(self.pool, "chunk_items", 1))
+        left = self.store.counts(self.run_id).get(BulkItemState.CREATED, 0)  # not handed out yet
         try:
             while True:
                 limit = self.pool.slots + getattr(self.pool, "ahead", 0)
@@ -824,9 +827,10 @@ class Coordinator:
                     else:
                         exhausted = True
                 while len(in_flight) < limit:
-                    chunk = self._next_chunk(pending, retries, size)
+                    chunk = self._next_chunk(pending, retries, min(size, max(1, left // limit)))
                     if not chunk:
                         break
+                    left -= len(chunk)
                     for item in chunk:
                         tries[item.id] = tries.get(item.id, 0) + 1
                     self._start(chunk, in_flight, status)
