@@ -27,6 +27,11 @@ from .bulk import CHUNK_ITEMS, FuturesPool, ItemResult, ItemTask, build_items, c
 from .errors import BadRequest
 
 INSTALL = "pip install 'tui-exports[cluster]'"
+#: Dask settings for a cluster that runs bulk items (README, "Scaling out"; ``benchmarks/bulk.py``
+#: starts its LocalCluster with them): a worker's statistical profiler samples every thread's
+#: stack each 10 ms, which a batch of short CPU-bound tasks pays in time and GIL hand-overs, and
+#: work stealing moves tasks that all take about as long for nothing
+QUIET_CONFIG = {"distributed.worker.profile.enabled": False, "distributed.scheduler.work-stealing": False}
 
 
 #: glibc's ``mallopt`` parameters, and what a worker process is given (once) by :func:`tune_allocator`
