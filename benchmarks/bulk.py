@@ -75,9 +75,12 @@ class Paired:
     of a pair alike."""
 
     pairs: list[tuple[float, float, float]]  # (baseline s, other s, load average at the pair's start)
-    cpu: list[
-        tuple[float, float]
-    ]  # CPU seconds of each (the other's: 0 when its workers are not its children)
+    #: CPU seconds: the baseline's process tree, the other's, and the other's outside its tree
+    #: (a cluster's workers, scheduler and nannies; 0 for worker processes, which are its children)
+    cpu: list[tuple[float, float, float]]
+    #: wall seconds from each run's start to its first file, and from its last file to its exit
+    #: (baseline start, baseline end, other start, other end): its serial parts, seen from outside
+    edges: list[tuple[float, float, float, float]]
 
     @property
     def ratios(self) -> list[float]:
@@ -103,15 +106,28 @@ class Paired:
     def ratio_text(self) -> str:
         return f"{self.ratio:.2f}× faster ({min(self.ratios):.2f}–{max(self.ratios):.2f})"
 
-    def describe(self, name: str, tree_cpu: bool = False) -> str:
+    def describe(self, name: str) -> str:
         each = ", ".join(f"{a:.2f}/{b:.2f} s = {a / b:.2f}× (load {load:.1f})" for a, b, load in self.pairs)
         text = f"{name}, pair by pair (--workers 1 / {name}): {each}."
-        a, b = (statistics.median(c[i] for c in self.cpu) for i in (0, 1))
-        if tree_cpu:  # the workers were children of the run: their CPU is counted
-            text += f" CPU time (whole process tree, median): {a:.1f} s / {b:.1f} s."
-        else:
-            text += f" CPU time (median; the cluster's workers, scheduler and nannies included): {a:.1f} s / {b:.1f} s."
-        return text
+        a, b, c = (statistics.median(x[i] for x in self.cpu) for i in (0, 1, 2))
+        text += f" CPU time, median: --workers 1 {a:.1f} s; {name} {b + c:.1f} s"
+        text += (
+            f" ({b:.1f} s the bulk process, {c:.1f} s the cluster's processes)."
+            if c
+            else " (its process tree)."
+        )
+        s1, e1, s2, e2 = (statistics.median(x[i] for x in self.edges) for i in range(4))
+        return text + (
+            f" Start to first file / last file to exit, median: --workers 1 {s1:.2f} s / {e1:.2f} s;"
+            f" {name} {s2:.2f} s / {e2:.2f} s."
+        )
+
+
+def edges(cmd: list[str], started: float, ended: float) -> tuple[float, float]:
+    """Wall seconds from a run's start to its first file, and from its last file to its exit."""
+    out = Path(cmd[cmd.index("--out") + 1])
+    times = [p.stat().st_mtime for p in out.glob("*/*") if p.is_file()]
+    return min(times) - started, ended - max(times)
 
 
 def paired(
@@ -124,18 +140,25 @@ def paired(
     """``n`` pairs; ``elsewhere`` (a cluster's CPU seconds so far) adds the CPU that the other's
     run spent outside its own process tree."""
     pairs: list[tuple[float, float, float]] = []
-    cpu: list[tuple[float, float]] = []
+    cpu: list[tuple[float, float, float]] = []
+    walls: list[tuple[float, float, float, float]] = []
     for _ in range(n):
         load = os.getloadavg()[0]
-        a, _, cpu_a = timed(base(), env)
+        cmd_a, cmd_b = base(), other()
+        t = time.time()
+        a, _, cpu_a = timed(cmd_a, env)
+        edges_a = edges(cmd_a, t, time.time())
         before = elsewhere() if elsewhere else 0.0
-        b, _, cpu_b = timed(other(), env)
-        cpu_b += (elsewhere() - before) if elsewhere else 0.0
+        t = time.time()
+        b, _, cpu_b = timed(cmd_b, env)
+        edges_b = edges(cmd_b, t, time.time())
+        cluster = (elsewhere() - before) if elsewhere else 0.0
         pairs.append((a, b, load))
-        cpu.append((cpu_a, cpu_b))
-        print(f"  pair: {a:.2f} s / {b:.2f} s = {a / b:.2f}× (load {load:.1f}; CPU {cpu_a:.1f} s / {cpu_b:.1f} s)",
-              file=sys.stderr)  # fmt: skip
-    return Paired(pairs, cpu)
+        cpu.append((cpu_a, cpu_b, cluster))
+        walls.append((*edges_a, *edges_b))
+        print(f"  pair: {a:.2f} s / {b:.2f} s = {a / b:.2f}× (load {load:.1f}; CPU {cpu_a:.1f} s / {cpu_b:.1f}"
+              f"{f' + {cluster:.1f}' if cluster else ''} s)", file=sys.stderr)  # fmt: skip
+    return Paired(pairs, cpu, walls)
 
 
 def cluster_cpu(cluster) -> Callable[[], float]:
@@ -236,7 +259,7 @@ def bench(args: argparse.Namespace, work: Path) -> int:
     rows.append((f"{items} items, --workers 1 (wall, median pair)", f"{two.base:.2f} s", "", "", "", ""))
     rows.append(("--workers 2 (wall, median pair)", f"{two.other:.2f} s", f"{two.base:.2f} s (--workers 1)",
                  two.ratio_text(), "≥ 1.8×", "pass" if two.ratio >= 1.8 else "FAIL"))  # fmt: skip
-    notes = [two.describe("--workers 2", tree_cpu=True)]
+    notes = [two.describe("--workers 2")]
     try:
         from distributed import LocalCluster
     except ImportError:
