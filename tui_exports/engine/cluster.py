@@ -46,8 +46,8 @@ def tune_allocator() -> None:
     ``MALLOC_TRIM_THRESHOLD_=65536`` (distributed's ``nanny.pre-spawn-environ``), which also pins
     glibc's mmap threshold at 128 KiB, so every buffer of 128 KiB or more (a 1 MiB read of a
     blob, a deflate buffer) is mapped, its pages faulted in and zeroed, and unmapped again, each
-    time.  That cost an item ~40 % more CPU than in ``--workers N`` (400 small items: 5.2 s
-    against 3.7 s of CPU, the difference nearly all page faults).  Here buffers up to 4 MiB come
+    time.  That cost an item 20-40 % more CPU than in ``--workers N`` (400 small items: 4.4-5.5 s
+    against 3.7-4.3 s of CPU, the difference nearly all system time).  Here buffers up to 4 MiB come
     from the heap, which keeps up to 16 MiB free at its top, as glibc's own sliding thresholds
     would after the first such buffer."""
     if _tuned:
