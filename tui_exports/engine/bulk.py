@@ -623,8 +623,8 @@ class Flusher:
                 except queue.Empty:
                     break
             ended = paths is None
-            for path in batch:
-                fsync_file(path)
+            for path in batch:  # fsync_dir opens read-only and fsyncs: a file as well as a folder
+                fsync_dir(Path(path))
             for folder in dict.fromkeys(os.path.dirname(p) for p in batch):
                 fsync_dir(Path(folder))
 
@@ -634,20 +634,6 @@ class Flusher:
             self._thread.join()
             self._thread = None
         fsync_dir(self.out)
-
-
-def fsync_file(path: str) -> None:
-    """``path`` flushed to disk; one gone or unreadable is left (a resume checks every file)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 @dataclass
