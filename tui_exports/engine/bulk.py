@@ -629,11 +629,12 @@ class Flusher:
                 fsync_dir(Path(folder))
 
     def close(self) -> None:
+        """Wait for what was given; then the course folders' entries in ``--out``."""
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join()
             self._thread = None
-        fsync_dir(self.out)
+            fsync_dir(self.out)
 
 
 @dataclass
@@ -777,6 +778,7 @@ class Coordinator:
                     lock.close()
         finally:
             self._close_pool()
+            self.flusher.close()  # a run that failed before its end leaves no thread behind
 
     def _close_pool(self) -> None:
         if not self._pool_closed:
