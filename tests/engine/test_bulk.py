@@ -151,6 +151,34 @@ def test_a_failing_item_is_retried_with_back_off_then_stays_failed(service, tmp_
     assert sorted(r["state"] for r in report) == ["exported"] * 4 + ["failed"] * 2
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="names an fsynced descriptor by /proc")
+def test_each_placed_file_and_its_folder_are_flushed_before_the_reports_and_nothing_else(
+    service, tmp_path, monkeypatch
+):
+    flushed: list[str] = []
+    reports_after: list[int] = []
+    fsync, replace = os.fsync, os.replace
+
+    def noting_fsync(fd):
+        flushed.append(os.readlink(f"/proc/self/fd/{fd}"))
+        fsync(fd)
+
+    def noting_replace(src, dst):
+        if str(dst).endswith("report.json"):
+            reports_after.append(len(flushed))
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", noting_fsync)
+    monkeypatch.setattr(os, "replace", noting_replace)
+    monkeypatch.setattr(os, "sync", lambda: pytest.fail("os.sync waits for every program's files"))
+    out = tmp_path / "out"
+    run = _run(service, out)
+    paths = [i.path for i in service.library.bulk.items(run.id)]
+    before_reports = set(flushed[: reports_after[0]])
+    assert set(paths) | {os.path.dirname(p) for p in paths} | {str(out)} <= before_reports
+    assert len(paths) == 6 and before_reports <= set(paths) | {os.path.dirname(p) for p in paths} | {str(out)}
+
+
 def test_two_runs_on_one_out_are_refused(service, tmp_path):
     out = tmp_path / "out"
     held = bulk.lock_out(out)
@@ -198,6 +226,27 @@ def test_worker_processes_build_the_same_files(service, tmp_path):
     items = service.library.bulk.items(run.id)
     assert run.workflow_state == "exported" and len(items) == 3
     assert all((i.size, i.sha256) == (len(open(i.path, "rb").read()), _sha(tmp_path / i.path)) for i in items)
+
+
+def test_chunks_are_large_while_many_items_are_left_and_shrink_as_the_run_ends(service, tmp_path):
+    courses = [c for c, _ in service.courses(service.owner_id())]
+    items = [
+        {"course_id": courses[i % 3].id, "course_code": courses[i % 3].course_code, "format": f}
+        for i in range(40)
+        for f in ("zip", "qti")
+    ]
+    out = tmp_path / "out"
+    run_id = service.library.bulk.create_run(
+        source="library", out_dir=str(out), formats=["zip", "qti"], settings={}, items=items
+    )
+    pool = bulk.InlinePool(lambda t: bulk.ItemResult(t.item_id, True, str(out / "f"), 1, "0" * 64))
+    pool.slots, pool.ahead, pool.chunk_items = 2, 2, bulk.CHUNK_ITEMS
+    sizes: list[int] = []
+    submit = pool.submit
+    pool.submit = lambda tasks: sizes.append(len(tasks)) or submit(tasks)
+    assert bulk.Coordinator(service, run_id, pool).run().workflow_state == "exported"
+    assert sum(sizes) == 80 and sizes[0] == bulk.CHUNK_ITEMS > 4  # few hand-overs while much is left
+    assert sizes[-2:] == [2, 2]  # one course each at the end: no worker waits for another's long chunk
 
 
 def test_packages_are_imported_then_exported(service, tmp_path):

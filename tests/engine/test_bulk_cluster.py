@@ -103,6 +103,35 @@ def test_a_worker_killed_mid_run_has_its_items_run_on_another(service, tmp_path,
     assert sorted(i.path for i in items) == [str(p) for p in files]
 
 
+FAULTS = """
+import resource, sys
+from tui_exports.engine.cluster import run_on_worker
+
+def faults():
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(50):
+        data = b"x" * (2 << 20)  # a buffer as large as a blob's read or a deflate buffer
+        del data
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+print(faults(), run_on_worker(()), faults())
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+def test_a_worker_started_by_a_dask_nanny_reuses_freed_buffers_once_it_runs_a_task():
+    import subprocess
+
+    pytest.importorskip("distributed")
+    env = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536"}  # what a nanny gives its workers
+    out = subprocess.run([sys.executable, "-c", FAULTS], env=env, capture_output=True, text=True, check=True)
+    before, result, after = out.stdout.split()
+    assert result == "[]"
+    assert int(before) > 50 * 400  # each 2 MiB buffer mapped and its 512 pages faulted in again
+    assert int(after) < 2_000  # the heap's pages, reused
+
+
 @pytest.mark.parametrize(
     "address, here",
     [

@@ -133,7 +133,14 @@ def canvas_item(
             raise BackendError(f"Canvas finished export {export.get('id')} without a file")
         size, digest = file_digest(placed[0])
         return ItemResult(
-            task.item_id, True, str(placed[0]), size, digest, tuple(export.get("errors") or ()), ran_on=ran_on
+            task.item_id,
+            True,
+            str(placed[0]),
+            size,
+            digest,
+            tuple(export.get("errors") or ()),
+            ran_on=ran_on,
+            companions=tuple(str(p) for p in placed[1:]),
         )
     except BackendError as e:
         return ItemResult(task.item_id, False, error=str(e), ran_on=ran_on)

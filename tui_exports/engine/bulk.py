@@ -13,10 +13,12 @@ are refused by an advisory lock (``fcntl.flock``) on ``--out/.bulk.lock``.
 
 Durability: a ``kill -9`` loses no written file (the kernel keeps it), and a resume checks
 every exported item's file against its recorded size and SHA-256 and makes again one that a
-power loss took; so the files of this machine's workers are flushed once, when the run ends
-(``os.sync`` before the reports), not twice per item (an ``fsync`` of a small course's file
-and of its folder cost a third of its time, on one disk both workers wait for).  A worker on
-another machine, whose cache the coordinator cannot flush, fsyncs each file (``ItemTask.fsync``).
+power loss took; so this machine's workers do not wait for the disk (an ``fsync`` of a small
+course's file and of its folder cost a third of its time): the coordinator's :class:`Flusher`
+fsyncs each placed file and its folder on a thread of its own while the run goes on, and
+waits for the last ones before the reports (only the run's own files: ``os.sync`` flushed
+every program's, and waited for them).  A worker on another machine, whose cache the
+coordinator cannot flush, fsyncs each file itself (``ItemTask.fsync``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import importlib
 import io
 import json
 import os
+import queue
 import re
 import shutil
 import signal
@@ -281,6 +284,11 @@ class ItemResult:
     warnings: tuple[str, ...] = ()
     error: str | None = None
     ran_on: str = "local"
+    companions: tuple[str, ...] = ()  # the item's other files (an ePub's companion zip)
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return (self.path, *self.companions) if self.path else ()
 
 
 def course_snapshot(
@@ -360,7 +368,16 @@ def build_item(
             fsync_dir(folder)
         main = placed[0]
         size, digest = file_digest(main)
-        return ItemResult(task.item_id, True, str(main), size, digest, tuple(result.warnings), ran_on=ran_on)
+        return ItemResult(
+            task.item_id,
+            True,
+            str(main),
+            size,
+            digest,
+            tuple(result.warnings),
+            ran_on=ran_on,
+            companions=tuple(str(p) for p in placed[1:]),
+        )
     except Exception as e:  # noqa: BLE001 - one course's failure is its item's error
         return ItemResult(task.item_id, False, error=describe_failure(e, folder.parent), ran_on=ran_on)
     finally:
@@ -535,10 +552,12 @@ def _warm() -> int:
     return os.getpid()
 
 
-#: items in one chunk of a local or cluster pool: a small course's item takes ~15 ms, about what
-#: handing a task to a process and taking its record back costs; four of them (two courses in
-#: two formats) make that cost small and still keep both cores busy to the end of a run
-CHUNK_ITEMS = 4
+#: the most items in one chunk of a local or cluster pool: a small course's item takes ~8 ms of
+#: CPU, and handing a task over and taking its records back costs the coordinator (and a Dask
+#: scheduler and worker) a few ms whatever its size, on the same two cores; so a chunk is up to
+#: ten items (five courses in two formats), and smaller as the run ends (``Coordinator``: the
+#: items left shared among the chunks in flight), so every worker stays busy to the end
+CHUNK_ITEMS = 10
 
 
 def process_pool(workers: int, home: str | Path | None = None) -> Pool:
@@ -570,6 +589,52 @@ def process_pool(workers: int, home: str | Path | None = None) -> Pool:
 
 
 # ------------------------------------------------------------------ the coordinator
+
+
+class Flusher:
+    """The run's files made durable while it works: each placed file, then its folder, fsynced
+    on a thread of the coordinator (an fsync waits on the disk and lets go of the GIL), batch by
+    batch as records come back; :meth:`close` waits for the last ones and the course folders'
+    entries in ``--out``.  Only the run's own files, never the whole machine's."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        self._queue: queue.SimpleQueue[tuple[str, ...] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def add(self, paths: Iterable[str]) -> None:
+        paths = tuple(paths)
+        if not paths:
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="bulk-flush", daemon=True)
+            self._thread.start()
+        self._queue.put(paths)
+
+    def _work(self) -> None:
+        ended = False
+        while not ended:
+            batch: list[str] = []
+            paths = self._queue.get()  # then whatever else came meanwhile, in one batch
+            while paths is not None:
+                batch += paths
+                try:
+                    paths = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            ended = paths is None
+            for path in batch:  # fsync_dir opens read-only and fsyncs: a file as well as a folder
+                fsync_dir(Path(path))
+            for folder in dict.fromkeys(os.path.dirname(p) for p in batch):
+                fsync_dir(Path(folder))
+
+    def close(self) -> None:
+        """Wait for what was given; then the course folders' entries in ``--out``."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+            fsync_dir(self.out)
 
 
 @dataclass
@@ -662,6 +727,7 @@ class Coordinator:
         self.max_embed = service.settings.epub_max_embed_mb * 1024 * 1024
         self._last_snapshot: tuple[int | None, Any] = (None, None)
         self._pool_closed = False
+        self.flusher = Flusher(self.out)
         if hasattr(pool, "note"):  # Canvas: each export is recorded as soon as Canvas made it
             pool.note = self.note_remote
 
@@ -712,6 +778,7 @@ class Coordinator:
                     lock.close()
         finally:
             self._close_pool()
+            self.flusher.close()  # a run that failed before its end leaves no thread behind
 
     def _close_pool(self) -> None:
         if not self._pool_closed:
@@ -734,6 +801,7 @@ class Coordinator:
         interrupted = False
         last_check = time.monotonic()
         size = max(1, getattr(self.pool, "chunk_items", 1))
+        left = self.store.counts(self.run_id).get(BulkItemState.CREATED, 0)  # not handed out yet
         try:
             while True:
                 limit = self.pool.slots + getattr(self.pool, "ahead", 0)
@@ -747,9 +815,10 @@ class Coordinator:
                     else:
                         exhausted = True
                 while len(in_flight) < limit:
-                    chunk = self._next_chunk(pending, retries, size)
+                    chunk = self._next_chunk(pending, retries, min(size, max(1, left // limit)))
                     if not chunk:
                         break
+                    left -= len(chunk)
                     for item in chunk:
                         tries[item.id] = tries.get(item.id, 0) + 1
                     self._start(chunk, in_flight, status)
@@ -774,7 +843,7 @@ class Coordinator:
             raise
         finally:
             self._close_pool()
-            os.sync()  # the files this machine's workers wrote are on disk before the reports say so
+            self.flusher.close()  # the files this run placed are on disk before the reports say so
             if interrupted:
                 self._put_back(in_flight)
                 self.store.set_run(self.run_id, BulkItemState.FAILED, "interrupted")
@@ -849,6 +918,7 @@ class Coordinator:
                 }
             changes.append((item, fields))
         self.store.update_items([(item.id, fields) for item, fields in changes])
+        self.flusher.add(path for _, result in ended for path in result.files)
         for (item, fields), (_, result) in zip(changes, ended, strict=True):
             status.in_flight.pop(item.id, None)
             if result.ok:
@@ -883,6 +953,7 @@ class Coordinator:
             half_written.unlink(missing_ok=True)
         self.store.reopen(self.run_id, [BulkItemState.EXPORTING, BulkItemState.FAILED])
         cursor = 0
+        kept: set[Path] = set()
         while page := self.store.items(self.run_id, BULK_ITEM_DOWNLOADABLE, after=cursor, limit=500):
             cursor = page[-1].id
             for item in page:
@@ -890,8 +961,11 @@ class Coordinator:
                     status.exported += 1
                     status.skipped += 1
                     status.bytes += item.size or 0
+                    kept.add(Path(item.path).parent)
                 else:
                     self.store.update_item(item.id, workflow_state=BulkItemState.CREATED)
+        for folder in kept:  # kept from a run that may have died before it flushed them
+            self.flusher.add(str(p) for p in folder.iterdir() if p.is_file())
 
     def _import_packages(self, status: BulkStatus) -> None:
         """Packages not imported yet become courses of the library (the coordinator alone writes it)."""

@@ -16,21 +16,59 @@ another worker.
 
 from __future__ import annotations
 
+import ctypes
 import ipaddress
+import os
 import time
 import uuid
 from typing import Any
 
-from .bulk import CHUNK_ITEMS, FuturesPool, ItemResult, ItemTask, build_items
+from .bulk import CHUNK_ITEMS, FuturesPool, ItemResult, ItemTask, build_items, collect
 from .errors import BadRequest
 
 INSTALL = "pip install 'tui-exports[cluster]'"
+#: Dask settings for a cluster that runs bulk items (README, "Scaling out"; ``benchmarks/bulk.py``
+#: starts its LocalCluster with them): a worker's statistical profiler samples every thread's
+#: stack each 10 ms, which a batch of short CPU-bound tasks pays in time and GIL hand-overs, and
+#: work stealing moves tasks that all take about as long for nothing
+QUIET_CONFIG = {"distributed.worker.profile.enabled": False, "distributed.scheduler.work-stealing": False}
+
+
+#: glibc's ``mallopt`` parameters, and what a worker process is given (once) by :func:`tune_allocator`
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+MMAP_THRESHOLD = 4 << 20
+TRIM_THRESHOLD = 16 << 20
+_tuned: list[bool] = []
+
+
+def tune_allocator() -> None:
+    """Once per process, in one that a Dask nanny started: the nanny sets
+    ``MALLOC_TRIM_THRESHOLD_=65536`` (distributed's ``nanny.pre-spawn-environ``), which also pins
+    glibc's mmap threshold at 128 KiB, so every buffer of 128 KiB or more (a 1 MiB read of a
+    blob, a deflate buffer) is mapped, its pages faulted in and zeroed, and unmapped again, each
+    time.  That cost an item 20-40 % more CPU than in ``--workers N`` (400 small items: 4.4-5.5 s
+    against 3.7-4.3 s of CPU, the difference nearly all system time).  Here buffers up to 4 MiB come
+    from the heap, which keeps up to 16 MiB free at its top, as glibc's own sliding thresholds
+    would after the first such buffer."""
+    if _tuned:
+        return
+    _tuned.append(True)
+    if "MALLOC_TRIM_THRESHOLD_" not in os.environ:
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc
+        return
+    mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
 
 
 def run_on_worker(tasks: tuple[ItemTask, ...]) -> list[ItemResult]:
     """The task a Dask worker runs: a chunk of items built as a local worker builds them,
     signed with the worker's address."""
     from distributed import get_worker
+
+    tune_allocator()
 
     try:
         where = get_worker().address
@@ -74,6 +112,26 @@ class DaskPool(FuturesPool):
             return wait(list(self._futures), timeout=timeout, return_when="FIRST_COMPLETED").done
         except TimeoutError:
             return []
+
+    def finished(self, timeout: float) -> list[tuple[Any, list[ItemResult]]]:
+        """The chunks that ended, their records fetched from the workers in one ``gather`` (a
+        ``result()`` each was a round trip each); a chunk that raised, or whose records could
+        not be fetched, is taken one by one (:func:`~.bulk.collect`)."""
+        if not self._futures:
+            time.sleep(min(timeout, 0.05))
+            return []
+        done = list(self.wait(timeout))
+        ok = [f for f in done if f.status == "finished"]
+        try:
+            records = self.client.gather(ok) if ok else []
+        except Exception:  # noqa: BLE001 - a worker holding some records died: one by one
+            ok, records = [], []
+        out = [(future, list(record)) for future, record in zip(ok, records, strict=True)]
+        for future in ok:
+            del self._futures[future]
+        fetched = set(ok)
+        rest = [f for f in done if f not in fetched]
+        return out + collect(rest, self._futures, ran_on=self.failed_on)
 
     def close(self, cancel: bool) -> None:
         if cancel and self._futures:

@@ -185,6 +185,8 @@ def _fsync(fd: int, errors: list[BaseException]) -> None:
 
 
 def fsync_dir(path: Path) -> None:
+    """A folder's entries flushed to disk (or a file's bytes: either is opened read-only and
+    fsynced); one gone or unreadable is left as it is."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
