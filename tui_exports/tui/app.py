@@ -345,8 +345,15 @@ class MainScreen(Screen):
         if not side.display and side.has_focus_within:
             self.history.focus()
 
+    _status = ""
+
     def set_status(self, text: str) -> None:
-        self.query_one("#status", Static).update(Text(text))
+        """The status line, redrawn only when its text changes, and without a layout pass (it
+        is one line high): the history is read twice a second while an export runs, and each
+        reading set it, laying out and repainting the whole screen."""
+        if text != self._status:
+            self._status = text
+            self.query_one("#status", Static).update(Text(text), layout=False)
 
 
 class ExportsCommands(Provider):
