@@ -806,12 +806,16 @@ class Bench:
 
         # keypresses: idle first (baseline), then while three exports run
         self.log("keypress latency")
+        # in a session of its own, as the app starts it (``ensure_worker``): where Linux groups
+        # processes by session for the scheduler, the worker then lowers its group's priority;
+        # in this script's session it weighed as much as the app's whole session
         worker = subprocess.Popen(
             [self.py, "-m", "tui_exports.engine.worker"],
             env=self.env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         session = tui_session(self.py, self.env)
         try:

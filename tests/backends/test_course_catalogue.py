@@ -75,3 +75,25 @@ def test_a_page_reads_only_its_courses(local, monkeypatch):
     courses, found = catalogue.find("école", 300)
     assert [c.course_code for c in courses] == ["ÉCO-00001", "ÉCO-00002", "ÉCO-00003"] and found == 3
     assert made.count("Course") == 3
+
+
+def test_a_later_page_is_the_next_slice_of_what_the_whole_list_finds(local):
+    whole = CourseCatalogue(local.courses())
+    catalogue = local.course_catalogue()
+    for query in ("", "fil", "course 0004", "école"):
+        everything, found = whole.find(query, 1000)
+        for offset in (0, 30, 480, 505, 600):
+            got, got_found = catalogue.find(query, 30, offset)
+            assert got_found == found
+            assert [c.id for c in got] == [c.id for c in everything[offset : offset + 30]]
+
+
+def test_typing_and_erasing_finds_what_a_fresh_search_finds(local):
+    """A text that holds the last one searched looks among what that found: typing on, erasing,
+    and typing something else each find what a catalogue that never searched before finds."""
+    catalogue = local.course_catalogue()
+    typed = ["f", "fi", "fil", "fil-0004", "fil-00042", "fil-0004", "il-0004", "0004", "école", "o", ""]
+    for query in typed:
+        got, found = catalogue.find(query, 20)
+        want, want_found = local.course_catalogue().find(query, 20)
+        assert (found, [c.id for c in got]) == (want_found, [c.id for c in want]), query

@@ -92,3 +92,18 @@ async def test_regenerate_asks_cancel_asks_and_the_last_good_epub_stays(
         await pilot.press("c")
         await wait_for(pilot, lambda: app.clipboard, what="a copy")
         assert good_path in app.clipboard
+
+
+async def test_epubs_read_while_the_screen_is_built_or_taken_down_wait_for_the_next_reading(
+    home: Path, backend
+) -> None:
+    """The poller's reading can reach the ePub screen before its table is composed, or after it
+    is removed (the full suite under load met it): nothing breaks, the next reading shows them."""
+    app = make_app(backend, home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(pilot, app)
+        items = backend.epub_exports()
+        screen = EpubScreen(backend, app.main.courses.courses)
+        screen.show(items, {})  # not composed yet: no table to fill
+        await app.push_screen(screen)
+        await wait_for(pilot, lambda: screen.query_one("#epubs").row_count == len(items), what="the rows")

@@ -358,17 +358,17 @@ async def test_a_long_course_list_shows_the_first_courses_and_the_filter_reaches
     home: Path, backend
 ) -> None:
     from tui_exports.importers.synthetic import add_empty_courses
-    from tui_exports.tui.widgets import MAX_SHOWN
+    from tui_exports.tui.widgets import PAGE
 
     add_empty_courses(backend.service.library, 1000, backend.current_user().id)
     app = make_app(backend, home)
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot, app)
         courses = app.main.courses
-        await wait_for(pilot, lambda: courses.option_count == MAX_SHOWN + 2, what="the capped list")
-        more = courses.get_option_at_index(MAX_SHOWN)
-        assert more.disabled and f"{1003 - MAX_SHOWN:,} more courses" in str(more.prompt)
-        assert courses.get_option_at_index(MAX_SHOWN + 1).id == str(MY_FILES.id)
+        await wait_for(pilot, lambda: courses.option_count == PAGE + 2, what="the capped list")
+        more = courses.get_option_at_index(PAGE)
+        assert more.disabled and f"{1003 - PAGE:,} more courses" in str(more.prompt)
+        assert courses.get_option_at_index(PAGE + 1).id == str(MY_FILES.id)
         # the filter's index was read beside the shown list: the keys below find it ready
         await wait_for(pilot, lambda: app.main.catalogue._index is not None, what="the index read ahead")
         await pilot.press("slash", *"00999")  # beyond the first shown: the filter finds it

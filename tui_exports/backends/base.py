@@ -8,7 +8,7 @@ the courses come from the local library or from a Canvas instance.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -56,6 +56,9 @@ class CourseCatalogue:
     This one holds a list already read (a Canvas instance lists its courses whole);
     ``LocalBackend`` reads pages from SQLite and searches a compact index of words."""
 
+    #: the last filter's text and the positions (in :meth:`index`) of the courses it found
+    _last: tuple[str, list[int]] | None = None
+
     def __init__(self, courses: list[CourseSummary]):
         self.courses = courses
         self.total = len(courses)
@@ -72,14 +75,31 @@ class CourseCatalogue:
         """The summaries of the courses of ``keys`` (of :meth:`index`)."""
         return [self.courses[k] for k in keys]
 
-    def find(self, query: str, limit: int) -> tuple[list[CourseSummary], int]:
-        """The first ``limit`` courses whose words hold ``query`` (any case), and how many do."""
+    def find(self, query: str, limit: int, offset: int = 0) -> tuple[list[CourseSummary], int]:
+        """Courses ``offset`` to ``offset + limit`` of those whose words hold ``query`` (any
+        case), in list order, and how many do."""
         q = query.casefold().strip()
-        if not q:
+        if not q and not offset:
             return self.first(limit), self.total
-        keys, words = self.index()
-        hits = [k for k, w in zip(keys, words, strict=True) if q in w]
-        return self.shown(hits[:limit]), len(hits)
+        keys, _ = self.index()
+        at = self.matching(q)
+        return self.shown([keys[i] for i in at[offset : offset + limit]]), len(at)
+
+    def matching(self, q: str) -> Sequence[int]:
+        """The positions in :meth:`index` of the courses whose words hold ``q`` (folded).
+
+        Typing narrows: a text that holds the last one searched looks only among what that
+        found (``fil-9`` among the courses of ``fil-``), not through every course again."""
+        _, words = self.index()
+        if not q:
+            return range(len(words))
+        last = self._last
+        if last is not None and last[0] == q:
+            return last[1]
+        pool = last[1] if last is not None and last[0] in q else range(len(words))
+        found = [i for i in pool if q in words[i]]
+        self._last = (q, found)  # one assignment: a search on another thread sees a whole pair
+        return found
 
 
 @dataclass(frozen=True)

@@ -50,12 +50,13 @@ from .screens import (
     pull_job,
 )
 from .widgets import (
-    MAX_SHOWN,
     MY_FILES,
+    PAGE,
     ContentTree,
     CourseList,
     DetailPanel,
     FileLine,
+    FilterBox,
     HistoryTable,
     KeysFooter,
 )
@@ -124,7 +125,7 @@ class MainScreen(Screen):
 
     def compose(self) -> ComposeResult:
         # built as first shown (titles, the filter hidden): each change after mounting restyles
-        box = Input(placeholder="filter courses", id="course-filter", compact=True)
+        box = FilterBox(placeholder="filter courses", id="course-filter", compact=True)
         box.display = False
         with Horizontal(id="main"):
             with Vertical(id="side"):
@@ -155,7 +156,6 @@ class MainScreen(Screen):
 
     #: the user's courses (a library may hold 100,000): pages of it and what the filter finds
     catalogue: CourseCatalogue | None = None
-    found = 0  # how many courses the filter (or no filter) reaches
     _want: CourseSummary | None = None  # a course to highlight once a filter has found it
 
     def set_courses(
@@ -164,7 +164,6 @@ class MainScreen(Screen):
         """Show the courses found for the filter's text; ``want``: highlight that one (typing
         its name in the filter when it is beyond the courses shown)."""
         self.courses.one_line = self.app.size.width < NARROW
-        self.found = found
         box = self.query_one("#course-filter", Input)
         shown = self.courses.set_courses(courses, found, box.value, want.id if want else None)
         if want is not None and not shown and box.value != want.name:
@@ -175,7 +174,7 @@ class MainScreen(Screen):
 
     def on_resize(self) -> None:
         if self.courses.option_count and self.courses.one_line != (self.app.size.width < NARROW):
-            self.set_courses(self.courses.courses, self.found)
+            self.set_courses(self.courses.courses, self.courses.found)
 
     _settle: Timer | None = None
 
@@ -266,7 +265,25 @@ class MainScreen(Screen):
                 want, self._want = self._want, None
                 self.set_courses(*result, want=want)
 
-        in_thread(self, "filter", catalogue.find, text, MAX_SHOWN, then=found)
+        in_thread(self, "filter", catalogue.find, text, PAGE, then=found)
+
+    @on(CourseList.NeedMore)
+    def _more_courses(self, event: CourseList.NeedMore) -> None:
+        """The next page of what the filter finds, read on a worker; dropped if the list has
+        changed meanwhile (another text, a reload)."""
+        catalogue, text, shown = self.catalogue, self.courses.filter_text, event.shown
+        if catalogue is None:
+            return
+
+        def found(result: tuple[list[CourseSummary], int]) -> None:
+            if (
+                self.catalogue is catalogue
+                and self.courses.filter_text == text
+                and len(self.courses.courses) == shown
+            ):
+                self.courses.add_courses(result[0])
+
+        in_thread(self, "more", catalogue.find, text, PAGE, shown, then=found)
 
     @on(Input.Submitted, "#course-filter")
     def _filter_done(self) -> None:
@@ -328,8 +345,15 @@ class MainScreen(Screen):
         if not side.display and side.has_focus_within:
             self.history.focus()
 
+    _status = ""
+
     def set_status(self, text: str) -> None:
-        self.query_one("#status", Static).update(Text(text))
+        """The status line, redrawn only when its text changes, and without a layout pass (it
+        is one line high): the history is read twice a second while an export runs, and each
+        reading set it, laying out and repainting the whole screen."""
+        if text != self._status:
+            self._status = text
+            self.query_one("#status", Static).update(Text(text), layout=False)
 
 
 class ExportsCommands(Provider):
@@ -1196,7 +1220,7 @@ class CoursesRead:
 def read_courses(backend: Backend, query: str = "") -> CoursesRead:
     """On a worker thread: a page of courses, never all of them (a library may hold 100,000)."""
     catalogue = backend.course_catalogue()
-    courses, found = catalogue.find(query, MAX_SHOWN)
+    courses, found = catalogue.find(query, PAGE)
     return CoursesRead(backend.current_user(), backend.users(), catalogue, courses, found)
 
 

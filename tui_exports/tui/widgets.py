@@ -16,6 +16,7 @@ from textual.widgets import (
     Checkbox,
     DataTable,
     Footer,
+    Input,
     OptionList,
     ProgressBar,
     RadioButton,
@@ -182,11 +183,25 @@ def course_prompt(c: CourseSummary, one_line: bool = False) -> Text:
 MY_FILES = CourseSummary(id=0, name="your user files (zip exports)", course_code="My files", role="yours")
 
 
-MAX_SHOWN = 100  # a screen shows ~20; each option shown costs a keystroke of the filter time
+#: Courses read and shown at once. Textual measures every option it is given (a course costs
+#: a filter keystroke its time whether it is in view or not): a page fills a tall terminal,
+#: and the next page is read as the highlight comes near the last course shown.
+PAGE = 30
+NEAR_END = 5  # courses before the last one shown at which the next page is asked for
+
+
+class FilterBox(Input):
+    """The course filter: Textual's ``Input``, whose virtual size follows its text without a
+    layout pass of the whole screen on every key (the box keeps its size; only the text moves)."""
+
+    def _watch_value(self, value: str) -> None:
+        self.set_reactive(Input.virtual_size, Size(self.content_width, 1))  # what Input sets next
+        super()._watch_value(value)
 
 
 class CourseList(OptionList):
-    """The courses a ``CourseCatalogue`` gives for what is typed in ``#course-filter``."""
+    """The courses a ``CourseCatalogue`` gives for what is typed in ``#course-filter``, a page
+    at a time: the courses shown, a line saying how many more the filter found, *My files*."""
 
     BINDINGS = [
         Binding("enter", "open", "Open", id="open_history", tooltip="Move to the export history", show=False),
@@ -194,36 +209,74 @@ class CourseList(OptionList):
         Binding("k", "cursor_up", "Up", show=False, id="course_up"),
     ]
 
+    class NeedMore(Message):
+        """The highlight came near the last course shown, and the filter found more."""
+
+        def __init__(self, shown: int):
+            super().__init__()
+            self.shown = shown  # courses shown: the next page starts there
+
     courses: list[CourseSummary] = []
+    found = 0  # how many courses the filter (or no filter) reaches
+    filter_text = ""  # what the courses were found for
     one_line = False  # set by the main screen when the list is stacked above the history
     _by_id: dict[str, CourseSummary] = {}
+    _asked = 0  # the length of ``courses`` when the next page was last asked for
 
     def set_courses(
         self, courses: list[CourseSummary], found: int | None = None, query: str = "", want: int | None = None
     ) -> bool:
-        """The courses a filter found (at most ``MAX_SHOWN``: Textual measures every option up
-        front, which took seconds with 10,000 courses), then a line saying how many more of the
-        ``found`` the filter can reach.  The highlight stays where it was, or goes to course
-        ``want``; False when that one is not shown."""
+        """The courses a filter found (a page of them, :data:`PAGE`), then a line saying how
+        many more of the ``found`` it reaches.  The highlight stays where it was, or goes to
+        course ``want``; False when that one is not shown."""
         current = self.highlighted_course
         wanted = str(want if want is not None else current.id if current else "")
-        courses = courses[:MAX_SHOWN]
-        found = len(courses) if found is None else found
-        self.courses = courses
-        self._by_id = {str(c.id): c for c in [*courses, MY_FILES]}
-        options = [Option(course_prompt(c, self.one_line), id=str(c.id)) for c in courses]
-        if found > len(courses):
-            more = f"… {found - len(courses):,} more courses: press / to filter"
-            options.append(Option(Text(more, style="italic dim"), id="more", disabled=True))
-        q = query.casefold().strip()
-        if not q or q in f"{MY_FILES.course_code} {MY_FILES.name}".casefold():
-            options.append(Option(course_prompt(MY_FILES, self.one_line), id=str(MY_FILES.id)))
-        self.clear_options()
-        self.add_options(options)
+        self.found = len(courses) if found is None else found
+        self.filter_text, self._asked = query, 0
+        self.courses = []
+        self._by_id = {str(MY_FILES.id): MY_FILES}
+        options = self._made_options(courses, [])
+        self.set_options(options)
         ids = [o.id for o in options]
         if options:
             self.highlighted = ids.index(wanted) if wanted in ids else 0
         return wanted in ids
+
+    def add_courses(self, more: list[CourseSummary]) -> None:
+        """The next page of what the filter found, after the courses shown; the highlight and
+        the scroll stay where they are."""
+        if not more:
+            return
+        y, highlighted = self.scroll_y, self.highlighted
+        self.set_options(self._made_options(more, list(self.options[: len(self.courses)])))
+        self.scroll_y = y
+        self.highlighted = highlighted
+
+    def _made_options(self, courses: list[CourseSummary], shown: list[Option]) -> list[Option]:
+        """``shown`` (options already made for ``self.courses``), then ``courses``' own, the
+        line counting the rest, and *My files* when the filter's text reaches it."""
+        self.courses = [*self.courses, *courses]
+        self._by_id.update((str(c.id), c) for c in courses)
+        options = [*shown, *(Option(course_prompt(c, self.one_line), id=str(c.id)) for c in courses)]
+        if self.found > len(self.courses):
+            more = f"… {self.found - len(self.courses):,} more courses: press / to filter"
+            options.append(Option(Text(more, style="italic dim"), id="more", disabled=True))
+        q = self.filter_text.casefold().strip()
+        if not q or q in f"{MY_FILES.course_code} {MY_FILES.name}".casefold():
+            options.append(Option(course_prompt(MY_FILES, self.one_line), id=str(MY_FILES.id)))
+        return options
+
+    def watch_highlighted(self, highlighted: int | None) -> None:
+        super().watch_highlighted(highlighted)
+        shown = len(self.courses)
+        if (
+            highlighted is not None
+            and highlighted >= shown - NEAR_END
+            and self.found > shown
+            and self._asked < shown
+        ):
+            self._asked = shown
+            self.post_message(self.NeedMore(shown))
 
     @property
     def highlighted_course(self) -> CourseSummary | None:

@@ -77,6 +77,8 @@ class EpubScreen(Screen):
         return good
 
     def show(self, items: list[dict[str, Any]], progress: dict[int, dict[str, Any]]) -> None:
+        if not self.query("#epubs"):  # being built or taken down: a reading once mounted shows them
+            return
         table = self.query_one("#epubs", DataTable)
         self.progress.update(progress)
         for item in items:
