@@ -52,7 +52,7 @@ def render_book(
     progress(0, "Planning chapters")
     plan = build_plan(snapshot)
     files = list(plan.content.files.values())
-    total = 1 + len(files) + sum(len(p.entries) + 1 for c in plan.chapters for p in c.parts)
+    total = 1 + len(files) + sum(p.stop - p.start + 1 for c in plan.chapters for p in c.parts)
     done = 0
     last = -1.0
 

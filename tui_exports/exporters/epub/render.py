@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from pathlib import Path
 
 from lxml import etree
@@ -131,7 +132,7 @@ class Renderer:
                     self.chapter_body(chapter, index, body)
                     write_document(html, self.out_dir / part.file)
                 written.append((part.file, chapter.title))
-                self.tick(len(part.entries) + 1, f"Rendered {chapter.title}")
+                self.tick(part.stop - part.start + 1, f"Rendered {chapter.title}")
         return written
 
     def chapter_body(self, chapter: Chapter, index: int, body: etree._Element) -> None:
@@ -147,7 +148,7 @@ class Renderer:
         elif index == 0:
             self.chapter_intro(chapter, body)
         if not chapter.locked_until:
-            for entry in chapter.parts[index].entries:
+            for entry in self.plan.entries(chapter, index):
                 self.entry(entry, body)
         body.append(E.p(E.a("Back to Table of Contents", href="toc.xhtml"), {"class": "back"}))
 
@@ -172,7 +173,7 @@ class Renderer:
         yield add(
             E.h2("Course Content" if self.plan.by_content_type else "Course Modules", {"class": "note"})
         )
-        for title, href, items in self.plan.outline[2:]:
+        for title, href, items in islice(self.plan.outline, 2, None):
             yield add(E.h2(E.a(title_text(title), href=href)))
             if items:
                 yield add(E.ol(*(E.li(E.a(title_text(t), href=h)) for t, h in items)))
@@ -196,7 +197,6 @@ class Renderer:
             append_text(li, f": Due {friendly_date(row.due_at, self.tz)}" if row.due_at else ": No due date")
 
     def chapter_intro(self, chapter: Chapter, body) -> None:
-        entries = chapter.entries
         if chapter.locked_until:
             body.append(
                 E.p(
@@ -205,18 +205,18 @@ class Renderer:
                 )
             )
         if chapter.module is not None and chapter.module.prerequisite_ids:
-            names = {m.id: m.name for m in self.snapshot.modules}
+            names = self.plan.module_names
             required = ", ".join(
                 title_text(names.get(i, f"module {i}")) for i in chapter.module.prerequisite_ids
             )
             body.append(E.p(f"Prerequisites: {required}", {"class": "note"}))
-        if not entries:
+        if not chapter.ids:
             body.append(E.p(EMPTY.get(chapter.key, "This module has no items.")))
             return
         if chapter.kind == "announcements":
             return
         listing = etree.SubElement(body, xhtml("ol"), {"class": "items"})
-        for entry in entries:
+        for entry in self.plan.entries(chapter):
             label = title_text(entry.title)
             li = etree.SubElement(listing, xhtml("li"))
             if entry.item is not None and entry.item.indent > 0:
@@ -384,7 +384,7 @@ def write_ncx(plan: Plan, title: str, identifier: str, lang: str, path: Path) ->
     ncx = n("ncx", version="2005-1")
     ncx.set("{http://www.w3.org/XML/1998/namespace}lang", lang)
     head = n("head", ncx)
-    depth = "2" if any(items for _, _, items in plan.outline) else "1"
+    depth = "2" if plan.outline_has_items else "1"
     for name, content in (
         ("dtb:uid", identifier),
         ("dtb:depth", depth),

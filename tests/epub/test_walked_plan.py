@@ -1,0 +1,64 @@
+"""The plan of a book read from the library holds no item: each chapter keeps the ids of its
+entries, its parts as ranges of them and its anchors packed, and a part's entries are read again
+when it is written, so memory does not grow with the items (issue 18, item 4)."""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import zipfile
+
+import pytest
+
+from tui_exports.engine.select import SelectRequest, resolve
+from tui_exports.engine.snapshot import build_snapshot
+from tui_exports.exporters import epub
+from tui_exports.exporters.common.links import classify
+from tui_exports.exporters.epub.chapters import build_plan
+from tui_exports.importers.synthetic import CourseSpec
+from tui_exports.model import ModuleItem, Page, Role, no_progress
+from tui_exports.store.content import Outline
+
+PAGES = 60
+
+
+@pytest.fixture
+def course(service, monkeypatch) -> int:
+    monkeypatch.setattr(Outline, "PAGE", 8)  # rows read at a time
+    spec = CourseSpec(pages=PAGES, quizzes=2, questions_per_quiz=2, files=1, file_mb=0.01, modules=3)
+    return service.generate_course(spec).course_id
+
+
+def live(cls: type) -> int:
+    gc.collect()
+    return sum(isinstance(o, cls) for o in gc.get_objects())
+
+
+@pytest.mark.parametrize("by_type", [False, True], ids=["modules", "by-type"])
+def test_the_plan_holds_no_page_and_every_link_lands_in_the_book(service, tmp_path, course, by_type):
+    snap = build_snapshot(
+        service.library, course, service.user(service.owner_id()), Role.TEACHER, detail="outline"
+    )
+    if by_type:
+        snap.course = dataclasses.replace(snap.course, organize_epub_by_content_type=True)
+    snap.selection = resolve(SelectRequest(everything=True), snap)
+    before = live(Page), live(ModuleItem)
+    plan = build_plan(snap)
+    assert (live(Page) - before[0], live(ModuleItem) - before[1]) == (0, 0)  # held: none of the 60
+
+    pages = list(snap.pages)
+    hrefs = {p.id: plan.content_href(classify(f"/courses/{course}/pages/{p.url}", course)) for p in pages}
+    assert all(hrefs.values()) and len(set(hrefs.values())) == PAGES
+    book = epub.render_book(snap, tmp_path, no_progress)
+    result = epub.package_book(book, tmp_path, no_progress)
+    with zipfile.ZipFile(result.files[0].path) as zf:
+        documents = {
+            n.removeprefix("OEBPS/"): zf.read(n).decode() for n in zf.namelist() if n.endswith("html")
+        }
+    for href in hrefs.values():  # each page is in the part its links name, under its anchor
+        file, anchor = href.split("#")
+        assert f'id="{anchor}"' in documents[file]
+    nav = documents["nav.xhtml"]
+    assert all(f'href="{h}"' in nav for h in hrefs.values())
+    listed = sum(d.count("<section ") for d in documents.values())
+    assert listed >= PAGES
