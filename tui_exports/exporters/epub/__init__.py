@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import shutil
 import uuid
+import weakref
 from pathlib import Path
 
 from tui_exports.model import CourseSnapshot, ExportResult, ProgressFn
 
-from .book import RenderedBook, output_stem, package
+from .book import RenderedBook, output_stem, package, start_media
 from .chapters import build_plan
 from .media import plan_media
 from .render import CSS, Renderer, write_nav, write_ncx
@@ -68,32 +69,47 @@ def render_book(
         snapshot, files, max_embed_bytes, warnings.append, tick=lambda: tick(1, "Sorting files")
     )
     lang = language_tag(course.locale)
-    documents = Renderer(snapshot, plan, media, lang, staging, tick, warnings).write_chapters()
-    identifier = "urn:uuid:" + str(
-        uuid.uuid5(
-            uuid.NAMESPACE_URL,
-            f"tui-exports:epub:{course.uuid}:{snapshot.viewer.id}:{snapshot.exported_at.isoformat()}",
+    stem = output_stem(course.name, snapshot.exported_at)
+    # the files are copied into the book on another thread while the chapters render
+    writer = start_media(stem, workdir, snapshot.exported_at, media.embedded, media.companion)
+    try:
+        documents = Renderer(snapshot, plan, media, lang, staging, tick, warnings).write_chapters()
+        identifier = "urn:uuid:" + str(
+            uuid.uuid5(
+                uuid.NAMESPACE_URL,
+                f"tui-exports:epub:{course.uuid}:{snapshot.viewer.id}:{snapshot.exported_at.isoformat()}",
+            )
         )
-    )
-    title = title_text(course.name, "Course")
-    write_nav(plan, title, lang, staging / "nav.xhtml")
-    write_ncx(plan, title, identifier, lang, staging / "toc.ncx")
-    (staging / "style.css").write_text(CSS, encoding="utf-8")
-    progress(100, "Chapters rendered")
-    return RenderedBook(
+        title = title_text(course.name, "Course")
+        write_nav(plan, title, lang, staging / "nav.xhtml")
+        write_ncx(plan, title, identifier, lang, staging / "toc.ncx")
+        (staging / "style.css").write_text(CSS, encoding="utf-8")
+        progress(100, "Chapters rendered")
+    except BaseException:
+        writer.abort()
+        raise
+    book = RenderedBook(
         title=title,
         course_code=course.course_code,
         language=lang,
         identifier=identifier,
         modified=w3c_datetime(snapshot.exported_at),
         exported_at=snapshot.exported_at,
-        stem=output_stem(course.name, snapshot.exported_at),
+        stem=stem,
         staging=staging,
         documents=documents,
         media=media.embedded,
         companion=media.companion,
         warnings=warnings,
+        writer=writer,
     )
+    weakref.finalize(book, _abandoned, writer)  # never packaged (the job failed between the phases)
+    return book
+
+
+def _abandoned(writer) -> None:
+    if not writer.taken:
+        writer.abort()
 
 
 def package_book(book: RenderedBook, workdir: Path, progress: ProgressFn) -> ExportResult:
