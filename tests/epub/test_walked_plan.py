@@ -62,3 +62,45 @@ def test_the_plan_holds_no_page_and_every_link_lands_in_the_book(service, tmp_pa
     assert all(f'href="{h}"' in nav for h in hrefs.values())
     listed = sum(d.count("<section ") for d in documents.values())
     assert listed >= PAGES
+
+
+@pytest.mark.parametrize("role", [Role.TEACHER, Role.STUDENT])
+def test_a_part_reads_its_items_whole_in_one_read_not_one_by_one(
+    service, tmp_path, course, monkeypatch, role
+):
+    """The parts cut by HTML lengths (read without the HTML), each part's items read whole
+    together: no item is read on its own, and what a student may not see stays out."""
+    store = type(service.library.content)
+    reads = []
+    item = store.item
+    monkeypatch.setattr(store, "item", lambda self, cls, i: reads.append((cls, i)) or item(self, cls, i))
+    snap = build_snapshot(service.library, course, service.user(service.owner_id()), role, detail="outline")
+    snap.selection = resolve(SelectRequest(everything=True), snap)
+    result = epub.package_book(epub.render_book(snap, tmp_path, no_progress), tmp_path, no_progress)
+    assert reads == []
+    with zipfile.ZipFile(result.files[0].path) as zf:
+        sections = sum(zf.read(n).decode().count("<section ") for n in zf.namelist() if n.endswith(".xhtml"))
+    assert sections >= len([p for p in snap.pages if p.published])
+
+
+def test_a_page_hidden_after_the_plan_is_a_note_where_its_links_land(service, tmp_path, course, monkeypatch):
+    import tui_exports.exporters.epub as epub_exporter
+
+    snap = build_snapshot(
+        service.library, course, service.user(service.owner_id()), Role.STUDENT, detail="outline"
+    )
+    snap.selection = resolve(SelectRequest(everything=True), snap)
+    page = next(iter(snap.pages))
+    plan_book = epub_exporter.build_plan
+
+    def planned_then_hidden(snapshot):
+        plan = plan_book(snapshot)
+        service.library.content.db.execute("UPDATE pages SET published = 0 WHERE id = ?", [page.id])
+        return plan
+
+    monkeypatch.setattr(epub_exporter, "build_plan", planned_then_hidden)
+    result = epub.package_book(epub.render_book(snap, tmp_path, no_progress), tmp_path, no_progress)
+    assert any(f'"{page.title}"' in w and "hidden from students" in w for w in result.warnings)
+    with zipfile.ZipFile(result.files[0].path) as zf:
+        text = "".join(zf.read(n).decode() for n in zf.namelist() if n.endswith(".xhtml"))
+    assert "(This item was deleted or hidden while the book was made.)" in text

@@ -271,17 +271,21 @@ class Outline:
         row = self.store.db.execute(sql, [self.course_id, *equal.values()]).fetchone()
         return row[0] if row else None
 
-    def by_ids(self, ids: Iterable[int]) -> dict[int, Any]:
-        """Id → item of those of ``ids`` the list holds, as it holds them (read 500 at a time)."""
+    def by_ids(self, ids: Iterable[int], detail: str | None = None, kept: bool = True) -> dict[int, Any]:
+        """Id → item of those of ``ids`` the list holds, as it holds them (read 500 at a time), at
+        its detail or at ``detail`` (``full``: with the HTML and a quiz's questions); ``kept=False``:
+        those of the course, whether ``keep`` keeps them or not."""
         ids, found = list(ids), {}
-        cols = self.store._columns(self.table, self.detail)[0]
+        detail = detail or self.detail
+        cols = self.store._columns(self.table, detail)[0]
         for n in range(0, len(ids), self.PAGE):
             part = ids[n : n + self.PAGE]
             sql = (
                 f"SELECT {cols} FROM {self.table} WHERE course_id = ? AND id IN ({','.join('?' * len(part))})"
             )
             for row in self.store.select(sql, [self.course_id, *part]):
-                obj = self._kept(row)
+                obj = self.store._outlined(self.cls, row, detail)
+                obj = obj if self.keep is None or not kept else self.keep(obj)
                 if obj is not None:
                     found[obj.id] = obj
         return found

@@ -96,6 +96,7 @@ class Entry:
     obj: Any = None
     item: ModuleItem | None = None
     href: str = ""  # "<part file>#<anchor>"
+    whole: bool = False  # obj was read whole (with its HTML): the renderer need not load it
 
 
 @dataclass(eq=False)
@@ -182,6 +183,9 @@ class Content:
             {a.id: ("discussion_topic", t) for t, a in self.topic_assignment.items()}
         )
         self.files: dict[int, Any] = {f.id: f for f in _selected(snapshot, "files")}
+        #: the items a whole read gave, by id (what the renderer reads instead of loading them
+        #: again); emptied by whoever asked, once it has its entries
+        self.whole: dict[tuple[type, int], Any] = {}
 
     def _published(self, kind: str) -> Iterator[Any]:
         """The published items of the list ``kind`` reads, as selected (topics: announcements too)."""
@@ -208,15 +212,23 @@ class Content:
         """The items shown as ``kind``, in the snapshot's order."""
         return (o for o in self._published(kind) if self.shown(kind, o))
 
-    def lookup_many(self, kind: str | None, ids: Iterable[int]) -> dict[int, Any]:
-        """Id → item, for those of ``ids`` shown as ``kind`` (one read for them all)."""
+    def lookup_many(self, kind: str | None, ids: Iterable[int], whole: bool = False) -> dict[int, Any]:
+        """Id → item, for those of ``ids`` shown as ``kind`` (one read for them all); ``whole``:
+        read whole (HTML, a quiz's questions) where the snapshot's list can (see :meth:`whole`)."""
         ids = [i for i in dict.fromkeys(ids) if i is not None]
         if not kind or not ids:
             return {}
         if kind == "file":
             return {i: self.files[i] for i in ids if i in self.files}
         name, select_type = _LISTS[kind]
-        found = _by_ids(self.snapshot, name, ids)
+        found = _by_ids(self.snapshot, name, ids, whole)
+        gone: dict[int, Any] = {}
+        if whole:
+            self.whole.update(((type(o), i), o) for i, o in found.items())
+            missing = [i for i in ids if i not in found]
+            if missing:  # hidden since the plan placed them: their outlines, as they are now (the
+                # renderer's load says why they are left out, as for any item gone meanwhile)
+                gone = _by_ids(self.snapshot, name, missing, kept=False)
         sel = self.snapshot.selection
         everything = sel.is_empty()
 
@@ -228,7 +240,8 @@ class Content:
                 return sel.has(topic_type, o.id) or sel.has("discussion_topics", o.id)
             return sel.has(select_type, o.id)
 
-        return {i: o for i, o in found.items() if o.published and chosen(o) and self.shown(kind, o)}
+        shown = {i: o for i, o in found.items() if o.published and chosen(o) and self.shown(kind, o)}
+        return shown | gone
 
     def lookup(self, kind: str | None, obj_id: int | None) -> Any:
         return self.lookup_many(kind, [obj_id]).get(obj_id) if obj_id is not None else None
@@ -269,11 +282,16 @@ def _sorted_ids(objs: Iterable[Any], key: Callable[[Any], Any], reverse: bool = 
     return array("q", (i for _, i in keyed))
 
 
-def _by_ids(snapshot: CourseSnapshot, name: str, ids: list[int]) -> dict[int, Any]:
-    """Id → item of the snapshot's list ``name``: one read of a walked list, else its index."""
+def _by_ids(
+    snapshot: CourseSnapshot, name: str, ids: list[int], whole: bool = False, kept: bool = True
+) -> dict[int, Any]:
+    """Id → item of the snapshot's list ``name``: one read of a walked list (``whole``: with its
+    HTML; ``kept``: as the list's own view keeps it), else its index (a list held in memory)."""
     items = getattr(snapshot, name)
     if hasattr(items, "by_ids"):
-        return items.by_ids(ids)
+        return items.by_ids(ids, "full" if whole else None, kept)
+    if whole:
+        return {}
     index = snapshot.__dict__.setdefault("_epub_ids", {})
     if name not in index:
         index[name] = {o.id: o for o in items}
@@ -418,32 +436,41 @@ class Plan:
         return self._outline.has_items
 
     # -- entries, read again from the snapshot
-    def entries(self, chapter: Chapter, part: int | None = None) -> Iterator[Entry]:
-        """The entries of one part of ``chapter`` (or of all its parts), with their items."""
+    def entries(self, chapter: Chapter, part: int | None = None, whole: bool = False) -> Iterator[Entry]:
+        """The entries of one part of ``chapter`` (or of all its parts), with their items;
+        ``whole``: items read whole in the same read, where they can be (``Entry.whole``)."""
         parts = chapter.parts if part is None else [chapter.parts[part]]
         for p in parts:
             ids = chapter.ids[p.start : p.stop]
             for n in range(0, len(ids), BATCH):
-                yield from self._entries(chapter, ids[n : n + BATCH], p.file)
+                yield from self._entries(chapter, ids[n : n + BATCH], p.file, whole)
 
-    def _entries(self, chapter: Chapter, ids: array, file: str) -> Iterator[Entry]:
+    def _entries(self, chapter: Chapter, ids: array, file: str, whole: bool) -> Iterator[Entry]:
+        content = self.content
         if chapter.kind == "module":
             assert chapter.module is not None
             items = {i.id: i for i in _module_items(self.snapshot, chapter.module.id)}
             chosen = [items[i] for i in ids if i in items]
-            for entry in _module_entries(chosen, self.content, chapter.locked_until):
-                if entry.anchor:
-                    entry.href = f"{file}#{entry.anchor}"
-                yield entry
-            return
-        kind = chapter.item_kind
-        found = self.content.lookup_many(kind, ids)
-        for i in ids:
-            obj = found.get(i)
-            if obj is not None:
-                entry = Entry(kind, obj.title, mig_id(_SELECT_TYPE[kind], obj.id), obj)
+            entries = list(_module_entries(chosen, content, chapter.locked_until, whole))
+        else:
+            kind = chapter.item_kind
+            found = content.lookup_many(kind, ids, whole)
+            entries = [
+                Entry(kind, o.title, mig_id(_SELECT_TYPE[kind], o.id), o)
+                for o in (found.get(i) for i in ids)
+                if o is not None
+            ]
+        for entry in entries:
+            if entry.anchor:
                 entry.href = f"{file}#{entry.anchor}"
-                yield entry
+            if (
+                whole
+                and entry.obj is not None
+                and content.whole.get((type(entry.obj), entry.obj.id)) is entry.obj
+            ):
+                entry.whole = True
+        content.whole.clear()
+        yield from entries
 
 
 def _module_items(snapshot: CourseSnapshot, module_id: int) -> tuple[ModuleItem, ...]:
@@ -616,7 +643,9 @@ def _items(module: Module) -> list[ModuleItem]:
     return sorted((i for i in module.items if i.published), key=lambda i: (i.position, i.id))
 
 
-def _module_entries(items: list[ModuleItem], content: Content, locked: datetime | None) -> Iterator[Entry]:
+def _module_entries(
+    items: list[ModuleItem], content: Content, locked: datetime | None, whole: bool = False
+) -> Iterator[Entry]:
     """The entries of these module items (those whose content is not shown are left out)."""
     wanted: dict[str, list[int]] = {}
     for item in items:
@@ -627,7 +656,7 @@ def _module_entries(items: list[ModuleItem], content: Content, locked: datetime 
                 wanted.setdefault(kind, []).append(cid)
             else:
                 wanted.setdefault(kind, []).append(item.content_id)
-    found = {kind: content.lookup_many(kind, ids) for kind, ids in wanted.items()}
+    found = {kind: content.lookup_many(kind, ids, whole) for kind, ids in wanted.items()}
     for item in items:
         entry = _module_entry(item, content, found, locked)
         if entry is not None:

@@ -143,12 +143,15 @@ class Renderer:
             body.append(E.h1(title_text(chapter.title), id=chapter.key))
         else:
             body.append(E.p(f"{title_text(chapter.title)} (continued)", {"class": "continued"}))
+        entries = None
         if chapter.kind == "syllabus":
             self.syllabus(body)
         elif index == 0:
-            self.chapter_intro(chapter, body)
+            if len(chapter.parts) == 1:  # its list and its items are the same entries: read once
+                entries = list(self.plan.entries(chapter, 0, whole=not chapter.locked_until))
+            self.chapter_intro(chapter, body, entries)
         if not chapter.locked_until:
-            for entry in self.plan.entries(chapter, index):
+            for entry in entries if entries is not None else self.plan.entries(chapter, index, whole=True):
                 self.entry(entry, body)
         body.append(E.p(E.a("Back to Table of Contents", href="toc.xhtml"), {"class": "back"}))
 
@@ -196,7 +199,7 @@ class Renderer:
             )
             append_text(li, f": Due {friendly_date(row.due_at, self.tz)}" if row.due_at else ": No due date")
 
-    def chapter_intro(self, chapter: Chapter, body) -> None:
+    def chapter_intro(self, chapter: Chapter, body, entries: list[Entry] | None = None) -> None:
         if chapter.locked_until:
             body.append(
                 E.p(
@@ -216,7 +219,7 @@ class Renderer:
         if chapter.kind == "announcements":
             return
         listing = etree.SubElement(body, xhtml("ol"), {"class": "items"})
-        for entry in self.plan.entries(chapter):
+        for entry in entries if entries is not None else self.plan.entries(chapter):
             label = title_text(entry.title)
             li = etree.SubElement(listing, xhtml("li"))
             if entry.item is not None and entry.item.indent > 0:
@@ -236,7 +239,8 @@ class Renderer:
         section = etree.SubElement(body, xhtml("section"), id=entry.anchor)
         section.append(E.h2(title_text(entry.title)))
         try:  # the snapshot holds outlines: the item is read whole only while it is rendered
-            entry = replace(entry, obj=self.snapshot.load(entry.obj))
+            if not entry.whole:
+                entry = replace(entry, obj=self.snapshot.load(entry.obj))
         except ItemGone as e:  # deleted or hidden since the snapshot: its title and a note
             note(
                 etree.SubElement(section, xhtml("p")),
