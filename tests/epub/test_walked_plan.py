@@ -104,3 +104,22 @@ def test_a_page_hidden_after_the_plan_is_a_note_where_its_links_land(service, tm
     with zipfile.ZipFile(result.files[0].path) as zf:
         text = "".join(zf.read(n).decode() for n in zf.namelist() if n.endswith(".xhtml"))
     assert "(This item was deleted or hidden while the book was made.)" in text
+
+
+def test_a_book_leaves_no_file_open(service, tmp_path, course):
+    """The spooled outline is closed once nav and NCX are written, not when the collector gets
+    round to the plan (its chapters point back at it)."""
+    import os
+
+    snap = build_snapshot(
+        service.library, course, service.user(service.owner_id()), Role.TEACHER, detail="outline"
+    )
+    snap.selection = resolve(SelectRequest(everything=True), snap)
+    gc.collect()
+    gc.disable()
+    try:
+        before = len(os.listdir("/proc/self/fd"))
+        epub.package_book(epub.render_book(snap, tmp_path, no_progress), tmp_path, no_progress)
+        assert len(os.listdir("/proc/self/fd")) == before
+    finally:
+        gc.enable()

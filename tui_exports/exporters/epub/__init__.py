@@ -83,6 +83,7 @@ def render_book(
         title = title_text(course.name, "Course")
         write_nav(plan, title, lang, staging / "nav.xhtml")
         write_ncx(plan, title, identifier, lang, staging / "toc.ncx")
+        plan.close()
         (staging / "style.css").write_text(CSS, encoding="utf-8")
         progress(100, "Chapters rendered")
     except BaseException:

@@ -26,6 +26,7 @@ Memory stays flat whatever the number of items.
 from __future__ import annotations
 
 import tempfile
+import weakref
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
@@ -352,6 +353,7 @@ class _Outline:
     def __init__(self) -> None:
         self.file: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")
         self.has_items = False
+        self.close = weakref.finalize(self, self.file.close)  # at the latest when the plan goes
 
     def chapter(self, title: str, href: str) -> None:
         self.file.write(f"C\t{title_text(title)}\t{href}\n")
@@ -434,6 +436,10 @@ class Plan:
     @property
     def outline_has_items(self) -> bool:
         return self._outline.has_items
+
+    def close(self) -> None:
+        """Remove the spooled outline (once the table of contents, nav and NCX are written)."""
+        self._outline.close()
 
     # -- entries, read again from the snapshot
     def entries(self, chapter: Chapter, part: int | None = None, whole: bool = False) -> Iterator[Entry]:
