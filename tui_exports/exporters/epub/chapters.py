@@ -74,16 +74,16 @@ _SELECT_TYPE = {
     "discussion_topic": "discussion_topics",
     "announcement": "announcements",
 }
-#: link kind → (the snapshot's list, the select type its items are chosen under)
+#: link kind → the snapshot's list its items are in (chosen under the kind's select type)
 _LISTS = {
-    "page": ("pages", "wiki_pages"),
-    "assignment": ("assignments", "assignments"),
-    "quiz": ("quizzes", "quizzes"),
-    "discussion_topic": ("discussion_topics", "discussion_topics"),
-    "announcement": ("discussion_topics", "announcements"),
+    "page": "pages",
+    "assignment": "assignments",
+    "quiz": "quizzes",
+    "discussion_topic": "discussion_topics",
+    "announcement": "discussion_topics",
 }
 #: The anchor of an entry is ``mig_id(<one of these>, id)``: its code in the plan's arrays.
-_ANCHOR_TYPES = ("announcements", "assignments", "discussion_topics", "quizzes", "wiki_pages", "content_tags")
+_ANCHOR_TYPES = (*_SELECT_TYPE.values(), "content_tags")
 _ANCHOR_CODE = {t: n for n, t in enumerate(_ANCHOR_TYPES)}
 
 
@@ -190,7 +190,7 @@ class Content:
 
     def _published(self, kind: str) -> Iterator[Any]:
         """The published items of the list ``kind`` reads, as selected (topics: announcements too)."""
-        name = _LISTS[kind][0]
+        name = _LISTS[kind]
         return (
             o
             for o in _selected(self.snapshot, {"discussion_topics": "topics"}.get(name, name))
@@ -221,7 +221,7 @@ class Content:
             return {}
         if kind == "file":
             return {i: self.files[i] for i in ids if i in self.files}
-        name, select_type = _LISTS[kind]
+        name, select_type = _LISTS[kind], _SELECT_TYPE[kind]
         found = _by_ids(self.snapshot, name, ids, whole)
         gone: dict[int, Any] = {}
         if whole:
