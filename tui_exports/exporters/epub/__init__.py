@@ -6,10 +6,12 @@ render straight from the snapshot, which already holds only what that user may s
 The engine calls two phases, matching the EpubExport states:
 
 * :func:`render_book` ("exporting", 0→80 %): plan the chapters (:mod:`.chapters`),
-  decide embedded vs companion files (:mod:`.media`), render every chapter part to XHTML
-  on disk (:mod:`.render`, :mod:`.sanitize`), plus the navigation document and NCX;
-* :func:`package_book` ("generating", 90→100 %): stream it all into
-  ``<course name>-<YYYY-Mon-DD_HH-MM-SS>.epub`` and the companion ``.zip`` (:mod:`.book`).
+  decide embedded vs companion files (:mod:`.media`) and start copying them into
+  ``<course name>-<YYYY-Mon-DD_HH-MM-SS>.epub`` and the companion ``.zip`` on another thread
+  (:class:`.book.MediaWriter`), while every chapter part is rendered to XHTML on disk
+  (:mod:`.render`, :mod:`.sanitize`), plus the navigation document and NCX;
+* :func:`package_book` ("generating", 90→100 %): wait for the files, then append the
+  documents to the ``.epub`` and close it (:mod:`.book`).
 
 The progress callback may raise :class:`~tui_exports.model.ExportCanceled`; it propagates.
 """

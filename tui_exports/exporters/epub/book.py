@@ -6,10 +6,11 @@ hundreds of MB of media would sit in memory whole; it also re-parses every chapt
 its HTML parser (undoing our XHTML serialisation), deflates already-compressed media and
 swallows ``OSError`` unless told otherwise.  The container format is small, so we write it
 with our own zip writer (:mod:`..common.zipwriter`: deflate beside the writer, on the other
-cores): ``mimetype`` first and stored with no extra field, then
-``META-INF/container.xml``, the package document, navigation, chapters (already on disk
-from phase 1) and media streamed from their blobs in 1 MiB chunks — memory stays flat
-whatever the course size, and a cancel is noticed between chunks.  (ebooklib is still
+cores): ``mimetype`` first and stored with no extra field, then the media streamed from
+their blobs in 1 MiB chunks (while phase 1 renders the chapters: :class:`MediaWriter`), then
+``META-INF/container.xml``, the package document, navigation and chapters (on disk from
+phase 1) — memory stays flat whatever the course size, and a cancel is noticed between
+chunks.  (ebooklib is still
 useful as an independent reader: the tests open our books with ``ebooklib.epub.read_epub``.)
 """
 
