@@ -123,3 +123,23 @@ def test_a_book_leaves_no_file_open(service, tmp_path, course):
         assert len(os.listdir("/proc/self/fd")) == before
     finally:
         gc.enable()
+
+
+def test_a_module_of_many_parts_reads_its_items_once_to_write_them(service, tmp_path, course, monkeypatch):
+    from tui_exports.exporters.epub import chapters
+
+    monkeypatch.setattr(chapters, "PART_ITEMS", 5)  # each module's ~20 items in four parts or more
+    store = type(service.library.content)
+    reads = []
+    module_items = store._module_items
+    monkeypatch.setattr(store, "_module_items", lambda self, m: reads.append(m) or module_items(self, m))
+    snap = build_snapshot(
+        service.library, course, service.user(service.owner_id()), Role.TEACHER, detail="outline"
+    )
+    snap.selection = resolve(SelectRequest(everything=True), snap)
+    plan = build_plan(snap)
+    modules = [c for c in plan.chapters if c.kind == "module"]
+    assert len(modules) == 3 and all(len(c.parts) >= 4 for c in modules)
+    reads.clear()
+    epub.package_book(epub.render_book(snap, tmp_path, no_progress), tmp_path, no_progress)
+    assert sorted(reads) == sorted([c.module.id for c in modules] * 2)  # to plan, then to write

@@ -398,6 +398,7 @@ class Plan:
     _index: dict[str, _Index] = field(default_factory=dict)  # link kind → id → entry number
     _modules: dict[int, str] = field(default_factory=dict)  # module id → its chapter's href
     _outline: _Outline = field(default_factory=_Outline)
+    _held_items: tuple[int, dict[int, ModuleItem]] | None = field(default=None, repr=False)
 
     # -- anchors
     def _place(self, anchor_type: str, anchor_id: int, part: int) -> int:
@@ -451,11 +452,19 @@ class Plan:
             for n in range(0, len(ids), BATCH):
                 yield from self._entries(chapter, ids[n : n + BATCH], p.file, whole)
 
+    def _module_items(self, module_id: int) -> dict[int, ModuleItem]:
+        """A module's items by id, read when another module's entries are first asked for and
+        kept while its list and its parts are written (one module's items at a time)."""
+        held = self._held_items
+        if held is None or held[0] != module_id:
+            held = self._held_items = (module_id, {i.id: i for i in _module_items(self.snapshot, module_id)})
+        return held[1]
+
     def _entries(self, chapter: Chapter, ids: array, file: str, whole: bool) -> Iterator[Entry]:
         content = self.content
         if chapter.kind == "module":
             assert chapter.module is not None
-            items = {i.id: i for i in _module_items(self.snapshot, chapter.module.id)}
+            items = self._module_items(chapter.module.id)
             chosen = [items[i] for i in ids if i in items]
             entries = list(_module_entries(chosen, content, chapter.locked_until, whole))
         else:
