@@ -176,10 +176,47 @@ def test_progress_runs_up_and_cancel_propagates(tmp_path):
     assert not list((tmp_path / "c2").glob("*.epub"))  # no half-written book left behind
 
 
-def test_a_blob_gone_before_packaging_fails_clearly(tmp_path):
+def test_a_blob_gone_before_it_is_copied_fails_clearly(tmp_path, monkeypatch):
+    import tui_exports.exporters.epub as epub_exporter
+
     c = astronomy(tmp_path / "blobs")
+    sort = epub_exporter.plan_media
+
+    def sorted_then_gone(*args, **kw):
+        media = sort(*args, **kw)
+        media.embedded[0].source.unlink()  # sniffed and planned, gone before it is copied
+        return media
+
+    monkeypatch.setattr(epub_exporter, "plan_media", sorted_then_gone)
     book = render_book(c.snapshot(), tmp_path / "w", lambda p, m: None)
-    book.media[0].source.unlink()
     with pytest.raises(FileNotFoundError, match="left the library during the export"):
         package_book(book, tmp_path / "w", lambda p, m: None)
-    assert not list((tmp_path / "w").glob("*.epub"))
+    assert not list((tmp_path / "w").glob("*.epub")) and not list((tmp_path / "w").glob("*.zip"))
+
+
+def test_the_files_go_into_the_book_while_its_chapters_render(tmp_path):
+    """The media are copied beside the rendering, so the book holds them right after its
+    ``mimetype``, and its documents after; a book rendered and never packaged (its job failed
+    between the two phases), or canceled while it renders, leaves no file behind."""
+    import gc
+
+    c = astronomy(tmp_path / "blobs")
+    book = render_book(c.snapshot(), tmp_path / "w", lambda p, m: None)
+    media = [f"OEBPS/{m.book_path}" for m in book.media]
+    result = package_book(book, tmp_path / "w", lambda p, m: None)
+    with zipfile.ZipFile(epub_of(result)) as zf:
+        names = zf.namelist()
+    assert media and names[: 1 + len(media)] == ["mimetype", *media]
+    assert names[1 + len(media) : 3 + len(media)] == ["META-INF/container.xml", "OEBPS/content.opf"]
+
+    render_book(c.snapshot(), tmp_path / "left", lambda p, m: None)
+    gc.collect()
+    assert not list((tmp_path / "left").glob("*.epub"))
+
+    def cancel(percent, message):
+        if message.startswith("Rendered"):
+            raise ExportCanceled()
+
+    with pytest.raises(ExportCanceled):
+        render_book(c.snapshot(), tmp_path / "c", cancel)
+    assert not list((tmp_path / "c").glob("*.epub"))

@@ -271,6 +271,42 @@ class Outline:
         row = self.store.db.execute(sql, [self.course_id, *equal.values()]).fetchone()
         return row[0] if row else None
 
+    def by_ids(self, ids: Iterable[int], detail: str | None = None, kept: bool = True) -> dict[int, Any]:
+        """Id → item of those of ``ids`` the list holds, as it holds them (read 500 at a time), at
+        its detail or at ``detail`` (``full``: with the HTML and a quiz's questions); ``kept=False``:
+        those of the course, whether ``keep`` keeps them or not."""
+        ids, found = list(ids), {}
+        detail = detail or self.detail
+        cols = self.store._columns(self.table, detail)[0]
+        for n in range(0, len(ids), self.PAGE):
+            part = ids[n : n + self.PAGE]
+            sql = (
+                f"SELECT {cols} FROM {self.table} WHERE course_id = ? AND id IN ({','.join('?' * len(part))})"
+            )
+            for row in self.store.select(sql, [self.course_id, *part]):
+                obj = self.store._outlined(self.cls, row, detail)
+                obj = obj if self.keep is None or not kept else self.keep(obj)
+                if obj is not None:
+                    found[obj.id] = obj
+        return found
+
+    def html_lengths(self, ids: Iterable[int]) -> dict[int, int]:
+        """Id → how many characters the HTML of each of these items holds (a page's body…), read
+        without the HTML; -1 when it holds a NUL (SQLite's ``length`` stops there: read it whole)."""
+        html = HTML_COLUMNS.get(self.table)
+        ids, found = list(ids), {}
+        if html is None:
+            return found
+        length = f'CASE WHEN "{html}" IS NULL THEN 0 WHEN instr("{html}", char(0)) THEN -1 ELSE length("{html}") END'
+        for n in range(0, len(ids), self.PAGE):
+            part = ids[n : n + self.PAGE]
+            sql = (
+                f"SELECT id, {length} FROM {self.table} "
+                f"WHERE course_id = ? AND id IN ({','.join('?' * len(part))})"
+            )
+            found.update(self.store.db.execute(sql, [self.course_id, *part]).fetchall())
+        return found
+
     def find(self, **equal: Any) -> Any | None:
         """The first item whose columns equal ``equal`` (``find(url="welcome")``)."""
         cols = self.store._columns(self.table, self.detail)[0]

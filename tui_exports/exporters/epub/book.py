@@ -6,10 +6,11 @@ hundreds of MB of media would sit in memory whole; it also re-parses every chapt
 its HTML parser (undoing our XHTML serialisation), deflates already-compressed media and
 swallows ``OSError`` unless told otherwise.  The container format is small, so we write it
 with our own zip writer (:mod:`..common.zipwriter`: deflate beside the writer, on the other
-cores): ``mimetype`` first and stored with no extra field, then
-``META-INF/container.xml``, the package document, navigation, chapters (already on disk
-from phase 1) and media streamed from their blobs in 1 MiB chunks — memory stays flat
-whatever the course size, and a cancel is noticed between chunks.  (ebooklib is still
+cores): ``mimetype`` first and stored with no extra field, then the media streamed from
+their blobs in 1 MiB chunks (while phase 1 renders the chapters: :class:`MediaWriter`), then
+``META-INF/container.xml``, the package document, navigation and chapters (on disk from
+phase 1) — memory stays flat whatever the course size, and a cancel is noticed between
+chunks.  (ebooklib is still
 useful as an independent reader: the tests open our books with ``ebooklib.epub.read_epub``.)
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 import unicodedata
 import zipfile
 from collections.abc import Callable
@@ -64,6 +66,8 @@ class RenderedBook:
     media: list[MediaFile] = field(default_factory=list)  # embedded
     companion: list[MediaFile] = field(default_factory=list)  # for the companion zip
     warnings: list[str] = field(default_factory=list)
+    #: the media being copied into the book since the chapters began to render (None: not begun)
+    writer: MediaWriter | None = field(default=None, repr=False, compare=False)
 
 
 def path_safe(name: str, limit: int = 200) -> str:
@@ -168,48 +172,125 @@ class _Writer:
         self.file(name, media.source, compress_type(name))
 
 
+class _Stopped(Exception):
+    """The media writer was told to stop (the export was canceled or failed elsewhere)."""
+
+
+class MediaWriter:
+    """Writes the book's media, then the companion zip, on a thread of its own while the
+    chapters render (:func:`~tui_exports.exporters.epub.render_book`): copying the files is
+    reads and writes (and the CRC), which release the GIL, and rendering is Python, so the two
+    share the cores instead of one waiting for the other.  The ``.epub`` begins with its
+    ``mimetype`` and the media (OCF asks only that ``mimetype`` comes first); the packager
+    appends the documents once the chapters are written (:func:`package`)."""
+
+    def __init__(self, epub_path: Path, zip_path: Path, when: datetime, media: list[MediaFile], companion):
+        self.epub_path, self.zip_path, self.when = epub_path, zip_path, when
+        self.media, self.companion = media, companion
+        self.total = sum(m.size for m in media) + sum(m.size for m in companion)
+        self.written = 0  # bytes of files copied so far (read by the packager for its progress)
+        self.zip_sha256: str | None = None
+        self.taken = False  # by the packager: the book is its to finish or remove
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._zf: ZipWriter | None = None
+        self._thread = threading.Thread(target=self._run, name="epub-media", daemon=True)
+        self._thread.start()
+
+    def _count(self, n: int) -> None:
+        if self._stop.is_set():
+            raise _Stopped()
+        self.written += n
+
+    def _run(self) -> None:
+        zf = ZipWriter(self.epub_path)
+        try:
+            out = _Writer(zf, self.when, self._count)
+            out.bytes("mimetype", b"application/epub+zip", zipfile.ZIP_STORED)
+            for media in self.media:
+                out.media(f"OEBPS/{media.book_path}", media)
+            if self.companion:
+                with ZipWriter(self.zip_path) as companion:
+                    out = _Writer(companion, self.when, self._count)
+                    for media in self.companion:
+                        out.media(media.zip_path or "", media)
+                self.zip_sha256 = companion.sha256
+            self._zf = zf
+        except BaseException as e:  # noqa: BLE001 - handed to the thread that joins
+            zf.abort()
+            self._error = e
+
+    def join(self, wait: Callable[[], None] = lambda: None) -> ZipWriter:
+        """The ``.epub`` with its media written, once they are (``wait`` is called while they
+        are not: it may raise, to cancel); raises what stopped the copying."""
+        self.taken = True
+        while self._thread.is_alive():
+            wait()
+            self._thread.join(0.2)
+        if self._error is not None:
+            self.remove()
+            raise self._error
+        assert self._zf is not None
+        return self._zf
+
+    def abort(self) -> None:
+        """Stop copying and leave no file behind (the export was canceled or failed)."""
+        self._stop.set()
+        self._thread.join()
+        if self._zf is not None:
+            self._zf.abort()
+        self.remove()
+
+    def remove(self) -> None:
+        self.epub_path.unlink(missing_ok=True)
+        self.zip_path.unlink(missing_ok=True)
+
+
+def start_media(book_stem: str, workdir: Path, when: datetime, media, companion) -> MediaWriter:
+    return MediaWriter(
+        workdir / FORMAT_BY_NAME["epub"].file_for(book_stem),
+        workdir / f"{book_stem}.zip",
+        when,
+        media,
+        companion,
+    )
+
+
 def package(book: RenderedBook, workdir: Path, progress: ProgressFn) -> ExportResult:
-    epub_path = workdir / FORMAT_BY_NAME["epub"].file_for(book.stem)
-    zip_path = workdir / f"{book.stem}.zip"
+    writer = book.writer or start_media(book.stem, workdir, book.exported_at, book.media, book.companion)
+    book.writer = None
     docs = [name for name, _ in book.documents] + ["nav.xhtml", "toc.ncx", "style.css"]
-    total = sum((book.staging / d).stat().st_size for d in docs)
-    total += sum(m.size for m in book.media) + sum(m.size for m in book.companion)
+    total = writer.total + sum((book.staging / d).stat().st_size for d in docs)
     done = 0
     last = -1.0
 
     def report(n: int, message: str = "Writing the ePub") -> None:
         nonlocal done, last
         done += n
-        percent = round(min(99.0, 100.0 * done / max(total, 1)), 1)
+        percent = round(min(99.0, 100.0 * (done + writer.written) / max(total, 1)), 1)
         if percent >= last + 1 or n == 0:
             last = percent
             progress(percent, message)
 
     progress(0, "Writing the ePub")
-    files = [OutputFile(epub_path, "application/epub+zip")]
     try:
-        with ZipWriter(epub_path) as zf:
+        zf = writer.join(lambda: report(0, "Writing the ePub's files"))
+    except BaseException:
+        writer.abort()
+        raise
+    try:
+        with zf:
             out = _Writer(zf, book.exported_at, report)
-            out.bytes("mimetype", b"application/epub+zip", zipfile.ZIP_STORED)
             out.bytes("META-INF/container.xml", CONTAINER_XML)
             out.bytes("OEBPS/content.opf", package_document(book))
             for name in docs:
                 out.file(f"OEBPS/{name}", book.staging / name, zipfile.ZIP_DEFLATED)
-            for media in book.media:
-                out.media(f"OEBPS/{media.book_path}", media)
-        files[0] = OutputFile(epub_path, "application/epub+zip", zf.sha256)
-        if book.companion:
-            report(0, "Writing the companion zip")
-            files.append(OutputFile(zip_path, "application/zip"))
-            with ZipWriter(zip_path) as zf:
-                out = _Writer(zf, book.exported_at, report)
-                for media in book.companion:
-                    out.media(media.zip_path or "", media)
-            files[1] = OutputFile(zip_path, "application/zip", zf.sha256)
     except BaseException:  # canceled or failed: leave no half-written archive behind
-        for f in files:
-            f.path.unlink(missing_ok=True)
+        writer.remove()
         raise
+    files = [OutputFile(writer.epub_path, "application/epub+zip", zf.sha256)]
+    if book.companion:
+        files.append(OutputFile(writer.zip_path, "application/zip", writer.zip_sha256))
     shutil.rmtree(book.staging, ignore_errors=True)
     progress(100, "ePub written")
     return ExportResult(files=files, warnings=list(book.warnings))

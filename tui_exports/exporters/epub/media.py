@@ -113,14 +113,19 @@ def sniff(head: bytes, declared: str = "", name: str = "") -> str | None:
 
 def svg_is_safe(path: Path) -> bool:
     """Well-formed SVG with no script, no event handler, no DTD and no reference outside itself."""
-    with path.open("rb") as fh:
+    with path.open("rb") as fh:  # closed however the parse ends (an early verdict too)
         start = fh.read(4096)
-    if b"<!DOCTYPE" in start or b"<!ENTITY" in start:
-        return False
+        if b"<!DOCTYPE" in start or b"<!ENTITY" in start:
+            return False
+        fh.seek(0)
+        return _svg_parts_safe(fh)
+
+
+def _svg_parts_safe(fh) -> bool:
     try:
         depth_in_metadata = 0
         for event, el in etree.iterparse(
-            str(path), events=("start", "end"), resolve_entities=False, no_network=True, load_dtd=False
+            fh, events=("start", "end"), resolve_entities=False, no_network=True, load_dtd=False
         ):
             if not isinstance(el.tag, str):
                 continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from pathlib import Path
 
 from lxml import etree
@@ -131,7 +132,7 @@ class Renderer:
                     self.chapter_body(chapter, index, body)
                     write_document(html, self.out_dir / part.file)
                 written.append((part.file, chapter.title))
-                self.tick(len(part.entries) + 1, f"Rendered {chapter.title}")
+                self.tick(part.stop - part.start + 1, f"Rendered {chapter.title}")
         return written
 
     def chapter_body(self, chapter: Chapter, index: int, body: etree._Element) -> None:
@@ -142,12 +143,15 @@ class Renderer:
             body.append(E.h1(title_text(chapter.title), id=chapter.key))
         else:
             body.append(E.p(f"{title_text(chapter.title)} (continued)", {"class": "continued"}))
+        entries = None
         if chapter.kind == "syllabus":
             self.syllabus(body)
         elif index == 0:
-            self.chapter_intro(chapter, body)
+            if len(chapter.parts) == 1:  # its list and its items are the same entries: read once
+                entries = list(self.plan.entries(chapter, 0, whole=not chapter.locked_until))
+            self.chapter_intro(chapter, body, entries)
         if not chapter.locked_until:
-            for entry in chapter.parts[index].entries:
+            for entry in entries if entries is not None else self.plan.entries(chapter, index, whole=True):
                 self.entry(entry, body)
         body.append(E.p(E.a("Back to Table of Contents", href="toc.xhtml"), {"class": "back"}))
 
@@ -172,7 +176,7 @@ class Renderer:
         yield add(
             E.h2("Course Content" if self.plan.by_content_type else "Course Modules", {"class": "note"})
         )
-        for title, href, items in self.plan.outline[2:]:
+        for title, href, items in islice(self.plan.outline, 2, None):
             yield add(E.h2(E.a(title_text(title), href=href)))
             if items:
                 yield add(E.ol(*(E.li(E.a(title_text(t), href=h)) for t, h in items)))
@@ -195,8 +199,7 @@ class Renderer:
             )
             append_text(li, f": Due {friendly_date(row.due_at, self.tz)}" if row.due_at else ": No due date")
 
-    def chapter_intro(self, chapter: Chapter, body) -> None:
-        entries = chapter.entries
+    def chapter_intro(self, chapter: Chapter, body, entries: list[Entry] | None = None) -> None:
         if chapter.locked_until:
             body.append(
                 E.p(
@@ -205,18 +208,18 @@ class Renderer:
                 )
             )
         if chapter.module is not None and chapter.module.prerequisite_ids:
-            names = {m.id: m.name for m in self.snapshot.modules}
+            names = self.plan.module_names
             required = ", ".join(
                 title_text(names.get(i, f"module {i}")) for i in chapter.module.prerequisite_ids
             )
             body.append(E.p(f"Prerequisites: {required}", {"class": "note"}))
-        if not entries:
+        if not chapter.ids:
             body.append(E.p(EMPTY.get(chapter.key, "This module has no items.")))
             return
         if chapter.kind == "announcements":
             return
         listing = etree.SubElement(body, xhtml("ol"), {"class": "items"})
-        for entry in entries:
+        for entry in entries if entries is not None else self.plan.entries(chapter):
             label = title_text(entry.title)
             li = etree.SubElement(listing, xhtml("li"))
             if entry.item is not None and entry.item.indent > 0:
@@ -236,7 +239,8 @@ class Renderer:
         section = etree.SubElement(body, xhtml("section"), id=entry.anchor)
         section.append(E.h2(title_text(entry.title)))
         try:  # the snapshot holds outlines: the item is read whole only while it is rendered
-            entry = replace(entry, obj=self.snapshot.load(entry.obj))
+            if not entry.whole:
+                entry = replace(entry, obj=self.snapshot.load(entry.obj))
         except ItemGone as e:  # deleted or hidden since the snapshot: its title and a note
             note(
                 etree.SubElement(section, xhtml("p")),
@@ -384,7 +388,7 @@ def write_ncx(plan: Plan, title: str, identifier: str, lang: str, path: Path) ->
     ncx = n("ncx", version="2005-1")
     ncx.set("{http://www.w3.org/XML/1998/namespace}lang", lang)
     head = n("head", ncx)
-    depth = "2" if any(items for _, _, items in plan.outline) else "1"
+    depth = "2" if plan.outline_has_items else "1"
     for name, content in (
         ("dtb:uid", identifier),
         ("dtb:depth", depth),
