@@ -41,6 +41,7 @@ import zipfile
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 from .compression import crc32, deflate_chunk
 
@@ -217,6 +218,14 @@ class ZipWriter:
         with self.open(info) as entry:
             entry.write(data)
 
+    def write_deflated(self, info: zipfile.ZipInfo, deflated: Deflated) -> None:
+        """Entry ``info`` (deflated) from bytes :func:`deflate_whole` made, maybe in another
+        process: they are copied, as :meth:`writestr` of the same data would have written them."""
+        entry = self.open(info)
+        entry.closed, entry.size, entry.crc = True, deflated.size, deflated.crc
+        self._put(deflated.data, len(deflated.data))
+        self._entry_closed(entry)
+
     # ---------------------------------------------------------------- the queue
     def _put(self, item: bytes | Future, size: int) -> None:
         self._queue.append(item)
@@ -374,6 +383,27 @@ class _Hasher:
         self._thread.join()
         self._file.close()
         return None if self._failed else self._sha.hexdigest()
+
+
+class Deflated(NamedTuple):
+    """One entry's bytes deflated whole: the raw deflate stream, the size and CRC-32 of the data."""
+
+    data: bytes
+    size: int
+    crc: int
+
+
+def deflate_whole(data: bytes) -> Deflated:
+    """``data`` deflated exactly as :class:`ZipEntry` deflates it written at once (the same
+    chunks, each primed with the one before), so the archive's bytes do not depend on where
+    the entry was deflated."""
+    out, primer, at = [], b"", 0
+    while len(data) - at >= CHUNK:
+        chunk = data[at : at + CHUNK]
+        out.append(deflate_chunk(chunk, primer, final=False))
+        primer, at = chunk[-WINDOW:], at + CHUNK
+    out.append(deflate_chunk(data[at:], primer, final=True))
+    return Deflated(b"".join(out), len(data), crc32(data))
 
 
 class _Close:

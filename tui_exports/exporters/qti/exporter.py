@@ -69,12 +69,20 @@ def answers_allowed(snapshot: CourseSnapshot) -> bool:
 class QuizDocuments:
     """Builds the documents of each quiz; questions whose HTML fails are skipped with a warning."""
 
-    def __init__(self, snapshot: CourseSnapshot, html: Callable[[str], str], warnings: list[str]):
+    def __init__(
+        self,
+        snapshot: CourseSnapshot | None,
+        html: Callable[[str], str],
+        warnings: list[str],
+        answers: bool | None = None,
+    ):
+        """``snapshot`` None (a render process: :meth:`meta` is the export's own): ``answers``
+        says whether answer keys go in, as :func:`answers_allowed` of the export's snapshot."""
         self.snapshot = snapshot
         # a quiz's HTML is rewritten for both of its documents (CC and Canvas QTI): once is enough
         self.html = html = lru_cache(maxsize=1024)(html)
         self.warnings = warnings
-        answers = answers_allowed(snapshot)
+        answers = answers_allowed(snapshot) if answers is None else answers
         self.canvas_items = ItemWriter(html, for_cc=False, with_answers=answers)
         self.cc_items = ItemWriter(html, for_cc=True, with_answers=answers)
         self._failed: set[int] = set()
