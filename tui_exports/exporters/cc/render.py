@@ -8,7 +8,7 @@ prints, so one bad body still skips that one item with the same warning.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from ...html_fragments import deep_warning
@@ -62,8 +62,25 @@ class PageDone(NamedTuple):
     document: Deflated | None
 
 
-def render_page(r: Renderer, payload: tuple[str, Page]) -> PageDone:
-    what, page = payload
+def whole(item: Any) -> Any:
+    """The item a payload holds: whole already, or its rows read by the export
+    (:class:`~tui_exports.store.content.ItemRows`), made into it here."""
+    return item.build() if hasattr(item, "build") else item
+
+
+def page_here(outline: Page, rows: Any) -> Page:
+    """What the export keeps of a page sent as rows: its outline, at the url it was read with."""
+    return replace(outline, url=rows.value("url"))
+
+
+def quiz_here(outline: Quiz, rows: Any) -> Quiz:
+    """What the export keeps of a quiz sent as rows: the quiz without its questions (its
+    settings document is built by the export)."""
+    return rows.build(questions=False)
+
+
+def render_page(r: Renderer, payload: tuple[str, Any]) -> PageDone:
+    what, page = payload[0], whole(payload[1])
     warning = deep_checked(what, page)
     warnings = [warning] if warning else []
     try:
@@ -85,12 +102,13 @@ class QuizDone(NamedTuple):
     canvas_document: Deflated | None
 
 
-def quiz_weight(payload: tuple[str, Quiz]) -> int:
-    return 1 + len(payload[1].questions)
+def quiz_weight(payload: tuple[str, Any]) -> int:
+    item = payload[1]
+    return 1 + len(item.questions[1] if hasattr(item, "build") else item.questions)
 
 
-def render_quiz(r: Renderer, payload: tuple[str, Quiz]) -> QuizDone:
-    what, quiz = payload
+def render_quiz(r: Renderer, payload: tuple[str, Any]) -> QuizDone:
+    what, quiz = payload[0], whole(payload[1])
     warning = deep_checked(what, quiz)
     out: list[Any] = []
     for build in (lambda: r.quiz_docs.cc_qti(quiz, r.version), lambda: r.quiz_docs.canvas_qti(quiz)):

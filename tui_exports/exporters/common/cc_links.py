@@ -62,15 +62,17 @@ class PageIndex:
     as the rewriter's own lookups, for a process that cannot ask the snapshot."""
 
     def __init__(self, snapshot: CourseSnapshot):
-        walked = hasattr(snapshot.pages, "id_of")  # a walked list finds the first, a held one the last
+        pages = snapshot.pages
+        walked = hasattr(pages, "id_of")  # a walked list finds the first, a held one the last
+        rows = pages.values("url", "id", "title") if walked else ((p.url, p.id, p.title) for p in pages)
         self.by_url: dict[str, int] = {}
         self.by_title: dict[str, int] = {}
-        for p in snapshot.pages:
+        for url, page_id, title in rows:
             if walked:
-                self.by_url.setdefault(p.url, p.id)
+                self.by_url.setdefault(url, page_id)
             else:
-                self.by_url[p.url] = p.id
-            self.by_title[p.title.lower()] = p.id
+                self.by_url[url] = page_id
+            self.by_title[title.lower()] = page_id
 
     def page_id(self, slug: str) -> int | None:
         page_id = self.by_url.get(slug)

@@ -75,12 +75,18 @@ def _render(render: Callable[[Any, Any], Any], payloads: list[Any]) -> list[Any]
 
 
 # ------------------------------------------------------------------ in the export
+def _done(future: Future | None) -> bool:
+    return future is None or future.done()
+
+
 class RenderPool:
     """``processes`` render processes, each started with ``setup(*args)``; see the module."""
 
     def __init__(self, setup: Callable[..., Any], args: tuple, processes: int):
         ctx = multiprocessing.get_context("spawn")
         self.processes = processes
+        self._setup, self._args = setup, args
+        self._here: Any = None  # this process's own renderer, made when first needed
         self._executor = ProcessPoolExecutor(
             processes, mp_context=ctx, initializer=_start, initargs=(setup, args)
         )
@@ -94,7 +100,7 @@ class RenderPool:
         """``(key, render(payload))`` for each ``(key, payload)`` of ``jobs``, in their order,
         rendered in the processes; a job whose payload is None is passed through as
         ``(key, None)`` in its place.  ``jobs`` is read as the results are taken."""
-        queue: deque[tuple[list[tuple[Any, bool]], Future]] = deque()
+        queue: deque[tuple[list[tuple[Any, bool]], Future | None]] = deque()
         keys: list[tuple[Any, bool]] = []
         payloads: list[Any] = []
         load = 0
@@ -105,14 +111,23 @@ class RenderPool:
                 payloads.append(payload)
                 load += weight(payload)
             if load >= BATCH:
-                queue.append((keys, self._submit(render, payloads)))
+                # the processes are behind: this one renders the batch instead of waiting for them
+                behind = len(queue) >= limit and not _done(queue[0][1])
+                queue.append((keys, (self._render_here if behind else self._submit)(render, payloads)))
                 keys, payloads, load = [], [], 0
-                while len(queue) > limit:
+                while queue and (len(queue) > 2 * limit or _done(queue[0][1])):
                     yield from self._results(*queue.popleft())
         if keys:
             queue.append((keys, self._submit(render, payloads)))
         while queue:
             yield from self._results(*queue.popleft())
+
+    def _render_here(self, render: Callable[[Any, Any], Any], payloads: list[Any]) -> Future:
+        if self._here is None:
+            self._here = self._setup(*self._args)
+        done: Future = Future()
+        done.set_result([render(self._here, p) for p in payloads])
+        return done
 
     def _submit(self, render: Callable[[Any, Any], Any], payloads: list[Any]) -> Future | None:
         if not payloads:
