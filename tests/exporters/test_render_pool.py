@@ -13,10 +13,10 @@ from concurrent.futures import Future
 from dataclasses import replace
 
 import pytest
-from exporter_runs import export_cc
+from exporter_runs import export_cc, export_quiz_zip
 from snapshots import rich_snapshot
 
-import tui_exports.exporters.cc.exporter as cc_exporter
+import tui_exports.exporters.qti.render as quiz_render
 from tui_exports.exporters.common import render_pool
 from tui_exports.exporters.common.cc_links import CCLinkRewriter
 from tui_exports.exporters.common.package import PackageWriter
@@ -64,17 +64,19 @@ def test_failing_and_deep_items_keep_their_warnings_in_the_serial_order(blobs, t
     runs = {}
     for mode in ("0", "1"):
         monkeypatch.setenv(render_pool.FORCE_ENV, mode)
-        monkeypatch.setattr(cc_exporter, "RenderPool", InlinePool)
+        monkeypatch.setattr(quiz_render, "RenderPool", InlinePool)
         monkeypatch.setattr(render_pool, "BATCH", 2)
-        out = tmp_path / mode
-        out.mkdir()
-        path, result = export_cc(snap, out, "1.3.0")
-        runs[mode] = (entries(path), result.warnings)
-    assert runs["1"] == runs["0"]
-    warnings = runs["0"][1]
+        for name, export in (("cc", lambda s, o: export_cc(s, o, "1.3.0")), ("qti", export_quiz_zip)):
+            out = tmp_path / mode / name
+            out.mkdir(parents=True)
+            path, result = export(snap, out)
+            runs[mode, name] = (entries(path), result.warnings)
+    for name in ("cc", "qti"):
+        assert runs["1", name] == runs["0", name], name
+        assert any(w.startswith('Skipped question "TF"') for w in runs["0", name][1])
+    warnings = runs["0", "cc"][1]
     assert any("Second page" in w and "cannot parse" in w for w in warnings)
     assert any("nested deeper than" in w for w in warnings)
-    assert any(w.startswith('Skipped question "TF"') for w in warnings)
 
 
 @pytest.mark.slow
@@ -97,15 +99,17 @@ def test_the_render_processes_write_the_serial_package(service, monkeypatch):
     runs = {}
     for mode in ("0", "1"):
         monkeypatch.setenv(render_pool.FORCE_ENV, mode)
-        ce = service.create_content_export(service.owner_id(), ContextType.COURSE, 1, "common_cartridge")
-        service.store.claim(JobKind.CONTENT, ce.id, os.getpid(), state="created")
-        service.run_content_export(ce.id)
-        ce = service.store.job(JobKind.CONTENT, ce.id)
-        assert ce.workflow_state.value == "exported"
-        runs[mode] = (entries(service.store.attachment(ce.attachment_id).path), ce.errors)
-    assert rendered == ["render_page", "render_quiz"]
-    assert runs["1"] == runs["0"]
-    assert any("nested deeper than" in w for w in runs["0"][1])
+        for kind in ("common_cartridge", "qti"):
+            ce = service.create_content_export(service.owner_id(), ContextType.COURSE, 1, kind)
+            service.store.claim(JobKind.CONTENT, ce.id, os.getpid(), state="created")
+            service.run_content_export(ce.id)
+            ce = service.store.job(JobKind.CONTENT, ce.id)
+            assert ce.workflow_state.value == "exported"
+            runs[mode, kind] = (entries(service.store.attachment(ce.attachment_id).path), ce.errors)
+    assert rendered == ["render_page", "render_quiz", "linked_files", "render_canvas_quiz"]
+    for kind in ("common_cartridge", "qti"):
+        assert runs["1", kind] == runs["0", kind], kind
+    assert any("nested deeper than" in w for w in runs["0", "common_cartridge"][1])
     assert not multiprocessing.active_children()
 
 

@@ -27,14 +27,15 @@ from ...model import (
     expected_count,
 )
 from ...vocab import FORMAT_BY_NAME
-from ..common.cc_links import CCLinkRewriter, PageIndex
+from ..common.cc_links import CCLinkRewriter
 from ..common.ids import mig_id
 from ..common.manifest import Manifest
 from ..common.package import PackageWriter, Stepper, slugify
-from ..common.render_pool import RenderPool, processes_for
+from ..common.render_pool import RenderPool
 from ..common.web_resources import PlannedFile, copy_files, plan_files
 from ..common.xmlutil import Builder, TextBuilder, canvas_root, render_child
-from ..qti.exporter import QuizDocuments, answers_allowed, quiz_meta_id
+from ..qti import render as quizzes
+from ..qti.documents import QuizDocuments, quiz_meta_id
 from . import content, render
 from . import course_settings as settings
 from .profile import Profile, profile_for
@@ -159,7 +160,7 @@ class CCExporter:
                     "Exporting quizzes",
                     "quiz",
                     snap.selected_quizzes(),
-                    render.render_quiz,
+                    quizzes.render_quiz,
                     self._quiz_done,
                 )
             written = copy_files(pkg, self.files, self.steps, 70, self.warnings)
@@ -175,19 +176,11 @@ class CCExporter:
         """The render processes of this export (:mod:`..common.render_pool`), when its pages and
         quizzes weigh enough to pay for starting them; None: it renders them itself."""
         snap = self.snapshot
-        weight = expected_count(snap.selected_pages()) + 31 * expected_count(snap.selected_quizzes())
-        processes = processes_for(weight)
-        if not processes:
-            return None
-        setup = render.Setup(
-            snap.course.id,
-            snap.course.host,
-            self.rewriter.file_paths,
-            PageIndex(snap),
-            answers_allowed(snap),
-            self.profile.version,
+        weight = expected_count(snap.selected_pages()) + quizzes.QUIZ_WEIGHT * expected_count(
+            snap.selected_quizzes()
         )
-        return stack.enter_context(RenderPool(render.start, (setup,), processes))
+        pool = quizzes.pool_for(snap, self.rewriter.file_paths, weight, self.profile.version)
+        return stack.enter_context(pool) if pool is not None else None
 
     def _guard(self, what: str, build: Callable[..., object], *args: object) -> object | None:
         """Run ``build(*args)``; on any error record ``what`` as skipped and return None."""
@@ -197,7 +190,7 @@ class CCExporter:
             raise
         except Exception as e:  # noqa: BLE001 — one bad item must not abort the export
             # (deleted or hidden since the snapshot: the ItemGone message says so)
-            self.warnings.append(f"Skipped {what}: {render.skip_reason(e)}")
+            self.warnings.append(f"Skipped {what}: {quizzes.skip_reason(e)}")
             return None
 
     def _write_xml(self, path: str, root: etree._Element) -> str:
@@ -349,36 +342,20 @@ class CCExporter:
         with the warnings in the order the serial path gives them."""
         self.steps.step(end, expected_count(items), message)
 
-        # an admin's loader reads the item's rows alone: the render process makes the item of them
-        rows_of = getattr(self.snapshot.loader, "rows", None)
-        here = render.quiz_here if render_one is render.render_quiz else render.page_here
-
-        def jobs():
-            for obj in items:
-                what = f'{kind} "{obj.title}" (id {obj.id})'
-                try:
-                    rows = rows_of(type(obj), obj.id) if rows_of is not None else None
-                    if rows is not None:
-                        yield (what, here(obj, rows), None), (what, rows)
-                        continue
-                    whole = self.snapshot.load(obj)  # (rows None: gone, which this says)
-                except Exception as e:  # noqa: BLE001 — reported in its turn, below
-                    yield (what, None, render.skip_reason(e)), None
-                    continue
-                yield (what, whole, None), (what, whole)
-
-        weight = render.quiz_weight if render_one is render.render_quiz else (lambda _: 1)
-        for (what, whole, failed), result in self.pool.ordered(jobs(), render_one, weight):
+        here = quizzes.quiz_here if render_one is quizzes.render_quiz else render.page_here
+        jobs = quizzes.jobs(self.snapshot, items, kind, here)
+        weight = quizzes.quiz_weight if render_one is quizzes.render_quiz else (lambda _: 1)
+        for (what, item, failed), result in self.pool.ordered(jobs, render_one, weight):
             if failed is None:
-                self._guard(what, done, what, whole, result)
+                self._guard(what, done, what, item, result)
             else:
-                self.warnings.append(f"Skipped {what}: {failed}")
+                self.warnings.append(f"Skipped {what}: {quizzes.skip_reason(failed)}")
             self.steps.advance()
         self.steps.finish()
 
     def _deep_checked(self, what: str, obj):
         """The item, after a warning if its HTML had to be flattened (nested past the parser's depth)."""
-        warning = render.deep_checked(what, obj)
+        warning = quizzes.deep_checked(what, obj)
         if warning:
             self.warnings.append(warning)
         return obj
@@ -440,7 +417,7 @@ class CCExporter:
         meta_doc, canvas_doc = docs.meta(quiz), docs.canvas_qti(quiz)
         self._quiz_entries(quiz, self.pkg.write_bytes, cc_doc, meta_doc, canvas_doc)
 
-    def _quiz_done(self, what: str, quiz, done: render.QuizDone) -> None:
+    def _quiz_done(self, what: str, quiz, done: quizzes.QuizDone) -> None:
         """:meth:`_quiz` of a quiz whose QTI documents were rendered by the pool (its settings,
         which read the course, are built here, between them, as the serial path does)."""
         self.warnings += done.cc_warnings
