@@ -43,6 +43,9 @@ MIN_WEIGHT = 3_000
 BATCH = 48
 #: Batches per process queued or being rendered.
 IN_FLIGHT = 3
+#: Batches the export may render itself ahead of the oldest one still in a process (while one
+#: starts, or falls behind): their results wait, deflated, to be written in order.
+AHEAD = 32
 
 
 class RenderPoolError(RuntimeError):
@@ -115,7 +118,7 @@ class RenderPool:
                 behind = len(queue) >= limit and not _done(queue[0][1])
                 queue.append((keys, (self._render_here if behind else self._submit)(render, payloads)))
                 keys, payloads, load = [], [], 0
-                while queue and (len(queue) > 2 * limit or _done(queue[0][1])):
+                while queue and (len(queue) > limit + AHEAD or _done(queue[0][1])):
                     yield from self._results(*queue.popleft())
         if keys:
             queue.append((keys, self._submit(render, payloads)))
