@@ -33,9 +33,9 @@ class InlinePool(RenderPool):
     """The pool's batching and ordering, each batch rendered here: the exporter's side of the
     pool, with what a test patches in this process in effect."""
 
-    def __init__(self, setup, args, processes):
+    def __init__(self, setup, args, processes, here=None):
         self.processes = processes
-        self._state = setup(*args)
+        self._state = setup(*args)  # (the processes' renderer: its page index, not ``here``)
 
     def _submit(self, render, payloads):
         done = Future()
@@ -119,8 +119,8 @@ def test_a_cancel_stops_the_render_processes(blobs, out_dir, monkeypatch):
     started = []
     original = RenderPool.__init__
 
-    def init(self, *args):
-        original(self, *args)
+    def init(self, *args, **kw):
+        original(self, *args, **kw)
         started.append(self)
 
     monkeypatch.setattr(RenderPool, "__init__", init)

@@ -179,7 +179,7 @@ class CCExporter:
         weight = expected_count(snap.selected_pages()) + quizzes.QUIZ_WEIGHT * expected_count(
             snap.selected_quizzes()
         )
-        pool = quizzes.pool_for(snap, self.rewriter.file_paths, weight, self.profile.version)
+        pool = quizzes.pool_for(snap, self.rewriter, weight, self.profile.version)
         return stack.enter_context(pool) if pool is not None else None
 
     def _guard(self, what: str, build: Callable[..., object], *args: object) -> object | None:

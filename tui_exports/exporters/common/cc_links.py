@@ -19,6 +19,7 @@ from ...vocab import CC_COURSE_TOKEN as COURSE_TOKEN
 from ...vocab import CC_FILEBASE as FILEBASE
 from ...vocab import CC_OBJECT_TOKEN as OBJECT_TOKEN
 from ...vocab import CC_WIKI_TOKEN as WIKI_TOKEN
+from .digests import DigestMap
 from .ids import mig_id
 from .links import CanvasLink, rewrite_links, rewrite_tree
 from .xmlutil import clean
@@ -65,14 +66,12 @@ class PageIndex:
         pages = snapshot.pages
         walked = hasattr(pages, "id_of")  # a walked list finds the first, a held one the last
         rows = pages.values("url", "id", "title") if walked else ((p.url, p.id, p.title) for p in pages)
-        self.by_url: dict[str, int] = {}
-        self.by_title: dict[str, int] = {}
+        # held as digests (DigestMap): flat in memory, in each render process too
+        self.by_url, self.by_title = DigestMap(), DigestMap()
         for url, page_id, title in rows:
-            if walked:
-                self.by_url.setdefault(url, page_id)
-            else:
-                self.by_url[url] = page_id
-            self.by_title[title.lower()] = page_id
+            if url is not None:
+                self.by_url.put(url, page_id, first=walked)
+            self.by_title.put(title.lower(), page_id)
 
     def page_id(self, slug: str) -> int | None:
         page_id = self.by_url.get(slug)

@@ -10,14 +10,28 @@ deflated with their CRC (:func:`~.zipwriter.deflate_whole`), which the export co
 the archive in course order.  What the items need besides their rows (the course's file
 paths, its page ids…) is handed to each process once, when it starts (``setup``).
 
+The export does not wait for them: when the oldest batch sent is not back yet (a process
+starting, or one starved of its core by other work), the export renders the next batch
+itself (``setup`` made here too) and goes on, up to :data:`AHEAD` batches ahead; whatever
+renders a batch, the same functions make the same bytes, written in the same order.
+
 Bounded: at most :data:`IN_FLIGHT` batches per process are queued or being rendered, each
 of at most :data:`BATCH` items (by weight), so memory does not grow with the course.  A
 process that dies fails the export (:class:`RenderPoolError`), it never hangs it; leaving
 the pool early (a cancel, an error) stops its processes at once.
 
-Processes come from a ``forkserver`` (``spawn`` where there is none): never ``fork`` from
-this multi-threaded process.  The pool is generic: ``setup`` and ``render`` are module-level
-functions of the format (the Common Cartridge's are in :mod:`..cc.render`).
+Processes are ``spawn`` ed (never ``fork`` ed from this multi-threaded process), as children of
+the export's process: it waits for them, so their CPU time is counted in its own (a
+``forkserver``'s children would not be).  A program that starts an export must keep its
+main module's work under ``if __name__ == "__main__"`` (the console scripts and ``-m``
+modules here do), as ``spawn`` imports it again in each process.
+
+The pool is generic: ``setup`` and ``render`` are module-level functions of the format (the
+cartridge's and the QTI export's are in :mod:`..qti.render` and :mod:`..cc.render`).  For the
+ePub to adopt it: its chapter (XHTML) rendering as such a ``render`` function of a row, its
+link targets (chapter of each page…) as the ``setup``, and its writer copying the results
+with ``PackageWriter.write_deflated``; a student's snapshot has no ``rows`` loader, so its
+items are sent whole (made here, pickled), which works and costs the parent more.
 """
 
 from __future__ import annotations
@@ -45,7 +59,7 @@ BATCH = 48
 IN_FLIGHT = 3
 #: Batches the export may render itself ahead of the oldest one still in a process (while one
 #: starts, or falls behind): their results wait, deflated, to be written in order.
-AHEAD = 32
+AHEAD = 8
 
 
 class RenderPoolError(RuntimeError):
@@ -85,10 +99,19 @@ def _done(future: Future | None) -> bool:
 class RenderPool:
     """``processes`` render processes, each started with ``setup(*args)``; see the module."""
 
-    def __init__(self, setup: Callable[..., Any], args: tuple, processes: int):
+    def __init__(
+        self,
+        setup: Callable[..., Any],
+        args: tuple,
+        processes: int,
+        here: Callable[[], Any] | None = None,
+    ):
+        """``here`` makes the renderer of a batch rendered in this process (default:
+        ``setup(*args)`` too): one that needs less of ``args`` (the export's own lookups)
+        lets them go once every process has started."""
         ctx = multiprocessing.get_context("spawn")
         self.processes = processes
-        self._setup, self._args = setup, args
+        self._make_here = here if here is not None else (lambda: setup(*args))
         self._here: Any = None  # this process's own renderer, made when first needed
         self._executor = ProcessPoolExecutor(
             processes, mp_context=ctx, initializer=_start, initargs=(setup, args)
@@ -127,7 +150,7 @@ class RenderPool:
 
     def _render_here(self, render: Callable[[Any, Any], Any], payloads: list[Any]) -> Future:
         if self._here is None:
-            self._here = self._setup(*self._args)
+            self._here = self._make_here()
         done: Future = Future()
         done.set_result([render(self._here, p) for p in payloads])
         return done
@@ -136,9 +159,12 @@ class RenderPool:
         if not payloads:
             return None
         try:
-            return self._executor.submit(_render, render, payloads)
+            future = self._executor.submit(_render, render, payloads)
         except BrokenProcessPool as e:
             raise RenderPoolError(f"a render process of the export died: {e}") from None
+        if len(self._executor._processes or ()) >= self.processes:
+            self._executor._initargs = ()  # all started (none is started again): not held for nothing
+        return future
 
     @staticmethod
     def _results(keys: list[tuple[Any, bool]], future: Future | None) -> Iterator[tuple[Any, Any]]:

@@ -121,7 +121,7 @@ def export_qti(snapshot: CourseSnapshot, workdir: Path, progress: ProgressFn) ->
             manifest.resource(quiz_meta_id(quiz), LOR, href=meta_path)
             steps.advance()
 
-        pool = render.pool_for(snapshot, rewriter.file_paths, render.QUIZ_WEIGHT * expected_count(quizzes))
+        pool = render.pool_for(snapshot, rewriter, render.QUIZ_WEIGHT * expected_count(quizzes))
         if pool is None:
             for quiz in quizzes:
                 try:

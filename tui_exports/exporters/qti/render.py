@@ -48,34 +48,35 @@ class Setup:
 
 
 class Renderer:
-    def __init__(self, setup: Setup):
-        self.rewriter = CCLinkRewriter.with_index(setup.course_id, setup.host, setup.file_paths, setup.pages)
+    """What a render process holds: the link rewriter, and the quiz documents' writers."""
+
+    def __init__(self, version: str, rewriter: CCLinkRewriter, answers: bool):
+        self.rewriter = rewriter
         self.warnings: list[str] = []
-        self.quiz_docs = QuizDocuments(None, self.rewriter.html, self.warnings, answers=setup.answers)
-        self.version = setup.version
+        self.quiz_docs = QuizDocuments(None, rewriter.html, self.warnings, answers=answers)
+        self.version = version
 
 
 def start(setup: Setup) -> Renderer:
-    return Renderer(setup)
+    rewriter = CCLinkRewriter.with_index(setup.course_id, setup.host, setup.file_paths, setup.pages)
+    return Renderer(setup.version, rewriter, setup.answers)
 
 
 def pool_for(
-    snapshot: CourseSnapshot, file_paths: dict[int, str], weight: int, version: str = "1.1.0"
+    snapshot: CourseSnapshot, rewriter: CCLinkRewriter, weight: int, version: str = "1.1.0"
 ) -> RenderPool | None:
     """The render processes of an export whose items weigh ``weight`` (a page 1, a quiz 31),
-    when they pay for their start; None: the export renders its items itself."""
+    when they pay for their start; None: the export renders its items itself.  A batch the
+    export renders itself uses its own ``rewriter`` (which finds pages in the snapshot: the
+    same ids), so the page index is held only until the processes have it."""
     processes = processes_for(weight)
     if not processes:
         return None
+    answers = answers_allowed(snapshot)
     setup = Setup(
-        snapshot.course.id,
-        snapshot.course.host,
-        file_paths,
-        PageIndex(snapshot),
-        answers_allowed(snapshot),
-        version,
+        snapshot.course.id, snapshot.course.host, rewriter.file_paths, PageIndex(snapshot), answers, version
     )
-    return RenderPool(start, (setup,), processes)
+    return RenderPool(start, (setup,), processes, here=lambda: Renderer(version, rewriter, answers))
 
 
 #: What a quiz weighs beside a page, before its questions are read.
