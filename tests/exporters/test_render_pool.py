@@ -7,7 +7,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import time
 import zipfile
 from concurrent.futures import Future
 from dataclasses import replace
@@ -129,11 +128,9 @@ def test_a_cancel_stops_the_render_processes(blobs, out_dir, monkeypatch):
         if percent >= 26:  # among the pages
             raise ExportCanceled()
 
-    begun = time.monotonic()
     with pytest.raises(ExportCanceled):
         export_cc(rich_snapshot(blobs), out_dir, progress=progress)
-    assert time.monotonic() - begun < 10  # (a hang, not a timing: the processes were stopped)
-    assert started and not multiprocessing.active_children()
+    assert started and not multiprocessing.active_children()  # stopped, not left rendering
 
 
 @pytest.mark.slow
