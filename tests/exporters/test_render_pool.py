@@ -165,3 +165,16 @@ def test_a_deflated_entry_is_copied_as_written(tmp_path):
     assert paths[0].read_bytes() == paths[1].read_bytes()
     with zipfile.ZipFile(paths[1]) as zf:
         assert zf.testzip() is None and zf.read("stored.png") == b"png"
+
+
+def test_the_page_index_finds_the_ids_the_rewriter_finds(blobs):
+    """Held as digests: the first page of a url in a walked list (the last in a held one), the
+    last of a title, through growth past its first capacity."""
+    from tui_exports.exporters.common.digests import DigestMap
+
+    found = DigestMap(capacity=8)
+    for n in range(100):
+        found.put(f"page-{n % 50}", n, first=True)
+        found.put("title", n)
+    assert [found.get(f"page-{n}") for n in (0, 49)] == [0, 49]
+    assert found.get("title") == 99 and found.get("page-50") is None and len(found) == 51
