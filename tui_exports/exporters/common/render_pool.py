@@ -51,7 +51,7 @@ from .zipwriter import threads
 #: benchmarks compare the two paths; unset, the size of the course decides (:func:`processes_for`).
 FORCE_ENV = "TUI_EXPORTS_RENDER_POOL"
 #: Items (weighed as the format weighs them) from which an export starts its pool: below,
-#: the start of a process (~0.3 s of CPU) costs more than it saves (by measurement, RESULTS.md).
+#: the start of a process (~0.4-0.5 s of CPU) costs more than it saves (measured loaded: RESULTS.md).
 MIN_WEIGHT = 3_000
 #: The weight of one batch: enough work to pay for its trip, little enough to keep memory flat.
 BATCH = 48
