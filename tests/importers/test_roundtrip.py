@@ -9,7 +9,7 @@ import lxml.html
 import pytest
 from cartridge_kit import HAS_QTI, export_cc
 
-from tui_exports.exporters.qti.exporter import root_entries
+from tui_exports.exporters.qti.documents import root_entries
 from tui_exports.vocab import CC_TOKENS
 
 

@@ -93,7 +93,7 @@ def build_snapshot(
     snap = CourseSnapshot(course=course, viewer=user, viewer_role=role, exported_at=now, **content)
     student_view = role is None or not role.is_admin
     if detail != "full":
-        snap.loader = _still_visible(library.content.item, now) if student_view else library.content.item
+        snap.loader = _still_visible(library.content.item, now) if student_view else WholeItems(library)
     if student_view:
         _restrict_to_student_view(snap, now)
     if selection is not None:
@@ -133,6 +133,23 @@ def student_may_see(obj: Any, now: datetime) -> bool:
     if isinstance(obj, Page):
         return obj.published
     return True
+
+
+class WholeItems:
+    """The loader of an admin's snapshot: ``(cls, id)`` → the item whole, read when it is written
+    (each read sees the library as it is then, as the outline's walks do: an item deleted since
+    is None, and the export skips it).  :meth:`rows` reads the same item without making it, for
+    an export that makes it in a render process: an admin's view checks nothing on it (a
+    student's loader, :func:`_still_visible`, has no ``rows``: its items are checked whole)."""
+
+    def __init__(self, library: Library):
+        self.content = library.content
+
+    def __call__(self, cls: type, item_id: int) -> Any:
+        return self.content.item(cls, item_id)
+
+    def rows(self, cls: type, item_id: int) -> Any:
+        return self.content.item_rows(cls, item_id)
 
 
 def _still_visible(load: Callable[[type, int], Any], now: datetime) -> Callable[[type, int], Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..model import (
     Assignment,
@@ -149,6 +149,39 @@ WALKS: dict[str, tuple[str, tuple[str, ...], type]] = {
     "calendar_events": ("calendar_events", ("ifnull(start_at, '')", "id"), CalendarEvent),
     "modules": ("modules", (f"ifnull(position, {_MIN_INT})", "id"), Module),
 }
+
+
+class ItemRows(NamedTuple):
+    """One whole item as its rows were read (:meth:`ContentStore.item_rows`), not yet made into
+    its object: :meth:`build` makes it, wherever it is sent (an export's render process)."""
+
+    cls: type
+    columns: tuple[str, ...]
+    row: tuple
+    #: a quiz's groups and questions: their columns and rows
+    groups: tuple[tuple[str, ...], list[tuple]] | None = None
+    questions: tuple[tuple[str, ...], list[tuple]] | None = None
+
+    def value(self, name: str) -> Any:
+        """One column of the item's row, as read."""
+        return self.row[self.columns.index(name)]
+
+    def build(self, questions: bool = True) -> Any:
+        """The item whole (``questions=False``: a quiz without its questions)."""
+        row = dict(zip(self.columns, self.row, strict=True))
+        if self.cls is not Quiz:
+            return from_row(self.cls, row)
+
+        def made(cls: type, part: tuple[tuple[str, ...], list[tuple]]) -> tuple:
+            cols, rows = part
+            return tuple(from_row(cls, dict(zip(cols, r, strict=True))) for r in rows)
+
+        return from_row(
+            Quiz,
+            row,
+            groups=made(QuizGroup, self.groups),
+            questions=made(QuizQuestion, self.questions) if questions else (),
+        )
 
 
 class ModuleItems(Sequence):
@@ -306,6 +339,17 @@ class Outline:
             )
             found.update(self.store.db.execute(sql, [self.course_id, *part]).fetchall())
         return found
+
+    def values(self, *names: str) -> Iterator[tuple]:
+        """Each item's fields ``names`` (plain columns: text, numbers) as a tuple, in list order:
+        one read of those columns when the list keeps every item, no object made."""
+        if self.keep is not None:
+            for obj in self:
+                yield tuple(getattr(obj, n) for n in names)
+            return
+        cols = ", ".join(f'"{n}"' for n in names)
+        sql = f"SELECT {cols} FROM {self.table} WHERE course_id = ? ORDER BY {', '.join(self.key)}"
+        yield from self.store.db.execute(sql, [self.course_id])
 
     def find(self, **equal: Any) -> Any | None:
         """The first item whose columns equal ``equal`` (``find(url="welcome")``)."""
@@ -562,11 +606,29 @@ class ContentStore(Table):
     def item(self, cls: type, item_id: int) -> Any | None:
         """One page, assignment, topic, event or quiz whole (its HTML, a quiz's questions), or
         None when it is gone; what an outline left out, read when an export writes the item."""
-        table = OUTLINED[cls]
-        row = next(self.select(f"SELECT * FROM {table} WHERE id = ?", [item_id]), None)
+        rows = self.item_rows(cls, item_id)
+        return rows.build() if rows is not None else None
+
+    def item_rows(self, cls: type, item_id: int) -> ItemRows | None:
+        """:meth:`item`'s rows, read but not made into the item (None when it is gone)."""
+        cursor = self.db.execute(f"SELECT * FROM {OUTLINED[cls]} WHERE id = ?", [item_id])
+        row = cursor.fetchone()
         if row is None:
             return None
-        return self._whole_quiz(row) if cls is Quiz else from_row(cls, row)
+        columns = tuple(d[0] for d in cursor.description)
+        if cls is not Quiz:
+            return ItemRows(cls, columns, row)
+        return ItemRows(cls, columns, row, *self._quiz_parts(item_id))
+
+    def _quiz_parts(self, quiz_id: int) -> list[tuple[tuple[str, ...], list[tuple]]]:
+        """A quiz's groups and its questions: the columns and the rows of each, in quiz order."""
+        parts = []
+        for table in ("quiz_groups", "quiz_questions"):
+            cursor = self.db.execute(
+                f"SELECT * FROM {table} WHERE quiz_id = ? ORDER BY position, id", [quiz_id]
+            )
+            parts.append((tuple(d[0] for d in cursor.description), cursor.fetchall()))
+        return parts
 
     def titles(self, cls: type, item_ids: Iterable[int]) -> dict[int, str]:
         """Id → title of these pages, assignments, topics, events or quizzes (those that exist)."""
@@ -578,16 +640,7 @@ class ContentStore(Table):
         return found
 
     def _whole_quiz(self, row: dict[str, Any]) -> Quiz:
-        q, quiz_id = self.select, [row["id"]]
-        groups = tuple(
-            from_row(QuizGroup, g)
-            for g in q("SELECT * FROM quiz_groups WHERE quiz_id = ? ORDER BY position, id", quiz_id)
-        )
-        questions = tuple(
-            from_row(QuizQuestion, x)
-            for x in q("SELECT * FROM quiz_questions WHERE quiz_id = ? ORDER BY position, id", quiz_id)
-        )
-        return from_row(Quiz, row, groups=groups, questions=questions)
+        return ItemRows(Quiz, tuple(row), tuple(row.values()), *self._quiz_parts(row["id"])).build()
 
     def _outlined(self, cls: type, row: dict[str, Any], detail: str) -> Any:
         """One item of a content list, as ``detail`` reads it (a module with its items)."""

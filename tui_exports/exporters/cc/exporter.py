@@ -10,17 +10,16 @@ which resources made it, and the organization is pruned to those.
 from __future__ import annotations
 
 from collections.abc import Callable, Container, Iterator, Mapping
+from contextlib import ExitStack
 from pathlib import Path
 
 from lxml import etree
 
-from ...html_fragments import deep_warning
 from ...model import (
     Assignment,
     CourseSnapshot,
     ExportCanceled,
     ExportResult,
-    ItemGone,
     ModuleItem,
     ModuleItemType,
     OutputFile,
@@ -32,10 +31,12 @@ from ..common.cc_links import CCLinkRewriter
 from ..common.ids import mig_id
 from ..common.manifest import Manifest
 from ..common.package import PackageWriter, Stepper, slugify
+from ..common.render_pool import RenderPool
 from ..common.web_resources import PlannedFile, copy_files, plan_files
 from ..common.xmlutil import Builder, TextBuilder, canvas_root, render_child
-from ..qti.exporter import QuizDocuments, quiz_meta_id
-from . import content
+from ..qti import render as quizzes
+from ..qti.documents import QuizDocuments, quiz_meta_id
+from . import content, render
 from . import course_settings as settings
 from .profile import Profile, profile_for
 
@@ -115,6 +116,7 @@ class CCExporter:
     def run(self) -> ExportResult:
         snap = self.snapshot
         with (
+            ExitStack() as stack,
             PackageWriter(self.out, snap.exported_at) as pkg,
             Manifest(
                 self.profile.cp_ns,
@@ -127,13 +129,19 @@ class CCExporter:
             self.pkg, self.manifest = pkg, manifest
             self.files = plan_files(pkg, snap, snap.selected_files(), self.warnings)
             self.rewriter = CCLinkRewriter(snap, {p.file.id: p.below_root for p in self.files})
+            self.pool = self._render_pool(stack)
             self.lom = Builder(self.profile.lomimscc_ns)
             self._metadata()
             self.steps.report(5, "Exporting course structure")
             self._organization()
             self.steps.report(10, "Exporting course settings")
             self._course_settings()  # → 25
-            self._each(30, None, "page", snap.selected_pages(), self._page)
+            if self.pool is None:
+                self._each(30, None, "page", snap.selected_pages(), self._page)
+            else:
+                self._each_rendered(
+                    30, None, "page", snap.selected_pages(), render.render_page, self._page_done
+                )
             self.steps.report(32)  # LTI resource links: none in this product
             self._each(
                 35, "Exporting assignments", "assignment", self._exported_assignments(), self._assignment
@@ -144,7 +152,17 @@ class CCExporter:
             ]
             self._each(40, "Exporting web links", "web link", links, self._web_link)
             self.quiz_docs = QuizDocuments(snap, self.rewriter.html, self.warnings)
-            self._each(60, "Exporting quizzes", "quiz", snap.selected_quizzes(), self._quiz)
+            if self.pool is None:
+                self._each(60, "Exporting quizzes", "quiz", snap.selected_quizzes(), self._quiz)
+            else:
+                self._each_rendered(
+                    60,
+                    "Exporting quizzes",
+                    "quiz",
+                    snap.selected_quizzes(),
+                    quizzes.render_quiz,
+                    self._quiz_done,
+                )
             written = copy_files(pkg, self.files, self.steps, 70, self.warnings)
             self._file_resources(written)
             self.steps.report(89, "Finishing the package")
@@ -154,24 +172,29 @@ class CCExporter:
             files=[OutputFile(self.out, "application/zip", self.pkg.sha256)], warnings=self.warnings
         )
 
+    def _render_pool(self, stack: ExitStack) -> RenderPool | None:
+        """The render processes of this export (:mod:`..common.render_pool`), when its pages and
+        quizzes weigh enough to pay for starting them; None: it renders them itself."""
+        snap = self.snapshot
+        weight = expected_count(snap.selected_pages()) + quizzes.QUIZ_WEIGHT * expected_count(
+            snap.selected_quizzes()
+        )
+        pool = quizzes.pool_for(snap, self.rewriter, weight, self.profile.version)
+        return stack.enter_context(pool) if pool is not None else None
+
     def _guard(self, what: str, build: Callable[..., object], *args: object) -> object | None:
         """Run ``build(*args)``; on any error record ``what`` as skipped and return None."""
         try:
             return build(*args)
         except ExportCanceled:
             raise
-        except ItemGone as e:  # deleted or hidden since the snapshot: the message says so
-            self.warnings.append(f"Skipped {what}: {e}")
-            return None
         except Exception as e:  # noqa: BLE001 — one bad item must not abort the export
-            self.warnings.append(f"Skipped {what}: {type(e).__name__}: {e}")
+            # (deleted or hidden since the snapshot: the ItemGone message says so)
+            self.warnings.append(f"Skipped {what}: {quizzes.skip_reason(e)}")
             return None
 
     def _write_xml(self, path: str, root: etree._Element) -> str:
         return self.pkg.write_xml(self.pkg.unique(path), root)
-
-    def _write_bytes(self, path: str, data: bytes) -> str:
-        return self.pkg.write_bytes(self.pkg.unique(path), data)
 
     # ------------------------------------------------------------------ manifest metadata (5)
     def _metadata(self) -> None:
@@ -311,17 +334,45 @@ class CCExporter:
             self.steps.advance()
         self.steps.finish()
 
+    def _each_rendered(
+        self, end: float, message: str | None, kind: str, items: list, render_one: Callable, done: Callable
+    ) -> None:
+        """:meth:`_each`, the items rendered by the pool: each is read here, rendered there
+        (``render_one``), and its result written here with ``done(item, result)``, in order,
+        with the warnings in the order the serial path gives them."""
+        self.steps.step(end, expected_count(items), message)
+
+        here = quizzes.quiz_here if render_one is quizzes.render_quiz else render.page_here
+        jobs = quizzes.jobs(self.snapshot, items, kind, here)
+        weight = quizzes.quiz_weight if render_one is quizzes.render_quiz else (lambda _: 1)
+        for (what, item, failed), result in self.pool.ordered(jobs, render_one, weight):
+            if failed is None:
+                self._guard(what, done, what, item, result)
+            else:
+                self.warnings.append(f"Skipped {what}: {quizzes.skip_reason(failed)}")
+            self.steps.advance()
+        self.steps.finish()
+
     def _deep_checked(self, what: str, obj):
         """The item, after a warning if its HTML had to be flattened (nested past the parser's depth)."""
-        htmls = (getattr(obj, name, None) for name in ("body", "description", "message"))
-        warning = deep_warning(what, *htmls)
+        warning = quizzes.deep_checked(what, obj)
         if warning:
             self.warnings.append(warning)
         return obj
 
     def _page(self, page) -> None:
         doc = content.page_document(page, self.rewriter.fragment(page.body))
-        path = self.pkg.write_bytes(self.pkg.unique(f"wiki_content/{page.url}.html"), doc)
+        self._page_entry(page, self.pkg.write_bytes, doc)
+
+    def _page_done(self, what: str, page, done: render.PageDone) -> None:
+        self.warnings += done.warnings
+        if done.failed is not None:
+            self.warnings.append(f"Skipped {what}: {done.failed}")
+        else:
+            self._page_entry(page, self.pkg.write_deflated, done.document)
+
+    def _page_entry(self, page, write: Callable, doc) -> None:
+        path = write(self.pkg.unique(f"wiki_content/{page.url}.html"), doc)
         self.manifest.resource(mig_id("wiki_pages", page.id), "webcontent", href=path)
 
     def _assignment(self, a: Assignment) -> None:
@@ -364,10 +415,27 @@ class CCExporter:
         docs = self.quiz_docs
         cc_doc = docs.cc_qti(quiz, self.profile.version)
         meta_doc, canvas_doc = docs.meta(quiz), docs.canvas_qti(quiz)
+        self._quiz_entries(quiz, self.pkg.write_bytes, cc_doc, meta_doc, canvas_doc)
+
+    def _quiz_done(self, what: str, quiz, done: quizzes.QuizDone) -> None:
+        """:meth:`_quiz` of a quiz whose QTI documents were rendered by the pool (its settings,
+        which read the course, are built here, between them, as the serial path does)."""
+        self.warnings += done.cc_warnings
+        if done.cc_failed is not None:
+            self.warnings.append(f"Skipped {what}: {done.cc_failed}")
+            return
+        meta_doc = self.quiz_docs.meta(quiz)
+        self.warnings += done.canvas_warnings
+        if done.canvas_failed is not None:
+            self.warnings.append(f"Skipped {what}: {done.canvas_failed}")
+            return
+        self._quiz_entries(quiz, self.pkg.write_deflated, done.cc_document, meta_doc, done.canvas_document)
+
+    def _quiz_entries(self, quiz, write: Callable, cc_doc, meta_doc, canvas_doc) -> None:
         mig, meta_id = mig_id("quizzes", quiz.id), quiz_meta_id(quiz)
-        qti_path = self._write_bytes(f"{mig}/assessment_qti.xml", cc_doc) if cc_doc is not None else None
+        qti_path = write(self.pkg.unique(f"{mig}/assessment_qti.xml"), cc_doc) if cc_doc is not None else None
         meta_path = self._write_xml(f"{mig}/assessment_meta.xml", meta_doc)
-        full_path = self._write_bytes(f"non_cc_assessments/{mig}.xml.qti", canvas_doc)
+        full_path = write(self.pkg.unique(f"non_cc_assessments/{mig}.xml.qti"), canvas_doc)
         if qti_path:
             self.manifest.resource(mig, self.profile.assessment, files=[qti_path], dependencies=[meta_id])
         self.manifest.resource(

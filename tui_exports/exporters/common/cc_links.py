@@ -19,11 +19,20 @@ from ...vocab import CC_COURSE_TOKEN as COURSE_TOKEN
 from ...vocab import CC_FILEBASE as FILEBASE
 from ...vocab import CC_OBJECT_TOKEN as OBJECT_TOKEN
 from ...vocab import CC_WIKI_TOKEN as WIKI_TOKEN
+from .digests import DigestMap
 from .ids import mig_id
 from .links import CanvasLink, rewrite_links, rewrite_tree
 from .xmlutil import clean
 
-__all__ = ["CCLinkRewriter", "COURSE_TOKEN", "FILEBASE", "OBJECT_TOKEN", "WIKI_TOKEN", "file_ids"]
+__all__ = [
+    "CCLinkRewriter",
+    "PageIndex",
+    "COURSE_TOKEN",
+    "FILEBASE",
+    "OBJECT_TOKEN",
+    "WIKI_TOKEN",
+    "file_ids",
+]
 
 #: link kind → the select type whose migration id names the object
 KIND_TYPES = {
@@ -47,17 +56,52 @@ def _suffix(query: str, fragment: str) -> str:
     return (f"?{query}" if query else "") + (f"#{fragment}" if fragment else "")
 
 
+class PageIndex:
+    """The page ids a page link can name, read in one walk of a snapshot's pages: by url (the
+    page :meth:`~tui_exports.model.CourseSnapshot.page_id_by_url` finds), else by lower-cased
+    title (the last such page, as :meth:`CCLinkRewriter._page_titled` finds) -- the same ids
+    as the rewriter's own lookups, for a process that cannot ask the snapshot."""
+
+    def __init__(self, snapshot: CourseSnapshot):
+        pages = snapshot.pages
+        walked = hasattr(pages, "id_of")  # a walked list finds the first, a held one the last
+        rows = pages.values("url", "id", "title") if walked else ((p.url, p.id, p.title) for p in pages)
+        # held as digests (DigestMap): flat in memory, in each render process too
+        self.by_url, self.by_title = DigestMap(), DigestMap()
+        for url, page_id, title in rows:
+            if url is not None:
+                self.by_url.put(url, page_id, first=walked)
+            self.by_title.put(title.lower(), page_id)
+
+    def page_id(self, slug: str) -> int | None:
+        page_id = self.by_url.get(slug)
+        return page_id if page_id is not None else self.by_title.get(slug.replace("-", " ").lower())
+
+
 class CCLinkRewriter:
     """Rewrites the links of one course's HTML; ``file_paths`` maps file id → path under web_resources."""
 
     def __init__(self, snapshot: CourseSnapshot, file_paths: dict[int, str]):
         self.snapshot = snapshot
-        self.course_id = snapshot.course.id
-        self.host = snapshot.course.host
-        self.file_paths = file_paths
         self._by_title: dict[str, int | None] = {}  # the titles links were looked up by
         # pages link to the same few pages again and again: the last ones found are kept (ids)
-        self._page_id = lru_cache(maxsize=4096)(self._page_id)
+        self._setup(
+            snapshot.course.id, snapshot.course.host, file_paths, lru_cache(maxsize=4096)(self._page_id)
+        )
+
+    @classmethod
+    def with_index(
+        cls, course_id: int, host: str | None, file_paths: dict[int, str], pages: PageIndex
+    ) -> CCLinkRewriter:
+        """A rewriter that finds pages in ``pages`` (read once) instead of asking a snapshot:
+        what a render process uses (:mod:`..cc.render`)."""
+        rewriter = cls.__new__(cls)
+        rewriter._setup(course_id, host, file_paths, pages.page_id)
+        return rewriter
+
+    def _setup(self, course_id: int, host: str | None, file_paths: dict[int, str], page_id) -> None:
+        self.course_id, self.host, self.file_paths = course_id, host, file_paths
+        self._page_id = page_id
         self._memo: dict[str, str | None] = {}  # the new value of links met before (a link's own)
 
     def html(self, html: str) -> str:

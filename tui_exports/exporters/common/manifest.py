@@ -19,7 +19,7 @@ from lxml import etree
 
 from .digests import DigestSet
 from .package import CHUNK, PackageWriter
-from .xmlutil import Builder, child_xml, clean
+from .xmlutil import Builder, TextBuilder, child_xml, clean, render_child
 
 
 class Manifest:
@@ -38,6 +38,7 @@ class Manifest:
         self.metadata = self.b.sub(self.root, "metadata")
         self.organizations = self.b.sub(self.root, "organizations")
         self.resources = self.b.sub(self.root, "resources")
+        self._text = TextBuilder(namespace)  # the resources' own namespace: the manifest's default
         #: the identifiers of the resources written (as digests: flat in memory however many)
         self.identifiers = DigestSet()
         self._spool = tempfile.TemporaryFile(dir=spool_dir)
@@ -60,7 +61,27 @@ class Manifest:
         metadata: Callable[[etree._Element], object] | None = None,
     ) -> None:
         """Add a ``<resource>``; ``href`` is also listed as its first ``<file>``.  ``metadata``
-        fills the resource's ``<metadata>`` (its namespaces must be the manifest's)."""
+        fills the resource's ``<metadata>`` (its namespaces must be the manifest's).
+
+        Written as text (:class:`~.xmlutil.TextBuilder`, the same bytes): a course's resources
+        are as many as its items; as an lxml element when ``metadata`` fills one in, or when
+        ``href`` or ``intendeduse`` holds a character XML cannot (lxml refuses it: the item fails)."""
+        listed = list(dict.fromkeys(([href] if href else []) + list(files)))
+        if metadata is None and all(v is None or clean(v) == v for v in (href, intendeduse)):
+            t = self._text
+            el = t.element(
+                "resource",
+                identifier=identifier,
+                type=type_,
+                href=href or None,
+                intendeduse=intendeduse or None,
+            )
+            for f in listed:
+                t.sub(el, "file", href=f)
+            for dep in dependencies:
+                t.sub(el, "dependency", identifierref=dep)
+            self._spooled(identifier, render_child(el, 2))  # <manifest><resources><resource>
+            return
         res = self.b.sub(self.resources, "resource", identifier=identifier, type=type_)
         try:
             if href:
@@ -69,16 +90,16 @@ class Manifest:
                 res.set("intendeduse", intendeduse)
             if metadata is not None:
                 metadata(self.b.sub(res, "metadata"))
-            listed: list[str] = []
-            for f in ([href] if href else []) + list(files):
-                if f not in listed:
-                    listed.append(f)
-                    self.b.sub(res, "file", href=f)
+            for f in listed:
+                self.b.sub(res, "file", href=f)
             for dep in dependencies:
                 self.b.sub(res, "dependency", identifierref=dep)
             data = child_xml(res)
         finally:  # a resource that failed to build leaves nothing behind
             self.resources.remove(res)
+        self._spooled(identifier, data)
+
+    def _spooled(self, identifier: str, data: bytes) -> None:
         try:
             self._spool.write(data)
         except OSError as e:  # a resource half written: the manifest cannot be trusted any more

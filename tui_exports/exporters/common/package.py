@@ -14,6 +14,7 @@ import re
 import time
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from ...model import ProgressFn
 from .compression import is_compressed
 from .digests import DigestSet
 from .xmlutil import XML_DECLARATION, clean, write_streamed
-from .zipwriter import ZipWriter
+from .zipwriter import Deflated, ZipWriter
 
 CHUNK = 1024 * 1024
 
@@ -126,6 +127,15 @@ class PackageWriter:
     def write_bytes(self, name: str, data: bytes) -> str:
         """Write ``data`` at ``name`` (which must come from :meth:`unique`)."""
         self.zip.writestr(self._info(name, is_compressed(name)), data)
+        self.last_entry = name
+        return name
+
+    def write_deflated(self, name: str, deflated: Deflated) -> str:
+        """:meth:`write_bytes` of bytes deflated already (:func:`~.zipwriter.deflate_whole`, by a
+        render process): the same entry, its deflate copied (inflated again for a name stored)."""
+        if is_compressed(name):
+            return self.write_bytes(name, zlib.decompress(deflated.data, -15))
+        self.zip.write_deflated(self._info(name, False), deflated)
         self.last_entry = name
         return name
 

@@ -41,6 +41,7 @@ import zipfile
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 from .compression import crc32, deflate_chunk
 
@@ -214,8 +215,23 @@ class ZipWriter:
         return entry
 
     def writestr(self, info: zipfile.ZipInfo, data: bytes) -> None:
-        with self.open(info) as entry:
-            entry.write(data)
+        if len(data) >= INLINE:
+            with self.open(info) as entry:
+                entry.write(data)
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            self.write_deflated(info, deflate_whole(data))
+        else:
+            self._whole(info, bytes(data), len(data), crc32(data))
+
+    def write_deflated(self, info: zipfile.ZipInfo, deflated: Deflated) -> None:
+        """Entry ``info`` (deflated) from bytes :func:`deflate_whole` made, maybe in another
+        process: they are copied, as :meth:`writestr` of the same data would have written them."""
+        self._whole(info, deflated.data, deflated.size, deflated.crc)
+
+    def _whole(self, info: zipfile.ZipInfo, data: bytes, size: int, crc: int) -> None:
+        if self._open_entry is not None:
+            raise ValueError("an entry of this zip is still open")
+        self._put(_Whole(info, data, size, crc), len(data))
 
     # ---------------------------------------------------------------- the queue
     def _put(self, item: bytes | Future, size: int) -> None:
@@ -256,6 +272,10 @@ class ZipWriter:
             elif isinstance(head, bytes | bytearray):
                 self._emit(head)
                 self._held -= len(head)
+            elif isinstance(head, _Whole):
+                self._write_whole(head)
+                self._held -= len(head.data)
+                self._closed()
             elif isinstance(head, ZipEntry):  # the entries before it are closed: its header is due
                 self._handle = self.zip.open(head.info, "w", force_zip64=head.force_zip64)
                 if head.info.compress_type == zipfile.ZIP_DEFLATED:
@@ -264,11 +284,35 @@ class ZipWriter:
                 handle, self._handle = self._handle, None
                 handle._file_size, handle._crc = head.size, head.crc
                 handle.close()
-                self.zip.spool_closed()
-                if self.zip.start_dir - self._hasher.settled >= SETTLE:
-                    self.zip.fp.flush()
-                    self._hasher.settle(self.zip.start_dir)
+                self._closed()
             queue.popleft()
+
+    def _closed(self) -> None:
+        """The entry just written is closed: its central record goes to the spool."""
+        self.zip.spool_closed()
+        if self.zip.start_dir - self._hasher.settled >= SETTLE:
+            self.zip.fp.flush()
+            self._hasher.settle(self.zip.start_dir)
+
+    def _write_whole(self, whole: _Whole) -> None:
+        """An entry whose bytes, size and CRC are all known: its local header written once, with
+        them, where :mod:`zipfile` writes it empty and seeks back to fill it in on close -- the
+        same bytes (``ZipFile._open_to_write`` and ``_ZipWriteFile.close``, seekable, no ZIP64)."""
+        zf, info = self.zip, whole.info
+        if len(whole.data) > zipfile.ZIP64_LIMIT or whole.size > zipfile.ZIP64_LIMIT:
+            raise ValueError("a whole entry is small")
+        info.flag_bits = 0
+        if not info.external_attr:
+            info.external_attr = 0o600 << 16
+        info.compress_size, info.file_size, info.CRC = len(whole.data), whole.size, whole.crc
+        info.header_offset = zf.start_dir
+        zf._writecheck(info)
+        zf._didModify = True
+        header = info.FileHeader(False)
+        zf.fp.write(header)
+        zf.fp.write(whole.data)
+        zf.start_dir += len(header) + len(whole.data)
+        zf.filelist.append(info)
 
     def _emit(self, data: bytes) -> None:
         self.zip.fp.write(data)
@@ -374,6 +418,34 @@ class _Hasher:
         self._thread.join()
         self._file.close()
         return None if self._failed else self._sha.hexdigest()
+
+
+class Deflated(NamedTuple):
+    """One entry's bytes deflated whole: the raw deflate stream, the size and CRC-32 of the data."""
+
+    data: bytes
+    size: int
+    crc: int
+
+
+def deflate_whole(data: bytes) -> Deflated:
+    """``data`` deflated exactly as :class:`ZipEntry` deflates it written at once (the same
+    chunks, each primed with the one before), so the archive's bytes do not depend on where
+    the entry was deflated."""
+    out, primer, at = [], b"", 0
+    while len(data) - at >= CHUNK:
+        chunk = data[at : at + CHUNK]
+        out.append(deflate_chunk(chunk, primer, final=False))
+        primer, at = chunk[-WINDOW:], at + CHUNK
+    out.append(deflate_chunk(data[at:], primer, final=True))
+    return Deflated(b"".join(out), len(data), crc32(data))
+
+
+class _Whole:
+    __slots__ = ("info", "data", "size", "crc")
+
+    def __init__(self, info: zipfile.ZipInfo, data: bytes, size: int, crc: int):
+        self.info, self.data, self.size, self.crc = info, data, size, crc
 
 
 class _Close:
