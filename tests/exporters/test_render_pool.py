@@ -178,3 +178,41 @@ def test_the_page_index_finds_the_ids_the_rewriter_finds(blobs):
         found.put("title", n)
     assert [found.get(f"page-{n}") for n in (0, 49)] == [0, 49]
     assert found.get("title") == 99 and found.get("page-50") is None and len(found) == 51
+
+
+def _processes_in_child(weight: int, answer) -> None:
+    answer.put(render_pool.processes_for(weight))
+
+
+@pytest.mark.parametrize("daemon", [False, True])
+def test_a_daemonic_process_renders_its_exports_itself(daemon, monkeypatch):
+    """A Dask worker is a daemonic process, which may not start children: a big export there
+    renders itself instead of failing to start its pool."""
+    monkeypatch.delenv(render_pool.FORCE_ENV, raising=False)
+    ctx = multiprocessing.get_context("spawn")
+    answer = ctx.Queue()
+    child = ctx.Process(target=_processes_in_child, args=(10**6, answer), daemon=daemon)
+    child.start()
+    got = answer.get(timeout=60)
+    child.join(60)
+    if daemon:
+        assert got == 0
+    else:
+        assert got == render_pool.threads() - 1
+
+
+def _processes_in_bulk_worker() -> int:
+    return render_pool.processes_for(10**6)
+
+
+def test_a_bulk_worker_renders_its_exports_itself(monkeypatch):
+    """A bulk run's workers are its use of the cores: an export there starts no render processes."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tui_exports.engine.bulk import _worker_start
+
+    monkeypatch.setenv(render_pool.FORCE_ENV, "1")
+    with ProcessPoolExecutor(
+        1, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start
+    ) as pool:
+        assert pool.submit(_processes_in_bulk_worker).result(timeout=60) == 0

@@ -67,10 +67,13 @@ class RenderPoolError(RuntimeError):
 
 
 def processes_for(weight: int) -> int:
-    """How many render processes an export of this weight starts (0: it renders itself)."""
+    """How many render processes an export of this weight starts (0: it renders itself).
+
+    None in a daemonic process: it may not have children (a Dask worker is one, by default), and
+    its pool already spreads the work over the cores."""
     others = threads() - 1
     force = os.environ.get(FORCE_ENV, "").strip()
-    if force == "0" or weight <= 0:
+    if force == "0" or weight <= 0 or multiprocessing.current_process().daemon:
         return 0
     if force == "1":
         return max(1, others)
