@@ -84,6 +84,14 @@ def service(demo_home):
 
 
 @pytest.fixture(scope="session")
+def run_dir(tmp_path_factory) -> Path:
+    """A folder of this run shared by all its test processes (xdist's workers each have a temp
+    folder of their own inside it): for what they share, such as the EPUBCheck JVM."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
 def java() -> str:
     exe = shutil.which("java")
     if not exe:
