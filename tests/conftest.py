@@ -39,6 +39,15 @@ def home(tmp_path, monkeypatch) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _followed_jobs_read_sooner(monkeypatch):
+    """A job followed on the local library (``--wait``, ``follow``) is read again every 20 ms, not
+    200 ms: in-process commands end as soon as their job does, not up to a poll later."""
+    from tui_exports.backends.local import LocalBackend
+
+    monkeypatch.setattr(LocalBackend, "poll_seconds", 0.02)
+
+
 @pytest.fixture(scope="session")
 def demo_library_template(tmp_path_factory) -> Path:
     """A library home as first start leaves it (schema, demo courses, blobs), made once per
@@ -81,6 +90,14 @@ def service(demo_home):
     svc = ExportService.open(Home.from_env(demo_home))
     yield svc
     svc.close()
+
+
+@pytest.fixture(scope="session")
+def run_dir(tmp_path_factory) -> Path:
+    """A folder of this run shared by all its test processes (xdist's workers each have a temp
+    folder of their own inside it): for what they share, such as the EPUBCheck JVM."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
 @pytest.fixture(scope="session")

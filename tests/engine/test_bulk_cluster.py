@@ -33,8 +33,10 @@ def test_scheduler_without_dask_says_what_to_install(home, tmp_path, capsys, mon
     assert json.loads(out) == []  # nothing was recorded
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cluster():
+    """One cluster for the file's tests (starting its two processes is most of a test's time); the
+    test that kills a worker comes last (the nanny starts another in its place)."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
         n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None, host="127.0.0.1"

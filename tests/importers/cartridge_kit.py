@@ -96,8 +96,9 @@ def build_epub(snapshot, workdir: Path) -> Path:
     return helpers.epub_of(helpers.build(snapshot, workdir))
 
 
-def run_epubcheck(java: str, books: list[Path], reports: Path) -> dict[str, str]:
-    """EPUBCheck (the ePub tests' runner) on every book: {book: its messages} for books with any."""
+def run_epubcheck(java: str, books: list[Path], reports: Path, run_dir: Path) -> dict[str, str]:
+    """EPUBCheck (the ePub tests' runner, the run's JVM) on every book: {book: its messages} for
+    books with any."""
     helpers = _epub_helpers()
-    found = helpers.run_epubcheck(java, books, reports)
+    found = helpers.run_epubcheck(java, books, reports, run_dir)
     return {str(book): helpers.describe(messages) for book, messages in found.items() if messages}

@@ -133,7 +133,7 @@ def test_library_add_refuses_a_file_that_is_no_package_in_one_line(home, capsys,
 
 
 @pytest.mark.slow  # validate_cc.py and EPUBCheck run as subprocesses, once for all samples
-def test_every_sample_exports_again_as_valid_cc_1_3_and_epub(service, shared_dir, tmp_path, java):
+def test_every_sample_exports_again_as_valid_cc_1_3_and_epub(service, shared_dir, tmp_path, java, run_dir):
     cartridges, books = [], []
     for n, name in enumerate(PACKAGES):
         report = service.import_package(sample(shared_dir, name))
@@ -146,7 +146,7 @@ def test_every_sample_exports_again_as_valid_cc_1_3_and_epub(service, shared_dir
         timeout=600,
     )
     assert run.returncode == 0 and " 0 errors" in run.stdout, run.stdout[-4000:]
-    problems = run_epubcheck(java, books, tmp_path / "epubcheck")
+    problems = run_epubcheck(java, books, tmp_path / "epubcheck", run_dir)
     assert problems == {}, problems
 
 

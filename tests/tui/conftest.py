@@ -117,6 +117,14 @@ async def settle(pilot, app, timeout: float = 10.0) -> None:
     )
 
 
+async def still(pilot) -> None:
+    """Until the screen is still (before a snapshot): a resting highlight's timer has fired
+    (``SETTLE_SECONDS``), every worker it or a key started has finished, and the app is idle."""
+    await pilot.pause(app_module.SETTLE_SECONDS * 2)
+    await settle(pilot, pilot.app)
+    await pilot.pause()
+
+
 def wait_done(backend: LocalBackend, course_id: int, timeout: float = 20.0) -> list[dict[str, Any]]:
     """Block until no export of the course is still running (fixtures, before an app starts)."""
     deadline = time.monotonic() + timeout
@@ -124,7 +132,7 @@ def wait_done(backend: LocalBackend, course_id: int, timeout: float = 20.0) -> l
         exports, _ = backend.content_exports(ContextType.COURSE, course_id, 1, 50)
         if all(e["workflow_state"] in ("exported", "failed") for e in exports):
             return exports
-        time.sleep(0.05)
+        time.sleep(0.01)
     raise AssertionError("exports did not finish")
 
 

@@ -10,7 +10,7 @@ from tui_exports.model import ContextType
 from tui_exports.tui.screens import EpubScreen, NewExportScreen, PickerScreen
 from tui_exports.tui.widgets import ContentTree
 
-from .conftest import FrozenBackend, make_app, tick, wait_done, wait_for
+from .conftest import FrozenBackend, make_app, still, tick, wait_done, wait_for
 
 # 80x24 is the size the app is made for; the wide layout is checked in the full suite
 SIZES = [(80, 24), pytest.param((120, 40), marks=pytest.mark.slow)]
@@ -30,7 +30,7 @@ def frozen(home: Path, backend) -> FrozenBackend:
 async def loaded(pilot) -> None:
     app = pilot.app
     await wait_for(pilot, lambda: app.main.history.row_count == 2, what="history rows")
-    await pilot.pause(0.2)
+    await still(pilot)
 
 
 async def press_for(pilot, key: str, screen_type: type):
@@ -52,7 +52,7 @@ def test_new_export_dialog(snap_compare, frozen, home, size) -> None:
         await wait_for(
             pilot, lambda: dialog.errors == [] and "accepts" in str(dialog.query_one("#validation").render())
         )
-        await pilot.pause(0.2)
+        await still(pilot)
 
     assert snap_compare(make_app(frozen, home), terminal_size=size, run_before=run_before)
 
@@ -71,7 +71,7 @@ def test_content_picker(snap_compare, frozen, home, size) -> None:
             await tick(pilot, tree, key)
         await wait_for(pilot, lambda: "accepts" in str(picker.query_one("#select-validation").render()))
         assert dialog.kind == "zip" and tree.model.ticked
-        await pilot.pause(0.2)
+        await still(pilot)
 
     assert snap_compare(make_app(frozen, home), terminal_size=size, run_before=run_before)
 
@@ -81,7 +81,7 @@ def test_epub_screen(snap_compare, frozen, home, size) -> None:
     async def run_before(pilot) -> None:
         screen = await press_for(pilot, "e", EpubScreen)
         await wait_for(pilot, lambda: screen.query_one("#epubs").row_count == 3)
-        await pilot.pause(0.2)
+        await still(pilot)
 
     assert snap_compare(make_app(frozen, home), terminal_size=size, run_before=run_before)
 
@@ -102,6 +102,6 @@ def test_main_screen_while_an_export_runs(snap_compare, running, home, size) -> 
     async def run_before(pilot) -> None:
         await loaded(pilot)
         pilot.app.main.history.focus()
-        await pilot.pause(0.2)
+        await still(pilot)
 
     assert snap_compare(make_app(running, home), terminal_size=size, run_before=run_before)
