@@ -359,7 +359,7 @@ class Bench:
                 for p in paths:
                     p.unlink(missing_ok=True)
                 floor, phase = self.floor_run(floors[kind])
-                phases[kind].append(phase)
+                phases[kind].append({**phase, "cpu_per_wall": floor.cpu_per_wall})
                 pairs.setdefault((kind, "floor"), []).append(run.wall / floor.wall)
                 self.log(
                     f"  floor: {floor.wall:.2f} s ({', '.join(f'{k} {v:.2f}' for k, v in phase.items() if k != 'compressor')})"
@@ -455,7 +455,8 @@ class Bench:
             self.info[f"{name} floor"] = (
                 f"read {median_phase['read']:.2f} s of blobs, compress {fl.deflated_size / 2**20:.0f} MiB "
                 f"{median_phase['compress']:.2f} s ({phases[kind][0]['compressor']}), write + fsync "
-                f"{fl.size / 2**20:.0f} MiB {median_phase['write']:.2f} s"
+                f"{fl.size / 2**20:.0f} MiB {median_phase['write']:.2f} s; the floor's own CPU/wall "
+                f"{statistics.median(p['cpu_per_wall'] for p in phases[kind]):.2f}"
             )
         questions = size["quizzes"] * size["questions_per_quiz"]
         self.row(
