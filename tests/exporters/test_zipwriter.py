@@ -168,6 +168,21 @@ def test_the_library_records_the_hash_of_the_published_file_without_reading_it_a
     assert hashed == []  # the writer's hash, not a second pass over the package
 
 
+def test_a_ctrl_c_while_an_entry_closes_stays_a_ctrl_c(tmp_path, monkeypatch):
+    """A Ctrl-C that lands inside zipfile's closing of an entry leaves the zip "writing": the
+    abort still closes the file, and the KeyboardInterrupt is what comes out (a ValueError
+    from zipfile took its place, and a bulk run read the stop as a failed item)."""
+
+    def interrupted(handle):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(zipfile._ZipWriteFile, "close", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        with ZipWriter(tmp_path / "stopped.zip") as zw, zw.open(info("big.txt")) as entry:
+            entry.write(text(2 * CHUNK))
+    assert zw.zip.fp is None
+
+
 def test_a_full_disk_fails_with_its_own_error_and_leaves_nothing_open(tmp_path, monkeypatch):
     """The first failed write is the error raised; the closing writes that fail after it are not."""
     path = tmp_path / "full.zip"

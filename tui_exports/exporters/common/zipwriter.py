@@ -344,12 +344,16 @@ class ZipWriter:
             if self._handle is not None:
                 handle, self._handle = self._handle, None
                 handle.close()
-        except OSError:
+        except Exception:  # noqa: BLE001 - the first failure is the one raised
             pass
         finally:
+            # a handle that a Ctrl-C stopped half-way through its opening or closing leaves the
+            # zip "writing": without this, closing it raises ValueError, which would replace the
+            # KeyboardInterrupt (a bulk run took the stop for a failed item, and retried it)
+            self.zip._writing = False
             try:
                 self.zip.close()
-            except OSError:
+            except Exception:  # noqa: BLE001 - the first failure is the one raised
                 pass
             finally:
                 self._hasher.finish(whole=False)
