@@ -189,3 +189,25 @@ def test_a_bare_progress_is_followed_by_the_same_follower() -> None:
     assert end["workflow_state"] == "completed" and seen == ["queued", "running", "completed"]
     with pytest.raises(BackendError, match="not a progress URL"):
         backend.follow("progress", C, 0, {"progress_url": None})
+
+
+def test_a_job_run_in_this_process_wakes_its_follower_when_it_ends(service, monkeypatch) -> None:
+    """``--wait`` on the local library: the job runs on this process's runner, and its end wakes
+    the follower at once instead of at its next poll (here a minute away)."""
+    monkeypatch.setattr(LocalBackend, "poll_seconds", 60)
+    backend = LocalBackend(service, jobs="inprocess")
+    waited: list[float] = []
+
+    def pause(seconds: float) -> bool:
+        start = time.monotonic()
+        backend.pause_between_polls(seconds)
+        waited.append(time.monotonic() - start)
+        return True
+
+    try:
+        export = backend.create_content_export(C, 1, "zip")
+        done = backend.follow("content", C, 1, export, pause=pause)
+    finally:
+        backend.close()
+    assert done["workflow_state"] == "exported"
+    assert waited and max(waited) < 30  # woken by the end, not by the minute's poll

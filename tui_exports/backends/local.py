@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -66,6 +67,13 @@ class LocalBackend(FollowsJobs):
             return fn(*args, **kwargs)
         except ApiError as e:
             raise BackendError(e.describe(), e.status, e.body) from e
+
+    def pause_between_polls(self, seconds: float) -> bool:
+        if self.runner is not None:  # ``--wait``: the job runs here, its end wakes the follower
+            self.runner.wait_for_end(seconds)
+        else:
+            time.sleep(seconds)
+        return True
 
     # -- people
     def change_mark(self) -> int:

@@ -73,6 +73,7 @@ class JobRunner:
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="export")
         self._active: dict[tuple[JobKind, int], _Job] = {}
         self._lock = threading.Lock()
+        self._ended = threading.Condition(self._lock)  # notified when a job of this runner ends
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -128,6 +129,13 @@ class JobRunner:
             with self._lock:
                 self._active.pop((job.kind, job.job_id), None)
                 self.last_busy = time.monotonic()
+                self._ended.notify_all()
+
+    def wait_for_end(self, seconds: float) -> None:
+        """Wait ``seconds``, or less when a job of this runner ends meanwhile (a follower of it
+        reads the end at once, not at its next poll)."""
+        with self._ended:
+            self._ended.wait(seconds)
 
     # -- background loop
     def start(self) -> JobRunner:
