@@ -121,6 +121,41 @@ def test_a_newer_library_is_refused(tmp_path):
         Library(Home(tmp_path, tmp_path))
 
 
+@pytest.mark.parametrize(
+    "library, why",
+    [
+        ("not a database", "file is not a database"),
+        (
+            "newer",
+            f"this library has schema version 999, newer than this release understands ({LATEST_VERSION}); upgrade tui-exports",
+        ),
+        ("its upgrade fails", "no such index: modules_course"),
+    ],
+)
+def test_a_library_that_cannot_be_opened_is_one_line_and_exit_2(home, capsys, library, why):
+    """A command, ``serve`` and the app (the CLI says what its opener raised) on a library file
+    that is no library, one a newer release made, or one its upgrade fails on: one line saying
+    which library and why, exit 2, and the file left as it was."""
+    from cli_run import run_cli
+
+    path = home / "library.db"
+    if library == "not a database":
+        path.write_bytes(b"these bytes are no SQLite database, " * 40)
+    else:
+        db = connect(path)
+        migrate(db, upto=10)
+        if library == "newer":
+            db.execute("INSERT INTO schema_migrations (version, name) VALUES (999, 'future')")
+        else:  # migration 11 drops and makes this index again
+            db.execute("DROP INDEX modules_course")
+        db.conn.close()
+    before = path.read_bytes()
+    code, out, err = run_cli(capsys, "courses")
+    assert (code, out) == (2, "")
+    assert err.strip().splitlines() == [f"error: the library {path} cannot be opened: {why}"]
+    assert path.read_bytes() == before
+
+
 def test_demo_library_loads_with_canvas_links(service):
     assert [c.course_code for c in service.content.courses()] == ["ASTR 101", "HIST 390", "CS 110"]
     content = service.content.course_content(1)

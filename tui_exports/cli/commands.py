@@ -585,12 +585,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as e:
         from ..config import ConfigError
-        from ..engine import ApiError
+        from ..engine import ApiError, LibraryUnusable
 
         if isinstance(e, ApiError):
             print(f"error: {e.describe()}", file=sys.stderr)
             return EXIT_BAD_REQUEST
-        if isinstance(e, (ConfigError, FileNotFoundError, PermissionError)):
+        if isinstance(e, (ConfigError, LibraryUnusable, FileNotFoundError, PermissionError)):
             print(f"error: {e}", file=sys.stderr)
             return EXIT_BAD_REQUEST
         raise

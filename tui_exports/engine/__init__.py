@@ -18,6 +18,7 @@ _MODULE_OF = {
     "Unauthorized": "errors",
     "Unprocessable": "errors",
     "JobRunner": "jobs",
+    "LibraryUnusable": "service",
     "ExportService": "service",
     "Page": "service",
     "Settings": "settings",

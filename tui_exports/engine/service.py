@@ -39,6 +39,7 @@ from ..model import (
 )
 from ..paths import Home, bundled_data_dir
 from ..store import Library, utcnow
+from ..store import LibraryUnusable as LibraryUnusable  # said by the fronts: a library that cannot be opened
 from . import permissions as perms
 from . import space, tokens
 from .errors import BadRequest, NotFound, Unauthorized, Unprocessable

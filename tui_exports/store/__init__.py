@@ -12,7 +12,7 @@ from ..paths import Home
 from .blobs import BlobStore
 from .bulk import BulkStore
 from .content import ContentStore, ContextFiles, CourseBundle
-from .db import Database, LibraryTooNew, disk_full, iso, parse_iso, utcnow
+from .db import Database, LibraryTooNew, LibraryUnusable, disk_full, iso, parse_iso, utcnow
 from .exports import ExportStore
 from .remote import RemoteExportStore
 from .tokens import TokenStore
@@ -55,6 +55,7 @@ __all__ = [
     "Database",
     "ExportStore",
     "LibraryTooNew",
+    "LibraryUnusable",
     "RemoteExportStore",
     "TokenStore",
     "disk_full",

@@ -16,7 +16,12 @@ from ..canvas_json import iso
 from .schema import LATEST_VERSION, MIGRATIONS
 
 
-class LibraryTooNew(RuntimeError):
+class LibraryUnusable(RuntimeError):
+    """The library's file cannot be used: not an SQLite database, damaged, locked past the busy
+    timeout, made by a newer release, or its upgrade failed (a full disk…)."""
+
+
+class LibraryTooNew(LibraryUnusable):
     """The library was written by a newer release than this one."""
 
 
@@ -107,7 +112,12 @@ class Database:
         self._local = threading.local()
         self._all: list[sqlite_utils.Database] = []
         self._lock = threading.Lock()
-        migrate(self.db)
+        try:
+            migrate(self.db)
+        except (sqlite3.DatabaseError, LibraryUnusable) as e:  # no library, a newer one, a failed upgrade
+            self.close()
+            kind = type(e) if isinstance(e, LibraryUnusable) else LibraryUnusable
+            raise kind(f"the library {self.path} cannot be opened: {e}") from None
 
     @property
     def db(self) -> sqlite_utils.Database:

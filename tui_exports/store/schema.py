@@ -270,7 +270,8 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "a course's walks read along indexes of their own sort keys (migration 9's sorted again)",
         [
             # the keys of store.content.WALKS, expression for expression (NULLs first, as Canvas)
-            """CREATE INDEX pages_course ON pages(course_id)""",
+            # IF NOT EXISTS: a development build's migration 9 made it already
+            """CREATE INDEX IF NOT EXISTS pages_course ON pages(course_id)""",
             """DROP INDEX modules_course""",
             """CREATE INDEX modules_course
                 ON modules(course_id, ifnull(position, -9223372036854775808), id)""",
