@@ -176,11 +176,31 @@ def test_a_ctrl_c_while_an_entry_closes_stays_a_ctrl_c(tmp_path, monkeypatch):
     def interrupted(handle):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(zipfile._ZipWriteFile, "close", interrupted)
+    with monkeypatch.context() as m:
+        m.setattr(zipfile._ZipWriteFile, "close", interrupted)
+        m.setattr(zipwriter, "INLINE", 4 * CHUNK)  # deflated at once: the entry ends as it closes
+        with pytest.raises(KeyboardInterrupt):
+            with ZipWriter(tmp_path / "stopped.zip") as zw, zw.open(info("big.txt")) as entry:
+                entry.write(text(2 * CHUNK))
+        assert zw.zip.fp is None
+
+
+def test_a_ctrl_c_while_the_archive_closes_closes_its_file(tmp_path, monkeypatch):
+    """The archive's own end (its last entries, the central directory) interrupted: the file is
+    closed all the same, and the KeyboardInterrupt comes out."""
+    real, calls = zipwriter._Zip.close, []
+
+    def interrupted_once(zf):
+        if not calls:
+            calls.append(1)
+            raise KeyboardInterrupt
+        return real(zf)
+
+    monkeypatch.setattr(zipwriter._Zip, "close", interrupted_once)
     with pytest.raises(KeyboardInterrupt):
-        with ZipWriter(tmp_path / "stopped.zip") as zw, zw.open(info("big.txt")) as entry:
-            entry.write(text(2 * CHUNK))
-    assert zw.zip.fp is None
+        with ZipWriter(tmp_path / "stopped.zip") as zw:
+            zw.writestr(info("a.txt"), b"first")
+    assert calls and zw.zip.fp is None
 
 
 def test_a_full_disk_fails_with_its_own_error_and_leaves_nothing_open(tmp_path, monkeypatch):

@@ -362,10 +362,14 @@ class ZipWriter:
         return self
 
     def __exit__(self, exc_type, *exc: object) -> None:
-        if exc_type is None:
-            self.close()
-        else:
+        if exc_type is not None:
             self.abort()
+            return
+        try:
+            self.close()
+        except BaseException:  # the last entries or the central directory failed (a full disk, a Ctrl-C)
+            self.abort()
+            raise
 
 
 class _Hasher:
