@@ -216,3 +216,55 @@ def test_a_bulk_worker_renders_its_exports_itself(monkeypatch):
         1, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start
     ) as pool:
         assert pool.submit(_processes_in_bulk_worker).result(timeout=60) == 0
+
+
+KILLED_PARENT = """
+import operator, time
+from tui_exports.exporters.common.render_pool import RenderPool
+
+if __name__ == "__main__":
+    pool = RenderPool(int, (), 1)
+    list(pool.ordered([(0, 1)], operator.add))  # its process is started and has rendered
+    print(*(p.pid for p in pool._executor._processes.values()), flush=True)
+    time.sleep(60)
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return any(line.startswith("State:") and "Z" in line for line in f)
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.slow
+def test_render_processes_leave_when_the_export_process_is_killed():
+    """A kill -9 (or the out-of-memory killer) of the export's process leaves no render process
+    behind: each one sees its parent gone and leaves."""
+    import subprocess
+    import sys
+    import time
+
+    parent = subprocess.Popen([sys.executable, "-c", KILLED_PARENT], stdout=subprocess.PIPE, text=True)
+    try:
+        pids = [int(p) for p in parent.stdout.readline().split()]
+        assert pids and not any(_gone(p) for p in pids)
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 20
+    while not all(_gone(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [p for p in pids if not _gone(p)]
+    for p in left:
+        os.kill(p, signal.SIGKILL)
+    assert not left, "render processes outlived the export's process"
+
+
+def test_a_process_told_to_keep_its_exports_renders_them_itself(monkeypatch):
+    monkeypatch.setenv(render_pool.FORCE_ENV, "1")
+    monkeypatch.setattr(render_pool, "_allowed", True)
+    assert render_pool.processes_for(10**6) >= 1
+    render_pool.keep_to_this_process()
+    assert render_pool.processes_for(10**6) == 0

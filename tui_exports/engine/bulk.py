@@ -534,9 +534,9 @@ def _worker_start(home: str | None = None) -> None:
     library at ``home`` is opened here, once per process, while the coordinator still plans."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # the run's workers are its use of the cores: an export here starts no render processes
-    from ..exporters.common.render_pool import FORCE_ENV
+    from ..exporters.common.render_pool import keep_to_this_process
 
-    os.environ[FORCE_ENV] = "0"
+    keep_to_this_process()
     # a forked worker opens its own connections; its parent's are kept, never used nor closed
     _inherited.append(_opened.copy())
     _opened.clear()

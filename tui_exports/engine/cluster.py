@@ -68,7 +68,10 @@ def run_on_worker(tasks: tuple[ItemTask, ...]) -> list[ItemResult]:
     signed with the worker's address."""
     from distributed import get_worker
 
+    from ..exporters.common.render_pool import keep_to_this_process
+
     tune_allocator()
+    keep_to_this_process()  # the cluster's workers are its use of the cores (a worker without a nanny too)
 
     try:
         where = get_worker().address

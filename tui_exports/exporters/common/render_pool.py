@@ -27,7 +27,7 @@ main module's work under ``if __name__ == "__main__"`` (the console scripts and 
 modules here do), as ``spawn`` imports it again in each process.
 
 The pool is generic: ``setup`` and ``render`` are module-level functions of the format (the
-cartridge's and the QTI export's are in :mod:`..qti.render` and :mod:`..cc.render`).  For the
+cartridge's and the QTI export's are in :mod:`..cc.render` and :mod:`..qti.render`).  For the
 ePub to adopt it: its chapter (XHTML) rendering as such a ``render`` function of a row, its
 link targets (chapter of each page…) as the ``setup``, and its writer copying the results
 with ``PackageWriter.write_deflated``; a student's snapshot has no ``rows`` loader, so its
@@ -39,6 +39,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -66,14 +68,25 @@ class RenderPoolError(RuntimeError):
     """A render process died (killed, out of memory…): the export fails with this."""
 
 
+#: False in a process whose own pool spreads the work over the cores (a bulk run's worker, a
+#: Dask worker): its exports start no render processes (:func:`keep_to_this_process`).
+_allowed = True
+
+
+def keep_to_this_process() -> None:
+    """From now on this process's exports render their items themselves."""
+    global _allowed
+    _allowed = False
+
+
 def processes_for(weight: int) -> int:
     """How many render processes an export of this weight starts (0: it renders itself).
 
-    None in a daemonic process: it may not have children (a Dask worker is one, by default), and
-    its pool already spreads the work over the cores."""
+    None in a process told so (:func:`keep_to_this_process`), nor in a daemonic one: it may not
+    have children (a Dask worker, behind a nanny)."""
     others = threads() - 1
     force = os.environ.get(FORCE_ENV, "").strip()
-    if force == "0" or weight <= 0 or multiprocessing.current_process().daemon:
+    if force == "0" or weight <= 0 or not _allowed or multiprocessing.current_process().daemon:
         return 0
     if force == "1":
         return max(1, others)
@@ -87,6 +100,14 @@ _state: Any = None
 def _start(setup: Callable[..., Any], args: tuple) -> None:
     global _state
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ctrl+c is the export's to handle (a cancel)
+    parent = os.getppid()
+
+    def watch() -> None:  # the export's process killed (kill -9, out of memory): leave with it
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="render-parent", daemon=True).start()
     _state = setup(*args)
 
 
