@@ -67,6 +67,9 @@ AHEAD = 8
 class RenderPoolError(RuntimeError):
     """A render process died (killed, out of memory…): the export fails with this."""
 
+    def __init__(self, why: BaseException):
+        super().__init__(f"a render process of the export died: {why}")
+
 
 #: False in a process whose own pool spreads the work over the cores (a bulk run's worker, a
 #: Dask worker): its exports start no render processes (:func:`keep_to_this_process`).
@@ -185,7 +188,7 @@ class RenderPool:
         try:
             future = self._executor.submit(_render, render, payloads)
         except BrokenProcessPool as e:
-            raise RenderPoolError(f"a render process of the export died: {e}") from None
+            raise RenderPoolError(e) from None
         if len(self._executor._processes or ()) >= self.processes:
             self._executor._initargs = ()  # all started (none is started again): not held for nothing
         return future
@@ -195,7 +198,7 @@ class RenderPool:
         try:
             results = iter(future.result() if future is not None else ())
         except BrokenProcessPool as e:
-            raise RenderPoolError(f"a render process of the export died: {e}") from None
+            raise RenderPoolError(e) from None
         for key, rendered in keys:
             yield key, next(results) if rendered else None
 

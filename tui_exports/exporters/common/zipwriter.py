@@ -300,7 +300,7 @@ class ZipWriter:
         same bytes (``ZipFile._open_to_write`` and ``_ZipWriteFile.close``, seekable, no ZIP64)."""
         zf, info = self.zip, whole.info
         if len(whole.data) > zipfile.ZIP64_LIMIT or whole.size > zipfile.ZIP64_LIMIT:
-            raise ValueError("a whole entry is small")
+            raise ValueError("an entry written whole must be smaller than ZIP64's limit")
         info.flag_bits = 0
         if not info.external_attr:
             info.external_attr = 0o600 << 16

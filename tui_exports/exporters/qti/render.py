@@ -65,7 +65,7 @@ def start(setup: Setup) -> Renderer:
 def pool_for(
     snapshot: CourseSnapshot, rewriter: CCLinkRewriter, weight: int, version: str = "1.1.0"
 ) -> RenderPool | None:
-    """The render processes of an export whose items weigh ``weight`` (a page 1, a quiz 31),
+    """The render processes of an export whose items weigh ``weight`` (a page 1, a quiz ``QUIZ_WEIGHT``),
     when they pay for their start; None: the export renders its items itself.  A batch the
     export renders itself uses its own ``rewriter`` (which finds pages in the snapshot: the
     same ids), so the page index is held only until the processes have it."""
