@@ -289,3 +289,17 @@ def test_worker_processes_get_each_courses_formats_in_one_task_and_record_every_
         assert sum(any(c == course_id for c, _ in task) for task in tasks) == 1
     for item in items:
         assert (item.size, item.sha256) == (os.path.getsize(item.path), _sha(Path(item.path)))
+
+
+def test_a_ctrl_c_between_marking_items_and_handing_them_out_puts_them_back(service, tmp_path, monkeypatch):
+    """A Ctrl-C while a chunk's items say ``exporting`` but are not handed out yet (its course
+    being read): every item of the run that says ``exporting`` goes back to ``created``."""
+
+    def interrupted(self, item):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bulk.Coordinator, "local_task", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _run(service, tmp_path / "out")
+    states = {i.workflow_state for i in service.library.bulk.items(1, None)}
+    assert states == {"created"}

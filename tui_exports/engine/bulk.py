@@ -848,8 +848,8 @@ class Coordinator:
         finally:
             self._close_pool()
             self.flusher.close()  # the files this run placed are on disk before the reports say so
-            if interrupted:
-                self._put_back(in_flight)
+            if interrupted:  # what was handed out goes back, what is marked and not handed out yet too
+                self.store.reopen(self.run_id, [BulkItemState.EXPORTING])
                 self.store.set_run(self.run_id, BulkItemState.FAILED, "interrupted")
             self.write_reports()
             if not interrupted:  # nothing is in flight any more: what a lost worker left goes
@@ -940,13 +940,6 @@ class Coordinator:
                     status.event, status.message = "failed", result.error or ""
             status.item = replace(item, **fields)
             self.on_status(status)
-
-    def _put_back(self, in_flight: dict[Any, list[BulkItem]]) -> None:
-        for chunk in in_flight.values():
-            for item in chunk:
-                current = self.store.item(item.id)
-                if current and current.workflow_state is BulkItemState.EXPORTING:
-                    self.store.update_item(item.id, workflow_state=BulkItemState.CREATED)
 
     def _prepare(self, status: BulkStatus) -> None:
         """Before working: items left ``exporting`` by a coordinator that died, failed and
