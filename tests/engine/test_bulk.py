@@ -303,3 +303,27 @@ def test_a_ctrl_c_between_marking_items_and_handing_them_out_puts_them_back(serv
         _run(service, tmp_path / "out")
     states = {i.workflow_state for i in service.library.bulk.items(1, None)}
     assert states == {"created"}
+
+
+def test_a_ctrl_c_swallowed_where_it_landed_still_stops_the_run(service, tmp_path):
+    """A KeyboardInterrupt raised in code that swallows it (a finalizer, a collector callback:
+    Python only prints those) still stops the run at its next wake-up, items put back."""
+    import signal
+    import time
+
+    out = tmp_path / "out"
+
+    def swallowing(task):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+        except KeyboardInterrupt:
+            pass  # what a __del__ does with it
+        return bulk.ItemResult(task.item_id, False, error="not built")
+
+    with pytest.raises(KeyboardInterrupt):
+        _run(service, out, pool=bulk.InlinePool(swallowing))
+    run = service.library.bulk.run(1)
+    assert run.message == "interrupted"
+    assert {i.workflow_state for i in service.library.bulk.items(1, None)} <= {"created", "failed"}
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

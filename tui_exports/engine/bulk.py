@@ -39,7 +39,8 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -595,6 +596,30 @@ def process_pool(workers: int, home: str | Path | None = None) -> Pool:
 # ------------------------------------------------------------------ the coordinator
 
 
+#: Set by a Ctrl-C during a run.  Python raises KeyboardInterrupt wherever the main thread is,
+#: and code run by the collector or a finalizer (``__del__``, a weakref callback) only prints
+#: what it raises: the run loop looks at this too, so a Ctrl-C is never lost.
+_ctrl_c = threading.Event()
+
+
+@contextmanager
+def _ctrl_c_remembered() -> Iterator[None]:
+    _ctrl_c.clear()
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def remember(signum: int, frame: Any) -> None:
+        _ctrl_c.set()
+        signal.default_int_handler(signum, frame)
+
+    previous = signal.signal(signal.SIGINT, remember)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class Flusher:
     """The run's files made durable while it works: each placed file, then its folder, fsynced
     on a thread of the coordinator (an fsync waits on the disk and lets go of the GIL), batch by
@@ -790,6 +815,10 @@ class Coordinator:
             self.pool.close(cancel=True)
 
     def _run(self) -> BulkRun:
+        with _ctrl_c_remembered():
+            return self._run_items()
+
+    def _run_items(self) -> BulkRun:
         if self.store.run(self.run_id).workflow_state is BulkItemState.CANCELED:
             return self.store.run(self.run_id)  # `bulk resume` opens it again
         self.store.set_run(self.run_id, BulkItemState.EXPORTING, "")
@@ -808,6 +837,8 @@ class Coordinator:
         left = self.store.counts(self.run_id).get(BulkItemState.CREATED, 0)  # not handed out yet
         try:
             while True:
+                if _ctrl_c.is_set():  # a Ctrl-C whose KeyboardInterrupt was swallowed where it landed
+                    raise KeyboardInterrupt
                 limit = self.pool.slots + getattr(self.pool, "ahead", 0)
                 if not exhausted and len(pending) < 2 * limit * size:
                     page = self.store.items(
