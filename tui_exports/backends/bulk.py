@@ -30,7 +30,6 @@ from ..engine.bulk import (
     Plan,
     check_formats,
     check_out,
-    file_digest,
     in_term,
     pick_courses,
     run_chunk,
@@ -131,17 +130,7 @@ def canvas_item(
             placed.append(target)
         if not placed:
             raise BackendError(f"Canvas finished export {export.get('id')} without a file")
-        size, digest = file_digest(placed[0])
-        return ItemResult(
-            task.item_id,
-            True,
-            str(placed[0]),
-            size,
-            digest,
-            tuple(export.get("errors") or ()),
-            ran_on=ran_on,
-            companions=tuple(str(p) for p in placed[1:]),
-        )
+        return ItemResult.placed(task.item_id, placed, export.get("errors") or (), ran_on)
     except BackendError as e:
         return ItemResult(task.item_id, False, error=str(e), ran_on=ran_on)
     except Exception as e:  # noqa: BLE001 - one course's failure is its item's error

@@ -291,6 +291,22 @@ class ItemResult:
     def files(self) -> tuple[str, ...]:
         return (self.path, *self.companions) if self.path else ()
 
+    @classmethod
+    def placed(cls, item_id: int, placed: list[Path], warnings: Iterable[str], ran_on: str) -> ItemResult:
+        """An exported item whose files are in its course folder: the first its main file
+        (size and SHA-256 taken from the disk), the others its companions."""
+        size, digest = file_digest(placed[0])
+        return cls(
+            item_id,
+            True,
+            str(placed[0]),
+            size,
+            digest,
+            tuple(warnings),
+            ran_on=ran_on,
+            companions=tuple(str(p) for p in placed[1:]),
+        )
+
 
 def course_snapshot(
     service: Any, user_id: int, course_id: int, fmt: str | None, *, detail: str = "outline"
@@ -367,18 +383,7 @@ def build_item(
             placed.append(target)
         if task.fsync:
             fsync_dir(folder)
-        main = placed[0]
-        size, digest = file_digest(main)
-        return ItemResult(
-            task.item_id,
-            True,
-            str(main),
-            size,
-            digest,
-            tuple(result.warnings),
-            ran_on=ran_on,
-            companions=tuple(str(p) for p in placed[1:]),
-        )
+        return ItemResult.placed(task.item_id, placed, result.warnings, ran_on)
     except Exception as e:  # noqa: BLE001 - one course's failure is its item's error
         return ItemResult(task.item_id, False, error=describe_failure(e, folder.parent), ran_on=ran_on)
     finally:
