@@ -140,7 +140,13 @@ class CCExporter:
                 self._each(30, None, "page", snap.selected_pages(), self._page)
             else:
                 self._each_rendered(
-                    30, None, "page", snap.selected_pages(), render.render_page, self._page_done
+                    30,
+                    None,
+                    "page",
+                    snap.selected_pages(),
+                    render.render_page,
+                    self._page_done,
+                    render.page_here,
                 )
             self.steps.report(32)  # LTI resource links: none in this product
             self._each(
@@ -162,6 +168,8 @@ class CCExporter:
                     snap.selected_quizzes(),
                     quizzes.render_quiz,
                     self._quiz_done,
+                    quizzes.quiz_here,
+                    quizzes.quiz_weight,
                 )
             written = copy_files(pkg, self.files, self.steps, 70, self.warnings)
             self._file_resources(written)
@@ -335,16 +343,22 @@ class CCExporter:
         self.steps.finish()
 
     def _each_rendered(
-        self, end: float, message: str | None, kind: str, items: list, render_one: Callable, done: Callable
+        self,
+        end: float,
+        message: str | None,
+        kind: str,
+        items: list,
+        render_one: Callable,
+        done: Callable,
+        here: Callable,
+        weight: Callable[[object], int] = lambda _: 1,
     ) -> None:
-        """:meth:`_each`, the items rendered by the pool: each is read here, rendered there
-        (``render_one``), and its result written here with ``done(item, result)``, in order,
-        with the warnings in the order the serial path gives them."""
+        """:meth:`_each`, the items rendered by the pool: each is read here (``here``: what the
+        export keeps of one sent as rows), rendered there (``render_one``, batched by
+        ``weight``), and its result written here with ``done(item, result)``, in order, with
+        the warnings in the order the serial path gives them."""
         self.steps.step(end, expected_count(items), message)
-
-        here = quizzes.quiz_here if render_one is quizzes.render_quiz else render.page_here
         jobs = quizzes.jobs(self.snapshot, items, kind, here)
-        weight = quizzes.quiz_weight if render_one is quizzes.render_quiz else (lambda _: 1)
         for (what, item, failed), result in self.pool.ordered(jobs, render_one, weight):
             if failed is None:
                 self._guard(what, done, what, item, result)
