@@ -17,6 +17,7 @@ another worker.
 from __future__ import annotations
 
 import ctypes
+import functools
 import ipaddress
 import os
 import time
@@ -38,9 +39,9 @@ QUIET_CONFIG = {"distributed.worker.profile.enabled": False, "distributed.schedu
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 MMAP_THRESHOLD = 4 << 20
 TRIM_THRESHOLD = 16 << 20
-_tuned: list[bool] = []
 
 
+@functools.cache  # once per process
 def tune_allocator() -> None:
     """Once per process, in one that a Dask nanny started: the nanny sets
     ``MALLOC_TRIM_THRESHOLD_=65536`` (distributed's ``nanny.pre-spawn-environ``), which also pins
@@ -50,9 +51,6 @@ def tune_allocator() -> None:
     against 3.7-4.3 s of CPU, the difference nearly all system time).  Here buffers up to 4 MiB come
     from the heap, which keeps up to 16 MiB free at its top, as glibc's own sliding thresholds
     would after the first such buffer."""
-    if _tuned:
-        return
-    _tuned.append(True)
     if "MALLOC_TRIM_THRESHOLD_" not in os.environ:
         return
     try:
