@@ -67,9 +67,9 @@ class CourseCatalogue:
     def first(self, limit: int) -> list[CourseSummary]:
         return self.courses[:limit]
 
-    def index(self) -> tuple[list[int], list[str]]:
-        """(a key per course, its folded words), in list order."""
-        return list(range(len(self.courses))), self._words
+    def index(self) -> tuple[Sequence[int], list[str]]:
+        """(a key per course, its folded words), in list order: here a course's key is its place."""
+        return range(self.total), self._words
 
     def shown(self, keys: list[int]) -> list[CourseSummary]:
         """The summaries of the courses of ``keys`` (of :meth:`index`)."""
