@@ -130,9 +130,7 @@ def topic_meta(snapshot: CourseSnapshot, topic: DiscussionTopic) -> etree._Eleme
     root = canvas_root("topicMeta", identifier=mig_id("discussion_topics", topic.id, "meta"))
     b.sub(root, "topic_id", mig_id("discussion_topics", topic.id))
     b.sub(root, "title", topic.title)
-    for name in ("posted_at", "delayed_post_at", "lock_at"):
-        if getattr(topic, name):
-            b.sub(root, name, getattr(topic, name))
+    b.set_fields(root, topic, ("posted_at", "delayed_post_at", "lock_at"))
     b.fields(
         root,
         [

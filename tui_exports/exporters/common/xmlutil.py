@@ -107,6 +107,14 @@ class Builder:
         for name, value in pairs:
             self.sub(parent, name, value)
 
+    def set_fields(self, parent: etree._Element, obj: Any, names: tuple[str, ...]) -> None:
+        """One child per attribute of ``obj`` named in ``names`` that is set; Canvas leaves
+        out the others (dates not set)."""
+        for name in names:
+            value = getattr(obj, name)
+            if value:
+                self.sub(parent, name, value)
+
 
 canvas = Builder(CANVAS_NS)
 

@@ -171,9 +171,7 @@ class QuizDocuments:
         root = canvas_root("quiz", identifier=mig_id("quizzes", quiz.id))
         b.sub(root, "title", quiz.title)
         b.sub(root, "description", self.html(quiz.description))
-        for name in ("lock_at", "unlock_at", "due_at"):
-            if getattr(quiz, name):
-                b.sub(root, name, getattr(quiz, name))
+        b.set_fields(root, quiz, ("lock_at", "unlock_at", "due_at"))
         b.fields(
             root,
             [
